@@ -1,0 +1,185 @@
+//! Accounts (лицевые счета, ACC-02): numbers with a check digit, categories and statuses.
+
+use serde::{Deserialize, Serialize};
+
+/// A 10-digit account number: 9 digits of serial and a Luhn check digit, so a mistyped digit or
+/// two swapped neighbours are caught before a search or a payment goes to the wrong account.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(try_from = "String", into = "String")]
+pub struct AccountNumber(String);
+
+pub const ACCOUNT_NUMBER_LEN: usize = 10;
+
+fn luhn_digit(body: &[u8]) -> u8 {
+    let sum: u32 = body
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            let d = u32::from(d);
+            if i % 2 == 0 {
+                let x = d * 2;
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    ((10 - sum % 10) % 10) as u8
+}
+
+impl AccountNumber {
+    /// The number for a 9-digit serial (0 ..= 999 999 999).
+    pub fn from_serial(serial: u32) -> Self {
+        assert!(serial < 1_000_000_000, "account serial has 9 digits");
+        let body = format!("{serial:09}");
+        let digits: Vec<u8> = body.bytes().map(|b| b - b'0').collect();
+        Self(format!("{body}{}", luhn_digit(&digits)))
+    }
+
+    /// Parses typed input: spaces and dashes are ignored.
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let s: String = input
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect();
+        if s.is_empty() {
+            return Err("Укажите номер лицевого счёта.".into());
+        }
+        if !s.chars().all(|c| c.is_ascii_digit()) {
+            return Err("Номер лицевого счёта состоит только из цифр.".into());
+        }
+        if s.len() != ACCOUNT_NUMBER_LEN {
+            return Err(format!(
+                "Номер лицевого счёта состоит из {ACCOUNT_NUMBER_LEN} цифр, введено {}.",
+                s.len()
+            ));
+        }
+        let digits: Vec<u8> = s.bytes().map(|b| b - b'0').collect();
+        if luhn_digit(&digits[..9]) != digits[9] {
+            return Err("Номер лицевого счёта введён с ошибкой: не сходится контрольная цифра.".into());
+        }
+        Ok(Self(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for AccountNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for AccountNumber {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s)
+    }
+}
+
+impl From<AccountNumber> for String {
+    fn from(a: AccountNumber) -> String {
+        a.0
+    }
+}
+
+macro_rules! coded_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $code:literal / $label:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The stable code used in the database and the API.
+            pub fn code(self) -> &'static str { match self { $($name::$variant => $code),+ } }
+            /// The Russian label shown to people.
+            pub fn label_ru(self) -> &'static str { match self { $($name::$variant => $label),+ } }
+            pub fn parse(code: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.code() == code)
+            }
+        }
+    };
+}
+pub(crate) use coded_enum;
+
+coded_enum! {
+    /// Tariff category of the premises (ACC-02); drives tariffs and norms later (BIL-01, BIL-02).
+    AccountCategory {
+        Urban = "urban" / "городское население",
+        UrbanElectricStove = "urban_electric_stove" / "городское население с электроплитами",
+        Rural = "rural" / "сельское население",
+    }
+}
+
+coded_enum! {
+    /// Lifecycle of an account.
+    AccountStatus {
+        Active = "active" / "действует",
+        Suspended = "suspended" / "приостановлен",
+        Closed = "closed" / "закрыт",
+    }
+}
+
+coded_enum! {
+    /// Status of a supply contract (ACC-03).
+    ContractStatus {
+        Applied = "applied" / "заявление подано",
+        Concluded = "concluded" / "заключён",
+        Terminated = "terminated" / "расторгнут",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_numbers_validate() {
+        for s in [0, 1, 42, 123_456_789, 999_999_999] {
+            let n = AccountNumber::from_serial(s);
+            assert_eq!(n.as_str().len(), 10);
+            assert_eq!(AccountNumber::parse(n.as_str()).unwrap(), n);
+        }
+    }
+
+    #[test]
+    fn typos_are_caught() {
+        let n = AccountNumber::from_serial(860_012_345).to_string();
+        // Change one digit.
+        let mut b = n.clone().into_bytes();
+        b[3] = if b[3] == b'9' { b'0' } else { b[3] + 1 };
+        let err = AccountNumber::parse(std::str::from_utf8(&b).unwrap()).unwrap_err();
+        assert!(err.contains("контрольная цифра"));
+        // Swap two different neighbours.
+        let mut b = n.clone().into_bytes();
+        let i = (0..8).find(|&i| b[i] != b[i + 1]).unwrap();
+        b.swap(i, i + 1);
+        assert!(AccountNumber::parse(std::str::from_utf8(&b).unwrap()).is_err());
+    }
+
+    #[test]
+    fn messages_for_bad_shapes() {
+        assert!(AccountNumber::parse("").unwrap_err().contains("Укажите"));
+        assert!(AccountNumber::parse("12ab").unwrap_err().contains("только из цифр"));
+        assert!(AccountNumber::parse("123").unwrap_err().contains("введено 3"));
+        let n = AccountNumber::from_serial(5);
+        let spaced = format!("{} {}", &n.as_str()[..5], &n.as_str()[5..]);
+        assert_eq!(AccountNumber::parse(&spaced).unwrap(), n);
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for c in AccountCategory::ALL {
+            assert_eq!(AccountCategory::parse(c.code()), Some(*c));
+        }
+    }
+}

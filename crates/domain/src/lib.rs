@@ -1,0 +1,10 @@
+//! Abonent's domain: the rules of the quality standard and of the law, as pure functions and
+//! validated types. Nothing here performs I/O or knows about HTTP or SQL.
+
+pub mod accounts;
+pub mod calendar;
+pub mod clients;
+pub mod hours;
+pub mod org;
+pub mod search;
+pub mod validation;
