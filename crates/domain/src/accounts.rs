@@ -61,7 +61,9 @@ impl AccountNumber {
         }
         let digits: Vec<u8> = s.bytes().map(|b| b - b'0').collect();
         if luhn_digit(&digits[..9]) != digits[9] {
-            return Err("Номер лицевого счёта введён с ошибкой: не сходится контрольная цифра.".into());
+            return Err(
+                "Номер лицевого счёта введён с ошибкой: не сходится контрольная цифра.".into(),
+            );
         }
         Ok(Self(s))
     }
@@ -169,8 +171,12 @@ mod tests {
     #[test]
     fn messages_for_bad_shapes() {
         assert!(AccountNumber::parse("").unwrap_err().contains("Укажите"));
-        assert!(AccountNumber::parse("12ab").unwrap_err().contains("только из цифр"));
-        assert!(AccountNumber::parse("123").unwrap_err().contains("введено 3"));
+        assert!(AccountNumber::parse("12ab")
+            .unwrap_err()
+            .contains("только из цифр"));
+        assert!(AccountNumber::parse("123")
+            .unwrap_err()
+            .contains("введено 3"));
         let n = AccountNumber::from_serial(5);
         let spaced = format!("{} {}", &n.as_str()[..5], &n.as_str()[5..]);
         assert_eq!(AccountNumber::parse(&spaced).unwrap(), n);

@@ -177,7 +177,10 @@ pub fn labour_code_year(year: i16) -> CalendarYear {
         })
         .collect();
     let mut taken: BTreeSet<Date> = BTreeSet::new();
-    for &h in holidays.iter().filter(|h| h.month() != 1 && is_weekend(**h)) {
+    for &h in holidays
+        .iter()
+        .filter(|h| h.month() != 1 && is_weekend(**h))
+    {
         let mut d = h;
         loop {
             d = d.tomorrow().expect("date in range");
@@ -347,12 +350,27 @@ mod tests {
         let c = cal();
         assert!(!c.is_working_day(date(2025, 5, 2)), "4 Jan moved to 2 May");
         assert!(!c.is_working_day(date(2025, 5, 8)), "23 Feb moved to 8 May");
-        assert!(!c.is_working_day(date(2025, 6, 13)), "8 Mar moved to 13 Jun");
+        assert!(
+            !c.is_working_day(date(2025, 6, 13)),
+            "8 Mar moved to 13 Jun"
+        );
         assert!(!c.is_working_day(date(2025, 11, 3)), "1 Nov moved to 3 Nov");
-        assert!(!c.is_working_day(date(2025, 12, 31)), "5 Jan moved to 31 Dec");
-        assert!(c.is_working_day(date(2025, 11, 1)), "Saturday 1 Nov is worked");
-        assert!(c.is_working_day(date(2025, 2, 24)), "no automatic move of 23 Feb");
-        assert!(c.is_working_day(date(2025, 3, 10)), "no automatic move of 8 Mar");
+        assert!(
+            !c.is_working_day(date(2025, 12, 31)),
+            "5 Jan moved to 31 Dec"
+        );
+        assert!(
+            c.is_working_day(date(2025, 11, 1)),
+            "Saturday 1 Nov is worked"
+        );
+        assert!(
+            c.is_working_day(date(2025, 2, 24)),
+            "no automatic move of 23 Feb"
+        );
+        assert!(
+            c.is_working_day(date(2025, 3, 10)),
+            "no automatic move of 8 Mar"
+        );
     }
 
     #[test]
@@ -408,9 +426,15 @@ mod tests {
     #[test]
     fn deadline_on_may_transfers() {
         // 2025-04-23 + 15 = 2025-05-08 (moved from 23 Feb): next working day is 12 May.
-        assert_eq!(cal().deadline(date(2025, 4, 23), 15).date, date(2025, 5, 12));
+        assert_eq!(
+            cal().deadline(date(2025, 4, 23), 15).date,
+            date(2025, 5, 12)
+        );
         // 2026-04-26 + 15 = 2026-05-11 (9 May on Saturday): 12 May.
-        assert_eq!(cal().deadline(date(2026, 4, 26), 15).date, date(2026, 5, 12));
+        assert_eq!(
+            cal().deadline(date(2026, 4, 26), 15).date,
+            date(2026, 5, 12)
+        );
         // 2025-10-17 + 15 = Saturday 2025-11-01, which is worked in 2025.
         let d = cal().deadline(date(2025, 10, 17), 15);
         assert_eq!(d.date, date(2025, 11, 1));

@@ -170,7 +170,10 @@ impl ClientDraft {
         let email = optional_text(&mut e, "email", &self.email, 200).map(|s| s.to_lowercase());
         if let Some(m) = &email {
             if !valid_email(m) && e.get("email").is_none() {
-                e.add("email", "Адрес электронной почты указан неверно, например ivanov@mail.ru.");
+                e.add(
+                    "email",
+                    "Адрес электронной почты указан неверно, например ivanov@mail.ru.",
+                );
             }
         }
         let postal_address = optional_text(&mut e, "postal_address", &self.postal_address, 300);
@@ -282,7 +285,12 @@ mod tests {
     fn chosen_channel_needs_its_contact() {
         let mut d = draft();
         d.email.clear();
-        assert!(d.validate().unwrap_err().get("email").unwrap().contains("выбрал"));
+        assert!(d
+            .validate()
+            .unwrap_err()
+            .get("email")
+            .unwrap()
+            .contains("выбрал"));
         let mut d = draft();
         d.preferred_channel = "sms".into();
         d.phones.clear();

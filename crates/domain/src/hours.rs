@@ -101,9 +101,10 @@ impl WeeklyHours {
             let mut intervals = Vec::new();
             if times_text != "выходной" {
                 for iv in times_text.split(',') {
-                    let (f, t) = iv.trim().split_once('-').ok_or_else(|| {
-                        format!("«{part}»: интервал пишется как 08:30-12:30.")
-                    })?;
+                    let (f, t) = iv
+                        .trim()
+                        .split_once('-')
+                        .ok_or_else(|| format!("«{part}»: интервал пишется как 08:30-12:30."))?;
                     let (Some(from), Some(to)) = (parse_time(f), parse_time(t)) else {
                         return Err(format!("«{part}»: время пишется как 08:30."));
                     };
@@ -135,13 +136,9 @@ impl WeeklyHours {
     /// Whether it is open on `day` at `time`.
     pub fn is_open(&self, day: Weekday, time: Time) -> bool {
         let idx = day.to_monday_zero_offset() as usize;
-        self.rules.iter().any(|r| {
-            r.days[idx]
-                && r
-                    .intervals
-                    .iter()
-                    .any(|iv| iv.from <= time && time < iv.to)
-        })
+        self.rules
+            .iter()
+            .any(|r| r.days[idx] && r.intervals.iter().any(|iv| iv.from <= time && time < iv.to))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -205,7 +202,9 @@ mod tests {
 
     #[test]
     fn errors_are_explained() {
-        assert!(WeeklyHours::parse("пн-пт").unwrap_err().contains("укажите дни"));
+        assert!(WeeklyHours::parse("пн-пт")
+            .unwrap_err()
+            .contains("укажите дни"));
         assert!(WeeklyHours::parse("mon 08:00-09:00")
             .unwrap_err()
             .contains("дни недели"));
@@ -221,5 +220,11 @@ mod tests {
         assert!(WeeklyHours::parse("пн 09:00-12:00, 11:00-13:00")
             .unwrap_err()
             .contains("пересекаться"));
+    }
+}
+
+impl serde::Serialize for WeeklyHours {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }

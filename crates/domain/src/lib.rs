@@ -6,5 +6,6 @@ pub mod calendar;
 pub mod clients;
 pub mod hours;
 pub mod org;
+pub mod password;
 pub mod search;
 pub mod validation;

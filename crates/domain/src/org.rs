@@ -66,3 +66,338 @@ mod tests {
         }
     }
 }
+
+pub use drafts::*;
+
+mod drafts {
+    //! Validated input for the organisation's records (ORG-01, ORG-02).
+    use serde::{Deserialize, Serialize};
+
+    use super::Role;
+    use crate::clients::valid_email;
+    use crate::hours::WeeklyHours;
+    use crate::search::phone_key;
+    use crate::validation::{optional_text, required_text, FieldErrors};
+
+    /// A branch (межрайонное отделение) as typed.
+    #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+    pub struct BranchDraft {
+        pub name: String,
+        #[serde(default)]
+        pub address: String,
+        #[serde(default)]
+        pub phones: String,
+        #[serde(default)]
+        pub time_zone: String,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+    pub struct BranchData {
+        pub name: String,
+        pub address: String,
+        pub phones: String,
+        pub time_zone: String,
+    }
+
+    /// Validates an IANA time zone name against the bundled database.
+    pub fn valid_time_zone(tz: &str) -> bool {
+        jiff::tz::TimeZone::get(tz).is_ok()
+    }
+
+    impl BranchDraft {
+        pub fn validate(&self) -> Result<BranchData, FieldErrors> {
+            let mut e = FieldErrors::new();
+            let name = required_text(&mut e, "name", &self.name, 200);
+            let address = optional_text(&mut e, "address", &self.address, 300).unwrap_or_default();
+            let phones = optional_text(&mut e, "phones", &self.phones, 200).unwrap_or_default();
+            let tz = self.time_zone.trim();
+            let time_zone = if tz.is_empty() {
+                "Asia/Yekaterinburg".to_owned()
+            } else {
+                tz.to_owned()
+            };
+            if !valid_time_zone(&time_zone) {
+                e.add(
+                    "time_zone",
+                    "Неизвестный часовой пояс: укажите его как Asia/Yekaterinburg.",
+                );
+            }
+            e.into_result(BranchData {
+                name,
+                address,
+                phones,
+                time_zone,
+            })
+        }
+    }
+
+    /// A service centre (центр очного обслуживания) as typed.
+    #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+    pub struct CentreDraft {
+        pub branch_id: String,
+        pub name: String,
+        #[serde(default)]
+        pub postcode: String,
+        pub address: String,
+        #[serde(default)]
+        pub phones: String,
+        /// Like `пн-пт 08:30-12:30, 14:00-17:00`.
+        pub opening_hours: String,
+        /// Only when reception hours differ from opening hours (§6.2).
+        #[serde(default)]
+        pub reception_hours: String,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+    pub struct CentreData {
+        pub branch_id: i64,
+        pub name: String,
+        pub postcode: String,
+        pub address: String,
+        pub phones: String,
+        pub opening_hours: WeeklyHours,
+        pub reception_hours: Option<WeeklyHours>,
+    }
+
+    impl CentreDraft {
+        pub fn validate(&self) -> Result<CentreData, FieldErrors> {
+            let mut e = FieldErrors::new();
+            let branch_id = self.branch_id.trim().parse::<i64>().unwrap_or_else(|_| {
+                e.add("branch_id", "Выберите отделение.");
+                0
+            });
+            let name = required_text(&mut e, "name", &self.name, 200);
+            let postcode = self.postcode.trim().to_owned();
+            if !postcode.is_empty()
+                && !(postcode.len() == 6 && postcode.chars().all(|c| c.is_ascii_digit()))
+            {
+                e.add("postcode", "Почтовый индекс состоит из 6 цифр.");
+            }
+            let address = required_text(&mut e, "address", &self.address, 300);
+            let phones = optional_text(&mut e, "phones", &self.phones, 200).unwrap_or_default();
+            let opening_hours = match WeeklyHours::parse(&self.opening_hours) {
+                Ok(h) if h.is_empty() => {
+                    e.add(
+                        "opening_hours",
+                        "Укажите часы работы, например «пн-пт 08:30-17:00».",
+                    );
+                    h
+                }
+                Ok(h) => h,
+                Err(m) => {
+                    e.add("opening_hours", m);
+                    WeeklyHours::default()
+                }
+            };
+            let reception_hours = match WeeklyHours::parse(&self.reception_hours) {
+                Ok(h) if h.is_empty() => None,
+                Ok(h) => Some(h),
+                Err(m) => {
+                    e.add("reception_hours", m);
+                    None
+                }
+            };
+            e.into_result(CentreData {
+                branch_id,
+                name,
+                postcode,
+                address,
+                phones,
+                opening_hours,
+                reception_hours,
+            })
+        }
+    }
+
+    /// A staff member as typed by an administrator (ORG-02). The password is set separately.
+    #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+    pub struct StaffDraft {
+        pub login: String,
+        pub full_name: String,
+        #[serde(default)]
+        pub position: String,
+        pub role: String,
+        #[serde(default)]
+        pub branch_id: String,
+        #[serde(default)]
+        pub centre_id: String,
+        #[serde(default)]
+        pub phone: String,
+        #[serde(default)]
+        pub email: String,
+        #[serde(default)]
+        pub badge: String,
+        #[serde(default = "yes")]
+        pub active: bool,
+    }
+
+    fn yes() -> bool {
+        true
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+    pub struct StaffData {
+        pub login: String,
+        pub full_name: String,
+        pub position: String,
+        pub role: Role,
+        pub branch_id: Option<i64>,
+        pub centre_id: Option<i64>,
+        pub phone: String,
+        pub email: String,
+        pub badge: String,
+        pub active: bool,
+    }
+
+    fn optional_id(e: &mut FieldErrors, field: &str, v: &str) -> Option<i64> {
+        let v = v.trim();
+        if v.is_empty() {
+            return None;
+        }
+        v.parse().map(Some).unwrap_or_else(|_| {
+            e.add(field, "Выберите значение из списка.");
+            None
+        })
+    }
+
+    /// Login rules: 3–50 characters of Latin letters, digits, `.`, `_`, `-`.
+    pub fn validate_login(e: &mut FieldErrors, login: &str) -> String {
+        let login = login.trim().to_lowercase();
+        if login.chars().count() < 3 || login.chars().count() > 50 {
+            e.add("login", "Логин — от 3 до 50 символов.");
+        } else if !login
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        {
+            e.add(
+                "login",
+                "Логин может содержать латинские буквы, цифры, точку, дефис и подчёркивание.",
+            );
+        }
+        login
+    }
+
+    /// Password rules: at least 10 characters, not all of one kind.
+    pub fn validate_password(e: &mut FieldErrors, field: &str, password: &str) {
+        let n = password.chars().count();
+        if n < 10 {
+            e.add(field, "Пароль должен быть не короче 10 символов.");
+        } else if n > 200 {
+            e.add(field, "Пароль должен быть не длиннее 200 символов.");
+        } else if password.chars().all(|c| c.is_ascii_digit())
+            || password.chars().all(char::is_alphabetic)
+        {
+            e.add(field, "Пароль должен содержать и буквы, и цифры или знаки.");
+        }
+    }
+
+    impl StaffDraft {
+        pub fn validate(&self) -> Result<StaffData, FieldErrors> {
+            let mut e = FieldErrors::new();
+            let login = validate_login(&mut e, &self.login);
+            let full_name = required_text(&mut e, "full_name", &self.full_name, 200);
+            let position =
+                optional_text(&mut e, "position", &self.position, 200).unwrap_or_default();
+            let role = Role::parse(self.role.trim()).unwrap_or_else(|| {
+                e.add("role", "Выберите роль.");
+                Role::Technician
+            });
+            let branch_id = optional_id(&mut e, "branch_id", &self.branch_id);
+            let centre_id = optional_id(&mut e, "centre_id", &self.centre_id);
+            let phone = self.phone.trim().to_owned();
+            if !phone.is_empty() && phone_key(&phone).len() < 5 {
+                e.add("phone", "Телефон указан неверно.");
+            }
+            let email = self.email.trim().to_lowercase();
+            if !email.is_empty() && !valid_email(&email) {
+                e.add("email", "Адрес электронной почты указан неверно.");
+            }
+            let badge = optional_text(&mut e, "badge", &self.badge, 100).unwrap_or_default();
+            e.into_result(StaffData {
+                login,
+                full_name,
+                position,
+                role,
+                branch_id,
+                centre_id,
+                phone,
+                email,
+                badge,
+                active: self.active,
+            })
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn centre_hours_are_validated() {
+            let d = CentreDraft {
+                branch_id: "1".into(),
+                name: "Радужный".into(),
+                postcode: "628462".into(),
+                address: "г. Радужный".into(),
+                opening_hours: "пн-пт 08:00-17:00".into(),
+                ..Default::default()
+            };
+            let c = d.validate().unwrap();
+            assert_eq!(c.reception_hours, None);
+            let bad = CentreDraft {
+                postcode: "62846".into(),
+                opening_hours: "".into(),
+                reception_hours: "пн 10-11".into(),
+                ..d
+            };
+            let e = bad.validate().unwrap_err();
+            assert!(e.get("postcode").is_some());
+            assert!(e.get("opening_hours").is_some());
+            assert!(e.get("reception_hours").is_some());
+        }
+
+        #[test]
+        fn staff_rules() {
+            let d = StaffDraft {
+                login: "Ivanova.A".into(),
+                full_name: "Иванова Анна".into(),
+                role: "technician".into(),
+                active: true,
+                ..Default::default()
+            };
+            assert_eq!(d.validate().unwrap().login, "ivanova.a");
+            let e = StaffDraft {
+                login: "иванова".into(),
+                role: "boss".into(),
+                ..d
+            }
+            .validate()
+            .unwrap_err();
+            assert!(e.get("login").is_some());
+            assert!(e.get("role").is_some());
+            let mut e = FieldErrors::new();
+            validate_password(&mut e, "p", "short");
+            validate_password(&mut e, "q", "12345678901");
+            assert_eq!(e.0.len(), 2);
+            let mut e = FieldErrors::new();
+            validate_password(&mut e, "p", "correct-horse-7");
+            assert!(e.is_empty());
+        }
+
+        #[test]
+        fn branch_time_zone() {
+            let b = BranchDraft {
+                name: "Радужнинское".into(),
+                ..Default::default()
+            };
+            assert_eq!(b.validate().unwrap().time_zone, "Asia/Yekaterinburg");
+            let e = BranchDraft {
+                time_zone: "Mars/Olympus".into(),
+                ..b
+            }
+            .validate()
+            .unwrap_err();
+            assert!(e.get("time_zone").is_some());
+        }
+    }
+}

@@ -25,7 +25,11 @@ pub fn text_key(s: &str) -> String {
 /// or the digits as typed when they are fewer (a prefix search).
 pub fn phone_key(s: &str) -> String {
     let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
-    if digits.len() == 11 && (digits.starts_with('7') || digits.starts_with('8')) {
+    let trunk = digits.starts_with('7') || digits.starts_with('8');
+    let international = s.trim_start().starts_with("+7");
+    // A leading 7/8 is the country or trunk prefix when the number is complete, typed as +7, or
+    // followed by a mobile code (9xx); otherwise it is part of a region code such as 812.
+    if trunk && (digits.len() == 11 || international || digits[1..].starts_with('9')) {
         digits[1..].to_owned()
     } else {
         digits
@@ -59,10 +63,7 @@ impl SearchQuery {
         if t.chars().count() < 2 {
             return None;
         }
-        if t
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +-()".contains(c))
-        {
+        if t.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)) {
             if let Ok(n) = crate::accounts::AccountNumber::parse(t) {
                 return Some(Self::AccountNumber(n.to_string()));
             }
@@ -83,6 +84,9 @@ mod tests {
         assert_eq!(phone_key("+7 (912) 345-67-89"), "9123456789");
         assert_eq!(phone_key("8-912-345-67-89"), "9123456789");
         assert_eq!(phone_key("912 34"), "91234");
+        assert_eq!(phone_key("+7 912"), "912");
+        assert_eq!(phone_key("8 912 3"), "9123");
+        assert_eq!(phone_key("812 555"), "812555");
         let up = prefix_upper_bound("ив");
         assert!("иванов" < up.as_str() && "ив" < up.as_str() && "ивz" < up.as_str());
         assert!("ивя" < up.as_str() && "ия" > up.as_str());
@@ -91,15 +95,61 @@ mod tests {
     #[test]
     fn classify() {
         let n = crate::accounts::AccountNumber::from_serial(7).to_string();
-        assert_eq!(SearchQuery::classify(&n), Some(SearchQuery::AccountNumber(n)));
+        assert_eq!(
+            SearchQuery::classify(&n),
+            Some(SearchQuery::AccountNumber(n))
+        );
         assert_eq!(
             SearchQuery::classify("+7 912 3"),
-            Some(SearchQuery::Phone("79123".into()))
+            Some(SearchQuery::Phone("9123".into()))
         );
         assert_eq!(
             SearchQuery::classify("Иванов"),
             Some(SearchQuery::Text("иванов".into()))
         );
         assert_eq!(SearchQuery::classify(" а "), None);
+    }
+}
+
+/// Words that people type or omit in addresses and that carry no meaning for a search.
+const ADDRESS_NOISE: [&str; 10] = [
+    "ул",
+    "улица",
+    "д",
+    "дом",
+    "кв",
+    "квартира",
+    "пр",
+    "пер",
+    "г",
+    "п",
+];
+
+/// The search key of an address: `street house apartment`, lower case, without punctuation and
+/// without the words «ул.», «д.», «кв.». A query goes through the same function, so
+/// «ул. Лесная, д. 5» and «лесная 5» both find «Лесная 5 12».
+pub fn address_key(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    text_key(&cleaned)
+        .split(' ')
+        .filter(|w| !w.is_empty() && !ADDRESS_NOISE.contains(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::*;
+
+    #[test]
+    fn address_keys_match_typed_forms() {
+        let stored = address_key("ул. Лесная д. 5 кв. 12");
+        assert_eq!(stored, "лесная 5 12");
+        assert!(stored.starts_with(&address_key("Лесная, 5")));
+        assert_eq!(address_key("1 мкр., д. 43"), "1 мкр 43");
+        assert_eq!(address_key("70 лет Октября"), "70 лет октября");
     }
 }

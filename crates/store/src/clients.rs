@@ -1,0 +1,391 @@
+//! Clients: personal data, phones, consents, and the search of ACC-04.
+//!
+//! Every write goes with its audit entry in one transaction. Searches are index range scans on
+//! normalised keys (`domain::search`), the same SQL on both engines.
+
+use abonent_domain::clients::{full_name, ClientData, ConsentKind};
+use abonent_domain::search::{prefix_upper_bound, SearchQuery};
+use serde::Serialize;
+use sqlx::FromRow;
+
+use crate::audit::{audit_in, Actor};
+use crate::{now_micros, Result, Store, StoreError};
+
+/// A consent as recorded, with its history.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct ConsentRecord {
+    pub kind: String,
+    pub given_at: i64,
+    pub withdrawn_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, FromRow)]
+struct ClientRow {
+    id: i64,
+    surname: String,
+    first_name: String,
+    patronymic: Option<String>,
+    email: Option<String>,
+    postal_address: Option<String>,
+    preferred_channel: String,
+    vulnerable: String,
+    vulnerable_note: Option<String>,
+    version: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+/// A client as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientRecord {
+    pub id: i64,
+    pub surname: String,
+    pub first_name: String,
+    pub patronymic: Option<String>,
+    pub full_name: String,
+    /// 10 national digits each.
+    pub phones: Vec<String>,
+    pub email: Option<String>,
+    pub postal_address: Option<String>,
+    pub preferred_channel: String,
+    pub vulnerable: Vec<String>,
+    pub vulnerable_note: Option<String>,
+    /// Consent history, newest first.
+    pub consents: Vec<ConsentRecord>,
+    /// Incremented by every change: an edit based on an older version is refused.
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl ClientRecord {
+    /// Consents in force now.
+    pub fn active_consents(&self) -> Vec<&str> {
+        self.consents
+            .iter()
+            .filter(|c| c.withdrawn_at.is_none())
+            .map(|c| c.kind.as_str())
+            .collect()
+    }
+}
+
+/// One line of a search result: a client with one of their accounts.
+#[derive(Debug, Clone, FromRow, Serialize, PartialEq, Eq)]
+pub struct SearchHit {
+    pub client_id: i64,
+    pub full_name: String,
+    pub account_number: Option<String>,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+}
+
+fn join_codes<T: Copy>(items: &[T], code: impl Fn(T) -> &'static str) -> String {
+    items.iter().map(|i| code(*i)).collect::<Vec<_>>().join(",")
+}
+
+const HIT_SELECT: &str = "SELECT c.id AS client_id,
+        c.surname || ' ' || c.first_name || COALESCE(' ' || c.patronymic, '') AS full_name,
+        a.number AS account_number,
+        (SELECT p.settlement || ', ' || p.street || ', д. ' || p.house || COALESCE(', кв. ' || p.apartment, '')
+           FROM premises p WHERE p.id = a.premises_id) AS address,
+        (SELECT ph.phone FROM client_phones ph WHERE ph.client_id = c.id ORDER BY ph.position LIMIT 1) AS phone";
+
+impl Store {
+    async fn write_client_children(
+        tx: &mut sqlx::AnyConnection,
+        id: i64,
+        c: &ClientData,
+        actor: &Actor,
+        now: i64,
+        existing_consents: &[ConsentRecord],
+    ) -> Result<()> {
+        sqlx::query("DELETE FROM client_phones WHERE client_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        for (i, p) in c.phones.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO client_phones (client_id, position, phone) VALUES ($1, $2, $3)",
+            )
+            .bind(id)
+            .bind(i as i64)
+            .bind(p)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let active: Vec<&str> = existing_consents
+            .iter()
+            .filter(|c| c.withdrawn_at.is_none())
+            .map(|c| c.kind.as_str())
+            .collect();
+        for k in &c.consents {
+            if !active.contains(&k.code()) {
+                sqlx::query(
+                    "INSERT INTO client_consents (client_id, kind, given_at, recorded_by) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(id)
+                .bind(k.code())
+                .bind(now)
+                .bind(actor.staff_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        for k in active {
+            if !c.consents.iter().any(|c| c.code() == k) {
+                sqlx::query(
+                    "UPDATE client_consents SET withdrawn_at = $1 WHERE client_id = $2 AND kind = $3 AND withdrawn_at IS NULL",
+                )
+                .bind(now)
+                .bind(id)
+                .bind(k)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates a client; the audit entry is written in the same transaction.
+    pub async fn create_client(&self, c: &ClientData, actor: &Actor) -> Result<i64> {
+        let now = now_micros();
+        let mut tx = self.pool().begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO clients (surname, first_name, patronymic, name_key, email, postal_address,
+                 preferred_channel, vulnerable, vulnerable_note, version, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10) RETURNING id",
+        )
+        .bind(&c.surname)
+        .bind(&c.first_name)
+        .bind(&c.patronymic)
+        .bind(c.name_key())
+        .bind(&c.email)
+        .bind(&c.postal_address)
+        .bind(c.preferred_channel.code())
+        .bind(join_codes(&c.vulnerable, |v| v.code()))
+        .bind(&c.vulnerable_note)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        Self::write_client_children(&mut tx, id, c, actor, now, &[]).await?;
+        audit_in(
+            &mut tx,
+            actor,
+            "client.create",
+            "client",
+            &id.to_string(),
+            "",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Updates a client if nobody changed it since `expected_version` was read; returns the new
+    /// version. Names of changed fields go to the audit log (never their values).
+    pub async fn update_client(
+        &self,
+        id: i64,
+        expected_version: i64,
+        c: &ClientData,
+        actor: &Actor,
+    ) -> Result<i64> {
+        let before = self.client(id).await?;
+        let now = now_micros();
+        let mut tx = self.pool().begin().await?;
+        let r = sqlx::query(
+            "UPDATE clients SET surname = $1, first_name = $2, patronymic = $3, name_key = $4, email = $5,
+                 postal_address = $6, preferred_channel = $7, vulnerable = $8, vulnerable_note = $9,
+                 version = version + 1, updated_at = $10
+             WHERE id = $11 AND version = $12",
+        )
+        .bind(&c.surname)
+        .bind(&c.first_name)
+        .bind(&c.patronymic)
+        .bind(c.name_key())
+        .bind(&c.email)
+        .bind(&c.postal_address)
+        .bind(c.preferred_channel.code())
+        .bind(join_codes(&c.vulnerable, |v| v.code()))
+        .bind(&c.vulnerable_note)
+        .bind(now)
+        .bind(id)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::Conflict(
+                "Карточку клиента уже изменил другой сотрудник. Обновите страницу и внесите изменения заново.".into(),
+            ));
+        }
+        Self::write_client_children(&mut tx, id, c, actor, now, &before.consents).await?;
+        let changed = changed_fields(&before, c);
+        audit_in(
+            &mut tx,
+            actor,
+            "client.update",
+            "client",
+            &id.to_string(),
+            &format!("fields: {}", changed.join(", ")),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(expected_version + 1)
+    }
+
+    pub async fn client(&self, id: i64) -> Result<ClientRecord> {
+        let row: ClientRow = sqlx::query_as(
+            "SELECT id, surname, first_name, patronymic, email, postal_address, preferred_channel,
+                    vulnerable, vulnerable_note, version, created_at, updated_at
+             FROM clients WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let phones: Vec<(String,)> = sqlx::query_as(
+            "SELECT phone FROM client_phones WHERE client_id = $1 ORDER BY position",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?;
+        let consents: Vec<ConsentRecord> = sqlx::query_as(
+            "SELECT kind, given_at, withdrawn_at FROM client_consents WHERE client_id = $1 ORDER BY given_at DESC, id DESC",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(ClientRecord {
+            id: row.id,
+            full_name: full_name(&row.surname, &row.first_name, row.patronymic.as_deref()),
+            surname: row.surname,
+            first_name: row.first_name,
+            patronymic: row.patronymic,
+            phones: phones.into_iter().map(|(p,)| p).collect(),
+            email: row.email,
+            postal_address: row.postal_address,
+            preferred_channel: row.preferred_channel,
+            vulnerable: row
+                .vulnerable
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            vulnerable_note: row.vulnerable_note,
+            consents,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+
+    /// Finds clients by account number, phone, surname (name) prefix or address prefix.
+    pub async fn search_clients(&self, q: &SearchQuery, limit: i64) -> Result<Vec<SearchHit>> {
+        let limit = limit.clamp(1, 200);
+        let hits = match q {
+            SearchQuery::AccountNumber(n) => {
+                sqlx::query_as(&format!(
+                    "{HIT_SELECT} FROM accounts a JOIN clients c ON c.id = a.client_id WHERE a.number = $1"
+                ))
+                .bind(n)
+                .fetch_all(self.pool())
+                .await?
+            }
+            SearchQuery::Phone(p) => {
+                sqlx::query_as(&format!(
+                    "{HIT_SELECT} FROM (SELECT DISTINCT client_id, phone FROM client_phones
+                                        WHERE phone >= $1 AND phone < $2 ORDER BY phone LIMIT $3) m
+                     JOIN clients c ON c.id = m.client_id
+                     LEFT JOIN accounts a ON a.client_id = c.id
+                     ORDER BY m.phone, a.number LIMIT $3"
+                ))
+                .bind(p)
+                .bind(prefix_upper_bound(p))
+                .bind(limit)
+                .fetch_all(self.pool())
+                .await?
+            }
+            SearchQuery::Text(t) => {
+                let mut hits: Vec<SearchHit> = sqlx::query_as(&format!(
+                    "{HIT_SELECT} FROM (SELECT id, name_key FROM clients WHERE name_key >= $1 AND name_key < $2
+                                        ORDER BY name_key LIMIT $3) m
+                     JOIN clients c ON c.id = m.id
+                     LEFT JOIN accounts a ON a.client_id = c.id
+                     ORDER BY m.name_key, c.id, a.number LIMIT $3"
+                ))
+                .bind(t)
+                .bind(prefix_upper_bound(t))
+                .bind(limit)
+                .fetch_all(self.pool())
+                .await?;
+                let addr = abonent_domain::search::address_key(t);
+                if (hits.len() as i64) < limit && !addr.is_empty() {
+                    let more: Vec<SearchHit> = sqlx::query_as(&format!(
+                        "{HIT_SELECT} FROM (SELECT id, address_key FROM premises
+                                            WHERE address_key >= $1 AND address_key < $2
+                                            ORDER BY address_key LIMIT $3) m
+                         JOIN accounts a ON a.premises_id = m.id
+                         JOIN clients c ON c.id = a.client_id
+                         ORDER BY m.address_key, a.number LIMIT $3"
+                    ))
+                    .bind(&addr)
+                    .bind(prefix_upper_bound(&addr))
+                    .bind(limit - hits.len() as i64)
+                    .fetch_all(self.pool())
+                    .await?;
+                    for h in more {
+                        if !hits.contains(&h) {
+                            hits.push(h);
+                        }
+                    }
+                }
+                hits
+            }
+        };
+        Ok(hits)
+    }
+
+    pub async fn client_count(&self) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM clients")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(n)
+    }
+}
+
+fn changed_fields(before: &ClientRecord, c: &ClientData) -> Vec<&'static str> {
+    let mut f = Vec::new();
+    if before.surname != c.surname
+        || before.first_name != c.first_name
+        || before.patronymic != c.patronymic
+    {
+        f.push("name");
+    }
+    if before.phones != c.phones {
+        f.push("phones");
+    }
+    if before.email != c.email {
+        f.push("email");
+    }
+    if before.postal_address != c.postal_address {
+        f.push("postal_address");
+    }
+    if before.preferred_channel != c.preferred_channel.code() {
+        f.push("preferred_channel");
+    }
+    let v: Vec<String> = c.vulnerable.iter().map(|v| v.code().to_owned()).collect();
+    if before.vulnerable != v || before.vulnerable_note != c.vulnerable_note {
+        f.push("vulnerable");
+    }
+    let mut now: Vec<&str> = c.consents.iter().map(|k: &ConsentKind| k.code()).collect();
+    let mut was = before.active_consents();
+    now.sort_unstable();
+    was.sort_unstable();
+    if now != was {
+        f.push("consents");
+    }
+    if f.is_empty() {
+        f.push("none");
+    }
+    f
+}

@@ -1,0 +1,76 @@
+//! Default data of a fresh database (ORG-01, ORG-06): the company's contacts and hotline hours
+//! (§7.1.7), the branch and the two service centres of §4.2, and the shipped working calendar.
+//! Each item is written only when missing, so staff edits are never overwritten.
+
+use abonent_domain::hours::WeeklyHours;
+use abonent_domain::org::{BranchData, CentreData};
+
+use crate::org::Company;
+use crate::{Result, Store};
+
+/// Hotline and reception hours of §7.1.7: 8:30–12:30 and 14:00–17:00 on working days.
+pub const STANDARD_HOURS: &str = "пн-пт 08:30-12:30, 14:00-17:00";
+pub const HOTLINE_PHONES: &str = "8-800-350-20-88, 8-3467-38-88-88";
+pub const DEFAULT_BRANCH: &str = "Радужнинское межрайонное отделение";
+
+impl Store {
+    /// Writes whatever default data is missing; returns whether anything was written.
+    pub async fn seed_defaults(&self) -> Result<bool> {
+        let mut wrote = self.seed_shipped_calendar().await? > 0;
+        if self.company().await?.is_none() {
+            self.save_company(&Company {
+                name: "Акционерное общество «Югорская территориальная энергетическая компания»"
+                    .into(),
+                short_name: "АО «ЮТЭК»".into(),
+                inn: String::new(),
+                website: "www.yutec-hm.ru".into(),
+                hotline_phones: HOTLINE_PHONES.into(),
+                hotline_hours: STANDARD_HOURS.into(),
+            })
+            .await?;
+            wrote = true;
+        }
+        if self.branches().await?.is_empty() {
+            let branch_id = self
+                .save_branch(
+                    None,
+                    &BranchData {
+                        name: DEFAULT_BRANCH.into(),
+                        address: "628462, г. Радужный, 1 мкр., д. 43".into(),
+                        phones: HOTLINE_PHONES.into(),
+                        time_zone: "Asia/Yekaterinburg".into(),
+                    },
+                )
+                .await?;
+            let hours = WeeklyHours::parse(STANDARD_HOURS).expect("standard hours parse");
+            for (name, postcode, address) in [
+                (
+                    "Центр очного обслуживания г. Радужный",
+                    "628462",
+                    "г. Радужный, 1 мкр., д. 43, 1 этаж, левое крыло ОДЦ «АганГрад»",
+                ),
+                (
+                    "Центр очного обслуживания пгт Новоаганск",
+                    "628647",
+                    "пгт Новоаганск, ул. 70 лет Октября, д. 18",
+                ),
+            ] {
+                self.save_centre(
+                    None,
+                    &CentreData {
+                        branch_id,
+                        name: name.into(),
+                        postcode: postcode.into(),
+                        address: address.into(),
+                        phones: HOTLINE_PHONES.into(),
+                        opening_hours: hours.clone(),
+                        reception_hours: None,
+                    },
+                )
+                .await?;
+            }
+            wrote = true;
+        }
+        Ok(wrote)
+    }
+}
