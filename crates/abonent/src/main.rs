@@ -1,1 +1,313 @@
-fn main() {}
+//! The `abonent` binary: configuration and the command line; everything else lives in the
+//! library crates.
+
+mod config;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use abonent_domain::org::{validate_login, validate_password, Role, StaffData};
+use abonent_domain::validation::FieldErrors;
+use abonent_store::Store;
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use config::Config;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "abonent",
+    version,
+    about = "Обслуживание клиентов и расчёты энергосбытовой компании"
+)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug)]
+struct GlobalArgs {
+    /// TOML configuration file (default: abonent.toml when it exists).
+    #[arg(long, global = true, env = "ABONENT_CONFIG")]
+    config: Option<std::path::PathBuf>,
+    /// Database URL: sqlite://data/abonent.db (default) or postgres://user@host/db.
+    #[arg(long, global = true, env = "ABONENT_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Log format: text or json.
+    #[arg(long, global = true, env = "ABONENT_LOG_FORMAT")]
+    log_format: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the web server (and, later, the job workers).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "ABONENT_LISTEN")]
+        listen: Option<SocketAddr>,
+        /// Load demo data on first start and print how to sign in.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and default data, then exit.
+    Migrate,
+    /// Generate demo data: bring the database up to N demo accounts (resumable).
+    Demo {
+        /// Total number of demo accounts wanted.
+        #[arg(long, default_value_t = 3000)]
+        accounts: u32,
+    },
+    /// Manage staff accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Add a staff member who can sign in.
+    Add {
+        #[arg(long)]
+        login: String,
+        /// Password (at least 10 characters); may also come from ABONENT_USER_PASSWORD.
+        #[arg(long, env = "ABONENT_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// technician, cashier_technician, head_of_retail_sales, branch_head, records_clerk,
+        /// general_director or administrator.
+        #[arg(long)]
+        role: String,
+        /// Full name, «Фамилия Имя Отчество».
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        position: String,
+    },
+}
+
+/// The password of every demo staff account; printed by `serve --demo`.
+const DEMO_PASSWORD: &str = "demo-abonent-2026";
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let cfg = Config::load(cli.global.config.as_deref())?.with_overrides(
+        cli.global.database_url.clone(),
+        cli.global.log_format.clone(),
+    );
+    init_logging(&cfg.log_format);
+    match cli.command {
+        Command::Serve { listen, demo } => serve(cfg, listen, demo).await,
+        Command::Migrate => {
+            let store = open(&cfg).await?;
+            println!("База данных готова: {}", cfg.redacted_database_url());
+            store.close().await;
+            Ok(())
+        }
+        Command::Demo { accounts } => {
+            let store = open(&cfg).await?;
+            seed_demo(&store, accounts, true).await?;
+            store.close().await;
+            Ok(())
+        }
+        Command::User { command } => match command {
+            UserCommand::Add {
+                login,
+                password,
+                role,
+                name,
+                position,
+            } => {
+                let store = open(&cfg).await?;
+                add_user(&store, &login, &password, &role, &name, &position).await?;
+                store.close().await;
+                Ok(())
+            }
+        },
+    }
+}
+
+fn init_logging(format: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_env("ABONENT_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Connects, migrates and writes missing default data.
+async fn open(cfg: &Config) -> Result<Store> {
+    let store = Store::connect(&cfg.database_url, cfg.max_connections)
+        .await
+        .with_context(|| format!("connecting to {}", cfg.redacted_database_url()))?;
+    store.migrate().await.context("applying migrations")?;
+    store
+        .seed_defaults()
+        .await
+        .context("writing default data")?;
+    Ok(store)
+}
+
+async fn seed_demo(store: &Store, accounts: u32, progress: bool) -> Result<()> {
+    let hash =
+        tokio::task::spawn_blocking(|| abonent_domain::password::hash(DEMO_PASSWORD)).await?;
+    store.seed_demo_staff(&hash).await?;
+    let have = store.max_account_serial().await?;
+    if have >= accounts {
+        println!("Демо-данные уже есть: {have} лицевых счетов.");
+        return Ok(());
+    }
+    let bar = if progress {
+        ProgressBar::new(u64::from(accounts - have))
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, осталось {eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message("Лицевые счета");
+    let started = std::time::Instant::now();
+    let added = store
+        .demo_accounts(accounts, |n| bar.set_position(n))
+        .await?;
+    bar.finish_and_clear();
+    println!(
+        "Добавлено {added} клиентов с лицевыми счетами за {:.1} с.",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn add_user(
+    store: &Store,
+    login: &str,
+    password: &str,
+    role: &str,
+    name: &str,
+    position: &str,
+) -> Result<()> {
+    let mut e = FieldErrors::new();
+    let login = validate_login(&mut e, login);
+    validate_password(&mut e, "password", password);
+    let Some(role) = Role::parse(role) else {
+        let all: Vec<&str> = Role::ALL.iter().map(|r| r.code()).collect();
+        bail!("неизвестная роль «{role}»; допустимы: {}", all.join(", "));
+    };
+    if name.trim().is_empty() {
+        e.add("name", "Укажите фамилию, имя и отчество.");
+    }
+    if !e.is_empty() {
+        bail!("{e}");
+    }
+    let pw = password.to_owned();
+    let hash = tokio::task::spawn_blocking(move || abonent_domain::password::hash(&pw)).await?;
+    let id = store
+        .create_staff(
+            &StaffData {
+                login: login.clone(),
+                full_name: name.trim().to_owned(),
+                position: position.trim().to_owned(),
+                role,
+                branch_id: store.branches().await?.first().map(|b| b.id),
+                centre_id: None,
+                phone: String::new(),
+                email: String::new(),
+                badge: String::new(),
+                active: true,
+            },
+            &hash,
+        )
+        .await?;
+    store
+        .audit(
+            &abonent_store::audit::Actor {
+                staff_id: None,
+                login: "cli".into(),
+                ip: String::new(),
+            },
+            "staff.create",
+            "staff",
+            &id.to_string(),
+            "abonent user add",
+        )
+        .await?;
+    println!("Сотрудник {login} ({}) добавлен.", role.label_ru());
+    Ok(())
+}
+
+async fn serve(cfg: Config, listen: Option<SocketAddr>, demo: bool) -> Result<()> {
+    let started = std::time::Instant::now();
+    let store = open(&cfg).await?;
+    if demo {
+        if store.account_count().await? == 0 {
+            println!("Загружаю демо-данные…");
+            seed_demo(&store, cfg.demo_accounts, true).await?;
+        } else {
+            let hash =
+                tokio::task::spawn_blocking(|| abonent_domain::password::hash(DEMO_PASSWORD))
+                    .await?;
+            store.seed_demo_staff(&hash).await?;
+        }
+    }
+    let addr = listen.unwrap_or(cfg.listen);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let state = abonent_web::AppState::new(store.clone(), cfg.web_config());
+
+    // Expired sessions and old sign-in attempts are removed hourly.
+    let janitor = store.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = janitor.purge_expired(30 * 24 * 3600 * 1_000_000).await {
+                tracing::warn!(error = %e, "purging expired sessions failed");
+            }
+        }
+    });
+
+    let url = format!("http://{}", listener.local_addr()?);
+    tracing::info!(%url, database = %cfg.redacted_database_url(), startup_ms = started.elapsed().as_millis() as u64, "Abonent is listening");
+    println!("Абонент работает: {url}");
+    if demo {
+        println!("Вход для сотрудников: {url}/login");
+        println!("  логины: admin (администратор), head (руководитель отделения), sales (начальник отдела),");
+        println!("          tech и tech2 (техники), cashier (техник-кассир), clerk (канцелярия), director");
+        println!("  пароль у всех демо-сотрудников: {DEMO_PASSWORD}");
+    } else if store.staff_count().await? == 0 {
+        println!("Сотрудников ещё нет. Создайте администратора:");
+        println!("  abonent user add --login admin --password '…' --role administrator --name 'Фамилия Имя Отчество'");
+    }
+    abonent_web::serve(listener, state, shutdown()).await?;
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

@@ -321,6 +321,77 @@ impl WorkingCalendar {
     }
 }
 
+/// The short Russian words used when an administrator edits a year as text.
+pub fn kind_word(k: DayKind) -> &'static str {
+    match k {
+        DayKind::Holiday => "праздник",
+        DayKind::DayOff => "выходной",
+        DayKind::WorkingWeekend => "рабочий",
+        DayKind::Short => "сокращённый",
+    }
+}
+
+/// A year's special days as editable text: one `ГГГГ-ММ-ДД вид` per line.
+pub fn format_year_text(days: &[SpecialDay]) -> String {
+    days.iter()
+        .map(|d| format!("{} {}", d.date, kind_word(d.kind)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Parses the text of [`format_year_text`]; the error names the line, in Russian.
+pub fn parse_year_text(year: i16, text: &str) -> Result<Vec<SpecialDay>, String> {
+    let mut days = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let n = i + 1;
+        let mut parts = line.split_whitespace();
+        let (Some(d), Some(w), None) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(format!(
+                "Строка {n}: нужно «дата вид», например «{year}-01-09 выходной»."
+            ));
+        };
+        let date: Date = d
+            .parse()
+            .map_err(|_| format!("Строка {n}: дата «{d}» не распознана, пишите ГГГГ-ММ-ДД."))?;
+        if date.year() != year {
+            return Err(format!(
+                "Строка {n}: дата {date} не относится к {year} году."
+            ));
+        }
+        let word = w.to_lowercase().replace('ё', "е");
+        let kind = DayKind::ALL
+            .into_iter()
+            .find(|k| kind_word(*k).replace('ё', "е") == word)
+            .ok_or_else(|| {
+                format!("Строка {n}: вид «{w}» не известен; допустимы: праздник, выходной, рабочий, сокращённый.")
+            })?;
+        let weekend = is_weekend(date);
+        if kind == DayKind::WorkingWeekend && !weekend {
+            return Err(format!(
+                "Строка {n}: {date} — будний день, его не нужно объявлять рабочим."
+            ));
+        }
+        if kind == DayKind::DayOff && weekend {
+            return Err(format!(
+                "Строка {n}: {date} — и так выходной (суббота или воскресенье)."
+            ));
+        }
+        if days
+            .iter()
+            .any(|x: &SpecialDay| x.date == date && x.kind == kind)
+        {
+            return Err(format!("Строка {n}: {date} указана дважды."));
+        }
+        days.push(SpecialDay { date, kind });
+    }
+    days.sort_by_key(|d| (d.date, d.kind));
+    Ok(days)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -466,6 +537,44 @@ mod tests {
         let c = WorkingCalendar::new(&years);
         assert!(!c.is_working_day(date(2026, 11, 5)));
         assert_eq!(c.working_days_in_year(2026), 246);
+    }
+
+    #[test]
+    fn year_text_round_trips_and_explains_errors() {
+        let y = shipped_years()
+            .into_iter()
+            .find(|y| y.year == 2025)
+            .unwrap();
+        let text = format_year_text(&y.days);
+        assert!(text.contains("2025-11-01 рабочий"));
+        assert_eq!(parse_year_text(2025, &text).unwrap(), y.days);
+        assert_eq!(
+            parse_year_text(
+                2025,
+                "2025-05-02 выходной # перенос\n\n2025-03-07 сокращенный"
+            )
+            .unwrap()
+            .len(),
+            2
+        );
+        assert!(parse_year_text(2025, "2024-01-01 праздник")
+            .unwrap_err()
+            .contains("не относится"));
+        assert!(parse_year_text(2025, "2025-13-01 праздник")
+            .unwrap_err()
+            .contains("не распознана"));
+        assert!(parse_year_text(2025, "2025-05-05 отгул")
+            .unwrap_err()
+            .contains("не известен"));
+        assert!(parse_year_text(2025, "2025-05-05 рабочий")
+            .unwrap_err()
+            .contains("будний"));
+        assert!(parse_year_text(2025, "2025-05-03 выходной")
+            .unwrap_err()
+            .contains("и так выходной"));
+        assert!(parse_year_text(2025, "x")
+            .unwrap_err()
+            .starts_with("Строка 1"));
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub struct AccountData {
     pub opened_on: jiff::civil::Date,
 }
 
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
 pub struct ContractView {
     pub id: i64,
     pub number: String,
@@ -56,7 +56,7 @@ pub struct ContractView {
 }
 
 /// An account as shown on the client's card.
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
 pub struct AccountView {
     pub id: i64,
     pub number: String,

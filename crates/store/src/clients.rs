@@ -12,7 +12,7 @@ use crate::audit::{audit_in, Actor};
 use crate::{now_micros, Result, Store, StoreError};
 
 /// A consent as recorded, with its history.
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
 pub struct ConsentRecord {
     pub kind: String,
     pub given_at: i64,
@@ -36,7 +36,7 @@ struct ClientRow {
 }
 
 /// A client as stored.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ClientRecord {
     pub id: i64,
     pub surname: String,
@@ -70,7 +70,7 @@ impl ClientRecord {
 }
 
 /// One line of a search result: a client with one of their accounts.
-#[derive(Debug, Clone, FromRow, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, FromRow, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct SearchHit {
     pub client_id: i64,
     pub full_name: String,

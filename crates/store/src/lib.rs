@@ -105,9 +105,9 @@ impl Store {
             }
             Backend::Postgres => url.to_owned(),
         };
-        let opts = AnyConnectOptions::from_str(&url)?
-            .log_statements(tracing::log::LevelFilter::Trace)
-            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
+        // Statement logging is off: statements can be huge (bulk loads) and their parameters may
+        // hold personal data.
+        let opts = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(30))

@@ -9,7 +9,7 @@ use sqlx::FromRow;
 use crate::{is_unique_violation, now_micros, Result, Store, StoreError};
 
 /// Company-wide contact data shown on invoices and the portal (§7.1.2, §7.1.7).
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
 pub struct Company {
     pub name: String,
     pub short_name: String,
@@ -19,7 +19,7 @@ pub struct Company {
     pub hotline_hours: String,
 }
 
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
 pub struct Branch {
     pub id: i64,
     pub name: String,
@@ -28,7 +28,7 @@ pub struct Branch {
     pub time_zone: String,
 }
 
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
 pub struct Centre {
     pub id: i64,
     pub branch_id: i64,
@@ -42,7 +42,7 @@ pub struct Centre {
 }
 
 /// A staff member without the password hash.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Staff {
     pub id: i64,
     pub login: String,

@@ -1,1 +1,170 @@
-//! placeholder
+//! Abonent's HTTP layer: the JSON API under `/api/v1` (OpenAPI at `/api/openapi.json`) and the
+//! server-rendered pages of the staff workspace. One module per capability, each with `api.rs`
+//! and `pages.rs`; authorisation is decided in one place per capability.
+
+pub mod assets;
+pub mod audit;
+pub mod auth;
+pub mod clients;
+pub mod error;
+pub mod health;
+pub mod openapi;
+pub mod org;
+pub mod pages;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use abonent_store::Store;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header::{self, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+
+pub use error::{ApiError, PageError, WebError};
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+    pub session_ttl: Duration,
+    /// Failed sign-ins per login within `throttle_window` before sign-in is refused.
+    pub max_failures_per_login: i64,
+    /// Failed sign-ins per address within `throttle_window`.
+    pub max_failures_per_ip: i64,
+    pub throttle_window: Duration,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            session_ttl: Duration::from_secs(12 * 3600),
+            max_failures_per_login: 5,
+            max_failures_per_ip: 30,
+            throttle_window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<WebConfig>,
+    pub metrics: Arc<health::Metrics>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: WebConfig) -> Self {
+        Self {
+            store,
+            config: Arc::new(config),
+            metrics: Arc::new(health::Metrics::new()),
+        }
+    }
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .merge(auth::pages::routes())
+        .merge(clients::pages::routes())
+        .merge(org::pages::routes())
+        .merge(audit::pages::routes())
+        .nest(
+            "/api/v1",
+            Router::new()
+                .merge(auth::api::routes())
+                .merge(clients::api::routes())
+                .merge(org::api::routes())
+                .merge(audit::api::routes())
+                .fallback(api_not_found),
+        )
+        .merge(openapi::routes())
+        .merge(health::routes())
+        .merge(assets::routes())
+        .fallback(page_not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+async fn home(staff: Option<auth::CurrentStaff>) -> Response {
+    match staff {
+        None => Redirect::to("/login").into_response(),
+        Some(s) if s.can(abonent_domain::org::Permission::ViewClients) => {
+            Redirect::to("/clients").into_response()
+        }
+        Some(_) => Redirect::to("/admin").into_response(),
+    }
+}
+
+async fn api_not_found() -> ApiError {
+    WebError::NotFound("Такого адреса API нет.".into()).into()
+}
+
+async fn page_not_found() -> PageError {
+    WebError::NotFound("Такой страницы нет.".into()).into()
+}
+
+/// Security headers, metrics and one structured log line per request. The path is logged
+/// without its query string, which may carry personal data (a searched name or phone).
+async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    let elapsed = started.elapsed();
+    let status = res.status().as_u16();
+    state
+        .metrics
+        .observe(method.as_str(), &route, status, elapsed);
+    tracing::info!(
+        target: "abonent::http",
+        method = %method,
+        route = %route,
+        status,
+        ms = elapsed.as_secs_f64() * 1000.0,
+        "request"
+    );
+    res
+}
+
+/// Serves the application on `listener` until `shutdown` completes, with client addresses
+/// available to handlers (sign-in throttling and the audit log record them).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,0 +1,140 @@
+//! Configuration layers: defaults → TOML file → `ABONENT_…` environment → flags. Secrets (the
+//! database password) are never printed.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub database_url: String,
+    pub max_connections: u32,
+    pub listen: SocketAddr,
+    pub log_format: String,
+    /// Mark cookies Secure; turn on behind HTTPS.
+    pub secure_cookies: bool,
+    pub session_ttl_hours: u64,
+    /// Demo accounts loaded by `serve --demo` on an empty database.
+    pub demo_accounts: u32,
+    pub login_max_failures: i64,
+    pub login_throttle_minutes: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://data/abonent.db".into(),
+            max_connections: 8,
+            listen: "127.0.0.1:8080".parse().expect("valid address"),
+            log_format: "text".into(),
+            secure_cookies: false,
+            session_ttl_hours: 12,
+            demo_accounts: 3000,
+            login_max_failures: 5,
+            login_throttle_minutes: 15,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, overlaid by the file when given (or `abonent.toml` when present).
+    pub fn load(path: Option<&Path>) -> Result<Self> {
+        let (path, required) = match path {
+            Some(p) => (p.to_path_buf(), true),
+            None => (Path::new("abonent.toml").to_path_buf(), false),
+        };
+        if !path.exists() {
+            if required {
+                anyhow::bail!("configuration file {} not found", path.display());
+            }
+            return Ok(Self::default());
+        }
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+
+    /// Applies values from the environment or flags (clap has already merged those two).
+    pub fn with_overrides(
+        mut self,
+        database_url: Option<String>,
+        log_format: Option<String>,
+    ) -> Self {
+        if let Some(u) = database_url {
+            self.database_url = u;
+        }
+        if let Some(f) = log_format {
+            self.log_format = f;
+        }
+        self
+    }
+
+    /// The database URL without its password.
+    pub fn redacted_database_url(&self) -> String {
+        redact(&self.database_url)
+    }
+
+    pub fn web_config(&self) -> abonent_web::WebConfig {
+        abonent_web::WebConfig {
+            secure_cookies: self.secure_cookies,
+            session_ttl: Duration::from_secs(self.session_ttl_hours * 3600),
+            max_failures_per_login: self.login_max_failures,
+            max_failures_per_ip: self.login_max_failures * 6,
+            throttle_window: Duration::from_secs(self.login_throttle_minutes * 60),
+        }
+    }
+}
+
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("postgres://abonent:secret@db:5432/x"),
+            "postgres://abonent:***@db:5432/x"
+        );
+        assert_eq!(redact("postgres://abonent@db/x"), "postgres://abonent@db/x");
+        assert_eq!(
+            redact("sqlite://data/abonent.db"),
+            "sqlite://data/abonent.db"
+        );
+    }
+
+    #[test]
+    fn file_overrides_defaults_and_flags_override_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.toml");
+        std::fs::write(
+            &p,
+            "listen = \"127.0.0.1:9000\"\ndatabase_url = \"sqlite://x.db\"\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&p)).unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.session_ttl_hours, 12, "unset keys keep defaults");
+        let c = c.with_overrides(Some("postgres://h/db".into()), None);
+        assert_eq!(c.database_url, "postgres://h/db");
+        std::fs::write(&p, "listn = 1\n").unwrap();
+        assert!(Config::load(Some(&p)).is_err(), "unknown keys are refused");
+        assert!(Config::load(Some(&dir.path().join("missing.toml"))).is_err());
+    }
+}

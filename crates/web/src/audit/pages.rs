@@ -1,0 +1,51 @@
+//! Audit log page.
+
+use abonent_store::audit::AuditEntry;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use super::api::AuditParams;
+use crate::auth::CurrentStaff;
+use crate::pages::{format_time, render, Chrome, DEFAULT_TZ};
+use crate::{AppState, PageError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/audit", get(page))
+}
+
+#[derive(Template)]
+#[template(path = "audit/list.html")]
+struct AuditPage {
+    chrome: Chrome,
+    object_kind: String,
+    object_id: String,
+    actor_login: String,
+    rows: Vec<(String, AuditEntry)>,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Query(p): Query<AuditParams>,
+) -> Result<Response, PageError> {
+    let (object_kind, object_id, actor_login) = (
+        p.object_kind.clone().unwrap_or_default(),
+        p.object_id.clone().unwrap_or_default(),
+        p.actor_login.clone().unwrap_or_default(),
+    );
+    let rows = super::entries(&state, &me, p.filter()).await?;
+    Ok(render(&AuditPage {
+        chrome: Chrome::for_staff("Журнал доступа к персональным данным", &me, "audit"),
+        object_kind,
+        object_id,
+        actor_login,
+        rows: rows
+            .into_iter()
+            .map(|r| (format_time(r.at, DEFAULT_TZ), r))
+            .collect(),
+    })?
+    .into_response())
+}

@@ -1,0 +1,328 @@
+//! Staff sign-in, sessions, CSRF and authorisation (ORG-03, ORG-04).
+//!
+//! A session is a random 256-bit token in an HttpOnly, SameSite=Lax cookie (pages) or an
+//! `Authorization: Bearer` header (API); the database keeps only its SHA-256. Each session has a
+//! CSRF token that every form and every cookie-authenticated API write must echo. Rights are
+//! checked here, on the server, through [`CurrentStaff::require`].
+
+pub mod api;
+pub mod pages;
+
+use std::net::SocketAddr;
+
+use abonent_domain::org::{Permission, Role};
+use abonent_store::audit::Actor;
+use abonent_store::org::Staff;
+use axum::extract::{ConnectInfo, FromRequestParts, OptionalFromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, Method};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::{ApiError, AppState, WebError};
+
+pub const SESSION_COOKIE: &str = "abonent_session";
+pub const LOGIN_CSRF_COOKIE: &str = "abonent_login_csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// A random token, hex-encoded (256 bits).
+pub fn random_token() -> String {
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Compares secrets in constant time.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A browser-session cookie; the server ends the session after its TTL whatever the browser does.
+pub fn session_cookie(token: String, secure: bool) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, token))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .path("/")
+        .build()
+}
+
+/// The client address as seen by this server.
+pub fn client_ip(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default()
+}
+
+/// The signed-in staff member of this request.
+#[derive(Debug, Clone)]
+pub struct CurrentStaff {
+    pub staff: Staff,
+    pub role: Role,
+    pub csrf_token: String,
+    pub token_hash: String,
+    /// Authenticated by a bearer token (no cookie, so no CSRF risk).
+    pub via_bearer: bool,
+    pub ip: String,
+}
+
+impl CurrentStaff {
+    pub fn can(&self, p: Permission) -> bool {
+        self.role.can(p)
+    }
+
+    /// Refuses the action unless the role has the right.
+    pub fn require(&self, p: Permission) -> Result<(), WebError> {
+        if self.can(p) {
+            Ok(())
+        } else {
+            Err(WebError::forbidden())
+        }
+    }
+
+    /// Like [`require`](Self::require), and a refusal that touches personal data is audited.
+    pub async fn require_audited(
+        &self,
+        state: &AppState,
+        p: Permission,
+        object_kind: &str,
+        object_id: &str,
+    ) -> Result<(), WebError> {
+        if self.can(p) {
+            return Ok(());
+        }
+        state
+            .store
+            .audit(
+                &self.actor(),
+                "access.denied",
+                object_kind,
+                object_id,
+                &format!("{p:?}"),
+            )
+            .await?;
+        Err(WebError::forbidden())
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor {
+            staff_id: Some(self.staff.id),
+            login: self.staff.login.clone(),
+            ip: self.ip.clone(),
+        }
+    }
+
+    /// Checks the CSRF token of a form.
+    pub fn check_csrf(&self, token: &str) -> Result<(), WebError> {
+        if same_secret(token, &self.csrf_token) {
+            Ok(())
+        } else {
+            Err(WebError::Forbidden(
+                "Форма устарела или отправлена не с этой страницы. Обновите страницу и повторите."
+                    .into(),
+            ))
+        }
+    }
+}
+
+/// Why a request has no staff member: pages redirect to sign-in, the API answers 401.
+pub struct AuthRejection {
+    api: bool,
+    error: WebError,
+}
+
+impl IntoResponse for AuthRejection {
+    fn into_response(self) -> Response {
+        if self.api {
+            ApiError(self.error).into_response()
+        } else if matches!(self.error, WebError::Unauthorized) {
+            Redirect::to("/login").into_response()
+        } else {
+            crate::PageError(self.error).into_response()
+        }
+    }
+}
+
+async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<CurrentStaff>, WebError> {
+    let bearer = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let (token, via_bearer) = match bearer {
+        Some(t) => (t, true),
+        None => {
+            let jar = CookieJar::from_headers(&parts.headers);
+            match jar.get(SESSION_COOKIE) {
+                Some(c) => (c.value().to_owned(), false),
+                None => return Ok(None),
+            }
+        }
+    };
+    let hash = token_hash(&token);
+    let Some(session) = state.store.session(&hash).await? else {
+        return Ok(None);
+    };
+    let Some(role) = session.staff.role() else {
+        return Ok(None);
+    };
+    let me = CurrentStaff {
+        staff: session.staff,
+        role,
+        csrf_token: session.csrf_token,
+        token_hash: hash,
+        via_bearer,
+        ip: client_ip(parts),
+    };
+    // Cookie-authenticated API writes must carry the CSRF token in a header.
+    let is_api = parts.uri.path().starts_with("/api/");
+    let writes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if is_api && writes && !via_bearer {
+        let sent = parts
+            .headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        me.check_csrf(sent)?;
+    }
+    Ok(Some(me))
+}
+
+impl FromRequestParts<AppState> for CurrentStaff {
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let api = parts.uri.path().starts_with("/api/");
+        match resolve(parts, state).await {
+            Ok(Some(s)) => Ok(s),
+            Ok(None) => Err(AuthRejection {
+                api,
+                error: WebError::Unauthorized,
+            }),
+            Err(error) => Err(AuthRejection { api, error }),
+        }
+    }
+}
+
+impl OptionalFromRequestParts<AppState> for CurrentStaff {
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        let api = parts.uri.path().starts_with("/api/");
+        resolve(parts, state)
+            .await
+            .map_err(|error| AuthRejection { api, error })
+    }
+}
+
+/// Outcome of a sign-in attempt.
+pub enum SignIn {
+    Ok {
+        staff: Staff,
+        token: String,
+        csrf: String,
+    },
+    Refused(WebError),
+}
+
+/// Verifies a login and password with throttling and auditing; on success creates a session.
+pub async fn sign_in(
+    state: &AppState,
+    login: &str,
+    password: &str,
+    ip: &str,
+) -> Result<SignIn, WebError> {
+    let login = login.trim().to_lowercase();
+    let store = &state.store;
+    let cfg = &state.config;
+    let (by_login, by_ip) = store
+        .recent_failures(&login, ip, cfg.throttle_window.as_micros() as i64)
+        .await?;
+    let actor = Actor {
+        staff_id: None,
+        login: login.clone(),
+        ip: ip.to_owned(),
+    };
+    if by_login >= cfg.max_failures_per_login || by_ip >= cfg.max_failures_per_ip {
+        store
+            .audit(&actor, "login.throttled", "staff", &login, "")
+            .await?;
+        let minutes = cfg.throttle_window.as_secs().div_ceil(60);
+        return Ok(SignIn::Refused(WebError::TooManyRequests(format!(
+            "Слишком много неудачных попыток входа. Повторите через {minutes} мин. или обратитесь к администратору."
+        ))));
+    }
+    let creds = store.staff_credentials(&login).await?;
+    let pw = password.to_owned();
+    let hash = creds
+        .as_ref()
+        .map(|(_, h)| h.clone())
+        .unwrap_or_else(|| abonent_domain::password::dummy_hash().to_owned());
+    let ok = tokio::task::spawn_blocking(move || abonent_domain::password::verify(&pw, &hash))
+        .await
+        .map_err(|e| WebError::Internal(e.into()))?;
+    match creds {
+        Some((staff, _)) if ok && staff.active => {
+            store.record_login_attempt(&login, ip, true).await?;
+            let token = random_token();
+            let csrf = random_token();
+            store
+                .create_session(
+                    &token_hash(&token),
+                    staff.id,
+                    &csrf,
+                    ip,
+                    cfg.session_ttl.as_micros() as i64,
+                )
+                .await?;
+            let actor = Actor {
+                staff_id: Some(staff.id),
+                ..actor
+            };
+            store
+                .audit(&actor, "login.success", "staff", &staff.id.to_string(), "")
+                .await?;
+            Ok(SignIn::Ok { staff, token, csrf })
+        }
+        other => {
+            store.record_login_attempt(&login, ip, false).await?;
+            let why = match other {
+                Some((s, _)) if ok && !s.active => "inactive",
+                Some(_) => "wrong password",
+                None => "unknown login",
+            };
+            store
+                .audit(&actor, "login.failure", "staff", &login, why)
+                .await?;
+            Ok(SignIn::Refused(WebError::BadCredentials))
+        }
+    }
+}
+
+/// The client address of a request (empty when the server runs without connect info, as in
+/// in-process tests).
+pub struct ClientIp(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip(parts)))
+    }
+}

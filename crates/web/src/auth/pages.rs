@@ -1,0 +1,269 @@
+//! Sign-in, sign-out and password change pages.
+
+use abonent_domain::org::validate_password;
+use abonent_domain::validation::FieldErrors;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use axum_extra::extract::Form;
+use serde::Deserialize;
+
+use super::{
+    random_token, same_secret, session_cookie, sign_in, ClientIp, CurrentStaff, SignIn,
+    LOGIN_CSRF_COOKIE, SESSION_COOKIE,
+};
+use crate::pages::{render, Chrome};
+use crate::{AppState, PageError, WebError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_form).post(login))
+        .route("/logout", axum::routing::post(logout))
+        .route(
+            "/account/password",
+            get(password_form).post(password_change),
+        )
+}
+
+#[derive(Template)]
+#[template(path = "auth/login.html")]
+struct LoginPage {
+    chrome: Chrome,
+    login: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+/// Only local paths are followed after sign-in (no open redirect).
+fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next.to_owned()
+    } else {
+        "/".to_owned()
+    }
+}
+
+fn login_csrf_cookie(token: String, secure: bool) -> Cookie<'static> {
+    Cookie::build((LOGIN_CSRF_COOKIE, token))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .path("/login")
+        .build()
+}
+
+async fn login_form(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, PageError> {
+    let token = random_token();
+    let mut chrome = Chrome::anonymous("Вход для сотрудников");
+    chrome.csrf = token.clone();
+    let page = LoginPage {
+        chrome,
+        login: String::new(),
+        next: safe_next(&q.next),
+        error: None,
+    };
+    let jar = jar.add(login_csrf_cookie(token, state.config.secure_cookies));
+    Ok((jar, render(&page)?).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    let expected = jar
+        .get(LOGIN_CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    let refuse =
+        |jar: CookieJar, status: StatusCode, message: String| -> Result<Response, PageError> {
+            let token = random_token();
+            let mut chrome = Chrome::anonymous("Вход для сотрудников");
+            chrome.csrf = token.clone();
+            let page = LoginPage {
+                chrome,
+                login: f.login.clone(),
+                next: safe_next(&f.next),
+                error: Some(message),
+            };
+            let jar = jar.add(login_csrf_cookie(token, state.config.secure_cookies));
+            Ok((status, jar, render(&page)?).into_response())
+        };
+    if expected.is_empty() || !same_secret(&expected, &f.csrf) {
+        return refuse(
+            jar,
+            StatusCode::FORBIDDEN,
+            "Форма входа устарела. Введите логин и пароль ещё раз.".into(),
+        );
+    }
+    if f.login.trim().is_empty() || f.password.is_empty() {
+        return refuse(
+            jar,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Введите логин и пароль.".into(),
+        );
+    }
+    match sign_in(&state, &f.login, &f.password, &ip).await? {
+        SignIn::Ok { token, .. } => {
+            let jar = jar
+                .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login"))
+                .add(session_cookie(token, state.config.secure_cookies));
+            Ok((jar, Redirect::to(&safe_next(&f.next))).into_response())
+        }
+        SignIn::Refused(e) => refuse(jar, e.status(), e.public_message()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    jar: CookieJar,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    state.store.delete_session(&me.token_hash).await?;
+    state
+        .store
+        .audit(&me.actor(), "logout", "staff", &me.staff.id.to_string(), "")
+        .await?;
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    Ok((jar, Redirect::to("/login")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "auth/password.html")]
+struct PasswordPage {
+    chrome: Chrome,
+    errors: FieldErrors,
+}
+
+async fn password_form(me: CurrentStaff) -> Result<Response, PageError> {
+    Ok(render(&PasswordPage {
+        chrome: Chrome::for_staff("Смена пароля", &me, ""),
+        errors: FieldErrors::new(),
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    new_password_again: String,
+}
+
+/// Checks and applies a password change; ends every session of this staff member.
+pub async fn apply_password_change(
+    state: &AppState,
+    me: &CurrentStaff,
+    current: &str,
+    new: &str,
+    again: &str,
+) -> Result<(), WebError> {
+    let mut e = FieldErrors::new();
+    let (_, hash) = state
+        .store
+        .staff_credentials(&me.staff.login)
+        .await?
+        .ok_or(WebError::Unauthorized)?;
+    let cur = current.to_owned();
+    let ok = tokio::task::spawn_blocking(move || abonent_domain::password::verify(&cur, &hash))
+        .await
+        .map_err(|e| WebError::Internal(e.into()))?;
+    if !ok {
+        e.add("current_password", "Текущий пароль введён неверно.");
+    }
+    validate_password(&mut e, "new_password", new);
+    if new != again {
+        e.add("new_password_again", "Пароли не совпадают.");
+    }
+    if new == current && e.get("new_password").is_none() {
+        e.add(
+            "new_password",
+            "Новый пароль должен отличаться от текущего.",
+        );
+    }
+    e.into_result(())?;
+    let pw = new.to_owned();
+    let hash = tokio::task::spawn_blocking(move || abonent_domain::password::hash(&pw))
+        .await
+        .map_err(|e| WebError::Internal(e.into()))?;
+    state.store.set_staff_password(me.staff.id, &hash).await?;
+    state
+        .store
+        .audit(
+            &me.actor(),
+            "password.change",
+            "staff",
+            &me.staff.id.to_string(),
+            "",
+        )
+        .await?;
+    Ok(())
+}
+
+async fn password_change(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    match apply_password_change(
+        &state,
+        &me,
+        &f.current_password,
+        &f.new_password,
+        &f.new_password_again,
+    )
+    .await
+    {
+        Ok(()) => Ok(Redirect::to("/login").into_response()),
+        Err(WebError::Invalid(errors)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render(&PasswordPage {
+                chrome: Chrome::for_staff("Смена пароля", &me, ""),
+                errors,
+            })?,
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,95 @@
+//! Clients API: search, card, create, update.
+
+use abonent_domain::clients::ClientDraft;
+use abonent_store::clients::SearchHit;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::ClientCard;
+use crate::auth::CurrentStaff;
+use crate::{ApiError, AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/clients", get(search).post(create))
+        .route("/clients/{id}", get(card).put(update))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SearchParams {
+    /// Account number, surname (and name) prefix, address or phone.
+    pub q: String,
+}
+
+/// Finds clients by account number, name, address or phone (ACC-04).
+#[utoipa::path(get, path = "/api/v1/clients", tag = "clients", params(SearchParams),
+    responses((status = 200, body = [SearchHit]), (status = 422, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody)))]
+pub async fn search(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Query(p): Query<SearchParams>,
+) -> Result<Json<Vec<SearchHit>>, ApiError> {
+    Ok(Json(super::search(&state, &me, &p.q).await?))
+}
+
+/// A client's card; the view is written to the audit log.
+#[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "clients",
+    params(("id" = i64, Path, description = "client id")),
+    responses((status = 200, body = ClientCard), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn card(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+) -> Result<Json<ClientCard>, ApiError> {
+    Ok(Json(super::open_card(&state, &me, id).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Created {
+    pub id: i64,
+}
+
+/// Registers a client.
+#[utoipa::path(post, path = "/api/v1/clients", tag = "clients", request_body = ClientDraft,
+    responses((status = 201, body = Created), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Json(d): Json<ClientDraft>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let id = super::create(&state, &me, &d).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ClientUpdate {
+    /// The `version` the change is based on; a newer stored version refuses the change (409).
+    pub version: i64,
+    #[serde(flatten)]
+    pub client: ClientDraft,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Updated {
+    pub version: i64,
+}
+
+/// Changes a client's data.
+#[utoipa::path(put, path = "/api/v1/clients/{id}", tag = "clients", request_body = ClientUpdate,
+    params(("id" = i64, Path, description = "client id")),
+    responses((status = 200, body = Updated), (status = 409, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Json(u): Json<ClientUpdate>,
+) -> Result<Json<Updated>, ApiError> {
+    let version = super::update(&state, &me, id, u.version, &u.client).await?;
+    Ok(Json(Updated { version }))
+}

@@ -1,0 +1,129 @@
+//! Clients in the workspace: search, the card, creation and editing (ACC-01, ACC-02, ACC-04).
+//! Rights and the personal-data audit (ORG-05) are decided here, once, for the API and pages.
+
+pub mod api;
+pub mod pages;
+
+use abonent_domain::clients::ClientDraft;
+use abonent_domain::org::Permission;
+use abonent_domain::search::SearchQuery;
+use abonent_domain::validation::FieldErrors;
+use abonent_store::accounts::AccountView;
+use abonent_store::clients::{ClientRecord, SearchHit};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::CurrentStaff;
+use crate::{AppState, WebError};
+
+/// Search results are capped; a narrower query finds the rest.
+pub const SEARCH_LIMIT: i64 = 50;
+
+/// A client's card: personal data with accounts, premises and contracts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientCard {
+    pub client: ClientRecord,
+    pub accounts: Vec<AccountView>,
+}
+
+/// Searches clients; the search itself is audited (who looked for whom).
+pub async fn search(
+    state: &AppState,
+    me: &CurrentStaff,
+    q: &str,
+) -> Result<Vec<SearchHit>, WebError> {
+    me.require_audited(state, Permission::ViewClients, "client_search", "")
+        .await?;
+    let Some(query) = SearchQuery::classify(q) else {
+        return Err(FieldErrors::single(
+            "q",
+            "Введите не меньше двух символов: номер лицевого счёта, фамилию, адрес или телефон.",
+        )
+        .into());
+    };
+    let hits = state.store.search_clients(&query, SEARCH_LIMIT).await?;
+    let kind = match query {
+        SearchQuery::AccountNumber(_) => "account",
+        SearchQuery::Phone(_) => "phone",
+        SearchQuery::Text(_) => "text",
+    };
+    state
+        .store
+        .audit(
+            &me.actor(),
+            "client.search",
+            "client_search",
+            "",
+            &format!("{kind}: {} ({} found)", q.trim(), hits.len()),
+        )
+        .await?;
+    Ok(hits)
+}
+
+/// Opens a client's card; every view is audited.
+pub async fn open_card(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+) -> Result<ClientCard, WebError> {
+    me.require_audited(state, Permission::ViewClients, "client", &id.to_string())
+        .await?;
+    let client = state.store.client(id).await.map_err(|e| match e {
+        abonent_store::StoreError::NotFound => WebError::NotFound("Клиент не найден.".into()),
+        e => e.into(),
+    })?;
+    let accounts = state.store.accounts_of_client(id).await?;
+    state
+        .store
+        .audit(&me.actor(), "client.view", "client", &id.to_string(), "")
+        .await?;
+    Ok(ClientCard { client, accounts })
+}
+
+pub async fn create(state: &AppState, me: &CurrentStaff, d: &ClientDraft) -> Result<i64, WebError> {
+    me.require_audited(state, Permission::EditClients, "client", "new")
+        .await?;
+    let data = d.validate()?;
+    Ok(state.store.create_client(&data, &me.actor()).await?)
+}
+
+pub async fn update(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+    version: i64,
+    d: &ClientDraft,
+) -> Result<i64, WebError> {
+    me.require_audited(state, Permission::EditClients, "client", &id.to_string())
+        .await?;
+    let data = d.validate()?;
+    Ok(state
+        .store
+        .update_client(id, version, &data, &me.actor())
+        .await?)
+}
+
+/// The draft that re-creates a stored client, for the edit form.
+pub fn draft_of(c: &ClientRecord) -> ClientDraft {
+    ClientDraft {
+        surname: c.surname.clone(),
+        first_name: c.first_name.clone(),
+        patronymic: c.patronymic.clone().unwrap_or_default(),
+        phones: c
+            .phones
+            .iter()
+            .map(|p| abonent_domain::clients::format_phone(p))
+            .collect::<Vec<_>>()
+            .join(", "),
+        email: c.email.clone().unwrap_or_default(),
+        postal_address: c.postal_address.clone().unwrap_or_default(),
+        preferred_channel: c.preferred_channel.clone(),
+        vulnerable: c.vulnerable.clone(),
+        vulnerable_note: c.vulnerable_note.clone().unwrap_or_default(),
+        consents: c
+            .active_consents()
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+    }
+}

@@ -1,0 +1,345 @@
+//! Client pages: search, card, new and edit forms.
+
+use abonent_domain::clients::{
+    format_phone, Channel, ClientDraft, ConsentKind, VulnerableCategory,
+};
+use abonent_domain::org::Permission;
+use abonent_domain::validation::FieldErrors;
+use abonent_store::accounts::AccountView;
+use abonent_store::clients::SearchHit;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use axum_extra::extract::Form;
+use serde::Deserialize;
+
+use crate::auth::CurrentStaff;
+use crate::pages::{format_time, render, Chrome, DEFAULT_TZ};
+use crate::{AppState, PageError, WebError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/clients", get(search_page))
+        .route("/clients/new", get(new_form).post(create))
+        .route("/clients/{id}", get(card_page))
+        .route("/clients/{id}/edit", get(edit_form).post(update))
+}
+
+#[derive(Template)]
+#[template(path = "clients/search.html")]
+struct SearchPage {
+    chrome: Chrome,
+    q: String,
+    hits: Option<Vec<SearchHit>>,
+    error: Option<String>,
+    can_create: bool,
+    limit: i64,
+}
+
+#[derive(Deserialize, Default)]
+pub struct SearchParams {
+    #[serde(default)]
+    q: String,
+}
+
+async fn search_page(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Query(p): Query<SearchParams>,
+) -> Result<Response, PageError> {
+    me.require_audited(&state, Permission::ViewClients, "client_search", "")
+        .await?;
+    let mut page = SearchPage {
+        chrome: Chrome::for_staff("Поиск клиентов", &me, "clients"),
+        q: p.q.clone(),
+        hits: None,
+        error: None,
+        can_create: me.can(Permission::EditClients),
+        limit: super::SEARCH_LIMIT,
+    };
+    let mut status = StatusCode::OK;
+    if !p.q.trim().is_empty() {
+        match super::search(&state, &me, &p.q).await {
+            Ok(h) => page.hits = Some(h),
+            Err(WebError::Invalid(e)) => {
+                page.error = e.get("q").map(str::to_owned);
+                status = StatusCode::UNPROCESSABLE_ENTITY;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok((status, render(&page)?).into_response())
+}
+
+/// One labelled fact for the card.
+pub struct Labelled {
+    pub label: String,
+    pub detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "clients/card.html")]
+struct CardPage {
+    chrome: Chrome,
+    id: i64,
+    full_name: String,
+    phones: Vec<String>,
+    email: String,
+    postal_address: String,
+    channel: String,
+    vulnerable: Vec<String>,
+    vulnerable_note: String,
+    consents: Vec<Labelled>,
+    accounts: Vec<AccountView>,
+    can_edit: bool,
+    updated: String,
+    saved: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct CardParams {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+async fn card_page(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Query(p): Query<CardParams>,
+) -> Result<Response, PageError> {
+    let card = super::open_card(&state, &me, id).await?;
+    let c = card.client;
+    let consents = c
+        .consents
+        .iter()
+        .map(|k| Labelled {
+            label: ConsentKind::parse(&k.kind).map_or(k.kind.clone(), |x| x.label_ru().to_owned()),
+            detail: match k.withdrawn_at {
+                None => format!("дано {}", format_time(k.given_at, DEFAULT_TZ)),
+                Some(w) => format!(
+                    "дано {}, отозвано {}",
+                    format_time(k.given_at, DEFAULT_TZ),
+                    format_time(w, DEFAULT_TZ)
+                ),
+            },
+        })
+        .collect();
+    let page = CardPage {
+        chrome: Chrome::for_staff(&c.full_name, &me, "clients"),
+        id: c.id,
+        full_name: c.full_name.clone(),
+        phones: c.phones.iter().map(|p| format_phone(p)).collect(),
+        email: c.email.clone().unwrap_or_default(),
+        postal_address: c.postal_address.clone().unwrap_or_default(),
+        channel: Channel::parse(&c.preferred_channel)
+            .map_or("—", |x| x.label_ru())
+            .to_owned(),
+        vulnerable: c
+            .vulnerable
+            .iter()
+            .map(|v| VulnerableCategory::parse(v).map_or(v.clone(), |x| x.label_ru().to_owned()))
+            .collect(),
+        vulnerable_note: c.vulnerable_note.clone().unwrap_or_default(),
+        consents,
+        accounts: card.accounts,
+        can_edit: me.can(Permission::EditClients),
+        updated: format_time(c.updated_at, DEFAULT_TZ),
+        saved: p.saved.is_some(),
+    };
+    Ok(render(&page)?.into_response())
+}
+
+/// A checkbox in a group.
+pub struct Choice {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "clients/form.html")]
+struct FormPage {
+    chrome: Chrome,
+    action: String,
+    heading: String,
+    form: ClientDraft,
+    version: i64,
+    channels: Vec<Choice>,
+    vulnerable: Vec<Choice>,
+    consents: Vec<Choice>,
+    errors: FieldErrors,
+    cancel: String,
+}
+
+fn form_page(
+    me: &CurrentStaff,
+    id: Option<i64>,
+    form: ClientDraft,
+    version: i64,
+    errors: FieldErrors,
+) -> FormPage {
+    let heading = match id {
+        None => "Новый клиент".to_owned(),
+        Some(_) => format!("Изменение данных: {} {}", form.surname, form.first_name),
+    };
+    FormPage {
+        chrome: Chrome::for_staff(&heading, me, "clients"),
+        action: id.map_or("/clients/new".into(), |i| format!("/clients/{i}/edit")),
+        cancel: id.map_or("/clients".into(), |i| format!("/clients/{i}")),
+        heading,
+        channels: Channel::ALL
+            .iter()
+            .map(|c| Choice {
+                code: c.code(),
+                label: c.label_ru(),
+                checked: form.preferred_channel == c.code(),
+            })
+            .collect(),
+        vulnerable: VulnerableCategory::ALL
+            .iter()
+            .map(|c| Choice {
+                code: c.code(),
+                label: c.label_ru(),
+                checked: form.vulnerable.iter().any(|v| v == c.code()),
+            })
+            .collect(),
+        consents: ConsentKind::ALL
+            .iter()
+            .map(|c| Choice {
+                code: c.code(),
+                label: c.label_ru(),
+                checked: form.consents.iter().any(|v| v == c.code()),
+            })
+            .collect(),
+        form,
+        version,
+        errors,
+    }
+}
+
+/// The client form as posted: repeated checkboxes arrive as lists.
+#[derive(Deserialize, Default)]
+pub struct ClientForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    version: i64,
+    #[serde(default)]
+    surname: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    patronymic: String,
+    #[serde(default)]
+    phones: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    postal_address: String,
+    #[serde(default)]
+    preferred_channel: String,
+    #[serde(default)]
+    vulnerable: Vec<String>,
+    #[serde(default)]
+    vulnerable_note: String,
+    #[serde(default)]
+    consents: Vec<String>,
+}
+
+impl ClientForm {
+    fn draft(self) -> ClientDraft {
+        ClientDraft {
+            surname: self.surname,
+            first_name: self.first_name,
+            patronymic: self.patronymic,
+            phones: self.phones,
+            email: self.email,
+            postal_address: self.postal_address,
+            preferred_channel: self.preferred_channel,
+            vulnerable: self.vulnerable,
+            vulnerable_note: self.vulnerable_note,
+            consents: self.consents,
+        }
+    }
+}
+
+async fn new_form(State(state): State<AppState>, me: CurrentStaff) -> Result<Response, PageError> {
+    me.require_audited(&state, Permission::EditClients, "client", "new")
+        .await?;
+    let draft = ClientDraft {
+        preferred_channel: Channel::Post.code().into(),
+        consents: vec![ConsentKind::PersonalData.code().into()],
+        ..Default::default()
+    };
+    Ok(render(&form_page(&me, None, draft, 0, FieldErrors::new()))?.into_response())
+}
+
+async fn create(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Form(f): Form<ClientForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    let draft = f.draft();
+    match super::create(&state, &me, &draft).await {
+        Ok(id) => Ok(Redirect::to(&format!("/clients/{id}?saved=1")).into_response()),
+        Err(WebError::Invalid(errors)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render(&form_page(&me, None, draft, 0, errors))?,
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    me.require_audited(&state, Permission::EditClients, "client", &id.to_string())
+        .await?;
+    let card = super::open_card(&state, &me, id).await?;
+    let draft = super::draft_of(&card.client);
+    Ok(render(&form_page(
+        &me,
+        Some(id),
+        draft,
+        card.client.version,
+        FieldErrors::new(),
+    ))?
+    .into_response())
+}
+
+async fn update(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Form(f): Form<ClientForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    let version = f.version;
+    let draft = f.draft();
+    match super::update(&state, &me, id, version, &draft).await {
+        Ok(_) => Ok(Redirect::to(&format!("/clients/{id}?saved=1")).into_response()),
+        Err(WebError::Invalid(errors)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render(&form_page(&me, Some(id), draft, version, errors))?,
+        )
+            .into_response()),
+        Err(WebError::Conflict(m)) => {
+            // Keep what the person typed and say why it was not saved.
+            let errors = FieldErrors::single("version", m);
+            Ok((
+                StatusCode::CONFLICT,
+                render(&form_page(&me, Some(id), draft, version, errors))?,
+            )
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,52 @@
+//! The OpenAPI description of `/api/v1`, generated from the handlers and types.
+
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::OpenApi;
+
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Abonent API", description = "Customer service and billing for residential electricity retailers. Errors: `{\"errors\":[{\"field\":…,\"detail\":…}]}` with Russian messages."),
+    paths(
+        crate::auth::api::create_session,
+        crate::auth::api::delete_session,
+        crate::auth::api::me,
+        crate::auth::api::change_password,
+        crate::clients::api::search,
+        crate::clients::api::card,
+        crate::clients::api::create,
+        crate::clients::api::update,
+        crate::org::api::company,
+        crate::org::api::put_company,
+        crate::org::api::branches,
+        crate::org::api::create_branch,
+        crate::org::api::update_branch,
+        crate::org::api::centres,
+        crate::org::api::create_centre,
+        crate::org::api::update_centre,
+        crate::org::api::staff,
+        crate::org::api::create_staff,
+        crate::org::api::update_staff,
+        crate::org::api::reset_password,
+        crate::org::api::calendar_year,
+        crate::org::api::put_calendar_year,
+        crate::org::api::deadline,
+        crate::audit::api::list,
+    ),
+    tags(
+        (name = "auth", description = "Staff sign-in (ORG-04)"),
+        (name = "clients", description = "Clients, accounts, search (ACC-01, ACC-02, ACC-04)"),
+        (name = "org", description = "Organisation, staff, working calendar (ORG-01…ORG-03, ORG-06)"),
+        (name = "audit", description = "Personal-data audit log (ORG-05)"),
+    )
+)]
+pub struct ApiDoc;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route(
+        "/api/openapi.json",
+        get(|| async { Json(ApiDoc::openapi()) }),
+    )
+}

@@ -1,0 +1,781 @@
+//! Administration pages: company, branches, centres, staff, working calendar.
+
+use abonent_domain::calendar::{format_year_text, labour_code_year, Basis};
+use abonent_domain::org::{BranchDraft, CentreDraft, Permission, Role, StaffDraft};
+use abonent_domain::validation::FieldErrors;
+use abonent_store::org::{Branch, Centre, Staff};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use axum_extra::extract::Form;
+use serde::Deserialize;
+
+use super::api::{CalendarDay, CalendarYearView};
+use super::{CalendarYearDraft, CompanyDraft};
+use crate::auth::CurrentStaff;
+use crate::pages::{render, Chrome};
+use crate::{AppState, PageError, WebError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(index))
+        .route("/admin/company", get(company_form).post(company_save))
+        .route("/admin/branches/new", get(branch_new).post(branch_create))
+        .route("/admin/branches/{id}", get(branch_edit).post(branch_update))
+        .route("/admin/centres/new", get(centre_new).post(centre_create))
+        .route("/admin/centres/{id}", get(centre_edit).post(centre_update))
+        .route("/admin/staff/new", get(staff_new).post(staff_create))
+        .route("/admin/staff/{id}", get(staff_edit).post(staff_update))
+        .route("/admin/staff/{id}/password", post(staff_password))
+        .route("/admin/calendar", get(calendar_current))
+        .route(
+            "/admin/calendar/{year}",
+            get(calendar_page).post(calendar_save),
+        )
+}
+
+fn admin(me: &CurrentStaff) -> Result<(), PageError> {
+    me.require(Permission::AdministerOrganisation)?;
+    Ok(())
+}
+
+/// The answer to a posted form: a redirect on success, the form again with messages otherwise.
+fn outcome<T>(
+    result: Result<T, WebError>,
+    on_ok: impl FnOnce(T) -> String,
+    on_invalid: impl FnOnce(FieldErrors) -> Result<axum::response::Html<String>, PageError>,
+) -> Result<Response, PageError> {
+    match result {
+        Ok(v) => Ok(Redirect::to(&on_ok(v)).into_response()),
+        Err(WebError::Invalid(e)) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, on_invalid(e)?).into_response())
+        }
+        Err(WebError::Conflict(m)) => Ok((
+            StatusCode::CONFLICT,
+            on_invalid(FieldErrors::single("name", m))?,
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- index ----
+
+#[derive(Template)]
+#[template(path = "org/index.html")]
+struct IndexPage {
+    chrome: Chrome,
+    company: Option<abonent_store::org::Company>,
+    branches: Vec<Branch>,
+    centres: Vec<Centre>,
+    staff: Vec<Staff>,
+    years: Vec<i16>,
+}
+
+fn role_label(code: &str) -> &'static str {
+    Role::parse(code).map_or("—", |r| r.label_ru())
+}
+
+async fn index(State(state): State<AppState>, me: CurrentStaff) -> Result<Response, PageError> {
+    admin(&me)?;
+    let years = state
+        .store
+        .calendar_years()
+        .await?
+        .iter()
+        .map(|y| y.year)
+        .collect();
+    Ok(render(&IndexPage {
+        chrome: Chrome::for_staff("Администрирование", &me, "admin"),
+        company: state.store.company().await?,
+        branches: state.store.branches().await?,
+        centres: state.store.centres().await?,
+        staff: state.store.staff_list().await?,
+        years,
+    })?
+    .into_response())
+}
+
+// ---- company ----
+
+#[derive(Template)]
+#[template(path = "org/company.html")]
+struct CompanyPage {
+    chrome: Chrome,
+    form: CompanyDraft,
+    errors: FieldErrors,
+}
+
+#[derive(Deserialize)]
+pub struct CompanyForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(flatten)]
+    company: CompanyDraft,
+}
+
+async fn company_form(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+) -> Result<Response, PageError> {
+    admin(&me)?;
+    let form = state
+        .store
+        .company()
+        .await?
+        .map(|c| CompanyDraft {
+            name: c.name,
+            short_name: c.short_name,
+            inn: c.inn,
+            website: c.website,
+            hotline_phones: c.hotline_phones,
+            hotline_hours: c.hotline_hours,
+        })
+        .unwrap_or_default();
+    Ok(render(&CompanyPage {
+        chrome: Chrome::for_staff("Компания", &me, "admin"),
+        form,
+        errors: FieldErrors::new(),
+    })?
+    .into_response())
+}
+
+async fn company_save(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Form(f): Form<CompanyForm>,
+) -> Result<Response, PageError> {
+    admin(&me)?;
+    me.check_csrf(&f.csrf)?;
+    let r = super::save_company(&state, &me, &f.company).await;
+    outcome(
+        r,
+        |_| "/admin".into(),
+        |errors| {
+            render(&CompanyPage {
+                chrome: Chrome::for_staff("Компания", &me, "admin"),
+                form: f.company.clone(),
+                errors,
+            })
+        },
+    )
+}
+
+// ---- branches ----
+
+#[derive(Template)]
+#[template(path = "org/branch.html")]
+struct BranchPage {
+    chrome: Chrome,
+    action: String,
+    form: BranchDraft,
+    errors: FieldErrors,
+}
+
+#[derive(Deserialize)]
+pub struct BranchForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(flatten)]
+    branch: BranchDraft,
+}
+
+fn branch_page(
+    me: &CurrentStaff,
+    id: Option<i64>,
+    form: BranchDraft,
+    errors: FieldErrors,
+) -> BranchPage {
+    BranchPage {
+        chrome: Chrome::for_staff(
+            if id.is_some() {
+                "Отделение"
+            } else {
+                "Новое отделение"
+            },
+            me,
+            "admin",
+        ),
+        action: id.map_or("/admin/branches/new".into(), |i| {
+            format!("/admin/branches/{i}")
+        }),
+        form,
+        errors,
+    }
+}
+
+async fn branch_new(me: CurrentStaff) -> Result<Response, PageError> {
+    admin(&me)?;
+    let form = BranchDraft {
+        time_zone: "Asia/Yekaterinburg".into(),
+        ..Default::default()
+    };
+    Ok(render(&branch_page(&me, None, form, FieldErrors::new()))?.into_response())
+}
+
+async fn branch_edit(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    admin(&me)?;
+    let b = state.store.branch(id).await?;
+    let form = BranchDraft {
+        name: b.name,
+        address: b.address,
+        phones: b.phones,
+        time_zone: b.time_zone,
+    };
+    Ok(render(&branch_page(&me, Some(id), form, FieldErrors::new()))?.into_response())
+}
+
+async fn branch_create(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Form(f): Form<BranchForm>,
+) -> Result<Response, PageError> {
+    admin(&me)?;
+    me.check_csrf(&f.csrf)?;
+    let r = super::save_branch(&state, &me, None, &f.branch).await;
+    outcome(
+        r,
+        |_| "/admin".into(),
+        |e| render(&branch_page(&me, None, f.branch.clone(), e)),
+    )
+}
+
+async fn branch_update(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Form(f): Form<BranchForm>,
+) -> Result<Response, PageError> {
+    admin(&me)?;
+    me.check_csrf(&f.csrf)?;
+    let r = super::save_branch(&state, &me, Some(id), &f.branch).await;
+    outcome(
+        r,
+        |_| "/admin".into(),
+        |e| render(&branch_page(&me, Some(id), f.branch.clone(), e)),
+    )
+}
+
+// ---- centres ----
+
+#[derive(Template)]
+#[template(path = "org/centre.html")]
+struct CentrePage {
+    chrome: Chrome,
+    action: String,
+    form: CentreDraft,
+    branches: Vec<Branch>,
+    errors: FieldErrors,
+}
+
+#[derive(Deserialize)]
+pub struct CentreForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(flatten)]
+    centre: CentreDraft,
+}
+
+async fn centre_page(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: Option<i64>,
+    form: CentreDraft,
+    errors: FieldErrors,
+) -> Result<axum::response::Html<String>, PageError> {
+    render(&CentrePage {
+        chrome: Chrome::for_staff(
+            if id.is_some() {
+                "Центр обслуживания"
+            } else {
+                "Новый центр обслуживания"
+            },
+            me,
+            "admin",
+        ),
+        action: id.map_or("/admin/centres/new".into(), |i| {
+            format!("/admin/centres/{i}")
+        }),
+        form,
+        branches: state.store.branches().await?,
+        errors,
+    })
+}
+
+async fn centre_new(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+) -> Result<Response, PageError> {
+    admin(&me)?;
+    let form = CentreDraft {
+        opening_hours: abonent_store::seed::STANDARD_HOURS.into(),
+        ..Default::default()
+    };
+    Ok(centre_page(&state, &me, None, form, FieldErrors::new())
+        .await?
+        .into_response())
+}
+
+async fn centre_edit(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    admin(&me)?;
+    let c = state.store.centre(id).await?;
+    let form = CentreDraft {
+        branch_id: c.branch_id.to_string(),
+        name: c.name,
+        postcode: c.postcode,
+        address: c.address,
+        phones: c.phones,
+        opening_hours: c.opening_hours,
+        reception_hours: c.reception_hours.unwrap_or_default(),
+    };
+    Ok(centre_page(&state, &me, Some(id), form, FieldErrors::new())
+        .await?
+        .into_response())
+}
+
+async fn centre_save(
+    state: AppState,
+    me: CurrentStaff,
+    id: Option<i64>,
+    f: CentreForm,
+) -> Result<Response, PageError> {
+    admin(&me)?;
+    me.check_csrf(&f.csrf)?;
+    match super::save_centre(&state, &me, id, &f.centre).await {
+        Ok(_) => Ok(Redirect::to("/admin").into_response()),
+        Err(WebError::Invalid(e)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            centre_page(&state, &me, id, f.centre, e).await?,
+        )
+            .into_response()),
+        Err(WebError::Conflict(m)) => Ok((
+            StatusCode::CONFLICT,
+            centre_page(&state, &me, id, f.centre, FieldErrors::single("name", m)).await?,
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn centre_create(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Form(f): Form<CentreForm>,
+) -> Result<Response, PageError> {
+    centre_save(state, me, None, f).await
+}
+
+async fn centre_update(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Form(f): Form<CentreForm>,
+) -> Result<Response, PageError> {
+    centre_save(state, me, Some(id), f).await
+}
+
+// ---- staff ----
+
+pub struct RoleChoice {
+    pub code: &'static str,
+    pub label: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "org/staff.html")]
+struct StaffPage {
+    chrome: Chrome,
+    id: Option<i64>,
+    action: String,
+    form: StaffDraft,
+    roles: Vec<RoleChoice>,
+    branches: Vec<Branch>,
+    centres: Vec<Centre>,
+    errors: FieldErrors,
+    password_errors: FieldErrors,
+    password_saved: bool,
+}
+
+#[derive(Deserialize)]
+pub struct StaffForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    full_name: String,
+    #[serde(default)]
+    position: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    branch_id: String,
+    #[serde(default)]
+    centre_id: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    badge: String,
+    /// A checkbox: present when checked.
+    #[serde(default)]
+    active: Option<String>,
+    #[serde(default)]
+    password: String,
+}
+
+impl StaffForm {
+    fn draft(&self) -> StaffDraft {
+        StaffDraft {
+            login: self.login.clone(),
+            full_name: self.full_name.clone(),
+            position: self.position.clone(),
+            role: self.role.clone(),
+            branch_id: self.branch_id.clone(),
+            centre_id: self.centre_id.clone(),
+            phone: self.phone.clone(),
+            email: self.email.clone(),
+            badge: self.badge.clone(),
+            active: self.active.is_some(),
+        }
+    }
+}
+
+async fn staff_page(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: Option<i64>,
+    form: StaffDraft,
+    errors: FieldErrors,
+    password_errors: FieldErrors,
+    password_saved: bool,
+) -> Result<axum::response::Html<String>, PageError> {
+    render(&StaffPage {
+        chrome: Chrome::for_staff(
+            if id.is_some() {
+                "Сотрудник"
+            } else {
+                "Новый сотрудник"
+            },
+            me,
+            "admin",
+        ),
+        id,
+        action: id.map_or("/admin/staff/new".into(), |i| format!("/admin/staff/{i}")),
+        form,
+        roles: Role::ALL
+            .iter()
+            .map(|r| RoleChoice {
+                code: r.code(),
+                label: r.label_ru(),
+            })
+            .collect(),
+        branches: state.store.branches().await?,
+        centres: state.store.centres().await?,
+        errors,
+        password_errors,
+        password_saved,
+    })
+}
+
+async fn staff_new(State(state): State<AppState>, me: CurrentStaff) -> Result<Response, PageError> {
+    admin(&me)?;
+    let form = StaffDraft {
+        role: Role::Technician.code().into(),
+        active: true,
+        ..Default::default()
+    };
+    Ok(staff_page(
+        &state,
+        &me,
+        None,
+        form,
+        FieldErrors::new(),
+        FieldErrors::new(),
+        false,
+    )
+    .await?
+    .into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct SavedQuery {
+    #[serde(default)]
+    password: Option<String>,
+}
+
+async fn staff_edit(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Query(q): Query<SavedQuery>,
+) -> Result<Response, PageError> {
+    admin(&me)?;
+    let s = state.store.staff(id).await?;
+    let form = StaffDraft {
+        login: s.login,
+        full_name: s.full_name,
+        position: s.position,
+        role: s.role,
+        branch_id: s.branch_id.map(|v| v.to_string()).unwrap_or_default(),
+        centre_id: s.centre_id.map(|v| v.to_string()).unwrap_or_default(),
+        phone: s.phone,
+        email: s.email,
+        badge: s.badge,
+        active: s.active,
+    };
+    Ok(staff_page(
+        &state,
+        &me,
+        Some(id),
+        form,
+        FieldErrors::new(),
+        FieldErrors::new(),
+        q.password.is_some(),
+    )
+    .await?
+    .into_response())
+}
+
+async fn staff_create(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Form(f): Form<StaffForm>,
+) -> Result<Response, PageError> {
+    admin(&me)?;
+    me.check_csrf(&f.csrf)?;
+    let draft = f.draft();
+    match super::create_staff(&state, &me, &draft, &f.password).await {
+        Ok(_) => Ok(Redirect::to("/admin").into_response()),
+        Err(WebError::Invalid(e)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            staff_page(&state, &me, None, draft, e, FieldErrors::new(), false).await?,
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn staff_update(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Form(f): Form<StaffForm>,
+) -> Result<Response, PageError> {
+    admin(&me)?;
+    me.check_csrf(&f.csrf)?;
+    let draft = f.draft();
+    match super::update_staff(&state, &me, id, &draft).await {
+        Ok(()) => Ok(Redirect::to("/admin").into_response()),
+        Err(WebError::Invalid(e)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            staff_page(&state, &me, Some(id), draft, e, FieldErrors::new(), false).await?,
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn staff_password(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, PageError> {
+    admin(&me)?;
+    me.check_csrf(&f.csrf)?;
+    match super::reset_password(&state, &me, id, &f.password).await {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/staff/{id}?password=1")).into_response()),
+        Err(WebError::Invalid(e)) => {
+            let s = state.store.staff(id).await?;
+            let form = StaffDraft {
+                login: s.login,
+                full_name: s.full_name,
+                position: s.position,
+                role: s.role,
+                branch_id: s.branch_id.map(|v| v.to_string()).unwrap_or_default(),
+                centre_id: s.centre_id.map(|v| v.to_string()).unwrap_or_default(),
+                phone: s.phone,
+                email: s.email,
+                badge: s.badge,
+                active: s.active,
+            };
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                staff_page(&state, &me, Some(id), form, FieldErrors::new(), e, false).await?,
+            )
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- calendar ----
+
+/// A year as shown: loaded data, or the Labour Code fallback, with the working-day count.
+pub async fn year_view(state: &AppState, year: i16) -> Result<CalendarYearView, WebError> {
+    if !(1990..=2100).contains(&year) {
+        return Err(WebError::NotFound(
+            "Календарь доступен для 1990–2100 годов.".into(),
+        ));
+    }
+    let years = state.store.calendar_years().await?;
+    let cal = abonent_domain::calendar::WorkingCalendar::new(&years);
+    let y = years
+        .into_iter()
+        .find(|y| y.year == year)
+        .unwrap_or_else(|| labour_code_year(year));
+    Ok(CalendarYearView {
+        year,
+        official: cal.is_official(year),
+        source: y.source.clone(),
+        working_days: cal.working_days_in_year(year),
+        days: y
+            .days
+            .iter()
+            .map(|d| CalendarDay::new(d.date, d.kind))
+            .collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "org/calendar.html")]
+struct CalendarPage {
+    chrome: Chrome,
+    view: CalendarYearView,
+    source: String,
+    days_text: String,
+    errors: FieldErrors,
+    deadline_from: String,
+    deadline_days: String,
+    deadline: Option<String>,
+    deadline_error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct DeadlineQuery {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    days: String,
+}
+
+async fn calendar_current(me: CurrentStaff) -> Result<Response, PageError> {
+    admin(&me)?;
+    let year = jiff::Zoned::now().year();
+    Ok(Redirect::to(&format!("/admin/calendar/{year}")).into_response())
+}
+
+async fn calendar_page(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(year): Path<i16>,
+    Query(q): Query<DeadlineQuery>,
+) -> Result<Response, PageError> {
+    admin(&me)?;
+    let view = year_view(&state, year).await?;
+    let years = state.store.calendar_years().await?;
+    let y = years
+        .iter()
+        .find(|y| y.year == year)
+        .cloned()
+        .unwrap_or_else(|| labour_code_year(year));
+    let (mut deadline, mut deadline_error) = (None, None);
+    if !q.from.is_empty() || !q.days.is_empty() {
+        match (
+            q.from.parse::<jiff::civil::Date>(),
+            q.days.trim().parse::<i32>(),
+        ) {
+            (Ok(from), Ok(days)) if (0..=366).contains(&days) => {
+                let d = abonent_domain::calendar::WorkingCalendar::new(&years).deadline(from, days);
+                deadline = Some(match d.moved_from {
+                    Some(m) => format!("{} (выпадало на нерабочий день {m}, перенесено на следующий рабочий день)", d.date),
+                    None => d.date.to_string(),
+                } + if d.basis == Basis::LabourCodeFallback { "; календарь на год не загружен — по ТК РФ ст. 112" } else { "" });
+            }
+            _ => {
+                deadline_error = Some("Укажите дату (ГГГГ-ММ-ДД) и число дней от 0 до 366.".into())
+            }
+        }
+    }
+    Ok(render(&CalendarPage {
+        chrome: Chrome::for_staff(&format!("Производственный календарь {year}"), &me, "admin"),
+        source: y.source.clone(),
+        days_text: format_year_text(&y.days),
+        view,
+        errors: FieldErrors::new(),
+        deadline_from: q.from,
+        deadline_days: if q.days.is_empty() {
+            "15".into()
+        } else {
+            q.days
+        },
+        deadline,
+        deadline_error,
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CalendarForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(flatten)]
+    year: CalendarYearDraft,
+}
+
+async fn calendar_save(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(year): Path<i16>,
+    Form(f): Form<CalendarForm>,
+) -> Result<Response, PageError> {
+    admin(&me)?;
+    me.check_csrf(&f.csrf)?;
+    match super::save_calendar_year(&state, &me, year, &f.year).await {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/calendar/{year}")).into_response()),
+        Err(WebError::Invalid(errors)) => {
+            let view = year_view(&state, year).await?;
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render(&CalendarPage {
+                    chrome: Chrome::for_staff(
+                        &format!("Производственный календарь {year}"),
+                        &me,
+                        "admin",
+                    ),
+                    view,
+                    source: f.year.source.clone(),
+                    days_text: f.year.days.clone(),
+                    errors,
+                    deadline_from: String::new(),
+                    deadline_days: "15".into(),
+                    deadline: None,
+                    deadline_error: None,
+                })?,
+            )
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,71 @@
+//! What every page shares: the layout's data ([`Chrome`]) and rendering.
+
+use askama::Template;
+use axum::response::Html;
+
+use crate::auth::CurrentStaff;
+use crate::PageError;
+use abonent_domain::org::Permission;
+
+/// The signed-in person as the layout shows them.
+#[derive(Debug, Clone)]
+pub struct ChromeUser {
+    pub name: String,
+    pub role: String,
+    pub can_clients: bool,
+    pub can_admin: bool,
+    pub can_audit: bool,
+}
+
+/// Data of the layout: title, navigation, the CSRF token for forms.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub title: String,
+    pub user: Option<ChromeUser>,
+    pub csrf: String,
+    /// Which section of the navigation is current.
+    pub section: &'static str,
+}
+
+impl Chrome {
+    pub fn anonymous(title: &str) -> Self {
+        Self {
+            title: title.to_owned(),
+            user: None,
+            csrf: String::new(),
+            section: "",
+        }
+    }
+
+    pub fn for_staff(title: &str, s: &CurrentStaff, section: &'static str) -> Self {
+        Self {
+            title: title.to_owned(),
+            user: Some(ChromeUser {
+                name: s.staff.full_name.clone(),
+                role: s.role.label_ru().to_owned(),
+                can_clients: s.can(Permission::ViewClients),
+                can_admin: s.can(Permission::AdministerOrganisation),
+                can_audit: s.can(Permission::ViewAudit),
+            }),
+            csrf: s.csrf_token.clone(),
+            section,
+        }
+    }
+}
+
+/// Renders a template to an HTML response.
+pub fn render(t: &impl Template) -> Result<Html<String>, PageError> {
+    Ok(Html(t.render()?))
+}
+
+/// Formats a stored UTC time (microseconds) in a zone, for people: `26.11.2026 16:05`.
+pub fn format_time(us: i64, tz: &str) -> String {
+    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    abonent_store::from_micros(us)
+        .to_zoned(zone)
+        .strftime("%d.%m.%Y %H:%M")
+        .to_string()
+}
+
+/// The zone staff pages use until a per-branch zone is chosen for the viewer.
+pub const DEFAULT_TZ: &str = "Asia/Yekaterinburg";
