@@ -63,6 +63,16 @@ pub fn client_ip(parts: &Parts) -> String {
         .unwrap_or_default()
 }
 
+/// Whether the request is for the JSON API (the nested API router sees its path without the
+/// `/api/v1` prefix, so the original URI decides).
+fn is_api(parts: &Parts) -> bool {
+    parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| parts.uri.path(), |u| u.0.path())
+        .starts_with("/api/")
+}
+
 /// The signed-in staff member of this request.
 #[derive(Debug, Clone)]
 pub struct CurrentStaff {
@@ -185,7 +195,7 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<CurrentSt
         ip: client_ip(parts),
     };
     // Cookie-authenticated API writes must carry the CSRF token in a header.
-    let is_api = parts.uri.path().starts_with("/api/");
+    let is_api = is_api(parts);
     let writes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
     if is_api && writes && !via_bearer {
         let sent = parts
@@ -205,7 +215,7 @@ impl FromRequestParts<AppState> for CurrentStaff {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let api = parts.uri.path().starts_with("/api/");
+        let api = is_api(parts);
         match resolve(parts, state).await {
             Ok(Some(s)) => Ok(s),
             Ok(None) => Err(AuthRejection {
@@ -224,7 +234,7 @@ impl OptionalFromRequestParts<AppState> for CurrentStaff {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Option<Self>, Self::Rejection> {
-        let api = parts.uri.path().starts_with("/api/");
+        let api = is_api(parts);
         resolve(parts, state)
             .await
             .map_err(|error| AuthRejection { api, error })
