@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: Rust unit, store and HTTP tests (SQLite always, PostgreSQL when
+# ABONENT_TEST_POSTGRES_URL is set or a server answers on 127.0.0.1:5432), then the browser
+# tests in real headless Chromium. Installs what a fresh machine lacks (Debian's chromium, the
+# npm packages of e2e/). One debug build is shared by every step.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n== %s\n' "$*"; }
+
+if [ -z "${ABONENT_TEST_POSTGRES_URL:-}" ] && command -v pg_isready >/dev/null 2>&1 \
+    && pg_isready -q -h 127.0.0.1 -p 5432; then
+  export ABONENT_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:5432/postgres"
+fi
+if [ -n "${ABONENT_TEST_POSTGRES_URL:-}" ]; then
+  log "PostgreSQL tests enabled: ${ABONENT_TEST_POSTGRES_URL%%@*}@…"
+else
+  log "PostgreSQL not available: Rust tests run on SQLite only (CI requires PostgreSQL)"
+fi
+
+log "Build (debug, shared by all steps)"
+cargo build --workspace --all-targets --locked
+
+log "Rust tests"
+cargo test --workspace --locked
+
+log "Browser tests"
+if ! command -v chromium >/dev/null 2>&1; then
+  log "Installing Debian's chromium"
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+(cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+(cd e2e && ABONENT_BIN="$PWD/../target/debug/abonent" node --test --test-reporter=spec)
