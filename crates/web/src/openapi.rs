@@ -18,6 +18,7 @@ use crate::AppState;
         crate::clients::api::card,
         crate::clients::api::create,
         crate::clients::api::update,
+        crate::clients::api::export,
         crate::org::api::company,
         crate::org::api::put_company,
         crate::org::api::branches,

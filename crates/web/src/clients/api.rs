@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::ClientCard;
+use super::{ClientCard, ClientExport};
 use crate::auth::CurrentStaff;
 use crate::{ApiError, AppState};
 
@@ -17,6 +17,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/clients", get(search).post(create))
         .route("/clients/{id}", get(card).put(update))
+        .route("/clients/{id}/export", get(export))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -92,4 +93,16 @@ pub async fn update(
 ) -> Result<Json<Updated>, ApiError> {
     let version = super::update(&state, &me, id, u.version, &u.client).await?;
     Ok(Json(Updated { version }))
+}
+
+/// Everything stored about a client, with the log of who accessed it (152-ФЗ ст. 14).
+#[utoipa::path(get, path = "/api/v1/clients/{id}/export", tag = "clients",
+    params(("id" = i64, Path, description = "client id")),
+    responses((status = 200, body = ClientExport), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn export(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+) -> Result<Json<ClientExport>, ApiError> {
+    Ok(Json(super::export(&state, &me, id).await?))
 }

@@ -42,6 +42,11 @@ pub async fn search(
         .into());
     };
     let hits = state.store.search_clients(&query, SEARCH_LIMIT).await?;
+    if hits.is_empty() {
+        if let Some(message) = mistyped_account_number(q) {
+            return Err(FieldErrors::single("q", message).into());
+        }
+    }
     let kind = match query {
         SearchQuery::AccountNumber(_) => "account",
         SearchQuery::Phone(_) => "phone",
@@ -58,6 +63,59 @@ pub async fn search(
         )
         .await?;
     Ok(hits)
+}
+
+/// Ten digits typed without a phone prefix that fail the check digit are most likely a mistyped
+/// account number: say so instead of "nothing found".
+fn mistyped_account_number(q: &str) -> Option<String> {
+    let t = q.trim();
+    let digits: String = t
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    if t.starts_with('+') || digits.len() != abonent_domain::accounts::ACCOUNT_NUMBER_LEN {
+        return None;
+    }
+    abonent_domain::accounts::AccountNumber::parse(&digits).err()
+}
+
+/// Everything stored about a client, for the client's own request (152-ФЗ ст. 14, ORG-05).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientExport {
+    /// RFC 3339, UTC.
+    pub exported_at: String,
+    pub client: ClientRecord,
+    pub accounts: Vec<AccountView>,
+    /// Who accessed or changed the client's data, newest first.
+    pub access_log: Vec<abonent_store::audit::AuditEntry>,
+}
+
+/// Exports a client's data; audited.
+pub async fn export(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+) -> Result<ClientExport, WebError> {
+    let card = open_card(state, me, id).await?;
+    let access_log = state
+        .store
+        .audit_entries(&abonent_store::audit::AuditFilter {
+            object_kind: Some("client".into()),
+            object_id: Some(id.to_string()),
+            limit: 1000,
+            ..Default::default()
+        })
+        .await?;
+    state
+        .store
+        .audit(&me.actor(), "client.export", "client", &id.to_string(), "")
+        .await?;
+    Ok(ClientExport {
+        exported_at: jiff::Timestamp::now().to_string(),
+        client: card.client,
+        accounts: card.accounts,
+        access_log,
+    })
 }
 
 /// Opens a client's card; every view is audited.

@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/clients/new", get(new_form).post(create))
         .route("/clients/{id}", get(card_page))
         .route("/clients/{id}/edit", get(edit_form).post(update))
+        .route("/clients/{id}/export", get(export_file))
 }
 
 #[derive(Template)]
@@ -342,4 +343,28 @@ async fn update(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The client's data as a JSON file to hand over on the client's request.
+async fn export_file(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let data = super::export(&state, &me, id).await?;
+    let body = serde_json::to_string_pretty(&data).map_err(|e| WebError::Internal(e.into()))?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/json; charset=utf-8".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"client-{id}.json\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }

@@ -1,0 +1,177 @@
+//! The command line, run as a process: migrate, user add, demo, help, and a real server on a
+//! free port answering health checks and a sign-in.
+
+use std::process::{Command, Output};
+
+fn abonent(db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_abonent"))
+        .args(["--database-url", db])
+        .args(args)
+        .env_remove("ABONENT_DATABASE_URL")
+        .env("ABONENT_LOG", "warn")
+        .output()
+        .expect("runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["migrate", "--help"],
+        vec!["demo", "--help"],
+        vec!["user", "add", "--help"],
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_abonent"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{args:?}");
+        assert!(text(&o).contains("Usage"), "{args:?}");
+    }
+}
+
+#[test]
+fn migrate_user_add_and_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("a.db").display());
+    let o = abonent(&db, &["migrate"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("База данных готова"));
+
+    let o = abonent(
+        &db,
+        &[
+            "user",
+            "add",
+            "--login",
+            "boss",
+            "--password",
+            "long-enough-1",
+            "--role",
+            "king",
+            "--name",
+            "Иванов Иван",
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("неизвестная роль"), "{}", text(&o));
+    let o = abonent(
+        &db,
+        &[
+            "user",
+            "add",
+            "--login",
+            "boss",
+            "--password",
+            "short",
+            "--role",
+            "administrator",
+            "--name",
+            "Иванов Иван",
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("не короче 10 символов"), "{}", text(&o));
+    let o = abonent(
+        &db,
+        &[
+            "user",
+            "add",
+            "--login",
+            "boss",
+            "--password",
+            "long-enough-1",
+            "--role",
+            "administrator",
+            "--name",
+            "Иванов Иван",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("добавлен"));
+    assert!(
+        !text(&o).contains("long-enough-1"),
+        "the password is never printed"
+    );
+    let o = abonent(
+        &db,
+        &[
+            "user",
+            "add",
+            "--login",
+            "boss",
+            "--password",
+            "long-enough-1",
+            "--role",
+            "administrator",
+            "--name",
+            "Иванов Иван",
+        ],
+    );
+    assert!(!o.status.success(), "duplicate login refused");
+    assert!(text(&o).contains("уже есть"), "{}", text(&o));
+
+    let o = abonent(&db, &["demo", "--accounts", "120"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("Добавлено 120"), "{}", text(&o));
+    let o = abonent(&db, &["demo", "--accounts", "120"]);
+    assert!(
+        text(&o).contains("уже есть: 120"),
+        "running again adds nothing: {}",
+        text(&o)
+    );
+}
+
+#[test]
+fn server_starts_answers_and_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("s.db").display());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_abonent"))
+        .args([
+            "--database-url",
+            &db,
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env("ABONENT_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = false;
+    for _ in 0..300 {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::{Read, Write};
+            s.write_all(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let mut buf = String::new();
+            let _ = s.read_to_string(&mut buf);
+            if buf.starts_with("HTTP/1.1 200") {
+                ready = true;
+                break;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    assert!(ready, "server became ready");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Сотрудников ещё нет"),
+        "a fresh database says how to add an administrator"
+    );
+}
