@@ -332,7 +332,13 @@ pub fn demo_client(serial: u32) -> DemoClient {
 /// Rows per multi-row INSERT statement and per transaction.
 const BATCH: usize = 1000;
 
-fn values_clause(rows: usize, cols: usize) -> String {
+/// `($1,$2),($3,$4)…` for PostgreSQL; `(?,?),(?,?)…` for SQLite, where numbered parameters make
+/// every bind a linear search of the parameter names (quadratic in a 12,000-value statement).
+fn values_clause(backend: Backend, rows: usize, cols: usize) -> String {
+    if backend == Backend::Sqlite {
+        let row = format!("({})", vec!["?"; cols].join(","));
+        return vec![row; rows].join(",");
+    }
     let mut s = String::with_capacity(rows * cols * 6);
     let mut n = 1;
     for r in 0..rows {
@@ -432,7 +438,7 @@ impl Store {
             let sql = format!(
                 "INSERT INTO clients (id, surname, first_name, patronymic, name_key, email, postal_address,
                      preferred_channel, vulnerable, version, created_at, updated_at) VALUES {}",
-                values_clause(n, 12)
+                values_clause(self.backend(), n, 12)
             );
             let mut q = sqlx::query(&sql);
             for (i, c) in batch.iter().enumerate() {
@@ -466,7 +472,7 @@ impl Store {
                 .collect();
             let sql = format!(
                 "INSERT INTO client_phones (client_id, position, phone) VALUES {}",
-                values_clause(phones.len(), 3)
+                values_clause(self.backend(), phones.len(), 3)
             );
             let mut q = sqlx::query(&sql);
             for (cid, pos, ph) in &phones {
@@ -476,7 +482,7 @@ impl Store {
 
             let sql = format!(
                 "INSERT INTO client_consents (client_id, kind, given_at) VALUES {}",
-                values_clause(n, 3)
+                values_clause(self.backend(), n, 3)
             );
             let mut q = sqlx::query(&sql);
             for i in 0..n {
@@ -486,7 +492,7 @@ impl Store {
 
             let sql = format!(
                 "INSERT INTO premises (id, postcode, settlement, street, house, apartment, address_key) VALUES {}",
-                values_clause(n, 7)
+                values_clause(self.backend(), n, 7)
             );
             let mut q = sqlx::query(&sql);
             for (i, c) in batch.iter().enumerate() {
@@ -505,7 +511,7 @@ impl Store {
             let sql = format!(
                 "INSERT INTO accounts (id, number, client_id, premises_id, branch_id, category, residents, rooms,
                      status, opened_on, created_at) VALUES {}",
-                values_clause(n, 11)
+                values_clause(self.backend(), n, 11)
             );
             let mut q = sqlx::query(&sql);
             for (i, c) in batch.iter().enumerate() {
@@ -527,7 +533,7 @@ impl Store {
             let sql = format!(
                 "INSERT INTO contracts (id, account_id, number, typical_form, status, applied_on, concluded_on, documents)
                  VALUES {}",
-                values_clause(n, 8)
+                values_clause(self.backend(), n, 8)
             );
             let documents = CONTRACT_DOCUMENTS.join("; ");
             let mut q = sqlx::query(&sql);
@@ -598,6 +604,7 @@ mod tests {
 
     #[test]
     fn values_clause_numbers_placeholders() {
-        assert_eq!(values_clause(2, 2), "($1,$2),($3,$4)");
+        assert_eq!(values_clause(Backend::Postgres, 2, 2), "($1,$2),($3,$4)");
+        assert_eq!(values_clause(Backend::Sqlite, 2, 2), "(?,?),(?,?)");
     }
 }
