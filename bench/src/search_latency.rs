@@ -41,7 +41,8 @@ fn main() {
     // A fixed stride through the serial range, so runs are comparable.
     let serial = |i: u32| 1 + (u64::from(i) * 7_919_993 % u64::from(accounts)) as u32;
     let prefix = |s: &str, n: usize| s.chars().take(n).collect::<String>();
-    let kinds: [(&str, Box<dyn Fn(u32) -> String>); 5] = [
+    type QueryFor = Box<dyn Fn(u32) -> String>;
+    let kinds: [(&str, QueryFor); 5] = [
         (
             "account number",
             Box::new(|s| demo_client(s).number.to_string()),

@@ -140,6 +140,115 @@ coded_enum! {
     }
 }
 
+/// A new account as typed by staff (ACC-02): where the premises are and how they are billed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AccountDraft {
+    pub branch_id: String,
+    #[serde(default)]
+    pub postcode: String,
+    /// «г. Радужный», «пгт Новоаганск».
+    pub settlement: String,
+    /// «ул. Лесная», «1 мкр.».
+    pub street: String,
+    pub house: String,
+    #[serde(default)]
+    pub apartment: String,
+    pub category: String,
+    pub residents: String,
+    pub rooms: String,
+    /// `YYYY-MM-DD`; today when empty.
+    #[serde(default)]
+    pub opened_on: String,
+}
+
+/// A validated new account (the number is assigned by the store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountInput {
+    pub branch_id: i64,
+    pub postcode: String,
+    pub settlement: String,
+    pub street: String,
+    pub house: String,
+    pub apartment: Option<String>,
+    pub category: AccountCategory,
+    pub residents: i64,
+    pub rooms: i64,
+    pub opened_on: jiff::civil::Date,
+}
+
+fn small_count(
+    e: &mut crate::validation::FieldErrors,
+    field: &str,
+    v: &str,
+    min: i64,
+    what: &str,
+) -> i64 {
+    match v.trim().parse::<i64>() {
+        Ok(n) if (min..=50).contains(&n) => n,
+        _ => {
+            e.add(field, format!("{what}: целое число от {min} до 50."));
+            min
+        }
+    }
+}
+
+impl AccountDraft {
+    pub fn validate(
+        &self,
+        today: jiff::civil::Date,
+    ) -> Result<AccountInput, crate::validation::FieldErrors> {
+        use crate::validation::{optional_text, required_text, FieldErrors};
+        let mut e = FieldErrors::new();
+        let branch_id = self.branch_id.trim().parse::<i64>().unwrap_or_else(|_| {
+            e.add("branch_id", "Выберите отделение.");
+            0
+        });
+        let postcode = self.postcode.trim().to_owned();
+        if !postcode.is_empty()
+            && (postcode.len() != 6 || !postcode.chars().all(|c| c.is_ascii_digit()))
+        {
+            e.add("postcode", "Почтовый индекс состоит из 6 цифр.");
+        }
+        let settlement = required_text(&mut e, "settlement", &self.settlement, 100);
+        let street = required_text(&mut e, "street", &self.street, 100);
+        let house = required_text(&mut e, "house", &self.house, 20);
+        let apartment = optional_text(&mut e, "apartment", &self.apartment, 20);
+        let category = AccountCategory::parse(self.category.trim()).unwrap_or_else(|| {
+            e.add("category", "Выберите категорию.");
+            AccountCategory::Urban
+        });
+        let residents = small_count(&mut e, "residents", &self.residents, 0, "Число проживающих");
+        let rooms = small_count(&mut e, "rooms", &self.rooms, 1, "Число комнат");
+        let opened_on = if self.opened_on.trim().is_empty() {
+            today
+        } else {
+            match self.opened_on.trim().parse::<jiff::civil::Date>() {
+                Ok(d) if d <= today => d,
+                Ok(_) => {
+                    e.add("opened_on", "Дата открытия не может быть в будущем.");
+                    today
+                }
+                Err(_) => {
+                    e.add("opened_on", "Дата пишется как ГГГГ-ММ-ДД.");
+                    today
+                }
+            }
+        };
+        e.into_result(AccountInput {
+            branch_id,
+            postcode,
+            settlement,
+            street,
+            house,
+            apartment,
+            category,
+            residents,
+            rooms,
+            opened_on,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +289,36 @@ mod tests {
         let n = AccountNumber::from_serial(5);
         let spaced = format!("{} {}", &n.as_str()[..5], &n.as_str()[5..]);
         assert_eq!(AccountNumber::parse(&spaced).unwrap(), n);
+    }
+
+    #[test]
+    fn account_draft_rules() {
+        let today = jiff::civil::date(2026, 11, 26);
+        let d = AccountDraft {
+            branch_id: "1".into(),
+            settlement: "г. Радужный".into(),
+            street: "1 мкр.".into(),
+            house: "43".into(),
+            category: "urban".into(),
+            residents: "2".into(),
+            rooms: "1".into(),
+            ..Default::default()
+        };
+        let a = d.validate(today).unwrap();
+        assert_eq!(a.opened_on, today);
+        assert_eq!(a.apartment, None);
+        let e = AccountDraft {
+            residents: "-1".into(),
+            rooms: "много".into(),
+            opened_on: "2027-01-01".into(),
+            house: " ".into(),
+            ..d
+        }
+        .validate(today)
+        .unwrap_err();
+        for f in ["residents", "rooms", "opened_on", "house"] {
+            assert!(e.get(f).is_some(), "{f}");
+        }
     }
 
     #[test]

@@ -178,6 +178,12 @@ impl std::fmt::Display for WeeklyHours {
     }
 }
 
+impl serde::Serialize for WeeklyHours {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,11 +226,5 @@ mod tests {
         assert!(WeeklyHours::parse("пн 09:00-12:00, 11:00-13:00")
             .unwrap_err()
             .contains("пересекаться"));
-    }
-}
-
-impl serde::Serialize for WeeklyHours {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
     }
 }

@@ -169,7 +169,7 @@ mod drafts {
             let name = required_text(&mut e, "name", &self.name, 200);
             let postcode = self.postcode.trim().to_owned();
             if !postcode.is_empty()
-                && !(postcode.len() == 6 && postcode.chars().all(|c| c.is_ascii_digit()))
+                && (postcode.len() != 6 || !postcode.chars().all(|c| c.is_ascii_digit()))
             {
                 e.add("postcode", "Почтовый индекс состоит из 6 цифр.");
             }

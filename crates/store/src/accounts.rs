@@ -200,6 +200,46 @@ impl Store {
         Ok(id)
     }
 
+    /// Opens an account with the next free number for an existing client; a number taken by a
+    /// concurrent instance is retried with the next one.
+    pub async fn open_account(
+        &self,
+        client_id: i64,
+        a: &abonent_domain::accounts::AccountInput,
+        actor: &Actor,
+    ) -> Result<(i64, AccountNumber)> {
+        self.client(client_id).await?;
+        self.branch(a.branch_id).await.map_err(|e| match e {
+            StoreError::NotFound => StoreError::Conflict("Выбранного отделения нет.".into()),
+            e => e,
+        })?;
+        let data = |number: AccountNumber| AccountData {
+            number,
+            client_id,
+            branch_id: a.branch_id,
+            premises: PremisesData {
+                postcode: a.postcode.clone(),
+                settlement: a.settlement.clone(),
+                street: a.street.clone(),
+                house: a.house.clone(),
+                apartment: a.apartment.clone(),
+            },
+            category: a.category,
+            residents: a.residents,
+            rooms: a.rooms,
+            opened_on: a.opened_on,
+        };
+        let mut attempt = 0;
+        loop {
+            let number = AccountNumber::from_serial(self.max_account_serial().await? + 1);
+            match self.create_account(&data(number.clone()), actor).await {
+                Ok(id) => return Ok((id, number)),
+                Err(StoreError::Conflict(_)) if attempt < 5 => attempt += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// The client's accounts with premises and contracts.
     pub async fn accounts_of_client(&self, client_id: i64) -> Result<Vec<AccountView>> {
         let mut accounts: Vec<AccountView> = sqlx::query_as(&format!(

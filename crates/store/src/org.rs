@@ -55,6 +55,8 @@ pub struct Staff {
     pub email: String,
     pub badge: String,
     pub active: bool,
+    /// The IANA zone of the staff member's branch.
+    pub time_zone: String,
 }
 
 impl<'r> FromRow<'r, sqlx::any::AnyRow> for Staff {
@@ -72,6 +74,7 @@ impl<'r> FromRow<'r, sqlx::any::AnyRow> for Staff {
             email: row.try_get("email")?,
             badge: row.try_get("badge")?,
             active: row.try_get::<i64, _>("active")? != 0,
+            time_zone: row.try_get("time_zone")?,
         })
     }
 }
@@ -83,8 +86,11 @@ impl Staff {
     }
 }
 
-const STAFF_COLUMNS: &str =
-    "id, login, full_name, position, role, branch_id, centre_id, phone, email, badge, active";
+/// Staff with the time zone of their branch (times are shown to them in it, ORG-06).
+const STAFF_SELECT: &str =
+    "SELECT s.id, s.login, s.full_name, s.position, s.role, s.branch_id, s.centre_id, s.phone,
+        s.email, s.badge, s.active, COALESCE(b.time_zone, 'Asia/Yekaterinburg') AS time_zone
+     FROM staff s LEFT JOIN branches b ON b.id = s.branch_id";
 
 fn conflict(e: sqlx::Error, msg: &str) -> StoreError {
     if is_unique_violation(&e) {
@@ -259,15 +265,15 @@ impl Store {
     }
 
     pub async fn staff_list(&self) -> Result<Vec<Staff>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {STAFF_COLUMNS} FROM staff ORDER BY full_name"
-        ))
-        .fetch_all(self.pool())
-        .await?)
+        Ok(
+            sqlx::query_as(&format!("{STAFF_SELECT} ORDER BY s.full_name"))
+                .fetch_all(self.pool())
+                .await?,
+        )
     }
 
     pub async fn staff(&self, id: i64) -> Result<Staff> {
-        sqlx::query_as(&format!("SELECT {STAFF_COLUMNS} FROM staff WHERE id = $1"))
+        sqlx::query_as(&format!("{STAFF_SELECT} WHERE s.id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
             .await?
@@ -309,7 +315,7 @@ impl Store {
         .bind(now)
         .fetch_one(self.pool())
         .await
-        .map_err(|e| staff_write_error(e))?;
+        .map_err(staff_write_error)?;
         Ok(id)
     }
 
@@ -333,7 +339,7 @@ impl Store {
         .bind(id)
         .execute(self.pool())
         .await
-        .map_err(|e| staff_write_error(e))?;
+        .map_err(staff_write_error)?;
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }

@@ -19,6 +19,7 @@ use crate::AppState;
         crate::clients::api::create,
         crate::clients::api::update,
         crate::clients::api::export,
+        crate::clients::api::open_account,
         crate::org::api::company,
         crate::org::api::put_company,
         crate::org::api::branches,

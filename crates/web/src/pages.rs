@@ -67,9 +67,6 @@ pub fn format_time(us: i64, tz: &str) -> String {
         .to_string()
 }
 
-/// The zone staff pages use until a per-branch zone is chosen for the viewer.
-pub const DEFAULT_TZ: &str = "Asia/Yekaterinburg";
-
 /// `2026-11-26` → `26.11.2026`, as Russian documents write dates; other text is returned as is.
 pub fn ru_date(iso: &str) -> String {
     match iso.parse::<jiff::civil::Date>() {

@@ -769,3 +769,146 @@ async fn openapi_snapshot() {
     assert!(pretty.contains("/api/v1/clients/{id}"));
     app.db.cleanup().await;
 }
+
+#[tokio::test]
+async fn staff_open_an_account_with_the_next_number() {
+    for app in apps().await {
+        let token = app.token("cashier").await;
+        let branch = app.db.store.branches().await.unwrap()[0].id;
+        let created = app
+            .api(
+                Method::POST,
+                "/api/v1/clients",
+                Some(&token),
+                Some(json!({
+                "surname": "Орлова", "first_name": "Вера", "phones": "+7 912 555 44 33",
+                "preferred_channel": "sms", "consents": ["personal_data", "sms_notices"]})),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        let id = created.json()["id"].as_i64().unwrap();
+
+        let bad = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/clients/{id}/accounts"),
+                Some(&token),
+                Some(json!({
+                "branch_id": "999999", "settlement": "", "street": "ул. Лесная", "house": "5",
+                "category": "urban", "residents": "100", "rooms": "1", "opened_on": "2099-01-01"})),
+            )
+            .await;
+        assert_eq!(
+            bad.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            app.label()
+        );
+        let fields: Vec<String> = bad.json()["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap().to_owned())
+            .collect();
+        for f in ["settlement", "residents", "opened_on"] {
+            assert!(fields.contains(&f.to_owned()), "{f} in {fields:?}");
+        }
+        let bad_branch = app
+            .api(Method::POST, &format!("/api/v1/clients/{id}/accounts"), Some(&token), Some(json!({
+                "branch_id": "999999", "settlement": "пгт Новоаганск", "street": "ул. Лесная", "house": "5",
+                "category": "rural", "residents": "3", "rooms": "2"})))
+            .await;
+        assert_eq!(bad_branch.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bad_branch.json()["errors"][0]["field"], "branch_id");
+        assert!(
+            app.db
+                .store
+                .accounts_of_client(id)
+                .await
+                .unwrap()
+                .is_empty(),
+            "nothing half-written"
+        );
+
+        let max = app.db.store.max_account_serial().await.unwrap();
+        let ok = app
+            .api(Method::POST, &format!("/api/v1/clients/{id}/accounts"), Some(&token), Some(json!({
+                "branch_id": branch.to_string(), "postcode": "628647", "settlement": "пгт Новоаганск",
+                "street": "ул. Лесная", "house": "5", "apartment": "", "category": "rural",
+                "residents": "3", "rooms": "2"})))
+            .await;
+        assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
+        let number = ok.json()["number"].as_str().unwrap().to_owned();
+        assert_eq!(
+            number,
+            abonent_domain::accounts::AccountNumber::from_serial(max + 1).to_string()
+        );
+        let accounts = app.db.store.accounts_of_client(id).await.unwrap();
+        assert_eq!(accounts.len(), 1);
+        assert_eq!(
+            accounts[0].address(),
+            "628647, пгт Новоаганск, ул. Лесная, д. 5"
+        );
+        assert_eq!(accounts[0].contracts[0].status, "concluded");
+        // Found by the new number and by the address.
+        let hits = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/clients?q={number}"),
+                Some(&token),
+                None,
+            )
+            .await
+            .json();
+        assert_eq!(hits[0]["client_id"], id);
+        let hits = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/clients?q={}", enc("Лесная 5")),
+                Some(&token),
+                None,
+            )
+            .await
+            .json();
+        assert!(hits
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["client_id"] == id));
+
+        // Through the page: the form keeps input on error and opens the account on success.
+        let (cookie, csrf) = app.browser_login("cashier").await;
+        let form = app
+            .page(
+                Method::GET,
+                &format!("/clients/{id}/accounts/new"),
+                &cookie,
+                None,
+            )
+            .await;
+        assert_eq!(form.status, StatusCode::OK);
+        let body = format!("_csrf={csrf}&branch_id={branch}&settlement={}&street={}&house=&category=urban&residents=1&rooms=1",
+            enc("г. Радужный"), enc("3 мкр."));
+        let r = app
+            .page(
+                Method::POST,
+                &format!("/clients/{id}/accounts/new"),
+                &cookie,
+                Some(&body),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("3 мкр."), "input kept");
+        let r = app
+            .page(
+                Method::POST,
+                &format!("/clients/{id}/accounts/new"),
+                &cookie,
+                Some(&body.replace("house=&", "house=12&")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(app.db.store.accounts_of_client(id).await.unwrap().len(), 2);
+        app.db.cleanup().await;
+    }
+}

@@ -9,7 +9,7 @@ use axum::Router;
 
 use super::api::AuditParams;
 use crate::auth::CurrentStaff;
-use crate::pages::{format_time, render, Chrome, DEFAULT_TZ};
+use crate::pages::{format_time, render, Chrome};
 use crate::{AppState, PageError};
 
 pub fn routes() -> Router<AppState> {
@@ -44,7 +44,7 @@ async fn page(
         actor_login,
         rows: rows
             .into_iter()
-            .map(|r| (format_time(r.at, DEFAULT_TZ), r))
+            .map(|r| (format_time(r.at, &me.staff.time_zone), r))
             .collect(),
     })?
     .into_response())

@@ -56,7 +56,7 @@ pub async fn create_session(
             Json(SessionCreated {
                 token,
                 csrf_token: csrf,
-                staff,
+                staff: *staff,
             }),
         )),
         SignIn::Refused(e) => Err(e.into()),

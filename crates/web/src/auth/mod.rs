@@ -244,7 +244,7 @@ impl OptionalFromRequestParts<AppState> for CurrentStaff {
 /// Outcome of a sign-in attempt.
 pub enum SignIn {
     Ok {
-        staff: Staff,
+        staff: Box<Staff>,
         token: String,
         csrf: String,
     },
@@ -308,7 +308,11 @@ pub async fn sign_in(
             store
                 .audit(&actor, "login.success", "staff", &staff.id.to_string(), "")
                 .await?;
-            Ok(SignIn::Ok { staff, token, csrf })
+            Ok(SignIn::Ok {
+                staff: Box::new(staff),
+                token,
+                csrf,
+            })
         }
         other => {
             store.record_login_attempt(&login, ip, false).await?;

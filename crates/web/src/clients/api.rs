@@ -18,6 +18,7 @@ pub fn routes() -> Router<AppState> {
         .route("/clients", get(search).post(create))
         .route("/clients/{id}", get(card).put(update))
         .route("/clients/{id}/export", get(export))
+        .route("/clients/{id}/accounts", axum::routing::post(open_account))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -105,4 +106,33 @@ pub async fn export(
     Path(id): Path<i64>,
 ) -> Result<Json<ClientExport>, ApiError> {
     Ok(Json(super::export(&state, &me, id).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountOpened {
+    pub id: i64,
+    /// The new account number (10 digits with a check digit).
+    pub number: String,
+}
+
+/// Opens an account (лицевой счёт) for the client, with its premises and a typical contract.
+#[utoipa::path(post, path = "/api/v1/clients/{id}/accounts", tag = "clients",
+    request_body = abonent_domain::accounts::AccountDraft,
+    params(("id" = i64, Path, description = "client id")),
+    responses((status = 201, body = AccountOpened), (status = 422, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody)))]
+pub async fn open_account(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Json(d): Json<abonent_domain::accounts::AccountDraft>,
+) -> Result<(StatusCode, Json<AccountOpened>), ApiError> {
+    let (account_id, number) = super::open_account(&state, &me, id, &d).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(AccountOpened {
+            id: account_id,
+            number,
+        }),
+    ))
 }

@@ -161,6 +161,41 @@ pub async fn update(
         .await?)
 }
 
+/// Today's date in the staff member's zone.
+pub fn today_for(me: &CurrentStaff) -> jiff::civil::Date {
+    let tz = jiff::tz::TimeZone::get(&me.staff.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    jiff::Timestamp::now().to_zoned(tz).date()
+}
+
+/// Opens a new account for a client (ACC-02); the number is assigned here.
+pub async fn open_account(
+    state: &AppState,
+    me: &CurrentStaff,
+    client_id: i64,
+    d: &abonent_domain::accounts::AccountDraft,
+) -> Result<(i64, String), WebError> {
+    me.require_audited(
+        state,
+        Permission::EditClients,
+        "client",
+        &client_id.to_string(),
+    )
+    .await?;
+    let input = d.validate(today_for(me))?;
+    let (id, number) = state
+        .store
+        .open_account(client_id, &input, &me.actor())
+        .await
+        .map_err(|e| match e {
+            abonent_store::StoreError::NotFound => WebError::NotFound("Клиент не найден.".into()),
+            abonent_store::StoreError::Conflict(m) if m.contains("отделения") => {
+                WebError::Invalid(FieldErrors::single("branch_id", m))
+            }
+            e => e.into(),
+        })?;
+    Ok((id, number.to_string()))
+}
+
 /// The draft that re-creates a stored client, for the edit form.
 pub fn draft_of(c: &ClientRecord) -> ClientDraft {
     ClientDraft {

@@ -1,5 +1,6 @@
 //! Client pages: search, card, new and edit forms.
 
+use abonent_domain::accounts::{AccountCategory, AccountDraft};
 use abonent_domain::clients::{
     format_phone, Channel, ClientDraft, ConsentKind, VulnerableCategory,
 };
@@ -17,7 +18,7 @@ use axum_extra::extract::Form;
 use serde::Deserialize;
 
 use crate::auth::CurrentStaff;
-use crate::pages::{format_time, render, Chrome, DEFAULT_TZ};
+use crate::pages::{format_time, render, Chrome};
 use crate::{AppState, PageError, WebError};
 
 pub fn routes() -> Router<AppState> {
@@ -27,6 +28,10 @@ pub fn routes() -> Router<AppState> {
         .route("/clients/{id}", get(card_page))
         .route("/clients/{id}/edit", get(edit_form).post(update))
         .route("/clients/{id}/export", get(export_file))
+        .route(
+            "/clients/{id}/accounts/new",
+            get(account_form).post(account_create),
+        )
 }
 
 #[derive(Template)]
@@ -114,17 +119,18 @@ async fn card_page(
 ) -> Result<Response, PageError> {
     let card = super::open_card(&state, &me, id).await?;
     let c = card.client;
+    let tz = me.staff.time_zone.as_str();
     let consents = c
         .consents
         .iter()
         .map(|k| Labelled {
             label: ConsentKind::parse(&k.kind).map_or(k.kind.clone(), |x| x.label_ru().to_owned()),
             detail: match k.withdrawn_at {
-                None => format!("дано {}", format_time(k.given_at, DEFAULT_TZ)),
+                None => format!("дано {}", format_time(k.given_at, tz)),
                 Some(w) => format!(
                     "дано {}, отозвано {}",
-                    format_time(k.given_at, DEFAULT_TZ),
-                    format_time(w, DEFAULT_TZ)
+                    format_time(k.given_at, tz),
+                    format_time(w, tz)
                 ),
             },
         })
@@ -148,7 +154,7 @@ async fn card_page(
         consents,
         accounts: card.accounts,
         can_edit: me.can(Permission::EditClients),
-        updated: format_time(c.updated_at, DEFAULT_TZ),
+        updated: format_time(c.updated_at, tz),
         saved: p.saved.is_some(),
     };
     Ok(render(&page)?.into_response())
@@ -367,4 +373,92 @@ async fn export_file(
         body,
     )
         .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "clients/account_form.html")]
+struct AccountFormPage {
+    chrome: Chrome,
+    client_id: i64,
+    client_name: String,
+    form: AccountDraft,
+    branches: Vec<abonent_store::org::Branch>,
+    categories: Vec<Choice>,
+    errors: FieldErrors,
+}
+
+async fn account_page(
+    state: &AppState,
+    me: &CurrentStaff,
+    client_id: i64,
+    form: AccountDraft,
+    errors: FieldErrors,
+) -> Result<axum::response::Html<String>, PageError> {
+    let client = state.store.client(client_id).await?;
+    render(&AccountFormPage {
+        chrome: Chrome::for_staff("Открытие лицевого счёта", me, "clients"),
+        client_id,
+        client_name: client.full_name,
+        categories: AccountCategory::ALL
+            .iter()
+            .map(|c| Choice {
+                code: c.code(),
+                label: c.label_ru(),
+                checked: form.category == c.code(),
+            })
+            .collect(),
+        form,
+        branches: state.store.branches().await?,
+        errors,
+    })
+}
+
+async fn account_form(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    me.require_audited(&state, Permission::EditClients, "client", &id.to_string())
+        .await?;
+    let form = AccountDraft {
+        branch_id: me
+            .staff
+            .branch_id
+            .map(|b| b.to_string())
+            .unwrap_or_default(),
+        category: AccountCategory::Urban.code().into(),
+        residents: "1".into(),
+        rooms: "1".into(),
+        opened_on: super::today_for(&me).to_string(),
+        ..Default::default()
+    };
+    Ok(account_page(&state, &me, id, form, FieldErrors::new())
+        .await?
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct AccountForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(flatten)]
+    account: AccountDraft,
+}
+
+async fn account_create(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Form(f): Form<AccountForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    match super::open_account(&state, &me, id, &f.account).await {
+        Ok(_) => Ok(Redirect::to(&format!("/clients/{id}?saved=1")).into_response()),
+        Err(WebError::Invalid(errors)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            account_page(&state, &me, id, f.account, errors).await?,
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -171,7 +171,7 @@ impl CompanyDraft {
         let name = required_text(&mut e, "name", &self.name, 300);
         let short_name = required_text(&mut e, "short_name", &self.short_name, 100);
         let inn = self.inn.trim().to_owned();
-        if !inn.is_empty() && !(inn.len() == 10 && inn.chars().all(|c| c.is_ascii_digit())) {
+        if !inn.is_empty() && (inn.len() != 10 || !inn.chars().all(|c| c.is_ascii_digit())) {
             e.add("inn", "ИНН организации состоит из 10 цифр.");
         }
         let website = self.website.trim().to_owned();

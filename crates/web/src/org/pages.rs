@@ -490,6 +490,22 @@ async fn staff_page(
     })
 }
 
+/// The form values that re-create a stored staff member.
+fn staff_draft(s: Staff) -> StaffDraft {
+    StaffDraft {
+        login: s.login,
+        full_name: s.full_name,
+        position: s.position,
+        role: s.role,
+        branch_id: s.branch_id.map(|v| v.to_string()).unwrap_or_default(),
+        centre_id: s.centre_id.map(|v| v.to_string()).unwrap_or_default(),
+        phone: s.phone,
+        email: s.email,
+        badge: s.badge,
+        active: s.active,
+    }
+}
+
 async fn staff_new(State(state): State<AppState>, me: CurrentStaff) -> Result<Response, PageError> {
     admin(&me)?;
     let form = StaffDraft {
@@ -524,18 +540,7 @@ async fn staff_edit(
 ) -> Result<Response, PageError> {
     admin(&me)?;
     let s = state.store.staff(id).await?;
-    let form = StaffDraft {
-        login: s.login,
-        full_name: s.full_name,
-        position: s.position,
-        role: s.role,
-        branch_id: s.branch_id.map(|v| v.to_string()).unwrap_or_default(),
-        centre_id: s.centre_id.map(|v| v.to_string()).unwrap_or_default(),
-        phone: s.phone,
-        email: s.email,
-        badge: s.badge,
-        active: s.active,
-    };
+    let form = staff_draft(s);
     Ok(staff_page(
         &state,
         &me,
@@ -608,18 +613,7 @@ async fn staff_password(
         Ok(()) => Ok(Redirect::to(&format!("/admin/staff/{id}?password=1")).into_response()),
         Err(WebError::Invalid(e)) => {
             let s = state.store.staff(id).await?;
-            let form = StaffDraft {
-                login: s.login,
-                full_name: s.full_name,
-                position: s.position,
-                role: s.role,
-                branch_id: s.branch_id.map(|v| v.to_string()).unwrap_or_default(),
-                centre_id: s.centre_id.map(|v| v.to_string()).unwrap_or_default(),
-                phone: s.phone,
-                email: s.email,
-                badge: s.badge,
-                active: s.active,
-            };
+            let form = staff_draft(s);
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
                 staff_page(&state, &me, Some(id), form, FieldErrors::new(), e, false).await?,
