@@ -21,6 +21,10 @@ fi
 log "Build (debug, shared by all steps)"
 cargo build --workspace --all-targets --locked
 
+log "Format and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
 log "Rust tests"
 cargo test --workspace --locked
 
