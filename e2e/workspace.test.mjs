@@ -93,7 +93,7 @@ test('administrator opens administration and the working calendar; a technician 
   await page.getByText('70 лет Октября').first().waitFor();
   assert.deepEqual(await accessibilityProblems(page), []);
   await page.goto(`${server.url}/admin/calendar/2026?from=2026-12-16&days=15`);
-  await page.getByText('Срок: 2027-01-11').waitFor();
+  await page.getByText('Срок: 11.01.2027').waitFor();
   assert.deepEqual(await accessibilityProblems(page), []);
   await page.screenshot({ path: join(artifacts, 'calendar.png'), fullPage: true });
   await admin.close();

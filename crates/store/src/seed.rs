@@ -6,7 +6,7 @@ use abonent_domain::hours::WeeklyHours;
 use abonent_domain::org::{BranchData, CentreData};
 
 use crate::org::Company;
-use crate::{Result, Store};
+use crate::{Result, Store, StoreError};
 
 /// Hotline and reception hours of §7.1.7: 8:30–12:30 and 14:00–17:00 on working days.
 pub const STANDARD_HOURS: &str = "пн-пт 08:30-12:30, 14:00-17:00";
@@ -14,8 +14,24 @@ pub const HOTLINE_PHONES: &str = "8-800-350-20-88, 8-3467-38-88-88";
 pub const DEFAULT_BRANCH: &str = "Радужнинское межрайонное отделение";
 
 impl Store {
-    /// Writes whatever default data is missing; returns whether anything was written.
+    /// Writes whatever default data is missing; returns whether anything was written. Several
+    /// instances may start together: each step is idempotent, so a step that lost a race (a
+    /// uniqueness conflict, or a deadlock victim on PostgreSQL) is simply tried again.
     pub async fn seed_defaults(&self) -> Result<bool> {
+        let mut attempt = 0;
+        loop {
+            match self.seed_defaults_once().await {
+                Err(e) if attempt < 3 => {
+                    attempt += 1;
+                    tracing::info!(error = %e, attempt, "default data: retrying after a concurrent start");
+                    tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn seed_defaults_once(&self) -> Result<bool> {
         let mut wrote = self.seed_shipped_calendar().await? > 0;
         if self.company().await?.is_none() {
             self.save_company(&Company {
@@ -31,7 +47,7 @@ impl Store {
             wrote = true;
         }
         if self.branches().await?.is_empty() {
-            let branch_id = self
+            let branch = self
                 .save_branch(
                     None,
                     &BranchData {
@@ -41,7 +57,12 @@ impl Store {
                         time_zone: "Asia/Yekaterinburg".into(),
                     },
                 )
-                .await?;
+                .await;
+            // Another instance starting at the same moment wrote the defaults first.
+            let branch_id = match branch {
+                Err(StoreError::Conflict(_)) => return Ok(wrote),
+                other => other?,
+            };
             let hours = WeeklyHours::parse(STANDARD_HOURS).expect("standard hours parse");
             for (name, postcode, address) in [
                 (
@@ -55,19 +76,24 @@ impl Store {
                     "пгт Новоаганск, ул. 70 лет Октября, д. 18",
                 ),
             ] {
-                self.save_centre(
-                    None,
-                    &CentreData {
-                        branch_id,
-                        name: name.into(),
-                        postcode: postcode.into(),
-                        address: address.into(),
-                        phones: HOTLINE_PHONES.into(),
-                        opening_hours: hours.clone(),
-                        reception_hours: None,
-                    },
-                )
-                .await?;
+                let saved = self
+                    .save_centre(
+                        None,
+                        &CentreData {
+                            branch_id,
+                            name: name.into(),
+                            postcode: postcode.into(),
+                            address: address.into(),
+                            phones: HOTLINE_PHONES.into(),
+                            opening_hours: hours.clone(),
+                            reception_hours: None,
+                        },
+                    )
+                    .await;
+                match saved {
+                    Err(StoreError::Conflict(_)) => return Ok(wrote),
+                    other => other?,
+                };
             }
             wrote = true;
         }

@@ -58,6 +58,28 @@ async fn defaults_are_seeded_once() {
 }
 
 #[tokio::test]
+async fn instances_starting_together_seed_once() {
+    for db in testing::all().await {
+        let s = &db.store;
+        let (a, b, c) = tokio::join!(s.seed_defaults(), s.seed_defaults(), s.seed_defaults());
+        for r in [a, b, c] {
+            r.unwrap_or_else(|e| panic!("{}: concurrent seeding failed: {e}", db.label));
+        }
+        assert_eq!(s.branches().await.unwrap().len(), 1);
+        assert_eq!(s.centres().await.unwrap().len(), 2);
+        assert_eq!(s.calendar_years().await.unwrap().len(), 2);
+        assert_eq!(
+            s.working_calendar()
+                .await
+                .unwrap()
+                .working_days_in_year(2025),
+            247
+        );
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
 async fn calendar_year_is_replaced_whole() {
     for db in testing::all().await {
         let s = &db.store;

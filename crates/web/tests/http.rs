@@ -681,7 +681,7 @@ async fn administrator_manages_organisation_and_calendar() {
                 None,
             )
             .await;
-        assert!(p.body.contains("Срок: 2026-11-23"), "{}", app.label());
+        assert!(p.body.contains("Срок: 23.11.2026"), "{}", app.label());
         app.db.cleanup().await;
     }
 }

@@ -702,10 +702,18 @@ async fn calendar_page(
         ) {
             (Ok(from), Ok(days)) if (0..=366).contains(&days) => {
                 let d = abonent_domain::calendar::WorkingCalendar::new(&years).deadline(from, days);
-                deadline = Some(match d.moved_from {
-                    Some(m) => format!("{} (выпадало на нерабочий день {m}, перенесено на следующий рабочий день)", d.date),
-                    None => d.date.to_string(),
-                } + if d.basis == Basis::LabourCodeFallback { "; календарь на год не загружен — по ТК РФ ст. 112" } else { "" });
+                let date = crate::pages::ru_date(&d.date.to_string());
+                let mut text = match d.moved_from {
+                    Some(m) => format!(
+                        "{date} (выпадало на нерабочий день {}, перенесено на следующий рабочий день)",
+                        crate::pages::ru_date(&m.to_string())
+                    ),
+                    None => date,
+                };
+                if d.basis == Basis::LabourCodeFallback {
+                    text.push_str("; календарь на этот год не загружен — по ТК РФ ст. 112");
+                }
+                deadline = Some(text);
             }
             _ => {
                 deadline_error = Some("Укажите дату (ГГГГ-ММ-ДД) и число дней от 0 до 366.".into())
