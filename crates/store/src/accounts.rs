@@ -78,6 +78,12 @@ pub struct AccountView {
     pub contracts: Vec<ContractView>,
 }
 
+impl ContractView {
+    pub fn status_label(&self) -> &'static str {
+        ContractStatus::parse(&self.status).map_or("—", |s| s.label_ru())
+    }
+}
+
 impl AccountView {
     pub fn address(&self) -> String {
         let mut s = String::new();

@@ -77,6 +77,9 @@ pub struct SearchHit {
     pub account_number: Option<String>,
     pub address: Option<String>,
     pub phone: Option<String>,
+    /// Vulnerable-category codes, comma-separated (empty when none): staff see at once that
+    /// the client needs individual handling (§5.1).
+    pub vulnerable: String,
 }
 
 fn join_codes<T: Copy>(items: &[T], code: impl Fn(T) -> &'static str) -> String {
@@ -88,7 +91,8 @@ const HIT_SELECT: &str = "SELECT c.id AS client_id,
         a.number AS account_number,
         (SELECT p.settlement || ', ' || p.street || ', д. ' || p.house || COALESCE(', кв. ' || p.apartment, '')
            FROM premises p WHERE p.id = a.premises_id) AS address,
-        (SELECT ph.phone FROM client_phones ph WHERE ph.client_id = c.id ORDER BY ph.position LIMIT 1) AS phone";
+        (SELECT ph.phone FROM client_phones ph WHERE ph.client_id = c.id ORDER BY ph.position LIMIT 1) AS phone,
+        c.vulnerable";
 
 impl Store {
     async fn write_client_children(

@@ -288,6 +288,10 @@ async fn search_by_number_phone_name_and_address() {
         let by_number = s.search_clients(&q(number.as_str()), 20).await.unwrap();
         assert_eq!(by_number.len(), 1, "{}", db.label);
         assert_eq!(by_number[0].client_id, id);
+        assert_eq!(
+            by_number[0].vulnerable, "disabled",
+            "the flag shows in results"
+        );
         assert!(by_number[0]
             .address
             .as_deref()
