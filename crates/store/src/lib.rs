@@ -114,8 +114,8 @@ impl Store {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // WAL for concurrent readers; NORMAL sync is durable in WAL mode across
-                        // application crashes; FULL would add power-loss durability per commit.
+                        // WAL lets readers run beside the writer; FULL makes every commit
+                        // durable across power loss, not only across a crash of the process.
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA synchronous = FULL").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
