@@ -1,10 +1,12 @@
 //! What every page shares: the layout's data ([`Chrome`]) and rendering.
 
+use abonent_domain::validation::FieldErrors;
 use askama::Template;
-use axum::response::Html;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use crate::auth::CurrentStaff;
-use crate::PageError;
+use crate::{PageError, WebError};
 use abonent_domain::org::Permission;
 
 /// The signed-in person as the layout shows them.
@@ -56,6 +58,28 @@ impl Chrome {
 /// Renders a template to an HTML response.
 pub fn render(t: &impl Template) -> Result<Html<String>, PageError> {
     Ok(Html(t.render()?))
+}
+
+/// The answer to a posted form: a redirect on success; the form again with field messages
+/// (422), or with a conflict message on `conflict_field` (409); other errors as an error page.
+pub fn form_outcome<T>(
+    conflict_field: &str,
+    result: Result<T, WebError>,
+    on_ok: impl FnOnce(T) -> String,
+    on_invalid: impl FnOnce(FieldErrors) -> Result<Html<String>, PageError>,
+) -> Result<Response, PageError> {
+    match result {
+        Ok(v) => Ok(Redirect::to(&on_ok(v)).into_response()),
+        Err(WebError::Invalid(e)) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, on_invalid(e)?).into_response())
+        }
+        Err(WebError::Conflict(m)) => Ok((
+            StatusCode::CONFLICT,
+            on_invalid(FieldErrors::single(conflict_field, m))?,
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Formats a stored UTC time (microseconds) in a zone, for people: `26.11.2026 16:05`.

@@ -18,7 +18,7 @@ use axum_extra::extract::Form;
 use serde::Deserialize;
 
 use crate::auth::CurrentStaff;
-use crate::pages::{format_time, render, Chrome};
+use crate::pages::{form_outcome, format_time, render, Chrome};
 use crate::{AppState, PageError, WebError};
 
 pub fn routes() -> Router<AppState> {
@@ -292,15 +292,13 @@ async fn create(
 ) -> Result<Response, PageError> {
     me.check_csrf(&f.csrf)?;
     let draft = f.draft();
-    match super::create(&state, &me, &draft).await {
-        Ok(id) => Ok(Redirect::to(&format!("/clients/{id}?saved=1")).into_response()),
-        Err(WebError::Invalid(errors)) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            render(&form_page(&me, None, draft, 0, errors))?,
-        )
-            .into_response()),
-        Err(e) => Err(e.into()),
-    }
+    let result = super::create(&state, &me, &draft).await;
+    form_outcome(
+        "surname",
+        result,
+        |id| format!("/clients/{id}?saved=1"),
+        |errors| render(&form_page(&me, None, draft, 0, errors)),
+    )
 }
 
 async fn edit_form(
@@ -331,24 +329,14 @@ async fn update(
     me.check_csrf(&f.csrf)?;
     let version = f.version;
     let draft = f.draft();
-    match super::update(&state, &me, id, version, &draft).await {
-        Ok(_) => Ok(Redirect::to(&format!("/clients/{id}?saved=1")).into_response()),
-        Err(WebError::Invalid(errors)) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            render(&form_page(&me, Some(id), draft, version, errors))?,
-        )
-            .into_response()),
-        Err(WebError::Conflict(m)) => {
-            // Keep what the person typed and say why it was not saved.
-            let errors = FieldErrors::single("version", m);
-            Ok((
-                StatusCode::CONFLICT,
-                render(&form_page(&me, Some(id), draft, version, errors))?,
-            )
-                .into_response())
-        }
-        Err(e) => Err(e.into()),
-    }
+    // A stale version is refused with 409; the form keeps what the person typed.
+    let result = super::update(&state, &me, id, version, &draft).await;
+    form_outcome(
+        "version",
+        result,
+        |_| format!("/clients/{id}?saved=1"),
+        |errors| render(&form_page(&me, Some(id), draft, version, errors)),
+    )
 }
 
 /// The client's data as a JSON file to hand over on the client's request.

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::api::{CalendarDay, CalendarYearView};
 use super::{CalendarYearDraft, CompanyDraft};
 use crate::auth::CurrentStaff;
-use crate::pages::{render, Chrome};
+use crate::pages::{form_outcome, render, Chrome};
 use crate::{AppState, PageError, WebError};
 
 pub fn routes() -> Router<AppState> {
@@ -40,26 +40,6 @@ pub fn routes() -> Router<AppState> {
 fn admin(me: &CurrentStaff) -> Result<(), PageError> {
     me.require(Permission::AdministerOrganisation)?;
     Ok(())
-}
-
-/// The answer to a posted form: a redirect on success, the form again with messages otherwise.
-fn outcome<T>(
-    result: Result<T, WebError>,
-    on_ok: impl FnOnce(T) -> String,
-    on_invalid: impl FnOnce(FieldErrors) -> Result<axum::response::Html<String>, PageError>,
-) -> Result<Response, PageError> {
-    match result {
-        Ok(v) => Ok(Redirect::to(&on_ok(v)).into_response()),
-        Err(WebError::Invalid(e)) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, on_invalid(e)?).into_response())
-        }
-        Err(WebError::Conflict(m)) => Ok((
-            StatusCode::CONFLICT,
-            on_invalid(FieldErrors::single("name", m))?,
-        )
-            .into_response()),
-        Err(e) => Err(e.into()),
-    }
 }
 
 // ---- index ----
@@ -151,7 +131,8 @@ async fn company_save(
     admin(&me)?;
     me.check_csrf(&f.csrf)?;
     let r = super::save_company(&state, &me, &f.company).await;
-    outcome(
+    form_outcome(
+        "name",
         r,
         |_| "/admin".into(),
         |errors| {
@@ -240,7 +221,8 @@ async fn branch_create(
     admin(&me)?;
     me.check_csrf(&f.csrf)?;
     let r = super::save_branch(&state, &me, None, &f.branch).await;
-    outcome(
+    form_outcome(
+        "name",
         r,
         |_| "/admin".into(),
         |e| render(&branch_page(&me, None, f.branch.clone(), e)),
@@ -256,7 +238,8 @@ async fn branch_update(
     admin(&me)?;
     me.check_csrf(&f.csrf)?;
     let r = super::save_branch(&state, &me, Some(id), &f.branch).await;
-    outcome(
+    form_outcome(
+        "name",
         r,
         |_| "/admin".into(),
         |e| render(&branch_page(&me, Some(id), f.branch.clone(), e)),
