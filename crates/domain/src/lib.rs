@@ -2,6 +2,7 @@
 //! validated types. Nothing here performs I/O or knows about HTTP or SQL.
 
 pub mod accounts;
+pub mod appeals;
 pub mod calendar;
 pub mod clients;
 pub mod hours;

@@ -29,6 +29,16 @@ pub enum Permission {
     AdministerOrganisation,
     /// Read the audit log of personal-data access.
     ViewAudit,
+    /// See appeals, their history and the registry's views and counts (APL-08, APL-10).
+    ViewAppeals,
+    /// Register appeals received in person, by phone, post, fax or the feedback book (APL-01).
+    RegisterAppeals,
+    /// Assign and reassign executors; act on any appeal of the branch (APL-03).
+    AssignAppeals,
+    /// Be an executor: interim replies, extensions, answers, leaving without action (APL-04..06).
+    HandleAppeals,
+    /// Change the norms of appeal handling and the topic catalogue.
+    ConfigureAppeals,
 }
 
 impl Role {
@@ -44,6 +54,11 @@ impl Role {
             ),
             AdministerOrganisation => matches!(self, Administrator),
             ViewAudit => matches!(self, Administrator | GeneralDirector | BranchHead),
+            ViewAppeals => !matches!(self, Administrator),
+            RegisterAppeals => !matches!(self, Administrator | GeneralDirector),
+            AssignAppeals => matches!(self, BranchHead | GeneralDirector),
+            HandleAppeals => !matches!(self, Administrator | RecordsClerk),
+            ConfigureAppeals => matches!(self, Administrator | GeneralDirector),
         }
     }
 }
@@ -61,6 +76,11 @@ mod tests {
         assert!(!Role::Administrator.can(Permission::ViewClients));
         assert!(Role::Administrator.can(Permission::AdministerOrganisation));
         assert!(!Role::GeneralDirector.can(Permission::EditClients));
+        assert!(Role::RecordsClerk.can(Permission::RegisterAppeals));
+        assert!(!Role::RecordsClerk.can(Permission::HandleAppeals));
+        assert!(Role::BranchHead.can(Permission::AssignAppeals));
+        assert!(!Role::Technician.can(Permission::AssignAppeals));
+        assert!(!Role::Administrator.can(Permission::ViewAppeals));
         for r in Role::ALL {
             assert_eq!(Role::parse(r.code()), Some(*r));
         }

@@ -5,10 +5,13 @@
 //! module that needs them, behind [`Backend`].
 
 pub mod accounts;
+pub mod appeals;
 pub mod audit;
 pub mod auth;
 pub mod clients;
 pub mod demo;
+pub mod idempotency;
+pub mod jobs;
 pub mod org;
 pub mod seed;
 mod time;

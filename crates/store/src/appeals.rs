@@ -1,0 +1,1294 @@
+//! The appeals registry (APL-01 … APL-10, CHN-02): registration with its number, repeat links and
+//! search terms in one transaction; assignment, interim replies, extensions, answers and leaving
+//! without action, each a guarded state change with its history event; the registry's views,
+//! full-text search and counts.
+//!
+//! Decisions (deadlines, what an answer needs) are the domain's; this module persists them and
+//! refuses a change that raced with another (status guards and the `version` column).
+
+use std::collections::HashMap;
+
+use abonent_domain::appeals::{AnswerData, AppealData, AppealKind, AppealNorms, Ground};
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use sqlx::FromRow;
+
+use crate::audit::Actor;
+use crate::idempotency::IdemKey;
+use crate::{is_unique_violation, now_micros, Backend, Result, Store, StoreError};
+
+/// A topic of the catalogue (APL-08).
+#[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
+pub struct Topic {
+    pub code: String,
+    pub name: String,
+}
+
+/// Everything needed to write a new appeal; the web layer has decided the branch and deadline.
+#[derive(Debug, Clone)]
+pub struct NewAppeal {
+    pub data: AppealData,
+    pub branch_id: i64,
+    pub account_id: Option<i64>,
+    pub registered_on: Date,
+    pub deadline: Date,
+    pub repeat_window_days: i32,
+    pub tracking_hash: Option<String>,
+    pub attachments: Vec<NewAttachment>,
+}
+
+/// A file received with an appeal.
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    pub file_name: String,
+    pub content_type: String,
+    pub content: Vec<u8>,
+}
+
+/// What registration returns, and what a retry with the same idempotency key returns again.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct Registered {
+    pub id: i64,
+    /// «2026-000123».
+    pub number: String,
+    /// µs since the epoch, UTC.
+    pub registered_at: i64,
+    pub deadline: String,
+    /// The earlier appeal on the same event, when this one repeats it (§2.3).
+    pub repeat_of: Option<i64>,
+    /// True when this is the stored result of an earlier request with the same key.
+    #[serde(default)]
+    pub replayed: bool,
+}
+
+/// One line of the registry.
+#[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
+pub struct AppealRow {
+    pub id: i64,
+    pub number: String,
+    pub registered_at: i64,
+    pub channel: String,
+    pub kind: String,
+    pub topic: String,
+    pub branch_id: i64,
+    pub applicant_name: String,
+    pub status: String,
+    pub executor_id: Option<i64>,
+    pub executor_name: Option<String>,
+    pub deadline: String,
+    pub flagged: i64,
+    pub repeat_of: Option<i64>,
+}
+
+/// An appeal with everything its card shows.
+#[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
+pub struct AppealRecord {
+    pub id: i64,
+    pub number: String,
+    pub registered_at: i64,
+    pub registered_on: String,
+    pub registered_by: Option<i64>,
+    pub channel: String,
+    pub kind: String,
+    pub topic: String,
+    pub topic_name: String,
+    pub branch_id: i64,
+    pub branch_name: String,
+    pub client_id: Option<i64>,
+    pub account_id: Option<i64>,
+    pub account_number: Option<String>,
+    pub applicant_name: String,
+    pub applicant_email: Option<String>,
+    pub applicant_phone: Option<String>,
+    pub applicant_address: Option<String>,
+    pub answer_channel: String,
+    /// The text as received, never changed (APL-02).
+    pub original_text: String,
+    pub flagged: i64,
+    pub status: String,
+    pub executor_id: Option<i64>,
+    pub executor_name: Option<String>,
+    pub executor_phone: Option<String>,
+    pub deadline: String,
+    pub original_deadline: String,
+    pub interim_reply_at: Option<i64>,
+    pub extended: i64,
+    pub repeat_of: Option<i64>,
+    pub repeat_of_number: Option<String>,
+    pub closed_at: Option<i64>,
+    pub on_time: Option<i64>,
+    pub ground: Option<String>,
+    pub version: i64,
+    #[serde(skip)]
+    pub tracking_hash: Option<String>,
+}
+
+/// One step of an appeal's history (APL-10).
+#[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
+pub struct AppealEvent {
+    pub at: i64,
+    pub actor_name: String,
+    pub action: String,
+    pub details: String,
+}
+
+/// An interim reply or an answer as sent.
+#[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
+pub struct Reply {
+    pub id: i64,
+    pub interim: i64,
+    pub body: String,
+    pub executor_name: String,
+    pub executor_phone: String,
+    pub signatory_name: String,
+    pub signatory_position: String,
+    pub channel: String,
+    pub call_note: Option<String>,
+    pub sent_at: i64,
+    /// `delivered`, `to_print` (a letter to post), `queued` (e-mail waiting for the transport).
+    pub delivery: String,
+    pub delivered_at: Option<i64>,
+}
+
+/// An attachment's description (the content is fetched separately).
+#[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
+pub struct AttachmentMeta {
+    pub id: i64,
+    pub appeal_id: i64,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+/// Which part of the registry to list (APL-09).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum View {
+    /// Everything, newest first.
+    #[default]
+    All,
+    /// Registered and waiting for an executor.
+    New,
+    /// Open appeals of one executor, by deadline.
+    Mine,
+    /// Open, deadline from today to today + the reminder norm.
+    DueSoon,
+    /// Open, deadline passed.
+    Overdue,
+}
+
+/// Filters of the registry list.
+#[derive(Debug, Clone, Default)]
+pub struct AppealFilter {
+    pub view: View,
+    pub today: Option<Date>,
+    pub due_soon_until: Option<Date>,
+    pub executor_id: Option<i64>,
+    pub branch_id: Option<i64>,
+    pub kind: Option<String>,
+    pub topic: Option<String>,
+    pub channel: Option<String>,
+    pub status: Option<String>,
+    /// Registered from this moment (µs) …
+    pub from: Option<i64>,
+    /// … to before this moment (µs).
+    pub to: Option<i64>,
+    pub client_id: Option<i64>,
+    /// Search terms (`domain::appeals::search_terms` of the query).
+    pub terms: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Counts for a period (APL-08, §9.6).
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct AppealStats {
+    pub total: i64,
+    pub by_topic: Vec<(String, i64)>,
+    pub by_channel: Vec<(String, i64)>,
+    pub by_kind: Vec<(String, i64)>,
+    pub by_branch: Vec<(String, i64)>,
+    /// Closed in the period.
+    pub closed: i64,
+    /// Closed in the period on or before the deadline.
+    pub closed_on_time: i64,
+    /// Registered in the period as repeats of an earlier appeal (§2.3).
+    pub repeats: i64,
+    /// Open now with the deadline passed.
+    pub overdue_now: i64,
+}
+
+/// What the reminder and escalation sweep did (APL-09).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SweepReport {
+    pub reminded: usize,
+    pub escalated: usize,
+}
+
+const SELECT_ROW: &str = "SELECT a.id, a.number, a.registered_at, a.channel, a.kind, a.topic, a.branch_id,
+        a.applicant_name, a.status, a.executor_id, s.full_name AS executor_name, a.deadline,
+        a.flagged, a.repeat_of
+    FROM appeals a LEFT JOIN staff s ON s.id = a.executor_id";
+
+const SELECT_RECORD: &str = "SELECT a.id, a.number, a.registered_at, a.registered_on, a.registered_by,
+        a.channel, a.kind, a.topic, t.name AS topic_name, a.branch_id, b.name AS branch_name,
+        a.client_id, a.account_id, acc.number AS account_number, a.applicant_name,
+        a.applicant_email, a.applicant_phone, a.applicant_address, a.answer_channel,
+        a.original_text, a.flagged, a.status, a.executor_id, s.full_name AS executor_name,
+        s.phone AS executor_phone, a.deadline, a.original_deadline, a.interim_reply_at,
+        a.extended, a.repeat_of, r.number AS repeat_of_number, a.closed_at, a.on_time, a.ground,
+        a.version, a.tracking_hash
+    FROM appeals a
+    JOIN appeal_topics t ON t.code = a.topic
+    JOIN branches b ON b.id = a.branch_id
+    LEFT JOIN accounts acc ON acc.id = a.account_id
+    LEFT JOIN staff s ON s.id = a.executor_id
+    LEFT JOIN appeals r ON r.id = a.repeat_of";
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// Appends a history event on the transaction.
+async fn event(
+    tx: &mut sqlx::AnyConnection,
+    appeal_id: i64,
+    actor: &Actor,
+    action: &str,
+    details: &str,
+) -> Result<()> {
+    let name = if actor.login.is_empty() {
+        "Интернет-приемная".to_owned()
+    } else {
+        actor.login.clone()
+    };
+    sqlx::query(
+        "INSERT INTO appeal_events (appeal_id, at, actor_id, actor_name, action, details)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(appeal_id)
+    .bind(now_micros())
+    .bind(actor.staff_id)
+    .bind(name)
+    .bind(action)
+    .bind(details)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Writes a notice to a staff member in the workspace.
+async fn notice(
+    tx: &mut sqlx::AnyConnection,
+    staff_id: i64,
+    kind: &str,
+    appeal_id: i64,
+    text: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO staff_notices (staff_id, at, kind, appeal_id, text) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(staff_id)
+    .bind(now_micros())
+    .bind(kind)
+    .bind(appeal_id)
+    .bind(text)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// The branch heads of a branch (active), who receive new appeals and escalations.
+async fn branch_heads(tx: &mut sqlx::AnyConnection, branch_id: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT id FROM staff WHERE branch_id = $1 AND role = 'branch_head' AND active = 1 ORDER BY id",
+    )
+    .bind(branch_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+fn conflict_closed() -> StoreError {
+    StoreError::Conflict(
+        "Обращение уже закрыто или изменено другим сотрудником; обновите страницу.".into(),
+    )
+}
+
+impl Store {
+    /// The topic catalogue, in order.
+    pub async fn appeal_topics(&self) -> Result<Vec<Topic>> {
+        Ok(sqlx::query_as(
+            "SELECT code, name FROM appeal_topics WHERE active = 1 ORDER BY position, code",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// The norms per kind of appeal.
+    pub async fn appeal_norms(&self) -> Result<HashMap<AppealKind, AppealNorms>> {
+        let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT kind, answer_days, max_extension_days, remind_days, repeat_window_days FROM appeal_norms",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut out = HashMap::new();
+        for k in AppealKind::ALL {
+            out.insert(*k, AppealNorms::default());
+        }
+        for (kind, a, m, r, w) in rows {
+            if let Some(k) = AppealKind::parse(&kind) {
+                out.insert(
+                    k,
+                    AppealNorms {
+                        answer_days: a as i32,
+                        max_extension_days: m as i32,
+                        remind_days: r as i32,
+                        repeat_window_days: w as i32,
+                    },
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// Changes the norms of one kind; audited.
+    pub async fn set_appeal_norms(
+        &self,
+        kind: AppealKind,
+        n: &AppealNorms,
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO appeal_norms (kind, answer_days, max_extension_days, remind_days, repeat_window_days, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (kind) DO UPDATE SET answer_days = $2, max_extension_days = $3,
+                 remind_days = $4, repeat_window_days = $5, updated_at = $6",
+        )
+        .bind(kind.code())
+        .bind(i64::from(n.answer_days))
+        .bind(i64::from(n.max_extension_days))
+        .bind(i64::from(n.remind_days))
+        .bind(i64::from(n.repeat_window_days))
+        .bind(now_micros())
+        .execute(&mut *tx)
+        .await?;
+        crate::audit::audit_in(
+            &mut tx,
+            actor,
+            "appeal_norms.update",
+            "appeal_norms",
+            kind.code(),
+            &format!(
+                "answer_days={} max_extension_days={} remind_days={} repeat_window_days={}",
+                n.answer_days, n.max_extension_days, n.remind_days, n.repeat_window_days
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Registers an appeal: number, history event, search terms, attachments, repeat link and a
+    /// notice to the branch heads, in one transaction. With `idem`, a repeated request returns
+    /// the first result and writes nothing (OPS-05).
+    pub async fn register_appeal(
+        &self,
+        a: &NewAppeal,
+        idem: Option<&IdemKey>,
+        actor: &Actor,
+    ) -> Result<Registered> {
+        if let Some(k) = idem {
+            if let Some(r) = self.idempotent_result::<Registered>(k).await? {
+                return Ok(Registered {
+                    replayed: true,
+                    ..r
+                });
+            }
+        }
+        let r = self.register_appeal_tx(a, idem, actor).await;
+        match (r, idem) {
+            // Two requests with the same key raced: the loser returns the winner's result.
+            (Err(StoreError::Db(e)), Some(k)) if is_unique_violation(&e) => {
+                match self.idempotent_result::<Registered>(k).await? {
+                    Some(r) => Ok(Registered {
+                        replayed: true,
+                        ..r
+                    }),
+                    None => Err(StoreError::Db(e)),
+                }
+            }
+            (r, _) => r,
+        }
+    }
+
+    async fn register_appeal_tx(
+        &self,
+        a: &NewAppeal,
+        idem: Option<&IdemKey>,
+        actor: &Actor,
+    ) -> Result<Registered> {
+        let d = &a.data;
+        let now = now_micros();
+        let year = a.registered_on.year();
+        let mut tx = self.pool().begin().await?;
+        // The first statement writes, so SQLite takes the write lock at once (no upgrade race).
+        let (seq,): (i64,) = sqlx::query_as(
+            "INSERT INTO appeal_counters (year, last) VALUES ($1, 1)
+             ON CONFLICT (year) DO UPDATE SET last = appeal_counters.last + 1 RETURNING last",
+        )
+        .bind(i64::from(year))
+        .fetch_one(&mut *tx)
+        .await?;
+        let number = abonent_domain::appeals::registration_number(year, seq);
+        // Repeat detection (§2.3): the same client, account or e-mail on the same topic within
+        // the window is the same event; link to the first appeal of it.
+        let since = now - i64::from(a.repeat_window_days) * 86_400_000_000;
+        let mut repeat_of: Option<i64> = None;
+        if a.repeat_window_days > 0 {
+            let ids = [("client_id", d.client_id), ("account_id", a.account_id)];
+            for (col, val) in ids {
+                let Some(val) = val else { continue };
+                let hit: Option<(i64, Option<i64>)> = sqlx::query_as(&format!(
+                    "SELECT id, repeat_of FROM appeals WHERE {col} = $1 AND topic = $2
+                       AND registered_at >= $3 ORDER BY registered_at LIMIT 1"
+                ))
+                .bind(val)
+                .bind(&d.topic)
+                .bind(since)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some((id, first)) = hit {
+                    repeat_of = Some(first.unwrap_or(id));
+                    break;
+                }
+            }
+            if let (None, Some(email)) = (repeat_of, &d.email) {
+                let hit: Option<(i64, Option<i64>)> = sqlx::query_as(
+                    "SELECT id, repeat_of FROM appeals WHERE applicant_email = $1 AND topic = $2
+                       AND registered_at >= $3 ORDER BY registered_at LIMIT 1",
+                )
+                .bind(email)
+                .bind(&d.topic)
+                .bind(since)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some((id, first)) = hit {
+                    repeat_of = Some(first.unwrap_or(id));
+                }
+            }
+        }
+        let mut terms = abonent_domain::appeals::search_terms(&d.text);
+        let name_terms = abonent_domain::appeals::search_terms(&d.applicant_name);
+        if !name_terms.is_empty() {
+            terms.push(' ');
+            terms.push_str(&name_terms);
+        }
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO appeals (number, registered_at, registered_on, registered_by, channel, kind,
+                 topic, branch_id, client_id, account_id, applicant_name, applicant_email,
+                 applicant_phone, applicant_address, answer_channel, original_text, flagged, status,
+                 deadline, original_deadline, repeat_of, tracking_hash, search_terms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                 'registered', $18, $18, $19, $20, $21)
+             RETURNING id",
+        )
+        .bind(&number)
+        .bind(now)
+        .bind(a.registered_on.to_string())
+        .bind(actor.staff_id)
+        .bind(d.channel.code())
+        .bind(d.kind.code())
+        .bind(&d.topic)
+        .bind(a.branch_id)
+        .bind(d.client_id)
+        .bind(a.account_id)
+        .bind(&d.applicant_name)
+        .bind(&d.email)
+        .bind(&d.phone)
+        .bind(&d.postal_address)
+        .bind(d.answer_channel.code())
+        .bind(&d.text)
+        .bind(i64::from(d.flagged))
+        .bind(a.deadline.to_string())
+        .bind(repeat_of)
+        .bind(&a.tracking_hash)
+        .bind(&terms)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.message().contains("FOREIGN KEY") || db.code().as_deref() == Some("23503") => {
+                StoreError::Conflict("Тематика, отделение, клиент или лицевой счёт не найдены.".into())
+            }
+            _ => StoreError::Db(e),
+        })?;
+        if self.backend() == Backend::Sqlite {
+            sqlx::query("INSERT INTO appeal_fts (rowid, terms) VALUES ($1, $2)")
+                .bind(id)
+                .bind(&terms)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for f in &a.attachments {
+            sqlx::query(
+                "INSERT INTO appeal_attachments (appeal_id, file_name, content_type, size, sha256, content, added_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(id)
+            .bind(&f.file_name)
+            .bind(&f.content_type)
+            .bind(f.content.len() as i64)
+            .bind(sha256_hex(&f.content))
+            .bind(f.content.clone())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let mut details = format!("{}; {}", d.channel.label_ru(), d.kind.label_ru());
+        if !a.attachments.is_empty() {
+            details.push_str(&format!("; вложений: {}", a.attachments.len()));
+        }
+        if d.flagged {
+            details.push_str("; текст отмечен для проверки на недопустимые выражения");
+        }
+        event(&mut tx, id, actor, "registered", &details).await?;
+        if let Some(first) = repeat_of {
+            event(
+                &mut tx,
+                id,
+                actor,
+                "linked_repeat",
+                &format!("повторное по отношению к обращению id {first}"),
+            )
+            .await?;
+        }
+        for head in branch_heads(&mut tx, a.branch_id).await? {
+            notice(
+                &mut tx,
+                head,
+                "new_appeal",
+                id,
+                &format!("Новое обращение № {number}: назначьте исполнителя."),
+            )
+            .await?;
+        }
+        let reg = Registered {
+            id,
+            number,
+            registered_at: now,
+            deadline: a.deadline.to_string(),
+            repeat_of,
+            replayed: false,
+        };
+        if let Some(k) = idem {
+            crate::idempotency::remember(&mut tx, k, &reg).await?;
+        }
+        tx.commit().await?;
+        Ok(reg)
+    }
+
+    /// One appeal with its card's data.
+    pub async fn appeal(&self, id: i64) -> Result<AppealRecord> {
+        sqlx::query_as(&format!("{SELECT_RECORD} WHERE a.id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn appeal_by_number(&self, number: &str) -> Result<AppealRecord> {
+        sqlx::query_as(&format!("{SELECT_RECORD} WHERE a.number = $1"))
+            .bind(number)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn appeal_events(&self, id: i64) -> Result<Vec<AppealEvent>> {
+        Ok(sqlx::query_as(
+            "SELECT at, actor_name, action, details FROM appeal_events WHERE appeal_id = $1 ORDER BY at, id",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn appeal_replies(&self, id: i64) -> Result<Vec<Reply>> {
+        Ok(sqlx::query_as(
+            "SELECT id, interim, body, executor_name, executor_phone, signatory_name, signatory_position,
+                 channel, call_note, sent_at, delivery, delivered_at
+             FROM appeal_replies WHERE appeal_id = $1 ORDER BY sent_at, id",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn appeal_attachments(&self, id: i64) -> Result<Vec<AttachmentMeta>> {
+        Ok(sqlx::query_as(
+            "SELECT id, appeal_id, file_name, content_type, size, sha256 FROM appeal_attachments
+             WHERE appeal_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// An attachment with its content.
+    pub async fn appeal_attachment(&self, id: i64) -> Result<(AttachmentMeta, Vec<u8>)> {
+        let meta: AttachmentMeta = sqlx::query_as(
+            "SELECT id, appeal_id, file_name, content_type, size, sha256 FROM appeal_attachments WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let (content,): (Vec<u8>,) =
+            sqlx::query_as("SELECT content FROM appeal_attachments WHERE id = $1")
+                .bind(id)
+                .fetch_one(self.pool())
+                .await?;
+        Ok((meta, content))
+    }
+
+    /// Appeals linked to this one as the same event (§2.3): its first and every repeat.
+    pub async fn related_appeals(&self, a: &AppealRecord) -> Result<Vec<AppealRow>> {
+        let root = a.repeat_of.unwrap_or(a.id);
+        Ok(sqlx::query_as(&format!(
+            "{SELECT_ROW} WHERE (a.id = $1 OR a.repeat_of = $1) AND a.id <> $2 ORDER BY a.registered_at LIMIT 50"
+        ))
+        .bind(root)
+        .bind(a.id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Assigns (or reassigns) the executor (APL-03); the executor gets a notice.
+    pub async fn assign_appeal(
+        &self,
+        id: i64,
+        executor_id: i64,
+        expected_version: i64,
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        let prev: Option<(Option<i64>, String, i64)> = sqlx::query_as(
+            "SELECT a.executor_id, a.number, a.branch_id FROM appeals a WHERE a.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (prev_exec, number, _branch) = prev.ok_or(StoreError::NotFound)?;
+        let exec: Option<(String, String, i64)> =
+            sqlx::query_as("SELECT full_name, role, active FROM staff WHERE id = $1")
+                .bind(executor_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((exec_name, role, active)) = exec else {
+            return Err(StoreError::Conflict("Исполнитель не найден.".into()));
+        };
+        if active != 1 || role == "administrator" || role == "records_clerk" {
+            return Err(StoreError::Conflict(
+                "Этот сотрудник не может быть исполнителем обращения.".into(),
+            ));
+        }
+        let r = sqlx::query(
+            "UPDATE appeals SET executor_id = $1, assigned_at = $2, status = 'assigned', version = version + 1
+             WHERE id = $3 AND version = $4 AND closed_at IS NULL",
+        )
+        .bind(executor_id)
+        .bind(now_micros())
+        .bind(id)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() != 1 {
+            return Err(conflict_closed());
+        }
+        let action = if prev_exec.is_some() {
+            "reassigned"
+        } else {
+            "assigned"
+        };
+        let details = match prev_exec {
+            Some(p) if p != executor_id => {
+                let (prev_name,): (String,) =
+                    sqlx::query_as("SELECT full_name FROM staff WHERE id = $1")
+                        .bind(p)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                format!("исполнитель: {prev_name} → {exec_name}")
+            }
+            _ => format!("исполнитель: {exec_name}"),
+        };
+        event(&mut tx, id, actor, action, &details).await?;
+        notice(
+            &mut tx,
+            executor_id,
+            "assigned",
+            id,
+            &format!("Вам поручено обращение № {number}."),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records an interim reply (§8.2.4); with `new_deadline`, extends the deadline in the same
+    /// transaction (the domain has checked the rule).
+    pub async fn interim_reply(
+        &self,
+        id: i64,
+        expected_version: i64,
+        body: &str,
+        channel: &str,
+        actor: &Actor,
+    ) -> Result<i64> {
+        let now = now_micros();
+        let mut tx = self.pool().begin().await?;
+        let r = sqlx::query(
+            "UPDATE appeals SET interim_reply_at = $1, version = version + 1
+             WHERE id = $2 AND version = $3 AND closed_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() != 1 {
+            return Err(conflict_closed());
+        }
+        let delivery = if channel == "post" {
+            "to_print"
+        } else {
+            "delivered"
+        };
+        let (rid,): (i64,) = sqlx::query_as(
+            "INSERT INTO appeal_replies (appeal_id, interim, body, channel, sent_at, sent_by, delivery, delivered_at)
+             VALUES ($1, 1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(id)
+        .bind(body)
+        .bind(channel)
+        .bind(now)
+        .bind(actor.staff_id)
+        .bind(delivery)
+        .bind((delivery == "delivered").then_some(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        event(&mut tx, id, actor, "interim_reply", "промежуточный ответ направлен заявителю").await?;
+        tx.commit().await?;
+        Ok(rid)
+    }
+
+    /// Extends the deadline to `new_deadline` (checked by `domain::appeals::extend_deadline`).
+    pub async fn extend_appeal(
+        &self,
+        id: i64,
+        expected_version: i64,
+        new_deadline: Date,
+        days: i32,
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        let r = sqlx::query(
+            "UPDATE appeals SET deadline = $1, extended = 1, reminded_for = NULL, version = version + 1
+             WHERE id = $2 AND version = $3 AND closed_at IS NULL AND extended = 0 AND interim_reply_at IS NOT NULL",
+        )
+        .bind(new_deadline.to_string())
+        .bind(id)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() != 1 {
+            return Err(conflict_closed());
+        }
+        event(
+            &mut tx,
+            id,
+            actor,
+            "extended",
+            &format!("срок продлён на {days} дн., до {new_deadline}"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records the answer and closes the appeal (APL-05); `delivery` says how far it went.
+    pub async fn answer_appeal(
+        &self,
+        id: i64,
+        expected_version: i64,
+        ans: &AnswerData,
+        today: Date,
+        actor: &Actor,
+    ) -> Result<i64> {
+        use abonent_domain::appeals::AnswerChannel;
+        let now = now_micros();
+        let mut tx = self.pool().begin().await?;
+        let r = sqlx::query(
+            "UPDATE appeals SET status = 'answered', closed_at = $1, closed_on = $2,
+                 on_time = CASE WHEN $2 <= deadline THEN 1 ELSE 0 END, version = version + 1
+             WHERE id = $3 AND version = $4 AND closed_at IS NULL",
+        )
+        .bind(now)
+        .bind(today.to_string())
+        .bind(id)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() != 1 {
+            return Err(conflict_closed());
+        }
+        let delivery = match ans.channel {
+            AnswerChannel::Post => "to_print",
+            AnswerChannel::Email => "queued",
+            AnswerChannel::Portal | AnswerChannel::Phone => "delivered",
+        };
+        let (rid,): (i64,) = sqlx::query_as(
+            "INSERT INTO appeal_replies (appeal_id, interim, body, executor_name, executor_phone,
+                 signatory_name, signatory_position, channel, call_note, sent_at, sent_by, delivery, delivered_at)
+             VALUES ($1, 0, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        )
+        .bind(id)
+        .bind(&ans.substance)
+        .bind(&ans.executor_name)
+        .bind(&ans.executor_phone)
+        .bind(&ans.signatory_name)
+        .bind(&ans.signatory_position)
+        .bind(ans.channel.code())
+        .bind(&ans.call_note)
+        .bind(now)
+        .bind(actor.staff_id)
+        .bind(delivery)
+        .bind((delivery == "delivered").then_some(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        event(
+            &mut tx,
+            id,
+            actor,
+            "answered",
+            &format!(
+                "ответ {}; подписал {}, {}",
+                ans.channel.label_ru(),
+                ans.signatory_name,
+                ans.signatory_position
+            ),
+        )
+        .await?;
+        if delivery == "queued" {
+            crate::jobs::enqueue_in(
+                &mut tx,
+                "appeal.deliver_answer",
+                &rid.to_string(),
+                Some(&format!("answer:{rid}")),
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(rid)
+    }
+
+    /// Marks an answer's delivery (e-mail sent, letter printed and posted).
+    pub async fn mark_reply_delivered(&self, reply_id: i64, delivery: &str) -> Result<()> {
+        sqlx::query("UPDATE appeal_replies SET delivery = $1, delivered_at = $2 WHERE id = $3")
+            .bind(delivery)
+            .bind(now_micros())
+            .bind(reply_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Leaves an appeal without action with its ground (APL-06).
+    pub async fn leave_without_action(
+        &self,
+        id: i64,
+        expected_version: i64,
+        ground: Ground,
+        note: &str,
+        today: Date,
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        let r = sqlx::query(
+            "UPDATE appeals SET status = 'left_without_action', ground = $1, closed_at = $2,
+                 closed_on = $3, on_time = CASE WHEN $3 <= deadline THEN 1 ELSE 0 END,
+                 version = version + 1
+             WHERE id = $4 AND version = $5 AND closed_at IS NULL",
+        )
+        .bind(ground.code())
+        .bind(now_micros())
+        .bind(today.to_string())
+        .bind(id)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() != 1 {
+            return Err(conflict_closed());
+        }
+        let details = if note.is_empty() {
+            ground.label_ru().to_owned()
+        } else {
+            format!("{}; {note}", ground.label_ru())
+        };
+        event(&mut tx, id, actor, "left_without_action", &details).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A person looked at a flagged text and found nothing unacceptable (APL-06).
+    pub async fn clear_appeal_flag(
+        &self,
+        id: i64,
+        expected_version: i64,
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        let r = sqlx::query(
+            "UPDATE appeals SET flagged = 0, version = version + 1 WHERE id = $1 AND version = $2 AND flagged = 1",
+        )
+        .bind(id)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() != 1 {
+            return Err(conflict_closed());
+        }
+        event(
+            &mut tx,
+            id,
+            actor,
+            "flag_cleared",
+            "проверено: недопустимых выражений нет",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The registry list with its view and filters (APL-09); keyset-friendly orders on indexes.
+    pub async fn list_appeals(&self, f: &AppealFilter) -> Result<Vec<AppealRow>> {
+        let mut sql = format!("{SELECT_ROW} WHERE 1 = 1");
+        let mut binds: Vec<Bind> = Vec::new();
+        let mut push = |sql: &mut String, clause: &str, b: Bind| {
+            binds.push(b);
+            sql.push_str(&clause.replace("$?", &format!("${}", binds.len())));
+        };
+        let today = f.today.map(|d| d.to_string()).unwrap_or_default();
+        let order = match f.view {
+            View::All => "a.registered_at DESC, a.id DESC",
+            View::New => {
+                sql.push_str(" AND a.closed_at IS NULL AND a.status = 'registered'");
+                "a.deadline, a.id"
+            }
+            View::Mine => {
+                sql.push_str(" AND a.closed_at IS NULL");
+                push(
+                    &mut sql,
+                    " AND a.executor_id = $?",
+                    Bind::I(f.executor_id.unwrap_or(-1)),
+                );
+                "a.deadline, a.id"
+            }
+            View::DueSoon => {
+                sql.push_str(" AND a.closed_at IS NULL");
+                push(&mut sql, " AND a.deadline >= $?", Bind::S(today.clone()));
+                push(
+                    &mut sql,
+                    " AND a.deadline <= $?",
+                    Bind::S(
+                        f.due_soon_until
+                            .map(|d| d.to_string())
+                            .unwrap_or(today.clone()),
+                    ),
+                );
+                "a.deadline, a.id"
+            }
+            View::Overdue => {
+                sql.push_str(" AND a.closed_at IS NULL");
+                push(&mut sql, " AND a.deadline < $?", Bind::S(today.clone()));
+                "a.deadline, a.id"
+            }
+        };
+        if f.view != View::Mine {
+            if let Some(e) = f.executor_id {
+                push(&mut sql, " AND a.executor_id = $?", Bind::I(e));
+            }
+        }
+        if let Some(b) = f.branch_id {
+            push(&mut sql, " AND a.branch_id = $?", Bind::I(b));
+        }
+        if let Some(v) = &f.kind {
+            push(&mut sql, " AND a.kind = $?", Bind::S(v.clone()));
+        }
+        if let Some(v) = &f.topic {
+            push(&mut sql, " AND a.topic = $?", Bind::S(v.clone()));
+        }
+        if let Some(v) = &f.channel {
+            push(&mut sql, " AND a.channel = $?", Bind::S(v.clone()));
+        }
+        if let Some(v) = &f.status {
+            push(&mut sql, " AND a.status = $?", Bind::S(v.clone()));
+        }
+        if let Some(v) = f.from {
+            push(&mut sql, " AND a.registered_at >= $?", Bind::I(v));
+        }
+        if let Some(v) = f.to {
+            push(&mut sql, " AND a.registered_at < $?", Bind::I(v));
+        }
+        if let Some(v) = f.client_id {
+            push(&mut sql, " AND a.client_id = $?", Bind::I(v));
+        }
+        if let Some(t) = f.terms.as_deref().filter(|t| !t.trim().is_empty()) {
+            match self.backend() {
+                Backend::Sqlite => {
+                    let q: Vec<String> = t
+                        .split_whitespace()
+                        .map(|w| format!("\"{}\"", w.replace('"', "")))
+                        .collect();
+                    push(
+                        &mut sql,
+                        " AND a.id IN (SELECT rowid FROM appeal_fts WHERE appeal_fts MATCH $?)",
+                        Bind::S(q.join(" ")),
+                    );
+                }
+                Backend::Postgres => push(
+                    &mut sql,
+                    " AND to_tsvector('simple', a.search_terms) @@ plainto_tsquery('simple', $?)",
+                    Bind::S(t.to_owned()),
+                ),
+            }
+        }
+        let limit = if f.limit <= 0 { 50 } else { f.limit.min(500) };
+        push(&mut sql, &format!(" ORDER BY {order} LIMIT $?"), Bind::I(limit));
+        push(&mut sql, " OFFSET $?", Bind::I(f.offset.max(0)));
+        let mut q = sqlx::query_as::<_, AppealRow>(&sql);
+        for b in binds {
+            q = match b {
+                Bind::I(v) => q.bind(v),
+                Bind::S(v) => q.bind(v),
+            };
+        }
+        Ok(q.fetch_all(self.pool()).await?)
+    }
+
+    /// Counts for the period [from, to) (µs), optionally one branch (APL-08, §9.6).
+    pub async fn appeal_stats(
+        &self,
+        from: i64,
+        to: i64,
+        branch_id: Option<i64>,
+        today: Date,
+    ) -> Result<AppealStats> {
+        let b = branch_id.unwrap_or(0);
+        let scope = "registered_at >= $1 AND registered_at < $2 AND ($3 = 0 OR branch_id = $3)";
+        let group = |col: &'static str| {
+            let sql = format!(
+                "SELECT {col}, COUNT(*) FROM appeals WHERE {scope} GROUP BY {col} ORDER BY COUNT(*) DESC, {col}"
+            );
+            async move {
+                let rows: Vec<(String, i64)> = sqlx::query_as(&sql)
+                    .bind(from)
+                    .bind(to)
+                    .bind(b)
+                    .fetch_all(self.pool())
+                    .await?;
+                Ok::<_, StoreError>(rows)
+            }
+        };
+        let by_topic = group("topic").await?;
+        let by_channel = group("channel").await?;
+        let by_kind = group("kind").await?;
+        let by_branch: Vec<(String, i64)> = sqlx::query_as(&format!(
+            "SELECT b.name, COUNT(*) FROM appeals a JOIN branches b ON b.id = a.branch_id
+             WHERE a.registered_at >= $1 AND a.registered_at < $2 AND ($3 = 0 OR a.branch_id = $3)
+             GROUP BY b.name ORDER BY COUNT(*) DESC, b.name"
+        ))
+        .bind(from)
+        .bind(to)
+        .bind(b)
+        .fetch_all(self.pool())
+        .await?;
+        let total = by_kind.iter().map(|r| r.1).sum();
+        let (closed, on_time): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), SUM(on_time) FROM appeals
+             WHERE closed_at >= $1 AND closed_at < $2 AND ($3 = 0 OR branch_id = $3)",
+        )
+        .bind(from)
+        .bind(to)
+        .bind(b)
+        .fetch_one(self.pool())
+        .await?;
+        let (repeats,): (i64,) = sqlx::query_as(&format!(
+            "SELECT COUNT(*) FROM appeals WHERE {scope} AND repeat_of IS NOT NULL"
+        ))
+        .bind(from)
+        .bind(to)
+        .bind(b)
+        .fetch_one(self.pool())
+        .await?;
+        let (overdue_now,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM appeals WHERE closed_at IS NULL AND deadline < $1 AND ($2 = 0 OR branch_id = $2)",
+        )
+        .bind(today.to_string())
+        .bind(b)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(AppealStats {
+            total,
+            by_topic,
+            by_channel,
+            by_kind,
+            by_branch,
+            closed,
+            closed_on_time: on_time.unwrap_or(0),
+            repeats,
+            overdue_now,
+        })
+    }
+
+    /// Reminders before the deadline and escalation when overdue (APL-09): each open appeal is
+    /// reminded once per deadline (an extension re-arms it) and escalated once per deadline, in
+    /// the same transaction as the marks, so a second run or a second instance sends nothing.
+    pub async fn appeal_sweep(
+        &self,
+        today: Date,
+        due_soon_until: Date,
+        batch: i64,
+    ) -> Result<SweepReport> {
+        let mut rep = SweepReport::default();
+        let today_s = today.to_string();
+        let soon: Vec<(i64, String, i64, Option<i64>, String)> = sqlx::query_as(
+            "SELECT id, number, branch_id, executor_id, deadline FROM appeals
+             WHERE closed_at IS NULL AND deadline >= $1 AND deadline <= $2
+               AND (reminded_for IS NULL OR reminded_for <> deadline)
+             ORDER BY deadline, id LIMIT $3",
+        )
+        .bind(&today_s)
+        .bind(due_soon_until.to_string())
+        .bind(batch)
+        .fetch_all(self.pool())
+        .await?;
+        for (id, number, branch, exec, deadline) in soon {
+            let mut tx = self.pool().begin().await?;
+            let r = sqlx::query(
+                "UPDATE appeals SET reminded_for = deadline WHERE id = $1 AND deadline = $2
+                   AND (reminded_for IS NULL OR reminded_for <> deadline) AND closed_at IS NULL",
+            )
+            .bind(id)
+            .bind(&deadline)
+            .execute(&mut *tx)
+            .await?;
+            if r.rows_affected() != 1 {
+                continue;
+            }
+            let text = format!("Срок ответа по обращению № {number} — {deadline}.");
+            let targets = match exec {
+                Some(e) => vec![e],
+                None => branch_heads(&mut tx, branch).await?,
+            };
+            for t in targets {
+                notice(&mut tx, t, "reminder", id, &text).await?;
+            }
+            event(
+                &mut tx,
+                id,
+                &Actor::default(),
+                "reminded",
+                &format!("напоминание о сроке {deadline}"),
+            )
+            .await?;
+            tx.commit().await?;
+            rep.reminded += 1;
+        }
+        let over: Vec<(i64, String, i64, Option<i64>, String)> = sqlx::query_as(
+            "SELECT id, number, branch_id, executor_id, deadline FROM appeals
+             WHERE closed_at IS NULL AND deadline < $1
+               AND (escalated_for IS NULL OR escalated_for <> deadline)
+             ORDER BY deadline, id LIMIT $2",
+        )
+        .bind(&today_s)
+        .bind(batch)
+        .fetch_all(self.pool())
+        .await?;
+        for (id, number, branch, exec, deadline) in over {
+            let mut tx = self.pool().begin().await?;
+            let r = sqlx::query(
+                "UPDATE appeals SET escalated_for = deadline WHERE id = $1 AND deadline = $2
+                   AND (escalated_for IS NULL OR escalated_for <> deadline) AND closed_at IS NULL",
+            )
+            .bind(id)
+            .bind(&deadline)
+            .execute(&mut *tx)
+            .await?;
+            if r.rows_affected() != 1 {
+                continue;
+            }
+            let text = format!("Просрочено обращение № {number}: срок истёк {deadline}.");
+            let mut targets = branch_heads(&mut tx, branch).await?;
+            if let Some(e) = exec {
+                if !targets.contains(&e) {
+                    targets.push(e);
+                }
+            }
+            for t in targets {
+                notice(&mut tx, t, "escalation", id, &text).await?;
+            }
+            event(
+                &mut tx,
+                id,
+                &Actor::default(),
+                "escalated",
+                &format!("срок {deadline} истёк; сообщено руководителю отделения"),
+            )
+            .await?;
+            tx.commit().await?;
+            rep.escalated += 1;
+        }
+        Ok(rep)
+    }
+
+    /// Notices of one staff member, newest first.
+    pub async fn staff_notices(&self, staff_id: i64, limit: i64) -> Result<Vec<StaffNotice>> {
+        Ok(sqlx::query_as(
+            "SELECT id, at, kind, appeal_id, text, read_at FROM staff_notices
+             WHERE staff_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+        )
+        .bind(staff_id)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn mark_notices_read(&self, staff_id: i64) -> Result<()> {
+        sqlx::query("UPDATE staff_notices SET read_at = $1 WHERE staff_id = $2 AND read_at IS NULL")
+            .bind(now_micros())
+            .bind(staff_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}
+
+/// A notice in the workspace.
+#[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
+pub struct StaffNotice {
+    pub id: i64,
+    pub at: i64,
+    pub kind: String,
+    pub appeal_id: Option<i64>,
+    pub text: String,
+    pub read_at: Option<i64>,
+}
+
+enum Bind {
+    I(i64),
+    S(String),
+}
