@@ -1117,8 +1117,8 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         let total = by_kind.iter().map(|r| r.1).sum();
-        let (closed, on_time): (i64, Option<i64>) = sqlx::query_as(
-            "SELECT COUNT(*), SUM(on_time) FROM appeals
+        let (closed, on_time): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(on_time), 0) AS BIGINT) FROM appeals
              WHERE closed_at >= $1 AND closed_at < $2 AND ($3 = 0 OR branch_id = $3)",
         )
         .bind(from)
@@ -1148,7 +1148,7 @@ impl Store {
             by_kind,
             by_branch,
             closed,
-            closed_on_time: on_time.unwrap_or(0),
+            closed_on_time: on_time,
             repeats,
             overdue_now,
         })
