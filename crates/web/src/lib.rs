@@ -2,6 +2,7 @@
 //! server-rendered pages of the staff workspace. One module per capability, each with `api.rs`
 //! and `pages.rs`; authorisation is decided in one place per capability.
 
+pub mod appeals;
 pub mod assets;
 pub mod audit;
 pub mod auth;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<WebConfig>,
     pub metrics: Arc<health::Metrics>,
+    /// Calendar, norms, topics and branches in force, cached briefly.
+    pub rules: Arc<appeals::RulesCache>,
 }
 
 impl AppState {
@@ -64,6 +67,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             metrics: Arc::new(health::Metrics::new()),
+            rules: Arc::new(appeals::RulesCache::default()),
         }
     }
 }
@@ -76,6 +80,8 @@ pub fn router(state: AppState) -> Router {
         .merge(clients::pages::routes())
         .merge(org::pages::routes())
         .merge(audit::pages::routes())
+        .merge(appeals::pages::routes())
+        .merge(appeals::public::routes())
         .nest(
             "/api/v1",
             Router::new()
@@ -83,6 +89,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(clients::api::routes())
                 .merge(org::api::routes())
                 .merge(audit::api::routes())
+                .merge(appeals::api::routes())
                 .fallback(api_not_found),
         )
         .merge(openapi::routes())

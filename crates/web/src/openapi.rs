@@ -36,12 +36,28 @@ use crate::AppState;
         crate::org::api::put_calendar_year,
         crate::org::api::deadline,
         crate::audit::api::list,
+        crate::appeals::api::register,
+        crate::appeals::api::list,
+        crate::appeals::api::card,
+        crate::appeals::api::assign,
+        crate::appeals::api::interim,
+        crate::appeals::api::extend,
+        crate::appeals::api::answer,
+        crate::appeals::api::leave,
+        crate::appeals::api::clear_flag,
+        crate::appeals::api::attachment,
+        crate::appeals::api::stats,
+        crate::appeals::api::norms,
+        crate::appeals::api::put_norms,
+        crate::appeals::api::public_register,
+        crate::appeals::api::public_track,
     ),
     tags(
         (name = "auth", description = "Staff sign-in (ORG-04)"),
         (name = "clients", description = "Clients, accounts, search (ACC-01, ACC-02, ACC-04)"),
         (name = "org", description = "Organisation, staff, working calendar (ORG-01…ORG-03, ORG-06)"),
         (name = "audit", description = "Personal-data audit log (ORG-05)"),
+        (name = "appeals", description = "Appeals registry and the online reception (APL-01…APL-10, CHN-02)"),
     )
 )]
 pub struct ApiDoc;

@@ -17,6 +17,7 @@ pub struct ChromeUser {
     pub can_clients: bool,
     pub can_admin: bool,
     pub can_audit: bool,
+    pub can_appeals: bool,
 }
 
 /// Data of the layout: title, navigation, the CSRF token for forms.
@@ -48,6 +49,7 @@ impl Chrome {
                 can_clients: s.can(Permission::ViewClients),
                 can_admin: s.can(Permission::AdministerOrganisation),
                 can_audit: s.can(Permission::ViewAudit),
+                can_appeals: s.can(Permission::ViewAppeals),
             }),
             csrf: s.csrf_token.clone(),
             section,

@@ -81,6 +81,11 @@ pub async fn me(me: CurrentStaff) -> Json<Me> {
         Permission::EditClients,
         Permission::AdministerOrganisation,
         Permission::ViewAudit,
+        Permission::ViewAppeals,
+        Permission::RegisterAppeals,
+        Permission::AssignAppeals,
+        Permission::HandleAppeals,
+        Permission::ConfigureAppeals,
     ]
     .into_iter()
     .filter(|p| me.can(*p))

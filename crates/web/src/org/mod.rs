@@ -240,5 +240,6 @@ pub async fn save_calendar_year(
         .store
         .save_calendar_year(&CalendarYear { year, source, days }, Some(me.staff.id))
         .await?;
+    state.rules.invalidate().await;
     audit(state, me, "calendar.save", "calendar_year", i64::from(year)).await
 }

@@ -1,0 +1,469 @@
+//! Appeals API: the registry for staff, and the online reception's public endpoints.
+
+use abonent_domain::appeals::{AnswerDraft, AppealDraft};
+use abonent_domain::org::Permission;
+use abonent_domain::validation::FieldErrors;
+use abonent_store::appeals::{AppealFilter, AppealRow, AppealStats, View};
+use abonent_store::idempotency::IdemKey;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{AppealCard, Registrar, RegistrationReceipt, Upload};
+use crate::auth::{ClientIp, CurrentStaff};
+use crate::{ApiError, AppState, WebError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/appeals", get(list).post(register))
+        .route("/appeals/stats", get(stats))
+        .route("/appeals/norms", get(norms))
+        .route("/appeals/norms/{kind}", axum::routing::put(put_norms))
+        .route("/appeals/{id}", get(card))
+        .route("/appeals/{id}/assign", post(assign))
+        .route("/appeals/{id}/interim-reply", post(interim))
+        .route("/appeals/{id}/extend", post(extend))
+        .route("/appeals/{id}/answer", post(answer))
+        .route("/appeals/{id}/leave", post(leave))
+        .route("/appeals/{id}/clear-flag", post(clear_flag))
+        .route("/appeals/attachments/{id}", get(attachment))
+        .route("/public/appeals", post(public_register))
+        .route("/public/appeals/track", post(public_track))
+        .layer(DefaultBodyLimit::max(super::MAX_TOTAL_BYTES * 4 / 3 + 1024 * 1024))
+}
+
+/// The `Idempotency-Key` header (OPS-05), scoped to the caller.
+pub fn idempotency_key(headers: &HeaderMap, scope: String) -> Result<Option<IdemKey>, WebError> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let k = v.to_str().unwrap_or("").trim();
+    if k.is_empty() || k.len() > 200 {
+        return Err(FieldErrors::single(
+            "Idempotency-Key",
+            "Ключ идемпотентности — от 1 до 200 символов.",
+        )
+        .into());
+    }
+    Ok(Some(IdemKey::new(scope, k)))
+}
+
+/// A file sent with an appeal through the API.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct FileUpload {
+    pub file_name: String,
+    /// The content, base64 (standard alphabet).
+    pub content_base64: String,
+}
+
+/// A new appeal with its files.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AppealSubmission {
+    #[serde(flatten)]
+    pub appeal: AppealDraft,
+    #[serde(default)]
+    pub attachments: Vec<FileUpload>,
+}
+
+fn decode_files(files: Vec<FileUpload>) -> Result<Vec<Upload>, WebError> {
+    files
+        .into_iter()
+        .map(|f| {
+            base64::engine::general_purpose::STANDARD
+                .decode(f.content_base64.as_bytes())
+                .map(|content| Upload {
+                    file_name: f.file_name.clone(),
+                    content,
+                })
+                .map_err(|_| {
+                    FieldErrors::single(
+                        "attachments",
+                        format!("Файл «{}»: содержимое не в base64.", f.file_name),
+                    )
+                    .into()
+                })
+        })
+        .collect()
+}
+
+/// Registers an appeal received in person, by phone, post, fax or the feedback book (APL-01,
+/// APL-02). With `Idempotency-Key`, a retry returns the first result and registers nothing.
+#[utoipa::path(post, path = "/api/v1/appeals", tag = "appeals", request_body = AppealSubmission,
+    params(("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
+    responses((status = 201, body = RegistrationReceipt), (status = 200, body = RegistrationReceipt, description = "a retry: the first result"),
+              (status = 422, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn register(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    headers: HeaderMap,
+    Json(s): Json<AppealSubmission>,
+) -> Result<(StatusCode, Json<RegistrationReceipt>), ApiError> {
+    me.require(Permission::RegisterAppeals)?;
+    let idem = idempotency_key(&headers, format!("staff:{}:appeal", me.staff.id))?;
+    let files = decode_files(s.attachments)?;
+    let r = super::register(&state, Registrar::Staff(&me), s.appeal, files, idem).await?;
+    let status = if r.registered.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(r)))
+}
+
+#[derive(Debug, Deserialize, IntoParams, Default)]
+pub struct ListParams {
+    /// all, new, mine, due_soon, overdue
+    #[serde(default)]
+    pub view: Option<View>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub topic: Option<String>,
+    #[serde(default)]
+    pub channel: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub branch_id: Option<i64>,
+    #[serde(default)]
+    pub executor_id: Option<i64>,
+    #[serde(default)]
+    pub client_id: Option<i64>,
+    /// Registered on or after this date (YYYY-MM-DD).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Registered on or before this date (YYYY-MM-DD).
+    #[serde(default)]
+    pub to: Option<String>,
+    /// Full-text search in Russian: word forms match.
+    #[serde(default)]
+    pub q: Option<String>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+    #[serde(default)]
+    pub offset: Option<i64>,
+}
+
+impl ListParams {
+    /// The store's filter; dates are days of the staff member's zone.
+    pub fn filter(&self, tz: &str) -> Result<AppealFilter, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let from = super::parse_day("from", self.from.as_deref().unwrap_or(""), &mut e);
+        let to = super::parse_day("to", self.to.as_deref().unwrap_or(""), &mut e);
+        e.into_result(())?;
+        let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        Ok(AppealFilter {
+            view: self.view.unwrap_or_default(),
+            executor_id: self.executor_id,
+            branch_id: self.branch_id,
+            kind: nonempty(&self.kind),
+            topic: nonempty(&self.topic),
+            channel: nonempty(&self.channel),
+            status: nonempty(&self.status),
+            from: from.map(|d| super::day_start_micros(d, tz)),
+            to: to.map(|d| super::day_start_micros(d.saturating_add(jiff::Span::new().days(1)), tz)),
+            client_id: self.client_id,
+            terms: nonempty(&self.q).map(|q| abonent_domain::appeals::search_terms(&q)),
+            limit: self.limit.unwrap_or(50),
+            offset: self.offset.unwrap_or(0),
+            ..Default::default()
+        })
+    }
+}
+
+/// The registry: views "new", "mine", "due soon", "overdue", filters and full-text search.
+#[utoipa::path(get, path = "/api/v1/appeals", tag = "appeals", params(ListParams),
+    responses((status = 200, body = [AppealRow]), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Query(p): Query<ListParams>,
+) -> Result<Json<Vec<AppealRow>>, ApiError> {
+    let f = p.filter(&me.staff.time_zone)?;
+    Ok(Json(super::list(&state, &me, f).await?))
+}
+
+/// An appeal with its history, replies, attachments and related appeals; audited.
+#[utoipa::path(get, path = "/api/v1/appeals/{id}", tag = "appeals",
+    params(("id" = i64, Path, description = "appeal id")),
+    responses((status = 200, body = AppealCard), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn card(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+) -> Result<Json<AppealCard>, ApiError> {
+    Ok(Json(super::open(&state, &me, id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AssignBody {
+    pub version: i64,
+    pub executor_id: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Done {
+    pub ok: bool,
+}
+
+/// Assigns or reassigns the executor (APL-03); branch head and director only.
+#[utoipa::path(post, path = "/api/v1/appeals/{id}/assign", tag = "appeals", request_body = AssignBody,
+    params(("id" = i64, Path, description = "appeal id")),
+    responses((status = 200, body = Done), (status = 409, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn assign(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Json(b): Json<AssignBody>,
+) -> Result<Json<Done>, ApiError> {
+    super::assign(&state, &me, id, b.version, &b.executor_id.to_string()).await?;
+    Ok(Json(Done { ok: true }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct InterimBody {
+    pub version: i64,
+    pub body: String,
+    /// Answer channel code; empty: the citizen's.
+    #[serde(default)]
+    pub channel: String,
+}
+
+/// Records an interim reply (§8.2.4): required before an extension.
+#[utoipa::path(post, path = "/api/v1/appeals/{id}/interim-reply", tag = "appeals", request_body = InterimBody,
+    params(("id" = i64, Path, description = "appeal id")),
+    responses((status = 200, body = Done), (status = 422, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn interim(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Json(b): Json<InterimBody>,
+) -> Result<Json<Done>, ApiError> {
+    super::interim(&state, &me, id, b.version, &b.body, &b.channel).await?;
+    Ok(Json(Done { ok: true }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ExtendBody {
+    pub version: i64,
+    /// Calendar days, at most the norm (15).
+    pub days: i32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Extended {
+    pub deadline: String,
+}
+
+/// Extends the deadline once, after an interim reply, by at most the norm (APL-04, CHN-02).
+#[utoipa::path(post, path = "/api/v1/appeals/{id}/extend", tag = "appeals", request_body = ExtendBody,
+    params(("id" = i64, Path, description = "appeal id")),
+    responses((status = 200, body = Extended), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn extend(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Json(b): Json<ExtendBody>,
+) -> Result<Json<Extended>, ApiError> {
+    let d = super::extend(&state, &me, id, b.version, &b.days.to_string()).await?;
+    Ok(Json(Extended {
+        deadline: d.to_string(),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AnswerBody {
+    pub version: i64,
+    #[serde(flatten)]
+    pub answer: AnswerDraft,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Answered {
+    pub reply_id: i64,
+}
+
+/// Answers the appeal (APL-05): refused without the substance, the executor's name and phone,
+/// or the signatory's name and position.
+#[utoipa::path(post, path = "/api/v1/appeals/{id}/answer", tag = "appeals", request_body = AnswerBody,
+    params(("id" = i64, Path, description = "appeal id")),
+    responses((status = 200, body = Answered), (status = 422, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn answer(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Json(b): Json<AnswerBody>,
+) -> Result<Json<Answered>, ApiError> {
+    let reply_id = super::answer(&state, &me, id, b.version, &b.answer).await?;
+    Ok(Json(Answered { reply_id }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LeaveBody {
+    pub version: i64,
+    /// obscene, unreadable, no_contacts
+    pub ground: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Leaves the appeal without action, with its ground (APL-06).
+#[utoipa::path(post, path = "/api/v1/appeals/{id}/leave", tag = "appeals", request_body = LeaveBody,
+    params(("id" = i64, Path, description = "appeal id")),
+    responses((status = 200, body = Done), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn leave(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Json(b): Json<LeaveBody>,
+) -> Result<Json<Done>, ApiError> {
+    super::leave(&state, &me, id, b.version, &b.ground, &b.note).await?;
+    Ok(Json(Done { ok: true }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct VersionBody {
+    pub version: i64,
+}
+
+/// Clears the "looks obscene" flag after a person has read the text (APL-06).
+#[utoipa::path(post, path = "/api/v1/appeals/{id}/clear-flag", tag = "appeals", request_body = VersionBody,
+    params(("id" = i64, Path, description = "appeal id")),
+    responses((status = 200, body = Done), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn clear_flag(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Json(b): Json<VersionBody>,
+) -> Result<Json<Done>, ApiError> {
+    super::clear_flag(&state, &me, id, b.version).await?;
+    Ok(Json(Done { ok: true }))
+}
+
+/// A file of an appeal, as received; audited.
+#[utoipa::path(get, path = "/api/v1/appeals/attachments/{id}", tag = "appeals",
+    params(("id" = i64, Path, description = "attachment id")),
+    responses((status = 200, description = "the file"), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn attachment(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    Ok(super::pages::attachment_response(&state, &me, id).await?)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct StatsParams {
+    /// First day (YYYY-MM-DD).
+    pub from: String,
+    /// Last day, inclusive (YYYY-MM-DD).
+    pub to: String,
+    #[serde(default)]
+    pub branch_id: Option<i64>,
+}
+
+/// Counts by topic, channel, kind and branch; on-time and repeat counts (APL-07, APL-08).
+#[utoipa::path(get, path = "/api/v1/appeals/stats", tag = "appeals", params(StatsParams),
+    responses((status = 200, body = AppealStats), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn stats(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Query(p): Query<StatsParams>,
+) -> Result<Json<AppealStats>, ApiError> {
+    Ok(Json(
+        super::pages::stats_for(&state, &me, &p.from, &p.to, p.branch_id).await?,
+    ))
+}
+
+/// Files an appeal through the online reception, without an account (APL-01). Returns the
+/// number and the tracking code.
+#[utoipa::path(post, path = "/api/v1/public/appeals", tag = "appeals", request_body = AppealSubmission,
+    params(("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
+    responses((status = 201, body = RegistrationReceipt), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn public_register(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Json(s): Json<AppealSubmission>,
+) -> Result<(StatusCode, Json<RegistrationReceipt>), ApiError> {
+    let idem = idempotency_key(&headers, "public:appeal".to_owned())?;
+    let files = decode_files(s.attachments)?;
+    let r = super::register(&state, Registrar::Public { ip }, s.appeal, files, idem).await?;
+    let status = if r.registered.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(r)))
+}
+
+/// Number and tracking code of an appeal.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TrackRequest {
+    pub number: String,
+    pub code: String,
+}
+
+/// The status of an appeal and its answer, for the citizen who holds the tracking code.
+#[utoipa::path(post, path = "/api/v1/public/appeals/track", tag = "appeals", request_body = TrackRequest,
+    responses((status = 200, body = super::public::TrackedAppeal), (status = 422, body = crate::error::ErrorBody),
+              (status = 429, body = crate::error::ErrorBody)))]
+pub async fn public_track(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Json(t): Json<TrackRequest>,
+) -> Result<Response, ApiError> {
+    let r = super::public::track(&state, &ip, &t.number, &t.code).await?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(r)).into_response())
+}
+
+/// Norms of one kind of appeal, with the kind's code.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KindNorms {
+    pub kind: String,
+    #[serde(flatten)]
+    pub norms: abonent_domain::appeals::AppealNorms,
+}
+
+/// The norms in force per kind of appeal (the standard's values unless changed).
+#[utoipa::path(get, path = "/api/v1/appeals/norms", tag = "appeals",
+    responses((status = 200, body = [KindNorms])))]
+pub async fn norms(State(state): State<AppState>, me: CurrentStaff) -> Result<Json<Vec<KindNorms>>, ApiError> {
+    me.require(Permission::ViewAppeals)?;
+    let rules = state.rules.get(&state.store).await?;
+    Ok(Json(
+        abonent_domain::appeals::AppealKind::ALL
+            .iter()
+            .map(|k| KindNorms {
+                kind: k.code().to_owned(),
+                norms: rules.norms(*k),
+            })
+            .collect(),
+    ))
+}
+
+/// Changes the norms of one kind; administrator or general director; audited.
+#[utoipa::path(put, path = "/api/v1/appeals/norms/{kind}", tag = "appeals",
+    request_body = abonent_domain::appeals::AppealNorms,
+    params(("kind" = String, Path, description = "information_request, complaint, claim, suggestion, review")),
+    responses((status = 200, body = Done), (status = 422, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn put_norms(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(kind): Path<String>,
+    Json(n): Json<abonent_domain::appeals::AppealNorms>,
+) -> Result<Json<Done>, ApiError> {
+    me.require(Permission::ConfigureAppeals)?;
+    let Some(k) = abonent_domain::appeals::AppealKind::parse(&kind) else {
+        return Err(WebError::NotFound("Такого вида обращения нет.".into()).into());
+    };
+    n.validate()?;
+    state.store.set_appeal_norms(k, &n, &me.actor()).await?;
+    state.rules.invalidate().await;
+    Ok(Json(Done { ok: true }))
+}

@@ -1,0 +1,652 @@
+//! Appeals in the workspace and the online reception (APL-01 … APL-10, CHN-02). Rights, the
+//! personal-data audit and the rules in force (calendar, norms) are applied here, once, for the
+//! API and the pages.
+
+pub mod api;
+pub mod pages;
+pub mod public;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use abonent_domain::appeals::{
+    extend_deadline, AnswerChannel, AnswerDraft, AppealDraft, AppealKind, AppealNorms,
+    AppealStatus, ExtensionState, Ground, IntakeChannel,
+};
+use abonent_domain::calendar::WorkingCalendar;
+use abonent_domain::org::Permission;
+use abonent_domain::validation::FieldErrors;
+use abonent_store::appeals::{
+    AppealEvent, AppealFilter, AppealRecord, AppealRow, AttachmentMeta, NewAppeal,
+    NewAttachment, Registered, Reply, Topic,
+};
+use abonent_store::audit::Actor;
+use abonent_store::idempotency::IdemKey;
+use abonent_store::org::Branch;
+use jiff::civil::Date;
+use serde::Serialize;
+use tokio::sync::RwLock;
+use utoipa::ToSchema;
+
+use crate::auth::CurrentStaff;
+use crate::{AppState, WebError};
+
+/// The rules in force, read from the database and kept for a short while: registering at
+/// thousands per second must not reload the calendar each time. A change made on this instance
+/// drops the cache at once; other instances see it within [`RULES_TTL`].
+#[derive(Default)]
+pub struct RulesCache {
+    inner: RwLock<Option<(Instant, Arc<Rules>)>>,
+}
+
+pub const RULES_TTL: Duration = Duration::from_secs(30);
+
+/// Calendar, norms, topics and branches.
+pub struct Rules {
+    pub calendar: WorkingCalendar,
+    pub norms: HashMap<AppealKind, AppealNorms>,
+    pub topics: Vec<Topic>,
+    pub branches: Vec<Branch>,
+}
+
+impl Rules {
+    pub fn norms(&self, k: AppealKind) -> AppealNorms {
+        self.norms.get(&k).copied().unwrap_or_default()
+    }
+
+    /// Today in a branch's time zone (deadlines are dates of the branch).
+    pub fn today_in(&self, branch_id: i64) -> Date {
+        let tz = self
+            .branches
+            .iter()
+            .find(|b| b.id == branch_id)
+            .map(|b| b.time_zone.as_str())
+            .unwrap_or("Asia/Yekaterinburg");
+        today_in_zone(tz)
+    }
+
+    pub fn topic_name(&self, code: &str) -> String {
+        self.topics
+            .iter()
+            .find(|t| t.code == code)
+            .map_or_else(|| code.to_owned(), |t| t.name.clone())
+    }
+
+    /// The largest reminder window of any kind: "due soon" for the registry views.
+    pub fn remind_days(&self) -> i32 {
+        self.norms.values().map(|n| n.remind_days).max().unwrap_or(3)
+    }
+}
+
+pub fn today_in_zone(tz: &str) -> Date {
+    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    jiff::Timestamp::now().to_zoned(zone).date()
+}
+
+impl RulesCache {
+    pub async fn get(&self, store: &abonent_store::Store) -> Result<Arc<Rules>, WebError> {
+        if let Some((at, r)) = self.inner.read().await.as_ref() {
+            if at.elapsed() < RULES_TTL {
+                return Ok(r.clone());
+            }
+        }
+        let rules = Arc::new(Rules {
+            calendar: store.working_calendar().await?,
+            norms: store.appeal_norms().await?,
+            topics: store.appeal_topics().await?,
+            branches: store.branches().await?,
+        });
+        *self.inner.write().await = Some((Instant::now(), rules.clone()));
+        Ok(rules)
+    }
+
+    pub async fn invalidate(&self) {
+        *self.inner.write().await = None;
+    }
+}
+
+/// Attachment limits: what a records office scans and what a mail server accepts.
+pub const MAX_FILES: usize = 10;
+pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
+pub const MAX_TOTAL_BYTES: usize = 20 * 1024 * 1024;
+
+/// The content type of an accepted file, from its name; `None` refuses it.
+pub fn accepted_type(file_name: &str) -> Option<&'static str> {
+    let ext = file_name.rsplit('.').next()?.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "pdf" => "application/pdf",
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "tif" | "tiff" => "image/tiff",
+        "txt" => "text/plain; charset=utf-8",
+        "doc" => "application/msword",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "odt" => "application/vnd.oasis.opendocument.text",
+        "rtf" => "application/rtf",
+        _ => return None,
+    })
+}
+
+/// A file as received, before checks.
+pub struct Upload {
+    pub file_name: String,
+    pub content: Vec<u8>,
+}
+
+/// Checks files against the limits and types; the message names the file.
+pub fn check_uploads(files: Vec<Upload>) -> Result<Vec<NewAttachment>, FieldErrors> {
+    let files: Vec<Upload> = files
+        .into_iter()
+        .filter(|f| !(f.file_name.is_empty() && f.content.is_empty()))
+        .collect();
+    let mut e = FieldErrors::new();
+    if files.len() > MAX_FILES {
+        e.add("files", format!("Не больше {MAX_FILES} файлов к одному обращению."));
+    }
+    let total: usize = files.iter().map(|f| f.content.len()).sum();
+    if total > MAX_TOTAL_BYTES {
+        e.add(
+            "files",
+            format!("Файлы вместе больше {} МБ.", MAX_TOTAL_BYTES / 1024 / 1024),
+        );
+    }
+    let mut out = Vec::new();
+    for f in files {
+        let name: String = f
+            .file_name
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or("")
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(200)
+            .collect();
+        let Some(ct) = accepted_type(&name) else {
+            e.add(
+                "files",
+                format!(
+                    "Файл «{name}»: такой тип не принимается. Подойдут PDF, JPEG, PNG, TIFF, DOC, DOCX, ODT, RTF, TXT."
+                ),
+            );
+            continue;
+        };
+        if f.content.is_empty() {
+            e.add("files", format!("Файл «{name}» пустой."));
+            continue;
+        }
+        if f.content.len() > MAX_FILE_BYTES {
+            e.add(
+                "files",
+                format!(
+                    "Файл «{name}» больше {} МБ.",
+                    MAX_FILE_BYTES / 1024 / 1024
+                ),
+            );
+            continue;
+        }
+        out.push(NewAttachment {
+            file_name: name,
+            content_type: ct.to_owned(),
+            content: f.content,
+        });
+    }
+    e.into_result(out)
+}
+
+/// A tracking code for the citizen: 10 letters and digits that cannot be confused
+/// (no 0/O, 1/I/L); only its hash is stored.
+pub fn new_tracking_code() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::thread_rng();
+    (0..10)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// Normalises a typed tracking code (spaces, dashes, case).
+pub fn normalise_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// Who registers: a staff member, or a citizen through the online reception.
+pub enum Registrar<'a> {
+    Staff(&'a CurrentStaff),
+    Public { ip: String },
+}
+
+/// The result of a registration, with the tracking code shown once to the applicant.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RegistrationReceipt {
+    #[serde(flatten)]
+    pub registered: Registered,
+    /// Give it to the applicant: with the number it opens the appeal's status and answer on the
+    /// public site. Absent when the request was a retry (the code was shown the first time).
+    pub tracking_code: Option<String>,
+}
+
+/// Registers an appeal from a clerk or the online reception (APL-01, APL-02).
+pub async fn register(
+    state: &AppState,
+    who: Registrar<'_>,
+    mut draft: AppealDraft,
+    files: Vec<Upload>,
+    idem: Option<IdemKey>,
+) -> Result<RegistrationReceipt, WebError> {
+    let public = matches!(who, Registrar::Public { .. });
+    let actor = match &who {
+        Registrar::Staff(me) => {
+            me.require(Permission::RegisterAppeals)?;
+            me.actor()
+        }
+        Registrar::Public { ip } => {
+            draft.channel = IntakeChannel::OnlineReception.code().to_owned();
+            draft.client_id.clear();
+            Actor {
+                staff_id: None,
+                login: String::new(),
+                ip: ip.clone(),
+            }
+        }
+    };
+    if let Some(k) = &idem {
+        if let Some(r) = state.store.idempotent_result::<Registered>(k).await? {
+            return Ok(RegistrationReceipt {
+                registered: Registered {
+                    replayed: true,
+                    ..r
+                },
+                tracking_code: None,
+            });
+        }
+    }
+    let rules = state.rules.get(&state.store).await?;
+    let mut errors = FieldErrors::new();
+    let data = draft.validate(public);
+    let attachments = check_uploads(files);
+    let (mut data, attachments) = match (data, attachments) {
+        (Ok(d), Ok(a)) => (d, a),
+        (d, a) => {
+            if let Err(e) = d {
+                errors.0.extend(e.0);
+            }
+            if let Err(e) = a {
+                errors.0.extend(e.0);
+            }
+            return Err(errors.into());
+        }
+    };
+    if !rules.topics.iter().any(|t| t.code == data.topic) {
+        return Err(FieldErrors::single("topic", "Выберите тематику из списка.").into());
+    }
+    // The account and the client the appeal is about.
+    let mut account_id = None;
+    let mut account_branch = None;
+    if let Some(n) = &data.account_number {
+        match state.store.account_by_number(n).await {
+            Ok(acc) => {
+                account_id = Some(acc.id);
+                account_branch = Some(acc.branch_id);
+                if data.client_id.is_none() && !public {
+                    data.client_id = Some(acc.client_id);
+                }
+            }
+            Err(abonent_store::StoreError::NotFound) => {
+                return Err(FieldErrors::single(
+                    "account_number",
+                    "Лицевой счёт с таким номером не найден.",
+                )
+                .into())
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if let Some(cid) = data.client_id {
+        let c = match state.store.client(cid).await {
+            Ok(c) => c,
+            Err(abonent_store::StoreError::NotFound) => {
+                return Err(FieldErrors::single("client_id", "Клиент не найден.").into())
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if data.applicant_name.is_empty() {
+            data.applicant_name = c.full_name.clone();
+        }
+        if data.email.is_none() {
+            data.email = c.email.clone();
+        }
+        if data.phone.is_none() {
+            data.phone = c.phones.first().cloned();
+        }
+        if data.postal_address.is_none() {
+            data.postal_address = c.postal_address.clone();
+        }
+    }
+    if data.applicant_name.is_empty() {
+        data.applicant_name = "Заявитель не назвался".to_owned();
+    }
+    let branch_id = data
+        .branch_id
+        .or(account_branch)
+        .or(match &who {
+            Registrar::Staff(me) => me.staff.branch_id,
+            Registrar::Public { .. } => None,
+        })
+        .or(rules.branches.first().map(|b| b.id))
+        .ok_or_else(|| WebError::Conflict("Не заведено ни одного отделения.".into()))?;
+    if !rules.branches.iter().any(|b| b.id == branch_id) {
+        return Err(FieldErrors::single("branch_id", "Выберите отделение из списка.").into());
+    }
+    let today = rules.today_in(branch_id);
+    let norms = rules.norms(data.kind);
+    let deadline = norms.deadline(&rules.calendar, today);
+    let code = new_tracking_code();
+    let new = NewAppeal {
+        data,
+        branch_id,
+        account_id,
+        registered_on: today,
+        deadline: deadline.date,
+        repeat_window_days: norms.repeat_window_days,
+        tracking_hash: Some(crate::auth::token_hash(&code)),
+        attachments,
+    };
+    let registered = state
+        .store
+        .register_appeal(&new, idem.as_ref(), &actor)
+        .await?;
+    let tracking_code = (!registered.replayed).then_some(code);
+    Ok(RegistrationReceipt {
+        registered,
+        tracking_code,
+    })
+}
+
+/// An appeal's card.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppealCard {
+    pub appeal: AppealRecord,
+    pub events: Vec<AppealEvent>,
+    pub replies: Vec<Reply>,
+    pub attachments: Vec<AttachmentMeta>,
+    /// Other appeals on the same event (§2.3).
+    pub related: Vec<AppealRow>,
+}
+
+/// Opens an appeal; the view of personal data is audited (ORG-05).
+pub async fn open(state: &AppState, me: &CurrentStaff, id: i64) -> Result<AppealCard, WebError> {
+    me.require_audited(state, Permission::ViewAppeals, "appeal", &id.to_string())
+        .await?;
+    let appeal = state.store.appeal(id).await?;
+    state
+        .store
+        .audit(&me.actor(), "appeal.view", "appeal", &id.to_string(), "")
+        .await?;
+    Ok(AppealCard {
+        events: state.store.appeal_events(id).await?,
+        replies: state.store.appeal_replies(id).await?,
+        attachments: state.store.appeal_attachments(id).await?,
+        related: state.store.related_appeals(&appeal).await?,
+        appeal,
+    })
+}
+
+/// Whether `me` may act on this appeal as its executor: the executor, or whoever assigns.
+fn require_handler(me: &CurrentStaff, a: &AppealRecord) -> Result<(), WebError> {
+    if me.can(Permission::AssignAppeals)
+        || (me.can(Permission::HandleAppeals) && a.executor_id == Some(me.staff.id))
+    {
+        Ok(())
+    } else {
+        Err(WebError::Forbidden(
+            "Действовать по обращению может его исполнитель или руководитель отделения.".into(),
+        ))
+    }
+}
+
+fn status_of(a: &AppealRecord) -> AppealStatus {
+    AppealStatus::parse(&a.status).unwrap_or(AppealStatus::Registered)
+}
+
+/// Assigns or reassigns the executor (APL-03).
+pub async fn assign(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+    version: i64,
+    executor_id: &str,
+) -> Result<(), WebError> {
+    me.require(Permission::AssignAppeals)?;
+    let Ok(executor) = executor_id.trim().parse::<i64>() else {
+        return Err(FieldErrors::single("executor_id", "Выберите исполнителя.").into());
+    };
+    state
+        .store
+        .assign_appeal(id, executor, version, &me.actor())
+        .await
+        .map_err(|e| match e {
+            abonent_store::StoreError::Conflict(m) if m.contains("исполнител") => {
+                FieldErrors::single("executor_id", m).into()
+            }
+            e => WebError::from(e),
+        })
+}
+
+/// Sends an interim reply and, when `days` is given, extends the deadline (§8.2.4, CHN-02).
+pub async fn interim(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+    version: i64,
+    body: &str,
+    channel: &str,
+) -> Result<(), WebError> {
+    let a = state.store.appeal(id).await?;
+    require_handler(me, &a)?;
+    let mut e = FieldErrors::new();
+    let body = abonent_domain::validation::required_text(
+        &mut e,
+        "body",
+        body,
+        abonent_domain::appeals::MAX_TEXT_CHARS,
+    );
+    let channel = if channel.trim().is_empty() {
+        AnswerChannel::parse(&a.answer_channel)
+    } else {
+        AnswerChannel::parse(channel.trim())
+    };
+    if channel.is_none() {
+        e.add("channel", "Выберите, как направить промежуточный ответ.");
+    }
+    e.into_result(())?;
+    if !status_of(&a).is_open() {
+        return Err(WebError::Conflict("Обращение уже закрыто.".into()));
+    }
+    state
+        .store
+        .interim_reply(id, version, &body, channel.expect("checked").code(), &me.actor())
+        .await?;
+    Ok(())
+}
+
+/// Extends the deadline by `days` (APL-04): refused without an interim reply or over the norm.
+pub async fn extend(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+    version: i64,
+    days: &str,
+) -> Result<Date, WebError> {
+    let a = state.store.appeal(id).await?;
+    require_handler(me, &a)?;
+    let Ok(days) = days.trim().parse::<i32>() else {
+        return Err(FieldErrors::single("days", "Укажите число календарных дней.").into());
+    };
+    let rules = state.rules.get(&state.store).await?;
+    let kind = AppealKind::parse(&a.kind).unwrap_or(AppealKind::Complaint);
+    let deadline: Date = a
+        .deadline
+        .parse()
+        .map_err(|_| WebError::Internal(anyhow::anyhow!("stored deadline {}", a.deadline)))?;
+    let new = extend_deadline(
+        &rules.calendar,
+        &rules.norms(kind),
+        ExtensionState {
+            status: status_of(&a),
+            deadline,
+            interim_reply_sent: a.interim_reply_at.is_some(),
+            already_extended: a.extended == 1,
+        },
+        days,
+    )?;
+    state
+        .store
+        .extend_appeal(id, version, new.date, days, &me.actor())
+        .await?;
+    Ok(new.date)
+}
+
+/// Answers the appeal (APL-05): refused unless every required part is there.
+pub async fn answer(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+    version: i64,
+    d: &AnswerDraft,
+) -> Result<i64, WebError> {
+    let a = state.store.appeal(id).await?;
+    require_handler(me, &a)?;
+    let chosen = AnswerChannel::parse(&a.answer_channel).unwrap_or(AnswerChannel::Post);
+    let ans = d.validate(chosen)?;
+    match ans.channel {
+        AnswerChannel::Email if a.applicant_email.is_none() => {
+            return Err(FieldErrors::single(
+                "channel",
+                "У заявителя нет адреса электронной почты: выберите другой способ.",
+            )
+            .into())
+        }
+        AnswerChannel::Post if a.applicant_address.is_none() => {
+            return Err(FieldErrors::single(
+                "channel",
+                "У заявителя нет почтового адреса: выберите другой способ.",
+            )
+            .into())
+        }
+        _ => {}
+    }
+    let rules = state.rules.get(&state.store).await?;
+    let today = rules.today_in(a.branch_id);
+    Ok(state
+        .store
+        .answer_appeal(id, version, &ans, today, &me.actor())
+        .await?)
+}
+
+/// Leaves the appeal without action with a recorded ground (APL-06).
+pub async fn leave(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+    version: i64,
+    ground: &str,
+    note: &str,
+) -> Result<(), WebError> {
+    let a = state.store.appeal(id).await?;
+    require_handler(me, &a)?;
+    let Some(g) = Ground::parse(ground.trim()) else {
+        return Err(FieldErrors::single(
+            "ground",
+            "Выберите основание: без него обращение не может быть оставлено без рассмотрения.",
+        )
+        .into());
+    };
+    let mut e = FieldErrors::new();
+    let note = abonent_domain::validation::optional_text(&mut e, "note", note, 2000);
+    e.into_result(())?;
+    let rules = state.rules.get(&state.store).await?;
+    let today = rules.today_in(a.branch_id);
+    state
+        .store
+        .leave_without_action(id, version, g, note.as_deref().unwrap_or(""), today, &me.actor())
+        .await?;
+    Ok(())
+}
+
+/// A person has checked a flagged text and found nothing unacceptable.
+pub async fn clear_flag(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+    version: i64,
+) -> Result<(), WebError> {
+    let a = state.store.appeal(id).await?;
+    require_handler(me, &a)?;
+    state
+        .store
+        .clear_appeal_flag(id, version, &me.actor())
+        .await?;
+    Ok(())
+}
+
+/// The registry list for `me` (APL-09).
+pub async fn list(
+    state: &AppState,
+    me: &CurrentStaff,
+    mut f: AppealFilter,
+) -> Result<Vec<AppealRow>, WebError> {
+    me.require_audited(state, Permission::ViewAppeals, "appeal_list", "")
+        .await?;
+    let rules = state.rules.get(&state.store).await?;
+    let today = rules.today_in(me.staff.branch_id.unwrap_or(0));
+    f.today = Some(today);
+    f.due_soon_until = Some(today.saturating_add(jiff::Span::new().days(rules.remind_days())));
+    if f.view == abonent_store::appeals::View::Mine {
+        f.executor_id = Some(me.staff.id);
+    }
+    Ok(state.store.list_appeals(&f).await?)
+}
+
+/// Parses `YYYY-MM-DD` for a period filter.
+pub fn parse_day(field: &str, v: &str, e: &mut FieldErrors) -> Option<Date> {
+    let v = v.trim();
+    if v.is_empty() {
+        return None;
+    }
+    match v.parse::<Date>() {
+        Ok(d) => Some(d),
+        Err(_) => {
+            e.add(field, "Дата в виде ГГГГ-ММ-ДД, например 2026-11-01.");
+            None
+        }
+    }
+}
+
+/// The start of a day in a zone, as stored µs.
+pub fn day_start_micros(d: Date, tz: &str) -> i64 {
+    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    d.to_zoned(zone)
+        .map(|z| z.timestamp().as_microsecond())
+        .unwrap_or(0)
+}
+
+/// Labels for codes, for pages.
+pub fn kind_label(code: &str) -> &'static str {
+    AppealKind::parse(code).map_or("—", |k| k.label_ru())
+}
+pub fn channel_label(code: &str) -> &'static str {
+    IntakeChannel::parse(code).map_or("—", |k| k.label_ru())
+}
+pub fn status_label(code: &str) -> &'static str {
+    AppealStatus::parse(code).map_or("—", |k| k.label_ru())
+}
+pub fn answer_channel_label(code: &str) -> &'static str {
+    AnswerChannel::parse(code).map_or("—", |k| k.label_ru())
+}
+pub fn ground_label(code: &str) -> &'static str {
+    Ground::parse(code).map_or("—", |k| k.label_ru())
+}

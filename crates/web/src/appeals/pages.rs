@@ -1,0 +1,917 @@
+//! Appeal pages of the workspace: the registry with its views, registration, the card with its
+//! actions, the printable confirmation, attachments and the period's counts.
+
+use abonent_domain::appeals::{
+    AnswerChannel, AnswerDraft, AppealDraft, AppealKind, Ground, IntakeChannel,
+};
+use abonent_domain::org::Permission;
+use abonent_domain::validation::FieldErrors;
+use abonent_store::appeals::{AppealRow, AppealStats, View};
+use abonent_store::idempotency::IdemKey;
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use axum_extra::extract::Form;
+use serde::Deserialize;
+
+use super::api::ListParams;
+use super::public::{draft_from, read_multipart, Opt};
+use super::{AppealCard, Registrar};
+use crate::auth::{random_token, CurrentStaff};
+use crate::pages::{format_time, render, ru_date, Chrome};
+use crate::{AppState, PageError, WebError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/appeals", get(list_page))
+        .route("/appeals/new", get(new_form).post(create))
+        .route("/appeals/stats", get(stats_page))
+        .route("/appeals/notices/read", post(notices_read))
+        .route("/appeals/attachments/{id}", get(attachment))
+        .route("/appeals/{id}", get(card_page))
+        .route("/appeals/{id}/confirmation", get(confirmation))
+        .route("/appeals/{id}/{action}", post(act))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            super::MAX_TOTAL_BYTES + 1024 * 1024,
+        ))
+}
+
+fn opts<T: Copy>(all: &[T], code: fn(T) -> &'static str, label: fn(T) -> &'static str) -> Vec<Opt> {
+    all.iter()
+        .map(|k| Opt {
+            code: code(*k).into(),
+            label: label(*k).into(),
+        })
+        .collect()
+}
+
+/// One registry line, ready to show.
+pub struct Line {
+    pub id: i64,
+    pub number: String,
+    pub registered: String,
+    pub kind: &'static str,
+    pub topic: String,
+    pub applicant: String,
+    pub status: &'static str,
+    pub executor: String,
+    pub deadline: String,
+    pub overdue: bool,
+    pub flagged: bool,
+    pub repeat: bool,
+}
+
+#[derive(Template)]
+#[template(path = "appeals/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    view: &'static str,
+    tabs: Vec<(&'static str, &'static str)>,
+    q: String,
+    kind: String,
+    topic: String,
+    channel: String,
+    status: String,
+    from: String,
+    to: String,
+    kinds: Vec<Opt>,
+    topics: Vec<Opt>,
+    channels: Vec<Opt>,
+    statuses: Vec<Opt>,
+    lines: Vec<Line>,
+    errors: FieldErrors,
+    notices: Vec<(String, String, Option<i64>, bool)>,
+    unread: usize,
+    can_register: bool,
+    offset: i64,
+    next_offset: Option<i64>,
+    prev_offset: Option<i64>,
+    query_base: String,
+}
+
+fn view_code(v: View) -> &'static str {
+    match v {
+        View::All => "all",
+        View::New => "new",
+        View::Mine => "mine",
+        View::DueSoon => "due_soon",
+        View::Overdue => "overdue",
+    }
+}
+
+async fn list_page(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Query(p): Query<ListParams>,
+) -> Result<Response, PageError> {
+    me.require_audited(&state, Permission::ViewAppeals, "appeal_list", "")
+        .await?;
+    let rules = state.rules.get(&state.store).await?;
+    let tz = me.staff.time_zone.clone();
+    let today = rules.today_in(me.staff.branch_id.unwrap_or(0));
+    let mut errors = FieldErrors::new();
+    let mut lines = Vec::new();
+    let limit = 50;
+    let mut params = ListParams {
+        limit: Some(limit + 1),
+        ..p
+    };
+    if params.view.is_none() {
+        params.view = Some(if me.can(Permission::AssignAppeals) {
+            View::New
+        } else if me.can(Permission::HandleAppeals) {
+            View::Mine
+        } else {
+            View::All
+        });
+    }
+    let view = params.view.unwrap_or_default();
+    let mut has_more = false;
+    match params.filter(&tz) {
+        Ok(f) => {
+            let rows = super::list(&state, &me, f).await?;
+            has_more = rows.len() as i64 > limit;
+            lines = rows
+                .into_iter()
+                .take(limit as usize)
+                .map(|r| line(&rules, r, today, &tz))
+                .collect();
+        }
+        Err(e) => errors = e,
+    }
+    let notices = state.store.staff_notices(me.staff.id, 10).await?;
+    let unread = notices.iter().filter(|n| n.read_at.is_none()).count();
+    let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    let offset = params.offset.unwrap_or(0).max(0);
+    let query_base = format!(
+        "view={}&q={}&kind={}&topic={}&channel={}&status={}&from={}&to={}",
+        view_code(view),
+        enc(&s(&params.q)),
+        enc(&s(&params.kind)),
+        enc(&s(&params.topic)),
+        enc(&s(&params.channel)),
+        enc(&s(&params.status)),
+        enc(&s(&params.from)),
+        enc(&s(&params.to)),
+    );
+    let page = ListPage {
+        chrome: Chrome::for_staff("Обращения", &me, "appeals"),
+        view: view_code(view),
+        tabs: vec![
+            ("new", "Новые"),
+            ("mine", "Мои"),
+            ("due_soon", "Срок истекает"),
+            ("overdue", "Просроченные"),
+            ("all", "Все"),
+        ],
+        q: s(&params.q),
+        kind: s(&params.kind),
+        topic: s(&params.topic),
+        channel: s(&params.channel),
+        status: s(&params.status),
+        from: s(&params.from),
+        to: s(&params.to),
+        kinds: opts(AppealKind::ALL, AppealKind::code, AppealKind::label_ru),
+        topics: rules
+            .topics
+            .iter()
+            .map(|t| Opt {
+                code: t.code.clone(),
+                label: t.name.clone(),
+            })
+            .collect(),
+        channels: opts(IntakeChannel::ALL, IntakeChannel::code, IntakeChannel::label_ru),
+        statuses: opts(
+            abonent_domain::appeals::AppealStatus::ALL,
+            abonent_domain::appeals::AppealStatus::code,
+            abonent_domain::appeals::AppealStatus::label_ru,
+        ),
+        lines,
+        notices: notices
+            .into_iter()
+            .map(|n| (format_time(n.at, &tz), n.text, n.appeal_id, n.read_at.is_none()))
+            .collect(),
+        unread,
+        errors: errors.clone(),
+        can_register: me.can(Permission::RegisterAppeals),
+        offset,
+        next_offset: has_more.then_some(offset + limit),
+        prev_offset: (offset > 0).then_some((offset - limit).max(0)),
+        query_base,
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn line(rules: &super::Rules, r: AppealRow, today: jiff::civil::Date, tz: &str) -> Line {
+    let open = matches!(r.status.as_str(), "registered" | "assigned");
+    Line {
+        overdue: open && r.deadline < today.to_string(),
+        id: r.id,
+        number: r.number,
+        registered: format_time(r.registered_at, tz),
+        kind: super::kind_label(&r.kind),
+        topic: rules.topic_name(&r.topic),
+        applicant: r.applicant_name,
+        status: super::status_label(&r.status),
+        executor: r.executor_name.unwrap_or_default(),
+        deadline: ru_date(&r.deadline),
+        flagged: r.flagged == 1,
+        repeat: r.repeat_of.is_some(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "appeals/new.html")]
+struct NewPage {
+    chrome: Chrome,
+    form: AppealDraft,
+    once: String,
+    channels: Vec<Opt>,
+    kinds: Vec<Opt>,
+    topics: Vec<Opt>,
+    answer_channels: Vec<Opt>,
+    branches: Vec<abonent_store::org::Branch>,
+    errors: FieldErrors,
+}
+
+async fn new_page(
+    state: &AppState,
+    me: &CurrentStaff,
+    form: AppealDraft,
+    errors: FieldErrors,
+) -> Result<NewPage, WebError> {
+    let rules = state.rules.get(&state.store).await?;
+    Ok(NewPage {
+        chrome: Chrome::for_staff("Регистрация обращения", me, "appeals"),
+        form,
+        once: random_token(),
+        channels: opts(
+            &IntakeChannel::ALL
+                .iter()
+                .copied()
+                .filter(|c| *c != IntakeChannel::OnlineReception && *c != IntakeChannel::Email)
+                .collect::<Vec<_>>(),
+            IntakeChannel::code,
+            IntakeChannel::label_ru,
+        ),
+        kinds: opts(AppealKind::ALL, AppealKind::code, AppealKind::label_ru),
+        topics: rules
+            .topics
+            .iter()
+            .map(|t| Opt {
+                code: t.code.clone(),
+                label: t.name.clone(),
+            })
+            .collect(),
+        answer_channels: opts(AnswerChannel::ALL, AnswerChannel::code, AnswerChannel::label_ru),
+        branches: rules.branches.clone(),
+        errors,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewParams {
+    #[serde(default)]
+    client_id: String,
+}
+
+async fn new_form(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Query(p): Query<NewParams>,
+) -> Result<Response, PageError> {
+    me.require(Permission::RegisterAppeals)?;
+    let form = AppealDraft {
+        channel: IntakeChannel::InPersonWritten.code().into(),
+        kind: AppealKind::Complaint.code().into(),
+        client_id: p.client_id,
+        ..Default::default()
+    };
+    Ok(render(&new_page(&state, &me, form, FieldErrors::new()).await?)?.into_response())
+}
+
+async fn create(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    mp: Multipart,
+) -> Result<Response, PageError> {
+    me.require(Permission::RegisterAppeals)?;
+    let (fields, files) = match read_multipart(mp).await {
+        Ok(v) => v,
+        Err(WebError::Invalid(e)) => {
+            let page = new_page(&state, &me, AppealDraft::default(), e).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    me.check_csrf(fields.get("_csrf").map_or("", |s| s.as_str()))?;
+    let draft = draft_from(&fields);
+    let once = fields.get("_once").cloned().unwrap_or_default();
+    let idem = (!once.is_empty()).then(|| IdemKey::new(format!("form:{}", me.staff.id), once));
+    match super::register(&state, Registrar::Staff(&me), draft.clone(), files, idem).await {
+        Ok(r) => {
+            let mut to = format!("/appeals/{}/confirmation", r.registered.id);
+            if let Some(code) = r.tracking_code {
+                to.push_str(&format!("?code={code}"));
+            }
+            Ok(Redirect::to(&to).into_response())
+        }
+        Err(WebError::Invalid(e)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render(&new_page(&state, &me, draft, e).await?)?,
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "appeals/confirmation.html")]
+struct ConfirmationPage {
+    chrome: Chrome,
+    id: i64,
+    number: String,
+    registered: String,
+    kind: &'static str,
+    topic: String,
+    channel: &'static str,
+    applicant: String,
+    deadline: String,
+    code: String,
+    company: String,
+    hotline: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct CodeParam {
+    #[serde(default)]
+    code: String,
+}
+
+/// The confirmation of registration for the applicant, to print or hand over (APL-02). The
+/// tracking code is shown only right after registration (it is not stored in clear).
+async fn confirmation(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Query(p): Query<CodeParam>,
+) -> Result<Response, PageError> {
+    let card = super::open(&state, &me, id).await?;
+    let a = card.appeal;
+    let company = state.store.company().await?;
+    let page = ConfirmationPage {
+        chrome: Chrome::for_staff(&format!("Обращение № {}", a.number), &me, "appeals"),
+        id,
+        number: a.number.clone(),
+        registered: format_time(a.registered_at, &me.staff.time_zone),
+        kind: super::kind_label(&a.kind),
+        topic: a.topic_name.clone(),
+        channel: super::channel_label(&a.channel),
+        applicant: a.applicant_name.clone(),
+        deadline: ru_date(&a.deadline),
+        code: super::normalise_code(&p.code),
+        company: company.as_ref().map(|c| c.name.clone()).unwrap_or_default(),
+        hotline: company.map(|c| c.hotline_phones).unwrap_or_default(),
+    };
+    let mut resp = render(&page)?.into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+/// The forms on the card, with what was typed when a submission was refused.
+#[derive(Default, Clone)]
+pub struct CardForms {
+    pub executor_id: String,
+    pub interim_body: String,
+    pub interim_channel: String,
+    pub days: String,
+    pub answer: AnswerDraft,
+    pub ground: String,
+    pub note: String,
+}
+
+pub struct EventLine {
+    pub at: String,
+    pub who: String,
+    pub action: &'static str,
+    pub details: String,
+}
+
+pub struct ReplyLine {
+    pub interim: bool,
+    pub body: String,
+    pub sent: String,
+    pub channel: &'static str,
+    pub delivery: &'static str,
+    pub executor: String,
+    pub signatory: String,
+    pub call_note: String,
+}
+
+#[derive(Template)]
+#[template(path = "appeals/card.html")]
+struct CardPage {
+    chrome: Chrome,
+    a: abonent_store::appeals::AppealRecord,
+    registered: String,
+    kind: &'static str,
+    channel: &'static str,
+    status: &'static str,
+    answer_channel: &'static str,
+    ground: &'static str,
+    deadline: String,
+    original_deadline: String,
+    overdue: bool,
+    events: Vec<EventLine>,
+    replies: Vec<ReplyLine>,
+    attachments: Vec<abonent_store::appeals::AttachmentMeta>,
+    related: Vec<Line>,
+    can_assign: bool,
+    can_handle: bool,
+    executors: Vec<Opt>,
+    answer_channels: Vec<Opt>,
+    grounds: Vec<Opt>,
+    forms: CardForms,
+    errors: FieldErrors,
+    done: String,
+    max_extension: i32,
+}
+
+fn action_label(a: &str) -> &'static str {
+    match a {
+        "registered" => "Зарегистрировано",
+        "linked_repeat" => "Связано как повторное",
+        "assigned" => "Назначен исполнитель",
+        "reassigned" => "Исполнитель заменён",
+        "interim_reply" => "Промежуточный ответ",
+        "extended" => "Срок продлён",
+        "answered" => "Дан ответ",
+        "left_without_action" => "Оставлено без рассмотрения",
+        "flag_cleared" => "Проверка текста",
+        "reminded" => "Напоминание о сроке",
+        "escalated" => "Просрочено: сообщено руководителю",
+        _ => "Событие",
+    }
+}
+
+fn delivery_label(d: &str) -> &'static str {
+    match d {
+        "delivered" => "доставлен",
+        "to_print" => "письмо к печати и отправке",
+        "queued" => "в очереди на отправку",
+        "sent" => "отправлен",
+        _ => "—",
+    }
+}
+
+async fn card_view(
+    state: &AppState,
+    me: &CurrentStaff,
+    card: AppealCard,
+    forms: CardForms,
+    errors: FieldErrors,
+    done: &str,
+) -> Result<CardPage, WebError> {
+    let rules = state.rules.get(&state.store).await?;
+    let tz = me.staff.time_zone.as_str();
+    let a = card.appeal;
+    let today = rules.today_in(a.branch_id);
+    let open = matches!(a.status.as_str(), "registered" | "assigned");
+    let can_handle = me.can(Permission::AssignAppeals)
+        || (me.can(Permission::HandleAppeals) && a.executor_id == Some(me.staff.id));
+    let executors = if me.can(Permission::AssignAppeals) {
+        state
+            .store
+            .staff_list()
+            .await?
+            .into_iter()
+            .filter(|s| {
+                s.active
+                    && s.branch_id == Some(a.branch_id)
+                    && !matches!(s.role.as_str(), "administrator" | "records_clerk")
+            })
+            .map(|s| Opt {
+                code: s.id.to_string(),
+                label: format!("{} ({})", s.full_name, s.position),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut forms = forms;
+    if forms.answer.executor_name.is_empty() {
+        forms.answer.executor_name = a.executor_name.clone().unwrap_or_default();
+        forms.answer.executor_phone = a
+            .executor_phone
+            .as_deref()
+            .map(abonent_domain::clients::format_phone)
+            .unwrap_or_default();
+    }
+    if forms.answer.channel.is_empty() {
+        forms.answer.channel = a.answer_channel.clone();
+    }
+    let kind = AppealKind::parse(&a.kind).unwrap_or(AppealKind::Complaint);
+    Ok(CardPage {
+        chrome: Chrome::for_staff(&format!("Обращение № {}", a.number), me, "appeals"),
+        registered: format_time(a.registered_at, tz),
+        kind: super::kind_label(&a.kind),
+        channel: super::channel_label(&a.channel),
+        status: super::status_label(&a.status),
+        answer_channel: super::answer_channel_label(&a.answer_channel),
+        ground: a.ground.as_deref().map_or("", super::ground_label),
+        deadline: ru_date(&a.deadline),
+        original_deadline: ru_date(&a.original_deadline),
+        overdue: open && a.deadline < today.to_string(),
+        events: card
+            .events
+            .into_iter()
+            .map(|e| EventLine {
+                at: format_time(e.at, tz),
+                who: e.actor_name,
+                action: action_label(&e.action),
+                details: e.details,
+            })
+            .collect(),
+        replies: card
+            .replies
+            .into_iter()
+            .map(|r| ReplyLine {
+                interim: r.interim == 1,
+                body: r.body,
+                sent: format_time(r.sent_at, tz),
+                channel: super::answer_channel_label(&r.channel),
+                delivery: delivery_label(&r.delivery),
+                executor: if r.executor_name.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "{}, тел. {}",
+                        r.executor_name,
+                        abonent_domain::clients::format_phone(&r.executor_phone)
+                    )
+                },
+                signatory: if r.signatory_name.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}, {}", r.signatory_position, r.signatory_name)
+                },
+                call_note: r.call_note.unwrap_or_default(),
+            })
+            .collect(),
+        attachments: card.attachments,
+        related: card
+            .related
+            .into_iter()
+            .map(|r| line(&rules, r, today, tz))
+            .collect(),
+        can_assign: me.can(Permission::AssignAppeals) && open,
+        can_handle: can_handle && open,
+        executors,
+        answer_channels: opts(AnswerChannel::ALL, AnswerChannel::code, AnswerChannel::label_ru),
+        grounds: opts(Ground::ALL, Ground::code, Ground::label_ru),
+        forms,
+        errors,
+        done: done.to_owned(),
+        max_extension: rules.norms(kind).max_extension_days,
+        a,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct DoneParam {
+    #[serde(default)]
+    done: String,
+}
+
+async fn card_page(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Query(p): Query<DoneParam>,
+) -> Result<Response, PageError> {
+    let card = super::open(&state, &me, id).await?;
+    let done = match p.done.as_str() {
+        "assign" => "Исполнитель назначен.",
+        "interim" => "Промежуточный ответ записан.",
+        "extend" => "Срок продлён.",
+        "answer" => "Ответ записан и направлен заявителю.",
+        "leave" => "Обращение оставлено без рассмотрения.",
+        "clear-flag" => "Отметка снята.",
+        _ => "",
+    };
+    Ok(render(&card_view(&state, &me, card, CardForms::default(), FieldErrors::new(), done).await?)?
+        .into_response())
+}
+
+/// Any action form on the card.
+#[derive(Deserialize, Default)]
+pub struct ActionForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    version: i64,
+    #[serde(default)]
+    executor_id: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    days: String,
+    #[serde(default)]
+    substance: String,
+    #[serde(default)]
+    executor_name: String,
+    #[serde(default)]
+    executor_phone: String,
+    #[serde(default)]
+    signatory_name: String,
+    #[serde(default)]
+    signatory_position: String,
+    #[serde(default)]
+    call_note: String,
+    #[serde(default)]
+    ground: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn act(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path((id, action)): Path<(i64, String)>,
+    Form(f): Form<ActionForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    let answer = AnswerDraft {
+        substance: f.substance.clone(),
+        executor_name: f.executor_name.clone(),
+        executor_phone: f.executor_phone.clone(),
+        signatory_name: f.signatory_name.clone(),
+        signatory_position: f.signatory_position.clone(),
+        channel: f.channel.clone(),
+        call_note: f.call_note.clone(),
+    };
+    let (result, field) = match action.as_str() {
+        "assign" => (
+            super::assign(&state, &me, id, f.version, &f.executor_id).await,
+            "executor_id",
+        ),
+        "interim" => (
+            super::interim(&state, &me, id, f.version, &f.body, &f.channel).await,
+            "body",
+        ),
+        "extend" => (
+            super::extend(&state, &me, id, f.version, &f.days)
+                .await
+                .map(|_| ()),
+            "days",
+        ),
+        "answer" => (
+            super::answer(&state, &me, id, f.version, &answer)
+                .await
+                .map(|_| ()),
+            "substance",
+        ),
+        "leave" => (
+            super::leave(&state, &me, id, f.version, &f.ground, &f.note).await,
+            "ground",
+        ),
+        "clear-flag" => (super::clear_flag(&state, &me, id, f.version).await, "flag"),
+        _ => return Err(WebError::NotFound("Такого действия нет.".into()).into()),
+    };
+    let errors = match result {
+        Ok(()) => return Ok(Redirect::to(&format!("/appeals/{id}?done={action}")).into_response()),
+        Err(WebError::Invalid(e)) => (StatusCode::UNPROCESSABLE_ENTITY, e),
+        Err(WebError::Conflict(m)) => (StatusCode::CONFLICT, FieldErrors::single(field, m)),
+        Err(e) => return Err(e.into()),
+    };
+    let forms = CardForms {
+        executor_id: f.executor_id,
+        interim_body: f.body,
+        interim_channel: if action == "interim" {
+            f.channel
+        } else {
+            String::new()
+        },
+        days: f.days,
+        answer: if action == "answer" {
+            answer
+        } else {
+            AnswerDraft::default()
+        },
+        ground: f.ground,
+        note: f.note,
+    };
+    let card = super::open(&state, &me, id).await?;
+    Ok((
+        errors.0,
+        render(&card_view(&state, &me, card, forms, errors.1, "").await?)?,
+    )
+        .into_response())
+}
+
+/// An attachment as a download; the access is audited.
+pub async fn attachment_response(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+) -> Result<Response, WebError> {
+    me.require_audited(state, Permission::ViewAppeals, "appeal_attachment", &id.to_string())
+        .await?;
+    let (meta, content) = state.store.appeal_attachment(id).await?;
+    state
+        .store
+        .audit(
+            &me.actor(),
+            "appeal.attachment",
+            "appeal",
+            &meta.appeal_id.to_string(),
+            &format!("attachment {id}"),
+        )
+        .await?;
+    let disposition = format!(
+        "attachment; filename=\"attachment-{id}\"; filename*=UTF-8''{}",
+        enc(&meta.file_name)
+    );
+    let mut resp = content.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&meta.content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+async fn attachment(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    Ok(attachment_response(&state, &me, id).await?)
+}
+
+async fn notices_read(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Form(f): Form<ActionForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    state.store.mark_notices_read(me.staff.id).await?;
+    Ok(Redirect::to("/appeals").into_response())
+}
+
+/// Counts for a period (APL-08).
+pub async fn stats_for(
+    state: &AppState,
+    me: &CurrentStaff,
+    from: &str,
+    to: &str,
+    branch_id: Option<i64>,
+) -> Result<AppealStats, WebError> {
+    me.require(Permission::ViewAppeals)?;
+    let mut e = FieldErrors::new();
+    let f = super::parse_day("from", from, &mut e);
+    let t = super::parse_day("to", to, &mut e);
+    if from.trim().is_empty() {
+        e.add("from", "Укажите начало периода.");
+    }
+    if to.trim().is_empty() {
+        e.add("to", "Укажите конец периода.");
+    }
+    if let (Some(f), Some(t)) = (f, t) {
+        if t < f {
+            e.add("to", "Конец периода раньше начала.");
+        }
+    }
+    e.into_result(())?;
+    let (f, t) = (f.expect("checked"), t.expect("checked"));
+    let tz = me.staff.time_zone.as_str();
+    let rules = state.rules.get(&state.store).await?;
+    Ok(state
+        .store
+        .appeal_stats(
+            super::day_start_micros(f, tz),
+            super::day_start_micros(t.saturating_add(jiff::Span::new().days(1)), tz),
+            branch_id,
+            rules.today_in(me.staff.branch_id.unwrap_or(0)),
+        )
+        .await?)
+}
+
+#[derive(Template)]
+#[template(path = "appeals/stats.html")]
+struct StatsPage {
+    chrome: Chrome,
+    from: String,
+    to: String,
+    errors: FieldErrors,
+    stats: Option<AppealStats>,
+    by_topic: Vec<(String, i64)>,
+    by_kind: Vec<(String, i64)>,
+    by_channel: Vec<(String, i64)>,
+    on_time_pct: String,
+    repeat_pct: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct StatsParams {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+fn pct(part: i64, whole: i64) -> String {
+    if whole == 0 {
+        "—".into()
+    } else {
+        // Integer arithmetic to one decimal, rounded half up.
+        let tenths = (part * 1000 + whole / 2) / whole;
+        format!("{},{} %", tenths / 10, tenths % 10)
+    }
+}
+
+async fn stats_page(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Query(p): Query<StatsParams>,
+) -> Result<Response, PageError> {
+    me.require(Permission::ViewAppeals)?;
+    let rules = state.rules.get(&state.store).await?;
+    let today = rules.today_in(me.staff.branch_id.unwrap_or(0));
+    let (from, to) = if p.from.is_empty() && p.to.is_empty() {
+        (
+            today.first_of_month().to_string(),
+            today.to_string(),
+        )
+    } else {
+        (p.from, p.to)
+    };
+    let mut page = StatsPage {
+        chrome: Chrome::for_staff("Обращения: анализ за период", &me, "appeals"),
+        from: from.clone(),
+        to: to.clone(),
+        errors: FieldErrors::new(),
+        stats: None,
+        by_topic: vec![],
+        by_kind: vec![],
+        by_channel: vec![],
+        on_time_pct: String::new(),
+        repeat_pct: String::new(),
+    };
+    let mut status = StatusCode::OK;
+    match stats_for(&state, &me, &from, &to, None).await {
+        Ok(s) => {
+            page.by_topic = s
+                .by_topic
+                .iter()
+                .map(|(k, n)| (rules.topic_name(k), *n))
+                .collect();
+            page.by_kind = s
+                .by_kind
+                .iter()
+                .map(|(k, n)| (super::kind_label(k).to_owned(), *n))
+                .collect();
+            page.by_channel = s
+                .by_channel
+                .iter()
+                .map(|(k, n)| (super::channel_label(k).to_owned(), *n))
+                .collect();
+            page.on_time_pct = pct(s.closed_on_time, s.closed);
+            page.repeat_pct = pct(s.repeats, s.total);
+            page.stats = Some(s);
+        }
+        Err(WebError::Invalid(e)) => {
+            page.errors = e;
+            status = StatusCode::UNPROCESSABLE_ENTITY;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok((status, render(&page)?).into_response())
+}

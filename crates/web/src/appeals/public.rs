@@ -1,0 +1,441 @@
+//! The online reception (Интернет-приемная, APL-01): anyone files an appeal without an account,
+//! gets its number and a tracking code, and later reads its status and the answer.
+
+use std::collections::HashMap;
+
+use abonent_domain::appeals::{AppealDraft, AppealKind};
+use abonent_domain::validation::FieldErrors;
+use abonent_store::idempotency::IdemKey;
+use askama::Template;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use axum_extra::extract::Form;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{Registrar, Upload};
+use crate::auth::{random_token, same_secret, ClientIp};
+use crate::pages::{format_time, render, ru_date, Chrome};
+use crate::{AppState, PageError, WebError};
+
+const PUBLIC_CSRF_COOKIE: &str = "abonent_reception_csrf";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/reception", get(form).post(submit))
+        .route("/reception/status", get(status_form).post(status))
+        .layer(DefaultBodyLimit::max(super::MAX_TOTAL_BYTES + 1024 * 1024))
+}
+
+/// A reply as the citizen sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicReply {
+    pub interim: bool,
+    pub body: String,
+    pub executor_name: String,
+    pub executor_phone: String,
+    pub signatory_name: String,
+    pub signatory_position: String,
+    /// «26.11.2026 16:05», the branch's time.
+    pub sent_at: String,
+}
+
+/// What the holder of the tracking code may see.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrackedAppeal {
+    pub number: String,
+    pub registered_at: String,
+    pub kind: String,
+    pub topic: String,
+    pub status: String,
+    /// «17.03.2026».
+    pub deadline: String,
+    pub replies: Vec<PublicReply>,
+    /// The ground, when the appeal was left without action.
+    pub ground: Option<String>,
+}
+
+/// Looks an appeal up by number and code. Wrong pairs are counted per address and per number,
+/// so codes cannot be guessed.
+pub async fn track(
+    state: &AppState,
+    ip: &str,
+    number: &str,
+    code: &str,
+) -> Result<TrackedAppeal, WebError> {
+    let number = number.trim();
+    let code = super::normalise_code(code);
+    let mut e = FieldErrors::new();
+    if number.is_empty() {
+        e.add("number", "Укажите регистрационный номер обращения.");
+    }
+    if code.is_empty() {
+        e.add("code", "Укажите код для проверки статуса.");
+    }
+    e.into_result(())?;
+    let probe = format!("track:{number}");
+    let window = state.config.throttle_window.as_micros() as i64;
+    let (by_number, by_ip) = state.store.recent_failures(&probe, ip, window).await?;
+    if by_number >= 10 || by_ip >= state.config.max_failures_per_ip {
+        return Err(WebError::TooManyRequests(
+            "Слишком много неверных попыток. Повторите через 15 минут.".into(),
+        ));
+    }
+    let found = match state.store.appeal_by_number(number).await {
+        Ok(a) => Some(a),
+        Err(abonent_store::StoreError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let a = match found {
+        Some(a)
+            if a.tracking_hash
+                .as_deref()
+                .is_some_and(|h| same_secret(h, &crate::auth::token_hash(&code))) =>
+        {
+            a
+        }
+        _ => {
+            state.store.record_login_attempt(&probe, ip, false).await?;
+            return Err(FieldErrors::single(
+                "code",
+                "Обращение с таким номером и кодом не найдено. Проверьте номер и код из подтверждения о регистрации.",
+            )
+            .into());
+        }
+    };
+    let rules = state.rules.get(&state.store).await?;
+    let tz = rules
+        .branches
+        .iter()
+        .find(|b| b.id == a.branch_id)
+        .map(|b| b.time_zone.clone())
+        .unwrap_or_else(|| "Asia/Yekaterinburg".into());
+    let replies = state
+        .store
+        .appeal_replies(a.id)
+        .await?
+        .into_iter()
+        .map(|r| PublicReply {
+            interim: r.interim == 1,
+            body: r.body,
+            executor_name: r.executor_name,
+            executor_phone: abonent_domain::clients::format_phone(&r.executor_phone),
+            signatory_name: r.signatory_name,
+            signatory_position: r.signatory_position,
+            sent_at: format_time(r.sent_at, &tz),
+        })
+        .collect();
+    Ok(TrackedAppeal {
+        number: a.number.clone(),
+        registered_at: format_time(a.registered_at, &tz),
+        kind: super::kind_label(&a.kind).to_owned(),
+        topic: a.topic_name.clone(),
+        status: super::status_label(&a.status).to_owned(),
+        deadline: ru_date(&a.deadline),
+        replies,
+        ground: a.ground.as_deref().map(|g| super::ground_label(g).to_owned()),
+    })
+}
+
+fn csrf_cookie(token: String, secure: bool) -> Cookie<'static> {
+    Cookie::build((PUBLIC_CSRF_COOKIE, token))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .path("/reception")
+        .build()
+}
+
+/// A choice in a select.
+pub struct Opt {
+    pub code: String,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "appeals/reception.html")]
+struct ReceptionPage {
+    chrome: Chrome,
+    form: AppealDraft,
+    once: String,
+    kinds: Vec<Opt>,
+    topics: Vec<Opt>,
+    errors: FieldErrors,
+    consent: bool,
+}
+
+#[derive(Template)]
+#[template(path = "appeals/reception_done.html")]
+struct DonePage {
+    chrome: Chrome,
+    number: String,
+    code: Option<String>,
+    deadline: String,
+}
+
+async fn reception_page(
+    state: &AppState,
+    token: &str,
+    form: AppealDraft,
+    errors: FieldErrors,
+    consent: bool,
+) -> Result<ReceptionPage, WebError> {
+    let rules = state.rules.get(&state.store).await?;
+    let mut chrome = Chrome::anonymous("Интернет-приемная");
+    chrome.csrf = token.to_owned();
+    Ok(ReceptionPage {
+        chrome,
+        form,
+        once: random_token(),
+        kinds: AppealKind::ALL
+            .iter()
+            .map(|k| Opt {
+                code: k.code().into(),
+                label: k.label_ru().into(),
+            })
+            .collect(),
+        topics: rules
+            .topics
+            .iter()
+            .map(|t| Opt {
+                code: t.code.clone(),
+                label: t.name.clone(),
+            })
+            .collect(),
+        errors,
+        consent,
+    })
+}
+
+async fn form(State(state): State<AppState>, jar: CookieJar) -> Result<Response, PageError> {
+    let token = random_token();
+    let page = reception_page(
+        &state,
+        &token,
+        AppealDraft {
+            kind: "complaint".into(),
+            ..Default::default()
+        },
+        FieldErrors::new(),
+        false,
+    )
+    .await?;
+    let jar = jar.add(csrf_cookie(token, state.config.secure_cookies));
+    Ok((jar, render(&page)?).into_response())
+}
+
+/// Reads a multipart form: text fields and the files under `files`.
+pub async fn read_multipart(
+    mut mp: Multipart,
+) -> Result<(HashMap<String, String>, Vec<Upload>), WebError> {
+    let mut fields = HashMap::new();
+    let mut files = Vec::new();
+    let too_big = |_| {
+        WebError::from(FieldErrors::single(
+            "files",
+            format!(
+                "Файлы вместе больше {} МБ.",
+                super::MAX_TOTAL_BYTES / 1024 / 1024
+            ),
+        ))
+    };
+    while let Some(field) = mp.next_field().await.map_err(too_big)? {
+        let name = field.name().unwrap_or("").to_owned();
+        if name == "files" {
+            let file_name = field.file_name().unwrap_or("").to_owned();
+            let content = field.bytes().await.map_err(too_big)?.to_vec();
+            files.push(Upload { file_name, content });
+        } else {
+            let v = field.text().await.map_err(too_big)?;
+            fields.insert(name, v);
+        }
+    }
+    Ok((fields, files))
+}
+
+/// An appeal draft from form fields.
+pub fn draft_from(f: &HashMap<String, String>) -> AppealDraft {
+    let g = |k: &str| f.get(k).cloned().unwrap_or_default();
+    AppealDraft {
+        channel: g("channel"),
+        kind: g("kind"),
+        topic: g("topic"),
+        text: g("text"),
+        branch_id: g("branch_id"),
+        client_id: g("client_id"),
+        account_number: g("account_number"),
+        applicant_name: g("applicant_name"),
+        email: g("email"),
+        phone: g("phone"),
+        postal_address: g("postal_address"),
+        answer_channel: g("answer_channel"),
+    }
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    mp: Multipart,
+) -> Result<Response, PageError> {
+    let expected = jar
+        .get(PUBLIC_CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    let (fields, files) = match read_multipart(mp).await {
+        Ok(v) => v,
+        Err(WebError::Invalid(e)) => {
+            let token = random_token();
+            let page = reception_page(&state, &token, AppealDraft::default(), e, false).await?;
+            let jar = jar.add(csrf_cookie(token, state.config.secure_cookies));
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, jar, render(&page)?).into_response());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let draft = draft_from(&fields);
+    let consent = fields.get("consent").is_some_and(|v| v == "yes");
+    let token = random_token();
+    let again = |errors: FieldErrors, status: StatusCode| {
+        let state = state.clone();
+        let draft = draft.clone();
+        let token = token.clone();
+        async move {
+            let page = reception_page(&state, &token, draft, errors, consent).await?;
+            Ok::<_, PageError>((status, render(&page)?))
+        }
+    };
+    let csrf = fields.get("_csrf").cloned().unwrap_or_default();
+    if expected.is_empty() || !same_secret(&expected, &csrf) {
+        let (s, body) = again(
+            FieldErrors::single(
+                "text",
+                "Форма устарела (страница была открыта слишком давно). Текст сохранён — отправьте ещё раз.",
+            ),
+            StatusCode::FORBIDDEN,
+        )
+        .await?;
+        let jar = jar.add(csrf_cookie(token, state.config.secure_cookies));
+        return Ok((s, jar, body).into_response());
+    }
+    if !consent {
+        let (s, body) = again(
+            FieldErrors::single(
+                "consent",
+                "Без согласия на обработку персональных данных обращение не может быть рассмотрено (152-ФЗ).",
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await?;
+        let jar = jar.add(csrf_cookie(token, state.config.secure_cookies));
+        return Ok((s, jar, body).into_response());
+    }
+    let once = fields.get("_once").cloned().unwrap_or_default();
+    let idem = (!once.is_empty()).then(|| IdemKey::new("form:reception", once));
+    match super::register(&state, Registrar::Public { ip }, draft.clone(), files, idem).await {
+        Ok(r) => {
+            let page = DonePage {
+                chrome: Chrome::anonymous("Обращение зарегистрировано"),
+                number: r.registered.number.clone(),
+                code: r.tracking_code.clone(),
+                deadline: ru_date(&r.registered.deadline),
+            };
+            Ok((
+                [(header::CACHE_CONTROL, "no-store")],
+                render(&page)?,
+            )
+                .into_response())
+        }
+        Err(WebError::Invalid(e)) => {
+            let (s, body) = again(e, StatusCode::UNPROCESSABLE_ENTITY).await?;
+            let jar = jar.add(csrf_cookie(token, state.config.secure_cookies));
+            Ok((s, jar, body).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "appeals/status.html")]
+struct StatusPage {
+    chrome: Chrome,
+    number: String,
+    errors: FieldErrors,
+    found: Option<TrackedAppeal>,
+}
+
+async fn status_form(State(state): State<AppState>, jar: CookieJar) -> Result<Response, PageError> {
+    let token = random_token();
+    let mut chrome = Chrome::anonymous("Статус обращения");
+    chrome.csrf = token.clone();
+    let page = StatusPage {
+        chrome,
+        number: String::new(),
+        errors: FieldErrors::new(),
+        found: None,
+    };
+    let jar = jar.add(csrf_cookie(token, state.config.secure_cookies));
+    Ok((jar, render(&page)?).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct StatusForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    number: String,
+    #[serde(default)]
+    code: String,
+}
+
+async fn status(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    Form(f): Form<StatusForm>,
+) -> Result<Response, PageError> {
+    let expected = jar
+        .get(PUBLIC_CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    let token = random_token();
+    let mut chrome = Chrome::anonymous("Статус обращения");
+    chrome.csrf = token.clone();
+    let mut page = StatusPage {
+        chrome,
+        number: f.number.clone(),
+        errors: FieldErrors::new(),
+        found: None,
+    };
+    let code = if expected.is_empty() || !same_secret(&expected, &f.csrf) {
+        page.errors = FieldErrors::single("code", "Форма устарела. Введите код ещё раз.");
+        StatusCode::FORBIDDEN
+    } else {
+        match track(&state, &ip, &f.number, &f.code).await {
+            Ok(t) => {
+                page.found = Some(t);
+                StatusCode::OK
+            }
+            Err(WebError::Invalid(e)) => {
+                page.errors = e;
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Err(WebError::TooManyRequests(m)) => {
+                page.errors = FieldErrors::single("code", m);
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let jar = jar.add(csrf_cookie(token, state.config.secure_cookies));
+    Ok((
+        code,
+        [(header::CACHE_CONTROL, "no-store")],
+        jar,
+        render(&page)?,
+    )
+        .into_response())
+}
