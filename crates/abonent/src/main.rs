@@ -43,7 +43,7 @@ struct GlobalArgs {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run the web server (and, later, the job workers).
+    /// Run the web server with the job scheduler and a worker.
     Serve {
         /// Address to listen on.
         #[arg(long, env = "ABONENT_LISTEN")]
@@ -278,6 +278,13 @@ async fn serve(cfg: Config, listen: Option<SocketAddr>, demo: bool) -> Result<()
         }
     });
 
+    // The scheduler and a job worker (reminders and escalations of appeals, housekeeping).
+    let (jobs_stop, jobs_stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker_name = format!("{}-{}", std::process::id(), listener.local_addr()?);
+    let jobs = tokio::spawn(abonent_jobs::run(store.clone(), worker_name, async move {
+        let _ = jobs_stopped.await;
+    }));
+
     let url = format!("http://{}", listener.local_addr()?);
     tracing::info!(%url, database = %cfg.redacted_database_url(), startup_ms = started.elapsed().as_millis() as u64, "Abonent is listening");
     println!("Абонент работает: {url}");
@@ -291,6 +298,8 @@ async fn serve(cfg: Config, listen: Option<SocketAddr>, demo: bool) -> Result<()
         println!("  abonent user add --login admin --password '…' --role administrator --name 'Фамилия Имя Отчество'");
     }
     abonent_web::serve(listener, state, shutdown()).await?;
+    let _ = jobs_stop.send(());
+    let _ = jobs.await;
     store.close().await;
     Ok(())
 }

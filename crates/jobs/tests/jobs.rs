@@ -1,0 +1,73 @@
+//! The scheduler and workers against a real database (SQLite and PostgreSQL).
+
+use abonent_domain::appeals::AppealDraft;
+use abonent_domain::org::{Role, StaffData};
+use abonent_store::appeals::NewAppeal;
+use abonent_store::audit::Actor;
+use abonent_store::testing;
+
+#[tokio::test]
+async fn the_sweep_runs_as_a_job_once_per_slot() {
+    for db in testing::all().await {
+        let s = &db.store;
+        s.seed_defaults().await.unwrap();
+        let branch = s.branches().await.unwrap()[0].id;
+        let head = s
+            .create_staff(
+                &StaffData {
+                    login: "head".into(),
+                    full_name: "Руководитель Отделения".into(),
+                    position: String::new(),
+                    role: Role::BranchHead,
+                    branch_id: Some(branch),
+                    centre_id: None,
+                    phone: String::new(),
+                    email: String::new(),
+                    badge: String::new(),
+                    active: true,
+                },
+                "x",
+            )
+            .await
+            .unwrap();
+        // An appeal whose deadline passed yesterday.
+        let today = jiff::Zoned::now().date();
+        let data = AppealDraft {
+            channel: "phone".into(),
+            kind: "complaint".into(),
+            topic: "outage".into(),
+            text: "Нет света".into(),
+            ..Default::default()
+        }
+        .validate(false)
+        .unwrap();
+        s.register_appeal(
+            &NewAppeal {
+                data,
+                branch_id: branch,
+                account_id: None,
+                registered_on: today.saturating_sub(jiff::Span::new().days(20)),
+                deadline: today.saturating_sub(jiff::Span::new().days(2)),
+                repeat_window_days: 30,
+                tracking_hash: None,
+                attachments: vec![],
+            },
+            None,
+            &Actor::default(),
+        )
+        .await
+        .unwrap();
+        abonent_jobs::schedule(s).await.unwrap();
+        abonent_jobs::schedule(s).await.unwrap();
+        let ran = abonent_jobs::drain(s, "test-worker").await.unwrap();
+        assert_eq!(ran, 2, "{}: one sweep and one purge per slot", db.label);
+        let sweeps = s.jobs_of_kind("appeals.sweep", 10).await.unwrap();
+        assert_eq!(sweeps.len(), 1);
+        assert!(sweeps[0].done_at.is_some());
+        let notices = s.staff_notices(head, 10).await.unwrap();
+        assert!(notices.iter().any(|n| n.kind == "escalation"), "{notices:?}");
+        // Nothing more is due until the next slot.
+        assert_eq!(abonent_jobs::drain(s, "test-worker").await.unwrap(), 0);
+        db.cleanup().await;
+    }
+}
