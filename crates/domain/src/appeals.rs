@@ -134,7 +134,10 @@ impl AppealNorms {
             );
         }
         if !(0..=365).contains(&self.repeat_window_days) {
-            e.add("repeat_window_days", "Окно повторных обращений — от 0 до 365 дней.");
+            e.add(
+                "repeat_window_days",
+                "Окно повторных обращений — от 0 до 365 дней.",
+            );
         }
         e.into_result(())
     }
@@ -417,7 +420,10 @@ impl AnswerDraft {
         let mut e = FieldErrors::new();
         let substance = self.substance.trim();
         if substance.is_empty() {
-            e.add("substance", "Ответ должен содержать ответ по существу обращения.");
+            e.add(
+                "substance",
+                "Ответ должен содержать ответ по существу обращения.",
+            );
         } else if substance.chars().count() > MAX_TEXT_CHARS {
             e.add(
                 "substance",
@@ -479,14 +485,45 @@ impl AnswerDraft {
 /// Word beginnings that make a text look obscene, insulting or threatening. A hit only flags the
 /// appeal for a person (APL-06); nothing is left without action automatically.
 const SUSPECT_STEMS: &[&str] = &[
-    "хуй", "хуе", "хуё", "хуя", "пизд", "ебат", "ебан", "ебал", "ёбан", "еблан", "выеб", "заеб",
-    "бляд", "блят", "мудак", "мудил", "залуп", "гандон", "пидор", "пидар", "ублюд", "подонк",
+    "хуй",
+    "хуе",
+    "хуё",
+    "хуя",
+    "пизд",
+    "ебат",
+    "ебан",
+    "ебал",
+    "ёбан",
+    "еблан",
+    "выеб",
+    "заеб",
+    "бляд",
+    "блят",
+    "мудак",
+    "мудил",
+    "залуп",
+    "гандон",
+    "пидор",
+    "пидар",
+    "ублюд",
+    "подонк",
 ];
 
 /// Whole words that are suspect only as they stand (a surname may begin the same way).
 const SUSPECT_WORDS: &[&str] = &[
-    "сука", "суки", "суке", "суку", "сукой", "убью", "убьем", "убьём", "взорву", "подожгу",
-    "прибью", "урою", "зарежу",
+    "сука",
+    "суки",
+    "суке",
+    "суку",
+    "сукой",
+    "убью",
+    "убьем",
+    "убьём",
+    "взорву",
+    "подожгу",
+    "прибью",
+    "урою",
+    "зарежу",
 ];
 
 /// Whether `text` contains a suspect word.
@@ -719,7 +756,9 @@ mod tests {
     fn obscenity_is_flagged_not_decided() {
         assert!(looks_obscene("Вы там все бляди, я вас убью"));
         assert!(looks_obscene("СУКА, где свет?"));
-        assert!(!looks_obscene("Прошу проверить счётчик, показания не сходятся."));
+        assert!(!looks_obscene(
+            "Прошу проверить счётчик, показания не сходятся."
+        ));
         assert!(!looks_obscene("Сукачёв Иван просит перерасчёт"));
         assert!(!looks_obscene("Застрахуйте"));
     }

@@ -23,7 +23,12 @@ pub async fn schedule(store: &Store) -> abonent_store::Result<()> {
     let minutes = now / 60_000_000;
     let slot = minutes / SWEEP_EVERY_MINUTES;
     store
-        .enqueue("appeals.sweep", "", Some(&format!("appeals.sweep@{slot}")), now)
+        .enqueue(
+            "appeals.sweep",
+            "",
+            Some(&format!("appeals.sweep@{slot}")),
+            now,
+        )
         .await?;
     let day = minutes / (24 * 60);
     store
@@ -92,10 +97,7 @@ pub async fn run_job(store: &Store, job: &Job) -> Result<String, String> {
 /// Claims and runs due jobs until none is left; returns how many ran.
 pub async fn drain(store: &Store, worker: &str) -> abonent_store::Result<usize> {
     let mut n = 0;
-    while let Some(job) = store
-        .claim_job(worker, LEASE.as_micros() as i64)
-        .await?
-    {
+    while let Some(job) = store.claim_job(worker, LEASE.as_micros() as i64).await? {
         match run_job(store, &job).await {
             Ok(summary) => {
                 tracing::info!(job = job.id, kind = %job.kind, %summary, "job done");

@@ -65,7 +65,10 @@ async fn the_sweep_runs_as_a_job_once_per_slot() {
         assert_eq!(sweeps.len(), 1);
         assert!(sweeps[0].done_at.is_some());
         let notices = s.staff_notices(head, 10).await.unwrap();
-        assert!(notices.iter().any(|n| n.kind == "escalation"), "{notices:?}");
+        assert!(
+            notices.iter().any(|n| n.kind == "escalation"),
+            "{notices:?}"
+        );
         // Nothing more is due until the next slot.
         assert_eq!(abonent_jobs::drain(s, "test-worker").await.unwrap(), 0);
         db.cleanup().await;

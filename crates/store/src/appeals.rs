@@ -226,12 +226,14 @@ pub struct SweepReport {
     pub escalated: usize,
 }
 
-const SELECT_ROW: &str = "SELECT a.id, a.number, a.registered_at, a.channel, a.kind, a.topic, a.branch_id,
+const SELECT_ROW: &str =
+    "SELECT a.id, a.number, a.registered_at, a.channel, a.kind, a.topic, a.branch_id,
         a.applicant_name, a.status, a.executor_id, s.full_name AS executor_name, a.deadline,
         a.flagged, a.repeat_of
     FROM appeals a LEFT JOIN staff s ON s.id = a.executor_id";
 
-const SELECT_RECORD: &str = "SELECT a.id, a.number, a.registered_at, a.registered_on, a.registered_by,
+const SELECT_RECORD: &str =
+    "SELECT a.id, a.number, a.registered_at, a.registered_on, a.registered_by,
         a.channel, a.kind, a.topic, t.name AS topic_name, a.branch_id, b.name AS branch_name,
         a.client_id, a.account_id, acc.number AS account_number, a.applicant_name,
         a.applicant_email, a.applicant_phone, a.applicant_address, a.answer_channel,
@@ -779,7 +781,14 @@ impl Store {
         .bind((delivery == "delivered").then_some(now))
         .fetch_one(&mut *tx)
         .await?;
-        event(&mut tx, id, actor, "interim_reply", "промежуточный ответ направлен заявителю").await?;
+        event(
+            &mut tx,
+            id,
+            actor,
+            "interim_reply",
+            "промежуточный ответ направлен заявителю",
+        )
+        .await?;
         tx.commit().await?;
         Ok(rid)
     }
@@ -1067,7 +1076,11 @@ impl Store {
             }
         }
         let limit = if f.limit <= 0 { 50 } else { f.limit.min(500) };
-        push(&mut sql, &format!(" ORDER BY {order} LIMIT $?"), Bind::I(limit));
+        push(
+            &mut sql,
+            &format!(" ORDER BY {order} LIMIT $?"),
+            Bind::I(limit),
+        );
         push(&mut sql, " OFFSET $?", Bind::I(f.offset.max(0)));
         let mut q = sqlx::query_as::<_, AppealRow>(&sql);
         for b in binds {
@@ -1268,11 +1281,13 @@ impl Store {
     }
 
     pub async fn mark_notices_read(&self, staff_id: i64) -> Result<()> {
-        sqlx::query("UPDATE staff_notices SET read_at = $1 WHERE staff_id = $2 AND read_at IS NULL")
-            .bind(now_micros())
-            .bind(staff_id)
-            .execute(self.pool())
-            .await?;
+        sqlx::query(
+            "UPDATE staff_notices SET read_at = $1 WHERE staff_id = $2 AND read_at IS NULL",
+        )
+        .bind(now_micros())
+        .bind(staff_id)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 }

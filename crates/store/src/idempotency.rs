@@ -31,13 +31,15 @@ pub(crate) async fn remember<T: Serialize>(
     result: &T,
 ) -> Result<()> {
     let json = serde_json::to_string(result).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    sqlx::query("INSERT INTO idempotency_keys (scope, key, created_at, result) VALUES ($1, $2, $3, $4)")
-        .bind(&k.scope)
-        .bind(&k.key)
-        .bind(now_micros())
-        .bind(json)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO idempotency_keys (scope, key, created_at, result) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&k.scope)
+    .bind(&k.key)
+    .bind(now_micros())
+    .bind(json)
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }
 
@@ -56,10 +58,12 @@ impl Store {
 
     /// Forgets keys older than `before` (µs); run daily.
     pub async fn purge_idempotency_keys(&self, before: i64) -> Result<u64> {
-        Ok(sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
-            .bind(before)
-            .execute(self.pool())
-            .await?
-            .rows_affected())
+        Ok(
+            sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+                .bind(before)
+                .execute(self.pool())
+                .await?
+                .rows_affected(),
+        )
     }
 }

@@ -87,29 +87,44 @@ async fn registration_numbers_idempotency_repeats_and_search() {
             .await
             .unwrap();
         let today = date(2026, 3, 2);
-        let mut a = new_appeal(branch, Some(client), "meter", "Замена счётчика в квартире", today);
+        let mut a = new_appeal(
+            branch,
+            Some(client),
+            "meter",
+            "Замена счётчика в квартире",
+            today,
+        );
         a.attachments.push(NewAttachment {
             file_name: "скан.pdf".into(),
             content_type: "application/pdf".into(),
             content: b"%PDF-1.4 test".to_vec(),
         });
         let key = IdemKey::new("staff:1", "k-1");
-        let r1 = s.register_appeal(&a, Some(&key), &actor(clerk)).await.unwrap();
-        assert_eq!(r1.number, "2026-000001", "{}", db.label);
-        assert!(!r1.replayed);
-        let again = s.register_appeal(&a, Some(&key), &actor(clerk)).await.unwrap();
-        assert!(again.replayed, "the same key returns the first result");
-        assert_eq!(again.id, r1.id);
-        let all = s
-            .list_appeals(&AppealFilter::default())
+        let r1 = s
+            .register_appeal(&a, Some(&key), &actor(clerk))
             .await
             .unwrap();
+        assert_eq!(r1.number, "2026-000001", "{}", db.label);
+        assert!(!r1.replayed);
+        let again = s
+            .register_appeal(&a, Some(&key), &actor(clerk))
+            .await
+            .unwrap();
+        assert!(again.replayed, "the same key returns the first result");
+        assert_eq!(again.id, r1.id);
+        let all = s.list_appeals(&AppealFilter::default()).await.unwrap();
         assert_eq!(all.len(), 1, "nothing registered twice");
 
         // The same client on the same topic: a repeat of the first (§2.3); another topic is not.
         let r2 = s
             .register_appeal(
-                &new_appeal(branch, Some(client), "meter", "Опять не заменили счетчик", today),
+                &new_appeal(
+                    branch,
+                    Some(client),
+                    "meter",
+                    "Опять не заменили счетчик",
+                    today,
+                ),
                 None,
                 &actor(clerk),
             )
@@ -179,11 +194,19 @@ async fn lifecycle_views_extension_answer_and_sweep() {
         let clerk = staff(s, "clerk", Role::RecordsClerk, branch).await;
         let on = date(2026, 3, 2);
         let r = s
-            .register_appeal(&new_appeal(branch, None, "billing", "Неверное начисление", on), None, &actor(clerk))
+            .register_appeal(
+                &new_appeal(branch, None, "billing", "Неверное начисление", on),
+                None,
+                &actor(clerk),
+            )
             .await
             .unwrap();
         let other = s
-            .register_appeal(&new_appeal(branch, None, "other", "Спасибо", on), None, &actor(clerk))
+            .register_appeal(
+                &new_appeal(branch, None, "other", "Спасибо", on),
+                None,
+                &actor(clerk),
+            )
             .await
             .unwrap();
 
@@ -231,8 +254,14 @@ async fn lifecycle_views_extension_answer_and_sweep() {
             due_soon_until: Some(today.checked_add(jiff::Span::new().days(3)).unwrap()),
             ..Default::default()
         };
-        assert_eq!(s.list_appeals(&due(date(2026, 3, 13))).await.unwrap().len(), 0);
-        assert_eq!(s.list_appeals(&due(date(2026, 3, 14))).await.unwrap().len(), 2);
+        assert_eq!(
+            s.list_appeals(&due(date(2026, 3, 13))).await.unwrap().len(),
+            0
+        );
+        assert_eq!(
+            s.list_appeals(&due(date(2026, 3, 14))).await.unwrap().len(),
+            2
+        );
         let overdue = AppealFilter {
             view: View::Overdue,
             today: Some(date(2026, 3, 18)),
@@ -250,7 +279,11 @@ async fn lifecycle_views_extension_answer_and_sweep() {
             .appeal_sweep(date(2026, 3, 14), date(2026, 3, 17), 100)
             .await
             .unwrap();
-        assert_eq!((rep.reminded, rep.escalated), (0, 0), "a second run sends nothing");
+        assert_eq!(
+            (rep.reminded, rep.escalated),
+            (0, 0),
+            "a second run sends nothing"
+        );
         let rep = s
             .appeal_sweep(date(2026, 3, 18), date(2026, 3, 21), 100)
             .await
@@ -279,10 +312,12 @@ async fn lifecycle_views_extension_answer_and_sweep() {
         let rec = s.appeal(r.id).await.unwrap();
         assert_eq!(rec.deadline, "2026-04-01");
         assert_eq!(rec.original_deadline, "2026-03-17");
-        assert!(s
-            .extend_appeal(r.id, rec.version, date(2026, 4, 10), 9, &actor(tech))
-            .await
-            .is_err(), "one extension only");
+        assert!(
+            s.extend_appeal(r.id, rec.version, date(2026, 4, 10), 9, &actor(tech))
+                .await
+                .is_err(),
+            "one extension only"
+        );
         // The extension re-arms the reminder.
         let rep = s
             .appeal_sweep(date(2026, 3, 30), date(2026, 4, 2), 100)
@@ -322,9 +357,16 @@ async fn lifecycle_views_extension_answer_and_sweep() {
         assert_eq!(jobs[0].payload, rid.to_string());
 
         let v = s.appeal(other.id).await.unwrap().version;
-        s.leave_without_action(other.id, v, Ground::NoContacts, "", date(2026, 3, 20), &actor(head))
-            .await
-            .unwrap();
+        s.leave_without_action(
+            other.id,
+            v,
+            Ground::NoContacts,
+            "",
+            date(2026, 3, 20),
+            &actor(head),
+        )
+        .await
+        .unwrap();
         let rec = s.appeal(other.id).await.unwrap();
         assert_eq!(rec.status, "left_without_action");
         assert_eq!(rec.on_time, Some(0));
@@ -352,14 +394,21 @@ async fn jobs_are_claimed_once_and_retried() {
         let a = s.claim_job("w1", 60_000_000).await.unwrap().unwrap();
         let b = s.claim_job("w2", 60_000_000).await.unwrap().unwrap();
         assert_ne!(a.id, b.id, "{}", db.label);
-        assert!(s.claim_job("w3", 60_000_000).await.unwrap().is_none(), "deduplicated");
+        assert!(
+            s.claim_job("w3", 60_000_000).await.unwrap().is_none(),
+            "deduplicated"
+        );
         s.complete_job(a.id, "w1").await.unwrap();
-        s.fail_job(b.id, "w2", b.attempts, "SMTP down").await.unwrap();
+        s.fail_job(b.id, "w2", b.attempts, "SMTP down")
+            .await
+            .unwrap();
         // The retry waits for its pause.
         assert!(s.claim_job("w3", 60_000_000).await.unwrap().is_none());
         let st = s.jobs_of_kind("test.job", 10).await.unwrap();
         assert_eq!(st.len(), 2);
-        assert!(st.iter().any(|j| j.last_error.as_deref() == Some("SMTP down")));
+        assert!(st
+            .iter()
+            .any(|j| j.last_error.as_deref() == Some("SMTP down")));
         // An expired lease is claimed again by another worker.
         s.enqueue("test.job", "3", None, 0).await.unwrap();
         let c = s.claim_job("w4", -1).await.unwrap().unwrap();

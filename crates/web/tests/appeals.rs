@@ -18,7 +18,13 @@ fn complaint() -> serde_json::Value {
     })
 }
 
-async fn api_with_key(app: &App, path: &str, token: &str, key: &str, body: serde_json::Value) -> common::Resp {
+async fn api_with_key(
+    app: &App,
+    path: &str,
+    token: &str,
+    key: &str,
+    body: serde_json::Value,
+) -> common::Resp {
     let req = Request::builder()
         .method(Method::POST)
         .uri(path)
@@ -53,7 +59,13 @@ fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> (String, Vec<u
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn post_multipart(app: &App, path: &str, cookie: &str, ct: &str, body: Vec<u8>) -> common::Resp {
+async fn post_multipart(
+    app: &App,
+    path: &str,
+    cookie: &str,
+    ct: &str,
+    body: Vec<u8>,
+) -> common::Resp {
     let req = Request::builder()
         .method(Method::POST)
         .uri(path)
@@ -65,9 +77,14 @@ async fn post_multipart(app: &App, path: &str, cookie: &str, ct: &str, body: Vec
 }
 
 async fn version(app: &App, id: i64, token: &str) -> i64 {
-    app.api(Method::GET, &format!("/api/v1/appeals/{id}"), Some(token), None)
-        .await
-        .json()["appeal"]["version"]
+    app.api(
+        Method::GET,
+        &format!("/api/v1/appeals/{id}"),
+        Some(token),
+        None,
+    )
+    .await
+    .json()["appeal"]["version"]
         .as_i64()
         .unwrap()
 }
@@ -93,11 +110,26 @@ async fn appeal_lifecycle_and_rights_over_the_api() {
         assert_eq!(again.status, StatusCode::OK);
         assert_eq!(again.json()["id"].as_i64(), Some(id));
         assert_eq!(again.json()["replayed"], json!(true));
-        let all = app.api(Method::GET, "/api/v1/appeals?view=all", Some(&clerk), None).await;
-        assert_eq!(all.json().as_array().unwrap().len(), 1, "{l}: nothing registered twice");
-        let r = app.api(Method::POST, "/api/v1/appeals", Some(&admin), Some(complaint())).await;
+        let all = app
+            .api(Method::GET, "/api/v1/appeals?view=all", Some(&clerk), None)
+            .await;
+        assert_eq!(
+            all.json().as_array().unwrap().len(),
+            1,
+            "{l}: nothing registered twice"
+        );
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/appeals",
+                Some(&admin),
+                Some(complaint()),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
-        let r = app.api(Method::GET, "/api/v1/appeals", Some(&admin), None).await;
+        let r = app
+            .api(Method::GET, "/api/v1/appeals", Some(&admin), None)
+            .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
 
         // Bad input: empty text, unknown topic, a wrong account number, a file of a wrong type.
@@ -106,10 +138,16 @@ async fn appeal_lifecycle_and_rights_over_the_api() {
         bad["topic"] = json!("");
         bad["account_number"] = json!("1234567890");
         bad["attachments"] = json!([{"file_name": "virus.exe", "content_base64": "TVo="}]);
-        let r = app.api(Method::POST, "/api/v1/appeals", Some(&clerk), Some(bad)).await;
+        let r = app
+            .api(Method::POST, "/api/v1/appeals", Some(&clerk), Some(bad))
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        let fields: Vec<String> = r.json()["errors"].as_array().unwrap().iter()
-            .map(|e| e["field"].as_str().unwrap().to_owned()).collect();
+        let fields: Vec<String> = r.json()["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap().to_owned())
+            .collect();
         for f in ["text", "topic", "account_number", "files"] {
             assert!(fields.contains(&f.to_owned()), "{l}: {f} in {fields:?}");
         }
@@ -118,43 +156,107 @@ async fn appeal_lifecycle_and_rights_over_the_api() {
         with_file["topic"] = json!("billing");
         with_file["attachments"] = json!([{"file_name": "скан.pdf",
             "content_base64": base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4 scan")}]);
-        let r = app.api(Method::POST, "/api/v1/appeals", Some(&clerk), Some(with_file)).await;
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/appeals",
+                Some(&clerk),
+                Some(with_file),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         let second = r.json()["id"].as_i64().unwrap();
-        let card = app.api(Method::GET, &format!("/api/v1/appeals/{second}"), Some(&tech), None).await;
+        let card = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/appeals/{second}"),
+                Some(&tech),
+                None,
+            )
+            .await;
         let att = card.json()["attachments"][0]["id"].as_i64().unwrap();
-        let file = app.api(Method::GET, &format!("/api/v1/appeals/attachments/{att}"), Some(&tech), None).await;
+        let file = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/appeals/attachments/{att}"),
+                Some(&tech),
+                None,
+            )
+            .await;
         assert_eq!(file.status, StatusCode::OK);
         assert_eq!(file.body, "%PDF-1.4 scan");
 
         // The head assigns; a technician may not.
-        let tech_id = app.api(Method::GET, "/api/v1/me", Some(&tech), None).await.json()["staff"]["id"].as_i64().unwrap();
-        let r = app.api(Method::POST, &format!("/api/v1/appeals/{id}/assign"), Some(&tech),
-            Some(json!({"version": 1, "executor_id": tech_id}))).await;
+        let tech_id = app
+            .api(Method::GET, "/api/v1/me", Some(&tech), None)
+            .await
+            .json()["staff"]["id"]
+            .as_i64()
+            .unwrap();
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/appeals/{id}/assign"),
+                Some(&tech),
+                Some(json!({"version": 1, "executor_id": tech_id})),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
-        let r = app.api(Method::POST, &format!("/api/v1/appeals/{id}/assign"), Some(&head),
-            Some(json!({"version": 1, "executor_id": tech_id}))).await;
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/appeals/{id}/assign"),
+                Some(&head),
+                Some(json!({"version": 1, "executor_id": tech_id})),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{l}: {}", r.body);
-        let mine = app.api(Method::GET, "/api/v1/appeals?view=mine", Some(&tech), None).await;
+        let mine = app
+            .api(Method::GET, "/api/v1/appeals?view=mine", Some(&tech), None)
+            .await;
         assert_eq!(mine.json().as_array().unwrap().len(), 1);
         // The clerk cannot answer.
-        let r = app.api(Method::POST, &format!("/api/v1/appeals/{id}/interim-reply"), Some(&clerk),
-            Some(json!({"version": 2, "body": "x"}))).await;
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/appeals/{id}/interim-reply"),
+                Some(&clerk),
+                Some(json!({"version": 2, "body": "x"})),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
 
         // Extension: refused before an interim reply and beyond the norm.
-        let r = app.api(Method::POST, &format!("/api/v1/appeals/{id}/extend"), Some(&tech),
-            Some(json!({"version": version(&app, id, &tech).await, "days": 10}))).await;
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/appeals/{id}/extend"),
+                Some(&tech),
+                Some(json!({"version": version(&app, id, &tech).await, "days": 10})),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.body.contains("промежуточного ответа"), "{}", r.body);
         let r = app.api(Method::POST, &format!("/api/v1/appeals/{id}/interim-reply"), Some(&tech),
             Some(json!({"version": version(&app, id, &tech).await, "body": "Назначена проверка прибора учёта."}))).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        let r = app.api(Method::POST, &format!("/api/v1/appeals/{id}/extend"), Some(&tech),
-            Some(json!({"version": version(&app, id, &tech).await, "days": 16}))).await;
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/appeals/{id}/extend"),
+                Some(&tech),
+                Some(json!({"version": version(&app, id, &tech).await, "days": 16})),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        let r = app.api(Method::POST, &format!("/api/v1/appeals/{id}/extend"), Some(&tech),
-            Some(json!({"version": version(&app, id, &tech).await, "days": 15}))).await;
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/appeals/{id}/extend"),
+                Some(&tech),
+                Some(json!({"version": version(&app, id, &tech).await, "days": 15})),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 
         // An answer without a signature is refused; a complete one is sent once.
@@ -162,63 +264,165 @@ async fn appeal_lifecycle_and_rights_over_the_api() {
             "substance": "Счётчик заменён 20.11.2026, начисления пересчитаны.",
             "executor_name": "Егорова Мария Ивановна", "executor_phone": "8 (34668) 4-12-34",
             "signatory_name": "", "signatory_position": ""});
-        let r = app.api(Method::POST, &format!("/api/v1/appeals/{id}/answer"), Some(&tech), Some(answer.clone())).await;
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/appeals/{id}/answer"),
+                Some(&tech),
+                Some(answer.clone()),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.body.contains("signatory_name") && r.body.contains("signatory_position"));
         answer["signatory_name"] = json!("Смирнов П. А.");
         answer["signatory_position"] = json!("Руководитель Радужнинского отделения");
-        let r = app.api(Method::POST, &format!("/api/v1/appeals/{id}/answer"), Some(&tech), Some(answer.clone())).await;
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/appeals/{id}/answer"),
+                Some(&tech),
+                Some(answer.clone()),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        let r = app.api(Method::POST, &format!("/api/v1/appeals/{id}/answer"), Some(&tech), Some(answer)).await;
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/appeals/{id}/answer"),
+                Some(&tech),
+                Some(answer),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CONFLICT, "answered once");
 
         // The citizen reads the answer with the number and the code; a wrong code is refused.
         let track = |code: String| json!({"number": reg["number"], "code": code});
-        let r = app.api(Method::POST, "/api/v1/public/appeals/track", None, Some(track("WRONGCODE1".into()))).await;
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/public/appeals/track",
+                None,
+                Some(track("WRONGCODE1".into())),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        let r = app.api(Method::POST, "/api/v1/public/appeals/track", None,
-            Some(track(reg["tracking_code"].as_str().unwrap().to_lowercase()))).await;
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/public/appeals/track",
+                None,
+                Some(track(reg["tracking_code"].as_str().unwrap().to_lowercase())),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let t = r.json();
         assert_eq!(t["status"], json!("дан ответ"));
         assert_eq!(t["replies"].as_array().unwrap().len(), 2);
-        assert!(t["replies"][1]["body"].as_str().unwrap().contains("Счётчик заменён"));
+        assert!(t["replies"][1]["body"]
+            .as_str()
+            .unwrap()
+            .contains("Счётчик заменён"));
 
         // Full-text search on word forms; counts for the period.
-        let r = app.api(Method::GET, &format!("/api/v1/appeals?q={}", common::enc("счётчика")), Some(&head), None).await;
+        let r = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/appeals?q={}", common::enc("счётчика")),
+                Some(&head),
+                None,
+            )
+            .await;
         assert_eq!(r.json().as_array().unwrap().len(), 2, "{l}: {}", r.body);
-        let r = app.api(Method::GET, "/api/v1/appeals/stats?from=2000-01-01&to=2100-01-01", Some(&head), None).await;
+        let r = app
+            .api(
+                Method::GET,
+                "/api/v1/appeals/stats?from=2000-01-01&to=2100-01-01",
+                Some(&head),
+                None,
+            )
+            .await;
         assert_eq!(r.json()["total"], json!(2));
         assert_eq!(r.json()["closed"], json!(1));
         assert_eq!(r.json()["closed_on_time"], json!(1));
-        let r = app.api(Method::GET, "/api/v1/appeals/stats?from=2026-02-01&to=2026-01-01", Some(&head), None).await;
+        let r = app
+            .api(
+                Method::GET,
+                "/api/v1/appeals/stats?from=2026-02-01&to=2026-01-01",
+                Some(&head),
+                None,
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 
         // Norms: the director may change them, the head may not; nonsense is refused.
         let norms = json!({"answer_days": 10, "max_extension_days": 10, "remind_days": 2, "repeat_window_days": 30});
-        let r = app.api(Method::PUT, "/api/v1/appeals/norms/claim", Some(&head), Some(norms.clone())).await;
+        let r = app
+            .api(
+                Method::PUT,
+                "/api/v1/appeals/norms/claim",
+                Some(&head),
+                Some(norms.clone()),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
-        let r = app.api(Method::PUT, "/api/v1/appeals/norms/claim", Some(&director), Some(norms)).await;
+        let r = app
+            .api(
+                Method::PUT,
+                "/api/v1/appeals/norms/claim",
+                Some(&director),
+                Some(norms),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let r = app.api(Method::PUT, "/api/v1/appeals/norms/claim", Some(&director),
             Some(json!({"answer_days": 0, "max_extension_days": 10, "remind_days": 2, "repeat_window_days": 30}))).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        let r = app.api(Method::GET, "/api/v1/appeals/norms", Some(&clerk), None).await;
-        assert!(r.json().as_array().unwrap().iter().any(|n| n["kind"] == "claim" && n["answer_days"] == 10));
+        let r = app
+            .api(Method::GET, "/api/v1/appeals/norms", Some(&clerk), None)
+            .await;
+        assert!(r
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "claim" && n["answer_days"] == 10));
 
         // The online reception: no account needed; a name is.
         let mut public = complaint();
         public["applicant_name"] = json!("");
-        let r = app.api(Method::POST, "/api/v1/public/appeals", None, Some(public.clone())).await;
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/public/appeals",
+                None,
+                Some(public.clone()),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         public["applicant_name"] = json!("Петрова Анна");
-        let r = app.api(Method::POST, "/api/v1/public/appeals", None, Some(public)).await;
+        let r = app
+            .api(Method::POST, "/api/v1/public/appeals", None, Some(public))
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         let pid = r.json()["id"].as_i64().unwrap();
-        let card = app.api(Method::GET, &format!("/api/v1/appeals/{pid}"), Some(&head), None).await;
+        let card = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/appeals/{pid}"),
+                Some(&head),
+                None,
+            )
+            .await;
         assert_eq!(card.json()["appeal"]["channel"], json!("online_reception"));
         // Viewing an appeal is in the audit log.
-        let audit = app.api(Method::GET, "/api/v1/audit?object_kind=appeal", Some(&admin), None).await;
+        let audit = app
+            .api(
+                Method::GET,
+                "/api/v1/audit?object_kind=appeal",
+                Some(&admin),
+                None,
+            )
+            .await;
         assert!(audit.body.contains("appeal.view"), "{}", audit.body);
         app.db.cleanup().await;
     }
@@ -233,9 +437,14 @@ async fn forms_register_once_and_keep_input() {
         assert_eq!(form.status, StatusCode::OK, "{l}");
         let once = hidden(&form.body, "_once");
         let fields = [
-            ("_csrf", csrf.as_str()), ("_once", once.as_str()), ("channel", "in_person_written"),
-            ("kind", "claim"), ("topic", "billing"), ("text", "Прошу вернуть переплату."),
-            ("applicant_name", "Сергеев Олег"), ("postal_address", "г. Радужный, 2 мкр., д. 1"),
+            ("_csrf", csrf.as_str()),
+            ("_once", once.as_str()),
+            ("channel", "in_person_written"),
+            ("kind", "claim"),
+            ("topic", "billing"),
+            ("text", "Прошу вернуть переплату."),
+            ("applicant_name", "Сергеев Олег"),
+            ("postal_address", "г. Радужный, 2 мкр., д. 1"),
         ];
         let (ct, body) = multipart(&fields, &[("скан.png", b"\x89PNG...")]);
         let r1 = post_multipart(&app, "/appeals/new", &cookie, &ct, body.clone()).await;
@@ -246,15 +455,39 @@ async fn forms_register_once_and_keep_input() {
         assert_eq!(r2.status, StatusCode::SEE_OTHER);
         let id1 = r1.location().split('/').nth(2).unwrap().to_owned();
         assert_eq!(r2.location(), format!("/appeals/{id1}/confirmation"));
-        assert_eq!(app.db.store.list_appeals(&Default::default()).await.unwrap().len(), 1);
+        assert_eq!(
+            app.db
+                .store
+                .list_appeals(&Default::default())
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
         let conf = app.page(Method::GET, r1.location(), &cookie, None).await;
-        assert!(conf.body.contains("Подтверждение регистрации"), "{}", conf.body);
+        assert!(
+            conf.body.contains("Подтверждение регистрации"),
+            "{}",
+            conf.body
+        );
 
         // Refused input is kept.
-        let once = hidden(&app.page(Method::GET, "/appeals/new", &cookie, None).await.body, "_once");
+        let once = hidden(
+            &app.page(Method::GET, "/appeals/new", &cookie, None)
+                .await
+                .body,
+            "_once",
+        );
         let (ct, body) = multipart(
-            &[("_csrf", &csrf), ("_once", &once), ("channel", "phone"), ("kind", "complaint"),
-              ("topic", ""), ("text", "Текст, который нельзя терять"), ("email", "не-почта")],
+            &[
+                ("_csrf", &csrf),
+                ("_once", &once),
+                ("channel", "phone"),
+                ("kind", "complaint"),
+                ("topic", ""),
+                ("text", "Текст, который нельзя терять"),
+                ("email", "не-почта"),
+            ],
             &[],
         );
         let r = post_multipart(&app, "/appeals/new", &cookie, &ct, body).await;
@@ -263,20 +496,48 @@ async fn forms_register_once_and_keep_input() {
         assert!(r.body.contains("Выберите тематику"));
 
         // Without the CSRF token nothing is registered.
-        let (ct, body) = multipart(&[("channel", "phone"), ("kind", "complaint"), ("topic", "other"), ("text", "x")], &[]);
+        let (ct, body) = multipart(
+            &[
+                ("channel", "phone"),
+                ("kind", "complaint"),
+                ("topic", "other"),
+                ("text", "x"),
+            ],
+            &[],
+        );
         let r = post_multipart(&app, "/appeals/new", &cookie, &ct, body).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
 
         // The head assigns through the card; a refused answer keeps the typed text.
         let (hcookie, hcsrf) = app.browser_login("head").await;
-        let card = app.page(Method::GET, &format!("/appeals/{id1}"), &hcookie, None).await;
+        let card = app
+            .page(Method::GET, &format!("/appeals/{id1}"), &hcookie, None)
+            .await;
         assert_eq!(card.status, StatusCode::OK);
         let version = hidden(&card.body, "version");
-        let tech = app.db.store.staff_credentials("tech").await.unwrap().unwrap().0.id;
-        let r = app.page(Method::POST, &format!("/appeals/{id1}/assign"), &hcookie,
-            Some(&format!("_csrf={hcsrf}&version={version}&executor_id={tech}"))).await;
+        let tech = app
+            .db
+            .store
+            .staff_credentials("tech")
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+            .id;
+        let r = app
+            .page(
+                Method::POST,
+                &format!("/appeals/{id1}/assign"),
+                &hcookie,
+                Some(&format!(
+                    "_csrf={hcsrf}&version={version}&executor_id={tech}"
+                )),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-        let card = app.page(Method::GET, &format!("/appeals/{id1}"), &hcookie, None).await;
+        let card = app
+            .page(Method::GET, &format!("/appeals/{id1}"), &hcookie, None)
+            .await;
         let version = hidden(&card.body, "version");
         let r = app.page(Method::POST, &format!("/appeals/{id1}/answer"), &hcookie,
             Some(&format!("_csrf={hcsrf}&version={version}&substance={}&executor_name=&executor_phone=&signatory_name=&signatory_position=&channel=post",
@@ -284,7 +545,9 @@ async fn forms_register_once_and_keep_input() {
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.body.contains("Переплата будет возвращена"));
         assert!(r.body.contains("уполномоченное лицо") || r.body.contains("Уполномоченное лицо"));
-        let list = app.page(Method::GET, "/appeals?view=all", &hcookie, None).await;
+        let list = app
+            .page(Method::GET, "/appeals?view=all", &hcookie, None)
+            .await;
         assert!(list.body.contains("Сергеев Олег"));
         app.db.cleanup().await;
     }
@@ -295,13 +558,20 @@ async fn online_reception_form_and_status_page() {
     for app in apps().await {
         let form = app.page(Method::GET, "/reception", "", None).await;
         assert_eq!(form.status, StatusCode::OK);
-        let cookie = format!("abonent_reception_csrf={}", set_cookie(&form, "abonent_reception_csrf"));
+        let cookie = format!(
+            "abonent_reception_csrf={}",
+            set_cookie(&form, "abonent_reception_csrf")
+        );
         let csrf = hidden(&form.body, "_csrf");
         let once = hidden(&form.body, "_once");
         let base = [
-            ("_csrf", csrf.as_str()), ("_once", once.as_str()), ("kind", "complaint"),
-            ("topic", "outage"), ("text", "Третий день нет света на ул. Лесной."),
-            ("applicant_name", "Лебедева Ольга"), ("email", "olga@example.org"),
+            ("_csrf", csrf.as_str()),
+            ("_once", once.as_str()),
+            ("kind", "complaint"),
+            ("topic", "outage"),
+            ("text", "Третий день нет света на ул. Лесной."),
+            ("applicant_name", "Лебедева Ольга"),
+            ("email", "olga@example.org"),
         ];
         let (ct, body) = multipart(&base, &[]);
         let r = post_multipart(&app, "/reception", &cookie, &ct, body).await;
@@ -320,14 +590,29 @@ async fn online_reception_form_and_status_page() {
         let number = grab(&r.body, "reg-number");
         let code = grab(&r.body, "tracking-code");
         let status = app.page(Method::GET, "/reception/status", "", None).await;
-        let scookie = format!("abonent_reception_csrf={}", set_cookie(&status, "abonent_reception_csrf"));
+        let scookie = format!(
+            "abonent_reception_csrf={}",
+            set_cookie(&status, "abonent_reception_csrf")
+        );
         let scsrf = hidden(&status.body, "_csrf");
-        let r = app.page(Method::POST, "/reception/status", &scookie,
-            Some(&format!("_csrf={scsrf}&number={number}&code={code}"))).await;
+        let r = app
+            .page(
+                Method::POST,
+                "/reception/status",
+                &scookie,
+                Some(&format!("_csrf={scsrf}&number={number}&code={code}")),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert!(r.body.contains("зарегистрировано, ждёт исполнителя"));
-        let r = app.page(Method::POST, "/reception/status", &scookie,
-            Some(&format!("_csrf={scsrf}&number={number}&code=AAAAAAAAAA"))).await;
+        let r = app
+            .page(
+                Method::POST,
+                "/reception/status",
+                &scookie,
+                Some(&format!("_csrf={scsrf}&number={number}&code=AAAAAAAAAA")),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         app.db.cleanup().await;
     }

@@ -34,7 +34,9 @@ pub fn routes() -> Router<AppState> {
         .route("/appeals/attachments/{id}", get(attachment))
         .route("/public/appeals", post(public_register))
         .route("/public/appeals/track", post(public_track))
-        .layer(DefaultBodyLimit::max(super::MAX_TOTAL_BYTES * 4 / 3 + 1024 * 1024))
+        .layer(DefaultBodyLimit::max(
+            super::MAX_TOTAL_BYTES * 4 / 3 + 1024 * 1024,
+        ))
 }
 
 /// The `Idempotency-Key` header (OPS-05), scoped to the caller.
@@ -166,7 +168,8 @@ impl ListParams {
             channel: nonempty(&self.channel),
             status: nonempty(&self.status),
             from: from.map(|d| super::day_start_micros(d, tz)),
-            to: to.map(|d| super::day_start_micros(d.saturating_add(jiff::Span::new().days(1)), tz)),
+            to: to
+                .map(|d| super::day_start_micros(d.saturating_add(jiff::Span::new().days(1)), tz)),
             client_id: self.client_id,
             terms: nonempty(&self.q).map(|q| abonent_domain::appeals::search_terms(&q)),
             limit: self.limit.unwrap_or(50),
@@ -433,7 +436,10 @@ pub struct KindNorms {
 /// The norms in force per kind of appeal (the standard's values unless changed).
 #[utoipa::path(get, path = "/api/v1/appeals/norms", tag = "appeals",
     responses((status = 200, body = [KindNorms])))]
-pub async fn norms(State(state): State<AppState>, me: CurrentStaff) -> Result<Json<Vec<KindNorms>>, ApiError> {
+pub async fn norms(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+) -> Result<Json<Vec<KindNorms>>, ApiError> {
     me.require(Permission::ViewAppeals)?;
     let rules = state.rules.get(&state.store).await?;
     Ok(Json(

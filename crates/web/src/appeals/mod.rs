@@ -18,8 +18,8 @@ use abonent_domain::calendar::WorkingCalendar;
 use abonent_domain::org::Permission;
 use abonent_domain::validation::FieldErrors;
 use abonent_store::appeals::{
-    AppealEvent, AppealFilter, AppealRecord, AppealRow, AttachmentMeta, NewAppeal,
-    NewAttachment, Registered, Reply, Topic,
+    AppealEvent, AppealFilter, AppealRecord, AppealRow, AttachmentMeta, NewAppeal, NewAttachment,
+    Registered, Reply, Topic,
 };
 use abonent_store::audit::Actor;
 use abonent_store::idempotency::IdemKey;
@@ -75,7 +75,11 @@ impl Rules {
 
     /// The largest reminder window of any kind: "due soon" for the registry views.
     pub fn remind_days(&self) -> i32 {
-        self.norms.values().map(|n| n.remind_days).max().unwrap_or(3)
+        self.norms
+            .values()
+            .map(|n| n.remind_days)
+            .max()
+            .unwrap_or(3)
     }
 }
 
@@ -142,7 +146,10 @@ pub fn check_uploads(files: Vec<Upload>) -> Result<Vec<NewAttachment>, FieldErro
         .collect();
     let mut e = FieldErrors::new();
     if files.len() > MAX_FILES {
-        e.add("files", format!("Не больше {MAX_FILES} файлов к одному обращению."));
+        e.add(
+            "files",
+            format!("Не больше {MAX_FILES} файлов к одному обращению."),
+        );
     }
     let total: usize = files.iter().map(|f| f.content.len()).sum();
     if total > MAX_TOTAL_BYTES {
@@ -178,10 +185,7 @@ pub fn check_uploads(files: Vec<Upload>) -> Result<Vec<NewAttachment>, FieldErro
         if f.content.len() > MAX_FILE_BYTES {
             e.add(
                 "files",
-                format!(
-                    "Файл «{name}» больше {} МБ.",
-                    MAX_FILE_BYTES / 1024 / 1024
-                ),
+                format!("Файл «{name}» больше {} МБ.", MAX_FILE_BYTES / 1024 / 1024),
             );
             continue;
         }
@@ -468,7 +472,13 @@ pub async fn interim(
     }
     state
         .store
-        .interim_reply(id, version, &body, channel.expect("checked").code(), &me.actor())
+        .interim_reply(
+            id,
+            version,
+            &body,
+            channel.expect("checked").code(),
+            &me.actor(),
+        )
         .await?;
     Ok(())
 }
@@ -572,7 +582,14 @@ pub async fn leave(
     let today = rules.today_in(a.branch_id);
     state
         .store
-        .leave_without_action(id, version, g, note.as_deref().unwrap_or(""), today, &me.actor())
+        .leave_without_action(
+            id,
+            version,
+            g,
+            note.as_deref().unwrap_or(""),
+            today,
+            &me.actor(),
+        )
         .await?;
     Ok(())
 }

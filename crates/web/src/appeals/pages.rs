@@ -183,7 +183,11 @@ async fn list_page(
                 label: t.name.clone(),
             })
             .collect(),
-        channels: opts(IntakeChannel::ALL, IntakeChannel::code, IntakeChannel::label_ru),
+        channels: opts(
+            IntakeChannel::ALL,
+            IntakeChannel::code,
+            IntakeChannel::label_ru,
+        ),
         statuses: opts(
             abonent_domain::appeals::AppealStatus::ALL,
             abonent_domain::appeals::AppealStatus::code,
@@ -192,7 +196,14 @@ async fn list_page(
         lines,
         notices: notices
             .into_iter()
-            .map(|n| (format_time(n.at, &tz), n.text, n.appeal_id, n.read_at.is_none()))
+            .map(|n| {
+                (
+                    format_time(n.at, &tz),
+                    n.text,
+                    n.appeal_id,
+                    n.read_at.is_none(),
+                )
+            })
             .collect(),
         unread,
         errors: errors.clone(),
@@ -282,7 +293,11 @@ async fn new_page(
                 label: t.name.clone(),
             })
             .collect(),
-        answer_channels: opts(AnswerChannel::ALL, AnswerChannel::code, AnswerChannel::label_ru),
+        answer_channels: opts(
+            AnswerChannel::ALL,
+            AnswerChannel::code,
+            AnswerChannel::label_ru,
+        ),
         branches: rules.branches.clone(),
         errors,
     })
@@ -587,7 +602,11 @@ async fn card_view(
         can_assign: me.can(Permission::AssignAppeals) && open,
         can_handle: can_handle && open,
         executors,
-        answer_channels: opts(AnswerChannel::ALL, AnswerChannel::code, AnswerChannel::label_ru),
+        answer_channels: opts(
+            AnswerChannel::ALL,
+            AnswerChannel::code,
+            AnswerChannel::label_ru,
+        ),
         grounds: opts(Ground::ALL, Ground::code, Ground::label_ru),
         forms,
         errors,
@@ -619,8 +638,18 @@ async fn card_page(
         "clear-flag" => "Отметка снята.",
         _ => "",
     };
-    Ok(render(&card_view(&state, &me, card, CardForms::default(), FieldErrors::new(), done).await?)?
-        .into_response())
+    Ok(render(
+        &card_view(
+            &state,
+            &me,
+            card,
+            CardForms::default(),
+            FieldErrors::new(),
+            done,
+        )
+        .await?,
+    )?
+    .into_response())
 }
 
 /// Any action form on the card.
@@ -737,8 +766,13 @@ pub async fn attachment_response(
     me: &CurrentStaff,
     id: i64,
 ) -> Result<Response, WebError> {
-    me.require_audited(state, Permission::ViewAppeals, "appeal_attachment", &id.to_string())
-        .await?;
+    me.require_audited(
+        state,
+        Permission::ViewAppeals,
+        "appeal_attachment",
+        &id.to_string(),
+    )
+    .await?;
     let (meta, content) = state.store.appeal_attachment(id).await?;
     state
         .store
@@ -866,10 +900,7 @@ async fn stats_page(
     let rules = state.rules.get(&state.store).await?;
     let today = rules.today_in(me.staff.branch_id.unwrap_or(0));
     let (from, to) = if p.from.is_empty() && p.to.is_empty() {
-        (
-            today.first_of_month().to_string(),
-            today.to_string(),
-        )
+        (today.first_of_month().to_string(), today.to_string())
     } else {
         (p.from, p.to)
     };

@@ -137,7 +137,10 @@ pub async fn track(
         status: super::status_label(&a.status).to_owned(),
         deadline: ru_date(&a.deadline),
         replies,
-        ground: a.ground.as_deref().map(|g| super::ground_label(g).to_owned()),
+        ground: a
+            .ground
+            .as_deref()
+            .map(|g| super::ground_label(g).to_owned()),
     })
 }
 
@@ -343,11 +346,7 @@ async fn submit(
                 code: r.tracking_code.clone(),
                 deadline: ru_date(&r.registered.deadline),
             };
-            Ok((
-                [(header::CACHE_CONTROL, "no-store")],
-                render(&page)?,
-            )
-                .into_response())
+            Ok(([(header::CACHE_CONTROL, "no-store")], render(&page)?).into_response())
         }
         Err(WebError::Invalid(e)) => {
             let (s, body) = again(e, StatusCode::UNPROCESSABLE_ENTITY).await?;
