@@ -1119,11 +1119,11 @@ impl Store {
         let by_topic = group("topic").await?;
         let by_channel = group("channel").await?;
         let by_kind = group("kind").await?;
-        let by_branch: Vec<(String, i64)> = sqlx::query_as(&format!(
+        let by_branch: Vec<(String, i64)> = sqlx::query_as(
             "SELECT b.name, COUNT(*) FROM appeals a JOIN branches b ON b.id = a.branch_id
              WHERE a.registered_at >= $1 AND a.registered_at < $2 AND ($3 = 0 OR a.branch_id = $3)
-             GROUP BY b.name ORDER BY COUNT(*) DESC, b.name"
-        ))
+             GROUP BY b.name ORDER BY COUNT(*) DESC, b.name",
+        )
         .bind(from)
         .bind(to)
         .bind(b)
