@@ -22,6 +22,8 @@ pub struct Config {
     pub demo_accounts: u32,
     pub login_max_failures: i64,
     pub login_throttle_minutes: u64,
+    /// `[mail]`: SMTP for answers, IMAP for the company mailbox (see docs/configuration.md).
+    pub mail: abonent_jobs::MailConfig,
 }
 
 impl Default for Config {
@@ -36,6 +38,7 @@ impl Default for Config {
             demo_accounts: 3000,
             login_max_failures: 5,
             login_throttle_minutes: 15,
+            mail: abonent_jobs::MailConfig::default(),
         }
     }
 }
@@ -69,6 +72,21 @@ impl Config {
         }
         if let Some(f) = log_format {
             self.log_format = f;
+        }
+        for (var, field) in [
+            ("ABONENT_MAIL_SMTP_URL", &mut self.mail.smtp_url),
+            ("ABONENT_MAIL_FROM", &mut self.mail.from),
+            ("ABONENT_MAIL_IMAP_URL", &mut self.mail.imap_url),
+        ] {
+            if let Ok(v) = std::env::var(var) {
+                *field = v;
+            }
+        }
+        if let Some(n) = std::env::var("ABONENT_MAIL_IMAP_POLL_SECONDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            self.mail.imap_poll_seconds = n;
         }
         self
     }

@@ -281,12 +281,15 @@ async fn serve(cfg: Config, listen: Option<SocketAddr>, demo: bool) -> Result<()
     // The scheduler and a job worker (reminders and escalations of appeals, housekeeping).
     let (jobs_stop, jobs_stopped) = tokio::sync::oneshot::channel::<()>();
     let worker_name = format!("{}-{}", std::process::id(), listener.local_addr()?);
-    let jobs = tokio::spawn(abonent_jobs::run(store.clone(), worker_name, async move {
+    let jobs_config = abonent_jobs::JobsConfig {
+        mail: cfg.mail.clone(),
+    };
+    let jobs = tokio::spawn(abonent_jobs::run(store.clone(), jobs_config, worker_name, async move {
         let _ = jobs_stopped.await;
     }));
 
     let url = format!("http://{}", listener.local_addr()?);
-    tracing::info!(%url, database = %cfg.redacted_database_url(), startup_ms = started.elapsed().as_millis() as u64, "Abonent is listening");
+    tracing::info!(%url, database = %cfg.redacted_database_url(), mail = %cfg.mail.redacted(), startup_ms = started.elapsed().as_millis() as u64, "Abonent is listening");
     println!("Абонент работает: {url}");
     if demo {
         println!("Вход для сотрудников: {url}/login");

@@ -556,6 +556,23 @@ pub fn search_terms(text: &str) -> String {
     out
 }
 
+/// The content type of a file accepted with an appeal, from its name; `None` refuses it.
+pub fn accepted_type(file_name: &str) -> Option<&'static str> {
+    let ext = file_name.rsplit('.').next()?.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "pdf" => "application/pdf",
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "tif" | "tiff" => "image/tiff",
+        "txt" => "text/plain; charset=utf-8",
+        "doc" => "application/msword",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "odt" => "application/vnd.oasis.opendocument.text",
+        "rtf" => "application/rtf",
+        _ => return None,
+    })
+}
+
 /// The registration number of the `seq`-th appeal of `year`: «2026-000123».
 pub fn registration_number(year: i16, seq: i64) -> String {
     format!("{year}-{seq:06}")

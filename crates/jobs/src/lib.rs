@@ -3,13 +3,25 @@
 //! jobs with a lease and call the same store and domain code as the web layer.
 //!
 //! Periodic jobs: `appeals.sweep` (APL-09 reminders before the deadline and escalation when
-//! overdue) every 15 minutes, `maintenance.purge` daily.
+//! overdue) every 15 minutes, `mail.poll` (the company mailbox, APL-01) every
+//! `mail.imap_poll_seconds` when a mailbox is configured, `maintenance.purge` daily. Other jobs
+//! are enqueued by the change that causes them: `appeal.deliver_answer` (APL-05).
 
 use std::future::Future;
 use std::time::Duration;
 
 use abonent_store::jobs::Job;
 use abonent_store::{now_micros, Store};
+
+pub mod mail;
+
+pub use mail::MailConfig;
+
+/// What the workers need besides the store.
+#[derive(Debug, Clone, Default)]
+pub struct JobsConfig {
+    pub mail: MailConfig,
+}
 
 /// How often the scheduler looks at the clock, and how long a claimed job is leased.
 pub const TICK: Duration = Duration::from_secs(20);
@@ -18,8 +30,14 @@ pub const LEASE: Duration = Duration::from_secs(300);
 pub const SWEEP_EVERY_MINUTES: i64 = 15;
 
 /// Enqueues the periodic jobs due in the current slots (idempotent across instances).
-pub async fn schedule(store: &Store) -> abonent_store::Result<()> {
+pub async fn schedule(store: &Store, cfg: &JobsConfig) -> abonent_store::Result<()> {
     let now = now_micros();
+    if !cfg.mail.imap_url.is_empty() {
+        let slot = now / 1_000_000 / cfg.mail.poll_seconds();
+        store
+            .enqueue("mail.poll", "", Some(&format!("mail.poll@{slot}")), now)
+            .await?;
+    }
     let minutes = now / 60_000_000;
     let slot = minutes / SWEEP_EVERY_MINUTES;
     store
@@ -43,8 +61,20 @@ pub async fn schedule(store: &Store) -> abonent_store::Result<()> {
 }
 
 /// Runs one job; an error is recorded and the job retried later.
-pub async fn run_job(store: &Store, job: &Job) -> Result<String, String> {
+pub async fn run_job(store: &Store, cfg: &JobsConfig, job: &Job) -> Result<String, String> {
     match job.kind.as_str() {
+        "mail.poll" => {
+            let fetched = mail::fetch_mailbox(store, &cfg.mail).await?;
+            let r = mail::process_inbox(store).await?;
+            Ok(format!(
+                "fetched {fetched}; registered {}, attached {}, failed {}",
+                r.registered, r.attached, r.failed
+            ))
+        }
+        "appeal.deliver_answer" => {
+            let id: i64 = job.payload.parse().map_err(|_| "bad payload")?;
+            mail::deliver_answer(store, &cfg.mail, id).await
+        }
         "appeals.sweep" => {
             let norms = store.appeal_norms().await.map_err(|e| e.to_string())?;
             let remind = norms.values().map(|n| n.remind_days).max().unwrap_or(3);
@@ -87,18 +117,15 @@ pub async fn run_job(store: &Store, job: &Job) -> Result<String, String> {
                 .map_err(|e| e.to_string())?;
             Ok(format!("purged {keys} keys, {jobs} jobs"))
         }
-        // E-mail delivery of answers needs the mail transport, which is not built yet: the job
-        // stays queued with this error so that nothing is lost and the card shows "в очереди".
-        "appeal.deliver_answer" => Err("no mail transport configured yet".into()),
         other => Err(format!("unknown job kind {other}")),
     }
 }
 
 /// Claims and runs due jobs until none is left; returns how many ran.
-pub async fn drain(store: &Store, worker: &str) -> abonent_store::Result<usize> {
+pub async fn drain(store: &Store, cfg: &JobsConfig, worker: &str) -> abonent_store::Result<usize> {
     let mut n = 0;
     while let Some(job) = store.claim_job(worker, LEASE.as_micros() as i64).await? {
-        match run_job(store, &job).await {
+        match run_job(store, cfg, &job).await {
             Ok(summary) => {
                 tracing::info!(job = job.id, kind = %job.kind, %summary, "job done");
                 store.complete_job(job.id, worker).await?;
@@ -114,17 +141,22 @@ pub async fn drain(store: &Store, worker: &str) -> abonent_store::Result<usize> 
 }
 
 /// The scheduler and one worker, until `shutdown` resolves.
-pub async fn run(store: Store, worker: String, shutdown: impl Future<Output = ()>) {
+pub async fn run(
+    store: Store,
+    cfg: JobsConfig,
+    worker: String,
+    shutdown: impl Future<Output = ()>,
+) {
     tokio::pin!(shutdown);
     let mut tick = tokio::time::interval(TICK);
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
             _ = tick.tick() => {
-                if let Err(e) = schedule(&store).await {
+                if let Err(e) = schedule(&store, &cfg).await {
                     tracing::warn!(error = %e, "scheduling jobs failed");
                 }
-                if let Err(e) = drain(&store, &worker).await {
+                if let Err(e) = drain(&store, &cfg, &worker).await {
                     tracing::warn!(error = %e, "running jobs failed");
                 }
             }

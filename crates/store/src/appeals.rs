@@ -248,13 +248,13 @@ const SELECT_RECORD: &str =
     LEFT JOIN staff s ON s.id = a.executor_id
     LEFT JOIN appeals r ON r.id = a.repeat_of";
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// Appends a history event on the transaction.
-async fn event(
+pub(crate) async fn event_in(
     tx: &mut sqlx::AnyConnection,
     appeal_id: i64,
     actor: &Actor,
@@ -282,7 +282,7 @@ async fn event(
 }
 
 /// Writes a notice to a staff member in the workspace.
-async fn notice(
+pub(crate) async fn notice_in(
     tx: &mut sqlx::AnyConnection,
     staff_id: i64,
     kind: &str,
@@ -303,7 +303,7 @@ async fn notice(
 }
 
 /// The branch heads of a branch (active), who receive new appeals and escalations.
-async fn branch_heads(tx: &mut sqlx::AnyConnection, branch_id: i64) -> Result<Vec<i64>> {
+pub(crate) async fn branch_heads_in(tx: &mut sqlx::AnyConnection, branch_id: i64) -> Result<Vec<i64>> {
     let rows: Vec<(i64,)> = sqlx::query_as(
         "SELECT id FROM staff WHERE branch_id = $1 AND role = 'branch_head' AND active = 1 ORDER BY id",
     )
@@ -556,9 +556,9 @@ impl Store {
         if d.flagged {
             details.push_str("; текст отмечен для проверки на недопустимые выражения");
         }
-        event(&mut tx, id, actor, "registered", &details).await?;
+        event_in(&mut tx, id, actor, "registered", &details).await?;
         if let Some(first) = repeat_of {
-            event(
+            event_in(
                 &mut tx,
                 id,
                 actor,
@@ -567,8 +567,8 @@ impl Store {
             )
             .await?;
         }
-        for head in branch_heads(&mut tx, a.branch_id).await? {
-            notice(
+        for head in branch_heads_in(&mut tx, a.branch_id).await? {
+            notice_in(
                 &mut tx,
                 head,
                 "new_appeal",
@@ -726,8 +726,8 @@ impl Store {
             }
             _ => format!("исполнитель: {exec_name}"),
         };
-        event(&mut tx, id, actor, action, &details).await?;
-        notice(
+        event_in(&mut tx, id, actor, action, &details).await?;
+        notice_in(
             &mut tx,
             executor_id,
             "assigned",
@@ -781,7 +781,7 @@ impl Store {
         .bind((delivery == "delivered").then_some(now))
         .fetch_one(&mut *tx)
         .await?;
-        event(
+        event_in(
             &mut tx,
             id,
             actor,
@@ -815,7 +815,7 @@ impl Store {
         if r.rows_affected() != 1 {
             return Err(conflict_closed());
         }
-        event(
+        event_in(
             &mut tx,
             id,
             actor,
@@ -877,7 +877,7 @@ impl Store {
         .bind((delivery == "delivered").then_some(now))
         .fetch_one(&mut *tx)
         .await?;
-        event(
+        event_in(
             &mut tx,
             id,
             actor,
@@ -947,7 +947,7 @@ impl Store {
         } else {
             format!("{}; {note}", ground.label_ru())
         };
-        event(&mut tx, id, actor, "left_without_action", &details).await?;
+        event_in(&mut tx, id, actor, "left_without_action", &details).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -970,7 +970,7 @@ impl Store {
         if r.rows_affected() != 1 {
             return Err(conflict_closed());
         }
-        event(
+        event_in(
             &mut tx,
             id,
             actor,
@@ -1205,12 +1205,12 @@ impl Store {
             let text = format!("Срок ответа по обращению № {number} — {deadline}.");
             let targets = match exec {
                 Some(e) => vec![e],
-                None => branch_heads(&mut tx, branch).await?,
+                None => branch_heads_in(&mut tx, branch).await?,
             };
             for t in targets {
-                notice(&mut tx, t, "reminder", id, &text).await?;
+                notice_in(&mut tx, t, "reminder", id, &text).await?;
             }
-            event(
+            event_in(
                 &mut tx,
                 id,
                 &Actor::default(),
@@ -1245,16 +1245,16 @@ impl Store {
                 continue;
             }
             let text = format!("Просрочено обращение № {number}: срок истёк {deadline}.");
-            let mut targets = branch_heads(&mut tx, branch).await?;
+            let mut targets = branch_heads_in(&mut tx, branch).await?;
             if let Some(e) = exec {
                 if !targets.contains(&e) {
                     targets.push(e);
                 }
             }
             for t in targets {
-                notice(&mut tx, t, "escalation", id, &text).await?;
+                notice_in(&mut tx, t, "escalation", id, &text).await?;
             }
-            event(
+            event_in(
                 &mut tx,
                 id,
                 &Actor::default(),

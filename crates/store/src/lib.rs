@@ -12,6 +12,7 @@ pub mod clients;
 pub mod demo;
 pub mod idempotency;
 pub mod jobs;
+pub mod mail;
 pub mod org;
 pub mod seed;
 mod time;

@@ -115,22 +115,7 @@ pub const MAX_FILES: usize = 10;
 pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_TOTAL_BYTES: usize = 20 * 1024 * 1024;
 
-/// The content type of an accepted file, from its name; `None` refuses it.
-pub fn accepted_type(file_name: &str) -> Option<&'static str> {
-    let ext = file_name.rsplit('.').next()?.to_ascii_lowercase();
-    Some(match ext.as_str() {
-        "pdf" => "application/pdf",
-        "jpg" | "jpeg" => "image/jpeg",
-        "png" => "image/png",
-        "tif" | "tiff" => "image/tiff",
-        "txt" => "text/plain; charset=utf-8",
-        "doc" => "application/msword",
-        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "odt" => "application/vnd.oasis.opendocument.text",
-        "rtf" => "application/rtf",
-        _ => return None,
-    })
-}
+pub use abonent_domain::appeals::accepted_type;
 
 /// A file as received, before checks.
 pub struct Upload {
