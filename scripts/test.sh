@@ -2,11 +2,24 @@
 # Runs the whole test suite: Rust unit, store and HTTP tests (SQLite always, PostgreSQL when
 # ABONENT_TEST_POSTGRES_URL is set or a server answers on 127.0.0.1:5432), then the browser
 # tests in real headless Chromium. Installs what a fresh machine lacks (Debian's chromium, the
+# mail servers the mail tests start on loopback — Dovecot for IMAP, aiosmtpd for SMTP — and the
 # npm packages of e2e/). One debug build is shared by every step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 log() { printf '\n== %s\n' "$*"; }
+
+# Debian packages the tests need, installed once on a fresh machine.
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+[ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
+/usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need+=(python3-aiosmtpd)
+if [ ${#need[@]} -gt 0 ]; then
+  log "Installing Debian packages: ${need[*]}"
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
 
 if [ -z "${ABONENT_TEST_POSTGRES_URL:-}" ] && command -v pg_isready >/dev/null 2>&1 \
     && pg_isready -q -h 127.0.0.1 -p 5432; then
@@ -29,11 +42,5 @@ log "Rust tests"
 cargo test --workspace --locked
 
 log "Browser tests"
-if ! command -v chromium >/dev/null 2>&1; then
-  log "Installing Debian's chromium"
-  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
-fi
 (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
 (cd e2e && ABONENT_BIN="$PWD/../target/debug/abonent" node --test --test-reporter=spec)

@@ -284,9 +284,14 @@ async fn serve(cfg: Config, listen: Option<SocketAddr>, demo: bool) -> Result<()
     let jobs_config = abonent_jobs::JobsConfig {
         mail: cfg.mail.clone(),
     };
-    let jobs = tokio::spawn(abonent_jobs::run(store.clone(), jobs_config, worker_name, async move {
-        let _ = jobs_stopped.await;
-    }));
+    let jobs = tokio::spawn(abonent_jobs::run(
+        store.clone(),
+        jobs_config,
+        worker_name,
+        async move {
+            let _ = jobs_stopped.await;
+        },
+    ));
 
     let url = format!("http://{}", listener.local_addr()?);
     tracing::info!(%url, database = %cfg.redacted_database_url(), mail = %cfg.mail.redacted(), startup_ms = started.elapsed().as_millis() as u64, "Abonent is listening");

@@ -56,7 +56,11 @@ impl MailConfig {
                 _ => u.to_owned(),
             }
         }
-        format!("smtp={} imap={}", hide(&self.smtp_url), hide(&self.imap_url))
+        format!(
+            "smtp={} imap={}",
+            hide(&self.smtp_url),
+            hide(&self.imap_url)
+        )
     }
 }
 
@@ -75,7 +79,11 @@ fn reply_id_in(header: &str) -> Option<i64> {
 }
 
 /// Sends the answer letter of `reply_id` and records the delivery.
-pub async fn deliver_answer(store: &Store, cfg: &MailConfig, reply_id: i64) -> Result<String, String> {
+pub async fn deliver_answer(
+    store: &Store,
+    cfg: &MailConfig,
+    reply_id: i64,
+) -> Result<String, String> {
     let appeal_id = store
         .appeal_of_reply(reply_id)
         .await
@@ -368,7 +376,9 @@ fn files_of(raw: &[u8], msg: &mail_parser::Message<'_>) -> (Vec<NewAttachment>, 
             .map(str::to_owned)
             .unwrap_or_else(|| format!("вложение-{}", i + 1));
         match accepted_type(&name) {
-            Some(ct) if part.contents().len() <= 10 * 1024 * 1024 && !part.contents().is_empty() => {
+            Some(ct)
+                if part.contents().len() <= 10 * 1024 * 1024 && !part.contents().is_empty() =>
+            {
                 files.push(NewAttachment {
                     file_name: name,
                     content_type: ct.to_owned(),
@@ -400,7 +410,10 @@ async fn process_letter(store: &Store, inbox_id: i64, raw: &[u8]) -> Result<Outc
         .trim()
         .to_owned();
     let subject = msg.subject().unwrap_or("").trim().to_owned();
-    let text = msg.body_text(0).map(|t| t.trim().to_owned()).unwrap_or_default();
+    let text = msg
+        .body_text(0)
+        .map(|t| t.trim().to_owned())
+        .unwrap_or_default();
     let (files, skipped) = files_of(raw, &msg);
 
     // A reply to our answer, or a letter naming an appeal of the same sender: attach it.
@@ -415,7 +428,10 @@ async fn process_letter(store: &Store, inbox_id: i64, raw: &[u8]) -> Result<Outc
     let mut target = None;
     for t in &threads {
         if let Some(rid) = reply_id_in(t) {
-            target = store.appeal_of_reply(rid).await.map_err(|e| e.to_string())?;
+            target = store
+                .appeal_of_reply(rid)
+                .await
+                .map_err(|e| e.to_string())?;
             if target.is_some() {
                 break;
             }
@@ -453,7 +469,11 @@ async fn process_letter(store: &Store, inbox_id: i64, raw: &[u8]) -> Result<Outc
     if !subject.is_empty() {
         body.push_str(&format!("Тема: {subject}\n\n"));
     }
-    body.push_str(if text.is_empty() { "(текст — во вложениях)" } else { &text });
+    body.push_str(if text.is_empty() {
+        "(текст — во вложениях)"
+    } else {
+        &text
+    });
     if !skipped.is_empty() {
         body.push_str(&format!(
             "\n\n[Вложения другого типа сохранены в исходном письме: {}]",
@@ -510,7 +530,11 @@ async fn process_letter(store: &Store, inbox_id: i64, raw: &[u8]) -> Result<Outc
     };
     // The key makes a second pass after a crash return the first registration.
     let reg = store
-        .register_appeal(&new, Some(&IdemKey::new("mail", inbox_id.to_string())), &actor)
+        .register_appeal(
+            &new,
+            Some(&IdemKey::new("mail", inbox_id.to_string())),
+            &actor,
+        )
         .await
         .map_err(|e| e.to_string())?;
     store
@@ -549,7 +573,10 @@ mod tests {
         assert_eq!(number_in("2026-0001234"), None);
         let t = parse_imap_url("imaps://inbox%40utek.ru:p%40ss@mail.utek.ru/INBOX").unwrap();
         assert!(t.tls);
-        assert_eq!((t.user.as_str(), t.password.as_str()), ("inbox@utek.ru", "p@ss"));
+        assert_eq!(
+            (t.user.as_str(), t.password.as_str()),
+            ("inbox@utek.ru", "p@ss")
+        );
         assert_eq!(t.port, 993);
         let cfg = MailConfig {
             smtp_url: "smtp://u:secret@h:587?tls=required".into(),

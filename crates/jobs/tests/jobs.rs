@@ -57,9 +57,15 @@ async fn the_sweep_runs_as_a_job_once_per_slot() {
         )
         .await
         .unwrap();
-        abonent_jobs::schedule(s, &Default::default()).await.unwrap();
-        abonent_jobs::schedule(s, &Default::default()).await.unwrap();
-        let ran = abonent_jobs::drain(s, &Default::default(), "test-worker").await.unwrap();
+        abonent_jobs::schedule(s, &Default::default())
+            .await
+            .unwrap();
+        abonent_jobs::schedule(s, &Default::default())
+            .await
+            .unwrap();
+        let ran = abonent_jobs::drain(s, &Default::default(), "test-worker")
+            .await
+            .unwrap();
         assert_eq!(ran, 2, "{}: one sweep and one purge per slot", db.label);
         let sweeps = s.jobs_of_kind("appeals.sweep", 10).await.unwrap();
         assert_eq!(sweeps.len(), 1);
@@ -70,7 +76,12 @@ async fn the_sweep_runs_as_a_job_once_per_slot() {
             "{notices:?}"
         );
         // Nothing more is due until the next slot.
-        assert_eq!(abonent_jobs::drain(s, &Default::default(), "test-worker").await.unwrap(), 0);
+        assert_eq!(
+            abonent_jobs::drain(s, &Default::default(), "test-worker")
+                .await
+                .unwrap(),
+            0
+        );
         db.cleanup().await;
     }
 }

@@ -303,7 +303,10 @@ pub(crate) async fn notice_in(
 }
 
 /// The branch heads of a branch (active), who receive new appeals and escalations.
-pub(crate) async fn branch_heads_in(tx: &mut sqlx::AnyConnection, branch_id: i64) -> Result<Vec<i64>> {
+pub(crate) async fn branch_heads_in(
+    tx: &mut sqlx::AnyConnection,
+    branch_id: i64,
+) -> Result<Vec<i64>> {
     let rows: Vec<(i64,)> = sqlx::query_as(
         "SELECT id FROM staff WHERE branch_id = $1 AND role = 'branch_head' AND active = 1 ORDER BY id",
     )

@@ -133,8 +133,7 @@ impl Store {
         if r.rows_affected() != 1 {
             return Err(StoreError::Conflict("Письмо уже обработано.".into()));
         }
-        crate::audit::audit_in(&mut tx, actor, "mail.handled", "mail", &id.to_string(), "")
-            .await?;
+        crate::audit::audit_in(&mut tx, actor, "mail.handled", "mail", &id.to_string(), "").await?;
         tx.commit().await?;
         Ok(())
     }

@@ -1,0 +1,374 @@
+//! Mailbox intake against a real IMAP server (Dovecot) and answer delivery against a real SMTP
+//! server (aiosmtpd), both started on loopback by the test, on SQLite and PostgreSQL.
+//! `scripts/test.sh` installs them (Debian packages dovecot-imapd and python3-aiosmtpd).
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use abonent_domain::appeals::{AnswerChannel, AnswerDraft};
+use abonent_domain::org::{Role, StaffData};
+use abonent_jobs::{JobsConfig, MailConfig};
+use abonent_store::appeals::AppealFilter;
+use abonent_store::audit::Actor;
+use abonent_store::testing;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for(port: u16, what: &str) {
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{what} did not start on port {port}");
+}
+
+/// Dovecot serving IMAP from a temporary folder; any user, password `secret`.
+struct Dovecot {
+    _dir: tempfile::TempDir,
+    conf: PathBuf,
+    port: u16,
+}
+
+impl Dovecot {
+    fn start() -> Self {
+        assert!(
+            Path::new("/usr/sbin/dovecot").exists(),
+            "Dovecot is needed for the mailbox tests: scripts/test.sh installs it (apt-get install dovecot-imapd)"
+        );
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        std::os::unix::fs::chown(&home, Some(65534), Some(65534)).unwrap();
+        let port = free_port();
+        let d = dir.path().display();
+        let conf = dir.path().join("dovecot.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "base_dir = {d}/run\nstate_dir = {d}/state\nlog_path = {d}/dovecot.log\n\
+                 listen = 127.0.0.1\nprotocols = imap\nssl = no\ndisable_plaintext_auth = no\n\
+                 auth_mechanisms = plain login\nfirst_valid_uid = 1\n\
+                 passdb {{\n  driver = static\n  args = password=secret\n}}\n\
+                 userdb {{\n  driver = static\n  args = uid=65534 gid=65534 home={d}/home/%u\n}}\n\
+                 mail_location = maildir:~/Maildir\n\
+                 service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
+                 service anvil {{\n  chroot =\n}}\n"
+            ),
+        )
+        .unwrap();
+        let st = Command::new("/usr/sbin/dovecot")
+            .arg("-c")
+            .arg(&conf)
+            .status()
+            .unwrap();
+        assert!(st.success(), "dovecot failed to start");
+        wait_for(port, "Dovecot");
+        Self {
+            _dir: dir,
+            conf,
+            port,
+        }
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        let _ = Command::new("/usr/sbin/dovecot")
+            .arg("-c")
+            .arg(&self.conf)
+            .arg("stop")
+            .status();
+    }
+}
+
+/// aiosmtpd writing every received letter into a Maildir.
+struct Smtp {
+    child: Child,
+    maildir: PathBuf,
+    _dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Smtp {
+    fn start() -> Self {
+        let ok = Command::new("/usr/bin/python3")
+            .args(["-c", "import aiosmtpd"])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(
+            ok,
+            "aiosmtpd is needed for the delivery tests: scripts/test.sh installs it (apt-get install python3-aiosmtpd)"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = dir.path().join("maildir");
+        let port = free_port();
+        let child = Command::new("/usr/bin/python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for(port, "aiosmtpd");
+        Self {
+            child,
+            maildir,
+            _dir: dir,
+            port,
+        }
+    }
+
+    fn letters(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for sub in ["new", "cur"] {
+            if let Ok(rd) = std::fs::read_dir(self.maildir.join(sub)) {
+                for e in rd.flatten() {
+                    out.push(std::fs::read_to_string(e.path()).unwrap());
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Puts a letter into the mailbox the way an MTA would deliver it (IMAP APPEND).
+async fn deliver_to_mailbox(port: u16, user: &str, raw: &str) {
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let mut client = async_imap::Client::new(tcp);
+    client.read_response().await.unwrap().unwrap();
+    let mut s = client.login(user, "secret").await.map_err(|e| e.0).unwrap();
+    s.append("INBOX", None, None, raw.replace('\n', "\r\n"))
+        .await
+        .unwrap();
+    s.logout().await.unwrap();
+}
+
+const LETTER_WITH_SCAN: &str = "From: =?UTF-8?B?0JjQstCw0L3QvtCyINCY0LLQsNC9?= <ivanov@example.org>
+To: inbox@utek.test
+Subject: =?UTF-8?B?0J/QtdGA0LXRgNCw0YHRh9GR0YI=?=
+Message-ID: <first-letter@example.org>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary=\"b1\"
+
+--b1
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: 8bit
+
+Прошу сделать перерасчёт за октябрь: счётчик заменили 3 октября.
+--b1
+Content-Type: application/pdf; name=\"akt.pdf\"
+Content-Disposition: attachment; filename=\"akt.pdf\"
+Content-Transfer-Encoding: base64
+
+JVBERi0xLjQgYWt0
+--b1--
+";
+
+#[tokio::test]
+async fn mailbox_intake_and_answer_delivery() {
+    let dovecot = Dovecot::start();
+    let smtp = Smtp::start();
+    for db in testing::all().await {
+        let s = &db.store;
+        s.seed_defaults().await.unwrap();
+        let branch = s.branches().await.unwrap()[0].id;
+        let tech = s
+            .create_staff(
+                &StaffData {
+                    login: "tech".into(),
+                    full_name: "Егорова Мария Ивановна".into(),
+                    position: "Техник".into(),
+                    role: Role::Technician,
+                    branch_id: Some(branch),
+                    centre_id: None,
+                    phone: "3466841234".into(),
+                    email: String::new(),
+                    badge: String::new(),
+                    active: true,
+                },
+                "x",
+            )
+            .await
+            .unwrap();
+        let user = format!("inbox-{}", db.label.to_lowercase());
+        let cfg = JobsConfig {
+            mail: MailConfig {
+                smtp_url: format!("smtp://127.0.0.1:{}", smtp.port),
+                from: "АО «ЮТЭК» <info@utek.test>".into(),
+                imap_url: format!("imap://{user}:secret@127.0.0.1:{}/INBOX", dovecot.port),
+                imap_poll_seconds: 60,
+            },
+        };
+        deliver_to_mailbox(dovecot.port, &user, LETTER_WITH_SCAN).await;
+        deliver_to_mailbox(dovecot.port, &user, "this line is not a letter at all\n").await;
+
+        // The scheduled poll registers the letter and keeps the unreadable one for a clerk.
+        abonent_jobs::schedule(s, &cfg).await.unwrap();
+        abonent_jobs::drain(s, &cfg, "w").await.unwrap();
+        let appeals = s.list_appeals(&AppealFilter::default()).await.unwrap();
+        assert_eq!(appeals.len(), 1, "{}", db.label);
+        let a = s.appeal(appeals[0].id).await.unwrap();
+        assert_eq!(a.channel, "email");
+        assert_eq!(a.applicant_email.as_deref(), Some("ivanov@example.org"));
+        assert_eq!(a.applicant_name, "Иванов Иван");
+        assert!(a.original_text.contains("Тема: Перерасчёт"));
+        assert!(a.original_text.contains("счётчик заменили"));
+        let files: Vec<String> = s
+            .appeal_attachments(a.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|f| f.file_name)
+            .collect();
+        assert_eq!(files, ["письмо.eml", "akt.pdf"]);
+        let failed = s.inbox_entries("failed", 10).await.unwrap();
+        assert_eq!(failed.len(), 1);
+        let why = failed[0].error.clone().unwrap();
+        assert!(
+            why.contains("адреса отправителя") || why.contains("не удалось разобрать"),
+            "{why}"
+        );
+        assert!(
+            !s.inbox_raw(failed[0].id).await.unwrap().is_empty(),
+            "kept, never lost"
+        );
+
+        // A second poll finds nothing new; a crash after registering but before marking the
+        // letter registers nothing twice.
+        assert_eq!(
+            abonent_jobs::mail::fetch_mailbox(s, &cfg.mail)
+                .await
+                .unwrap(),
+            0
+        );
+        sqlx::query(
+            "UPDATE mail_inbox SET status = 'new', appeal_id = NULL WHERE status = 'registered'",
+        )
+        .execute(s.pool())
+        .await
+        .unwrap();
+        let r = abonent_jobs::mail::process_inbox(s).await.unwrap();
+        assert_eq!(r.registered, 1);
+        assert_eq!(
+            s.list_appeals(&AppealFilter::default())
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+
+        // The answer goes out by e-mail through the SMTP server.
+        let actor = Actor {
+            staff_id: Some(tech),
+            login: "tech".into(),
+            ip: String::new(),
+        };
+        s.assign_appeal(a.id, tech, a.version, &actor)
+            .await
+            .unwrap();
+        let v = s.appeal(a.id).await.unwrap().version;
+        let ans = AnswerDraft {
+            substance: "Перерасчёт выполнен.".into(),
+            executor_name: "Егорова Мария Ивановна".into(),
+            executor_phone: "8 34668 4-12-34".into(),
+            signatory_name: "Смирнов П. А.".into(),
+            signatory_position: "Руководитель отделения".into(),
+            ..Default::default()
+        }
+        .validate(AnswerChannel::Email)
+        .unwrap();
+        let today = jiff::Zoned::now().date();
+        let rid = s.answer_appeal(a.id, v, &ans, today, &actor).await.unwrap();
+        // With the SMTP server unreachable the answer waits in the queue, nothing is lost…
+        let down = JobsConfig {
+            mail: MailConfig {
+                smtp_url: format!("smtp://127.0.0.1:{}", free_port()),
+                ..cfg.mail.clone()
+            },
+        };
+        abonent_jobs::drain(s, &down, "w").await.unwrap();
+        let jobs = s.jobs_of_kind("appeal.deliver_answer", 5).await.unwrap();
+        assert!(
+            jobs[0].done_at.is_none() && jobs[0].last_error.is_some(),
+            "{}",
+            db.label
+        );
+        assert_eq!(
+            s.appeal_replies(a.id)
+                .await
+                .unwrap()
+                .pop()
+                .unwrap()
+                .delivery,
+            "queued"
+        );
+        // … and goes out when the server is back (the retry pause is skipped here).
+        sqlx::query("UPDATE jobs SET run_at = 0 WHERE kind = 'appeal.deliver_answer'")
+            .execute(s.pool())
+            .await
+            .unwrap();
+        let before = smtp.letters().len();
+        abonent_jobs::drain(s, &cfg, "w").await.unwrap();
+        let letters = smtp.letters();
+        assert_eq!(letters.len(), before + 1, "{}: one letter sent", db.label);
+        let sent = letters
+            .iter()
+            .find(|l| l.contains(&format!("answer-{rid}@")))
+            .expect("the answer letter");
+        assert!(sent.contains("ivanov@example.org"));
+        let reply = s.appeal_replies(a.id).await.unwrap().pop().unwrap();
+        assert_eq!(reply.delivery, "sent");
+
+        // The citizen answers that letter: attached to the appeal, not registered again.
+        deliver_to_mailbox(
+            dovecot.port,
+            &user,
+            &format!(
+                "From: ivanov@example.org\nTo: inbox@utek.test\nSubject: Re: answer\n\
+                 In-Reply-To: <answer-{rid}@abonent.invalid>\nMessage-ID: <reply@example.org>\n\
+                 Content-Type: text/plain; charset=utf-8\n\nСпасибо, всё верно.\n"
+            ),
+        )
+        .await;
+        abonent_jobs::mail::fetch_mailbox(s, &cfg.mail)
+            .await
+            .unwrap();
+        let r = abonent_jobs::mail::process_inbox(s).await.unwrap();
+        assert_eq!((r.registered, r.attached), (0, 1), "{}", db.label);
+        assert_eq!(
+            s.list_appeals(&AppealFilter::default())
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let events = s.appeal_events(a.id).await.unwrap();
+        assert!(events
+            .iter()
+            .any(|e| e.action == "letter_received" && e.details.contains("Спасибо")));
+        db.cleanup().await;
+    }
+}
