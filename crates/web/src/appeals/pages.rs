@@ -30,6 +30,9 @@ pub fn routes() -> Router<AppState> {
         .route("/appeals/new", get(new_form).post(create))
         .route("/appeals/stats", get(stats_page))
         .route("/appeals/notices/read", post(notices_read))
+        .route("/appeals/mail", get(mail_page))
+        .route("/appeals/mail/{id}", get(mail_raw))
+        .route("/appeals/mail/{id}/handled", post(mail_handled))
         .route("/appeals/attachments/{id}", get(attachment))
         .route("/appeals/{id}", get(card_page))
         .route("/appeals/{id}/confirmation", get(confirmation))
@@ -86,6 +89,7 @@ struct ListPage {
     notices: Vec<(String, String, Option<i64>, bool)>,
     unread: usize,
     can_register: bool,
+    failed_letters: usize,
     offset: i64,
     next_offset: Option<i64>,
     prev_offset: Option<i64>,
@@ -208,6 +212,11 @@ async fn list_page(
         unread,
         errors: errors.clone(),
         can_register: me.can(Permission::RegisterAppeals),
+        failed_letters: if me.can(Permission::RegisterAppeals) {
+            state.store.inbox_entries("failed", 200).await?.len()
+        } else {
+            0
+        },
         offset,
         next_offset: has_more.then_some(offset + limit),
         prev_offset: (offset > 0).then_some((offset - limit).max(0)),
@@ -945,4 +954,84 @@ async fn stats_page(
         Err(e) => return Err(e.into()),
     }
     Ok((status, render(&page)?).into_response())
+}
+
+pub struct LetterLine {
+    pub id: i64,
+    pub received: String,
+    pub message_id: String,
+    pub size_kb: i64,
+    pub error: String,
+}
+
+#[derive(Template)]
+#[template(path = "appeals/mail.html")]
+struct MailPage {
+    chrome: Chrome,
+    letters: Vec<LetterLine>,
+    done: bool,
+}
+
+/// Letters from the company mailbox that could not be registered automatically: kept whole for
+/// a records clerk to read and register by hand (APL-01: never lost).
+async fn mail_page(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Query(p): Query<DoneParam>,
+) -> Result<Response, PageError> {
+    me.require(Permission::RegisterAppeals)?;
+    let tz = me.staff.time_zone.clone();
+    let letters = state
+        .store
+        .inbox_entries("failed", 200)
+        .await?
+        .into_iter()
+        .map(|l| LetterLine {
+            id: l.id,
+            received: format_time(l.received_at, &tz),
+            message_id: l.message_id.unwrap_or_default(),
+            size_kb: (l.size + 1023) / 1024,
+            error: l.error.unwrap_or_default(),
+        })
+        .collect();
+    let page = MailPage {
+        chrome: Chrome::for_staff("Нераспознанные письма", &me, "appeals"),
+        letters,
+        done: !p.done.is_empty(),
+    };
+    Ok(render(&page)?.into_response())
+}
+
+async fn mail_raw(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    me.require_audited(&state, Permission::RegisterAppeals, "mail", &id.to_string())
+        .await?;
+    let raw = state.store.inbox_raw(id).await?;
+    state
+        .store
+        .audit(&me.actor(), "mail.view", "mail", &id.to_string(), "")
+        .await?;
+    let mut resp = raw.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("message/rfc822"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"letter-{id}.eml\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+async fn mail_handled(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Form(f): Form<ActionForm>,
+) -> Result<Response, PageError> {
+    me.require(Permission::RegisterAppeals)?;
+    me.check_csrf(&f.csrf)?;
+    state.store.inbox_handled(id, &me.actor()).await?;
+    Ok(Redirect::to("/appeals/mail?done=1").into_response())
 }
