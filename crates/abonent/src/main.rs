@@ -59,6 +59,9 @@ enum Command {
         /// Total number of demo accounts wanted.
         #[arg(long, default_value_t = 3000)]
         accounts: u32,
+        /// Total number of demo appeals wanted (registry of two years; 0 = none).
+        #[arg(long, default_value_t = 0)]
+        appeals: u64,
     },
     /// Manage staff accounts.
     User {
@@ -107,9 +110,12 @@ async fn main() -> Result<()> {
             store.close().await;
             Ok(())
         }
-        Command::Demo { accounts } => {
+        Command::Demo { accounts, appeals } => {
             let store = open(&cfg).await?;
             seed_demo(&store, accounts, true).await?;
+            if appeals > 0 {
+                seed_demo_appeals(&store, appeals).await?;
+            }
             store.close().await;
             Ok(())
         }
@@ -184,6 +190,24 @@ async fn seed_demo(store: &Store, accounts: u32, progress: bool) -> Result<()> {
     bar.finish_and_clear();
     println!(
         "Добавлено {added} клиентов с лицевыми счетами за {:.1} с.",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn seed_demo_appeals(store: &Store, target: u64) -> Result<()> {
+    let bar = ProgressBar::new(target);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, осталось {eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message("Обращения");
+    let started = std::time::Instant::now();
+    let added = store.demo_appeals(target, |n| bar.set_position(n)).await?;
+    bar.finish_and_clear();
+    println!(
+        "Добавлено {added} обращений за {:.1} с.",
         started.elapsed().as_secs_f64()
     );
     Ok(())

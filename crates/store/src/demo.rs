@@ -330,11 +330,11 @@ pub fn demo_client(serial: u32) -> DemoClient {
 }
 
 /// Rows per multi-row INSERT statement and per transaction.
-const BATCH: usize = 1000;
+pub(crate) const BATCH: usize = 1000;
 
 /// `($1,$2),($3,$4)…` for PostgreSQL; `(?,?),(?,?)…` for SQLite, where numbered parameters make
 /// every bind a linear search of the parameter names (quadratic in a 12,000-value statement).
-fn values_clause(backend: Backend, rows: usize, cols: usize) -> String {
+pub(crate) fn values_clause(backend: Backend, rows: usize, cols: usize) -> String {
     if backend == Backend::Sqlite {
         let row = format!("({})", vec!["?"; cols].join(","));
         return vec![row; rows].join(",");
@@ -402,7 +402,7 @@ impl Store {
         Ok(n)
     }
 
-    async fn next_id(&self, table: &str) -> Result<i64> {
+    pub(crate) async fn next_id(&self, table: &str) -> Result<i64> {
         let (n,): (Option<i64>,) = sqlx::query_as(&format!("SELECT MAX(id) FROM {table}"))
             .fetch_one(self.pool())
             .await?;

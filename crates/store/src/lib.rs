@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod clients;
 pub mod demo;
+pub mod demo_appeals;
 pub mod idempotency;
 pub mod jobs;
 pub mod mail;

@@ -418,3 +418,66 @@ async fn jobs_are_claimed_once_and_retried() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn demo_appeals_are_resumable_and_searchable() {
+    for db in testing::all().await {
+        let s = &db.store;
+        s.seed_defaults().await.unwrap();
+        assert_eq!(
+            s.demo_appeals(1500, |_| {}).await.unwrap(),
+            1500,
+            "{}",
+            db.label
+        );
+        assert_eq!(s.demo_appeals(1500, |_| {}).await.unwrap(), 0, "idempotent");
+        assert_eq!(s.demo_appeals(2000, |_| {}).await.unwrap(), 500, "resumes");
+        let all = s
+            .list_appeals(&AppealFilter {
+                limit: 500,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 500);
+        let hits = s
+            .list_appeals(&AppealFilter {
+                terms: Some(search_terms("счётчика")),
+                limit: 500,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(!hits.is_empty() && hits.len() < 500);
+        let today = jiff::Zoned::now().date();
+        let overdue = s
+            .list_appeals(&AppealFilter {
+                view: View::Overdue,
+                today: Some(today),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(
+            !overdue.is_empty(),
+            "a working registry has some overdue appeals"
+        );
+        // A new registration continues after the generated numbers.
+        let r = s
+            .register_appeal(
+                &new_appeal(
+                    s.branches().await.unwrap()[0].id,
+                    None,
+                    "other",
+                    "Вопрос",
+                    today,
+                ),
+                None,
+                &Actor::default(),
+            )
+            .await;
+        let r = r.unwrap();
+        assert!(r.id > 2000);
+        db.cleanup().await;
+    }
+}

@@ -628,17 +628,30 @@ async fn unreadable_letters_wait_for_a_clerk() {
             .await
             .unwrap();
         let (cookie, csrf) = app.browser_login("clerk").await;
-        let list = app.page(Method::GET, "/appeals?view=all", &cookie, None).await;
-        assert!(list.body.contains("Нераспознанные письма: 1"), "{}", app.label());
+        let list = app
+            .page(Method::GET, "/appeals?view=all", &cookie, None)
+            .await;
+        assert!(
+            list.body.contains("Нераспознанные письма: 1"),
+            "{}",
+            app.label()
+        );
         let page = app.page(Method::GET, "/appeals/mail", &cookie, None).await;
         assert!(page.body.contains("письмо не удалось разобрать"));
-        let raw = app.page(Method::GET, &format!("/appeals/mail/{id}"), &cookie, None).await;
+        let raw = app
+            .page(Method::GET, &format!("/appeals/mail/{id}"), &cookie, None)
+            .await;
         assert_eq!(raw.body, "garbage");
         let (tcookie, _) = app.browser_login("director").await;
         let r = app.page(Method::GET, "/appeals/mail", &tcookie, None).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         let r = app
-            .page(Method::POST, &format!("/appeals/mail/{id}/handled"), &cookie, Some(&format!("_csrf={csrf}")))
+            .page(
+                Method::POST,
+                &format!("/appeals/mail/{id}/handled"),
+                &cookie,
+                Some(&format!("_csrf={csrf}")),
+            )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         assert!(s.inbox_entries("failed", 10).await.unwrap().is_empty());

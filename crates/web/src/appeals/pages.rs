@@ -1016,7 +1016,10 @@ async fn mail_raw(
         .await?;
     let mut resp = raw.into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("message/rfc822"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("message/rfc822"),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"letter-{id}.eml\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }

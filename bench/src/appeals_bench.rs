@@ -1,0 +1,237 @@
+//! Appeals registry benchmarks through HTTP (issue "Appeals registry"):
+//!
+//! - `appeals-bench latency URL [REQUESTS_PER_KIND]`: sequential requests for the "new", "mine",
+//!   "due soon", "overdue" and filtered lists and for full-text search, with parameters varied
+//!   across the registry; prints p50/p95/p99 per kind.
+//! - `appeals-bench register URL SECONDS CLIENTS`: CLIENTS threads register appeals through the
+//!   API for SECONDS; prints appeals/s and latency.
+//!
+//! Run against a server with demo data (`abonent demo --appeals N`) and the demo password.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn sign_in(agent: &ureq::Agent, url: &str, login: &str) -> String {
+    let r: serde_json::Value = agent
+        .post(&format!("{url}/api/v1/session"))
+        .send_json(serde_json::json!({"login": login, "password": "demo-abonent-2026"}))
+        .expect("sign-in")
+        .into_json()
+        .expect("json");
+    r["token"].as_str().expect("token").to_owned()
+}
+
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(60))
+        .build()
+}
+
+fn latency(url: &str, per_kind: usize) {
+    let agent = agent();
+    let head = sign_in(&agent, url, "head");
+    let tech = sign_in(&agent, url, "tech");
+    let topics = [
+        "billing",
+        "meter",
+        "payment",
+        "supply_quality",
+        "outage",
+        "contract",
+    ];
+    let kinds = [
+        "complaint",
+        "claim",
+        "information_request",
+        "suggestion",
+        "review",
+    ];
+    let words = [
+        "счётчика",
+        "начислений",
+        "перерасчёт",
+        "напряжения",
+        "договора",
+        "справку",
+        "поверки",
+        "ограничении",
+        "благодарю",
+        "мессенджер",
+    ];
+    let today = jiff::Zoned::now().date();
+    type Make = Box<dyn Fn(usize) -> (String, &'static str)>;
+    let cases: Vec<(&str, Make)> = vec![
+        ("view=new (head)", Box::new(|_| ("view=new".into(), "head"))),
+        (
+            "view=mine (tech)",
+            Box::new(|_| ("view=mine".into(), "tech")),
+        ),
+        (
+            "view=due_soon",
+            Box::new(|_| ("view=due_soon".into(), "head")),
+        ),
+        (
+            "view=overdue",
+            Box::new(|_| ("view=overdue".into(), "head")),
+        ),
+        (
+            "filtered: topic + kind + 30-day period",
+            Box::new(move |i| {
+                let to = today.saturating_sub(jiff::Span::new().days((i * 13 % 700) as i64));
+                let from = to.saturating_sub(jiff::Span::new().days(30));
+                (
+                    format!(
+                        "view=all&topic={}&kind={}&from={from}&to={to}",
+                        topics[i % topics.len()],
+                        kinds[i % kinds.len()]
+                    ),
+                    "head",
+                )
+            }),
+        ),
+        (
+            "full-text search, one word",
+            Box::new(move |i| {
+                (
+                    format!("view=all&q={}", enc(words[i % words.len()])),
+                    "head",
+                )
+            }),
+        ),
+        (
+            "full-text search, surname + word",
+            Box::new(move |i| {
+                let c = abonent_store::demo::demo_client((i as u32 * 7_919) % 999_983 + 1);
+                (
+                    format!(
+                        "view=all&q={}",
+                        enc(&format!("{} {}", c.surname, words[i % words.len()]))
+                    ),
+                    "head",
+                )
+            }),
+        ),
+    ];
+    println!("| request | requests | p50 ms | p95 ms | p99 ms | max ms | mean rows |");
+    println!("|---|---|---|---|---|---|---|");
+    for (name, make) in &cases {
+        let mut times = Vec::with_capacity(per_kind);
+        let mut rows = 0usize;
+        for i in 0..per_kind {
+            let (query, who) = make(i);
+            let token = if who == "tech" { &tech } else { &head };
+            let started = Instant::now();
+            let res: serde_json::Value = agent
+                .get(&format!("{url}/api/v1/appeals?{query}"))
+                .set("Authorization", &format!("Bearer {token}"))
+                .call()
+                .unwrap_or_else(|e| panic!("{query}: {e}"))
+                .into_json()
+                .expect("json");
+            times.push(started.elapsed());
+            rows += res.as_array().map_or(0, Vec::len);
+        }
+        times.sort();
+        println!(
+            "| {name} | {per_kind} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} |",
+            ms(percentile(&times, 0.50)),
+            ms(percentile(&times, 0.95)),
+            ms(percentile(&times, 0.99)),
+            ms(*times.last().unwrap()),
+            rows as f64 / per_kind as f64
+        );
+    }
+}
+
+fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn register(url: &str, seconds: u64, clients: usize) {
+    let token = sign_in(&agent(), url, "clerk");
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let handles: Vec<_> = (0..clients)
+        .map(|c| {
+            let url = url.to_owned();
+            let token = token.clone();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let agent = agent();
+                let mut times = Vec::new();
+                let mut i = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let (text, topic) = abonent_store::demo_appeals::demo_appeal_text(i * 31 + c as u64);
+                    let t = Instant::now();
+                    let r = agent
+                        .post(&format!("{url}/api/v1/appeals"))
+                        .set("Authorization", &format!("Bearer {token}"))
+                        .send_json(serde_json::json!({
+                            "channel": "post", "kind": "complaint", "topic": topic, "text": text,
+                            "applicant_name": "Нагрузочный Тест", "postal_address": "г. Радужный, 1 мкр., д. 1"
+                        }));
+                    match r {
+                        Ok(resp) if resp.status() == 201 => times.push(t.elapsed()),
+                        Ok(resp) => panic!("status {}", resp.status()),
+                        Err(e) => panic!("{e}"),
+                    }
+                    i += 1;
+                }
+                times
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(seconds));
+    stop.store(true, Ordering::Relaxed);
+    let mut all: Vec<Duration> = handles
+        .into_iter()
+        .flat_map(|h| h.join().expect("client thread"))
+        .collect();
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort();
+    println!("| clients | seconds | appeals registered | appeals/s | p50 ms | p99 ms |");
+    println!("|---|---|---|---|---|---|");
+    println!(
+        "| {clients} | {elapsed:.1} | {} | {:.0} | {:.2} | {:.2} |",
+        all.len(),
+        all.len() as f64 / elapsed,
+        ms(percentile(&all, 0.50)),
+        ms(percentile(&all, 0.99)),
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("latency") if args.len() >= 3 => latency(
+            args[2].trim_end_matches('/'),
+            args.get(3).map_or(300, |s| s.parse().expect("a number")),
+        ),
+        Some("register") if args.len() >= 5 => register(
+            args[2].trim_end_matches('/'),
+            args[3].parse().expect("SECONDS"),
+            args[4].parse().expect("CLIENTS"),
+        ),
+        _ => {
+            eprintln!("usage: appeals-bench latency URL [REQUESTS_PER_KIND] | register URL SECONDS CLIENTS");
+            std::process::exit(2);
+        }
+    }
+}
