@@ -141,8 +141,8 @@ impl Store {
                 let terms = format!("{} {}", search_terms(&text), search_terms(&name));
                 let kind = AppealKind::ALL[(seq % 5) as usize].code();
                 let channel = IntakeChannel::ALL[(seq % 8) as usize].code();
-                let open = deadline >= today || seq % 37 == 0;
-                let exec = if executors.is_empty() || (open && seq % 3 == 0) {
+                let open = deadline >= today || seq.is_multiple_of(37);
+                let exec = if executors.is_empty() || (open && seq.is_multiple_of(3)) {
                     None
                 } else {
                     Some(executors[(seq % executors.len() as u64) as usize])
@@ -150,11 +150,11 @@ impl Store {
                 let status = match (open, exec) {
                     (true, None) => "registered",
                     (true, Some(_)) => "assigned",
-                    (false, _) if seq % 50 == 0 => "left_without_action",
+                    (false, _) if seq.is_multiple_of(50) => "left_without_action",
                     _ => "answered",
                 };
                 let closed_on = (!open).then(|| {
-                    let late = seq % 41 == 0;
+                    let late = seq.is_multiple_of(41);
                     if late {
                         deadline.saturating_add(2.days())
                     } else {
