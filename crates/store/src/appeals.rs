@@ -918,6 +918,34 @@ impl Store {
         Ok(())
     }
 
+    /// A printed letter was handed to the post; recorded in the history.
+    pub async fn mark_letter_posted(&self, reply_id: i64, actor: &Actor) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        let row: Option<(i64,)> = sqlx::query_as(
+            "UPDATE appeal_replies SET delivery = 'posted', delivered_at = $1
+             WHERE id = $2 AND delivery = 'to_print' RETURNING appeal_id",
+        )
+        .bind(now_micros())
+        .bind(reply_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((appeal_id,)) = row else {
+            return Err(StoreError::Conflict(
+                "Письмо уже отмечено отправленным.".into(),
+            ));
+        };
+        event_in(
+            &mut tx,
+            appeal_id,
+            actor,
+            "letter_posted",
+            "письмо передано на почту",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Leaves an appeal without action with its ground (APL-06).
     pub async fn leave_without_action(
         &self,

@@ -549,6 +549,55 @@ async fn forms_register_once_and_keep_input() {
             .page(Method::GET, "/appeals?view=all", &hcookie, None)
             .await;
         assert!(list.body.contains("Сергеев Олег"));
+
+        // A complete answer by post: the letter is a PDF; the clerk records it as posted, once.
+        let r = app.page(Method::POST, &format!("/appeals/{id1}/answer"), &hcookie,
+            Some(&format!("_csrf={hcsrf}&version={version}&substance={}&executor_name={}&executor_phone=83466841234&signatory_name={}&signatory_position={}&channel=post",
+                common::enc("Переплата будет возвращена"), common::enc("Егорова Мария Ивановна"),
+                common::enc("Смирнов П. А."), common::enc("Руководитель отделения")))).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let reply = app
+            .db
+            .store
+            .appeal_replies(id1.parse().unwrap())
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
+        assert_eq!(reply.delivery, "to_print");
+        let pdf = app
+            .page(
+                Method::GET,
+                &format!("/appeals/{id1}/replies/{}/letter.pdf", reply.id),
+                &cookie,
+                None,
+            )
+            .await;
+        assert_eq!(pdf.status, StatusCode::OK);
+        assert_eq!(
+            pdf.headers.get(header::CONTENT_TYPE).unwrap(),
+            "application/pdf"
+        );
+        assert!(pdf.body.starts_with("%PDF"));
+        let posted = format!("/appeals/{id1}/replies/{}/posted", reply.id);
+        let r = app
+            .page(
+                Method::POST,
+                &posted,
+                &cookie,
+                Some(&format!("_csrf={csrf}")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let r = app
+            .page(
+                Method::POST,
+                &posted,
+                &cookie,
+                Some(&format!("_csrf={csrf}")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT);
         app.db.cleanup().await;
     }
 }

@@ -36,6 +36,8 @@ pub fn routes() -> Router<AppState> {
         .route("/appeals/attachments/{id}", get(attachment))
         .route("/appeals/{id}", get(card_page))
         .route("/appeals/{id}/confirmation", get(confirmation))
+        .route("/appeals/{id}/replies/{reply}/letter.pdf", get(letter_pdf))
+        .route("/appeals/{id}/replies/{reply}/posted", post(letter_posted))
         .route("/appeals/{id}/{action}", post(act))
         .layer(axum::extract::DefaultBodyLimit::max(
             super::MAX_TOTAL_BYTES + 1024 * 1024,
@@ -442,6 +444,8 @@ pub struct EventLine {
 }
 
 pub struct ReplyLine {
+    pub id: i64,
+    pub to_print: bool,
     pub interim: bool,
     pub body: String,
     pub sent: String,
@@ -472,6 +476,7 @@ struct CardPage {
     related: Vec<Line>,
     can_assign: bool,
     can_handle: bool,
+    can_post: bool,
     executors: Vec<Opt>,
     answer_channels: Vec<Opt>,
     grounds: Vec<Opt>,
@@ -494,6 +499,8 @@ fn action_label(a: &str) -> &'static str {
         "flag_cleared" => "Проверка текста",
         "reminded" => "Напоминание о сроке",
         "escalated" => "Просрочено: сообщено руководителю",
+        "letter_received" => "Получено письмо заявителя",
+        "letter_posted" => "Письмо отправлено почтой",
         _ => "Событие",
     }
 }
@@ -503,7 +510,8 @@ fn delivery_label(d: &str) -> &'static str {
         "delivered" => "доставлен",
         "to_print" => "письмо к печати и отправке",
         "queued" => "в очереди на отправку",
-        "sent" => "отправлен",
+        "sent" => "отправлен по электронной почте",
+        "posted" => "письмо отправлено почтой",
         _ => "—",
     }
 }
@@ -580,6 +588,8 @@ async fn card_view(
             .replies
             .into_iter()
             .map(|r| ReplyLine {
+                id: r.id,
+                to_print: r.delivery == "to_print",
                 interim: r.interim == 1,
                 body: r.body,
                 sent: format_time(r.sent_at, tz),
@@ -610,6 +620,7 @@ async fn card_view(
             .collect(),
         can_assign: me.can(Permission::AssignAppeals) && open,
         can_handle: can_handle && open,
+        can_post: me.can(Permission::RegisterAppeals),
         executors,
         answer_channels: opts(
             AnswerChannel::ALL,
@@ -645,6 +656,7 @@ async fn card_page(
         "answer" => "Ответ записан и направлен заявителю.",
         "leave" => "Обращение оставлено без рассмотрения.",
         "clear-flag" => "Отметка снята.",
+        "posted" => "Письмо отмечено отправленным.",
         _ => "",
     };
     Ok(render(
@@ -1037,4 +1049,97 @@ async fn mail_handled(
     me.check_csrf(&f.csrf)?;
     state.store.inbox_handled(id, &me.actor()).await?;
     Ok(Redirect::to("/appeals/mail?done=1").into_response())
+}
+
+/// The answer as a letter for post (APL-05), PDF with embedded fonts; the view is audited.
+async fn letter_pdf(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path((id, reply_id)): Path<(i64, i64)>,
+) -> Result<Response, PageError> {
+    let card = super::open(&state, &me, id).await?;
+    let a = card.appeal;
+    let r = card
+        .replies
+        .into_iter()
+        .find(|r| r.id == reply_id)
+        .ok_or_else(|| WebError::NotFound("Такого ответа нет.".into()))?;
+    let company = state.store.company().await?;
+    let branch = state.store.branch(a.branch_id).await?;
+    let letter = abonent_render::AnswerLetter {
+        company: company.as_ref().map(|c| c.name.clone()).unwrap_or_default(),
+        company_lines: vec![
+            branch.name.clone(),
+            branch.address.clone(),
+            format!(
+                "Телефоны: {}; горячая линия {}",
+                branch.phones,
+                company
+                    .as_ref()
+                    .map(|c| c.hotline_phones.clone())
+                    .unwrap_or_default()
+            ),
+        ],
+        recipient_name: a.applicant_name.clone(),
+        recipient_address: a.applicant_address.clone().unwrap_or_default(),
+        reference: format!(
+            "На Ваше обращение № {} от {}",
+            a.number,
+            ru_date(&a.registered_on)
+        ),
+        greeting: if r.interim == 1 {
+            "Промежуточный ответ".into()
+        } else {
+            "Уважаемый(ая) заявитель!".into()
+        },
+        body: r.body.clone(),
+        signatory_position: r.signatory_position.clone(),
+        signatory_name: r.signatory_name.clone(),
+        executor: if r.executor_name.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "Исполнитель: {}, тел. {}",
+                r.executor_name,
+                abonent_domain::clients::format_phone(&r.executor_phone)
+            )
+        },
+    };
+    let pdf = tokio::task::spawn_blocking(move || abonent_render::answer_letter(&letter))
+        .await
+        .map_err(|e| WebError::Internal(anyhow::anyhow!(e)))?
+        .map_err(|e| WebError::Internal(anyhow::anyhow!(e)))?;
+    let mut resp = pdf.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "inline; filename=\"otvet-{}-{reply_id}.pdf\"",
+        a.number
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+/// The printed letter has been handed to the post.
+async fn letter_posted(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path((id, reply_id)): Path<(i64, i64)>,
+    Form(f): Form<ActionForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    me.require(Permission::RegisterAppeals)?;
+    if state.store.appeal_of_reply(reply_id).await? != Some(id) {
+        return Err(WebError::NotFound("Такого ответа нет.".into()).into());
+    }
+    state
+        .store
+        .mark_letter_posted(reply_id, &me.actor())
+        .await?;
+    Ok(Redirect::to(&format!("/appeals/{id}?done=posted")).into_response())
 }

@@ -1,0 +1,65 @@
+//! The answer letter read back by a real PDF reader (poppler's pdftotext and pdffonts, which
+//! scripts/test.sh installs): the Russian text is there and the fonts are embedded.
+
+use std::process::Command;
+
+use abonent_render::{answer_letter, AnswerLetter};
+
+#[test]
+fn answer_letter_carries_every_part_with_embedded_fonts() {
+    let long = "Сообщаем, что по Вашему обращению проведена проверка прибора учёта. ".repeat(60);
+    let pdf = answer_letter(&AnswerLetter {
+        company: "АО «ЮТЭК»".into(),
+        company_lines: vec![
+            "628462, г. Радужный, 1 мкр., д. 20".into(),
+            "Горячая линия 8-800-350-20-88".into(),
+        ],
+        recipient_name: "Иванову Ивану Ивановичу".into(),
+        recipient_address: "628462, г. Радужный,\n1 мкр., д. 5, кв. 3".into(),
+        reference: "На № 2026-000123 от 26.11.2026".into(),
+        greeting: "Уважаемый Иван Иванович!".into(),
+        body: format!("{long}\nПерерасчёт выполнен в ноябре."),
+        signatory_position: "Руководитель Радужнинского отделения".into(),
+        signatory_name: "П. А. Смирнов".into(),
+        executor: "Исполнитель: Егорова Мария Ивановна, тел. 8 (34668) 4-12-34".into(),
+    })
+    .unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    let dir = tempfile_dir();
+    let path = dir.join("letter.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let text = Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is needed: scripts/test.sh installs it");
+    let text = String::from_utf8(text.stdout).unwrap();
+    for part in [
+        "АО «ЮТЭК»",
+        "Иванову Ивану Ивановичу",
+        "На № 2026-000123 от 26.11.2026",
+        "Перерасчёт выполнен в ноябре.",
+        "Руководитель Радужнинского отделения",
+        "П. А. Смирнов",
+        "Егорова Мария Ивановна",
+    ] {
+        assert!(text.contains(part), "{part} missing in:\n{text}");
+    }
+    assert!(
+        text.contains('\u{c}'),
+        "a long answer flows onto a second page"
+    );
+    let fonts = Command::new("pdffonts").arg(&path).output().unwrap();
+    let fonts = String::from_utf8(fonts.stdout).unwrap();
+    assert!(fonts.contains("CID TrueType"), "{fonts}");
+    for line in fonts.lines().skip(2) {
+        assert!(line.contains(" yes "), "every font embedded: {line}");
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("abonent-render-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
