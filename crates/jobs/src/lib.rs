@@ -71,6 +71,10 @@ pub async fn run_job(store: &Store, cfg: &JobsConfig, job: &Job) -> Result<Strin
                 r.registered, r.attached, r.failed
             ))
         }
+        "appeal.confirm" => {
+            let id: i64 = job.payload.parse().map_err(|_| "bad payload")?;
+            mail::send_confirmation(store, &cfg.mail, id).await
+        }
         "appeal.deliver_answer" => {
             let id: i64 = job.payload.parse().map_err(|_| "bad payload")?;
             mail::deliver_answer(store, &cfg.mail, id).await

@@ -78,6 +78,15 @@ fn reply_id_in(header: &str) -> Option<i64> {
     digits.parse().ok()
 }
 
+fn appeal_id_in(header: &str) -> Option<i64> {
+    let start = header.find("<appeal-")? + "<appeal-".len();
+    let digits: String = header[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits.parse().ok()
+}
+
 /// Sends the answer letter of `reply_id` and records the delivery.
 pub async fn deliver_answer(
     store: &Store,
@@ -100,9 +109,6 @@ pub async fn deliver_answer(
     if reply.delivery != "queued" {
         return Ok(format!("reply {reply_id} already {}", reply.delivery));
     }
-    if cfg.smtp_url.is_empty() {
-        return Err("no mail transport configured (mail.smtp_url)".into());
-    }
     let to = appeal
         .applicant_email
         .clone()
@@ -122,6 +128,64 @@ pub async fn deliver_answer(
         reply.signatory_position,
         reply.signatory_name,
     );
+    send(
+        cfg,
+        &to,
+        &format!("Ответ на обращение № {}", appeal.number),
+        &answer_message_id(reply_id),
+        body,
+    )
+    .await?;
+    store
+        .mark_reply_delivered(reply_id, "sent")
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(format!("answer {reply_id} sent"))
+}
+
+/// Sends the applicant the confirmation of registration: number, date and deadline (APL-02).
+pub async fn send_confirmation(
+    store: &Store,
+    cfg: &MailConfig,
+    appeal_id: i64,
+) -> Result<String, String> {
+    let a = store.appeal(appeal_id).await.map_err(|e| e.to_string())?;
+    let Some(to) = a.applicant_email.clone() else {
+        return Ok("no e-mail address".into());
+    };
+    let deadline = a
+        .deadline
+        .parse::<jiff::civil::Date>()
+        .map(|d| d.strftime("%d.%m.%Y").to_string())
+        .unwrap_or_else(|_| a.deadline.clone());
+    let body = format!(
+        "Ваше обращение зарегистрировано.\n\nРегистрационный номер: {}\nТематика: {}\n\
+         Срок ответа: не позднее {deadline}.\n\nОтветить можно на это письмо: ответ будет приложен \
+         к обращению.\n",
+        a.number, a.topic_name
+    );
+    send(
+        cfg,
+        &to,
+        &format!("Обращение № {} зарегистрировано", a.number),
+        &format!("<appeal-{appeal_id}@abonent.invalid>"),
+        body,
+    )
+    .await?;
+    Ok(format!("confirmation of {} sent", a.number))
+}
+
+/// Sends one plain-text letter through the configured transport.
+async fn send(
+    cfg: &MailConfig,
+    to: &str,
+    subject: &str,
+    message_id: &str,
+    body: String,
+) -> Result<(), String> {
+    if cfg.smtp_url.is_empty() {
+        return Err("no mail transport configured (mail.smtp_url)".into());
+    }
     let from = if cfg.from.is_empty() {
         "Abonent <noreply@abonent.invalid>"
     } else {
@@ -130,8 +194,8 @@ pub async fn deliver_answer(
     let msg = Message::builder()
         .from(from.parse().map_err(|e| format!("mail.from: {e}"))?)
         .to(to.parse().map_err(|e| format!("recipient {to}: {e}"))?)
-        .subject(format!("Ответ на обращение № {}", appeal.number))
-        .message_id(Some(answer_message_id(reply_id)))
+        .subject(subject)
+        .message_id(Some(message_id.to_owned()))
         .header(ContentType::TEXT_PLAIN)
         .body(body)
         .map_err(|e| e.to_string())?;
@@ -149,11 +213,7 @@ pub async fn deliver_answer(
             .await
             .map_err(|e| e.to_string())?;
     }
-    store
-        .mark_reply_delivered(reply_id, "sent")
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(format!("answer {reply_id} sent"))
+    Ok(())
 }
 
 /// A connection to the IMAP server, plain or TLS.
@@ -427,6 +487,12 @@ async fn process_letter(store: &Store, inbox_id: i64, raw: &[u8]) -> Result<Outc
     }
     let mut target = None;
     for t in &threads {
+        if let Some(id) = appeal_id_in(t) {
+            if store.appeal(id).await.is_ok() {
+                target = Some(id);
+                break;
+            }
+        }
         if let Some(rid) = reply_id_in(t) {
             target = store
                 .appeal_of_reply(rid)

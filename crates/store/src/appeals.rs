@@ -332,6 +332,39 @@ impl Store {
         .await?)
     }
 
+    /// Adds a topic or renames / retires one (APL-08); audited. Retired topics stay on the
+    /// appeals that have them.
+    pub async fn save_appeal_topic(
+        &self,
+        code: &str,
+        name: &str,
+        active: bool,
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO appeal_topics (code, name, position, active)
+             VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM appeal_topics), $3)
+             ON CONFLICT (code) DO UPDATE SET name = $2, active = $3",
+        )
+        .bind(code)
+        .bind(name)
+        .bind(i64::from(active))
+        .execute(&mut *tx)
+        .await?;
+        crate::audit::audit_in(
+            &mut tx,
+            actor,
+            "appeal_topic.save",
+            "appeal_topic",
+            code,
+            &format!("active={active}"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The norms per kind of appeal.
     pub async fn appeal_norms(&self) -> Result<HashMap<AppealKind, AppealNorms>> {
         let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
@@ -588,6 +621,17 @@ impl Store {
             repeat_of,
             replayed: false,
         };
+        if d.email.is_some() {
+            // The applicant gets the number and the deadline by e-mail (APL-02).
+            crate::jobs::enqueue_in(
+                &mut tx,
+                "appeal.confirm",
+                &id.to_string(),
+                Some(&format!("confirm:{id}")),
+                now,
+            )
+            .await?;
+        }
         if let Some(k) = idem {
             crate::idempotency::remember(&mut tx, k, &reg).await?;
         }

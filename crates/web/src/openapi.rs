@@ -49,6 +49,8 @@ use crate::AppState;
         crate::appeals::api::stats,
         crate::appeals::api::norms,
         crate::appeals::api::put_norms,
+        crate::appeals::api::topics,
+        crate::appeals::api::put_topic,
         crate::appeals::api::public_register,
         crate::appeals::api::public_track,
     ),

@@ -387,6 +387,40 @@ async fn appeal_lifecycle_and_rights_over_the_api() {
             .iter()
             .any(|n| n["kind"] == "claim" && n["answer_days"] == 10));
 
+        // The topic catalogue is data: the director adds one, the head may not, codes are checked.
+        let t = json!({"name": "Технологическое присоединение"});
+        let r = app
+            .api(
+                Method::PUT,
+                "/api/v1/appeals/topics/connection",
+                Some(&head),
+                Some(t.clone()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = app
+            .api(
+                Method::PUT,
+                "/api/v1/appeals/topics/Bad-Code",
+                Some(&director),
+                Some(t.clone()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let r = app
+            .api(
+                Method::PUT,
+                "/api/v1/appeals/topics/connection",
+                Some(&director),
+                Some(t),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let r = app
+            .api(Method::GET, "/api/v1/appeals/topics", Some(&clerk), None)
+            .await;
+        assert!(r.body.contains("Технологическое присоединение"));
+
         // The online reception: no account needed; a name is.
         let mut public = complaint();
         public["applicant_name"] = json!("");

@@ -23,6 +23,8 @@ pub fn routes() -> Router<AppState> {
         .route("/appeals", get(list).post(register))
         .route("/appeals/stats", get(stats))
         .route("/appeals/norms", get(norms))
+        .route("/appeals/topics", get(topics))
+        .route("/appeals/topics/{code}", axum::routing::put(put_topic))
         .route("/appeals/norms/{kind}", axum::routing::put(put_norms))
         .route("/appeals/{id}", get(card))
         .route("/appeals/{id}/assign", post(assign))
@@ -470,6 +472,62 @@ pub async fn put_norms(
     };
     n.validate()?;
     state.store.set_appeal_norms(k, &n, &me.actor()).await?;
+    state.rules.invalidate().await;
+    Ok(Json(Done { ok: true }))
+}
+
+/// The topic catalogue in force (APL-08).
+#[utoipa::path(get, path = "/api/v1/appeals/topics", tag = "appeals",
+    responses((status = 200, body = [abonent_store::appeals::Topic])))]
+pub async fn topics(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+) -> Result<Json<Vec<abonent_store::appeals::Topic>>, ApiError> {
+    me.require(Permission::ViewAppeals)?;
+    Ok(Json(state.store.appeal_topics().await?))
+}
+
+/// A topic as sent: its name and whether it is offered for new appeals.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TopicBody {
+    pub name: String,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Adds, renames or retires a topic; administrator or general director; audited.
+#[utoipa::path(put, path = "/api/v1/appeals/topics/{code}", tag = "appeals", request_body = TopicBody,
+    params(("code" = String, Path, description = "latin letters, digits and _")),
+    responses((status = 200, body = Done), (status = 422, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn put_topic(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(code): Path<String>,
+    Json(t): Json<TopicBody>,
+) -> Result<Json<Done>, ApiError> {
+    me.require(Permission::ConfigureAppeals)?;
+    let mut e = FieldErrors::new();
+    if code.is_empty()
+        || code.len() > 40
+        || !code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        e.add(
+            "code",
+            "Код тематики — латинские строчные буквы, цифры и _, до 40 символов.",
+        );
+    }
+    let name = abonent_domain::validation::required_text(&mut e, "name", &t.name, 200);
+    e.into_result(())?;
+    state
+        .store
+        .save_appeal_topic(&code, &name, t.active, &me.actor())
+        .await?;
     state.rules.invalidate().await;
     Ok(Json(Done { ok: true }))
 }
