@@ -1059,7 +1059,19 @@ impl Store {
 
     /// The registry list with its view and filters (APL-09); keyset-friendly orders on indexes.
     pub async fn list_appeals(&self, f: &AppealFilter) -> Result<Vec<AppealRow>> {
-        let mut sql = format!("{SELECT_ROW} WHERE 1 = 1");
+        let terms = f.terms.as_deref().filter(|t| !t.trim().is_empty());
+        // Full-text search over the whole registry on SQLite is driven by the FTS index in
+        // descending rowid order (newest first), so a common word stops after one page.
+        let fts_driven =
+            self.backend() == Backend::Sqlite && f.view == View::All && terms.is_some();
+        let mut sql = if fts_driven {
+            SELECT_ROW.replace(
+                "FROM appeals a",
+                "FROM appeal_fts f JOIN appeals a ON a.id = f.rowid",
+            ) + " WHERE 1 = 1"
+        } else {
+            format!("{SELECT_ROW} WHERE 1 = 1")
+        };
         let mut binds: Vec<Bind> = Vec::new();
         let mut push = |sql: &mut String, clause: &str, b: Bind| {
             binds.push(b);
@@ -1067,7 +1079,9 @@ impl Store {
         };
         let today = f.today.map(|d| d.to_string()).unwrap_or_default();
         let order = match f.view {
-            View::All => "a.registered_at DESC, a.id DESC",
+            // Ids grow with registration time: the primary key is the registry's order.
+            View::All if fts_driven => "f.rowid DESC",
+            View::All => "a.id DESC",
             View::New => {
                 sql.push_str(" AND a.closed_at IS NULL AND a.status = 'registered'");
                 "a.deadline, a.id"
@@ -1130,22 +1144,25 @@ impl Store {
         if let Some(v) = f.client_id {
             push(&mut sql, " AND a.client_id = $?", Bind::I(v));
         }
-        if let Some(t) = f.terms.as_deref().filter(|t| !t.trim().is_empty()) {
+        if let Some(t) = terms {
+            let fts_query = || {
+                t.split_whitespace()
+                    .map(|w| format!("\"{}\"", w.replace('"', "")))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
             match self.backend() {
-                Backend::Sqlite => {
-                    let q: Vec<String> = t
-                        .split_whitespace()
-                        .map(|w| format!("\"{}\"", w.replace('"', "")))
-                        .collect();
-                    push(
-                        &mut sql,
-                        " AND a.id IN (SELECT rowid FROM appeal_fts WHERE appeal_fts MATCH $?)",
-                        Bind::S(q.join(" ")),
-                    );
+                Backend::Sqlite if fts_driven => {
+                    push(&mut sql, " AND f.terms MATCH $?", Bind::S(fts_query()))
                 }
+                Backend::Sqlite => push(
+                    &mut sql,
+                    " AND EXISTS (SELECT 1 FROM appeal_fts WHERE appeal_fts MATCH $? AND rowid = a.id)",
+                    Bind::S(fts_query()),
+                ),
                 Backend::Postgres => push(
                     &mut sql,
-                    " AND to_tsvector('simple', a.search_terms) @@ plainto_tsquery('simple', $?)",
+                    " AND a.search_vector @@ plainto_tsquery('simple', $?)",
                     Bind::S(t.to_owned()),
                 ),
             }

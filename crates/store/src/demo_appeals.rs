@@ -113,9 +113,10 @@ impl Store {
                 "INSERT INTO appeals (id, number, registered_at, registered_on, channel, kind, topic,
                      branch_id, applicant_name, applicant_email, applicant_address, answer_channel,
                      original_text, flagged, status, executor_id, assigned_at, deadline,
-                     original_deadline, closed_at, closed_on, on_time, search_terms, version)
+                     original_deadline, closed_at, closed_on, on_time, search_terms, version,
+                     reminded_for, escalated_for)
                  VALUES {}",
-                values_clause(self.backend(), n, 24)
+                values_clause(self.backend(), n, 26)
             );
             let mut q = sqlx::query(&sql);
             let mut fts: Vec<(i64, String)> = Vec::with_capacity(n);
@@ -191,7 +192,13 @@ impl Store {
                     .bind(closed_on.map(|d| d.to_string()))
                     .bind(closed_on.map(|d| i64::from(d <= deadline)))
                     .bind(terms.clone())
-                    .bind(1i64);
+                    .bind(1i64)
+                    // History: reminders and escalations of past deadlines were sent then.
+                    .bind(
+                        (open && deadline <= today.saturating_add(3.days()))
+                            .then(|| deadline.to_string()),
+                    )
+                    .bind((open && deadline < today).then(|| deadline.to_string()));
                 fts.push((id, terms));
                 events.push((id, at));
             }

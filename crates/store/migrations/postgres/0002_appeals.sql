@@ -75,6 +75,7 @@ CREATE TABLE appeals (
     escalated_for       TEXT,
     tracking_hash       TEXT,
     search_terms        TEXT NOT NULL,
+    search_vector       tsvector GENERATED ALWAYS AS (to_tsvector('simple', search_terms)) STORED,
     version             BIGINT NOT NULL DEFAULT 1
 );
 -- Views of APL-09: open appeals by deadline ("overdue", "due soon"), per executor ("mine"),
@@ -91,7 +92,7 @@ CREATE INDEX appeals_repeat ON appeals (repeat_of) WHERE repeat_of IS NOT NULL;
 
 -- Full-text search (APL-10) over Russian stems computed by domain::appeals::search_terms; the
 -- 'simple' configuration only splits words, so both engines match the same stems.
-CREATE INDEX appeals_fts ON appeals USING GIN (to_tsvector('simple', search_terms));
+CREATE INDEX appeals_fts ON appeals USING GIN (search_vector);
 
 -- Files that came with the appeal, kept unchanged (APL-02).
 CREATE TABLE appeal_attachments (

@@ -610,6 +610,10 @@ pub async fn list(
     if f.view == abonent_store::appeals::View::Mine {
         f.executor_id = Some(me.staff.id);
     }
+    // A branch head's "new" are the new appeals of the branch.
+    if f.view == abonent_store::appeals::View::New && f.branch_id.is_none() {
+        f.branch_id = me.staff.branch_id;
+    }
     Ok(state.store.list_appeals(&f).await?)
 }
 
