@@ -469,10 +469,132 @@ impl Store {
         idem: Option<&IdemKey>,
         actor: &Actor,
     ) -> Result<Registered> {
+        if self.backend() == Backend::Sqlite {
+            let w = self
+                .group
+                .get_or_init(|| GroupWriter::start(self.pool().clone()));
+            let (reply, rx) = tokio::sync::oneshot::channel();
+            let req = GroupRequest {
+                a: a.clone(),
+                idem: idem.cloned(),
+                actor: actor.clone(),
+                reply,
+            };
+            if w.tx.send(req).await.is_ok() {
+                if let Ok(r) = rx.await {
+                    return r;
+                }
+            }
+            // The writer is gone (its runtime ended): write directly.
+        }
+        let mut tx = self.pool().begin().await?;
+        let r = register_in(&mut tx, self.backend(), a, idem, actor).await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+}
+
+/// One registration waiting for the group writer.
+struct GroupRequest {
+    a: NewAppeal,
+    idem: Option<IdemKey>,
+    actor: Actor,
+    reply: tokio::sync::oneshot::Sender<Result<Registered>>,
+}
+
+/// Group commit for SQLite (the registration benchmark: ≥ 2,000 durable registrations/s): one
+/// task takes every registration waiting at that moment and writes them in one transaction,
+/// each inside its own savepoint so one refusal does not touch the others, then commits once
+/// (one fsync) and only then answers each caller. Nothing is acknowledged before it is durable,
+/// and writers no longer queue on SQLite's lock.
+#[derive(Debug)]
+pub(crate) struct GroupWriter {
+    tx: tokio::sync::mpsc::Sender<GroupRequest>,
+}
+
+impl GroupWriter {
+    const MAX_BATCH: usize = 256;
+
+    fn start(pool: sqlx::AnyPool) -> Self {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<GroupRequest>(4096);
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < Self::MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(r) => batch.push(r),
+                        Err(_) => break,
+                    }
+                }
+                Self::write(&pool, batch).await;
+            }
+        });
+        Self { tx }
+    }
+
+    async fn write(pool: &sqlx::AnyPool, batch: Vec<GroupRequest>) {
+        use sqlx::Acquire;
+        let mut tx = match pool.begin().await {
+            Ok(t) => t,
+            Err(e) => {
+                let m = e.to_string();
+                for r in batch {
+                    let _ = r
+                        .reply
+                        .send(Err(StoreError::Db(sqlx::Error::Protocol(m.clone()))));
+                }
+                return;
+            }
+        };
+        let mut results = Vec::with_capacity(batch.len());
+        for r in &batch {
+            let res = match (&mut *tx).begin().await {
+                Ok(mut sp) => {
+                    match register_in(&mut sp, Backend::Sqlite, &r.a, r.idem.as_ref(), &r.actor)
+                        .await
+                    {
+                        Ok(reg) => sp.commit().await.map(|_| reg).map_err(StoreError::from),
+                        Err(e) => {
+                            let _ = sp.rollback().await;
+                            Err(e)
+                        }
+                    }
+                }
+                Err(e) => Err(e.into()),
+            };
+            results.push(res);
+        }
+        match tx.commit().await {
+            Ok(()) => {
+                for (r, res) in batch.into_iter().zip(results) {
+                    let _ = r.reply.send(res);
+                }
+            }
+            Err(e) => {
+                let m = e.to_string();
+                for r in batch {
+                    let _ = r
+                        .reply
+                        .send(Err(StoreError::Db(sqlx::Error::Protocol(m.clone()))));
+                }
+            }
+        }
+    }
+}
+
+/// Writes one registration on the caller's transaction: number, appeal, search terms,
+/// attachments, history, repeat link, notices, confirmation job and idempotency key.
+async fn register_in(
+    tx: &mut sqlx::AnyConnection,
+    backend: Backend,
+    a: &NewAppeal,
+    idem: Option<&IdemKey>,
+    actor: &Actor,
+) -> Result<Registered> {
+    {
         let d = &a.data;
         let now = now_micros();
         let year = a.registered_on.year();
-        let mut tx = self.pool().begin().await?;
         // The first statement writes, so SQLite takes the write lock at once (no upgrade race).
         let (seq,): (i64,) = sqlx::query_as(
             "INSERT INTO appeal_counters (year, last) VALUES ($1, 1)
@@ -563,7 +685,7 @@ impl Store {
             }
             _ => StoreError::Db(e),
         })?;
-        if self.backend() == Backend::Sqlite {
+        if backend == Backend::Sqlite {
             sqlx::query("INSERT INTO appeal_fts (rowid, terms) VALUES ($1, $2)")
                 .bind(id)
                 .bind(&terms)
@@ -592,10 +714,10 @@ impl Store {
         if d.flagged {
             details.push_str("; текст отмечен для проверки на недопустимые выражения");
         }
-        event_in(&mut tx, id, actor, "registered", &details).await?;
+        event_in(&mut *tx, id, actor, "registered", &details).await?;
         if let Some(first) = repeat_of {
             event_in(
-                &mut tx,
+                &mut *tx,
                 id,
                 actor,
                 "linked_repeat",
@@ -603,9 +725,9 @@ impl Store {
             )
             .await?;
         }
-        for head in branch_heads_in(&mut tx, a.branch_id).await? {
+        for head in branch_heads_in(&mut *tx, a.branch_id).await? {
             notice_in(
-                &mut tx,
+                &mut *tx,
                 head,
                 "new_appeal",
                 id,
@@ -624,7 +746,7 @@ impl Store {
         if d.email.is_some() {
             // The applicant gets the number and the deadline by e-mail (APL-02).
             crate::jobs::enqueue_in(
-                &mut tx,
+                &mut *tx,
                 "appeal.confirm",
                 &id.to_string(),
                 Some(&format!("confirm:{id}")),
@@ -633,12 +755,13 @@ impl Store {
             .await?;
         }
         if let Some(k) = idem {
-            crate::idempotency::remember(&mut tx, k, &reg).await?;
+            crate::idempotency::remember(&mut *tx, k, &reg).await?;
         }
-        tx.commit().await?;
         Ok(reg)
     }
+}
 
+impl Store {
     /// One appeal with its card's data.
     pub async fn appeal(&self, id: i64) -> Result<AppealRecord> {
         sqlx::query_as(&format!("{SELECT_RECORD} WHERE a.id = $1"))
@@ -1079,9 +1202,9 @@ impl Store {
         };
         let today = f.today.map(|d| d.to_string()).unwrap_or_default();
         let order = match f.view {
-            // Ids grow with registration time: the primary key is the registry's order.
+            // Rowids grow with registration time: the FTS index yields the newest first.
             View::All if fts_driven => "f.rowid DESC",
-            View::All => "a.id DESC",
+            View::All => "a.registered_at DESC, a.id DESC",
             View::New => {
                 sql.push_str(" AND a.closed_at IS NULL AND a.status = 'registered'");
                 "a.deadline, a.id"

@@ -69,6 +69,8 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite's group-commit writer for appeal registrations, started on first use.
+    group: std::sync::Arc<std::sync::OnceLock<appeals::GroupWriter>>,
 }
 
 static MIGRATOR_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -131,7 +133,11 @@ impl Store {
             })
             .connect_with(opts)
             .await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            group: Default::default(),
+        })
     }
 
     /// Applies every pending migration of this engine (safe with several instances: PostgreSQL

@@ -481,3 +481,60 @@ async fn demo_appeals_are_resumable_and_searchable() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_registrations_commit_together_and_fail_alone() {
+    for db in testing::all().await {
+        let s = db.store.clone();
+        s.seed_defaults().await.unwrap();
+        let branch = s.branches().await.unwrap()[0].id;
+        let today = date(2026, 3, 2);
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..60 {
+            let s = s.clone();
+            let mut a = new_appeal(branch, None, "billing", &format!("Обращение {i}"), today);
+            if i % 10 == 3 {
+                a.data.topic = "no_such_topic".into();
+            }
+            // Pairs of requests share a key, as a client retrying at once would.
+            let key = (i % 10 == 7).then(|| IdemKey::new("bench", format!("k{}", i / 20)));
+            set.spawn(async move {
+                (
+                    i,
+                    s.register_appeal(&a, key.as_ref(), &Actor::default()).await,
+                )
+            });
+        }
+        let mut ok = Vec::new();
+        while let Some(r) = set.join_next().await {
+            let (i, r) = r.unwrap();
+            match r {
+                Ok(reg) => ok.push((i, reg)),
+                Err(e) => assert_eq!(i % 10, 3, "{}: only the bad topic fails: {e}", db.label),
+            }
+        }
+        assert_eq!(ok.len(), 54, "{}", db.label);
+        let mut numbers: Vec<&str> = ok
+            .iter()
+            .filter(|(_, r)| !r.replayed)
+            .map(|(_, r)| r.number.as_str())
+            .collect();
+        numbers.sort();
+        numbers.dedup();
+        let stored = s
+            .list_appeals(&AppealFilter {
+                limit: 500,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            stored.len(),
+            numbers.len(),
+            "every acknowledged registration is stored once"
+        );
+        assert_eq!(stored.len(), 51, "{}: three pairs shared a key", db.label);
+        assert_eq!(ok.iter().filter(|(_, r)| r.replayed).count(), 3);
+        db.cleanup().await;
+    }
+}
