@@ -488,9 +488,9 @@ impl Store {
             // The writer is gone (its runtime ended): write directly.
         }
         let mut tx = self.pool().begin().await?;
-        let r = register_in(&mut tx, self.backend(), a, idem, actor).await?;
+        let r = register_batch(&mut tx, self.backend(), &[(a, idem, actor)]).await?;
         tx.commit().await?;
-        Ok(r)
+        Ok(r.into_iter().next().expect("one registration"))
     }
 }
 
@@ -546,23 +546,48 @@ impl GroupWriter {
                 return;
             }
         };
-        let mut results = Vec::with_capacity(batch.len());
-        for r in &batch {
-            let res = match (&mut *tx).begin().await {
-                Ok(mut sp) => {
-                    match register_in(&mut sp, Backend::Sqlite, &r.a, r.idem.as_ref(), &r.actor)
-                        .await
-                    {
-                        Ok(reg) => sp.commit().await.map(|_| reg).map_err(StoreError::from),
-                        Err(e) => {
-                            let _ = sp.rollback().await;
-                            Err(e)
-                        }
-                    }
+        // The whole batch in one go; if any item is refused, each alone in its savepoint.
+        let items: Vec<Item<'_>> = batch
+            .iter()
+            .map(|r| (&r.a, r.idem.as_ref(), &r.actor))
+            .collect();
+        let mut results: Vec<Result<Registered>> = Vec::with_capacity(batch.len());
+        let fast = match (&mut *tx).begin().await {
+            Ok(mut sp) => match register_batch(&mut sp, Backend::Sqlite, &items).await {
+                Ok(regs) => match sp.commit().await {
+                    Ok(()) => Some(regs),
+                    Err(_) => None,
+                },
+                Err(_) => {
+                    let _ = sp.rollback().await;
+                    None
                 }
-                Err(e) => Err(e.into()),
-            };
-            results.push(res);
+            },
+            Err(_) => None,
+        };
+        match fast {
+            Some(regs) => results.extend(regs.into_iter().map(Ok)),
+            None => {
+                for item in &items {
+                    let res = match (&mut *tx).begin().await {
+                        Ok(mut sp) => {
+                            match register_batch(&mut sp, Backend::Sqlite, &[*item]).await {
+                                Ok(mut reg) => sp
+                                    .commit()
+                                    .await
+                                    .map(|_| reg.remove(0))
+                                    .map_err(StoreError::from),
+                                Err(e) => {
+                                    let _ = sp.rollback().await;
+                                    Err(e)
+                                }
+                            }
+                        }
+                        Err(e) => Err(e.into()),
+                    };
+                    results.push(res);
+                }
+            }
         }
         match tx.commit().await {
             Ok(()) => {
@@ -582,122 +607,198 @@ impl GroupWriter {
     }
 }
 
-/// Writes one registration on the caller's transaction: number, appeal, search terms,
-/// attachments, history, repeat link, notices, confirmation job and idempotency key.
-async fn register_in(
+/// One registration to write: the appeal, its idempotency key, who registers it.
+pub(crate) type Item<'a> = (&'a NewAppeal, Option<&'a IdemKey>, &'a Actor);
+
+fn history_name(actor: &Actor) -> String {
+    if actor.login.is_empty() {
+        "Интернет-приемная".to_owned()
+    } else {
+        actor.login.clone()
+    }
+}
+
+/// Writes registrations on the caller's transaction with one statement per table: numbers,
+/// appeals, search terms, attachments, history, repeat links, notices to the branch heads,
+/// confirmation jobs and idempotency keys. The group writer passes many; everyone else one.
+async fn register_batch(
     tx: &mut sqlx::AnyConnection,
     backend: Backend,
-    a: &NewAppeal,
-    idem: Option<&IdemKey>,
-    actor: &Actor,
-) -> Result<Registered> {
-    {
-        let d = &a.data;
-        let now = now_micros();
-        let year = a.registered_on.year();
-        // The first statement writes, so SQLite takes the write lock at once (no upgrade race).
-        let (seq,): (i64,) = sqlx::query_as(
-            "INSERT INTO appeal_counters (year, last) VALUES ($1, 1)
-             ON CONFLICT (year) DO UPDATE SET last = appeal_counters.last + 1 RETURNING last",
+    items: &[Item<'_>],
+) -> Result<Vec<Registered>> {
+    use crate::demo::values_clause;
+    let now = now_micros();
+    // Numbers first: the first statement writes, so SQLite takes the write lock at once.
+    let mut numbers = vec![String::new(); items.len()];
+    let mut years: Vec<i16> = items
+        .iter()
+        .map(|(a, _, _)| a.registered_on.year())
+        .collect();
+    years.sort_unstable();
+    years.dedup();
+    for y in years {
+        let idx: Vec<usize> = (0..items.len())
+            .filter(|&i| items[i].0.registered_on.year() == y)
+            .collect();
+        let k = idx.len() as i64;
+        let (last,): (i64,) = sqlx::query_as(
+            "INSERT INTO appeal_counters (year, last) VALUES ($1, $2)
+             ON CONFLICT (year) DO UPDATE SET last = appeal_counters.last + $2 RETURNING last",
         )
-        .bind(i64::from(year))
+        .bind(i64::from(y))
+        .bind(k)
         .fetch_one(&mut *tx)
         .await?;
-        let number = abonent_domain::appeals::registration_number(year, seq);
-        // Repeat detection (§2.3): the same client, account or e-mail on the same topic within
-        // the window is the same event; link to the first appeal of it.
+        for (n, i) in idx.into_iter().enumerate() {
+            numbers[i] = abonent_domain::appeals::registration_number(y, last - k + 1 + n as i64);
+        }
+    }
+    let first_id: i64 = match backend {
+        Backend::Sqlite => {
+            let (m,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM appeals")
+                .fetch_one(&mut *tx)
+                .await?;
+            m.unwrap_or(0) + 1
+        }
+        Backend::Postgres => {
+            // Identity values for the batch, in order.
+            let (last,): (i64,) = sqlx::query_as(
+                "SELECT MAX(v) FROM (SELECT nextval(pg_get_serial_sequence('appeals', 'id')) AS v
+                   FROM generate_series(1, $1)) s",
+            )
+            .bind(items.len() as i64)
+            .fetch_one(&mut *tx)
+            .await?;
+            last - items.len() as i64 + 1
+        }
+    };
+    // Repeat detection (§2.3): the same client, account or e-mail on the same topic within the
+    // window is the same event; link to the first appeal of it (also within this batch).
+    let mut repeat_of: Vec<Option<i64>> = vec![None; items.len()];
+    let mut seen: HashMap<(&'static str, String, String), i64> = HashMap::new();
+    for (i, (a, _, _)) in items.iter().enumerate() {
+        let d = &a.data;
+        if a.repeat_window_days <= 0 {
+            continue;
+        }
         let since = now - i64::from(a.repeat_window_days) * 86_400_000_000;
-        let mut repeat_of: Option<i64> = None;
-        if a.repeat_window_days > 0 {
-            let ids = [("client_id", d.client_id), ("account_id", a.account_id)];
-            for (col, val) in ids {
-                let Some(val) = val else { continue };
-                let hit: Option<(i64, Option<i64>)> = sqlx::query_as(&format!(
-                    "SELECT id, repeat_of FROM appeals WHERE {col} = $1 AND topic = $2
-                       AND registered_at >= $3 ORDER BY registered_at LIMIT 1"
-                ))
-                .bind(val)
+        let probes: [(&'static str, Option<String>); 3] = [
+            ("client_id", d.client_id.map(|v| v.to_string())),
+            ("account_id", a.account_id.map(|v| v.to_string())),
+            ("applicant_email", d.email.clone()),
+        ];
+        for (col, val) in probes {
+            let Some(val) = val else { continue };
+            let key = (col, val.clone(), d.topic.clone());
+            if let Some(root) = seen.get(&key) {
+                repeat_of[i] = Some(*root);
+                break;
+            }
+            let q = format!(
+                "SELECT id, repeat_of FROM appeals WHERE {col} = $1 AND topic = $2
+                   AND registered_at >= $3 ORDER BY registered_at LIMIT 1"
+            );
+            let q = sqlx::query_as::<_, (i64, Option<i64>)>(&q);
+            let q = if col == "applicant_email" {
+                q.bind(val)
+            } else {
+                q.bind(val.parse::<i64>().unwrap_or(-1))
+            };
+            let hit = q
                 .bind(&d.topic)
                 .bind(since)
                 .fetch_optional(&mut *tx)
                 .await?;
-                if let Some((id, first)) = hit {
-                    repeat_of = Some(first.unwrap_or(id));
-                    break;
-                }
-            }
-            if let (None, Some(email)) = (repeat_of, &d.email) {
-                let hit: Option<(i64, Option<i64>)> = sqlx::query_as(
-                    "SELECT id, repeat_of FROM appeals WHERE applicant_email = $1 AND topic = $2
-                       AND registered_at >= $3 ORDER BY registered_at LIMIT 1",
-                )
-                .bind(email)
-                .bind(&d.topic)
-                .bind(since)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some((id, first)) = hit {
-                    repeat_of = Some(first.unwrap_or(id));
-                }
+            if let Some((id, first)) = hit {
+                repeat_of[i] = Some(first.unwrap_or(id));
+                break;
             }
         }
-        let mut terms = abonent_domain::appeals::search_terms(&d.text);
-        let name_terms = abonent_domain::appeals::search_terms(&d.applicant_name);
-        if !name_terms.is_empty() {
-            terms.push(' ');
-            terms.push_str(&name_terms);
-        }
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO appeals (number, registered_at, registered_on, registered_by, channel, kind,
-                 topic, branch_id, client_id, account_id, applicant_name, applicant_email,
-                 applicant_phone, applicant_address, answer_channel, original_text, flagged, status,
-                 deadline, original_deadline, repeat_of, tracking_hash, search_terms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 'registered', $18, $18, $19, $20, $21)
-             RETURNING id",
-        )
-        .bind(&number)
-        .bind(now)
-        .bind(a.registered_on.to_string())
-        .bind(actor.staff_id)
-        .bind(d.channel.code())
-        .bind(d.kind.code())
-        .bind(&d.topic)
-        .bind(a.branch_id)
-        .bind(d.client_id)
-        .bind(a.account_id)
-        .bind(&d.applicant_name)
-        .bind(&d.email)
-        .bind(&d.phone)
-        .bind(&d.postal_address)
-        .bind(d.answer_channel.code())
-        .bind(&d.text)
-        .bind(i64::from(d.flagged))
-        .bind(a.deadline.to_string())
-        .bind(repeat_of)
-        .bind(&a.tracking_hash)
-        .bind(&terms)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(db) if db.message().contains("FOREIGN KEY") || db.code().as_deref() == Some("23503") => {
-                StoreError::Conflict("Тематика, отделение, клиент или лицевой счёт не найдены.".into())
+        let root = repeat_of[i].unwrap_or(first_id + i as i64);
+        for (col, val) in [
+            ("client_id", d.client_id.map(|v| v.to_string())),
+            ("account_id", a.account_id.map(|v| v.to_string())),
+            ("applicant_email", d.email.clone()),
+        ] {
+            if let Some(val) = val {
+                seen.entry((col, val, d.topic.clone())).or_insert(root);
             }
-            _ => StoreError::Db(e),
-        })?;
-        if backend == Backend::Sqlite {
-            sqlx::query("INSERT INTO appeal_fts (rowid, terms) VALUES ($1, $2)")
-                .bind(id)
-                .bind(&terms)
-                .execute(&mut *tx)
-                .await?;
         }
+    }
+    let terms: Vec<String> = items
+        .iter()
+        .map(|(a, _, _)| {
+            let mut t = abonent_domain::appeals::search_terms(&a.data.text);
+            let n = abonent_domain::appeals::search_terms(&a.data.applicant_name);
+            if !n.is_empty() {
+                t.push(' ');
+                t.push_str(&n);
+            }
+            t
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO appeals (id, number, registered_at, registered_on, registered_by, channel, kind,
+             topic, branch_id, client_id, account_id, applicant_name, applicant_email,
+             applicant_phone, applicant_address, answer_channel, original_text, flagged, status,
+             deadline, original_deadline, repeat_of, tracking_hash, search_terms) VALUES {}",
+        values_clause(backend, items.len(), 24)
+    );
+    let mut q = sqlx::query(&sql);
+    for (i, (a, _, actor)) in items.iter().enumerate() {
+        let d = &a.data;
+        q = q
+            .bind(first_id + i as i64)
+            .bind(numbers[i].clone())
+            .bind(now)
+            .bind(a.registered_on.to_string())
+            .bind(actor.staff_id)
+            .bind(d.channel.code())
+            .bind(d.kind.code())
+            .bind(d.topic.clone())
+            .bind(a.branch_id)
+            .bind(d.client_id)
+            .bind(a.account_id)
+            .bind(d.applicant_name.clone())
+            .bind(d.email.clone())
+            .bind(d.phone.clone())
+            .bind(d.postal_address.clone())
+            .bind(d.answer_channel.code())
+            .bind(d.text.clone())
+            .bind(i64::from(d.flagged))
+            .bind("registered")
+            .bind(a.deadline.to_string())
+            .bind(a.deadline.to_string())
+            .bind(repeat_of[i])
+            .bind(a.tracking_hash.clone())
+            .bind(terms[i].clone());
+    }
+    q.execute(&mut *tx).await.map_err(|e| match &e {
+        sqlx::Error::Database(db)
+            if db.message().contains("FOREIGN KEY") || db.code().as_deref() == Some("23503") =>
+        {
+            StoreError::Conflict("Тематика, отделение, клиент или лицевой счёт не найдены.".into())
+        }
+        _ => StoreError::Db(e),
+    })?;
+    if backend == Backend::Sqlite {
+        let sql = format!(
+            "INSERT INTO appeal_fts (rowid, terms) VALUES {}",
+            values_clause(backend, items.len(), 2)
+        );
+        let mut q = sqlx::query(&sql);
+        for (i, t) in terms.iter().enumerate() {
+            q = q.bind(first_id + i as i64).bind(t.clone());
+        }
+        q.execute(&mut *tx).await?;
+    }
+    for (i, (a, _, _)) in items.iter().enumerate() {
         for f in &a.attachments {
             sqlx::query(
                 "INSERT INTO appeal_attachments (appeal_id, file_name, content_type, size, sha256, content, added_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
-            .bind(id)
+            .bind(first_id + i as i64)
             .bind(&f.file_name)
             .bind(&f.content_type)
             .bind(f.content.len() as i64)
@@ -707,6 +808,12 @@ async fn register_in(
             .execute(&mut *tx)
             .await?;
         }
+    }
+    // History.
+    let mut events: Vec<(i64, Option<i64>, String, &str, String)> = Vec::new();
+    for (i, (a, _, actor)) in items.iter().enumerate() {
+        let d = &a.data;
+        let id = first_id + i as i64;
         let mut details = format!("{}; {}", d.channel.label_ru(), d.kind.label_ru());
         if !a.attachments.is_empty() {
             details.push_str(&format!("; вложений: {}", a.attachments.len()));
@@ -714,51 +821,110 @@ async fn register_in(
         if d.flagged {
             details.push_str("; текст отмечен для проверки на недопустимые выражения");
         }
-        event_in(&mut *tx, id, actor, "registered", &details).await?;
-        if let Some(first) = repeat_of {
-            event_in(
-                &mut *tx,
-                id,
-                actor,
-                "linked_repeat",
-                &format!("повторное по отношению к обращению id {first}"),
-            )
-            .await?;
-        }
-        for head in branch_heads_in(&mut *tx, a.branch_id).await? {
-            notice_in(
-                &mut *tx,
-                head,
-                "new_appeal",
-                id,
-                &format!("Новое обращение № {number}: назначьте исполнителя."),
-            )
-            .await?;
-        }
-        let reg = Registered {
+        events.push((
             id,
-            number,
+            actor.staff_id,
+            history_name(actor),
+            "registered",
+            details,
+        ));
+        if let Some(first) = repeat_of[i] {
+            events.push((
+                id,
+                actor.staff_id,
+                history_name(actor),
+                "linked_repeat",
+                format!("повторное по отношению к обращению id {first}"),
+            ));
+        }
+    }
+    let sql = format!(
+        "INSERT INTO appeal_events (appeal_id, at, actor_id, actor_name, action, details) VALUES {}",
+        values_clause(backend, events.len(), 6)
+    );
+    let mut q = sqlx::query(&sql);
+    for (id, actor_id, name, action, details) in events {
+        q = q
+            .bind(id)
+            .bind(now)
+            .bind(actor_id)
+            .bind(name)
+            .bind(action)
+            .bind(details);
+    }
+    q.execute(&mut *tx).await?;
+    // The branch heads are told of each new appeal (APL-03).
+    let mut heads: HashMap<i64, Vec<i64>> = HashMap::new();
+    let mut notices: Vec<(i64, i64, String)> = Vec::new();
+    for (i, (a, _, _)) in items.iter().enumerate() {
+        if !heads.contains_key(&a.branch_id) {
+            let h = branch_heads_in(&mut *tx, a.branch_id).await?;
+            heads.insert(a.branch_id, h);
+        }
+        for h in &heads[&a.branch_id] {
+            notices.push((
+                *h,
+                first_id + i as i64,
+                format!("Новое обращение № {}: назначьте исполнителя.", numbers[i]),
+            ));
+        }
+    }
+    if !notices.is_empty() {
+        let sql = format!(
+            "INSERT INTO staff_notices (staff_id, at, kind, appeal_id, text) VALUES {}",
+            values_clause(backend, notices.len(), 5)
+        );
+        let mut q = sqlx::query(&sql);
+        for (staff, id, text) in notices {
+            q = q
+                .bind(staff)
+                .bind(now)
+                .bind("new_appeal")
+                .bind(id)
+                .bind(text);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    // The applicant with an e-mail address gets the number and the deadline (APL-02).
+    let confirm: Vec<i64> = (0..items.len())
+        .filter(|&i| items[i].0.data.email.is_some())
+        .map(|i| first_id + i as i64)
+        .collect();
+    if !confirm.is_empty() {
+        let sql = format!(
+            "INSERT INTO jobs (kind, payload, dedupe_key, run_at, created_at) VALUES {}
+             ON CONFLICT (dedupe_key) DO NOTHING",
+            values_clause(backend, confirm.len(), 5)
+        );
+        let mut q = sqlx::query(&sql);
+        for id in confirm {
+            q = q
+                .bind("appeal.confirm")
+                .bind(id.to_string())
+                .bind(format!("confirm:{id}"))
+                .bind(now)
+                .bind(now);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    let out: Vec<Registered> = items
+        .iter()
+        .enumerate()
+        .map(|(i, (a, _, _))| Registered {
+            id: first_id + i as i64,
+            number: numbers[i].clone(),
             registered_at: now,
             deadline: a.deadline.to_string(),
-            repeat_of,
+            repeat_of: repeat_of[i],
             replayed: false,
-        };
-        if d.email.is_some() {
-            // The applicant gets the number and the deadline by e-mail (APL-02).
-            crate::jobs::enqueue_in(
-                &mut *tx,
-                "appeal.confirm",
-                &id.to_string(),
-                Some(&format!("confirm:{id}")),
-                now,
-            )
-            .await?;
-        }
+        })
+        .collect();
+    for (i, (_, idem, _)) in items.iter().enumerate() {
         if let Some(k) = idem {
-            crate::idempotency::remember(&mut *tx, k, &reg).await?;
+            crate::idempotency::remember(&mut *tx, k, &out[i]).await?;
         }
-        Ok(reg)
     }
+    Ok(out)
 }
 
 impl Store {

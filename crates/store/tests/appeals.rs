@@ -142,6 +142,34 @@ async fn registration_numbers_idempotency_repeats_and_search() {
             .unwrap();
         assert_eq!(r3.repeat_of, None);
 
+        // Registered at the same moment (one group commit on SQLite), repeats still find
+        // their first.
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..5 {
+            let s = s.clone();
+            let a = new_appeal(
+                branch,
+                Some(client),
+                "contract",
+                &format!("Договор {i}"),
+                today,
+            );
+            set.spawn(async move {
+                s.register_appeal(&a, None, &Actor::default())
+                    .await
+                    .unwrap()
+            });
+        }
+        let mut regs = Vec::new();
+        while let Some(r) = set.join_next().await {
+            regs.push(r.unwrap());
+        }
+        let firsts: Vec<_> = regs.iter().filter(|r| r.repeat_of.is_none()).collect();
+        assert_eq!(firsts.len(), 1, "{}: {regs:?}", db.label);
+        assert!(regs
+            .iter()
+            .all(|r| r.repeat_of.is_none_or(|f| f == firsts[0].id)));
+
         // Full-text search on word forms.
         let hits = s
             .list_appeals(&AppealFilter {
@@ -172,8 +200,8 @@ async fn registration_numbers_idempotency_repeats_and_search() {
         assert_eq!(content, b"%PDF-1.4 test");
         let events = s.appeal_events(r1.id).await.unwrap();
         assert_eq!(events[0].action, "registered");
-        let notices = s.staff_notices(head, 10).await.unwrap();
-        assert_eq!(notices.len(), 3);
+        let notices = s.staff_notices(head, 20).await.unwrap();
+        assert_eq!(notices.len(), 8);
         // History is append-only.
         assert!(sqlx::query("DELETE FROM appeal_events")
             .execute(s.pool())
