@@ -857,9 +857,8 @@ async fn register_batch(
     let mut heads: HashMap<i64, Vec<i64>> = HashMap::new();
     let mut notices: Vec<(i64, i64, String)> = Vec::new();
     for (i, (a, _, _)) in items.iter().enumerate() {
-        if !heads.contains_key(&a.branch_id) {
-            let h = branch_heads_in(&mut *tx, a.branch_id).await?;
-            heads.insert(a.branch_id, h);
+        if let std::collections::hash_map::Entry::Vacant(e) = heads.entry(a.branch_id) {
+            e.insert(branch_heads_in(&mut *tx, a.branch_id).await?);
         }
         for h in &heads[&a.branch_id] {
             notices.push((
