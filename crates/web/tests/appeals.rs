@@ -742,3 +742,66 @@ async fn unreadable_letters_wait_for_a_clerk() {
         app.db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn the_client_card_lists_appeals_and_starts_a_registration() {
+    for app in apps().await {
+        let s = &app.db.store;
+        let hit = s
+            .search_clients(
+                &abonent_domain::search::SearchQuery::classify(
+                    abonent_domain::accounts::AccountNumber::from_serial(2).as_str(),
+                )
+                .unwrap(),
+                1,
+            )
+            .await
+            .unwrap()
+            .remove(0);
+        let clerk = app.token("clerk").await;
+        let mut body = complaint();
+        body["account_number"] = json!(hit.account_number.clone().unwrap());
+        let r = app
+            .api(Method::POST, "/api/v1/appeals", Some(&clerk), Some(body))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let number = r.json()["number"].as_str().unwrap().to_owned();
+        let id = r.json()["id"].as_i64().unwrap();
+        let card = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/appeals/{id}"),
+                Some(&clerk),
+                None,
+            )
+            .await;
+        assert_eq!(
+            card.json()["appeal"]["client_id"].as_i64(),
+            Some(hit.client_id),
+            "the account names the client"
+        );
+        let (cookie, _) = app.browser_login("clerk").await;
+        let page = app
+            .page(
+                Method::GET,
+                &format!("/clients/{}", hit.client_id),
+                &cookie,
+                None,
+            )
+            .await;
+        assert!(page.body.contains(&number), "{}", app.label());
+        assert!(page
+            .body
+            .contains(&format!("/appeals/new?client_id={}", hit.client_id)));
+        let form = app
+            .page(
+                Method::GET,
+                &format!("/appeals/new?client_id={}", hit.client_id),
+                &cookie,
+                None,
+            )
+            .await;
+        assert!(form.body.contains(&format!("value=\"{}\"", hit.client_id)));
+        app.db.cleanup().await;
+    }
+}

@@ -103,6 +103,18 @@ struct CardPage {
     can_edit: bool,
     updated: String,
     saved: bool,
+    /// The client's appeals, newest first (APL-07: the history of the same person).
+    appeals: Vec<ClientAppeal>,
+    can_register_appeal: bool,
+}
+
+/// One of the client's appeals on the card.
+pub struct ClientAppeal {
+    pub id: i64,
+    pub number: String,
+    pub registered: String,
+    pub status: &'static str,
+    pub repeat: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -156,6 +168,28 @@ async fn card_page(
         can_edit: me.can(Permission::EditClients),
         updated: format_time(c.updated_at, tz),
         saved: p.saved.is_some(),
+        appeals: if me.can(Permission::ViewAppeals) {
+            state
+                .store
+                .list_appeals(&abonent_store::appeals::AppealFilter {
+                    client_id: Some(c.id),
+                    limit: 20,
+                    ..Default::default()
+                })
+                .await?
+                .into_iter()
+                .map(|a| ClientAppeal {
+                    id: a.id,
+                    number: a.number,
+                    registered: format_time(a.registered_at, tz),
+                    status: crate::appeals::status_label(&a.status),
+                    repeat: a.repeat_of.is_some(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        can_register_appeal: me.can(Permission::RegisterAppeals),
     };
     Ok(render(&page)?.into_response())
 }
