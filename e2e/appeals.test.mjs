@@ -97,3 +97,22 @@ test('citizen files, clerk sees, head assigns, executor answers, citizen reads t
   assert.deepEqual(await accessibilityProblems(citizen), []);
   await citizen.close();
 });
+
+test('registration form, statistics and settings pass the accessibility scan', async () => {
+  const clerk = await staffPage('clerk');
+  await clerk.page.goto(`${server.url}/appeals/new`);
+  assert.deepEqual(await accessibilityProblems(clerk.page), []);
+  // A refused registration keeps the text and explains in Russian.
+  await clerk.page.getByLabel('Текст обращения').fill('Прошу проверить показания.');
+  await clerk.page.getByRole('button', { name: 'Зарегистрировать' }).click();
+  await clerk.page.getByText('Выберите тематику').first().waitFor();
+  assert.equal(await clerk.page.getByLabel('Текст обращения').inputValue(), 'Прошу проверить показания.');
+  assert.deepEqual(await accessibilityProblems(clerk.page), []);
+  await clerk.page.goto(`${server.url}/appeals/stats`);
+  assert.deepEqual(await accessibilityProblems(clerk.page), []);
+  await clerk.ctx.close();
+  const director = await staffPage('director');
+  await director.page.goto(`${server.url}/appeals/settings`);
+  assert.deepEqual(await accessibilityProblems(director.page), []);
+  await director.ctx.close();
+});

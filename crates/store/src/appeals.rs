@@ -365,6 +365,15 @@ impl Store {
         Ok(())
     }
 
+    /// Every topic with whether it is offered, for the settings page.
+    pub async fn all_appeal_topics(&self) -> Result<Vec<(String, String, i64)>> {
+        Ok(
+            sqlx::query_as("SELECT code, name, active FROM appeal_topics ORDER BY position, code")
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+
     /// The norms per kind of appeal.
     pub async fn appeal_norms(&self) -> Result<HashMap<AppealKind, AppealNorms>> {
         let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(

@@ -805,3 +805,57 @@ async fn the_client_card_lists_appeals_and_starts_a_registration() {
         app.db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn norms_and_topics_are_edited_on_a_page() {
+    for app in apps().await {
+        let (cookie, csrf) = app.browser_login("director").await;
+        let page = app
+            .page(Method::GET, "/appeals/settings", &cookie, None)
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", app.label());
+        assert!(page.body.contains("претензия"));
+        let r = app
+            .page(Method::POST, "/appeals/settings/norms/claim", &cookie,
+                Some(&format!("_csrf={csrf}&answer_days=45&max_extension_days=10&remind_days=2&repeat_window_days=30")))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("value=\"45\""), "the typed value is kept");
+        let r = app
+            .page(Method::POST, "/appeals/settings/norms/claim", &cookie,
+                Some(&format!("_csrf={csrf}&answer_days=10&max_extension_days=10&remind_days=2&repeat_window_days=30")))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let n = app.db.store.appeal_norms().await.unwrap();
+        assert_eq!(
+            n[&abonent_domain::appeals::AppealKind::Claim].answer_days,
+            10
+        );
+        let r = app
+            .page(
+                Method::POST,
+                "/appeals/settings/topics",
+                &cookie,
+                Some(&format!(
+                    "_csrf={csrf}&code=connection&name={}&active=yes",
+                    common::enc("Технологическое присоединение")
+                )),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(app
+            .db
+            .store
+            .appeal_topics()
+            .await
+            .unwrap()
+            .iter()
+            .any(|t| t.code == "connection"));
+        let (hcookie, _) = app.browser_login("head").await;
+        let r = app
+            .page(Method::GET, "/appeals/settings", &hcookie, None)
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        app.db.cleanup().await;
+    }
+}

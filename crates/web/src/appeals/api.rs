@@ -509,6 +509,18 @@ pub async fn put_topic(
     Path(code): Path<String>,
     Json(t): Json<TopicBody>,
 ) -> Result<Json<Done>, ApiError> {
+    save_topic(&state, &me, &code, &t.name, t.active).await?;
+    Ok(Json(Done { ok: true }))
+}
+
+/// Checks and saves a topic (API and settings page).
+pub async fn save_topic(
+    state: &AppState,
+    me: &CurrentStaff,
+    code: &str,
+    name: &str,
+    active: bool,
+) -> Result<(), WebError> {
     me.require(Permission::ConfigureAppeals)?;
     let mut e = FieldErrors::new();
     if code.is_empty()
@@ -522,12 +534,12 @@ pub async fn put_topic(
             "Код тематики — латинские строчные буквы, цифры и _, до 40 символов.",
         );
     }
-    let name = abonent_domain::validation::required_text(&mut e, "name", &t.name, 200);
+    let name = abonent_domain::validation::required_text(&mut e, "name", name, 200);
     e.into_result(())?;
     state
         .store
-        .save_appeal_topic(&code, &name, t.active, &me.actor())
+        .save_appeal_topic(code, &name, active, &me.actor())
         .await?;
     state.rules.invalidate().await;
-    Ok(Json(Done { ok: true }))
+    Ok(())
 }

@@ -31,6 +31,9 @@ pub fn routes() -> Router<AppState> {
         .route("/appeals/stats", get(stats_page))
         .route("/appeals/notices/read", post(notices_read))
         .route("/appeals/mail", get(mail_page))
+        .route("/appeals/settings", get(settings_page))
+        .route("/appeals/settings/norms/{kind}", post(settings_norms))
+        .route("/appeals/settings/topics", post(settings_topic))
         .route("/appeals/mail/{id}", get(mail_raw))
         .route("/appeals/mail/{id}/handled", post(mail_handled))
         .route("/appeals/attachments/{id}", get(attachment))
@@ -91,6 +94,7 @@ struct ListPage {
     notices: Vec<(String, String, Option<i64>, bool)>,
     unread: usize,
     can_register: bool,
+    can_configure: bool,
     failed_letters: usize,
     offset: i64,
     next_offset: Option<i64>,
@@ -214,6 +218,7 @@ async fn list_page(
         unread,
         errors: errors.clone(),
         can_register: me.can(Permission::RegisterAppeals),
+        can_configure: me.can(Permission::ConfigureAppeals),
         failed_letters: if me.can(Permission::RegisterAppeals) {
             state.store.inbox_entries("failed", 200).await?.len()
         } else {
@@ -1142,4 +1147,204 @@ async fn letter_posted(
         .mark_letter_posted(reply_id, &me.actor())
         .await?;
     Ok(Redirect::to(&format!("/appeals/{id}?done=posted")).into_response())
+}
+
+/// Norms of one kind as a form row.
+pub struct NormsRow {
+    pub kind: &'static str,
+    pub label: &'static str,
+    pub answer_days: String,
+    pub max_extension_days: String,
+    pub remind_days: String,
+    pub repeat_window_days: String,
+}
+
+pub struct TopicRow {
+    pub code: String,
+    pub name: String,
+    pub active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "appeals/settings.html")]
+struct SettingsPage {
+    chrome: Chrome,
+    norms: Vec<NormsRow>,
+    topics: Vec<TopicRow>,
+    errors: FieldErrors,
+    /// Which form the errors belong to: a kind's code or "topic".
+    errors_for: String,
+    new_code: String,
+    new_name: String,
+    done: bool,
+}
+
+async fn settings_view(
+    state: &AppState,
+    me: &CurrentStaff,
+    errors: FieldErrors,
+    errors_for: &str,
+    typed: Option<NormsRow>,
+    new_topic: (String, String),
+    done: bool,
+) -> Result<SettingsPage, WebError> {
+    me.require(Permission::ConfigureAppeals)?;
+    let rules = state.rules.get(&state.store).await?;
+    let topics = state.store.all_appeal_topics().await?;
+    let mut norms: Vec<NormsRow> = AppealKind::ALL
+        .iter()
+        .map(|k| {
+            let n = rules.norms(*k);
+            NormsRow {
+                kind: k.code(),
+                label: k.label_ru(),
+                answer_days: n.answer_days.to_string(),
+                max_extension_days: n.max_extension_days.to_string(),
+                remind_days: n.remind_days.to_string(),
+                repeat_window_days: n.repeat_window_days.to_string(),
+            }
+        })
+        .collect();
+    if let Some(t) = typed {
+        if let Some(row) = norms.iter_mut().find(|r| r.kind == t.kind) {
+            *row = t;
+        }
+    }
+    Ok(SettingsPage {
+        chrome: Chrome::for_staff("Обращения: нормативы и тематики", me, "appeals"),
+        norms,
+        topics: topics
+            .into_iter()
+            .map(|(code, name, active)| TopicRow {
+                code,
+                name,
+                active: active == 1,
+            })
+            .collect(),
+        errors,
+        errors_for: errors_for.to_owned(),
+        new_code: new_topic.0,
+        new_name: new_topic.1,
+        done,
+    })
+}
+
+async fn settings_page(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Query(p): Query<DoneParam>,
+) -> Result<Response, PageError> {
+    let page = settings_view(
+        &state,
+        &me,
+        FieldErrors::new(),
+        "",
+        None,
+        Default::default(),
+        !p.done.is_empty(),
+    )
+    .await?;
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct NormsForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    answer_days: String,
+    #[serde(default)]
+    max_extension_days: String,
+    #[serde(default)]
+    remind_days: String,
+    #[serde(default)]
+    repeat_window_days: String,
+}
+
+async fn settings_norms(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(kind): Path<String>,
+    Form(f): Form<NormsForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    me.require(Permission::ConfigureAppeals)?;
+    let Some(k) = AppealKind::parse(&kind) else {
+        return Err(WebError::NotFound("Такого вида обращения нет.".into()).into());
+    };
+    let mut e = FieldErrors::new();
+    let mut num = |field: &str, v: &str| -> i32 {
+        match v.trim().parse::<i32>() {
+            Ok(n) => n,
+            Err(_) => {
+                e.add(field, "Целое число дней.");
+                -1
+            }
+        }
+    };
+    let n = abonent_domain::appeals::AppealNorms {
+        answer_days: num("answer_days", &f.answer_days),
+        max_extension_days: num("max_extension_days", &f.max_extension_days),
+        remind_days: num("remind_days", &f.remind_days),
+        repeat_window_days: num("repeat_window_days", &f.repeat_window_days),
+    };
+    let result = if e.is_empty() { n.validate() } else { Err(e) };
+    match result {
+        Ok(()) => {
+            state.store.set_appeal_norms(k, &n, &me.actor()).await?;
+            state.rules.invalidate().await;
+            Ok(Redirect::to("/appeals/settings?done=1").into_response())
+        }
+        Err(errors) => {
+            let typed = NormsRow {
+                kind: k.code(),
+                label: k.label_ru(),
+                answer_days: f.answer_days,
+                max_extension_days: f.max_extension_days,
+                remind_days: f.remind_days,
+                repeat_window_days: f.repeat_window_days,
+            };
+            let page = settings_view(
+                &state,
+                &me,
+                errors,
+                k.code(),
+                Some(typed),
+                Default::default(),
+                false,
+            )
+            .await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct TopicForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    active: Option<String>,
+}
+
+async fn settings_topic(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Form(f): Form<TopicForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    me.require(Permission::ConfigureAppeals)?;
+    match super::api::save_topic(&state, &me, &f.code, &f.name, f.active.is_some()).await {
+        Ok(()) => Ok(Redirect::to("/appeals/settings?done=1").into_response()),
+        Err(WebError::Invalid(errors)) => {
+            let page =
+                settings_view(&state, &me, errors, "topic", None, (f.code, f.name), false).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
