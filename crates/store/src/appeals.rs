@@ -1259,6 +1259,64 @@ impl Store {
         Ok(())
     }
 
+    /// Corrects the kind and topic of an open appeal (a letter from the mailbox arrives as a
+    /// request for information on "other"); with `deadline`, the deadline of the new kind.
+    pub async fn reclassify_appeal(
+        &self,
+        id: i64,
+        expected_version: i64,
+        kind: AppealKind,
+        topic: &str,
+        deadline: Option<Date>,
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        let before: Option<(String, String, String)> =
+            sqlx::query_as("SELECT kind, topic, deadline FROM appeals WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (old_kind, old_topic, old_deadline) = before.ok_or(StoreError::NotFound)?;
+        let new_deadline = deadline.map_or(old_deadline.clone(), |d| d.to_string());
+        let r = sqlx::query(
+            "UPDATE appeals SET kind = $1, topic = $2, deadline = $3, original_deadline =
+                 CASE WHEN extended = 0 THEN $3 ELSE original_deadline END,
+                 reminded_for = NULL, version = version + 1
+             WHERE id = $4 AND version = $5 AND closed_at IS NULL",
+        )
+        .bind(kind.code())
+        .bind(topic)
+        .bind(&new_deadline)
+        .bind(id)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(db)
+                if db.message().contains("FOREIGN KEY")
+                    || db.code().as_deref() == Some("23503") =>
+            {
+                StoreError::Conflict("Такой тематики нет.".into())
+            }
+            _ => StoreError::Db(e),
+        })?;
+        if r.rows_affected() != 1 {
+            return Err(conflict_closed());
+        }
+        let old_kind_label =
+            AppealKind::parse(&old_kind).map_or(old_kind.as_str(), |k| k.label_ru());
+        let mut details = format!(
+            "вид: {old_kind_label} → {}; тематика: {old_topic} → {topic}",
+            kind.label_ru()
+        );
+        if new_deadline != old_deadline {
+            details.push_str(&format!("; срок: {old_deadline} → {new_deadline}"));
+        }
+        event_in(&mut tx, id, actor, "reclassified", &details).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// A printed letter was handed to the post; recorded in the history.
     pub async fn mark_letter_posted(&self, reply_id: i64, actor: &Actor) -> Result<()> {
         let mut tx = self.pool().begin().await?;

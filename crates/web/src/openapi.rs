@@ -45,6 +45,7 @@ use crate::AppState;
         crate::appeals::api::answer,
         crate::appeals::api::leave,
         crate::appeals::api::clear_flag,
+        crate::appeals::api::classify,
         crate::appeals::api::attachment,
         crate::appeals::api::stats,
         crate::appeals::api::norms,

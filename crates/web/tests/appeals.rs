@@ -448,6 +448,64 @@ async fn appeal_lifecycle_and_rights_over_the_api() {
             )
             .await;
         assert_eq!(card.json()["appeal"]["channel"], json!("online_reception"));
+        // A clerk corrects kind and topic; the claim's 10-day norm (set above) gives a new
+        // deadline; the administrator may not.
+        let before = card.json()["appeal"]["deadline"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let v = version(&app, pid, &clerk).await;
+        let body = json!({"version": v, "kind": "claim", "topic": "billing"});
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/appeals/{pid}/classify"),
+                Some(&admin),
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/appeals/{pid}/classify"),
+                Some(&clerk),
+                Some(body),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let c = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/appeals/{pid}"),
+                Some(&clerk),
+                None,
+            )
+            .await
+            .json();
+        assert_eq!(
+            (c["appeal"]["kind"].as_str(), c["appeal"]["topic"].as_str()),
+            (Some("claim"), Some("billing"))
+        );
+        assert!(
+            c["appeal"]["deadline"].as_str().unwrap() < before.as_str(),
+            "10 days instead of 15"
+        );
+        assert!(c["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "reclassified"));
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/appeals/{pid}/classify"),
+                Some(&clerk),
+                Some(json!({"version": v + 1, "kind": "claim", "topic": "nonsense"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
         // Viewing an appeal is in the audit log.
         let audit = app
             .api(

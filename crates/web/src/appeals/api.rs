@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/appeals/{id}/answer", post(answer))
         .route("/appeals/{id}/leave", post(leave))
         .route("/appeals/{id}/clear-flag", post(clear_flag))
+        .route("/appeals/{id}/classify", post(classify))
         .route("/appeals/attachments/{id}", get(attachment))
         .route("/public/appeals", post(public_register))
         .route("/public/appeals/track", post(public_track))
@@ -542,4 +543,28 @@ pub async fn save_topic(
         .await?;
     state.rules.invalidate().await;
     Ok(())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ClassifyBody {
+    pub version: i64,
+    /// Kind code.
+    pub kind: String,
+    /// Topic code from the catalogue.
+    pub topic: String,
+}
+
+/// Corrects the kind and topic of an open appeal; a new kind brings its deadline norm unless the
+/// deadline was extended. Records clerks, branch heads, the director and the executor.
+#[utoipa::path(post, path = "/api/v1/appeals/{id}/classify", tag = "appeals", request_body = ClassifyBody,
+    params(("id" = i64, Path, description = "appeal id")),
+    responses((status = 200, body = Done), (status = 422, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn classify(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Json(b): Json<ClassifyBody>,
+) -> Result<Json<Done>, ApiError> {
+    super::reclassify(&state, &me, id, b.version, &b.kind, &b.topic).await?;
+    Ok(Json(Done { ok: true }))
 }

@@ -425,6 +425,48 @@ pub async fn assign(
         })
 }
 
+/// Corrects the kind and topic of an open appeal; a new kind brings its own deadline norm unless
+/// the deadline was already extended.
+pub async fn reclassify(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+    version: i64,
+    kind: &str,
+    topic: &str,
+) -> Result<(), WebError> {
+    me.require(Permission::ViewAppeals)?;
+    let a = state.store.appeal(id).await?;
+    if !(me.can(Permission::RegisterAppeals) || me.can(Permission::AssignAppeals)) {
+        require_handler(me, &a)?;
+    }
+    let rules = state.rules.get(&state.store).await?;
+    let mut e = FieldErrors::new();
+    let k = AppealKind::parse(kind.trim());
+    if k.is_none() {
+        e.add("kind", "Выберите вид обращения.");
+    }
+    if !rules.topics.iter().any(|t| t.code == topic.trim()) {
+        e.add("topic", "Выберите тематику из списка.");
+    }
+    e.into_result(())?;
+    let k = k.expect("checked");
+    let deadline = if a.kind != k.code() && a.extended == 0 {
+        let on: Date = a
+            .registered_on
+            .parse()
+            .map_err(|_| WebError::Internal(anyhow::anyhow!("stored date {}", a.registered_on)))?;
+        Some(rules.norms(k).deadline(&rules.calendar, on).date)
+    } else {
+        None
+    };
+    state
+        .store
+        .reclassify_appeal(id, version, k, topic.trim(), deadline, &me.actor())
+        .await?;
+    Ok(())
+}
+
 /// Sends an interim reply and, when `days` is given, extends the deadline (§8.2.4, CHN-02).
 pub async fn interim(
     state: &AppState,
@@ -655,4 +697,67 @@ pub fn answer_channel_label(code: &str) -> &'static str {
 }
 pub fn ground_label(code: &str) -> &'static str {
     Ground::parse(code).map_or("—", |k| k.label_ru())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uploads_are_checked_by_type_size_and_count() {
+        let ok = check_uploads(vec![Upload {
+            file_name: "C:\\scans\\акт.PDF".into(),
+            content: b"%PDF".to_vec(),
+        }])
+        .unwrap();
+        assert_eq!(ok[0].file_name, "акт.PDF");
+        assert_eq!(ok[0].content_type, "application/pdf");
+        let big = check_uploads(vec![Upload {
+            file_name: "big.pdf".into(),
+            content: vec![0; MAX_FILE_BYTES + 1],
+        }])
+        .unwrap_err();
+        assert!(big.get("files").unwrap().contains("больше 10 МБ"));
+        let total = check_uploads(
+            (0..3)
+                .map(|i| Upload {
+                    file_name: format!("{i}.pdf"),
+                    content: vec![0; MAX_FILE_BYTES],
+                })
+                .collect(),
+        )
+        .unwrap_err();
+        assert!(total.get("files").unwrap().contains("вместе больше 20 МБ"));
+        let many = check_uploads(
+            (0..=MAX_FILES)
+                .map(|i| Upload {
+                    file_name: format!("{i}.png"),
+                    content: vec![1],
+                })
+                .collect(),
+        )
+        .unwrap_err();
+        assert!(many.get("files").unwrap().contains("Не больше 10 файлов"));
+        let empty = check_uploads(vec![Upload {
+            file_name: "пусто.txt".into(),
+            content: vec![],
+        }])
+        .unwrap_err();
+        assert!(empty.get("files").unwrap().contains("пустой"));
+        // An empty file input (no file chosen) is not an upload.
+        assert!(check_uploads(vec![Upload {
+            file_name: String::new(),
+            content: vec![],
+        }])
+        .unwrap()
+        .is_empty());
+    }
+
+    #[test]
+    fn tracking_codes_are_unambiguous_and_normalised() {
+        let c = new_tracking_code();
+        assert_eq!(c.len(), 10);
+        assert!(!c.contains(['0', 'O', '1', 'I', 'L']));
+        assert_eq!(normalise_code(" ab-cd 23 "), "ABCD23");
+    }
 }

@@ -482,6 +482,9 @@ struct CardPage {
     can_assign: bool,
     can_handle: bool,
     can_post: bool,
+    can_classify: bool,
+    kinds: Vec<Opt>,
+    topics: Vec<Opt>,
     executors: Vec<Opt>,
     answer_channels: Vec<Opt>,
     grounds: Vec<Opt>,
@@ -505,6 +508,7 @@ fn action_label(a: &str) -> &'static str {
         "reminded" => "Напоминание о сроке",
         "escalated" => "Просрочено: сообщено руководителю",
         "letter_received" => "Получено письмо заявителя",
+        "reclassified" => "Изменены вид и тематика",
         "letter_posted" => "Письмо отправлено почтой",
         _ => "Событие",
     }
@@ -626,6 +630,19 @@ async fn card_view(
         can_assign: me.can(Permission::AssignAppeals) && open,
         can_handle: can_handle && open,
         can_post: me.can(Permission::RegisterAppeals),
+        can_classify: open
+            && (me.can(Permission::RegisterAppeals)
+                || me.can(Permission::AssignAppeals)
+                || can_handle),
+        kinds: opts(AppealKind::ALL, AppealKind::code, AppealKind::label_ru),
+        topics: rules
+            .topics
+            .iter()
+            .map(|t| Opt {
+                code: t.code.clone(),
+                label: t.name.clone(),
+            })
+            .collect(),
         executors,
         answer_channels: opts(
             AnswerChannel::ALL,
@@ -662,6 +679,7 @@ async fn card_page(
         "leave" => "Обращение оставлено без рассмотрения.",
         "clear-flag" => "Отметка снята.",
         "posted" => "Письмо отмечено отправленным.",
+        "classify" => "Вид и тематика изменены.",
         _ => "",
     };
     Ok(render(
@@ -709,6 +727,10 @@ pub struct ActionForm {
     ground: String,
     #[serde(default)]
     note: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    topic: String,
 }
 
 async fn act(
@@ -753,6 +775,10 @@ async fn act(
             "ground",
         ),
         "clear-flag" => (super::clear_flag(&state, &me, id, f.version).await, "flag"),
+        "classify" => (
+            super::reclassify(&state, &me, id, f.version, &f.kind, &f.topic).await,
+            "topic",
+        ),
         _ => return Err(WebError::NotFound("Такого действия нет.".into()).into()),
     };
     let errors = match result {
