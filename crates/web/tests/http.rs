@@ -164,6 +164,22 @@ async fn every_protected_route_checks_the_role() {
         let editors: &[&str] = &["head", "sales", "tech", "cashier"];
         let admins: &[&str] = &["admin"];
         let auditors: &[&str] = &["admin", "director", "head"];
+        let registrars: &[&str] = &["head", "sales", "clerk", "tech", "cashier"];
+        let configurers: &[&str] = &["admin", "director"];
+        let appeal_id = app
+            .api(
+                Method::POST,
+                "/api/v1/appeals",
+                Some(&app.token("clerk").await),
+                Some(
+                    json!({"channel": "post", "kind": "claim", "topic": "billing",
+                    "text": "Обращение для проверки прав", "applicant_name": "Тестов Тест"}),
+                ),
+            )
+            .await
+            .json()["id"]
+            .as_i64()
+            .unwrap();
         let cases: Vec<Case> = vec![
             (Method::GET, "/api/v1/me".into(), None, all_staff),
             (
@@ -217,6 +233,46 @@ async fn every_protected_route_checks_the_role() {
                 all_staff,
             ),
             (Method::GET, "/api/v1/audit".into(), None, auditors),
+            // Appeals (APL-01 … APL-10).
+            (Method::GET, "/api/v1/appeals".into(), None, viewers),
+            (
+                Method::POST,
+                "/api/v1/appeals".into(),
+                Some(
+                    json!({"channel": "phone", "kind": "complaint", "topic": "other",
+                    "text": "Проверка прав", "applicant_name": "Тестов Тест"}),
+                ),
+                registrars,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/appeals/{appeal_id}"),
+                None,
+                viewers,
+            ),
+            (
+                Method::GET,
+                "/api/v1/appeals/stats?from=2026-01-01&to=2026-12-31".into(),
+                None,
+                viewers,
+            ),
+            (Method::GET, "/api/v1/appeals/norms".into(), None, viewers),
+            (
+                Method::PUT,
+                "/api/v1/appeals/norms/review".into(),
+                Some(
+                    json!({"answer_days": 15, "max_extension_days": 15, "remind_days": 3,
+                    "repeat_window_days": 30}),
+                ),
+                configurers,
+            ),
+            (Method::GET, "/api/v1/appeals/topics".into(), None, viewers),
+            (
+                Method::PUT,
+                "/api/v1/appeals/topics/other".into(),
+                Some(json!({"name": "Другое"})),
+                configurers,
+            ),
         ];
         for (method, path, body, allowed) in &cases {
             for role in all_staff {
@@ -312,6 +368,12 @@ async fn every_protected_route_checks_the_role() {
                 StatusCode::FORBIDDEN,
             ),
             ("director", "/audit", StatusCode::OK),
+            ("admin", "/appeals", StatusCode::FORBIDDEN),
+            ("clerk", "/appeals/new", StatusCode::OK),
+            ("director", "/appeals/new", StatusCode::FORBIDDEN),
+            ("tech", "/appeals/settings", StatusCode::FORBIDDEN),
+            ("tech", "/appeals/mail", StatusCode::OK),
+            ("director", "/appeals/mail", StatusCode::FORBIDDEN),
         ] {
             let (cookie, _) = app.browser_login(login).await;
             let r = app.page(Method::GET, path, &cookie, None).await;
