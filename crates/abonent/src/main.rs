@@ -51,6 +51,16 @@ enum Command {
         /// Load demo data on first start and print how to sign in.
         #[arg(long)]
         demo: bool,
+        /// Do not run the job scheduler and worker in this process (run `abonent worker`).
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Run the job scheduler and worker alone: reminders and escalations of appeals, mail
+    /// delivery and the mailbox, housekeeping.
+    Worker {
+        /// Run the jobs due now once and exit (for cron or a check).
+        #[arg(long)]
+        once: bool,
     },
     /// Apply database migrations and default data, then exit.
     Migrate,
@@ -103,7 +113,12 @@ async fn main() -> Result<()> {
     );
     init_logging(&cfg.log_format);
     match cli.command {
-        Command::Serve { listen, demo } => serve(cfg, listen, demo).await,
+        Command::Serve {
+            listen,
+            demo,
+            no_worker,
+        } => serve(cfg, listen, demo, !no_worker).await,
+        Command::Worker { once } => worker(cfg, once).await,
         Command::Migrate => {
             let store = open(&cfg).await?;
             println!("База данных готова: {}", cfg.redacted_database_url());
@@ -270,7 +285,31 @@ async fn add_user(
     Ok(())
 }
 
-async fn serve(cfg: Config, listen: Option<SocketAddr>, demo: bool) -> Result<()> {
+async fn worker(cfg: Config, once: bool) -> Result<()> {
+    let store = open(&cfg).await?;
+    let jobs_config = abonent_jobs::JobsConfig {
+        mail: cfg.mail.clone(),
+    };
+    let name = format!("worker-{}", std::process::id());
+    if once {
+        abonent_jobs::schedule(&store, &jobs_config).await?;
+        let n = abonent_jobs::drain(&store, &jobs_config, &name).await?;
+        println!("Выполнено заданий: {n}");
+    } else {
+        tracing::info!(mail = %cfg.mail.redacted(), "worker started");
+        println!("Обработчик заданий запущен (Ctrl+C — остановить).");
+        abonent_jobs::run(store.clone(), jobs_config, name, shutdown()).await;
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn serve(
+    cfg: Config,
+    listen: Option<SocketAddr>,
+    demo: bool,
+    with_worker: bool,
+) -> Result<()> {
     let started = std::time::Instant::now();
     let store = open(&cfg).await?;
     if demo {
@@ -308,14 +347,16 @@ async fn serve(cfg: Config, listen: Option<SocketAddr>, demo: bool) -> Result<()
     let jobs_config = abonent_jobs::JobsConfig {
         mail: cfg.mail.clone(),
     };
-    let jobs = tokio::spawn(abonent_jobs::run(
-        store.clone(),
-        jobs_config,
-        worker_name,
-        async move {
-            let _ = jobs_stopped.await;
-        },
-    ));
+    let jobs = with_worker.then(|| {
+        tokio::spawn(abonent_jobs::run(
+            store.clone(),
+            jobs_config,
+            worker_name,
+            async move {
+                let _ = jobs_stopped.await;
+            },
+        ))
+    });
 
     let url = format!("http://{}", listener.local_addr()?);
     tracing::info!(%url, database = %cfg.redacted_database_url(), mail = %cfg.mail.redacted(), startup_ms = started.elapsed().as_millis() as u64, "Abonent is listening");
@@ -331,7 +372,9 @@ async fn serve(cfg: Config, listen: Option<SocketAddr>, demo: bool) -> Result<()
     }
     abonent_web::serve(listener, state, shutdown()).await?;
     let _ = jobs_stop.send(());
-    let _ = jobs.await;
+    if let Some(j) = jobs {
+        let _ = j.await;
+    }
     store.close().await;
     Ok(())
 }

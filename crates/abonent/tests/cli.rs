@@ -29,6 +29,7 @@ fn every_command_has_help() {
         vec!["migrate", "--help"],
         vec!["demo", "--help"],
         vec!["user", "add", "--help"],
+        vec!["worker", "--help"],
     ] {
         let o = Command::new(env!("CARGO_BIN_EXE_abonent"))
             .args(&args)
@@ -173,5 +174,24 @@ fn server_starts_answers_and_stops() {
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("Сотрудников ещё нет"),
         "a fresh database says how to add an administrator"
+    );
+}
+
+#[test]
+fn worker_once_runs_the_due_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("w.db").display());
+    let o = abonent(&db, &["demo", "--accounts", "20", "--appeals", "300"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("Добавлено 300 обращений"), "{}", text(&o));
+    let o = abonent(&db, &["worker", "--once"]);
+    assert!(o.status.success(), "{}", text(&o));
+    // The appeals sweep and the daily housekeeping of this slot.
+    assert!(text(&o).contains("Выполнено заданий: 2"), "{}", text(&o));
+    let o = abonent(&db, &["worker", "--once"]);
+    assert!(
+        text(&o).contains("Выполнено заданий: 0"),
+        "once per slot: {}",
+        text(&o)
     );
 }
