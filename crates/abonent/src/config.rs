@@ -22,6 +22,8 @@ pub struct Config {
     pub demo_accounts: u32,
     pub login_max_failures: i64,
     pub login_throttle_minutes: u64,
+    /// Appeals one address may file through the online reception per hour.
+    pub reception_max_appeals_per_hour: i64,
     /// `[mail]`: SMTP for answers, IMAP for the company mailbox (see docs/configuration.md).
     pub mail: abonent_jobs::MailConfig,
 }
@@ -38,6 +40,7 @@ impl Default for Config {
             demo_accounts: 3000,
             login_max_failures: 5,
             login_throttle_minutes: 15,
+            reception_max_appeals_per_hour: 10,
             mail: abonent_jobs::MailConfig::default(),
         }
     }
@@ -103,6 +106,7 @@ impl Config {
             max_failures_per_login: self.login_max_failures,
             max_failures_per_ip: self.login_max_failures * 6,
             throttle_window: Duration::from_secs(self.login_throttle_minutes * 60),
+            max_public_appeals_per_hour: self.reception_max_appeals_per_hour,
         }
     }
 }

@@ -99,6 +99,20 @@ impl Store {
         Ok(())
     }
 
+    /// Attempts of any outcome recorded under `login` from `ip` since `since` (µs): rate limits
+    /// of public forms.
+    pub async fn attempts_since(&self, login: &str, ip: &str, since: i64) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM login_attempts WHERE login = $1 AND ip = $2 AND at >= $3",
+        )
+        .bind(login)
+        .bind(ip)
+        .bind(since)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n)
+    }
+
     /// Failed attempts within the window for this login and for this address (throttling works
     /// across instances because it is counted in the shared database).
     pub async fn recent_failures(

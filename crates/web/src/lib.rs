@@ -36,6 +36,8 @@ pub struct WebConfig {
     pub max_failures_per_login: i64,
     /// Failed sign-ins per address within `throttle_window`.
     pub max_failures_per_ip: i64,
+    /// Appeals one address may file through the online reception per hour (spam protection).
+    pub max_public_appeals_per_hour: i64,
     pub throttle_window: Duration,
 }
 
@@ -46,6 +48,7 @@ impl Default for WebConfig {
             session_ttl: Duration::from_secs(12 * 3600),
             max_failures_per_login: 5,
             max_failures_per_ip: 30,
+            max_public_appeals_per_hour: 10,
             throttle_window: Duration::from_secs(15 * 60),
         }
     }

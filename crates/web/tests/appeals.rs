@@ -917,3 +917,47 @@ async fn norms_and_topics_are_edited_on_a_page() {
         app.db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn the_online_reception_limits_appeals_per_address() {
+    for app in apps().await {
+        let mut body = complaint();
+        body["applicant_name"] = json!("Спамов Спам");
+        for i in 0..10 {
+            let r = app
+                .api(
+                    Method::POST,
+                    "/api/v1/public/appeals",
+                    None,
+                    Some(body.clone()),
+                )
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::CREATED,
+                "{}: #{i}: {}",
+                app.label(),
+                r.body
+            );
+        }
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/public/appeals",
+                None,
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(r.body.contains("много обращений"));
+        let n = app
+            .db
+            .store
+            .list_appeals(&abonent_store::appeals::AppealFilter::default())
+            .await
+            .unwrap()
+            .len();
+        assert_eq!(n, 10);
+        app.db.cleanup().await;
+    }
+}

@@ -202,6 +202,9 @@ pub fn normalise_code(code: &str) -> String {
         .collect()
 }
 
+/// The name public submissions are counted under (rate limit of the online reception).
+const PUBLIC_SUBMIT: &str = "reception:submit";
+
 /// Who registers: a staff member, or a citizen through the online reception.
 pub enum Registrar<'a> {
     Staff(&'a CurrentStaff),
@@ -233,6 +236,29 @@ pub async fn register(
             me.actor()
         }
         Registrar::Public { ip } => {
+            // Spam protection: a limited number of appeals per address and hour (a retry of
+            // the same request with its key is not counted again).
+            let replay = match &idem {
+                Some(k) => state
+                    .store
+                    .idempotent_result::<Registered>(k)
+                    .await?
+                    .is_some(),
+                None => false,
+            };
+            if !replay {
+                let hour_ago = abonent_store::now_micros() - 3_600_000_000;
+                let n = state
+                    .store
+                    .attempts_since(PUBLIC_SUBMIT, ip, hour_ago)
+                    .await?;
+                if n >= state.config.max_public_appeals_per_hour {
+                    return Err(WebError::TooManyRequests(
+                        "За последний час с этого адреса отправлено много обращений. Повторите позже или позвоните на горячую линию."
+                            .into(),
+                    ));
+                }
+            }
             draft.channel = IntakeChannel::OnlineReception.code().to_owned();
             draft.client_id.clear();
             Actor {
@@ -348,6 +374,12 @@ pub async fn register(
         .store
         .register_appeal(&new, idem.as_ref(), &actor)
         .await?;
+    if public && !registered.replayed {
+        state
+            .store
+            .record_login_attempt(PUBLIC_SUBMIT, &actor.ip, true)
+            .await?;
+    }
     let tracking_code = (!registered.replayed).then_some(code);
     Ok(RegistrationReceipt {
         registered,

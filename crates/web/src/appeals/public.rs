@@ -353,6 +353,15 @@ async fn submit(
             let jar = jar.add(csrf_cookie(token, state.config.secure_cookies));
             Ok((s, jar, body).into_response())
         }
+        Err(WebError::TooManyRequests(m)) => {
+            let (s, body) = again(
+                FieldErrors::single("text", m),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await?;
+            let jar = jar.add(csrf_cookie(token, state.config.secure_cookies));
+            Ok((s, jar, body).into_response())
+        }
         Err(e) => Err(e.into()),
     }
 }
