@@ -71,6 +71,10 @@ pub async fn run_job(store: &Store, cfg: &JobsConfig, job: &Job) -> Result<Strin
                 r.registered, r.attached, r.failed
             ))
         }
+        "staff.mail" => {
+            let id: i64 = job.payload.parse().map_err(|_| "bad payload")?;
+            mail::send_staff_notice(store, &cfg.mail, id).await
+        }
         "appeal.confirm" => {
             let id: i64 = job.payload.parse().map_err(|_| "bad payload")?;
             mail::send_confirmation(store, &cfg.mail, id).await

@@ -175,6 +175,31 @@ pub async fn send_confirmation(
     Ok(format!("confirmation of {} sent", a.number))
 }
 
+/// Sends a staff member the copy of a workspace notice (assignment, reminder, escalation). Staff
+/// without an address, or a server without a mail transport, have the workspace only.
+pub async fn send_staff_notice(
+    store: &Store,
+    cfg: &MailConfig,
+    notice_id: i64,
+) -> Result<String, String> {
+    let (n, email) = store
+        .notice_for_mail(notice_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    if email.trim().is_empty() || cfg.smtp_url.is_empty() {
+        return Ok("workspace only".into());
+    }
+    send(
+        cfg,
+        email.trim(),
+        &format!("Абонент: {}", n.text),
+        &format!("<notice-{notice_id}@abonent.invalid>"),
+        format!("{}\n\nОткройте раздел «Обращения» в Абоненте.\n", n.text),
+    )
+    .await?;
+    Ok(format!("notice {notice_id} mailed"))
+}
+
 /// Sends one plain-text letter through the configured transport.
 async fn send(
     cfg: &MailConfig,

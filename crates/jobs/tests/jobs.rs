@@ -66,7 +66,11 @@ async fn the_sweep_runs_as_a_job_once_per_slot() {
         let ran = abonent_jobs::drain(s, &Default::default(), "test-worker")
             .await
             .unwrap();
-        assert_eq!(ran, 2, "{}: one sweep and one purge per slot", db.label);
+        assert_eq!(
+            ran, 3,
+            "{}: one sweep and one purge per slot, and the e-mail copy of the escalation",
+            db.label
+        );
         let sweeps = s.jobs_of_kind("appeals.sweep", 10).await.unwrap();
         assert_eq!(sweeps.len(), 1);
         assert!(sweeps[0].done_at.is_some());

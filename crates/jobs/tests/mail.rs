@@ -205,7 +205,7 @@ async fn mailbox_intake_and_answer_delivery() {
                     branch_id: Some(branch),
                     centre_id: None,
                     phone: "3466841234".into(),
-                    email: String::new(),
+                    email: "tech@utek.test".into(),
                     badge: String::new(),
                     active: true,
                 },
@@ -341,6 +341,19 @@ async fn mailbox_intake_and_answer_delivery() {
         assert!(sent.contains("ivanov@example.org"));
         let reply = s.appeal_replies(a.id).await.unwrap().pop().unwrap();
         assert_eq!(reply.delivery, "sent");
+        // The executor was told of the assignment by e-mail too (it waited while SMTP was down).
+        sqlx::query("UPDATE jobs SET run_at = 0 WHERE kind = 'staff.mail' AND done_at IS NULL")
+            .execute(s.pool())
+            .await
+            .unwrap();
+        abonent_jobs::drain(s, &cfg, "w").await.unwrap();
+        assert!(
+            smtp.letters()
+                .iter()
+                .any(|l| l.contains("tech@utek.test") && l.contains("<notice-")),
+            "{}: the assignment notice by e-mail",
+            db.label
+        );
 
         // The citizen answers that letter: attached to the appeal, not registered again.
         deliver_to_mailbox(

@@ -281,7 +281,8 @@ pub(crate) async fn event_in(
     Ok(())
 }
 
-/// Writes a notice to a staff member in the workspace.
+/// Writes a notice to a staff member in the workspace and queues its copy by e-mail (APL-03,
+/// APL-09: the executor and the branch head are told, not only shown).
 pub(crate) async fn notice_in(
     tx: &mut sqlx::AnyConnection,
     staff_id: i64,
@@ -289,17 +290,26 @@ pub(crate) async fn notice_in(
     appeal_id: i64,
     text: &str,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO staff_notices (staff_id, at, kind, appeal_id, text) VALUES ($1, $2, $3, $4, $5)",
+    let now = now_micros();
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO staff_notices (staff_id, at, kind, appeal_id, text) VALUES ($1, $2, $3, $4, $5)
+         RETURNING id",
     )
     .bind(staff_id)
-    .bind(now_micros())
+    .bind(now)
     .bind(kind)
     .bind(appeal_id)
     .bind(text)
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
-    Ok(())
+    crate::jobs::enqueue_in(
+        tx,
+        "staff.mail",
+        &id.to_string(),
+        Some(&format!("notice:{id}")),
+        now,
+    )
+    .await
 }
 
 /// The branch heads of a branch (active), who receive new appeals and escalations.
@@ -1725,6 +1735,24 @@ impl Store {
         .bind(limit)
         .fetch_all(self.pool())
         .await?)
+    }
+
+    /// A notice with its recipient's e-mail address (empty when none), for the mail job.
+    pub async fn notice_for_mail(&self, id: i64) -> Result<(StaffNotice, String)> {
+        let n: StaffNotice = sqlx::query_as(
+            "SELECT id, at, kind, appeal_id, text, read_at FROM staff_notices WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let (email,): (String,) = sqlx::query_as(
+            "SELECT st.email FROM staff_notices n JOIN staff st ON st.id = n.staff_id WHERE n.id = $1",
+        )
+        .bind(id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok((n, email))
     }
 
     pub async fn mark_notices_read(&self, staff_id: i64) -> Result<()> {
