@@ -1633,9 +1633,8 @@ impl Store {
         due_soon_until: Date,
         batch: i64,
     ) -> Result<SweepReport> {
-        let mut rep = SweepReport::default();
         let today_s = today.to_string();
-        let soon: Vec<(i64, String, i64, Option<i64>, String)> = sqlx::query_as(
+        let soon: Vec<SweepRow> = sqlx::query_as(
             "SELECT id, number, branch_id, executor_id, deadline FROM appeals
              WHERE closed_at IS NULL AND deadline >= $1 AND deadline <= $2
                AND (reminded_for IS NULL OR reminded_for <> deadline)
@@ -1646,39 +1645,13 @@ impl Store {
         .bind(batch)
         .fetch_all(self.pool())
         .await?;
-        for (id, number, branch, exec, deadline) in soon {
-            let mut tx = self.pool().begin().await?;
-            let r = sqlx::query(
-                "UPDATE appeals SET reminded_for = deadline WHERE id = $1 AND deadline = $2
-                   AND (reminded_for IS NULL OR reminded_for <> deadline) AND closed_at IS NULL",
-            )
-            .bind(id)
-            .bind(&deadline)
-            .execute(&mut *tx)
-            .await?;
-            if r.rows_affected() != 1 {
-                continue;
+        let mut rep = SweepReport::default();
+        for row in soon {
+            if self.sweep_one(row, Sweep::Remind).await? {
+                rep.reminded += 1;
             }
-            let text = format!("Срок ответа по обращению № {number} — {deadline}.");
-            let targets = match exec {
-                Some(e) => vec![e],
-                None => branch_heads_in(&mut tx, branch).await?,
-            };
-            for t in targets {
-                notice_in(&mut tx, t, "reminder", id, &text).await?;
-            }
-            event_in(
-                &mut tx,
-                id,
-                &Actor::default(),
-                "reminded",
-                &format!("напоминание о сроке {deadline}"),
-            )
-            .await?;
-            tx.commit().await?;
-            rep.reminded += 1;
         }
-        let over: Vec<(i64, String, i64, Option<i64>, String)> = sqlx::query_as(
+        let over: Vec<SweepRow> = sqlx::query_as(
             "SELECT id, number, branch_id, executor_id, deadline FROM appeals
              WHERE closed_at IS NULL AND deadline < $1
                AND (escalated_for IS NULL OR escalated_for <> deadline)
@@ -1688,41 +1661,71 @@ impl Store {
         .bind(batch)
         .fetch_all(self.pool())
         .await?;
-        for (id, number, branch, exec, deadline) in over {
-            let mut tx = self.pool().begin().await?;
-            let r = sqlx::query(
-                "UPDATE appeals SET escalated_for = deadline WHERE id = $1 AND deadline = $2
-                   AND (escalated_for IS NULL OR escalated_for <> deadline) AND closed_at IS NULL",
-            )
-            .bind(id)
-            .bind(&deadline)
-            .execute(&mut *tx)
-            .await?;
-            if r.rows_affected() != 1 {
-                continue;
+        for row in over {
+            if self.sweep_one(row, Sweep::Escalate).await? {
+                rep.escalated += 1;
             }
-            let text = format!("Просрочено обращение № {number}: срок истёк {deadline}.");
-            let mut targets = branch_heads_in(&mut tx, branch).await?;
-            if let Some(e) = exec {
-                if !targets.contains(&e) {
-                    targets.push(e);
-                }
-            }
-            for t in targets {
-                notice_in(&mut tx, t, "escalation", id, &text).await?;
-            }
-            event_in(
-                &mut tx,
-                id,
-                &Actor::default(),
-                "escalated",
-                &format!("срок {deadline} истёк; сообщено руководителю отделения"),
-            )
-            .await?;
-            tx.commit().await?;
-            rep.escalated += 1;
         }
         Ok(rep)
+    }
+
+    /// Marks one appeal reminded or escalated for its deadline, with the notices and the history
+    /// event, in one transaction; false when another run got there first.
+    async fn sweep_one(
+        &self,
+        (id, number, branch, exec, deadline): SweepRow,
+        step: Sweep,
+    ) -> Result<bool> {
+        let (column, kind, action, text, details) = match step {
+            Sweep::Remind => (
+                "reminded_for",
+                "reminder",
+                "reminded",
+                format!("Срок ответа по обращению № {number} — {deadline}."),
+                format!("напоминание о сроке {deadline}"),
+            ),
+            Sweep::Escalate => (
+                "escalated_for",
+                "escalation",
+                "escalated",
+                format!("Просрочено обращение № {number}: срок истёк {deadline}."),
+                format!("срок {deadline} истёк; сообщено руководителю отделения"),
+            ),
+        };
+        let mut tx = self.pool().begin().await?;
+        let r = sqlx::query(&format!(
+            "UPDATE appeals SET {column} = deadline WHERE id = $1 AND deadline = $2
+               AND ({column} IS NULL OR {column} <> deadline) AND closed_at IS NULL"
+        ))
+        .bind(id)
+        .bind(&deadline)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() != 1 {
+            return Ok(false);
+        }
+        // A reminder goes to the executor (the heads while nobody is assigned); an escalation to
+        // the heads and the executor (APL-09).
+        let mut targets = match (step, exec) {
+            (Sweep::Remind, Some(e)) => vec![e],
+            _ => branch_heads_in(&mut tx, branch).await?,
+        };
+        if let (Sweep::Escalate, Some(e)) = (step, exec) {
+            if !targets.contains(&e) {
+                targets.push(e);
+            }
+        }
+        for t in targets {
+            notice_in(&mut tx, t, kind, id, &text).await?;
+        }
+        let system = Actor {
+            staff_id: None,
+            login: "система".into(),
+            ip: String::new(),
+        };
+        event_in(&mut tx, id, &system, action, &details).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Notices of one staff member, newest first.
@@ -1781,4 +1784,13 @@ pub struct StaffNotice {
 enum Bind {
     I(i64),
     S(String),
+}
+
+/// An open appeal the sweep looks at: id, number, branch, executor, deadline.
+type SweepRow = (i64, String, i64, Option<i64>, String);
+
+#[derive(Clone, Copy)]
+enum Sweep {
+    Remind,
+    Escalate,
 }

@@ -73,6 +73,17 @@ impl Rules {
             .map_or_else(|| code.to_owned(), |t| t.name.clone())
     }
 
+    /// The catalogue as choices for a form.
+    pub fn topic_options(&self) -> Vec<public::Opt> {
+        self.topics
+            .iter()
+            .map(|t| public::Opt {
+                code: t.code.clone(),
+                label: t.name.clone(),
+            })
+            .collect()
+    }
+
     /// The largest reminder window of any kind: "due soon" for the registry views.
     pub fn remind_days(&self) -> i32 {
         self.norms

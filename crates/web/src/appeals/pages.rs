@@ -185,14 +185,7 @@ async fn list_page(
         from: s(&params.from),
         to: s(&params.to),
         kinds: opts(AppealKind::ALL, AppealKind::code, AppealKind::label_ru),
-        topics: rules
-            .topics
-            .iter()
-            .map(|t| Opt {
-                code: t.code.clone(),
-                label: t.name.clone(),
-            })
-            .collect(),
+        topics: rules.topic_options(),
         channels: opts(
             IntakeChannel::ALL,
             IntakeChannel::code,
@@ -301,14 +294,7 @@ async fn new_page(
             IntakeChannel::label_ru,
         ),
         kinds: opts(AppealKind::ALL, AppealKind::code, AppealKind::label_ru),
-        topics: rules
-            .topics
-            .iter()
-            .map(|t| Opt {
-                code: t.code.clone(),
-                label: t.name.clone(),
-            })
-            .collect(),
+        topics: rules.topic_options(),
         answer_channels: opts(
             AnswerChannel::ALL,
             AnswerChannel::code,
@@ -635,14 +621,7 @@ async fn card_view(
                 || me.can(Permission::AssignAppeals)
                 || can_handle),
         kinds: opts(AppealKind::ALL, AppealKind::code, AppealKind::label_ru),
-        topics: rules
-            .topics
-            .iter()
-            .map(|t| Opt {
-                code: t.code.clone(),
-                label: t.name.clone(),
-            })
-            .collect(),
+        topics: rules.topic_options(),
         executors,
         answer_channels: opts(
             AnswerChannel::ALL,

@@ -201,14 +201,7 @@ async fn reception_page(
                 label: k.label_ru().into(),
             })
             .collect(),
-        topics: rules
-            .topics
-            .iter()
-            .map(|t| Opt {
-                code: t.code.clone(),
-                label: t.name.clone(),
-            })
-            .collect(),
+        topics: rules.topic_options(),
         errors,
         consent,
     })
