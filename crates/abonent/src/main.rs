@@ -344,9 +344,14 @@ async fn serve(
     // The scheduler and a job worker (reminders and escalations of appeals, housekeeping).
     let (jobs_stop, jobs_stopped) = tokio::sync::oneshot::channel::<()>();
     let worker_name = format!("{}-{}", std::process::id(), listener.local_addr()?);
-    let jobs_config = abonent_jobs::JobsConfig {
+    let mut jobs_config = abonent_jobs::JobsConfig {
         mail: cfg.mail.clone(),
     };
+    // The demo has no mail server: its letters become files to open.
+    if demo && jobs_config.mail.smtp_url.is_empty() {
+        jobs_config.mail.smtp_url = "folder:data/outbox".into();
+        println!("Письма демо-версии сохраняются в data/outbox (файлы .eml).");
+    }
     let jobs = with_worker.then(|| {
         tokio::spawn(abonent_jobs::run(
             store.clone(),
