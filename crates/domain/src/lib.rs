@@ -3,10 +3,14 @@
 
 pub mod accounts;
 pub mod appeals;
+pub mod billing;
 pub mod calendar;
 pub mod clients;
 pub mod hours;
+pub mod metering;
+pub mod money;
 pub mod org;
 pub mod password;
+pub mod payment_qr;
 pub mod search;
 pub mod validation;

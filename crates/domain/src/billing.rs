@@ -1,0 +1,316 @@
+//! The monthly volume of electricity a client pays for, by the rules of ПП РФ № 354 (BIL-03),
+//! and penalties for late payment by ЖК РФ ст. 155 ч. 14 (PAY-03). Each outcome names its rule
+//! and clause, so an invoice line can explain itself.
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::money::{div_round, Kopecks, Wh};
+
+/// The state of the client's meter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MeterState {
+    Working,
+    Broken,
+    /// The verification interval has ended (истёк межповерочный интервал).
+    Expired,
+}
+
+/// What is known about an account for one billing period.
+#[derive(Debug, Clone, Default)]
+pub struct VolumeInput {
+    /// `None`: no meter is installed.
+    pub meter: Option<MeterState>,
+    /// Without a meter: whether one can technically be installed (then the increased norm).
+    pub installation_possible: bool,
+    /// Consumption by readings received for this period.
+    pub by_readings: Option<Wh>,
+    /// Monthly consumption by readings of the preceding periods, oldest first.
+    pub history: Vec<Wh>,
+    /// How many periods in a row were already billed by the average just before this one.
+    pub periods_on_average: u32,
+    /// The consumption norm per resident and month for the category and rooms (BIL-02).
+    pub norm_per_resident: Wh,
+    /// Registered residents (at least one is billed, as ПП 354 п. 56(2) counts owners then).
+    pub residents: u32,
+}
+
+/// The rule that produced a volume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VolumeRule {
+    Readings,
+    /// Average monthly consumption of the last `months` periods with readings.
+    Average {
+        months: u32,
+    },
+    Norm,
+    /// Norm × residents × 1.5: no meter although one can be installed.
+    IncreasedNorm,
+}
+
+/// A volume with the rule, the clause and the numbers behind it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Volume {
+    pub rule: VolumeRule,
+    pub energy: Wh,
+    /// «ПП 354 п. 59 «б»».
+    pub clause: &'static str,
+    /// For the invoice line: «среднемесячный объём за 6 мес.: 1 230 кВт·ч / 6».
+    pub explanation: String,
+}
+
+/// Average periods allowed in a row (ПП 354 п. 59).
+pub const MAX_AVERAGE_PERIODS: u32 = 3;
+/// Months of history the average takes (at most) and needs (at least).
+pub const AVERAGE_MONTHS: usize = 6;
+pub const MIN_AVERAGE_MONTHS: usize = 3;
+
+fn norm_volume(input: &VolumeInput, increased: bool) -> Volume {
+    let residents = input.residents.max(1);
+    let base = input.norm_per_resident.0 * i64::from(residents);
+    if increased {
+        Volume {
+            rule: VolumeRule::IncreasedNorm,
+            energy: Wh(div_round(i128::from(base) * 3, 2) as i64),
+            clause: "ПП 354 п. 42, формула 4(1)",
+            explanation: format!(
+                "норматив {} × {residents} чел. × повышающий коэффициент 1,5 (прибор учёта не установлен при технической возможности)",
+                input.norm_per_resident.display_kwh()
+            ),
+        }
+    } else {
+        Volume {
+            rule: VolumeRule::Norm,
+            energy: Wh(base),
+            clause: if input.meter.is_some() {
+                "ПП 354 п. 60"
+            } else {
+                "ПП 354 п. 42, формула 4"
+            },
+            explanation: format!(
+                "норматив {} × {residents} чел.",
+                input.norm_per_resident.display_kwh()
+            ),
+        }
+    }
+}
+
+fn average_volume(input: &VolumeInput, clause: &'static str, why: &str) -> Option<Volume> {
+    if input.periods_on_average >= MAX_AVERAGE_PERIODS || input.history.len() < MIN_AVERAGE_MONTHS {
+        return None;
+    }
+    let last: Vec<Wh> = input
+        .history
+        .iter()
+        .rev()
+        .take(AVERAGE_MONTHS)
+        .copied()
+        .collect();
+    let months = last.len() as u32;
+    let sum: i64 = last.iter().map(|w| w.0).sum();
+    let avg = div_round(i128::from(sum), i128::from(months)) as i64;
+    Some(Volume {
+        rule: VolumeRule::Average { months },
+        energy: Wh(avg),
+        clause,
+        explanation: format!(
+            "{why}: среднемесячный объём за {months} мес. ({} / {months}), период {} из {MAX_AVERAGE_PERIODS}",
+            Wh(sum).display_kwh(),
+            input.periods_on_average + 1
+        ),
+    })
+}
+
+/// The volume to bill for the period (BIL-03, ПП 354 пп. 42, 59, 60).
+pub fn monthly_volume(input: &VolumeInput) -> Volume {
+    match (input.meter, input.by_readings) {
+        (Some(MeterState::Working), Some(c)) => Volume {
+            rule: VolumeRule::Readings,
+            energy: c,
+            clause: "ПП 354 п. 42, формула 1",
+            explanation: format!("по показаниям прибора учёта: {}", c.display_kwh()),
+        },
+        (Some(MeterState::Working), None) => {
+            average_volume(input, "ПП 354 п. 59 «б»", "показания не переданы")
+                .unwrap_or_else(|| norm_volume(input, false))
+        }
+        (Some(MeterState::Broken), _) => {
+            average_volume(input, "ПП 354 п. 59 «а»", "прибор учёта вышел из строя")
+                .unwrap_or_else(|| norm_volume(input, false))
+        }
+        (Some(MeterState::Expired), _) => average_volume(
+            input,
+            "ПП 354 п. 59 «а»",
+            "истёк межповерочный интервал прибора учёта",
+        )
+        .unwrap_or_else(|| norm_volume(input, false)),
+        (None, _) => norm_volume(input, input.installation_possible),
+    }
+}
+
+/// Terms of penalties (PAY-03): the key rate and its cap in basis points (9,5 % = 950).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PenaltyTerms {
+    pub key_rate_bp: i64,
+    /// The rate in force for housing payments when lower than the key rate (9,5 % until
+    /// 01.01.2027); `None`: the key rate.
+    pub cap_bp: Option<i64>,
+}
+
+impl PenaltyTerms {
+    pub fn rate_bp(&self) -> i64 {
+        match self.cap_bp {
+            Some(c) => c.min(self.key_rate_bp),
+            None => self.key_rate_bp,
+        }
+    }
+}
+
+/// Days without penalty after the due date, and the last day at 1/300 (ЖК РФ 155 ч. 14).
+pub const FREE_DAYS: i64 = 30;
+pub const LOW_RATE_LAST_DAY: i64 = 90;
+
+/// The penalty on `debt` unpaid since `due` (the last day to pay) up to and including `until`:
+/// nothing for 30 days, 1/300 of the rate per day from day 31 to day 90, 1/130 from day 91.
+pub fn penalty(debt: Kopecks, due: Date, until: Date, terms: &PenaltyTerms) -> Kopecks {
+    if debt.0 <= 0 || until <= due {
+        return Kopecks::ZERO;
+    }
+    let days = i64::from((until - due).get_days());
+    let low = (days.min(LOW_RATE_LAST_DAY) - FREE_DAYS).max(0);
+    let high = (days - LOW_RATE_LAST_DAY).max(0);
+    // debt × rate/10 000 × (low/300 + high/130), in one rational expression.
+    let num = i128::from(debt.0)
+        * i128::from(terms.rate_bp())
+        * (i128::from(low) * 130 + i128::from(high) * 300);
+    Kopecks(div_round(num, 10_000 * 300 * 130) as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+    use jiff::ToSpan;
+
+    fn input() -> VolumeInput {
+        VolumeInput {
+            meter: Some(MeterState::Working),
+            installation_possible: true,
+            by_readings: None,
+            history: [100, 120, 110, 90, 130, 150, 140]
+                .iter()
+                .map(|k| Wh::from_kwh(*k))
+                .collect(),
+            periods_on_average: 0,
+            norm_per_resident: Wh::from_kwh(96),
+            residents: 2,
+        }
+    }
+
+    #[test]
+    fn readings_come_first() {
+        let mut i = input();
+        i.by_readings = Some(Wh::from_kwh(155));
+        let v = monthly_volume(&i);
+        assert_eq!(
+            (v.rule, v.energy),
+            (VolumeRule::Readings, Wh::from_kwh(155))
+        );
+        assert!(v.clause.contains("п. 42"));
+    }
+
+    #[test]
+    fn no_readings_average_of_six_for_three_periods_then_norm() {
+        let mut i = input();
+        // The last six: 120 110 90 130 150 140 = 740 / 6 = 123,333 kWh.
+        let v = monthly_volume(&i);
+        assert_eq!(v.rule, VolumeRule::Average { months: 6 });
+        assert_eq!(v.energy, Wh(123_333));
+        assert!(v.clause.contains("59 «б»"));
+        i.periods_on_average = 2;
+        assert!(matches!(
+            monthly_volume(&i).rule,
+            VolumeRule::Average { .. }
+        ));
+        i.periods_on_average = 3;
+        let v = monthly_volume(&i);
+        assert_eq!((v.rule, v.energy), (VolumeRule::Norm, Wh::from_kwh(192)));
+        assert!(v.clause.contains("п. 60"));
+    }
+
+    #[test]
+    fn average_needs_three_months() {
+        let mut i = input();
+        i.history = vec![Wh::from_kwh(100), Wh::from_kwh(200), Wh::from_kwh(300)];
+        let v = monthly_volume(&i);
+        assert_eq!(
+            (v.rule, v.energy),
+            (VolumeRule::Average { months: 3 }, Wh::from_kwh(200))
+        );
+        i.history.pop();
+        assert_eq!(monthly_volume(&i).rule, VolumeRule::Norm);
+    }
+
+    #[test]
+    fn broken_or_expired_meter_average_then_norm_even_with_readings() {
+        for state in [MeterState::Broken, MeterState::Expired] {
+            let mut i = input();
+            i.meter = Some(state);
+            i.by_readings = Some(Wh::from_kwh(999));
+            let v = monthly_volume(&i);
+            assert!(matches!(v.rule, VolumeRule::Average { .. }), "{state:?}");
+            assert!(v.clause.contains("59 «а»"));
+            i.periods_on_average = 3;
+            assert_eq!(monthly_volume(&i).rule, VolumeRule::Norm);
+        }
+    }
+
+    #[test]
+    fn no_meter_norm_or_increased_norm() {
+        let mut i = input();
+        i.meter = None;
+        let v = monthly_volume(&i);
+        // 96 × 2 × 1,5 = 288 kWh
+        assert_eq!(
+            (v.rule, v.energy),
+            (VolumeRule::IncreasedNorm, Wh::from_kwh(288))
+        );
+        assert!(v.explanation.contains("1,5"));
+        i.installation_possible = false;
+        let v = monthly_volume(&i);
+        assert_eq!((v.rule, v.energy), (VolumeRule::Norm, Wh::from_kwh(192)));
+        assert!(v.clause.contains("формула 4"));
+        i.residents = 0;
+        assert_eq!(
+            monthly_volume(&i).energy,
+            Wh::from_kwh(96),
+            "at least one person"
+        );
+    }
+
+    #[test]
+    fn penalty_boundaries_30_31_90_91() {
+        let terms = PenaltyTerms {
+            key_rate_bp: 1600,
+            cap_bp: Some(950),
+        };
+        assert_eq!(terms.rate_bp(), 950);
+        let due = date(2026, 1, 15);
+        let debt = Kopecks(100_000); // 1 000 ₽
+        let at = |d: i32| due.checked_add(d.days()).unwrap();
+        assert_eq!(penalty(debt, due, at(30), &terms), Kopecks(0));
+        // One day at 1/300 of 9,5 %: 1 000 × 0,095 / 300 = 0,3167 ₽.
+        assert_eq!(penalty(debt, due, at(31), &terms), Kopecks(32));
+        // Sixty days at 1/300: 19,00 ₽.
+        assert_eq!(penalty(debt, due, at(90), &terms), Kopecks(1900));
+        // Plus one day at 1/130: 0,7308 ₽ → 19,73 ₽.
+        assert_eq!(penalty(debt, due, at(91), &terms), Kopecks(1973));
+        assert_eq!(penalty(Kopecks(0), due, at(200), &terms), Kopecks(0));
+        assert_eq!(penalty(debt, due, due, &terms), Kopecks(0));
+        let uncapped = PenaltyTerms {
+            key_rate_bp: 1600,
+            cap_bp: None,
+        };
+        assert!(penalty(debt, due, at(91), &uncapped) > penalty(debt, due, at(91), &terms));
+    }
+}
