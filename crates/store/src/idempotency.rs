@@ -56,6 +56,22 @@ impl Store {
             .transpose()
     }
 
+    /// Stores the result of a change made outside a key-aware transaction (the first one wins).
+    pub async fn remember_result<T: Serialize>(&self, k: &IdemKey, result: &T) -> Result<()> {
+        let json = serde_json::to_string(result).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO idempotency_keys (scope, key, created_at, result) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (scope, key) DO NOTHING",
+        )
+        .bind(&k.scope)
+        .bind(&k.key)
+        .bind(now_micros())
+        .bind(json)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
     /// Forgets keys older than `before` (µs); run daily.
     pub async fn purge_idempotency_keys(&self, before: i64) -> Result<u64> {
         Ok(

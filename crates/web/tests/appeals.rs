@@ -237,9 +237,26 @@ async fn appeal_lifecycle_and_rights_over_the_api() {
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.body.contains("промежуточного ответа"), "{}", r.body);
-        let r = app.api(Method::POST, &format!("/api/v1/appeals/{id}/interim-reply"), Some(&tech),
-            Some(json!({"version": version(&app, id, &tech).await, "body": "Назначена проверка прибора учёта."}))).await;
+        // Sent twice with the same Idempotency-Key (a client retrying): recorded once.
+        let interim = json!({"version": version(&app, id, &tech).await, "body": "Назначена проверка прибора учёта."});
+        let path = format!("/api/v1/appeals/{id}/interim-reply");
+        let r = api_with_key(&app, &path, &tech, "interim-1", interim.clone()).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let r = api_with_key(&app, &path, &tech, "interim-1", interim.clone()).await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "the first result again: {}",
+            r.body
+        );
+        let r = app
+            .api(Method::POST, &path, Some(&tech), Some(interim))
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::CONFLICT,
+            "without the key the stale version is refused"
+        );
         let r = app
             .api(
                 Method::POST,

@@ -58,6 +58,26 @@ pub fn idempotency_key(headers: &HeaderMap, scope: String) -> Result<Option<Idem
     Ok(Some(IdemKey::new(scope, k)))
 }
 
+/// Runs a change once per `Idempotency-Key` (OPS-05): a retry returns the first result. The key
+/// is stored right after the change; the change itself is guarded by the appeal's version, so a
+/// retry after a crash between the two changes nothing either (it gets 409).
+async fn once<T: Serialize + serde::de::DeserializeOwned>(
+    state: &AppState,
+    key: Option<IdemKey>,
+    change: impl std::future::Future<Output = Result<T, WebError>>,
+) -> Result<T, WebError> {
+    if let Some(k) = &key {
+        if let Some(r) = state.store.idempotent_result::<T>(k).await? {
+            return Ok(r);
+        }
+    }
+    let r = change.await?;
+    if let Some(k) = &key {
+        state.store.remember_result(k, &r).await?;
+    }
+    Ok(r)
+}
+
 /// A file sent with an appeal through the API.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct FileUpload {
@@ -212,23 +232,33 @@ pub struct AssignBody {
     pub executor_id: i64,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Done {
     pub ok: bool,
 }
 
 /// Assigns or reassigns the executor (APL-03); branch head and director only.
 #[utoipa::path(post, path = "/api/v1/appeals/{id}/assign", tag = "appeals", request_body = AssignBody,
-    params(("id" = i64, Path, description = "appeal id")),
+    params(("id" = i64, Path, description = "appeal id"), ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
     responses((status = 200, body = Done), (status = 409, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn assign(
     State(state): State<AppState>,
     me: CurrentStaff,
+    headers: HeaderMap,
     Path(id): Path<i64>,
     Json(b): Json<AssignBody>,
 ) -> Result<Json<Done>, ApiError> {
-    super::assign(&state, &me, id, b.version, &b.executor_id.to_string()).await?;
-    Ok(Json(Done { ok: true }))
+    let key = idempotency_key(
+        &headers,
+        format!("staff:{}:appeal:{id}:assign", me.staff.id),
+    )?;
+    Ok(Json(
+        once(&state, key, async {
+            super::assign(&state, &me, id, b.version, &b.executor_id.to_string()).await?;
+            Ok(Done { ok: true })
+        })
+        .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -242,16 +272,26 @@ pub struct InterimBody {
 
 /// Records an interim reply (§8.2.4): required before an extension.
 #[utoipa::path(post, path = "/api/v1/appeals/{id}/interim-reply", tag = "appeals", request_body = InterimBody,
-    params(("id" = i64, Path, description = "appeal id")),
+    params(("id" = i64, Path, description = "appeal id"), ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
     responses((status = 200, body = Done), (status = 422, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn interim(
     State(state): State<AppState>,
     me: CurrentStaff,
+    headers: HeaderMap,
     Path(id): Path<i64>,
     Json(b): Json<InterimBody>,
 ) -> Result<Json<Done>, ApiError> {
-    super::interim(&state, &me, id, b.version, &b.body, &b.channel).await?;
-    Ok(Json(Done { ok: true }))
+    let key = idempotency_key(
+        &headers,
+        format!("staff:{}:appeal:{id}:interim", me.staff.id),
+    )?;
+    Ok(Json(
+        once(&state, key, async {
+            super::interim(&state, &me, id, b.version, &b.body, &b.channel).await?;
+            Ok(Done { ok: true })
+        })
+        .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -261,25 +301,35 @@ pub struct ExtendBody {
     pub days: i32,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Extended {
     pub deadline: String,
 }
 
 /// Extends the deadline once, after an interim reply, by at most the norm (APL-04, CHN-02).
 #[utoipa::path(post, path = "/api/v1/appeals/{id}/extend", tag = "appeals", request_body = ExtendBody,
-    params(("id" = i64, Path, description = "appeal id")),
+    params(("id" = i64, Path, description = "appeal id"), ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
     responses((status = 200, body = Extended), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn extend(
     State(state): State<AppState>,
     me: CurrentStaff,
+    headers: HeaderMap,
     Path(id): Path<i64>,
     Json(b): Json<ExtendBody>,
 ) -> Result<Json<Extended>, ApiError> {
-    let d = super::extend(&state, &me, id, b.version, &b.days.to_string()).await?;
-    Ok(Json(Extended {
-        deadline: d.to_string(),
-    }))
+    let key = idempotency_key(
+        &headers,
+        format!("staff:{}:appeal:{id}:extend", me.staff.id),
+    )?;
+    Ok(Json(
+        once(&state, key, async {
+            let d = super::extend(&state, &me, id, b.version, &b.days.to_string()).await?;
+            Ok(Extended {
+                deadline: d.to_string(),
+            })
+        })
+        .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -289,7 +339,7 @@ pub struct AnswerBody {
     pub answer: AnswerDraft,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Answered {
     pub reply_id: i64,
 }
@@ -297,16 +347,26 @@ pub struct Answered {
 /// Answers the appeal (APL-05): refused without the substance, the executor's name and phone,
 /// or the signatory's name and position.
 #[utoipa::path(post, path = "/api/v1/appeals/{id}/answer", tag = "appeals", request_body = AnswerBody,
-    params(("id" = i64, Path, description = "appeal id")),
+    params(("id" = i64, Path, description = "appeal id"), ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
     responses((status = 200, body = Answered), (status = 422, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn answer(
     State(state): State<AppState>,
     me: CurrentStaff,
+    headers: HeaderMap,
     Path(id): Path<i64>,
     Json(b): Json<AnswerBody>,
 ) -> Result<Json<Answered>, ApiError> {
-    let reply_id = super::answer(&state, &me, id, b.version, &b.answer).await?;
-    Ok(Json(Answered { reply_id }))
+    let key = idempotency_key(
+        &headers,
+        format!("staff:{}:appeal:{id}:answer", me.staff.id),
+    )?;
+    Ok(Json(
+        once(&state, key, async {
+            let reply_id = super::answer(&state, &me, id, b.version, &b.answer).await?;
+            Ok(Answered { reply_id })
+        })
+        .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -320,16 +380,23 @@ pub struct LeaveBody {
 
 /// Leaves the appeal without action, with its ground (APL-06).
 #[utoipa::path(post, path = "/api/v1/appeals/{id}/leave", tag = "appeals", request_body = LeaveBody,
-    params(("id" = i64, Path, description = "appeal id")),
+    params(("id" = i64, Path, description = "appeal id"), ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
     responses((status = 200, body = Done), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn leave(
     State(state): State<AppState>,
     me: CurrentStaff,
+    headers: HeaderMap,
     Path(id): Path<i64>,
     Json(b): Json<LeaveBody>,
 ) -> Result<Json<Done>, ApiError> {
-    super::leave(&state, &me, id, b.version, &b.ground, &b.note).await?;
-    Ok(Json(Done { ok: true }))
+    let key = idempotency_key(&headers, format!("staff:{}:appeal:{id}:leave", me.staff.id))?;
+    Ok(Json(
+        once(&state, key, async {
+            super::leave(&state, &me, id, b.version, &b.ground, &b.note).await?;
+            Ok(Done { ok: true })
+        })
+        .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -339,16 +406,26 @@ pub struct VersionBody {
 
 /// Clears the "looks obscene" flag after a person has read the text (APL-06).
 #[utoipa::path(post, path = "/api/v1/appeals/{id}/clear-flag", tag = "appeals", request_body = VersionBody,
-    params(("id" = i64, Path, description = "appeal id")),
+    params(("id" = i64, Path, description = "appeal id"), ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
     responses((status = 200, body = Done), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn clear_flag(
     State(state): State<AppState>,
     me: CurrentStaff,
+    headers: HeaderMap,
     Path(id): Path<i64>,
     Json(b): Json<VersionBody>,
 ) -> Result<Json<Done>, ApiError> {
-    super::clear_flag(&state, &me, id, b.version).await?;
-    Ok(Json(Done { ok: true }))
+    let key = idempotency_key(
+        &headers,
+        format!("staff:{}:appeal:{id}:clear_flag", me.staff.id),
+    )?;
+    Ok(Json(
+        once(&state, key, async {
+            super::clear_flag(&state, &me, id, b.version).await?;
+            Ok(Done { ok: true })
+        })
+        .await?,
+    ))
 }
 
 /// A file of an appeal, as received; audited.
@@ -557,14 +634,24 @@ pub struct ClassifyBody {
 /// Corrects the kind and topic of an open appeal; a new kind brings its deadline norm unless the
 /// deadline was extended. Records clerks, branch heads, the director and the executor.
 #[utoipa::path(post, path = "/api/v1/appeals/{id}/classify", tag = "appeals", request_body = ClassifyBody,
-    params(("id" = i64, Path, description = "appeal id")),
+    params(("id" = i64, Path, description = "appeal id"), ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
     responses((status = 200, body = Done), (status = 422, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn classify(
     State(state): State<AppState>,
     me: CurrentStaff,
+    headers: HeaderMap,
     Path(id): Path<i64>,
     Json(b): Json<ClassifyBody>,
 ) -> Result<Json<Done>, ApiError> {
-    super::reclassify(&state, &me, id, b.version, &b.kind, &b.topic).await?;
-    Ok(Json(Done { ok: true }))
+    let key = idempotency_key(
+        &headers,
+        format!("staff:{}:appeal:{id}:classify", me.staff.id),
+    )?;
+    Ok(Json(
+        once(&state, key, async {
+            super::reclassify(&state, &me, id, b.version, &b.kind, &b.topic).await?;
+            Ok(Done { ok: true })
+        })
+        .await?,
+    ))
 }
