@@ -2,16 +2,161 @@
 //! previous is refused unless the register rolled over; an implausible jump is held for a person
 //! to review, never silently billed.
 
-use serde::Serialize;
+use jiff::civil::Date;
+use jiff::ToSpan;
+use serde::{Deserialize, Serialize};
 
 use crate::money::Wh;
-use crate::validation::FieldErrors;
+use crate::validation::{optional_text, required_text, FieldErrors};
 
 /// What the meter is: zones (1, 2 or 3) and the digits of its register (whole kWh).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MeterSpec {
     pub zones: usize,
     pub digits: u32,
+}
+
+/// A meter as typed by staff (MTR-01).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MeterDraft {
+    pub serial: String,
+    #[serde(default)]
+    pub model: String,
+    /// 1, 2 or 3.
+    pub zones: String,
+    /// Digits of the register (whole kWh), 4 to 8.
+    pub digits: String,
+    /// YYYY-MM-DD.
+    pub installed_on: String,
+    /// The last verification (поверка), YYYY-MM-DD.
+    pub verified_on: String,
+    /// The verification interval in years (межповерочный интервал).
+    pub interval_years: String,
+    /// The readings at installation per zone, comma-separated («0» or «1520,830»).
+    #[serde(default)]
+    pub initial: String,
+}
+
+/// A validated meter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeterData {
+    pub serial: String,
+    pub model: String,
+    pub spec: MeterSpec,
+    pub installed_on: Date,
+    pub verified_on: Date,
+    pub interval_years: i32,
+    pub initial: Vec<i64>,
+}
+
+/// Parses per-zone whole-kWh values: «12345» or «1520, 830, 77».
+pub fn parse_values(s: &str) -> Result<Vec<i64>, String> {
+    s.split([',', ';'])
+        .map(|v| {
+            let t: String = v.chars().filter(|c| !c.is_whitespace()).collect();
+            t.parse::<i64>()
+                .map_err(|_| format!("«{}» — не показание: целое число кВт·ч.", v.trim()))
+        })
+        .collect()
+}
+
+fn parse_date(e: &mut FieldErrors, field: &str, v: &str) -> Option<Date> {
+    match v.trim().parse::<Date>() {
+        Ok(d) => Some(d),
+        Err(_) => {
+            e.add(field, "Дата в виде ГГГГ-ММ-ДД, например 2026-11-01.");
+            None
+        }
+    }
+}
+
+impl MeterDraft {
+    pub fn validate(&self, today: Date) -> Result<MeterData, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let serial = required_text(&mut e, "serial", &self.serial, 40);
+        let model = optional_text(&mut e, "model", &self.model, 100).unwrap_or_default();
+        let zones = match self.zones.trim().parse::<usize>() {
+            Ok(z @ 1..=3) => z,
+            _ => {
+                e.add("zones", "Тарифность: 1, 2 или 3 зоны.");
+                1
+            }
+        };
+        let digits = match self.digits.trim().parse::<u32>() {
+            Ok(d @ 4..=8) => d,
+            _ => {
+                e.add("digits", "Разрядность шкалы: от 4 до 8 цифр.");
+                5
+            }
+        };
+        let installed_on = parse_date(&mut e, "installed_on", &self.installed_on);
+        let verified_on = parse_date(&mut e, "verified_on", &self.verified_on);
+        if let Some(d) = installed_on {
+            if d > today {
+                e.add("installed_on", "Дата установки не может быть в будущем.");
+            }
+        }
+        if let Some(d) = verified_on {
+            if d > today {
+                e.add("verified_on", "Дата поверки не может быть в будущем.");
+            }
+        }
+        let interval_years = match self.interval_years.trim().parse::<i32>() {
+            Ok(y @ 1..=16) => y,
+            _ => {
+                e.add("interval_years", "Межповерочный интервал: от 1 до 16 лет.");
+                16
+            }
+        };
+        let initial = if self.initial.trim().is_empty() {
+            vec![0; zones]
+        } else {
+            match parse_values(&self.initial) {
+                Ok(v)
+                    if v.len() == zones && v.iter().all(|x| *x >= 0 && *x < 10_i64.pow(digits)) =>
+                {
+                    v
+                }
+                Ok(_) => {
+                    e.add(
+                        "initial",
+                        format!("Начальные показания: {zones} неотрицательных значения по шкале счётчика."),
+                    );
+                    vec![]
+                }
+                Err(m) => {
+                    e.add("initial", m);
+                    vec![]
+                }
+            }
+        };
+        e.into_result(())?;
+        Ok(MeterData {
+            serial,
+            model,
+            spec: MeterSpec { zones, digits },
+            installed_on: installed_on.expect("checked"),
+            verified_on: verified_on.expect("checked"),
+            interval_years,
+            initial,
+        })
+    }
+}
+
+/// The date the verification interval ends.
+pub fn verification_due(verified_on: Date, interval_years: i32) -> Date {
+    verified_on.saturating_add(interval_years.years())
+}
+
+/// The billing period a reading received on `received_on` counts for (MTR-04): up to the
+/// `cutoff_day` (25) the current month, after it the next.
+pub fn reading_period(received_on: Date, cutoff_day: i8) -> String {
+    let d = if received_on.day() <= cutoff_day {
+        received_on
+    } else {
+        received_on.first_of_month().saturating_add(1.month())
+    };
+    format!("{:04}-{:02}", d.year(), d.month())
 }
 
 /// Zone names for messages: single, day/night, peak/half-peak/night.
@@ -191,6 +336,62 @@ mod tests {
             check_reading(ONE, &[10_000], &[11_400], None, 30).unwrap(),
             ReadingCheck::Accepted { .. }
         ));
+    }
+
+    #[test]
+    fn meters_are_validated_and_periods_follow_the_25th() {
+        let today = jiff::civil::date(2026, 11, 26);
+        let ok = MeterDraft {
+            serial: "0123456".into(),
+            zones: "2".into(),
+            digits: "6".into(),
+            installed_on: "2020-05-01".into(),
+            verified_on: "2020-04-15".into(),
+            interval_years: "16".into(),
+            initial: "10, 5".into(),
+            ..Default::default()
+        }
+        .validate(today)
+        .unwrap();
+        assert_eq!(ok.initial, vec![10, 5]);
+        assert_eq!(
+            verification_due(ok.verified_on, 16),
+            jiff::civil::date(2036, 4, 15)
+        );
+        let bad = MeterDraft {
+            zones: "4".into(),
+            digits: "12".into(),
+            installed_on: "2030-01-01".into(),
+            verified_on: "вчера".into(),
+            interval_years: "0".into(),
+            ..Default::default()
+        }
+        .validate(today)
+        .unwrap_err();
+        for f in [
+            "serial",
+            "zones",
+            "digits",
+            "installed_on",
+            "verified_on",
+            "interval_years",
+        ] {
+            assert!(bad.get(f).is_some(), "{f}");
+        }
+        assert_eq!(
+            reading_period(jiff::civil::date(2026, 11, 25), 25),
+            "2026-11"
+        );
+        assert_eq!(
+            reading_period(jiff::civil::date(2026, 11, 26), 25),
+            "2026-12"
+        );
+        assert_eq!(
+            reading_period(jiff::civil::date(2026, 12, 31), 25),
+            "2027-01"
+        );
+        assert_eq!(parse_values("1 520; 830").unwrap(), vec![1520, 830]);
+        assert!(parse_values("12a").is_err());
     }
 
     #[test]

@@ -266,6 +266,14 @@ impl Store {
         Ok(accounts)
     }
 
+    pub async fn account(&self, id: i64) -> Result<AccountView> {
+        sqlx::query_as(&format!("{ACCOUNT_SELECT} WHERE a.id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
     pub async fn account_by_number(&self, number: &AccountNumber) -> Result<AccountView> {
         sqlx::query_as(&format!("{ACCOUNT_SELECT} WHERE a.number = $1"))
             .bind(number.as_str())

@@ -14,6 +14,7 @@ pub mod demo_appeals;
 pub mod idempotency;
 pub mod jobs;
 pub mod mail;
+pub mod metering;
 pub mod org;
 pub mod seed;
 mod time;

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod clients;
 pub mod error;
 pub mod health;
+pub mod metering;
 pub mod openapi;
 pub mod org;
 pub mod pages;
@@ -85,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::pages::routes())
         .merge(appeals::pages::routes())
         .merge(appeals::public::routes())
+        .merge(metering::pages::routes())
         .nest(
             "/api/v1",
             Router::new()
@@ -93,6 +95,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(org::api::routes())
                 .merge(audit::api::routes())
                 .merge(appeals::api::routes())
+                .merge(metering::api::routes())
                 .fallback(api_not_found),
         )
         .merge(openapi::routes())

@@ -54,12 +54,17 @@ use crate::AppState;
         crate::appeals::api::put_topic,
         crate::appeals::api::public_register,
         crate::appeals::api::public_track,
+        crate::metering::api::add_meter,
+        crate::metering::api::meters,
+        crate::metering::api::submit,
+        crate::metering::api::readings,
     ),
     tags(
         (name = "auth", description = "Staff sign-in (ORG-04)"),
         (name = "clients", description = "Clients, accounts, search (ACC-01, ACC-02, ACC-04)"),
         (name = "org", description = "Organisation, staff, working calendar (ORG-01…ORG-03, ORG-06)"),
         (name = "audit", description = "Personal-data audit log (ORG-05)"),
+        (name = "metering", description = "Meters and readings (MTR-01…MTR-04)"),
         (name = "appeals", description = "Appeals registry and the online reception (APL-01…APL-10, CHN-02)"),
     )
 )]

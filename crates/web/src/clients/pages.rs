@@ -106,6 +106,8 @@ struct CardPage {
     /// The client's appeals, newest first (APL-07: the history of the same person).
     appeals: Vec<ClientAppeal>,
     can_register_appeal: bool,
+    /// Meters of all the client's accounts (MTR-01), with the last accepted readings.
+    meters: Vec<abonent_store::metering::MeterView>,
 }
 
 /// One of the client's appeals on the card.
@@ -147,6 +149,10 @@ async fn card_page(
             },
         })
         .collect();
+    let mut meters = Vec::new();
+    for a in &card.accounts {
+        meters.extend(state.store.meters_of_account(a.id).await?);
+    }
     let page = CardPage {
         chrome: Chrome::for_staff(&c.full_name, &me, "clients"),
         id: c.id,
@@ -190,6 +196,7 @@ async fn card_page(
             Vec::new()
         },
         can_register_appeal: me.can(Permission::RegisterAppeals),
+        meters,
     };
     Ok(render(&page)?.into_response())
 }

@@ -1,0 +1,189 @@
+//! Meters and readings (MTR-01 … MTR-04): the domain checks a reading against the last accepted
+//! one; this module stores it with a guard that nobody accepted another reading in between.
+
+use abonent_domain::metering::MeterData;
+use abonent_domain::money::Wh;
+use serde::Serialize;
+use sqlx::FromRow;
+
+use crate::audit::{audit_in, Actor};
+use crate::{now_micros, Result, Store, StoreError};
+
+/// A meter with its last accepted reading.
+#[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
+pub struct MeterView {
+    pub id: i64,
+    pub account_id: i64,
+    pub serial: String,
+    pub model: String,
+    pub zones: i64,
+    pub digits: i64,
+    pub installed_on: String,
+    pub verified_on: String,
+    pub interval_years: i64,
+    pub state: String,
+    pub initial_values: String,
+    /// Per zone, comma-separated; the initial values when no reading was accepted yet.
+    pub last_values: Option<String>,
+    pub last_received_at: Option<i64>,
+    pub last_reading_id: Option<i64>,
+}
+
+/// A stored reading.
+#[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
+pub struct ReadingView {
+    pub id: i64,
+    pub reading_values: String,
+    /// Wh per zone, comma-separated.
+    pub consumption_wh: String,
+    pub received_at: i64,
+    pub period: String,
+    pub channel: String,
+    pub status: String,
+    pub note: String,
+}
+
+/// A checked reading to store.
+#[derive(Debug, Clone)]
+pub struct NewReading {
+    pub values: Vec<i64>,
+    pub consumption: Vec<Wh>,
+    pub held: bool,
+    pub note: String,
+    pub channel: String,
+    pub period: String,
+}
+
+const METER_SELECT: &str = "SELECT m.id, m.account_id, m.serial, m.model, m.zones, m.digits,
+        m.installed_on, m.verified_on, m.interval_years, m.state, m.initial_values,
+        r.reading_values AS last_values, r.received_at AS last_received_at, r.id AS last_reading_id
+    FROM meters m
+    LEFT JOIN readings r ON r.id = (SELECT MAX(x.id) FROM readings x
+                                     WHERE x.meter_id = m.id AND x.status = 'accepted')";
+
+fn join<T: ToString>(v: &[T]) -> String {
+    v.iter().map(T::to_string).collect::<Vec<_>>().join(",")
+}
+
+impl Store {
+    /// Registers a meter on an account; audited.
+    pub async fn create_meter(&self, account_id: i64, m: &MeterData, actor: &Actor) -> Result<i64> {
+        let mut tx = self.pool().begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO meters (account_id, serial, model, zones, digits, installed_on, verified_on,
+                 interval_years, initial_values, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(account_id)
+        .bind(&m.serial)
+        .bind(&m.model)
+        .bind(m.spec.zones as i64)
+        .bind(i64::from(m.spec.digits))
+        .bind(m.installed_on.to_string())
+        .bind(m.verified_on.to_string())
+        .bind(i64::from(m.interval_years))
+        .bind(join(&m.initial))
+        .bind(now_micros())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(db)
+                if db.message().contains("FOREIGN KEY") || db.code().as_deref() == Some("23503") =>
+            {
+                StoreError::NotFound
+            }
+            _ => StoreError::Db(e),
+        })?;
+        audit_in(
+            &mut tx,
+            actor,
+            "meter.create",
+            "account",
+            &account_id.to_string(),
+            &format!("meter {id}"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn meters_of_account(&self, account_id: i64) -> Result<Vec<MeterView>> {
+        Ok(sqlx::query_as(&format!(
+            "{METER_SELECT} WHERE m.account_id = $1 ORDER BY m.id"
+        ))
+        .bind(account_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn meter(&self, id: i64) -> Result<MeterView> {
+        sqlx::query_as(&format!("{METER_SELECT} WHERE m.id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Stores a checked reading if the last accepted reading is still `expected_last`.
+    pub async fn add_reading(
+        &self,
+        meter_id: i64,
+        expected_last: Option<i64>,
+        r: &NewReading,
+        actor: &Actor,
+    ) -> Result<i64> {
+        let mut tx = self.pool().begin().await?;
+        // Writing first takes SQLite's write lock before the check below.
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO readings (meter_id, reading_values, consumption_wh, received_at, period,
+                 channel, status, note, entered_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(meter_id)
+        .bind(join(&r.values))
+        .bind(join(&r.consumption.iter().map(|w| w.0).collect::<Vec<_>>()))
+        .bind(now_micros())
+        .bind(&r.period)
+        .bind(&r.channel)
+        .bind(if r.held { "held" } else { "accepted" })
+        .bind(&r.note)
+        .bind(actor.staff_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let (last,): (Option<i64>,) = sqlx::query_as(
+            "SELECT MAX(id) FROM readings WHERE meter_id = $1 AND status = 'accepted' AND id <> $2",
+        )
+        .bind(meter_id)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if last != expected_last {
+            return Err(StoreError::Conflict(
+                "Пока вы вводили, по этому счётчику приняли другие показания. Обновите страницу."
+                    .into(),
+            ));
+        }
+        audit_in(
+            &mut tx,
+            actor,
+            "reading.add",
+            "meter",
+            &meter_id.to_string(),
+            &format!("reading {id}"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn readings_of_meter(&self, meter_id: i64, limit: i64) -> Result<Vec<ReadingView>> {
+        Ok(sqlx::query_as(
+            "SELECT id, reading_values, consumption_wh, received_at, period, channel, status, note
+             FROM readings WHERE meter_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(meter_id)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+}

@@ -1,0 +1,73 @@
+//! Meters and readings on SQLite and PostgreSQL.
+
+use abonent_domain::metering::MeterDraft;
+use abonent_domain::money::Wh;
+use abonent_store::audit::Actor;
+use abonent_store::metering::NewReading;
+use abonent_store::{testing, StoreError};
+
+#[tokio::test]
+async fn readings_are_guarded_against_a_concurrent_one() {
+    for db in testing::all().await {
+        let s = &db.store;
+        s.seed_defaults().await.unwrap();
+        s.demo_accounts(3, |_| {}).await.unwrap();
+        let account = s
+            .account_by_number(&abonent_domain::accounts::AccountNumber::from_serial(1))
+            .await
+            .unwrap();
+        let data = MeterDraft {
+            serial: "77".into(),
+            zones: "2".into(),
+            digits: "6".into(),
+            installed_on: "2025-01-01".into(),
+            verified_on: "2025-01-01".into(),
+            interval_years: "16".into(),
+            initial: "100,50".into(),
+            ..Default::default()
+        }
+        .validate(jiff::civil::date(2026, 11, 26))
+        .unwrap();
+        let id = s
+            .create_meter(account.id, &data, &Actor::default())
+            .await
+            .unwrap();
+        assert!(matches!(
+            s.create_meter(999_999, &data, &Actor::default()).await,
+            Err(StoreError::NotFound)
+        ));
+        let m = s.meter(id).await.unwrap();
+        assert_eq!(
+            (m.last_values.clone(), m.initial_values.as_str()),
+            (None, "100,50")
+        );
+        let reading = |v: Vec<i64>| NewReading {
+            values: v,
+            consumption: vec![Wh::from_kwh(10), Wh::from_kwh(5)],
+            held: false,
+            note: String::new(),
+            channel: "phone".into(),
+            period: "2026-11".into(),
+        };
+        let first = s
+            .add_reading(id, None, &reading(vec![110, 55]), &Actor::default())
+            .await
+            .unwrap();
+        // Another clerk's form was based on "no reading yet": refused, nothing stored.
+        match s
+            .add_reading(id, None, &reading(vec![120, 60]), &Actor::default())
+            .await
+        {
+            Err(StoreError::Conflict(m)) => assert!(m.contains("Обновите"), "{m}"),
+            other => panic!("{}: {other:?}", db.label),
+        }
+        s.add_reading(id, Some(first), &reading(vec![120, 60]), &Actor::default())
+            .await
+            .unwrap();
+        let m = s.meter(id).await.unwrap();
+        assert_eq!(m.last_values.as_deref(), Some("120,60"));
+        assert_eq!(s.readings_of_meter(id, 10).await.unwrap().len(), 2);
+        assert_eq!(s.meters_of_account(account.id).await.unwrap().len(), 1);
+        db.cleanup().await;
+    }
+}

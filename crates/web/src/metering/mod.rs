@@ -1,0 +1,179 @@
+//! Meters and readings in the workspace (MTR-01 … MTR-04): staff register meters on an account
+//! and enter readings received in person or by phone; the same checks will serve the portal.
+
+pub mod api;
+pub mod pages;
+
+use abonent_domain::metering::{
+    check_reading, parse_values, reading_period, MeterDraft, MeterSpec, ReadingCheck,
+};
+use abonent_domain::money::Wh;
+use abonent_domain::org::Permission;
+use abonent_domain::validation::FieldErrors;
+use abonent_store::metering::{MeterView, NewReading};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::appeals::today_in_zone;
+use crate::auth::CurrentStaff;
+use crate::{AppState, WebError};
+
+/// Readings received up to this day of the month count for the month (MTR-04).
+pub const CUTOFF_DAY: i8 = 25;
+
+/// Registers a meter on an account.
+pub async fn add_meter(
+    state: &AppState,
+    me: &CurrentStaff,
+    account_id: i64,
+    d: &MeterDraft,
+) -> Result<i64, WebError> {
+    me.require(Permission::EditClients)?;
+    state.store.account(account_id).await?;
+    let data = d.validate(today_in_zone(&me.staff.time_zone))?;
+    Ok(state
+        .store
+        .create_meter(account_id, &data, &me.actor())
+        .await?)
+}
+
+/// A reading as typed.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct ReadingDraft {
+    /// Whole kWh per zone, comma-separated in zone order.
+    pub values: String,
+    /// `in_person` or `phone`.
+    #[serde(default)]
+    pub channel: String,
+}
+
+/// What became of a reading.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReadingOutcome {
+    pub id: i64,
+    /// `accepted` or `held` (for review).
+    pub status: String,
+    /// kWh per zone since the previous reading, as text («150» or «12,5»).
+    pub consumption: Vec<String>,
+    /// The billing period it counts for.
+    pub period: String,
+    pub note: String,
+}
+
+fn values_of(m: &MeterView) -> Vec<i64> {
+    parse_values(m.last_values.as_deref().unwrap_or(&m.initial_values)).unwrap_or_default()
+}
+
+/// Checks and stores a reading (MTR-02, MTR-03).
+pub async fn submit_reading(
+    state: &AppState,
+    me: &CurrentStaff,
+    meter_id: i64,
+    d: &ReadingDraft,
+) -> Result<ReadingOutcome, WebError> {
+    me.require(Permission::EditClients)?;
+    let m = state.store.meter(meter_id).await?;
+    let channel = match d.channel.trim() {
+        "" | "in_person" => "in_person",
+        "phone" => "phone",
+        _ => {
+            return Err(FieldErrors::single("channel", "Выберите, как получены показания.").into())
+        }
+    };
+    let values = parse_values(&d.values).map_err(|e| FieldErrors::single("values", e))?;
+    let spec = MeterSpec {
+        zones: m.zones as usize,
+        digits: m.digits as u32,
+    };
+    let today = today_in_zone(&me.staff.time_zone);
+    let since = m
+        .last_received_at
+        .map(|us| {
+            abonent_store::from_micros(us)
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .date()
+        })
+        .or_else(|| m.installed_on.parse().ok())
+        .unwrap_or(today);
+    let days = i64::from((today - since).get_days()).max(1);
+    let usual = usual_daily(state, meter_id).await?;
+    let check = check_reading(spec, &values_of(&m), &values, usual, days).map_err(|e| {
+        // The field names of the check are per zone; the form has one input.
+        let mut f = FieldErrors::new();
+        for x in e.0 {
+            f.add("values", x.detail);
+        }
+        WebError::Invalid(f)
+    })?;
+    let (consumption, held, note) = match check {
+        ReadingCheck::Accepted {
+            consumption,
+            rolled_over,
+        } => (
+            consumption,
+            false,
+            if rolled_over {
+                "переход шкалы через ноль".to_owned()
+            } else {
+                String::new()
+            },
+        ),
+        ReadingCheck::HeldForReview {
+            consumption,
+            reason,
+        } => (consumption, true, reason),
+    };
+    let period = reading_period(today, CUTOFF_DAY);
+    let id = state
+        .store
+        .add_reading(
+            meter_id,
+            m.last_reading_id,
+            &NewReading {
+                values,
+                consumption: consumption.clone(),
+                held,
+                note: note.clone(),
+                channel: channel.into(),
+                period: period.clone(),
+            },
+            &me.actor(),
+        )
+        .await?;
+    Ok(ReadingOutcome {
+        id,
+        status: if held { "held" } else { "accepted" }.into(),
+        consumption: consumption
+            .iter()
+            .map(|w| w.display_kwh().trim_end_matches(" кВт·ч").to_owned())
+            .collect(),
+        period,
+        note,
+    })
+}
+
+/// Usual consumption per day from the accepted readings of the last months, when there are two.
+async fn usual_daily(state: &AppState, meter_id: i64) -> Result<Option<Wh>, WebError> {
+    let r: Vec<_> = state
+        .store
+        .readings_of_meter(meter_id, 7)
+        .await?
+        .into_iter()
+        .filter(|r| r.status == "accepted")
+        .collect();
+    if r.len() < 2 {
+        return Ok(None);
+    }
+    let newest = r.first().expect("two").received_at;
+    let oldest = r.last().expect("two").received_at;
+    let days = (newest - oldest) / 86_400_000_000;
+    if days < 1 {
+        return Ok(None);
+    }
+    let total: i64 = r[..r.len() - 1]
+        .iter()
+        .flat_map(|x| x.consumption_wh.split(','))
+        .filter_map(|v| v.parse::<i64>().ok())
+        .sum();
+    Ok(Some(Wh(total / days)))
+}

@@ -1,0 +1,239 @@
+//! Meter and reading forms of the workspace, reached from the client's card.
+
+use abonent_domain::metering::{zone_names, MeterDraft};
+use abonent_domain::org::Permission;
+use abonent_domain::validation::FieldErrors;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use axum_extra::extract::Form;
+use serde::Deserialize;
+
+use super::ReadingDraft;
+use crate::auth::CurrentStaff;
+use crate::pages::{format_time, render, Chrome};
+use crate::{AppState, PageError, WebError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/accounts/{id}/meters/new",
+            get(meter_form).post(meter_create),
+        )
+        .route(
+            "/meters/{id}/readings/new",
+            get(reading_form).post(reading_create),
+        )
+}
+
+#[derive(Template)]
+#[template(path = "metering/meter_form.html")]
+struct MeterPage {
+    chrome: Chrome,
+    account_id: i64,
+    account_number: String,
+    client_id: i64,
+    form: MeterDraft,
+    errors: FieldErrors,
+}
+
+async fn meter_page(
+    state: &AppState,
+    me: &CurrentStaff,
+    account_id: i64,
+    form: MeterDraft,
+    errors: FieldErrors,
+) -> Result<MeterPage, WebError> {
+    me.require(Permission::EditClients)?;
+    let a = state.store.account(account_id).await?;
+    Ok(MeterPage {
+        chrome: Chrome::for_staff("Новый прибор учёта", me, "clients"),
+        account_id,
+        account_number: a.number,
+        client_id: a.client_id,
+        form,
+        errors,
+    })
+}
+
+async fn meter_form(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let form = MeterDraft {
+        zones: "1".into(),
+        digits: "5".into(),
+        interval_years: "16".into(),
+        ..Default::default()
+    };
+    Ok(render(&meter_page(&state, &me, id, form, FieldErrors::new()).await?)?.into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct MeterForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(flatten)]
+    draft: MeterDraft,
+}
+
+async fn meter_create(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Form(f): Form<MeterForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    match super::add_meter(&state, &me, id, &f.draft).await {
+        Ok(_) => {
+            let a = state.store.account(id).await?;
+            Ok(Redirect::to(&format!("/clients/{}?saved=1", a.client_id)).into_response())
+        }
+        Err(WebError::Invalid(e)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render(&meter_page(&state, &me, id, f.draft, e).await?)?,
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "metering/reading_form.html")]
+struct ReadingPage {
+    chrome: Chrome,
+    meter_id: i64,
+    client_id: i64,
+    serial: String,
+    zones: String,
+    last: String,
+    values: String,
+    channel: String,
+    errors: FieldErrors,
+    outcome: Option<super::ReadingOutcome>,
+    history: Vec<(String, String, String, String)>,
+}
+
+async fn reading_page(
+    state: &AppState,
+    me: &CurrentStaff,
+    meter_id: i64,
+    values: String,
+    channel: String,
+    errors: FieldErrors,
+    outcome: Option<super::ReadingOutcome>,
+) -> Result<ReadingPage, WebError> {
+    me.require(Permission::EditClients)?;
+    let m = state.store.meter(meter_id).await?;
+    let a = state.store.account(m.account_id).await?;
+    let tz = me.staff.time_zone.clone();
+    let history = state
+        .store
+        .readings_of_meter(meter_id, 12)
+        .await?
+        .into_iter()
+        .map(|r| {
+            (
+                format_time(r.received_at, &tz),
+                r.reading_values,
+                if r.status == "held" {
+                    format!("на проверке: {}", r.note)
+                } else {
+                    "принято".into()
+                },
+                r.period,
+            )
+        })
+        .collect();
+    Ok(ReadingPage {
+        chrome: Chrome::for_staff("Показания прибора учёта", me, "clients"),
+        meter_id,
+        client_id: a.client_id,
+        serial: m.serial.clone(),
+        zones: zone_names(m.zones as usize).join(", "),
+        last: m.last_values.clone().unwrap_or(m.initial_values.clone()),
+        values,
+        channel,
+        errors,
+        outcome,
+        history,
+    })
+}
+
+async fn reading_form(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let page = reading_page(
+        &state,
+        &me,
+        id,
+        String::new(),
+        "in_person".into(),
+        FieldErrors::new(),
+        None,
+    )
+    .await?;
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct ReadingForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    values: String,
+    #[serde(default)]
+    channel: String,
+}
+
+async fn reading_create(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Form(f): Form<ReadingForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    let draft = ReadingDraft {
+        values: f.values.clone(),
+        channel: f.channel.clone(),
+    };
+    match super::submit_reading(&state, &me, id, &draft).await {
+        Ok(o) => {
+            let page = reading_page(
+                &state,
+                &me,
+                id,
+                String::new(),
+                f.channel,
+                FieldErrors::new(),
+                Some(o),
+            )
+            .await?;
+            Ok((StatusCode::OK, render(&page)?).into_response())
+        }
+        Err(WebError::Invalid(e)) => {
+            let page = reading_page(&state, &me, id, f.values, f.channel, e, None).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(WebError::Conflict(m)) => {
+            let page = reading_page(
+                &state,
+                &me,
+                id,
+                f.values,
+                f.channel,
+                FieldErrors::single("values", m),
+                None,
+            )
+            .await?;
+            Ok((StatusCode::CONFLICT, render(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
