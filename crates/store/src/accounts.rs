@@ -135,7 +135,7 @@ pub fn typical_contract_form(c: AccountCategory) -> String {
 impl Store {
     /// Opens an account with its premises and a concluded typical contract, in one transaction.
     pub async fn create_account(&self, a: &AccountData, actor: &Actor) -> Result<i64> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let (premises_id,): (i64,) = sqlx::query_as(
             "INSERT INTO premises (postcode, settlement, street, house, apartment, address_key)
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",

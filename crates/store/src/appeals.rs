@@ -351,7 +351,7 @@ impl Store {
         active: bool,
         actor: &Actor,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO appeal_topics (code, name, position, active)
              VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM appeal_topics), $3)
@@ -418,7 +418,7 @@ impl Store {
         n: &AppealNorms,
         actor: &Actor,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO appeal_norms (kind, answer_days, max_extension_days, remind_days, repeat_window_days, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6)
@@ -506,7 +506,7 @@ impl Store {
             }
             // The writer is gone (its runtime ended): write directly.
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let r = register_batch(&mut tx, self.backend(), &[(a, idem, actor)]).await?;
         tx.commit().await?;
         Ok(r.into_iter().next().expect("one registration"))
@@ -553,7 +553,7 @@ impl GroupWriter {
 
     async fn write(pool: &sqlx::AnyPool, batch: Vec<GroupRequest>) {
         use sqlx::Acquire;
-        let mut tx = match pool.begin().await {
+        let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
             Ok(t) => t,
             Err(e) => {
                 let m = e.to_string();
@@ -1030,7 +1030,7 @@ impl Store {
         expected_version: i64,
         actor: &Actor,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let prev: Option<(Option<i64>, String, i64)> = sqlx::query_as(
             "SELECT a.executor_id, a.number, a.branch_id FROM appeals a WHERE a.id = $1",
         )
@@ -1044,9 +1044,11 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
         let Some((exec_name, role, active)) = exec else {
+            tx.rollback().await?;
             return Err(StoreError::Conflict("Исполнитель не найден.".into()));
         };
         if active != 1 || role == "administrator" || role == "records_clerk" {
+            tx.rollback().await?;
             return Err(StoreError::Conflict(
                 "Этот сотрудник не может быть исполнителем обращения.".into(),
             ));
@@ -1062,6 +1064,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if r.rows_affected() != 1 {
+            tx.rollback().await?;
             return Err(conflict_closed());
         }
         let action = if prev_exec.is_some() {
@@ -1104,7 +1107,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<i64> {
         let now = now_micros();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let r = sqlx::query(
             "UPDATE appeals SET interim_reply_at = $1, version = version + 1
              WHERE id = $2 AND version = $3 AND closed_at IS NULL",
@@ -1115,6 +1118,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if r.rows_affected() != 1 {
+            tx.rollback().await?;
             return Err(conflict_closed());
         }
         let delivery = if channel == "post" {
@@ -1156,7 +1160,7 @@ impl Store {
         days: i32,
         actor: &Actor,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let r = sqlx::query(
             "UPDATE appeals SET deadline = $1, extended = 1, reminded_for = NULL, version = version + 1
              WHERE id = $2 AND version = $3 AND closed_at IS NULL AND extended = 0 AND interim_reply_at IS NOT NULL",
@@ -1167,6 +1171,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if r.rows_affected() != 1 {
+            tx.rollback().await?;
             return Err(conflict_closed());
         }
         event_in(
@@ -1192,7 +1197,7 @@ impl Store {
     ) -> Result<i64> {
         use abonent_domain::appeals::AnswerChannel;
         let now = now_micros();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let r = sqlx::query(
             "UPDATE appeals SET status = 'answered', closed_at = $1, closed_on = $2,
                  on_time = CASE WHEN $2 <= deadline THEN 1 ELSE 0 END, version = version + 1
@@ -1205,6 +1210,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if r.rows_affected() != 1 {
+            tx.rollback().await?;
             return Err(conflict_closed());
         }
         let delivery = match ans.channel {
@@ -1280,7 +1286,7 @@ impl Store {
         deadline: Option<Date>,
         actor: &Actor,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let before: Option<(String, String, String)> =
             sqlx::query_as("SELECT kind, topic, deadline FROM appeals WHERE id = $1")
                 .bind(id)
@@ -1311,6 +1317,7 @@ impl Store {
             _ => StoreError::Db(e),
         })?;
         if r.rows_affected() != 1 {
+            tx.rollback().await?;
             return Err(conflict_closed());
         }
         let old_kind_label =
@@ -1329,7 +1336,7 @@ impl Store {
 
     /// A printed letter was handed to the post; recorded in the history.
     pub async fn mark_letter_posted(&self, reply_id: i64, actor: &Actor) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row: Option<(i64,)> = sqlx::query_as(
             "UPDATE appeal_replies SET delivery = 'posted', delivered_at = $1
              WHERE id = $2 AND delivery = 'to_print' RETURNING appeal_id",
@@ -1339,6 +1346,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let Some((appeal_id,)) = row else {
+            tx.rollback().await?;
             return Err(StoreError::Conflict(
                 "Письмо уже отмечено отправленным.".into(),
             ));
@@ -1365,7 +1373,7 @@ impl Store {
         today: Date,
         actor: &Actor,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let r = sqlx::query(
             "UPDATE appeals SET status = 'left_without_action', ground = $1, closed_at = $2,
                  closed_on = $3, on_time = CASE WHEN $3 <= deadline THEN 1 ELSE 0 END,
@@ -1380,6 +1388,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if r.rows_affected() != 1 {
+            tx.rollback().await?;
             return Err(conflict_closed());
         }
         let details = if note.is_empty() {
@@ -1399,7 +1408,7 @@ impl Store {
         expected_version: i64,
         actor: &Actor,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let r = sqlx::query(
             "UPDATE appeals SET flagged = 0, version = version + 1 WHERE id = $1 AND version = $2 AND flagged = 1",
         )
@@ -1408,6 +1417,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if r.rows_affected() != 1 {
+            tx.rollback().await?;
             return Err(conflict_closed());
         }
         event_in(
@@ -1692,7 +1702,7 @@ impl Store {
                 format!("срок {deadline} истёк; сообщено руководителю отделения"),
             ),
         };
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let r = sqlx::query(&format!(
             "UPDATE appeals SET {column} = deadline WHERE id = $1 AND deadline = $2
                AND ({column} IS NULL OR {column} <> deadline) AND closed_at IS NULL"
@@ -1702,6 +1712,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if r.rows_affected() != 1 {
+            tx.rollback().await?;
             return Ok(false);
         }
         // A reminder goes to the executor (the heads while nobody is assigned); an escalation to

@@ -153,7 +153,7 @@ impl Store {
     /// Creates a client; the audit entry is written in the same transaction.
     pub async fn create_client(&self, c: &ClientData, actor: &Actor) -> Result<i64> {
         let now = now_micros();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO clients (surname, first_name, patronymic, name_key, email, postal_address,
                  preferred_channel, vulnerable, vulnerable_note, version, created_at, updated_at)
@@ -196,7 +196,7 @@ impl Store {
     ) -> Result<i64> {
         let before = self.client(id).await?;
         let now = now_micros();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let r = sqlx::query(
             "UPDATE clients SET surname = $1, first_name = $2, patronymic = $3, name_key = $4, email = $5,
                  postal_address = $6, preferred_channel = $7, vulnerable = $8, vulnerable_note = $9,

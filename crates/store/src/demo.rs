@@ -433,7 +433,7 @@ impl Store {
             let end = (serial + BATCH as u32 - 1).min(target);
             let batch: Vec<DemoClient> = (serial..=end).map(demo_client).collect();
             let n = batch.len();
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin_write().await?;
 
             let sql = format!(
                 "INSERT INTO clients (id, surname, first_name, patronymic, name_key, email, postal_address,

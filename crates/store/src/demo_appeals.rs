@@ -108,7 +108,7 @@ impl Store {
         while i < target {
             let end = (i + BATCH as u64).min(target);
             let n = (end - i) as usize;
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin_write().await?;
             let sql = format!(
                 "INSERT INTO appeals (id, number, registered_at, registered_on, channel, kind, topic,
                      branch_id, applicant_name, applicant_email, applicant_address, answer_channel,

@@ -122,7 +122,7 @@ impl Store {
 
     /// A clerk has dealt with a letter that could not be registered automatically.
     pub async fn inbox_handled(&self, id: i64, actor: &Actor) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let r = sqlx::query(
             "UPDATE mail_inbox SET status = 'handled', handled_by = $1 WHERE id = $2 AND status = 'failed'",
         )
@@ -131,6 +131,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if r.rows_affected() != 1 {
+            tx.rollback().await?;
             return Err(StoreError::Conflict("Письмо уже обработано.".into()));
         }
         crate::audit::audit_in(&mut tx, actor, "mail.handled", "mail", &id.to_string(), "").await?;
@@ -159,7 +160,7 @@ impl Store {
         files: &[NewAttachment],
     ) -> Result<()> {
         let now = now_micros();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let r = sqlx::query(
             "UPDATE mail_inbox SET status = 'attached', appeal_id = $1 WHERE id = $2 AND status = 'new'",
         )
@@ -169,6 +170,7 @@ impl Store {
         .await?;
         if r.rows_affected() != 1 {
             // Already processed by another worker.
+            tx.rollback().await?;
             return Ok(());
         }
         for f in files {

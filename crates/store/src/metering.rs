@@ -68,7 +68,7 @@ fn join<T: ToString>(v: &[T]) -> String {
 impl Store {
     /// Registers a meter on an account; audited.
     pub async fn create_meter(&self, account_id: i64, m: &MeterData, actor: &Actor) -> Result<i64> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO meters (account_id, serial, model, zones, digits, installed_on, verified_on,
                  interval_years, initial_values, created_at)
@@ -132,7 +132,7 @@ impl Store {
         r: &NewReading,
         actor: &Actor,
     ) -> Result<i64> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         // Writing first takes SQLite's write lock before the check below.
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO readings (meter_id, reading_values, consumption_wh, received_at, period,
@@ -158,6 +158,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         if last != expected_last {
+            tx.rollback().await?;
             return Err(StoreError::Conflict(
                 "Пока вы вводили, по этому счётчику приняли другие показания. Обновите страницу."
                     .into(),

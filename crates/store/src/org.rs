@@ -412,7 +412,7 @@ impl Store {
 
     /// Replaces a year's special days in one transaction.
     pub async fn save_calendar_year(&self, y: &CalendarYear, by: Option<i64>) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM calendar_days WHERE year = $1")
             .bind(i64::from(y.year))
             .execute(&mut *tx)
