@@ -3,7 +3,6 @@
 //! obscenity flag, and the Russian word forms used by full-text search.
 
 use jiff::civil::Date;
-use jiff::ToSpan;
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::coded_enum;
@@ -578,15 +577,10 @@ pub fn registration_number(year: i16, seq: i64) -> String {
     format!("{year}-{seq:06}")
 }
 
-/// Whether an appeal registered on `registered_on` with `deadline` was answered on time on
-/// `answered_on`; a deadline still open on `today` is overdue once `today` passes it.
+/// An open appeal is overdue once `today` is past its deadline (the deadline day itself is in
+/// time).
 pub fn is_overdue(deadline: Date, today: Date) -> bool {
     today > deadline
-}
-
-/// "Due soon": open, not overdue, and the deadline within `remind_days` of `today`.
-pub fn is_due_soon(deadline: Date, today: Date, remind_days: i32) -> bool {
-    deadline >= today && deadline <= today.saturating_add(remind_days.days())
 }
 
 #[cfg(test)]
@@ -790,13 +784,10 @@ mod tests {
     }
 
     #[test]
-    fn due_soon_and_overdue() {
+    fn overdue_and_numbers() {
         let today = date(2026, 3, 10);
         assert!(is_overdue(date(2026, 3, 9), today));
         assert!(!is_overdue(date(2026, 3, 10), today));
-        assert!(is_due_soon(date(2026, 3, 13), today, 3));
-        assert!(!is_due_soon(date(2026, 3, 14), today, 3));
-        assert!(!is_due_soon(date(2026, 3, 9), today, 3));
         assert_eq!(registration_number(2026, 123), "2026-000123");
     }
 }

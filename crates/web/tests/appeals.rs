@@ -868,6 +868,24 @@ async fn the_client_card_lists_appeals_and_starts_a_registration() {
         assert!(page
             .body
             .contains(&format!("/appeals/new?client_id={}", hit.client_id)));
+        // Once the deadline has passed, the card says so (APL-09).
+        sqlx::query("UPDATE appeals SET deadline = '2020-01-10' WHERE id = $1")
+            .bind(id)
+            .execute(s.pool())
+            .await
+            .unwrap();
+        let card = app
+            .page(Method::GET, &format!("/appeals/{id}"), &cookie, None)
+            .await;
+        assert!(
+            card.body.contains("Срок ответа истёк 10.01.2020"),
+            "{}",
+            app.label()
+        );
+        let list = app
+            .page(Method::GET, "/appeals?view=overdue", &cookie, None)
+            .await;
+        assert!(list.body.contains("просрочено"));
         let form = app
             .page(
                 Method::GET,

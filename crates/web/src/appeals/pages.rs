@@ -241,10 +241,17 @@ fn enc(s: &str) -> String {
     out
 }
 
+/// Whether a stored deadline (`YYYY-MM-DD`) has passed on `today` (APL-09).
+fn is_overdue_on(deadline: &str, today: jiff::civil::Date) -> bool {
+    deadline
+        .parse()
+        .is_ok_and(|d| abonent_domain::appeals::is_overdue(d, today))
+}
+
 fn line(rules: &super::Rules, r: AppealRow, today: jiff::civil::Date, tz: &str) -> Line {
     let open = matches!(r.status.as_str(), "registered" | "assigned");
     Line {
-        overdue: open && r.deadline < today.to_string(),
+        overdue: open && is_overdue_on(&r.deadline, today),
         id: r.id,
         number: r.number,
         registered: format_time(r.registered_at, tz),
@@ -568,7 +575,7 @@ async fn card_view(
         ground: a.ground.as_deref().map_or("", super::ground_label),
         deadline: ru_date(&a.deadline),
         original_deadline: ru_date(&a.original_deadline),
-        overdue: open && a.deadline < today.to_string(),
+        overdue: open && is_overdue_on(&a.deadline, today),
         events: card
             .events
             .into_iter()
