@@ -13,4 +13,6 @@ pub mod org;
 pub mod password;
 pub mod payment_qr;
 pub mod search;
+pub mod statement;
+pub mod tariffs;
 pub mod validation;
