@@ -12,6 +12,7 @@ pub mod money;
 pub mod org;
 pub mod password;
 pub mod payment_qr;
+pub mod registry;
 pub mod search;
 pub mod statement;
 pub mod tariffs;

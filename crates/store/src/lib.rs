@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod appeals;
 pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod clients;
 pub mod demo;
 pub mod demo_appeals;
@@ -16,6 +17,7 @@ pub mod jobs;
 pub mod mail;
 pub mod metering;
 pub mod org;
+pub mod payments;
 pub mod seed;
 mod time;
 

@@ -6,7 +6,10 @@ use abonent_domain::money::Wh;
 use serde::Serialize;
 use sqlx::FromRow;
 
+use abonent_domain::tariffs::Period;
+
 use crate::audit::{audit_in, Actor};
+use crate::billing::open_period_in;
 use crate::{now_micros, Result, Store, StoreError};
 
 /// A meter with its last accepted reading.
@@ -133,7 +136,13 @@ impl Store {
         actor: &Actor,
     ) -> Result<i64> {
         let mut tx = self.begin_write().await?;
-        // Writing first takes SQLite's write lock before the check below.
+        // A reading for a period already billed counts in the next open one (BIL-04).
+        let period = match Period::parse(&r.period) {
+            Some(natural) => open_period_in(&mut tx, self.backend(), natural)
+                .await?
+                .to_string(),
+            None => r.period.clone(),
+        };
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO readings (meter_id, reading_values, consumption_wh, received_at, period,
                  channel, status, note, entered_by)
@@ -143,7 +152,7 @@ impl Store {
         .bind(join(&r.values))
         .bind(join(&r.consumption.iter().map(|w| w.0).collect::<Vec<_>>()))
         .bind(now_micros())
-        .bind(&r.period)
+        .bind(&period)
         .bind(&r.channel)
         .bind(if r.held { "held" } else { "accepted" })
         .bind(&r.note)

@@ -1,0 +1,952 @@
+//! Tariffs, norms and billing settings (BIL-01, BIL-02), the monthly billing run (BIL-03,
+//! BIL-04) and invoices (BIL-05).
+//!
+//! The run bills accounts in id order, a chunk per transaction: each chunk writes its invoices,
+//! their lines and any restriction warnings together, so a run killed at any moment resumes
+//! after the last committed chunk with nothing billed twice or missed. An invoice row carries
+//! the state the next period starts from, so a run reads only the previous period's invoices.
+//! A closed period never changes: readings and payments that arrive for it count in the next
+//! open one.
+
+use std::collections::HashMap;
+
+use abonent_domain::billing::{MeterState, PenaltyTerms};
+use abonent_domain::metering::verification_due;
+use abonent_domain::money::{Kopecks, Wh};
+use abonent_domain::statement::{
+    compute, restriction_due, CarriedState, MeterFacts, StatementInput,
+};
+use abonent_domain::tariffs::{
+    default_norms, default_tariffs, norm_for, tariff_for, Norm, Period, Tariff,
+};
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use sqlx::FromRow;
+
+use crate::audit::{audit_in, Actor};
+use crate::demo::values_clause;
+use crate::{now_micros, Backend, Result, Store, StoreError};
+
+/// The advisory lock that orders a billing run's start against payments and readings being
+/// stored (PostgreSQL; SQLite's single writer orders them already).
+const PERIOD_LOCK: i64 = 0x4249_4c4c; // "BILL"
+
+/// Billing terms and the payee's requisites printed on invoices and in the QR code.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BillingSettings {
+    /// Day of the next month payment is due (ЖК РФ 155 ч. 1: the 15th).
+    pub due_day: i64,
+    /// The Bank of Russia key rate, basis points (16,5 % = 1650).
+    pub key_rate_bp: i64,
+    /// The rate used instead when lower (9,5 % until 01.01.2027); `None`: no cap.
+    pub cap_bp: Option<i64>,
+    /// Days to pay after a restriction warning (ПП 354 п. 119: 20).
+    pub warning_days: i64,
+    pub payee_name: String,
+    pub payee_inn: String,
+    pub payee_kpp: String,
+    pub personal_acc: String,
+    pub bank_name: String,
+    pub bic: String,
+    pub corresp_acc: String,
+}
+
+impl BillingSettings {
+    pub fn penalty_terms(&self) -> PenaltyTerms {
+        PenaltyTerms {
+            key_rate_bp: self.key_rate_bp,
+            cap_bp: self.cap_bp,
+        }
+    }
+}
+
+/// An invoice as stored (one account, one period).
+#[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
+pub struct InvoiceRow {
+    pub period: String,
+    pub account_id: i64,
+    pub opening: i64,
+    pub charged: i64,
+    pub paid: i64,
+    pub penalty: i64,
+    pub closing: i64,
+    pub due_on: String,
+    pub rule: String,
+    pub norm_charge: i64,
+    pub periods_on_average: i64,
+    pub history: String,
+    pub pending_wh: i64,
+    pub pending: i64,
+    pub debts: String,
+}
+
+impl InvoiceRow {
+    pub fn carried(&self) -> CarriedState {
+        CarriedState {
+            closing: Kopecks(self.closing),
+            periods_on_average: self.periods_on_average as u32,
+            history: CarriedState::parse_history(&self.history),
+            pending_wh: Wh(self.pending_wh),
+            pending: Kopecks(self.pending),
+            debts: CarriedState::parse_debts(&self.debts),
+        }
+    }
+}
+
+/// One stored invoice line.
+#[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
+pub struct LineRow {
+    pub line_no: i64,
+    pub kind: String,
+    pub rule: String,
+    pub clause: String,
+    pub explanation: String,
+    pub zone: String,
+    pub energy_wh: i64,
+    pub rate: i64,
+    pub amount: i64,
+}
+
+/// A billing period's state.
+#[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
+pub struct PeriodRow {
+    pub period: String,
+    pub status: String,
+    pub started_at: i64,
+    pub closed_at: Option<i64>,
+    pub accounts: i64,
+    pub charged: i64,
+}
+
+/// What `bill` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// The period was closed before: nothing changed.
+    AlreadyClosed { accounts: i64, charged: i64 },
+    /// Billed (or finished after an interruption) and closed now.
+    Closed {
+        accounts: i64,
+        charged: i64,
+        resumed: bool,
+    },
+    /// Stopped after the requested number of chunks (tests of resumption).
+    Stopped { billed: i64 },
+}
+
+/// Balance and debt of an account at a date (PAY-02).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Balance {
+    pub date: String,
+    /// Owed on that date (negative: prepaid), kopecks.
+    pub balance: i64,
+    /// Past due on that date, kopecks.
+    pub overdue: i64,
+    /// The last closed period the figures build on.
+    pub last_period: Option<String>,
+}
+
+/// One account's data for a chunk of the run.
+#[derive(FromRow)]
+struct AccountFacts {
+    id: i64,
+    category: String,
+    residents: i64,
+    rooms: i64,
+    installable: i64,
+}
+
+#[derive(FromRow)]
+struct MeterFact {
+    account_id: i64,
+    zones: i64,
+    state: String,
+    verified_on: String,
+    interval_years: i64,
+}
+
+fn tariff_from_row(r: &TariffRow) -> Tariff {
+    Tariff {
+        valid_from: r.valid_from.clone(),
+        category: r.category.clone(),
+        single: r.single_rate,
+        day: r.day_rate,
+        night: r.night_rate,
+        peak: r.peak_rate,
+        half_peak: r.half_peak_rate,
+        day_hours: r.day_hours.clone(),
+        night_hours: r.night_hours.clone(),
+        peak_hours: r.peak_hours.clone(),
+        half_peak_hours: r.half_peak_hours.clone(),
+        basis: r.basis.clone(),
+    }
+}
+
+#[derive(FromRow)]
+struct TariffRow {
+    valid_from: String,
+    category: String,
+    single_rate: i64,
+    day_rate: i64,
+    night_rate: i64,
+    peak_rate: i64,
+    half_peak_rate: i64,
+    day_hours: String,
+    night_hours: String,
+    peak_hours: String,
+    half_peak_hours: String,
+    basis: String,
+}
+
+const INVOICE_COLS: &str = "period, account_id, opening, charged, paid, penalty, closing, due_on,
+    rule, norm_charge, periods_on_average, history, pending_wh, pending, debts";
+
+/// Takes the lock that orders storing a payment or reading against the start of a billing run.
+pub(crate) async fn period_guard(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    backend: Backend,
+    exclusive: bool,
+) -> Result<()> {
+    if backend == Backend::Postgres {
+        let f = if exclusive {
+            "pg_advisory_xact_lock"
+        } else {
+            "pg_advisory_xact_lock_shared"
+        };
+        sqlx::query(&format!("SELECT {f}($1)::text"))
+            .bind(PERIOD_LOCK)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The open period for something that naturally belongs to `natural`: that period, or the
+/// first one after the last period being billed or closed.
+pub(crate) async fn open_period_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    backend: Backend,
+    natural: Period,
+) -> Result<Period> {
+    period_guard(tx, backend, false).await?;
+    let (last,): (Option<String>,) = sqlx::query_as("SELECT MAX(period) FROM billing_periods")
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(match last.as_deref().and_then(Period::parse) {
+        Some(l) if natural <= l => l.next(),
+        _ => natural,
+    })
+}
+
+impl Store {
+    /// Writes default tariffs, norms and settings where missing (seeding).
+    pub(crate) async fn seed_billing(&self) -> Result<bool> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM billing_settings")
+            .fetch_one(self.pool())
+            .await?;
+        if n > 0 {
+            return Ok(false);
+        }
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO billing_settings (id, payee_name, payee_inn, payee_kpp, personal_acc, bank_name,
+                 bic, corresp_acc, updated_at)
+             VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+        )
+        .bind("АО «ЮТЭК»")
+        .bind("8601000000")
+        .bind("860101001")
+        .bind("40702810000000000001")
+        .bind("ПАО «Банк-пример» (замените реквизиты)")
+        .bind("047102000")
+        .bind("30101810000000000000")
+        .bind(now_micros())
+        .execute(&mut *tx)
+        .await?;
+        for t in default_tariffs() {
+            insert_tariff(&mut tx, &t).await?;
+        }
+        for n in default_norms() {
+            sqlx::query(
+                "INSERT INTO consumption_norms (category, rooms, residents, wh) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(&n.category)
+            .bind(n.rooms)
+            .bind(n.residents)
+            .bind(n.wh)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn billing_settings(&self) -> Result<BillingSettings> {
+        sqlx::query_as(
+            "SELECT due_day, key_rate_bp, cap_bp, warning_days, payee_name, payee_inn, payee_kpp,
+                 personal_acc, bank_name, bic, corresp_acc FROM billing_settings WHERE id = 1",
+        )
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn save_billing_settings(&self, s: &BillingSettings, actor: &Actor) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE billing_settings SET due_day = $1, key_rate_bp = $2, cap_bp = $3, warning_days = $4,
+                 payee_name = $5, payee_inn = $6, payee_kpp = $7, personal_acc = $8, bank_name = $9,
+                 bic = $10, corresp_acc = $11, updated_at = $12 WHERE id = 1",
+        )
+        .bind(s.due_day)
+        .bind(s.key_rate_bp)
+        .bind(s.cap_bp)
+        .bind(s.warning_days)
+        .bind(&s.payee_name)
+        .bind(&s.payee_inn)
+        .bind(&s.payee_kpp)
+        .bind(&s.personal_acc)
+        .bind(&s.bank_name)
+        .bind(&s.bic)
+        .bind(&s.corresp_acc)
+        .bind(now_micros())
+        .execute(&mut *tx)
+        .await?;
+        audit_in(&mut tx, actor, "billing.settings", "billing", "1", "").await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn tariffs(&self) -> Result<Vec<Tariff>> {
+        let rows: Vec<TariffRow> = sqlx::query_as(
+            "SELECT valid_from, category, single_rate, day_rate, night_rate, peak_rate, half_peak_rate,
+                 day_hours, night_hours, peak_hours, half_peak_hours, basis
+             FROM tariffs ORDER BY valid_from DESC, category",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(tariff_from_row).collect())
+    }
+
+    /// Adds or replaces the tariff of a category from a period. Tariffs of periods already
+    /// billed cannot change.
+    pub async fn save_tariff(&self, t: &Tariff, actor: &Actor) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let (last,): (Option<String>,) = sqlx::query_as("SELECT MAX(period) FROM billing_periods")
+            .fetch_one(&mut *tx)
+            .await?;
+        if let Some(last) = last.filter(|l| t.valid_from <= *l) {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict(format!(
+                "Период {last} уже рассчитан: тариф можно ввести с {} или позже.",
+                Period::parse(&last)
+                    .map(|p| p.next().to_string())
+                    .unwrap_or_default()
+            )));
+        }
+        sqlx::query("DELETE FROM tariffs WHERE valid_from = $1 AND category = $2")
+            .bind(&t.valid_from)
+            .bind(&t.category)
+            .execute(&mut *tx)
+            .await?;
+        insert_tariff(&mut tx, t).await?;
+        audit_in(
+            &mut tx,
+            actor,
+            "tariff.save",
+            "tariff",
+            &format!("{}/{}", t.valid_from, t.category),
+            &format!(
+                "{} {} {} {} {}",
+                t.single, t.day, t.night, t.peak, t.half_peak
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn norms(&self) -> Result<Vec<Norm>> {
+        Ok(sqlx::query_as::<_, (String, i64, i64, i64)>(
+            "SELECT category, rooms, residents, wh FROM consumption_norms
+             ORDER BY category, rooms, residents",
+        )
+        .fetch_all(self.pool())
+        .await?
+        .into_iter()
+        .map(|(category, rooms, residents, wh)| Norm {
+            category,
+            rooms,
+            residents,
+            wh,
+        })
+        .collect())
+    }
+
+    /// Replaces the norms of a category (all rooms × residents cells at once).
+    pub async fn save_norms(&self, category: &str, norms: &[Norm], actor: &Actor) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM consumption_norms WHERE category = $1")
+            .bind(category)
+            .execute(&mut *tx)
+            .await?;
+        for n in norms {
+            sqlx::query(
+                "INSERT INTO consumption_norms (category, rooms, residents, wh) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(category)
+            .bind(n.rooms)
+            .bind(n.residents)
+            .bind(n.wh)
+            .execute(&mut *tx)
+            .await?;
+        }
+        audit_in(&mut tx, actor, "norms.save", "norms", category, "").await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn billing_periods(&self) -> Result<Vec<PeriodRow>> {
+        Ok(sqlx::query_as(
+            "SELECT period, status, started_at, closed_at, accounts, charged FROM billing_periods
+             ORDER BY period DESC",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// The period a reading or payment of `natural` counts in now (for display).
+    pub async fn open_period(&self, natural: Period) -> Result<Period> {
+        let mut tx = self.pool().begin().await?;
+        let p = open_period_in(&mut tx, self.backend(), natural).await?;
+        tx.rollback().await?;
+        Ok(p)
+    }
+
+    /// Bills every account for `period` and closes it (BIL-04), `chunk` accounts per
+    /// transaction, calling `progress(done, total)`. `stop_after` chunks: stop early (tests).
+    pub async fn bill(
+        &self,
+        period: Period,
+        chunk: usize,
+        stop_after: Option<usize>,
+        mut progress: impl FnMut(u64, u64),
+    ) -> Result<RunOutcome> {
+        let p = period.to_string();
+        let tariffs = self.tariffs().await?;
+        let norms = self.norms().await?;
+        let settings = self.billing_settings().await?;
+        let resumed = {
+            let mut tx = self.begin_write().await?;
+            period_guard(&mut tx, self.backend(), true).await?;
+            let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+                "SELECT period, status, accounts, charged FROM billing_periods ORDER BY period DESC LIMIT 1",
+            )
+            .fetch_all(&mut *tx)
+            .await?;
+            let (this,): (Option<String>,) =
+                sqlx::query_as("SELECT status FROM billing_periods WHERE period = $1")
+                    .bind(&p)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .unwrap_or((None,));
+            match (this.as_deref(), rows.first()) {
+                (Some("closed"), _) => {
+                    let (accounts, charged) = rows
+                        .iter()
+                        .find(|r| r.0 == p)
+                        .map(|r| (r.2, r.3))
+                        .unwrap_or_default();
+                    let (accounts, charged) = if accounts == 0 && charged == 0 {
+                        sqlx::query_as::<_, (i64, i64)>(
+                            "SELECT accounts, charged FROM billing_periods WHERE period = $1",
+                        )
+                        .bind(&p)
+                        .fetch_one(&mut *tx)
+                        .await?
+                    } else {
+                        (accounts, charged)
+                    };
+                    tx.rollback().await?;
+                    return Ok(RunOutcome::AlreadyClosed { accounts, charged });
+                }
+                (Some(_), _) => {
+                    tx.rollback().await?;
+                    true
+                }
+                (None, Some((last, status, _, _))) if *last > p => {
+                    let last = last.clone();
+                    let status = status.clone();
+                    tx.rollback().await?;
+                    return Err(StoreError::Conflict(format!(
+                        "Период {p} раньше последнего рассчитанного ({last}, {}): закрытые периоды не меняются, исправления — строками в открытом периоде.",
+                        if status == "closed" { "закрыт" } else { "идёт расчёт" }
+                    )));
+                }
+                (None, Some((last, status, _, _)))
+                    if status != "closed"
+                        || Period::parse(last).map(Period::next) != Some(period) =>
+                {
+                    let msg = if status != "closed" {
+                        format!("Сначала завершите расчёт периода {last}: abonent bill {last}.")
+                    } else {
+                        format!(
+                            "Следующий период для расчёта — {}: периоды рассчитываются по порядку.",
+                            Period::parse(last)
+                                .map(Period::next)
+                                .map(|n| n.to_string())
+                                .unwrap_or_default()
+                        )
+                    };
+                    tx.rollback().await?;
+                    return Err(StoreError::Conflict(msg));
+                }
+                (None, _) => {
+                    // Every category in use needs a tariff and norms for the period.
+                    let cats: Vec<(String,)> = sqlx::query_as(
+                        "SELECT DISTINCT category FROM accounts WHERE status <> 'closed'",
+                    )
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    for (c,) in &cats {
+                        if tariff_for(&tariffs, c, period).is_none() {
+                            tx.rollback().await?;
+                            return Err(StoreError::Conflict(format!(
+                                "Нет тарифа категории «{c}» на период {p}: введите его на странице «Тарифы и нормативы»."
+                            )));
+                        }
+                        if norm_for(&norms, c, 1, 1).is_none() {
+                            tx.rollback().await?;
+                            return Err(StoreError::Conflict(format!(
+                                "Нет нормативов потребления категории «{c}»."
+                            )));
+                        }
+                    }
+                    sqlx::query(
+                        "INSERT INTO billing_periods (period, status, started_at) VALUES ($1, 'running', $2)",
+                    )
+                    .bind(&p)
+                    .bind(now_micros())
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    false
+                }
+            }
+        };
+
+        let (total,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM accounts WHERE status <> 'closed'")
+                .fetch_one(self.pool())
+                .await?;
+        let (mut done, after): (i64, Option<i64>) =
+            sqlx::query_as("SELECT COUNT(*), MAX(account_id) FROM invoices WHERE period = $1")
+                .bind(&p)
+                .fetch_one(self.pool())
+                .await?;
+        let mut after = after.unwrap_or(0);
+        progress(done as u64, total as u64);
+        let ctx = RunContext {
+            period,
+            tariffs: &tariffs,
+            norms: &norms,
+            settings: &settings,
+        };
+        let mut chunks = 0;
+        loop {
+            if stop_after.is_some_and(|s| chunks >= s) {
+                return Ok(RunOutcome::Stopped { billed: done });
+            }
+            let ids: Vec<(i64,)> =
+                sqlx::query_as("SELECT id FROM accounts WHERE id > $1 ORDER BY id LIMIT $2")
+                    .bind(after)
+                    .bind(chunk as i64)
+                    .fetch_all(self.pool())
+                    .await?;
+            let (Some(first), Some(last)) = (ids.first(), ids.last()) else {
+                break;
+            };
+            let n = self.bill_chunk(&ctx, first.0, last.0).await?;
+            done += n as i64;
+            after = last.0;
+            chunks += 1;
+            progress(done as u64, total as u64);
+        }
+        let mut tx = self.begin_write().await?;
+        let (accounts, charged): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), CAST(SUM(charged + penalty) AS BIGINT) FROM invoices WHERE period = $1",
+        )
+        .bind(&p)
+        .fetch_one(&mut *tx)
+        .await?;
+        let charged = charged.unwrap_or(0);
+        sqlx::query(
+            "UPDATE billing_periods SET status = 'closed', closed_at = $2, accounts = $3, charged = $4
+             WHERE period = $1",
+        )
+        .bind(&p)
+        .bind(now_micros())
+        .bind(accounts)
+        .bind(charged)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(RunOutcome::Closed {
+            accounts,
+            charged,
+            resumed,
+        })
+    }
+
+    /// Bills accounts `first..=last` in one transaction; returns how many were billed.
+    async fn bill_chunk(&self, ctx: &RunContext<'_>, first: i64, last: i64) -> Result<usize> {
+        let p = ctx.period.to_string();
+        let prev_p = ctx.period.prev().to_string();
+        let last_day = ctx.period.last_day();
+        let accounts: Vec<AccountFacts> = sqlx::query_as(
+            "SELECT id, category, residents, rooms,
+                 CASE WHEN meter_installable THEN 1 ELSE 0 END AS installable
+             FROM accounts WHERE id BETWEEN $1 AND $2 AND status <> 'closed' AND opened_on <= $3
+             ORDER BY id",
+        )
+        .bind(first)
+        .bind(last)
+        .bind(last_day.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        let meters: Vec<MeterFact> = sqlx::query_as(
+            "SELECT account_id, zones, state, verified_on, interval_years FROM meters
+             WHERE account_id BETWEEN $1 AND $2 AND removed_on IS NULL AND installed_on <= $3
+             ORDER BY account_id, id",
+        )
+        .bind(first)
+        .bind(last)
+        .bind(last_day.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        let meters: HashMap<i64, MeterFact> =
+            meters.into_iter().map(|m| (m.account_id, m)).collect();
+        let readings: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT m.account_id, r.consumption_wh FROM readings r JOIN meters m ON m.id = r.meter_id
+             WHERE r.period = $1 AND r.status = 'accepted' AND m.account_id BETWEEN $2 AND $3",
+        )
+        .bind(&p)
+        .bind(first)
+        .bind(last)
+        .fetch_all(self.pool())
+        .await?;
+        let mut by_account: HashMap<i64, Vec<Wh>> = HashMap::new();
+        for (acc, cons) in readings {
+            let zones: Vec<i64> = cons.split(',').filter_map(|v| v.parse().ok()).collect();
+            let sum = by_account.entry(acc).or_default();
+            if sum.is_empty() {
+                sum.resize(zones.len(), Wh(0));
+            }
+            if sum.len() == zones.len() {
+                for (s, z) in sum.iter_mut().zip(&zones) {
+                    s.0 += z;
+                }
+            } else {
+                // Readings of meters with different zones (a replaced meter): one total.
+                let total: i64 = sum.iter().map(|w| w.0).sum::<i64>() + zones.iter().sum::<i64>();
+                *sum = vec![Wh(total)];
+            }
+        }
+        let prev: Vec<InvoiceRow> = sqlx::query_as(&format!(
+            "SELECT {INVOICE_COLS} FROM invoices WHERE period = $1 AND account_id BETWEEN $2 AND $3"
+        ))
+        .bind(&prev_p)
+        .bind(first)
+        .bind(last)
+        .fetch_all(self.pool())
+        .await?;
+        let prev: HashMap<i64, InvoiceRow> = prev.into_iter().map(|r| (r.account_id, r)).collect();
+        let paid: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT account_id, CAST(SUM(amount) AS BIGINT) FROM payments WHERE period = $1
+                 AND account_id BETWEEN $2 AND $3 GROUP BY account_id",
+        )
+        .bind(&p)
+        .bind(first)
+        .bind(last)
+        .fetch_all(self.pool())
+        .await?;
+        let paid: HashMap<i64, i64> = paid.into_iter().collect();
+
+        let terms = ctx.settings.penalty_terms();
+        let mut statements = Vec::with_capacity(accounts.len());
+        for a in &accounts {
+            let tariff = tariff_for(ctx.tariffs, &a.category, ctx.period).ok_or_else(|| {
+                StoreError::Conflict(format!(
+                    "Нет тарифа категории «{}» на период {p}",
+                    a.category
+                ))
+            })?;
+            let norm = norm_for(ctx.norms, &a.category, a.rooms, a.residents).ok_or_else(|| {
+                StoreError::Conflict(format!("Нет норматива категории «{}»", a.category))
+            })?;
+            let meter = meters.get(&a.id).map(|m| {
+                let expired = m
+                    .verified_on
+                    .parse::<Date>()
+                    .map(|v| verification_due(v, m.interval_years as i32) <= last_day)
+                    .unwrap_or(false);
+                MeterFacts {
+                    zones: m.zones as usize,
+                    state: if m.state == "broken" {
+                        MeterState::Broken
+                    } else if expired || m.state == "expired" {
+                        MeterState::Expired
+                    } else {
+                        MeterState::Working
+                    },
+                }
+            });
+            let s = compute(&StatementInput {
+                period: ctx.period,
+                tariff,
+                meter,
+                installation_possible: a.installable != 0,
+                readings: by_account.get(&a.id).cloned(),
+                norm_per_resident: norm,
+                residents: a.residents.max(0) as u32,
+                paid: Kopecks(paid.get(&a.id).copied().unwrap_or(0)),
+                prev: prev.get(&a.id).map(InvoiceRow::carried).unwrap_or_default(),
+                penalty_terms: terms,
+                due_day: ctx.settings.due_day as i8,
+            });
+            statements.push((a.id, s));
+        }
+
+        let mut tx = self.begin_write().await?;
+        for part in statements.chunks(1000) {
+            let sql = format!(
+                "INSERT INTO invoices ({INVOICE_COLS}) VALUES {}",
+                values_clause(self.backend(), part.len(), 15)
+            );
+            let mut q = sqlx::query(&sql);
+            for (id, s) in part {
+                q = q
+                    .bind(p.clone())
+                    .bind(*id)
+                    .bind(s.opening.0)
+                    .bind(s.charged.0)
+                    .bind(s.paid.0)
+                    .bind(s.penalty.0)
+                    .bind(s.closing.0)
+                    .bind(s.due_on.to_string())
+                    .bind(s.rule)
+                    .bind(s.norm_charge.0)
+                    .bind(i64::from(s.next.periods_on_average))
+                    .bind(s.next.history_text())
+                    .bind(s.next.pending_wh.0)
+                    .bind(s.next.pending.0)
+                    .bind(s.next.debts_text());
+            }
+            q.execute(&mut *tx).await.map_err(|e| {
+                if crate::is_unique_violation(&e) {
+                    StoreError::Conflict(format!(
+                        "Период {p} рассчитывается другим процессом одновременно."
+                    ))
+                } else {
+                    StoreError::Db(e)
+                }
+            })?;
+        }
+        let lines: Vec<(i64, usize, &abonent_domain::statement::Line)> = statements
+            .iter()
+            .flat_map(|(id, s)| {
+                s.lines
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, l)| (*id, i + 1, l))
+            })
+            .collect();
+        for part in lines.chunks(1000) {
+            let sql = format!(
+                "INSERT INTO invoice_lines (period, account_id, line_no, kind, rule, clause, explanation,
+                     zone, energy_wh, rate, amount) VALUES {}",
+                values_clause(self.backend(), part.len(), 11)
+            );
+            let mut q = sqlx::query(&sql);
+            for (id, no, l) in part {
+                q = q
+                    .bind(p.clone())
+                    .bind(*id)
+                    .bind(*no as i64)
+                    .bind(l.kind.code())
+                    .bind(l.rule)
+                    .bind(l.clause)
+                    .bind(l.explanation.clone())
+                    .bind(l.zone)
+                    .bind(l.energy.0)
+                    .bind(l.rate.0)
+                    .bind(l.amount.0);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        // PAY-04: a debt past due over two months of norm-based charges opens a case with a
+        // warning (at most one open case per account).
+        let warn_on = ctx.period.next().first_day();
+        let pay_by = warn_on
+            .checked_add(jiff::Span::new().days(ctx.settings.warning_days))
+            .unwrap_or(warn_on);
+        let now = now_micros();
+        for (id, s) in &statements {
+            let overdue = s.next.overdue_on(last_day);
+            if !restriction_due(overdue, s.norm_charge) {
+                continue;
+            }
+            let opened: Option<(i64,)> = sqlx::query_as(
+                "INSERT INTO restriction_cases (account_id, period, debt, status, pay_by, created_at)
+                 VALUES ($1, $2, $3, 'warning', $4, $5) ON CONFLICT DO NOTHING RETURNING id",
+            )
+            .bind(*id)
+            .bind(&p)
+            .bind(overdue.0)
+            .bind(pay_by.to_string())
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((case,)) = opened {
+                sqlx::query(
+                    "INSERT INTO restriction_steps (case_id, step, at, note) VALUES ($1, 'warning', $2, $3)",
+                )
+                .bind(case)
+                .bind(now)
+                .bind(format!(
+                    "Предупреждение в счёте за {}: задолженность {overdue}, оплатить до {pay_by}",
+                    ctx.period.label_ru()
+                ))
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(statements.len())
+    }
+
+    /// An account's invoice for a period with its lines.
+    pub async fn invoice(
+        &self,
+        account_id: i64,
+        period: Period,
+    ) -> Result<(InvoiceRow, Vec<LineRow>)> {
+        let p = period.to_string();
+        let inv: InvoiceRow = sqlx::query_as(&format!(
+            "SELECT {INVOICE_COLS} FROM invoices WHERE period = $1 AND account_id = $2"
+        ))
+        .bind(&p)
+        .bind(account_id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let lines = sqlx::query_as(
+            "SELECT line_no, kind, rule, clause, explanation, zone, energy_wh, rate, amount
+             FROM invoice_lines WHERE period = $1 AND account_id = $2 ORDER BY line_no",
+        )
+        .bind(&p)
+        .bind(account_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok((inv, lines))
+    }
+
+    /// An account's invoices of the last 36 billed periods, newest first.
+    pub async fn invoices_of_account(&self, account_id: i64) -> Result<Vec<InvoiceRow>> {
+        let periods: Vec<(String,)> =
+            sqlx::query_as("SELECT period FROM billing_periods ORDER BY period DESC LIMIT 36")
+                .fetch_all(self.pool())
+                .await?;
+        let mut out = Vec::new();
+        for (p,) in periods {
+            if let Some(r) = sqlx::query_as::<_, InvoiceRow>(&format!(
+                "SELECT {INVOICE_COLS} FROM invoices WHERE period = $1 AND account_id = $2"
+            ))
+            .bind(&p)
+            .bind(account_id)
+            .fetch_optional(self.pool())
+            .await?
+            {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Balance and debt of an account at the end of `date` (PAY-02): the last closed invoice up
+    /// to that date, less payments received since up to that date (oldest debt first).
+    pub async fn balance_at(&self, account_id: i64, date: Date) -> Result<Balance> {
+        // A period's charges count from its last day.
+        let upto = if date == date.last_of_month() {
+            Period::of(date)
+        } else {
+            Period::of(date).prev()
+        };
+        let last: Option<InvoiceRow> = sqlx::query_as(&format!(
+            "SELECT {INVOICE_COLS} FROM invoices WHERE account_id = $1 AND period = (
+                 SELECT MAX(period) FROM billing_periods WHERE status = 'closed' AND period <= $2)"
+        ))
+        .bind(account_id)
+        .bind(upto.to_string())
+        .fetch_optional(self.pool())
+        .await?;
+        let (state, after) = match &last {
+            Some(l) => (l.carried(), l.period.clone()),
+            None => (CarriedState::default(), String::new()),
+        };
+        let (paid,): (Option<i64>,) = sqlx::query_as(
+            "SELECT CAST(SUM(amount) AS BIGINT) FROM payments WHERE account_id = $1 AND period > $2 AND paid_on <= $3",
+        )
+        .bind(account_id)
+        .bind(&after)
+        .bind(date.to_string())
+        .fetch_one(self.pool())
+        .await?;
+        let mut credit = paid.unwrap_or(0) + (-state.closing.0).max(0);
+        let mut overdue = 0;
+        for (due, k) in &state.debts {
+            let take = credit.min(k.0);
+            credit -= take;
+            if *due < date {
+                overdue += k.0 - take;
+            }
+        }
+        Ok(Balance {
+            date: date.to_string(),
+            balance: state.closing.0 - paid.unwrap_or(0),
+            overdue,
+            last_period: last.map(|l| l.period),
+        })
+    }
+}
+
+struct RunContext<'a> {
+    period: Period,
+    tariffs: &'a [Tariff],
+    norms: &'a [Norm],
+    settings: &'a BillingSettings,
+}
+
+async fn insert_tariff(tx: &mut sqlx::Transaction<'static, sqlx::Any>, t: &Tariff) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO tariffs (valid_from, category, single_rate, day_rate, night_rate, peak_rate,
+             half_peak_rate, day_hours, night_hours, peak_hours, half_peak_hours, basis, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING",
+    )
+    .bind(&t.valid_from)
+    .bind(&t.category)
+    .bind(t.single)
+    .bind(t.day)
+    .bind(t.night)
+    .bind(t.peak)
+    .bind(t.half_peak)
+    .bind(&t.day_hours)
+    .bind(&t.night_hours)
+    .bind(&t.peak_hours)
+    .bind(&t.half_peak_hours)
+    .bind(&t.basis)
+    .bind(now_micros())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

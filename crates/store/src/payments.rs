@@ -1,0 +1,561 @@
+//! Payments (PAY-01, PAY-02): at the cashier with a receipt, and from bank registries imported
+//! whole in one transaction (the same file twice changes nothing; rows naming no account wait
+//! for a person). Restriction for debt (PAY-04): the cases opened by billing and their steps.
+
+use std::collections::HashMap;
+
+use abonent_domain::money::Kopecks;
+use abonent_domain::registry::RegistryRow;
+use abonent_domain::tariffs::Period;
+use jiff::civil::Date;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::FromRow;
+
+use crate::audit::{audit_in, Actor};
+use crate::billing::open_period_in;
+use crate::demo::values_clause;
+use crate::{now_micros, Result, Store, StoreError};
+
+#[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
+pub struct PaymentView {
+    pub id: i64,
+    pub account_id: i64,
+    pub paid_on: String,
+    pub amount: i64,
+    /// The billing period it counts in.
+    pub period: String,
+    pub source: String,
+    pub registry_id: Option<i64>,
+    pub payer: String,
+    pub created_at: i64,
+}
+
+/// What importing a registry did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ImportOutcome {
+    pub registry_id: i64,
+    /// The file had been imported before: nothing changed.
+    pub already_imported: bool,
+    pub rows: i64,
+    pub matched: i64,
+    pub unmatched: i64,
+    /// Kopecks.
+    pub total: i64,
+}
+
+#[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
+pub struct UnmatchedView {
+    pub id: i64,
+    pub registry_id: i64,
+    pub bank: String,
+    pub file_name: String,
+    pub line_no: i64,
+    pub account_text: String,
+    pub payer: String,
+    pub paid_on: String,
+    pub amount: i64,
+}
+
+#[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
+pub struct RegistryView {
+    pub id: i64,
+    pub bank: String,
+    pub file_name: String,
+    pub imported_at: i64,
+    pub row_count: i64,
+    pub matched: i64,
+    pub unmatched: i64,
+    pub total: i64,
+}
+
+#[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
+pub struct RestrictionCase {
+    pub id: i64,
+    pub account_id: i64,
+    pub account_number: String,
+    pub period: String,
+    pub debt: i64,
+    pub status: String,
+    pub pay_by: String,
+    pub open: i64,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
+pub struct RestrictionStep {
+    pub step: String,
+    pub at: i64,
+    pub staff_login: Option<String>,
+    pub note: String,
+}
+
+/// Steps of the restriction procedure (PAY-04, ПП 354 п. 119) and the status each needs before.
+pub fn next_steps(status: &str) -> &'static [&'static str] {
+    match status {
+        "warning" => &["restricted", "closed"],
+        "restricted" => &["suspended", "reconnected"],
+        "suspended" => &["reconnected"],
+        _ => &[],
+    }
+}
+
+pub fn step_label(step: &str) -> &'static str {
+    match step {
+        "warning" => "предупреждение направлено",
+        "restricted" => "режим потребления ограничен",
+        "suspended" => "подача приостановлена",
+        "reconnected" => "подача возобновлена",
+        "closed" => "закрыто: задолженность погашена",
+        _ => "",
+    }
+}
+
+const CASE_SELECT: &str = "SELECT c.id, c.account_id, a.number AS account_number, c.period, c.debt,
+        c.status, c.pay_by, CASE WHEN c.open THEN 1 ELSE 0 END AS open, c.version
+    FROM restriction_cases c JOIN accounts a ON a.id = c.account_id";
+
+impl Store {
+    /// A payment at the cashier (PAY-01); returns its id, which is the receipt number.
+    pub async fn take_payment(
+        &self,
+        account_id: i64,
+        amount: Kopecks,
+        paid_on: Date,
+        payer: &str,
+        actor: &Actor,
+    ) -> Result<i64> {
+        if amount.0 <= 0 {
+            return Err(StoreError::Conflict(
+                "Сумма должна быть больше нуля.".into(),
+            ));
+        }
+        let mut tx = self.begin_write().await?;
+        let period = open_period_in(&mut tx, self.backend(), Period::of(paid_on)).await?;
+        let id: std::result::Result<(i64,), sqlx::Error> = sqlx::query_as(
+            "INSERT INTO payments (account_id, paid_on, amount, period, source, payer, staff_id, created_at)
+             VALUES ($1, $2, $3, $4, 'cashier', $5, $6, $7) RETURNING id",
+        )
+        .bind(account_id)
+        .bind(paid_on.to_string())
+        .bind(amount.0)
+        .bind(period.to_string())
+        .bind(payer)
+        .bind(actor.staff_id)
+        .bind(now_micros())
+        .fetch_one(&mut *tx)
+        .await;
+        let (id,) = match id {
+            Ok(v) => v,
+            Err(sqlx::Error::Database(db))
+                if db.message().contains("FOREIGN KEY")
+                    || db.code().as_deref() == Some("23503") =>
+            {
+                tx.rollback().await?;
+                return Err(StoreError::NotFound);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        audit_in(
+            &mut tx,
+            actor,
+            "payment.cashier",
+            "account",
+            &account_id.to_string(),
+            &format!("payment {id}: {amount}"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn payment(&self, id: i64) -> Result<PaymentView> {
+        sqlx::query_as(
+            "SELECT id, account_id, paid_on, amount, period, source, registry_id, payer, created_at
+             FROM payments WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn payments_of_account(
+        &self,
+        account_id: i64,
+        limit: i64,
+    ) -> Result<Vec<PaymentView>> {
+        Ok(sqlx::query_as(
+            "SELECT id, account_id, paid_on, amount, period, source, registry_id, payer, created_at
+             FROM payments WHERE account_id = $1 ORDER BY paid_on DESC, id DESC LIMIT $2",
+        )
+        .bind(account_id)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Imports a parsed registry in one transaction. The file is known by its SHA-256: the same
+    /// file again returns the first import's figures and changes nothing.
+    pub async fn import_registry(
+        &self,
+        bank: &str,
+        file_name: &str,
+        bytes: &[u8],
+        rows: &[RegistryRow],
+        actor: &Actor,
+    ) -> Result<ImportOutcome> {
+        let sha = hex::encode(Sha256::digest(bytes));
+        let mut tx = self.begin_write().await?;
+        let seen: Option<(i64, i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, row_count, matched, unmatched, total FROM payment_registries WHERE sha256 = $1",
+        )
+        .bind(&sha)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((registry_id, rows, matched, unmatched, total)) = seen {
+            tx.rollback().await?;
+            return Ok(ImportOutcome {
+                registry_id,
+                already_imported: true,
+                rows,
+                matched,
+                unmatched,
+                total,
+            });
+        }
+        // Account numbers → ids, a thousand at a time.
+        let mut ids: HashMap<String, i64> = HashMap::new();
+        let mut numbers: Vec<&str> = rows.iter().map(|r| r.account.as_str()).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        for part in numbers.chunks(1000) {
+            let sql = format!(
+                "SELECT number, id FROM accounts WHERE number IN ({})",
+                values_clause(self.backend(), 1, part.len())
+                    .trim_start_matches('(')
+                    .trim_end_matches(')')
+            );
+            let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
+            for n in part {
+                q = q.bind(*n);
+            }
+            for (n, id) in q.fetch_all(&mut *tx).await? {
+                ids.insert(n, id);
+            }
+        }
+        let mut periods: HashMap<Period, Period> = HashMap::new();
+        for r in rows {
+            let natural = Period::of(r.paid_on);
+            if let std::collections::hash_map::Entry::Vacant(e) = periods.entry(natural) {
+                e.insert(open_period_in(&mut tx, self.backend(), natural).await?);
+            }
+        }
+        let total: i64 = rows.iter().map(|r| r.amount.0).sum();
+        let (matched, unmatched): (Vec<&RegistryRow>, Vec<&RegistryRow>) =
+            rows.iter().partition(|r| ids.contains_key(&r.account));
+        let (registry_id,): (i64,) = sqlx::query_as(
+            "INSERT INTO payment_registries (bank, file_name, sha256, imported_at, staff_id, row_count,
+                 matched, unmatched, total)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(bank)
+        .bind(file_name)
+        .bind(&sha)
+        .bind(now_micros())
+        .bind(actor.staff_id)
+        .bind(rows.len() as i64)
+        .bind(matched.len() as i64)
+        .bind(unmatched.len() as i64)
+        .bind(total)
+        .fetch_one(&mut *tx)
+        .await?;
+        let now = now_micros();
+        for part in matched.chunks(2000) {
+            let sql = format!(
+                "INSERT INTO payments (account_id, paid_on, amount, period, source, registry_id, line_no,
+                     payer, created_at) VALUES {}",
+                values_clause(self.backend(), part.len(), 9)
+            );
+            let mut q = sqlx::query(&sql);
+            for r in part {
+                q = q
+                    .bind(ids[&r.account])
+                    .bind(r.paid_on.to_string())
+                    .bind(r.amount.0)
+                    .bind(periods[&Period::of(r.paid_on)].to_string())
+                    .bind("registry")
+                    .bind(registry_id)
+                    .bind(r.line_no as i64)
+                    .bind(r.payer.clone())
+                    .bind(now);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        for part in unmatched.chunks(2000) {
+            let sql = format!(
+                "INSERT INTO unmatched_payments (registry_id, line_no, account_text, payer, paid_on, amount)
+                 VALUES {}",
+                values_clause(self.backend(), part.len(), 6)
+            );
+            let mut q = sqlx::query(&sql);
+            for r in part {
+                q = q
+                    .bind(registry_id)
+                    .bind(r.line_no as i64)
+                    .bind(r.account.clone())
+                    .bind(r.payer.clone())
+                    .bind(r.paid_on.to_string())
+                    .bind(r.amount.0);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        audit_in(
+            &mut tx,
+            actor,
+            "payments.import",
+            "registry",
+            &registry_id.to_string(),
+            &format!(
+                "{bank} {file_name}: {} rows, {} unmatched",
+                rows.len(),
+                unmatched.len()
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ImportOutcome {
+            registry_id,
+            already_imported: false,
+            rows: rows.len() as i64,
+            matched: matched.len() as i64,
+            unmatched: unmatched.len() as i64,
+            total,
+        })
+    }
+
+    pub async fn registries(&self, limit: i64) -> Result<Vec<RegistryView>> {
+        Ok(sqlx::query_as(
+            "SELECT id, bank, file_name, imported_at, row_count, matched, unmatched, total
+             FROM payment_registries ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn unmatched_payments(&self, limit: i64) -> Result<Vec<UnmatchedView>> {
+        Ok(sqlx::query_as(
+            "SELECT u.id, u.registry_id, r.bank, r.file_name, u.line_no, u.account_text, u.payer,
+                 u.paid_on, u.amount
+             FROM unmatched_payments u JOIN payment_registries r ON r.id = u.registry_id
+             WHERE u.status = 'open' ORDER BY u.id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Credits an unmatched registry row to an account a person found; returns the payment.
+    pub async fn resolve_unmatched(&self, id: i64, account_id: i64, actor: &Actor) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let row: Option<(i64, i64, String, String, i64, String)> = sqlx::query_as(
+            "SELECT registry_id, line_no, payer, paid_on, amount, status FROM unmatched_payments WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((registry_id, line_no, payer, paid_on, amount, status)) = row else {
+            tx.rollback().await?;
+            return Err(StoreError::NotFound);
+        };
+        if status != "open" {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict("Этот платёж уже зачислен.".into()));
+        }
+        let (exists,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if exists == 0 {
+            tx.rollback().await?;
+            return Err(StoreError::NotFound);
+        }
+        let date: Date = paid_on
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("unmatched payment {id}: date {paid_on}")))?;
+        let period = open_period_in(&mut tx, self.backend(), Period::of(date)).await?;
+        let (payment,): (i64,) = sqlx::query_as(
+            "INSERT INTO payments (account_id, paid_on, amount, period, source, registry_id, line_no,
+                 payer, staff_id, created_at)
+             VALUES ($1, $2, $3, $4, 'registry', $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(account_id)
+        .bind(&paid_on)
+        .bind(amount)
+        .bind(period.to_string())
+        .bind(registry_id)
+        .bind(line_no)
+        .bind(&payer)
+        .bind(actor.staff_id)
+        .bind(now_micros())
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE unmatched_payments SET status = 'resolved', payment_id = $2, resolved_by = $3,
+                 resolved_at = $4 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(payment)
+        .bind(actor.staff_id)
+        .bind(now_micros())
+        .execute(&mut *tx)
+        .await?;
+        audit_in(
+            &mut tx,
+            actor,
+            "payments.resolve",
+            "account",
+            &account_id.to_string(),
+            &format!("unmatched {id} → payment {payment}"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(payment)
+    }
+
+    pub async fn restriction_cases(
+        &self,
+        open_only: bool,
+        limit: i64,
+    ) -> Result<Vec<RestrictionCase>> {
+        Ok(sqlx::query_as(&format!(
+            "{CASE_SELECT} {} ORDER BY c.id DESC LIMIT $1",
+            if open_only { "WHERE c.open" } else { "" }
+        ))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn restriction_cases_of_account(
+        &self,
+        account_id: i64,
+    ) -> Result<Vec<RestrictionCase>> {
+        Ok(sqlx::query_as(&format!(
+            "{CASE_SELECT} WHERE c.account_id = $1 ORDER BY c.id DESC"
+        ))
+        .bind(account_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn restriction_case(
+        &self,
+        id: i64,
+    ) -> Result<(RestrictionCase, Vec<RestrictionStep>)> {
+        let case: RestrictionCase = sqlx::query_as(&format!("{CASE_SELECT} WHERE c.id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let steps = sqlx::query_as(
+            "SELECT s.step, s.at, st.login AS staff_login, s.note FROM restriction_steps s
+             LEFT JOIN staff st ON st.id = s.staff_id WHERE s.case_id = $1 ORDER BY s.id",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok((case, steps))
+    }
+
+    /// Records the next step of a restriction case. Restriction only after the warning's term
+    /// has passed with the debt unpaid; reconnection and closing only once the debt is repaid.
+    pub async fn restriction_step(
+        &self,
+        id: i64,
+        version: i64,
+        step: &str,
+        note: &str,
+        today: Date,
+        actor: &Actor,
+    ) -> Result<()> {
+        let (case, _) = self.restriction_case(id).await?;
+        if case.version != version {
+            return Err(StoreError::Conflict(
+                "Дело уже изменили: обновите страницу.".into(),
+            ));
+        }
+        if !next_steps(&case.status).contains(&step) {
+            return Err(StoreError::Conflict(format!(
+                "После шага «{}» нельзя «{}».",
+                step_label(&case.status),
+                step_label(step)
+            )));
+        }
+        let balance = self.balance_at(case.account_id, today).await?;
+        let pay_by: Date = case
+            .pay_by
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("case {id}: pay_by")))?;
+        match step {
+            "restricted" if today <= pay_by => {
+                return Err(StoreError::Conflict(format!(
+                    "Срок оплаты по предупреждению — до {pay_by} включительно: ограничение возможно после него."
+                )))
+            }
+            "restricted" | "suspended" if balance.overdue <= 0 => {
+                return Err(StoreError::Conflict(
+                    "Просроченной задолженности нет: ограничение не вводится.".into(),
+                ))
+            }
+            "reconnected" | "closed" if balance.overdue > 0 => {
+                return Err(StoreError::Conflict(format!(
+                    "Задолженность не погашена: просрочено {}.",
+                    Kopecks(balance.overdue)
+                )))
+            }
+            _ => {}
+        }
+        let mut tx = self.begin_write().await?;
+        let open = !matches!(step, "reconnected" | "closed");
+        let n = sqlx::query(
+            "UPDATE restriction_cases SET status = $2, open = $3, version = version + 1
+             WHERE id = $1 AND version = $4",
+        )
+        .bind(id)
+        .bind(step)
+        .bind(open)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict(
+                "Дело уже изменили: обновите страницу.".into(),
+            ));
+        }
+        sqlx::query(
+            "INSERT INTO restriction_steps (case_id, step, at, staff_id, note) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(step)
+        .bind(now_micros())
+        .bind(actor.staff_id)
+        .bind(note)
+        .execute(&mut *tx)
+        .await?;
+        audit_in(
+            &mut tx,
+            actor,
+            "restriction.step",
+            "account",
+            &case.account_id.to_string(),
+            &format!("case {id}: {step}"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,440 @@
+//! Billing runs, payments, registries and restriction on SQLite and PostgreSQL.
+
+use abonent_domain::accounts::AccountNumber;
+use abonent_domain::metering::MeterDraft;
+use abonent_domain::money::{Kopecks, Wh};
+use abonent_domain::registry::{parse, RegistryLayout};
+use abonent_domain::tariffs::Period;
+use abonent_store::audit::Actor;
+use abonent_store::billing::RunOutcome;
+use abonent_store::metering::NewReading;
+use abonent_store::{testing, Store, StoreError};
+use jiff::civil::date;
+
+fn p(s: &str) -> Period {
+    Period::parse(s).unwrap()
+}
+
+async fn account_id(s: &Store, serial: u32) -> i64 {
+    s.account_by_number(&AccountNumber::from_serial(serial))
+        .await
+        .unwrap()
+        .id
+}
+
+async fn meter(s: &Store, account: i64, zones: &str, initial: &str) -> i64 {
+    let data = MeterDraft {
+        serial: format!("M{account}"),
+        zones: zones.into(),
+        digits: "6".into(),
+        installed_on: "2025-01-01".into(),
+        verified_on: "2025-01-01".into(),
+        interval_years: "16".into(),
+        initial: initial.into(),
+        ..Default::default()
+    }
+    .validate(date(2026, 11, 26))
+    .unwrap();
+    s.create_meter(account, &data, &Actor::default())
+        .await
+        .unwrap()
+}
+
+async fn reading(
+    s: &Store,
+    meter: i64,
+    last: Option<i64>,
+    (kwh, used): (&[i64], &[i64]),
+    period: &str,
+) -> i64 {
+    s.add_reading(
+        meter,
+        last,
+        &NewReading {
+            values: kwh.to_vec(),
+            consumption: used.iter().map(|k| Wh::from_kwh(*k)).collect(),
+            held: false,
+            note: String::new(),
+            channel: "phone".into(),
+            period: period.into(),
+        },
+        &Actor::default(),
+    )
+    .await
+    .unwrap()
+}
+
+/// Makes an account's facts known: residents, rooms, category and whether a meter can be
+/// installed.
+async fn facts(s: &Store, id: i64, category: &str, residents: i64, rooms: i64, installable: bool) {
+    sqlx::query(
+        "UPDATE accounts SET category = $2, residents = $3, rooms = $4, meter_installable = $5 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(category)
+    .bind(residents)
+    .bind(rooms)
+    .bind(installable)
+    .execute(s.pool())
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn billing_rules_order_and_closed_periods() {
+    for db in testing::all().await {
+        let s = &db.store;
+        s.seed_defaults().await.unwrap();
+        s.demo_accounts(4, |_| {}).await.unwrap();
+        let (a1, a2, a3) = (
+            account_id(s, 1).await,
+            account_id(s, 2).await,
+            account_id(s, 3).await,
+        );
+        for a in [a1, a2, a3] {
+            facts(s, a, "urban", 2, 1, a != a3).await;
+        }
+        let m1 = meter(s, a1, "2", "100,50").await;
+        reading(s, m1, None, (&[120, 60], &[20, 10]), "2026-09").await;
+
+        let out = s.bill(p("2026-09"), 2, None, |_, _| {}).await.unwrap();
+        assert!(
+            matches!(
+                out,
+                RunOutcome::Closed {
+                    accounts: 4,
+                    resumed: false,
+                    ..
+                }
+            ),
+            "{}: {out:?}",
+            db.label
+        );
+        // Readings by zone: 20 kWh day at 3,44 + 10 kWh night at 1,93.
+        let (inv, lines) = s.invoice(a1, p("2026-09")).await.unwrap();
+        assert_eq!(inv.charged, 20 * 344 + 10 * 193);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].zone, "день");
+        assert!(lines[0].clause.contains("формула 1"));
+        assert_eq!(inv.due_on, "2026-10-15");
+        // No meter where one can be installed: norm 143 kWh × 2 × 1,5 … the 1-room norm for two
+        // residents is 89 kWh: 89 × 2 × 1,5 = 267 kWh at 3,12.
+        let (inv2, lines2) = s.invoice(a2, p("2026-09")).await.unwrap();
+        assert_eq!(lines2[0].rule, "increased_norm");
+        assert_eq!(inv2.charged, 267 * 312);
+        let (inv3, lines3) = s.invoice(a3, p("2026-09")).await.unwrap();
+        assert_eq!(lines3[0].rule, "norm");
+        assert_eq!(inv3.charged, 178 * 312);
+
+        // Twice: nothing changes.
+        let again = s.bill(p("2026-09"), 2, None, |_, _| {}).await.unwrap();
+        assert!(
+            matches!(again, RunOutcome::AlreadyClosed { accounts: 4, .. }),
+            "{again:?}"
+        );
+        // Out of order: refused with the reason.
+        match s.bill(p("2026-11"), 2, None, |_, _| {}).await {
+            Err(StoreError::Conflict(m)) => assert!(m.contains("2026-10"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        match s.bill(p("2026-08"), 2, None, |_, _| {}).await {
+            Err(StoreError::Conflict(m)) => assert!(m.contains("закрыт"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        // A tariff for a billed period is refused.
+        let mut t = s.tariffs().await.unwrap()[0].clone();
+        t.valid_from = "2026-09".into();
+        assert!(matches!(
+            s.save_tariff(&t, &Actor::default()).await,
+            Err(StoreError::Conflict(_))
+        ));
+
+        // A late September reading and a payment dated September count in October.
+        let last = s.meter(m1).await.unwrap().last_reading_id;
+        reading(s, m1, last, (&[150, 70], &[30, 10]), "2026-09").await;
+        let rs = s.readings_of_meter(m1, 1).await.unwrap();
+        assert_eq!(rs[0].period, "2026-10");
+        let pay = s
+            .take_payment(
+                a1,
+                Kopecks(10_000),
+                date(2026, 9, 30),
+                "",
+                &Actor::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(s.payment(pay).await.unwrap().period, "2026-10");
+        // Closed September is untouched.
+        let (inv_again, _) = s.invoice(a1, p("2026-09")).await.unwrap();
+        assert_eq!(inv_again.charged, inv.charged);
+
+        // Meter without readings in October: the average needs three months → the norm (п. 60)
+        // would apply, but the late reading is there: 30 + 10 kWh.
+        s.bill(p("2026-10"), 3, None, |_, _| {}).await.unwrap();
+        let (oct, _) = s.invoice(a1, p("2026-10")).await.unwrap();
+        assert_eq!(oct.opening, inv.closing);
+        assert_eq!(oct.paid, 10_000);
+        assert_eq!(oct.charged, 30 * 344 + 10 * 193);
+        assert_eq!(oct.closing, inv.closing + oct.charged - 10_000);
+
+        // Balance and debt at dates (PAY-02).
+        let b = s.balance_at(a1, date(2026, 10, 20)).await.unwrap();
+        assert_eq!(b.last_period.as_deref(), Some("2026-09"));
+        assert_eq!(b.balance, inv.closing - 10_000);
+        assert_eq!(b.overdue, 0, "September's 49,90 ₽ minus 100 ₽ paid");
+        let b = s.balance_at(a3, date(2026, 10, 20)).await.unwrap();
+        assert_eq!(b.overdue, inv3.charged, "due 15.10, unpaid");
+        let b = s.balance_at(a3, date(2026, 10, 15)).await.unwrap();
+        assert_eq!(b.overdue, 0, "the due day itself is not late");
+        assert_eq!(s.invoices_of_account(a3).await.unwrap().len(), 2);
+        db.cleanup().await;
+    }
+}
+
+async fn summary(s: &Store, period: &str) -> Vec<(i64, i64, i64, i64)> {
+    sqlx::query_as(
+        "SELECT i.account_id, i.charged, i.closing, (SELECT COUNT(*) FROM invoice_lines l
+             WHERE l.period = i.period AND l.account_id = i.account_id)
+         FROM invoices i WHERE i.period = $1 ORDER BY i.account_id",
+    )
+    .bind(period)
+    .fetch_all(s.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_interrupted_run_finishes_without_duplicates_or_gaps() {
+    // The reference: one uninterrupted run.
+    let reference = testing::sqlite().await;
+    reference.store.seed_defaults().await.unwrap();
+    reference.store.demo_accounts(23, |_| {}).await.unwrap();
+    reference
+        .store
+        .bill(p("2026-10"), 100, None, |_, _| {})
+        .await
+        .unwrap();
+    let want = summary(&reference.store, "2026-10").await;
+    assert_eq!(want.len(), 23);
+    reference.cleanup().await;
+
+    for db in testing::all().await {
+        let s = &db.store;
+        s.seed_defaults().await.unwrap();
+        s.demo_accounts(23, |_| {}).await.unwrap();
+        let out = s.bill(p("2026-10"), 5, Some(2), |_, _| {}).await.unwrap();
+        assert_eq!(out, RunOutcome::Stopped { billed: 10 });
+        // Payments and readings arriving meanwhile wait for the next period.
+        assert_eq!(
+            s.open_period(p("2026-10")).await.unwrap(),
+            p("2026-11"),
+            "{}",
+            db.label
+        );
+        let mut seen = Vec::new();
+        let out = s
+            .bill(p("2026-10"), 5, None, |done, total| {
+                seen.push((done, total))
+            })
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                out,
+                RunOutcome::Closed {
+                    accounts: 23,
+                    resumed: true,
+                    ..
+                }
+            ),
+            "{out:?}"
+        );
+        assert_eq!(
+            seen.first(),
+            Some(&(10, 23)),
+            "resumes after the committed chunks"
+        );
+        assert_eq!(seen.last(), Some(&(23, 23)));
+        assert_eq!(summary(s, "2026-10").await, want, "{}", db.label);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn registry_import_is_idempotent_and_queues_unknown_accounts() {
+    for db in testing::all().await {
+        let s = &db.store;
+        s.seed_defaults().await.unwrap();
+        s.demo_accounts(3, |_| {}).await.unwrap();
+        let a1 = account_id(s, 1).await;
+        let n1 = AccountNumber::from_serial(1).to_string();
+        let n2 = AccountNumber::from_serial(2).to_string();
+        let text = format!(
+            "25-11-2026;10:15:00;8002;1;{n1};Иванов И. И.;Радужный;112026;1234.56;0\r\n\
+             26-11-2026;11:00:00;8002;1;{n2};Петрова А. А.;Радужный;112026;100,00;0\r\n\
+             26-11-2026;11:05:00;8002;1;999999999;Неизвестный;Радужный;112026;50.00;0\r\n\
+             =3;1384.56;0;1384.56\r\n"
+        );
+        let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(&text);
+        let layout = RegistryLayout::defaults().remove(0);
+        let rows = parse(&bytes, &layout).unwrap();
+        let first = s
+            .import_registry("sber", "reestr.txt", &bytes, &rows, &Actor::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                first.already_imported,
+                first.rows,
+                first.matched,
+                first.unmatched,
+                first.total
+            ),
+            (false, 3, 2, 1, 138_456),
+            "{}",
+            db.label
+        );
+        let again = s
+            .import_registry("sber", "копия.txt", &bytes, &rows, &Actor::default())
+            .await
+            .unwrap();
+        assert!(again.already_imported);
+        assert_eq!(again.registry_id, first.registry_id);
+        let paid = s.payments_of_account(a1, 10).await.unwrap();
+        assert_eq!(paid.len(), 1);
+        assert_eq!(
+            (paid[0].amount, paid[0].period.as_str()),
+            (123_456, "2026-11")
+        );
+        let queue = s.unmatched_payments(10).await.unwrap();
+        assert_eq!(queue.len(), 1);
+        assert_eq!(queue[0].account_text, "999999999");
+        assert_eq!(queue[0].line_no, 3);
+        let payment = s
+            .resolve_unmatched(queue[0].id, a1, &Actor::default())
+            .await
+            .unwrap();
+        assert_eq!(s.payment(payment).await.unwrap().amount, 5000);
+        assert!(s.unmatched_payments(10).await.unwrap().is_empty());
+        assert!(matches!(
+            s.resolve_unmatched(queue[0].id, a1, &Actor::default())
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert_eq!(s.payments_of_account(a1, 10).await.unwrap().len(), 2);
+        assert_eq!(s.registries(10).await.unwrap().len(), 1);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn penalties_accrue_and_a_debtor_goes_through_restriction() {
+    for db in testing::all().await {
+        let s = &db.store;
+        s.seed_defaults().await.unwrap();
+        s.demo_accounts(1, |_| {}).await.unwrap();
+        let a = account_id(s, 1).await;
+        facts(s, a, "urban", 1, 1, false).await;
+        let norm = 143 * 312; // 143 kWh at 3,12 ₽
+        let mut period = p("2026-08");
+        for _ in 0..5 {
+            s.bill(period, 10, None, |_, _| {}).await.unwrap();
+            period = period.next();
+        }
+        let inv = |per: &'static str| async move { s.invoice(a, p(per)).await.unwrap() };
+        assert_eq!(inv("2026-08").await.0.penalty, 0);
+        assert_eq!(inv("2026-09").await.0.penalty, 0, "days 1–15 after 15.09");
+        // August's debt (due 15.09) reaches day 31 on 16.10: 16 days at 1/300 of 9,5 %.
+        let (oct, lines) = inv("2026-10").await;
+        let want =
+            (i128::from(norm) * 950 * 16 * 130 + 10_000 * 300 * 130 / 2) / (10_000 * 300 * 130);
+        assert_eq!(oct.penalty, want as i64, "{}", db.label);
+        assert!(lines.iter().any(|l| l.clause == "ЖК РФ ст. 155 ч. 14"));
+        // By the end of November three months are past due (> 2 × norm): warned in November.
+        let cases = s.restriction_cases_of_account(a).await.unwrap();
+        assert_eq!(cases.len(), 1, "one open case, not one per period");
+        let c = &cases[0];
+        assert_eq!(
+            (c.period.as_str(), c.status.as_str()),
+            ("2026-11", "warning")
+        );
+        assert_eq!(c.pay_by, "2026-12-21");
+        let actor = Actor::default();
+        match s
+            .restriction_step(
+                c.id,
+                c.version,
+                "restricted",
+                "",
+                date(2026, 12, 21),
+                &actor,
+            )
+            .await
+        {
+            Err(StoreError::Conflict(m)) => assert!(m.contains("2026-12-21"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        match s
+            .restriction_step(
+                c.id,
+                c.version,
+                "reconnected",
+                "",
+                date(2026, 12, 22),
+                &actor,
+            )
+            .await
+        {
+            Err(StoreError::Conflict(m)) => assert!(m.contains("нельзя"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        s.restriction_step(
+            c.id,
+            c.version,
+            "restricted",
+            "акт № 5",
+            date(2026, 12, 22),
+            &actor,
+        )
+        .await
+        .unwrap();
+        let (c, steps) = s.restriction_case(c.id).await.unwrap();
+        assert_eq!(steps.len(), 2);
+        match s
+            .restriction_step(
+                c.id,
+                c.version,
+                "reconnected",
+                "",
+                date(2026, 12, 23),
+                &actor,
+            )
+            .await
+        {
+            Err(StoreError::Conflict(m)) => assert!(m.contains("не погашена"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        let debt = s.balance_at(a, date(2026, 12, 23)).await.unwrap().balance;
+        s.take_payment(a, Kopecks(debt), date(2026, 12, 23), "", &actor)
+            .await
+            .unwrap();
+        s.restriction_step(
+            c.id,
+            c.version,
+            "reconnected",
+            "",
+            date(2026, 12, 24),
+            &actor,
+        )
+        .await
+        .unwrap();
+        let (c, steps) = s.restriction_case(c.id).await.unwrap();
+        assert_eq!(
+            (c.status.as_str(), c.open, steps.len()),
+            ("reconnected", 0, 3)
+        );
+        assert!(s.restriction_cases(true, 10).await.unwrap().is_empty());
+        db.cleanup().await;
+    }
+}
