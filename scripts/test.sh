@@ -3,7 +3,7 @@
 # ABONENT_TEST_POSTGRES_URL is set or a server answers on 127.0.0.1:5432), then the browser
 # tests in real headless Chromium. Installs what a fresh machine lacks (Debian's chromium, the
 # mail servers the mail tests start on loopback — Dovecot for IMAP, aiosmtpd for SMTP —, poppler's
-# PDF reader for the document tests, and the
+# PDF reader and zbar's QR decoder for the document tests, and the
 # npm packages of e2e/). One debug build is shared by every step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need+=(python3-aiosmtpd)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
 if [ ${#need[@]} -gt 0 ]; then
   log "Installing Debian packages: ${need[*]}"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi

@@ -26,6 +26,9 @@ pub struct Config {
     pub reception_max_appeals_per_hour: i64,
     /// `[mail]`: SMTP for answers, IMAP for the company mailbox (see docs/configuration.md).
     pub mail: abonent_jobs::MailConfig,
+    /// `[[registry_layouts]]`: column layouts of bank payment registries (replace the shipped
+    /// `sber` and `csv` when given; see docs/configuration.md).
+    pub registry_layouts: Vec<abonent_domain::registry::RegistryLayout>,
 }
 
 impl Default for Config {
@@ -42,6 +45,7 @@ impl Default for Config {
             login_throttle_minutes: 15,
             reception_max_appeals_per_hour: 10,
             mail: abonent_jobs::MailConfig::default(),
+            registry_layouts: abonent_domain::registry::RegistryLayout::defaults(),
         }
     }
 }
@@ -107,6 +111,7 @@ impl Config {
             max_failures_per_ip: self.login_max_failures * 6,
             throttle_window: Duration::from_secs(self.login_throttle_minutes * 60),
             max_public_appeals_per_hour: self.reception_max_appeals_per_hour,
+            registry_layouts: self.registry_layouts.clone(),
         }
     }
 }

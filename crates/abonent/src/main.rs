@@ -73,10 +73,36 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         appeals: u64,
     },
+    /// Bill every account for a period (`2026-11`) and close it: resumable after an
+    /// interruption, and running it again changes nothing.
+    Bill {
+        /// The period, `YYYY-MM`.
+        period: String,
+        /// Accounts per transaction.
+        #[arg(long, default_value_t = 5000)]
+        chunk: usize,
+    },
+    /// Import data from files.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Manage staff accounts.
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ImportCommand {
+    /// A bank payment registry: the whole file or nothing; the same file again changes nothing.
+    Payments {
+        /// The registry file.
+        file: std::path::PathBuf,
+        /// The layout code (`sber`, `csv`, or one from `[[registry_layouts]]`).
+        #[arg(long)]
+        bank: String,
     },
 }
 
@@ -133,6 +159,20 @@ async fn main() -> Result<()> {
             }
             store.close().await;
             Ok(())
+        }
+        Command::Bill { period, chunk } => {
+            let store = open(&cfg).await?;
+            let r = bill(&store, &period, chunk).await;
+            store.close().await;
+            r
+        }
+        Command::Import {
+            command: ImportCommand::Payments { file, bank },
+        } => {
+            let store = open(&cfg).await?;
+            let r = import_payments(&store, &cfg, &file, &bank).await;
+            store.close().await;
+            r
         }
         Command::User { command } => match command {
             UserCommand::Add {
@@ -225,6 +265,120 @@ async fn seed_demo_appeals(store: &Store, target: u64) -> Result<()> {
         "Добавлено {added} обращений за {:.1} с.",
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+async fn bill(store: &Store, period: &str, chunk: usize) -> Result<()> {
+    use abonent_store::billing::RunOutcome;
+    let Some(p) = abonent_domain::tariffs::Period::parse(period) else {
+        bail!("период «{period}» — укажите его в виде ГГГГ-ММ, например 2026-11");
+    };
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, осталось {eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(format!("Начисления за {}", p.label_ru()));
+    let started = std::time::Instant::now();
+    let out = store
+        .bill(p, chunk.max(1), None, |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    match out {
+        RunOutcome::AlreadyClosed { accounts, charged } => println!(
+            "Период {p} уже закрыт: {accounts} счетов на {}. Ничего не изменено.",
+            abonent_domain::money::Kopecks(charged)
+        ),
+        RunOutcome::Closed {
+            accounts,
+            charged,
+            resumed,
+        } => println!(
+            "Период {p} рассчитан и закрыт{}: {accounts} счетов на {} за {secs:.1} с.",
+            if resumed {
+                " (продолжен после прерывания)"
+            } else {
+                ""
+            },
+            abonent_domain::money::Kopecks(charged)
+        ),
+        RunOutcome::Stopped { billed } => println!("Остановлено: рассчитано {billed} счетов."),
+    }
+    Ok(())
+}
+
+async fn import_payments(
+    store: &Store,
+    cfg: &Config,
+    file: &std::path::Path,
+    bank: &str,
+) -> Result<()> {
+    let Some(layout) = cfg.registry_layouts.iter().find(|l| l.code == bank) else {
+        let codes: Vec<&str> = cfg
+            .registry_layouts
+            .iter()
+            .map(|l| l.code.as_str())
+            .collect();
+        bail!(
+            "неизвестный формат реестра «{bank}»; известны: {}",
+            codes.join(", ")
+        );
+    };
+    let bytes = std::fs::read(file).with_context(|| format!("чтение {}", file.display()))?;
+    let started = std::time::Instant::now();
+    let rows = match abonent_domain::registry::parse(&bytes, layout) {
+        Ok(rows) => rows,
+        Err(errors) => {
+            for e in errors.iter().take(50) {
+                if e.line_no == 0 {
+                    eprintln!("{}", e.detail);
+                } else {
+                    eprintln!("строка {}: {}", e.line_no, e.detail);
+                }
+            }
+            if errors.len() > 50 {
+                eprintln!("… и ещё {} строк с ошибками", errors.len() - 50);
+            }
+            bail!(
+                "реестр не загружен: {} строк с ошибками, ни один платёж не зачислен",
+                errors.len()
+            );
+        }
+    };
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let actor = abonent_store::audit::Actor {
+        staff_id: None,
+        login: "cli".into(),
+        ip: String::new(),
+    };
+    let out = store
+        .import_registry(&layout.code, &name, &bytes, &rows, &actor)
+        .await?;
+    if out.already_imported {
+        println!(
+            "Этот файл уже загружен (реестр № {}): ничего не изменено.",
+            out.registry_id
+        );
+    } else {
+        println!(
+            "Реестр № {} загружен за {:.2} с: {} платежей на {}, зачислено {}, ждут разбора {}.",
+            out.registry_id,
+            started.elapsed().as_secs_f64(),
+            out.rows,
+            abonent_domain::money::Kopecks(out.total),
+            out.matched,
+            out.unmatched
+        );
+    }
     Ok(())
 }
 

@@ -1,8 +1,17 @@
-//! Documents (ARCHITECTURE "Jobs, mail, documents"): PDF with the DejaVu fonts embedded from a
-//! dependency, so a letter prints the same on every machine and its Cyrillic text can be
-//! searched and copied.
+//! Documents (ARCHITECTURE "Jobs, mail, documents"): PDF with the DejaVu fonts embedded, so a
+//! letter or an invoice prints the same on every machine and its Cyrillic text can be searched
+//! and copied. The fonts are DejaVu Sans cut to the characters Russian documents use
+//! (`scripts/subset-fonts.sh`): ~33 KB per font instead of ~700 KB in every PDF.
+
+mod invoice;
+
+pub use invoice::{invoice, invoices, InvoiceDoc, InvoiceLineDoc};
 
 use printpdf::{IndirectFontRef, Mm, PdfDocument, PdfDocumentReference, PdfLayerReference};
+
+/// DejaVu Sans, regular and bold, Latin + Cyrillic subset.
+pub(crate) const REGULAR: &[u8] = include_bytes!("../fonts/DejaVuSans-ru.ttf");
+pub(crate) const BOLD: &[u8] = include_bytes!("../fonts/DejaVuSans-Bold-ru.ttf");
 
 /// An answer letter for post (APL-05, §7.2.5): who writes, to whom, the substance, the executor
 /// with phone, and the signature of an authorised official.
@@ -25,27 +34,27 @@ pub struct AnswerLetter {
     pub executor: String,
 }
 
-const PAGE_W: f32 = 210.0;
-const PAGE_H: f32 = 297.0;
+pub(crate) const PAGE_W: f32 = 210.0;
+pub(crate) const PAGE_H: f32 = 297.0;
 const LEFT: f32 = 25.0;
 const RIGHT: f32 = 15.0;
 const TOP: f32 = 20.0;
 const BOTTOM: f32 = 20.0;
-const PT_TO_MM: f32 = 0.352_778;
+pub(crate) const PT_TO_MM: f32 = 0.352_778;
 
 /// Text width measured from the font's own advances.
-struct Metrics {
+pub(crate) struct Metrics {
     face: ttf_parser::Face<'static>,
 }
 
 impl Metrics {
-    fn new(bytes: &'static [u8]) -> Result<Self, String> {
+    pub(crate) fn new(bytes: &'static [u8]) -> Result<Self, String> {
         Ok(Self {
             face: ttf_parser::Face::parse(bytes, 0).map_err(|e| e.to_string())?,
         })
     }
 
-    fn width_mm(&self, text: &str, size_pt: f32) -> f32 {
+    pub(crate) fn width_mm(&self, text: &str, size_pt: f32) -> f32 {
         let upem = f32::from(self.face.units_per_em());
         let units: u32 = text
             .chars()
@@ -60,7 +69,7 @@ impl Metrics {
     }
 
     /// Breaks a paragraph into lines no wider than `width` mm.
-    fn wrap(&self, paragraph: &str, size_pt: f32, width: f32) -> Vec<String> {
+    pub(crate) fn wrap(&self, paragraph: &str, size_pt: f32, width: f32) -> Vec<String> {
         let mut lines = Vec::new();
         let mut line = String::new();
         for word in paragraph.split_whitespace() {
@@ -128,19 +137,15 @@ pub fn answer_letter(l: &AnswerLetter) -> Result<Vec<u8>, String> {
         Mm(PAGE_H),
         "text",
     );
-    let regular = doc
-        .add_external_font(dejavu::sans::regular())
-        .map_err(|e| e.to_string())?;
-    let bold = doc
-        .add_external_font(dejavu::sans::bold())
-        .map_err(|e| e.to_string())?;
+    let regular = doc.add_external_font(REGULAR).map_err(|e| e.to_string())?;
+    let bold = doc.add_external_font(BOLD).map_err(|e| e.to_string())?;
     let mut w = Writer {
         layer: doc.get_page(page).get_layer(layer),
         doc: &doc,
         y: PAGE_H - TOP,
         regular,
         bold,
-        metrics: Metrics::new(dejavu::sans::regular())?,
+        metrics: Metrics::new(REGULAR)?,
     };
     w.line(&l.company, 13.0, true, LEFT);
     for c in &l.company_lines {

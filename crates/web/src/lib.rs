@@ -39,6 +39,8 @@ pub struct WebConfig {
     pub max_failures_per_ip: i64,
     /// Appeals one address may file through the online reception per hour (spam protection).
     pub max_public_appeals_per_hour: i64,
+    /// Column layouts of bank payment registries offered at import.
+    pub registry_layouts: Vec<abonent_domain::registry::RegistryLayout>,
     pub throttle_window: Duration,
 }
 
@@ -50,6 +52,7 @@ impl Default for WebConfig {
             max_failures_per_login: 5,
             max_failures_per_ip: 30,
             max_public_appeals_per_hour: 10,
+            registry_layouts: abonent_domain::registry::RegistryLayout::defaults(),
             throttle_window: Duration::from_secs(15 * 60),
         }
     }

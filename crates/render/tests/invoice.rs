@@ -1,0 +1,142 @@
+//! The invoice read back by real readers: poppler renders it and extracts its text, and zbar
+//! (`zbarimg`, which scripts/test.sh installs) decodes the payment QR code from the rendered page
+//! — the payload a banking app would read.
+
+use std::process::Command;
+
+use abonent_domain::money::Kopecks;
+use abonent_domain::payment_qr::{parse_payload, PaymentDetails};
+use abonent_render::{invoice, invoices, InvoiceDoc, InvoiceLineDoc};
+
+fn doc(account: &str) -> InvoiceDoc {
+    let payload = PaymentDetails {
+        name: "АО «ЮТЭК»".into(),
+        personal_acc: "40702810000000000001".into(),
+        bank_name: "ПАО «Банк-пример»".into(),
+        bic: "047102000".into(),
+        corresp_acc: "30101810000000000000".into(),
+        payee_inn: "8601000000".into(),
+        sum: Kopecks(123_456),
+        pers_acc: account.into(),
+        paym_period: "112026".into(),
+    }
+    .payload()
+    .unwrap();
+    InvoiceDoc {
+        company: "АО «ЮТЭК»".into(),
+        company_lines: vec!["Горячая линия 8-800-350-20-88, 8-3467-38-88-88".into()],
+        title: "Счёт за электроэнергию за ноябрь 2026 г.".into(),
+        account_number: account.into(),
+        client_name: "Иванов Иван Иванович".into(),
+        address: "628462, г. Радужный, 1 мкр., д. 5, кв. 3".into(),
+        account_facts: "Проживает 2 чел., комнат 1".into(),
+        lines: vec![
+            InvoiceLineDoc {
+                description: "Электроэнергия, зона «день»".into(),
+                basis: "ПП 354 п. 42, формула 1: по показаниям прибора учёта".into(),
+                volume: "120 кВт·ч".into(),
+                rate: "3,44 ₽".into(),
+                amount: "412,80 ₽".into(),
+            },
+            InvoiceLineDoc {
+                description: "Перерасчёт".into(),
+                basis: "ПП 354 п. 61: начисленное по среднему снято".into(),
+                volume: "−100 кВт·ч".into(),
+                rate: "".into(),
+                amount: "−312,00 ₽".into(),
+            },
+        ],
+        summary: vec![
+            (
+                "Задолженность на начало периода".into(),
+                "1 000,00 ₽".into(),
+            ),
+            ("Начислено".into(), "100,80 ₽".into()),
+            ("Оплачено".into(), "0,00 ₽".into()),
+            ("Пени".into(), "133,76 ₽".into()),
+            ("Итого к оплате".into(), "1 234,56 ₽".into()),
+        ],
+        due: "Оплатить до 15.12.2026".into(),
+        requisites: vec!["Получатель: АО «ЮТЭК», ИНН 8601000000".into()],
+        qr_payload: payload,
+        notices: vec!["Предупреждение об ограничении подачи электроэнергии.".into()],
+    }
+}
+
+fn tool(cmd: &mut Command, what: &str) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what} is needed (scripts/test.sh installs it): {e}"));
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_qr_code_decodes_to_the_payload_and_the_text_is_there() {
+    let d = doc("500000018");
+    let pdf = invoice(&d).unwrap();
+    assert!(
+        pdf.len() < 150_000,
+        "subset fonts keep it small: {} bytes",
+        pdf.len()
+    );
+    let dir = std::env::temp_dir().join(format!("abonent-invoice-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("invoice.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    tool(
+        Command::new("pdftoppm")
+            .args(["-r", "150", "-png", "-singlefile"])
+            .arg(&path)
+            .arg(dir.join("page")),
+        "pdftoppm (poppler-utils)",
+    );
+    let decoded = tool(
+        Command::new("zbarimg")
+            .args(["-q", "--raw", "-Sbinary"])
+            .arg(dir.join("page.png")),
+        "zbarimg (zbar-tools)",
+    );
+    let decoded = decoded.trim_end_matches('\n');
+    assert_eq!(decoded, d.qr_payload);
+    let fields = parse_payload(decoded).unwrap();
+    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    assert_eq!(get("Sum"), Some("123456"));
+    assert_eq!(get("PersAcc"), Some("500000018"));
+    assert_eq!(get("Name"), Some("АО «ЮТЭК»"));
+    assert_eq!(get("TechCode"), Some("02"));
+
+    let text = tool(Command::new("pdftotext").arg(&path).arg("-"), "pdftotext");
+    for part in [
+        "Счёт за электроэнергию за ноябрь 2026 г.",
+        "Лицевой счёт № 500000018",
+        "ПП 354 п. 42, формула 1",
+        "ПП 354 п. 61",
+        "Итого к оплате",
+        "1 234,56 ₽",
+        "Оплатить до 15.12.2026",
+        "8-800-350-20-88",
+        "Предупреждение об ограничении",
+    ] {
+        assert!(text.contains(part), "{part} missing in:\n{text}");
+    }
+    let fonts = tool(Command::new("pdffonts").arg(&path), "pdffonts");
+    for line in fonts.lines().skip(2) {
+        assert!(line.contains(" yes "), "every font embedded: {line}");
+    }
+
+    // A print batch: one page per invoice.
+    let batch = invoices(&[doc("500000018"), doc("500000026")], "Радужный").unwrap();
+    let path = dir.join("batch.pdf");
+    std::fs::write(&path, &batch).unwrap();
+    let text = tool(Command::new("pdftotext").arg(&path).arg("-"), "pdftotext");
+    assert!(text.contains("500000026"));
+    assert_eq!(text.matches('\u{c}').count(), 2, "two pages");
+    if std::env::var_os("ABONENT_KEEP_OUTPUT").is_none() {
+        std::fs::remove_dir_all(dir).ok();
+    }
+}
