@@ -39,6 +39,16 @@ pub enum Permission {
     HandleAppeals,
     /// Change the norms of appeal handling and the topic catalogue.
     ConfigureAppeals,
+    /// See balances, invoices, payments and restriction cases of accounts (PAY-02).
+    ViewBilling,
+    /// Take payments at the cashier and print receipts (PAY-01).
+    TakePayments,
+    /// Import bank payment registries and credit unmatched payments (PAY-01).
+    ImportPayments,
+    /// Set tariffs, consumption norms, billing terms and payee requisites (BIL-01, BIL-02).
+    ConfigureBilling,
+    /// Record the steps of the restriction procedure for debt (PAY-04).
+    ManageRestriction,
 }
 
 impl Role {
@@ -59,6 +69,10 @@ impl Role {
             AssignAppeals => matches!(self, BranchHead | GeneralDirector),
             HandleAppeals => !matches!(self, Administrator | RecordsClerk),
             ConfigureAppeals => matches!(self, Administrator | GeneralDirector),
+            ViewBilling => !matches!(self, Administrator),
+            TakePayments => matches!(self, CashierTechnician | HeadOfRetailSales | BranchHead),
+            ImportPayments | ManageRestriction => matches!(self, HeadOfRetailSales | BranchHead),
+            ConfigureBilling => matches!(self, HeadOfRetailSales | GeneralDirector),
         }
     }
 }
@@ -81,6 +95,11 @@ mod tests {
         assert!(Role::BranchHead.can(Permission::AssignAppeals));
         assert!(!Role::Technician.can(Permission::AssignAppeals));
         assert!(!Role::Administrator.can(Permission::ViewAppeals));
+        assert!(Role::CashierTechnician.can(Permission::TakePayments));
+        assert!(!Role::Technician.can(Permission::TakePayments));
+        assert!(!Role::CashierTechnician.can(Permission::ImportPayments));
+        assert!(Role::HeadOfRetailSales.can(Permission::ConfigureBilling));
+        assert!(!Role::Administrator.can(Permission::ViewBilling));
         for r in Role::ALL {
             assert_eq!(Role::parse(r.code()), Some(*r));
         }

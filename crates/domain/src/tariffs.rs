@@ -189,7 +189,7 @@ fn check_hours(s: &str) -> bool {
     };
     !s.trim().is_empty()
         && s.split(',').all(|part| {
-            let part = part.replace('—', "–").replace('-', "–");
+            let part = part.replace(['—', '-'], "–");
             match part.split_once('–') {
                 Some((a, b)) => ok_time(a) && ok_time(b),
                 None => false,
@@ -357,11 +357,11 @@ pub fn default_tariffs() -> Vec<Tariff> {
             Tariff {
                 valid_from: "2026-01".into(),
                 category: cat.code().into(),
-                single: k(312_00),
-                day: k(344_00),
-                night: k(193_00),
-                peak: k(375_00),
-                half_peak: k(312_00),
+                single: k(31_200),
+                day: k(34_400),
+                night: k(19_300),
+                peak: k(37_500),
+                half_peak: k(31_200),
                 day_hours: DAY_HOURS.into(),
                 night_hours: NIGHT_HOURS.into(),
                 peak_hours: PEAK_HOURS.into(),

@@ -950,3 +950,53 @@ async fn insert_tariff(tx: &mut sqlx::Transaction<'static, sqlx::Any>, t: &Tarif
     .await?;
     Ok(())
 }
+
+impl Store {
+    /// Settlements with accounts, for choosing a print batch.
+    pub async fn settlements(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_as::<_, (String,)>(
+            "SELECT DISTINCT settlement FROM premises ORDER BY settlement",
+        )
+        .fetch_all(self.pool())
+        .await?
+        .into_iter()
+        .map(|r| r.0)
+        .collect())
+    }
+
+    /// Accounts with an invoice for `period` in a settlement (and street, when given), in
+    /// delivery order: street, house, apartment.
+    pub async fn batch_accounts(
+        &self,
+        period: Period,
+        settlement: &str,
+        street: &str,
+        limit: i64,
+    ) -> Result<Vec<i64>> {
+        let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT a.id, p.street, p.house, p.apartment FROM invoices i
+             JOIN accounts a ON a.id = i.account_id JOIN premises p ON p.id = a.premises_id
+             WHERE i.period = $1 AND p.settlement = $2 AND ($3 = '' OR p.street = $3)
+             LIMIT $4",
+        )
+        .bind(period.to_string())
+        .bind(settlement)
+        .bind(street)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        let mut rows = rows;
+        let num = |s: &str| -> (u32, String) {
+            let d: String = s.chars().take_while(char::is_ascii_digit).collect();
+            (d.parse().unwrap_or(0), s.to_owned())
+        };
+        rows.sort_by(|a, b| {
+            (a.1.as_str(), num(&a.2), a.3.as_deref().map(num)).cmp(&(
+                b.1.as_str(),
+                num(&b.2),
+                b.3.as_deref().map(num),
+            ))
+        });
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+}

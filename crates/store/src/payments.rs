@@ -69,6 +69,17 @@ pub struct RegistryView {
     pub total: i64,
 }
 
+impl RegistryView {
+    /// When it was imported, in a time zone, for pages.
+    pub fn imported_at_text(&self, tz: &str) -> String {
+        let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
+        crate::from_micros(self.imported_at)
+            .to_zoned(zone)
+            .strftime("%d.%m.%Y %H:%M")
+            .to_string()
+    }
+}
+
 #[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
 pub struct RestrictionCase {
     pub id: i64,

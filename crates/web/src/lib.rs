@@ -6,6 +6,7 @@ pub mod appeals;
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod clients;
 pub mod error;
 pub mod health;
@@ -90,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .merge(appeals::pages::routes())
         .merge(appeals::public::routes())
         .merge(metering::pages::routes())
+        .merge(billing::pages::routes())
         .nest(
             "/api/v1",
             Router::new()
@@ -99,6 +101,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(audit::api::routes())
                 .merge(appeals::api::routes())
                 .merge(metering::api::routes())
+                .merge(billing::api::routes())
                 .fallback(api_not_found),
         )
         .merge(openapi::routes())

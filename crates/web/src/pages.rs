@@ -18,6 +18,7 @@ pub struct ChromeUser {
     pub can_admin: bool,
     pub can_audit: bool,
     pub can_appeals: bool,
+    pub can_billing: bool,
 }
 
 /// Data of the layout: title, navigation, the CSRF token for forms.
@@ -50,6 +51,7 @@ impl Chrome {
                 can_admin: s.can(Permission::AdministerOrganisation),
                 can_audit: s.can(Permission::ViewAudit),
                 can_appeals: s.can(Permission::ViewAppeals),
+                can_billing: s.can(Permission::ViewBilling),
             }),
             csrf: s.csrf_token.clone(),
             section,

@@ -166,6 +166,16 @@ async fn every_protected_route_checks_the_role() {
         let auditors: &[&str] = &["admin", "director", "head"];
         let registrars: &[&str] = &["head", "sales", "clerk", "tech", "cashier"];
         let configurers: &[&str] = &["admin", "director"];
+        let cashiers: &[&str] = &["head", "sales", "cashier"];
+        let importers: &[&str] = &["head", "sales"];
+        let economists: &[&str] = &["director", "sales"];
+        let account_id = app
+            .db
+            .store
+            .account_by_number(&abonent_domain::accounts::AccountNumber::from_serial(1))
+            .await
+            .unwrap()
+            .id;
         let appeal_id = app
             .api(
                 Method::POST,
@@ -273,6 +283,49 @@ async fn every_protected_route_checks_the_role() {
                 Some(json!({"name": "Другое"})),
                 configurers,
             ),
+            (Method::GET, "/api/v1/tariffs".into(), None, viewers),
+            (
+                Method::POST,
+                "/api/v1/tariffs".into(),
+                Some(
+                    json!({"valid_from": "2031-01", "category": "rural", "single": "2,5",
+                    "day": "2,8", "night": "1,5", "peak": "3", "half_peak": "2,5"}),
+                ),
+                economists,
+            ),
+            (Method::GET, "/api/v1/norms".into(), None, viewers),
+            (
+                Method::GET,
+                "/api/v1/billing/settings".into(),
+                None,
+                viewers,
+            ),
+            (Method::GET, "/api/v1/billing/periods".into(), None, viewers),
+            (
+                Method::GET,
+                format!("/api/v1/accounts/{account_id}/balance"),
+                None,
+                viewers,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/accounts/{account_id}/payments"),
+                None,
+                viewers,
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/accounts/{account_id}/payments"),
+                Some(json!({"amount": "10"})),
+                cashiers,
+            ),
+            (
+                Method::GET,
+                "/api/v1/payments/unmatched".into(),
+                None,
+                importers,
+            ),
+            (Method::GET, "/api/v1/restrictions".into(), None, viewers),
         ];
         for (method, path, body, allowed) in &cases {
             for role in all_staff {
@@ -374,6 +427,21 @@ async fn every_protected_route_checks_the_role() {
             ("tech", "/appeals/settings", StatusCode::FORBIDDEN),
             ("tech", "/appeals/mail", StatusCode::OK),
             ("director", "/appeals/mail", StatusCode::FORBIDDEN),
+            ("tech", "/billing", StatusCode::OK),
+            ("admin", "/billing", StatusCode::FORBIDDEN),
+            ("tech", "/billing/registries", StatusCode::FORBIDDEN),
+            ("sales", "/billing/registries", StatusCode::OK),
+            ("tech", "/billing/tariffs", StatusCode::OK),
+            (
+                "tech",
+                &format!("/accounts/{account_id}/billing"),
+                StatusCode::OK,
+            ),
+            (
+                "admin",
+                &format!("/accounts/{account_id}/billing"),
+                StatusCode::FORBIDDEN,
+            ),
         ] {
             let (cookie, _) = app.browser_login(login).await;
             let r = app.page(Method::GET, path, &cookie, None).await;

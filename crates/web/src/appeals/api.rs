@@ -61,7 +61,7 @@ pub fn idempotency_key(headers: &HeaderMap, scope: String) -> Result<Option<Idem
 /// Runs a change once per `Idempotency-Key` (OPS-05): a retry returns the first result. The key
 /// is stored right after the change; the change itself is guarded by the appeal's version, so a
 /// retry after a crash between the two changes nothing either (it gets 409).
-async fn once<T: Serialize + serde::de::DeserializeOwned>(
+pub(crate) async fn once<T: Serialize + serde::de::DeserializeOwned>(
     state: &AppState,
     key: Option<IdemKey>,
     change: impl std::future::Future<Output = Result<T, WebError>>,

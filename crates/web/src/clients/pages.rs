@@ -108,6 +108,7 @@ struct CardPage {
     can_register_appeal: bool,
     /// Meters of all the client's accounts (MTR-01), with the last accepted readings.
     meters: Vec<abonent_store::metering::MeterView>,
+    can_billing: bool,
 }
 
 /// One of the client's appeals on the card.
@@ -197,6 +198,7 @@ async fn card_page(
         },
         can_register_appeal: me.can(Permission::RegisterAppeals),
         meters,
+        can_billing: me.can(Permission::ViewBilling),
     };
     Ok(render(&page)?.into_response())
 }

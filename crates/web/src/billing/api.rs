@@ -1,0 +1,361 @@
+//! Billing API: tariffs, norms, settings, invoices, balance, payments, registries, restriction.
+
+use abonent_domain::accounts::AccountNumber;
+use abonent_domain::org::Permission;
+use abonent_domain::tariffs::{Norm, Tariff, TariffDraft};
+use abonent_domain::validation::FieldErrors;
+use abonent_store::billing::{Balance, BillingSettings, InvoiceRow, LineRow, PeriodRow};
+use abonent_store::payments::{ImportOutcome, PaymentView, RestrictionCase, UnmatchedView};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{PaymentDraft, StepDraft};
+use crate::appeals::api::{idempotency_key, once};
+use crate::appeals::today_in_zone;
+use crate::auth::CurrentStaff;
+use crate::{ApiError, AppState, WebError};
+
+/// Registry files up to 64 MB.
+pub const MAX_REGISTRY_BYTES: usize = 64 * 1024 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/tariffs", get(tariffs).post(save_tariff))
+        .route("/public/tariffs", get(public_tariffs))
+        .route("/norms", get(norms))
+        .route("/norms/{category}", put(save_norms))
+        .route("/billing/settings", get(settings).put(save_settings))
+        .route("/billing/periods", get(periods))
+        .route("/accounts/{id}/balance", get(balance))
+        .route("/accounts/{id}/invoices", get(invoices))
+        .route("/accounts/{id}/invoices/{period}", get(invoice))
+        .route("/accounts/{id}/payments", get(payments).post(pay))
+        .route(
+            "/payments/registries",
+            post(import).layer(DefaultBodyLimit::max(MAX_REGISTRY_BYTES)),
+        )
+        .route("/payments/unmatched", get(unmatched))
+        .route("/payments/unmatched/{id}/resolve", post(resolve))
+        .route("/restrictions", get(restrictions))
+        .route("/restrictions/{id}/steps", post(step))
+}
+
+/// Tariffs by period and category, newest first (BIL-01).
+#[utoipa::path(get, path = "/api/v1/tariffs", tag = "billing", responses((status = 200, body = [Tariff])))]
+pub async fn tariffs(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+) -> Result<Json<Vec<Tariff>>, ApiError> {
+    me.require(Permission::ViewBilling)?;
+    Ok(Json(state.store.tariffs().await?))
+}
+
+/// The tariffs in force and coming, for the public «Тарифы» page of the portal (no sign-in).
+#[utoipa::path(get, path = "/api/v1/public/tariffs", tag = "billing", responses((status = 200, body = [Tariff])))]
+pub async fn public_tariffs(State(state): State<AppState>) -> Result<Json<Vec<Tariff>>, ApiError> {
+    Ok(Json(state.store.tariffs().await?))
+}
+
+/// Adds or replaces the tariff of a category from a period; periods already billed are refused.
+#[utoipa::path(post, path = "/api/v1/tariffs", tag = "billing", request_body = TariffDraft,
+    responses((status = 201, body = Tariff), (status = 422, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn save_tariff(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Json(d): Json<TariffDraft>,
+) -> Result<(StatusCode, Json<Tariff>), ApiError> {
+    me.require(Permission::ConfigureBilling)?;
+    let t = d.validate()?;
+    state.store.save_tariff(&t, &me.actor()).await?;
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+/// Consumption norms per category, rooms and residents (BIL-02), Wh per resident and month.
+#[utoipa::path(get, path = "/api/v1/norms", tag = "billing", responses((status = 200, body = [Norm])))]
+pub async fn norms(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+) -> Result<Json<Vec<Norm>>, ApiError> {
+    me.require(Permission::ViewBilling)?;
+    Ok(Json(state.store.norms().await?))
+}
+
+/// One cell of the norm table as typed.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NormCell {
+    pub rooms: i64,
+    pub residents: i64,
+    /// kWh per resident and month: «143» or «142,5».
+    pub kwh: String,
+}
+
+/// Replaces the norms of a category: every rooms (1…4) × residents (1…5) cell.
+#[utoipa::path(put, path = "/api/v1/norms/{category}", tag = "billing", request_body = Vec<NormCell>,
+    params(("category" = String, Path)),
+    responses((status = 204), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn save_norms(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(category): Path<String>,
+    Json(cells): Json<Vec<NormCell>>,
+) -> Result<StatusCode, ApiError> {
+    me.require(Permission::ConfigureBilling)?;
+    let norms = super::validate_norms(
+        &category,
+        cells.iter().map(|c| (c.rooms, c.residents, c.kwh.as_str())),
+    )?;
+    state
+        .store
+        .save_norms(&category, &norms, &me.actor())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/billing/settings", tag = "billing", responses((status = 200, body = BillingSettings)))]
+pub async fn settings(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+) -> Result<Json<BillingSettings>, ApiError> {
+    me.require(Permission::ViewBilling)?;
+    Ok(Json(state.store.billing_settings().await?))
+}
+
+/// Due day, key rate and its cap, warning term, payee requisites (checked as the QR needs them).
+#[utoipa::path(put, path = "/api/v1/billing/settings", tag = "billing", request_body = BillingSettings,
+    responses((status = 204), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn save_settings(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Json(s): Json<BillingSettings>,
+) -> Result<StatusCode, ApiError> {
+    me.require(Permission::ConfigureBilling)?;
+    super::validate_settings(&s)?;
+    state.store.save_billing_settings(&s, &me.actor()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Billing periods: running or closed, with totals.
+#[utoipa::path(get, path = "/api/v1/billing/periods", tag = "billing", responses((status = 200, body = [PeriodRow])))]
+pub async fn periods(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+) -> Result<Json<Vec<PeriodRow>>, ApiError> {
+    me.require(Permission::ViewBilling)?;
+    Ok(Json(state.store.billing_periods().await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DateParam {
+    /// `YYYY-MM-DD`; today when absent.
+    #[serde(default)]
+    pub date: String,
+}
+
+/// Balance and debt past due of an account at the end of a date (PAY-02).
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/balance", tag = "billing",
+    params(("id" = i64, Path), DateParam), responses((status = 200, body = Balance)))]
+pub async fn balance(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Query(p): Query<DateParam>,
+) -> Result<Json<Balance>, ApiError> {
+    me.require(Permission::ViewBilling)?;
+    let date = if p.date.trim().is_empty() {
+        today_in_zone(&me.staff.time_zone)
+    } else {
+        p.date
+            .trim()
+            .parse()
+            .map_err(|_| WebError::from(FieldErrors::single("date", "Дата в виде ГГГГ-ММ-ДД.")))?
+    };
+    state.store.account(id).await?;
+    state
+        .store
+        .audit(&me.actor(), "balance.view", "account", &id.to_string(), "")
+        .await?;
+    Ok(Json(state.store.balance_at(id, date).await?))
+}
+
+/// The account's invoices, newest first.
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/invoices", tag = "billing",
+    params(("id" = i64, Path)), responses((status = 200, body = [InvoiceRow])))]
+pub async fn invoices(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<InvoiceRow>>, ApiError> {
+    me.require(Permission::ViewBilling)?;
+    state.store.account(id).await?;
+    Ok(Json(state.store.invoices_of_account(id).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvoiceBody {
+    pub invoice: InvoiceRow,
+    pub lines: Vec<LineRow>,
+}
+
+/// One invoice with its lines (each with the rule and clause that produced it).
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/invoices/{period}", tag = "billing",
+    params(("id" = i64, Path), ("period" = String, Path)), responses((status = 200, body = InvoiceBody)))]
+pub async fn invoice(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path((id, period)): Path<(i64, String)>,
+) -> Result<Json<InvoiceBody>, ApiError> {
+    me.require(Permission::ViewBilling)?;
+    let p = super::parse_period(&period)?;
+    let (invoice, lines) = state.store.invoice(id, p).await?;
+    state
+        .store
+        .audit(
+            &me.actor(),
+            "invoice.view",
+            "account",
+            &id.to_string(),
+            &period,
+        )
+        .await?;
+    Ok(Json(InvoiceBody { invoice, lines }))
+}
+
+/// Payments of the account, newest first.
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/payments", tag = "billing",
+    params(("id" = i64, Path)), responses((status = 200, body = [PaymentView])))]
+pub async fn payments(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<PaymentView>>, ApiError> {
+    me.require(Permission::ViewBilling)?;
+    state.store.account(id).await?;
+    Ok(Json(state.store.payments_of_account(id, 200).await?))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PaymentTaken {
+    /// The payment id, printed as the receipt number.
+    pub id: i64,
+}
+
+/// A payment at the cashier (PAY-01). With `Idempotency-Key`, a retry returns the first payment
+/// and takes nothing twice.
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/payments", tag = "billing", request_body = PaymentDraft,
+    params(("id" = i64, Path)),
+    responses((status = 201, body = PaymentTaken), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn pay(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(d): Json<PaymentDraft>,
+) -> Result<(StatusCode, Json<PaymentTaken>), ApiError> {
+    me.require(Permission::TakePayments)?;
+    let key = idempotency_key(&headers, format!("payment:{}", me.staff.id))?;
+    let r = once(&state, key, async {
+        Ok(PaymentTaken {
+            id: super::take_payment(&state, &me, id, &d).await?,
+        })
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(r)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ImportParams {
+    /// The layout code: `sber`, `csv`, or one configured.
+    pub bank: String,
+    #[serde(default)]
+    pub file_name: String,
+}
+
+/// Imports a bank payment registry sent as the request body (the file's bytes). Malformed lines
+/// are all reported (`field` = `file`, `detail` names the line) and nothing is imported; the same
+/// file again returns the first import with `already_imported`.
+#[utoipa::path(post, path = "/api/v1/payments/registries", tag = "billing", params(ImportParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = ImportOutcome), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn import(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Query(p): Query<ImportParams>,
+    body: Bytes,
+) -> Result<Json<ImportOutcome>, ApiError> {
+    let name = if p.file_name.is_empty() {
+        "api"
+    } else {
+        p.file_name.as_str()
+    };
+    Ok(Json(
+        super::import_registry(&state, &me, &p.bank, name, &body).await?,
+    ))
+}
+
+/// Registry rows naming no known account, waiting for a person.
+#[utoipa::path(get, path = "/api/v1/payments/unmatched", tag = "billing", responses((status = 200, body = [UnmatchedView])))]
+pub async fn unmatched(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+) -> Result<Json<Vec<UnmatchedView>>, ApiError> {
+    me.require(Permission::ImportPayments)?;
+    Ok(Json(state.store.unmatched_payments(500).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResolveDraft {
+    pub account_number: String,
+}
+
+/// Credits an unmatched row to the account a person found.
+#[utoipa::path(post, path = "/api/v1/payments/unmatched/{id}/resolve", tag = "billing", request_body = ResolveDraft,
+    params(("id" = i64, Path)),
+    responses((status = 201, body = PaymentTaken), (status = 422, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn resolve(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Json(d): Json<ResolveDraft>,
+) -> Result<(StatusCode, Json<PaymentTaken>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(PaymentTaken {
+            id: super::resolve_unmatched(&state, &me, id, &d.account_number).await?,
+        }),
+    ))
+}
+
+/// Open restriction cases (PAY-04), newest first.
+#[utoipa::path(get, path = "/api/v1/restrictions", tag = "billing", responses((status = 200, body = [RestrictionCase])))]
+pub async fn restrictions(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+) -> Result<Json<Vec<RestrictionCase>>, ApiError> {
+    me.require(Permission::ViewBilling)?;
+    Ok(Json(state.store.restriction_cases(true, 500).await?))
+}
+
+/// Records the next step of a case: restriction after the warning's term with the debt unpaid,
+/// suspension, reconnection or closing once repaid.
+#[utoipa::path(post, path = "/api/v1/restrictions/{id}/steps", tag = "billing", request_body = StepDraft,
+    params(("id" = i64, Path)),
+    responses((status = 204), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn step(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Json(d): Json<StepDraft>,
+) -> Result<StatusCode, ApiError> {
+    super::restriction_step(&state, &me, id, &d).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Account numbers typed by people: the check digit explains a typo.
+pub fn account_by_number_text(s: &str) -> Result<AccountNumber, WebError> {
+    AccountNumber::parse(s.trim()).map_err(|m| FieldErrors::single("account_number", m).into())
+}

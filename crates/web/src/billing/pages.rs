@@ -1,0 +1,1196 @@
+//! Billing pages of the workspace and the public tariff page.
+
+use abonent_domain::accounts::AccountCategory;
+use abonent_domain::money::Wh;
+use abonent_domain::org::Permission;
+use abonent_domain::tariffs::{Norm, Tariff, TariffDraft, NORM_RESIDENTS, NORM_ROOMS};
+use abonent_domain::validation::FieldErrors;
+use abonent_store::billing::{BillingSettings, PeriodRow};
+use abonent_store::payments::{
+    next_steps, step_label, ImportOutcome, RegistryView, RestrictionCase, RestrictionStep,
+    UnmatchedView,
+};
+use askama::Template;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use axum_extra::extract::Form;
+use serde::Deserialize;
+
+use super::{money, rate_label, rule_label, PaymentDraft, StepDraft};
+use crate::appeals::public::Opt;
+use crate::appeals::today_in_zone;
+use crate::auth::CurrentStaff;
+use crate::pages::{format_time, render, ru_date, Chrome};
+use crate::{AppState, PageError, WebError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/billing", get(index))
+        .route("/billing/print", get(print_batch))
+        .route("/billing/tariffs", get(tariffs_page).post(tariff_save))
+        .route("/billing/norms/{category}", post(norms_save))
+        .route("/billing/settings", post(settings_save))
+        .route(
+            "/billing/registries",
+            get(registries_page)
+                .post(registry_upload)
+                .layer(DefaultBodyLimit::max(super::api::MAX_REGISTRY_BYTES)),
+        )
+        .route("/billing/unmatched/{id}", post(unmatched_resolve))
+        .route("/billing/restrictions", get(restrictions_page))
+        .route("/billing/restrictions/{id}", get(case_page).post(case_step))
+        .route("/accounts/{id}/billing", get(account_page))
+        .route("/accounts/{id}/payments", post(payment_take))
+        .route("/accounts/{id}/invoices/{period}", get(invoice_page))
+        .route("/accounts/{id}/invoices/{period}/pdf", get(invoice_pdf))
+        .route("/payments/{id}/receipt", get(receipt))
+        .route("/tariffs", get(public_tariffs))
+}
+
+fn pdf_response(pdf: Vec<u8>, file_name: &str) -> Response {
+    let mut resp = pdf.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{file_name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+fn category_label(code: &str) -> String {
+    AccountCategory::parse(code).map_or(code.to_owned(), |c| c.label_ru().to_owned())
+}
+
+fn categories() -> Vec<Opt> {
+    AccountCategory::ALL
+        .iter()
+        .map(|c| Opt {
+            code: c.code().into(),
+            label: c.label_ru().into(),
+        })
+        .collect()
+}
+
+/// A period row for people.
+pub struct PeriodLine {
+    pub period: String,
+    pub label: String,
+    pub status: &'static str,
+    pub accounts: i64,
+    pub charged: String,
+    pub closed: String,
+}
+
+#[derive(Template)]
+#[template(path = "billing/index.html")]
+struct IndexPage {
+    chrome: Chrome,
+    periods: Vec<PeriodLine>,
+    settlements: Vec<String>,
+    closed: Vec<String>,
+    can_import: bool,
+    open_cases: usize,
+}
+
+fn period_lines(rows: Vec<PeriodRow>, tz: &str) -> Vec<PeriodLine> {
+    rows.into_iter()
+        .map(|p| PeriodLine {
+            label: abonent_domain::tariffs::Period::parse(&p.period)
+                .map(|x| x.label_ru())
+                .unwrap_or_default(),
+            status: if p.status == "closed" {
+                "закрыт"
+            } else {
+                "идёт расчёт"
+            },
+            accounts: p.accounts,
+            charged: money(p.charged),
+            closed: p.closed_at.map(|t| format_time(t, tz)).unwrap_or_default(),
+            period: p.period,
+        })
+        .collect()
+}
+
+async fn index(State(state): State<AppState>, me: CurrentStaff) -> Result<Response, PageError> {
+    me.require(Permission::ViewBilling)?;
+    let rows = state.store.billing_periods().await?;
+    let closed = rows
+        .iter()
+        .filter(|p| p.status == "closed")
+        .map(|p| p.period.clone())
+        .collect();
+    let page = IndexPage {
+        chrome: Chrome::for_staff("Расчёты", &me, "billing"),
+        periods: period_lines(rows, &me.staff.time_zone),
+        settlements: state.store.settlements().await?,
+        closed,
+        can_import: me.can(Permission::ImportPayments),
+        open_cases: state.store.restriction_cases(true, 10_000).await?.len(),
+    };
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct PrintParams {
+    #[serde(default)]
+    period: String,
+    #[serde(default)]
+    settlement: String,
+    #[serde(default)]
+    street: String,
+}
+
+/// Invoices printed at most per batch.
+const BATCH_LIMIT: i64 = 5000;
+
+/// One print-ready PDF of a settlement's (or street's) invoices for hand delivery.
+async fn print_batch(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Query(p): Query<PrintParams>,
+) -> Result<Response, PageError> {
+    me.require(Permission::ViewBilling)?;
+    let period = super::parse_period(&p.period)?;
+    let ids = state
+        .store
+        .batch_accounts(period, &p.settlement, p.street.trim(), BATCH_LIMIT)
+        .await?;
+    if ids.is_empty() {
+        return Err(WebError::NotFound(format!(
+            "За {} в «{}» счетов нет.",
+            period.label_ru(),
+            p.settlement
+        ))
+        .into());
+    }
+    let mut docs = Vec::with_capacity(ids.len());
+    for id in &ids {
+        docs.push(super::invoice_doc(&state, *id, period).await?);
+    }
+    state
+        .store
+        .audit(
+            &me.actor(),
+            "invoice.print_batch",
+            "billing",
+            &period.to_string(),
+            &format!("{} {}: {} invoices", p.settlement, p.street, ids.len()),
+        )
+        .await?;
+    let title = format!("Счета за {} — {}", period.label_ru(), p.settlement);
+    let pdf = super::render_pdf(docs, title).await?;
+    Ok(pdf_response(pdf, &format!("scheta-{period}.pdf")))
+}
+
+/// A tariff for the page.
+pub struct TariffLine {
+    pub valid_from: String,
+    pub category: String,
+    pub single: String,
+    pub day: String,
+    pub night: String,
+    pub peak: String,
+    pub half_peak: String,
+    pub day_hours: String,
+    pub night_hours: String,
+    pub peak_hours: String,
+    pub half_peak_hours: String,
+    pub basis: String,
+}
+
+fn tariff_lines(t: Vec<Tariff>) -> Vec<TariffLine> {
+    t.into_iter()
+        .map(|t| TariffLine {
+            category: category_label(&t.category),
+            single: rate_label(t.single),
+            day: rate_label(t.day),
+            night: rate_label(t.night),
+            peak: rate_label(t.peak),
+            half_peak: rate_label(t.half_peak),
+            valid_from: t.valid_from,
+            day_hours: t.day_hours,
+            night_hours: t.night_hours,
+            peak_hours: t.peak_hours,
+            half_peak_hours: t.half_peak_hours,
+            basis: t.basis,
+        })
+        .collect()
+}
+
+/// A category's norm table: rows of rooms, cells of residents (kWh text).
+pub struct NormTable {
+    pub category: String,
+    pub label: String,
+    pub rows: Vec<(i64, Vec<(i64, String)>)>,
+}
+
+fn norm_tables(norms: &[Norm]) -> Vec<NormTable> {
+    AccountCategory::ALL
+        .iter()
+        .map(|c| NormTable {
+            category: c.code().into(),
+            label: c.label_ru().into(),
+            rows: (1..=NORM_ROOMS)
+                .map(|r| {
+                    (
+                        r,
+                        (1..=NORM_RESIDENTS)
+                            .map(|p| {
+                                let v = norms
+                                    .iter()
+                                    .find(|n| {
+                                        n.category == c.code() && n.rooms == r && n.residents == p
+                                    })
+                                    .map(|n| {
+                                        Wh(n.wh).display_kwh().trim_end_matches(" кВт·ч").to_owned()
+                                    })
+                                    .unwrap_or_default();
+                                (p, v)
+                            })
+                            .collect(),
+                    )
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "billing/tariffs.html")]
+struct TariffsPage {
+    chrome: Chrome,
+    tariffs: Vec<TariffLine>,
+    norms: Vec<NormTable>,
+    settings: SettingsForm,
+    can_edit: bool,
+    form: TariffDraft,
+    categories: Vec<Opt>,
+    errors: FieldErrors,
+    /// Which form the errors belong to: `tariff`, `settings` or a category.
+    errors_for: String,
+    tariff_errors: FieldErrors,
+    settings_errors: FieldErrors,
+    done: bool,
+}
+
+/// Billing settings as text fields.
+#[derive(Deserialize, Default, Clone)]
+pub struct SettingsForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    due_day: String,
+    /// Percent: «16,5».
+    #[serde(default)]
+    key_rate: String,
+    #[serde(default)]
+    cap: String,
+    #[serde(default)]
+    warning_days: String,
+    #[serde(default)]
+    payee_name: String,
+    #[serde(default)]
+    payee_inn: String,
+    #[serde(default)]
+    payee_kpp: String,
+    #[serde(default)]
+    personal_acc: String,
+    #[serde(default)]
+    bank_name: String,
+    #[serde(default)]
+    bic: String,
+    #[serde(default)]
+    corresp_acc: String,
+}
+
+fn percent(bp: i64) -> String {
+    let s = format!("{},{:02}", bp / 100, bp % 100);
+    s.trim_end_matches('0').trim_end_matches(',').to_owned()
+}
+
+/// «16,5» → 1650 basis points.
+fn parse_percent(s: &str) -> Option<i64> {
+    let t = s.trim().trim_end_matches('%').trim().replace(',', ".");
+    let (w, f) = t.split_once('.').unwrap_or((&t, ""));
+    if w.is_empty() || f.len() > 2 || !w.chars().chain(f.chars()).all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    Some(w.parse::<i64>().ok()? * 100 + format!("{f:0<2}").parse::<i64>().ok()?)
+}
+
+impl SettingsForm {
+    fn of(s: &BillingSettings) -> Self {
+        Self {
+            csrf: String::new(),
+            due_day: s.due_day.to_string(),
+            key_rate: percent(s.key_rate_bp),
+            cap: s.cap_bp.map(percent).unwrap_or_default(),
+            warning_days: s.warning_days.to_string(),
+            payee_name: s.payee_name.clone(),
+            payee_inn: s.payee_inn.clone(),
+            payee_kpp: s.payee_kpp.clone(),
+            personal_acc: s.personal_acc.clone(),
+            bank_name: s.bank_name.clone(),
+            bic: s.bic.clone(),
+            corresp_acc: s.corresp_acc.clone(),
+        }
+    }
+
+    fn parse(&self) -> Result<BillingSettings, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let int = |e: &mut FieldErrors, f: &str, v: &str| match v.trim().parse::<i64>() {
+            Ok(n) => n,
+            Err(_) => {
+                e.add(f, "Введите целое число.");
+                0
+            }
+        };
+        let due_day = int(&mut e, "due_day", &self.due_day);
+        let warning_days = int(&mut e, "warning_days", &self.warning_days);
+        let key_rate_bp = parse_percent(&self.key_rate).unwrap_or_else(|| {
+            e.add("key_rate_bp", "Ставка в процентах, например 16,5.");
+            0
+        });
+        let cap_bp = if self.cap.trim().is_empty() {
+            None
+        } else {
+            Some(parse_percent(&self.cap).unwrap_or_else(|| {
+                e.add("cap_bp", "Ставка в процентах, например 9,5, или пусто.");
+                0
+            }))
+        };
+        let s = BillingSettings {
+            due_day,
+            key_rate_bp,
+            cap_bp,
+            warning_days,
+            payee_name: self.payee_name.trim().to_owned(),
+            payee_inn: self.payee_inn.trim().to_owned(),
+            payee_kpp: self.payee_kpp.trim().to_owned(),
+            personal_acc: self.personal_acc.trim().to_owned(),
+            bank_name: self.bank_name.trim().to_owned(),
+            bic: self.bic.trim().to_owned(),
+            corresp_acc: self.corresp_acc.trim().to_owned(),
+        };
+        if e.is_empty() {
+            super::validate_settings(&s)?;
+        }
+        e.into_result(s)
+    }
+}
+
+async fn tariffs_view(
+    state: &AppState,
+    me: &CurrentStaff,
+    form: TariffDraft,
+    settings: Option<SettingsForm>,
+    errors: FieldErrors,
+    errors_for: &str,
+    done: bool,
+) -> Result<TariffsPage, WebError> {
+    me.require(Permission::ViewBilling)?;
+    let norms = state.store.norms().await?;
+    let tables = norm_tables(&norms);
+    Ok(TariffsPage {
+        chrome: Chrome::for_staff("Тарифы и нормативы", me, "billing"),
+        tariffs: tariff_lines(state.store.tariffs().await?),
+        norms: tables,
+        settings: match settings {
+            Some(s) => s,
+            None => SettingsForm::of(&state.store.billing_settings().await?),
+        },
+        can_edit: me.can(Permission::ConfigureBilling),
+        form,
+        categories: categories(),
+        tariff_errors: if errors_for == "tariff" {
+            errors.clone()
+        } else {
+            FieldErrors::new()
+        },
+        settings_errors: if errors_for == "settings" {
+            errors.clone()
+        } else {
+            FieldErrors::new()
+        },
+        errors,
+        errors_for: errors_for.to_owned(),
+        done,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct DoneParam {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+async fn tariffs_page(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Query(p): Query<DoneParam>,
+) -> Result<Response, PageError> {
+    let form = TariffDraft {
+        category: "urban".into(),
+        ..Default::default()
+    };
+    let page = tariffs_view(
+        &state,
+        &me,
+        form,
+        None,
+        FieldErrors::new(),
+        "",
+        p.done.is_some(),
+    )
+    .await?;
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct TariffForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(flatten)]
+    draft: TariffDraft,
+}
+
+async fn tariff_save(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Form(f): Form<TariffForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    me.require(Permission::ConfigureBilling)?;
+    let result = match f.draft.validate() {
+        Ok(t) => state
+            .store
+            .save_tariff(&t, &me.actor())
+            .await
+            .map_err(WebError::from),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to("/billing/tariffs?done=1").into_response()),
+        Err(WebError::Invalid(e)) => {
+            let page = tariffs_view(&state, &me, f.draft, None, e, "tariff", false).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(WebError::Conflict(m)) => {
+            let page = tariffs_view(
+                &state,
+                &me,
+                f.draft,
+                None,
+                FieldErrors::single("valid_from", m),
+                "tariff",
+                false,
+            )
+            .await?;
+            Ok((StatusCode::CONFLICT, render(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn norms_save(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(category): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let csrf = f
+        .iter()
+        .find(|(k, _)| k == "_csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    me.check_csrf(csrf)?;
+    me.require(Permission::ConfigureBilling)?;
+    let cells: Vec<(i64, i64, &str)> = f
+        .iter()
+        .filter_map(|(k, v)| {
+            let rest = k.strip_prefix("n_")?;
+            let (r, p) = rest.split_once('_')?;
+            Some((r.parse().ok()?, p.parse().ok()?, v.as_str()))
+        })
+        .collect();
+    match super::validate_norms(&category, cells.into_iter()) {
+        Ok(norms) => {
+            state
+                .store
+                .save_norms(&category, &norms, &me.actor())
+                .await?;
+            Ok(Redirect::to("/billing/tariffs?done=1").into_response())
+        }
+        Err(e) => {
+            let mut page = tariffs_view(
+                &state,
+                &me,
+                TariffDraft::default(),
+                None,
+                e,
+                &category,
+                false,
+            )
+            .await?;
+            // Keep what was typed.
+            if let Some(t) = page.norms.iter_mut().find(|t| t.category == category) {
+                for (r, cells) in t.rows.iter_mut() {
+                    for (p, v) in cells.iter_mut() {
+                        if let Some((_, typed)) = f.iter().find(|(k, _)| *k == format!("n_{r}_{p}"))
+                        {
+                            *v = typed.clone();
+                        }
+                    }
+                }
+            }
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+    }
+}
+
+async fn settings_save(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Form(f): Form<SettingsForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    me.require(Permission::ConfigureBilling)?;
+    match f.parse() {
+        Ok(s) => {
+            state.store.save_billing_settings(&s, &me.actor()).await?;
+            Ok(Redirect::to("/billing/tariffs?done=1").into_response())
+        }
+        Err(e) => {
+            let page = tariffs_view(
+                &state,
+                &me,
+                TariffDraft::default(),
+                Some(f.clone()),
+                e,
+                "settings",
+                false,
+            )
+            .await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "billing/public_tariffs.html")]
+struct PublicTariffsPage {
+    chrome: Chrome,
+    tariffs: Vec<TariffLine>,
+    norms: Vec<NormTable>,
+    company: String,
+    hotline: String,
+}
+
+/// The portal's «Тарифы» page, generated from the same data billing uses (BIL-01).
+async fn public_tariffs(State(state): State<AppState>) -> Result<Response, PageError> {
+    let company = state.store.company().await?;
+    let page = PublicTariffsPage {
+        chrome: Chrome::anonymous("Тарифы на электроэнергию для населения"),
+        tariffs: tariff_lines(state.store.tariffs().await?),
+        norms: norm_tables(&state.store.norms().await?),
+        company: company.as_ref().map(|c| c.name.clone()).unwrap_or_default(),
+        hotline: company.map(|c| c.hotline_phones).unwrap_or_default(),
+    };
+    Ok(render(&page)?.into_response())
+}
+
+/// An invoice row for the account page.
+pub struct InvoiceLine {
+    pub period: String,
+    pub label: String,
+    pub opening: String,
+    pub charged: String,
+    pub paid: String,
+    pub penalty: String,
+    pub closing: String,
+    pub due_on: String,
+    pub rule: &'static str,
+}
+
+pub struct PaymentLine {
+    pub id: i64,
+    pub paid_on: String,
+    pub amount: String,
+    pub period: String,
+    pub source: &'static str,
+    pub payer: String,
+}
+
+#[derive(Template)]
+#[template(path = "billing/account.html")]
+struct AccountPage {
+    chrome: Chrome,
+    account_id: i64,
+    number: String,
+    client_id: i64,
+    client_name: String,
+    date: String,
+    balance: String,
+    overdue: String,
+    owes: bool,
+    last_period: String,
+    invoices: Vec<InvoiceLine>,
+    payments: Vec<PaymentLine>,
+    cases: Vec<RestrictionCase>,
+    can_pay: bool,
+    form: PaymentDraft,
+    errors: FieldErrors,
+}
+
+#[derive(Deserialize, Default)]
+pub struct DateQuery {
+    #[serde(default)]
+    date: String,
+}
+
+async fn account_view(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+    date: &str,
+    form: PaymentDraft,
+    errors: FieldErrors,
+) -> Result<AccountPage, WebError> {
+    me.require(Permission::ViewBilling)?;
+    let a = state.store.account(id).await?;
+    let client = state.store.client(a.client_id).await?;
+    let today = today_in_zone(&me.staff.time_zone);
+    let (on, mut errors) = match date.trim() {
+        "" => (today, errors),
+        d => match d.parse::<jiff::civil::Date>() {
+            Ok(v) => (v, errors),
+            Err(_) => {
+                let mut e = errors;
+                e.add("date", "Дата в виде ГГГГ-ММ-ДД.");
+                (today, e)
+            }
+        },
+    };
+    let b = state.store.balance_at(id, on).await?;
+    state
+        .store
+        .audit(&me.actor(), "billing.view", "account", &id.to_string(), "")
+        .await?;
+    let invoices = state
+        .store
+        .invoices_of_account(id)
+        .await?
+        .into_iter()
+        .map(|i| InvoiceLine {
+            label: abonent_domain::tariffs::Period::parse(&i.period)
+                .map(|x| x.label_ru())
+                .unwrap_or_default(),
+            opening: money(i.opening),
+            charged: money(i.charged),
+            paid: money(i.paid),
+            penalty: money(i.penalty),
+            closing: money(i.closing),
+            due_on: ru_date(&i.due_on),
+            rule: rule_label(&i.rule),
+            period: i.period,
+        })
+        .collect();
+    let payments = state
+        .store
+        .payments_of_account(id, 50)
+        .await?
+        .into_iter()
+        .map(|p| PaymentLine {
+            id: p.id,
+            paid_on: ru_date(&p.paid_on),
+            amount: money(p.amount),
+            period: p.period,
+            source: if p.source == "cashier" {
+                "касса"
+            } else {
+                "реестр банка"
+            },
+            payer: p.payer,
+        })
+        .collect();
+    errors.0.dedup();
+    Ok(AccountPage {
+        chrome: Chrome::for_staff(&format!("Расчёты по счёту № {}", a.number), me, "clients"),
+        account_id: id,
+        number: a.number.clone(),
+        client_id: a.client_id,
+        client_name: client.full_name,
+        date: on.to_string(),
+        balance: money(b.balance.abs()),
+        overdue: money(b.overdue),
+        owes: b.balance >= 0,
+        last_period: b.last_period.unwrap_or_default(),
+        invoices,
+        payments,
+        cases: state.store.restriction_cases_of_account(id).await?,
+        can_pay: me.can(Permission::TakePayments),
+        form,
+        errors,
+    })
+}
+
+async fn account_page(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Query(q): Query<DateQuery>,
+) -> Result<Response, PageError> {
+    let page = account_view(
+        &state,
+        &me,
+        id,
+        &q.date,
+        PaymentDraft::default(),
+        FieldErrors::new(),
+    )
+    .await?;
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct PaymentForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    /// A one-time token of the form: a double submit takes one payment.
+    #[serde(default, rename = "_once")]
+    once: String,
+    #[serde(flatten)]
+    draft: PaymentDraft,
+}
+
+async fn payment_take(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Form(f): Form<PaymentForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    me.require(Permission::TakePayments)?;
+    let key = (!f.once.trim().is_empty()).then(|| {
+        abonent_store::idempotency::IdemKey::new(
+            format!("payment-form:{}", me.staff.id),
+            f.once.trim(),
+        )
+    });
+    let result = crate::appeals::api::once(&state, key, async {
+        super::take_payment(&state, &me, id, &f.draft).await
+    })
+    .await;
+    match result {
+        Ok(payment) => Ok(Redirect::to(&format!("/payments/{payment}/receipt")).into_response()),
+        Err(WebError::Invalid(e)) => {
+            let page = account_view(&state, &me, id, "", f.draft, e).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "billing/receipt.html")]
+struct ReceiptPage {
+    chrome: Chrome,
+    id: i64,
+    company: String,
+    inn: String,
+    account: String,
+    client_name: String,
+    address: String,
+    amount: String,
+    paid_on: String,
+    taken_at: String,
+    payer: String,
+    cashier: String,
+    account_id: i64,
+}
+
+/// The cashier's receipt (PAY-01), to print.
+async fn receipt(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    me.require(Permission::ViewBilling)?;
+    let p = state.store.payment(id).await?;
+    if p.source != "cashier" {
+        return Err(WebError::NotFound("Квитанция выдаётся на платежи в кассе.".into()).into());
+    }
+    let a = state.store.account(p.account_id).await?;
+    let client = state.store.client(a.client_id).await?;
+    let settings = state.store.billing_settings().await?;
+    let company = state.store.company().await?;
+    let page = ReceiptPage {
+        chrome: Chrome::for_staff(&format!("Квитанция № {id}"), &me, "clients"),
+        id,
+        company: company.map(|c| c.name).unwrap_or_default(),
+        inn: settings.payee_inn,
+        account: a.number.clone(),
+        client_name: client.full_name,
+        address: a.address(),
+        amount: money(p.amount),
+        paid_on: ru_date(&p.paid_on),
+        taken_at: format_time(p.created_at, &me.staff.time_zone),
+        payer: p.payer,
+        cashier: me.staff.full_name.clone(),
+        account_id: a.id,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Template)]
+#[template(path = "billing/invoice.html")]
+struct InvoicePage {
+    chrome: Chrome,
+    account_id: i64,
+    period: String,
+    doc: abonent_render::InvoiceDoc,
+}
+
+async fn invoice_page(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path((id, period)): Path<(i64, String)>,
+) -> Result<Response, PageError> {
+    me.require(Permission::ViewBilling)?;
+    let p = super::parse_period(&period)?;
+    let doc = super::invoice_doc(&state, id, p).await?;
+    state
+        .store
+        .audit(
+            &me.actor(),
+            "invoice.view",
+            "account",
+            &id.to_string(),
+            &period,
+        )
+        .await?;
+    let page = InvoicePage {
+        chrome: Chrome::for_staff(&doc.title, &me, "clients"),
+        account_id: id,
+        period: p.to_string(),
+        doc,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+async fn invoice_pdf(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path((id, period)): Path<(i64, String)>,
+) -> Result<Response, PageError> {
+    me.require(Permission::ViewBilling)?;
+    let p = super::parse_period(&period)?;
+    let doc = super::invoice_doc(&state, id, p).await?;
+    state
+        .store
+        .audit(
+            &me.actor(),
+            "invoice.pdf",
+            "account",
+            &id.to_string(),
+            &period,
+        )
+        .await?;
+    let name = format!("schet-{}-{p}.pdf", doc.account_number);
+    let pdf = super::render_pdf(vec![doc], String::new()).await?;
+    Ok(pdf_response(pdf, &name))
+}
+
+#[derive(Template)]
+#[template(path = "billing/registries.html")]
+struct RegistriesPage {
+    chrome: Chrome,
+    banks: Vec<Opt>,
+    bank: String,
+    registries: Vec<RegistryView>,
+    unmatched: Vec<UnmatchedView>,
+    errors: FieldErrors,
+    outcome: Option<ImportOutcome>,
+    resolved: bool,
+    tz: String,
+}
+
+async fn registries_view(
+    state: &AppState,
+    me: &CurrentStaff,
+    bank: String,
+    errors: FieldErrors,
+    outcome: Option<ImportOutcome>,
+    resolved: bool,
+) -> Result<RegistriesPage, WebError> {
+    me.require(Permission::ImportPayments)?;
+    Ok(RegistriesPage {
+        chrome: Chrome::for_staff("Платёжные реестры", me, "billing"),
+        banks: state
+            .config
+            .registry_layouts
+            .iter()
+            .map(|l| Opt {
+                code: l.code.clone(),
+                label: l.name.clone(),
+            })
+            .collect(),
+        bank,
+        registries: state.store.registries(50).await?,
+        unmatched: state.store.unmatched_payments(500).await?,
+        errors,
+        outcome,
+        resolved,
+        tz: me.staff.time_zone.clone(),
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct ResolvedParam {
+    #[serde(default)]
+    resolved: Option<String>,
+}
+
+async fn registries_page(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Query(p): Query<ResolvedParam>,
+) -> Result<Response, PageError> {
+    let page = registries_view(
+        &state,
+        &me,
+        String::new(),
+        FieldErrors::new(),
+        None,
+        p.resolved.is_some(),
+    )
+    .await?;
+    Ok(render(&page)?.into_response())
+}
+
+async fn registry_upload(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    mp: Multipart,
+) -> Result<Response, PageError> {
+    me.require(Permission::ImportPayments)?;
+    let (csrf, bank, file_name, bytes) = match read_upload(mp).await {
+        Ok(v) => v,
+        Err(WebError::Invalid(e)) => {
+            let page = registries_view(&state, &me, String::new(), e, None, false).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    me.check_csrf(&csrf)?;
+    match super::import_registry(&state, &me, &bank, &file_name, &bytes).await {
+        Ok(o) => {
+            let page =
+                registries_view(&state, &me, bank, FieldErrors::new(), Some(o), false).await?;
+            Ok(render(&page)?.into_response())
+        }
+        Err(WebError::Invalid(e)) => {
+            let page = registries_view(&state, &me, bank, e, None, false).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The registry form's fields: CSRF token, layout, file name and bytes.
+async fn read_upload(mut mp: Multipart) -> Result<(String, String, String, Vec<u8>), WebError> {
+    let too_big = |_| {
+        WebError::from(FieldErrors::single(
+            "file",
+            format!(
+                "Файл больше {} МБ.",
+                super::api::MAX_REGISTRY_BYTES / 1024 / 1024
+            ),
+        ))
+    };
+    let (mut csrf, mut bank, mut file_name, mut bytes) =
+        (String::new(), String::new(), String::new(), Vec::new());
+    while let Some(field) = mp.next_field().await.map_err(too_big)? {
+        match field.name().unwrap_or("") {
+            "_csrf" => csrf = field.text().await.map_err(too_big)?,
+            "bank" => bank = field.text().await.map_err(too_big)?,
+            "file" => {
+                file_name = field.file_name().unwrap_or("реестр").to_owned();
+                bytes = field.bytes().await.map_err(too_big)?.to_vec();
+            }
+            _ => {}
+        }
+    }
+    Ok((csrf, bank, file_name, bytes))
+}
+
+#[derive(Deserialize, Default)]
+pub struct ResolveForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    account_number: String,
+}
+
+async fn unmatched_resolve(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Form(f): Form<ResolveForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    match super::resolve_unmatched(&state, &me, id, &f.account_number).await {
+        Ok(_) => Ok(Redirect::to("/billing/registries?resolved=1").into_response()),
+        Err(WebError::Invalid(e)) => {
+            let mut errors = FieldErrors::new();
+            for x in e.0 {
+                errors.add(&format!("u{id}"), x.detail);
+            }
+            let page = registries_view(&state, &me, String::new(), errors, None, false).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "billing/restrictions.html")]
+struct RestrictionsPage {
+    chrome: Chrome,
+    cases: Vec<RestrictionCase>,
+}
+
+async fn restrictions_page(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+) -> Result<Response, PageError> {
+    me.require(Permission::ViewBilling)?;
+    let page = RestrictionsPage {
+        chrome: Chrome::for_staff("Ограничение за долги", &me, "billing"),
+        cases: state.store.restriction_cases(true, 1000).await?,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+pub struct StepOption {
+    pub code: &'static str,
+    pub label: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "billing/case.html")]
+struct CasePage {
+    chrome: Chrome,
+    case: RestrictionCase,
+    status: &'static str,
+    steps: Vec<(String, &'static str, String, String)>,
+    options: Vec<StepOption>,
+    can_act: bool,
+    debt: String,
+    overdue: String,
+    errors: FieldErrors,
+    note: String,
+}
+
+async fn case_view(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+    errors: FieldErrors,
+    note: String,
+) -> Result<CasePage, WebError> {
+    me.require(Permission::ViewBilling)?;
+    let (case, steps) = state.store.restriction_case(id).await?;
+    let today = today_in_zone(&me.staff.time_zone);
+    let b = state.store.balance_at(case.account_id, today).await?;
+    let tz = me.staff.time_zone.clone();
+    let steps = steps
+        .into_iter()
+        .map(|s: RestrictionStep| {
+            (
+                format_time(s.at, &tz),
+                step_label(&s.step),
+                s.staff_login.unwrap_or_else(|| "расчёт".into()),
+                s.note,
+            )
+        })
+        .collect();
+    Ok(CasePage {
+        chrome: Chrome::for_staff(
+            &format!("Ограничение: счёт № {}", case.account_number),
+            me,
+            "billing",
+        ),
+        status: step_label(&case.status),
+        options: next_steps(&case.status)
+            .iter()
+            .map(|c| StepOption {
+                code: c,
+                label: step_label(c),
+            })
+            .collect(),
+        can_act: me.can(Permission::ManageRestriction),
+        debt: money(case.debt),
+        overdue: money(b.overdue),
+        steps,
+        case,
+        errors,
+        note,
+    })
+}
+
+async fn case_page(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    Ok(
+        render(&case_view(&state, &me, id, FieldErrors::new(), String::new()).await?)?
+            .into_response(),
+    )
+}
+
+#[derive(Deserialize, Default)]
+pub struct StepForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    step: String,
+    #[serde(default)]
+    version: i64,
+    #[serde(default)]
+    note: String,
+}
+
+async fn case_step(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Form(f): Form<StepForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    let d = StepDraft {
+        step: f.step.clone(),
+        version: f.version,
+        note: f.note.clone(),
+    };
+    match super::restriction_step(&state, &me, id, &d).await {
+        Ok(()) => Ok(Redirect::to(&format!("/billing/restrictions/{id}")).into_response()),
+        Err(WebError::Invalid(e)) => {
+            let page = case_view(&state, &me, id, e, f.note).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(WebError::Conflict(m)) => {
+            let page = case_view(&state, &me, id, FieldErrors::single("step", m), f.note).await?;
+            Ok((StatusCode::CONFLICT, render(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
