@@ -72,6 +72,13 @@ enum Command {
         /// Total number of demo appeals wanted (registry of two years; 0 = none).
         #[arg(long, default_value_t = 0)]
         appeals: u64,
+        /// Months of billing history to generate: meters, readings, payments and a closed
+        /// billing run per month (0 = none).
+        #[arg(long, default_value_t = 0)]
+        billing_months: u32,
+        /// The last month of that history (`YYYY-MM`; default: the previous month).
+        #[arg(long)]
+        billing_until: Option<String>,
     },
     /// Bill every account for a period (`2026-11`) and close it: resumable after an
     /// interruption, and running it again changes nothing.
@@ -151,11 +158,24 @@ async fn main() -> Result<()> {
             store.close().await;
             Ok(())
         }
-        Command::Demo { accounts, appeals } => {
+        Command::Demo {
+            accounts,
+            appeals,
+            billing_months,
+            billing_until,
+        } => {
             let store = open(&cfg).await?;
             seed_demo(&store, accounts, true).await?;
             if appeals > 0 {
                 seed_demo_appeals(&store, appeals).await?;
+            }
+            if billing_months > 0 {
+                let until = match billing_until.as_deref() {
+                    Some(s) => abonent_domain::tariffs::Period::parse(s)
+                        .with_context(|| format!("период «{s}»: укажите ГГГГ-ММ"))?,
+                    None => previous_month(),
+                };
+                seed_demo_billing(&store, billing_months, until, true).await?;
             }
             store.close().await;
             Ok(())
@@ -245,6 +265,42 @@ async fn seed_demo(store: &Store, accounts: u32, progress: bool) -> Result<()> {
     bar.finish_and_clear();
     println!(
         "Добавлено {added} клиентов с лицевыми счетами за {:.1} с.",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn previous_month() -> abonent_domain::tariffs::Period {
+    abonent_domain::tariffs::Period::of(jiff::Zoned::now().date()).prev()
+}
+
+async fn seed_demo_billing(
+    store: &Store,
+    months: u32,
+    until: abonent_domain::tariffs::Period,
+    show: bool,
+) -> Result<()> {
+    let bar = if show {
+        ProgressBar::new(0)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, осталось {eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let started = std::time::Instant::now();
+    store
+        .demo_billing(months, until, |stage, done, total| {
+            bar.set_message(stage.to_owned());
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .await?;
+    bar.finish_and_clear();
+    println!(
+        "История расчётов за {months} мес. по {until} готова за {:.1} с.",
         started.elapsed().as_secs_f64()
     );
     Ok(())
@@ -470,6 +526,7 @@ async fn serve(
         if store.account_count().await? == 0 {
             println!("Загружаю демо-данные…");
             seed_demo(&store, cfg.demo_accounts, true).await?;
+            seed_demo_billing(&store, 3, previous_month(), true).await?;
         } else {
             let hash =
                 tokio::task::spawn_blocking(|| abonent_domain::password::hash(DEMO_PASSWORD))

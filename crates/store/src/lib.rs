@@ -12,6 +12,7 @@ pub mod billing;
 pub mod clients;
 pub mod demo;
 pub mod demo_appeals;
+pub mod demo_billing;
 pub mod idempotency;
 pub mod jobs;
 pub mod mail;

@@ -438,3 +438,36 @@ async fn penalties_accrue_and_a_debtor_goes_through_restriction() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn demo_history_is_complete_and_generated_once() {
+    for db in testing::all().await {
+        let s = &db.store;
+        s.seed_defaults().await.unwrap();
+        s.demo_accounts(40, |_| {}).await.unwrap();
+        s.demo_billing(4, p("2026-10"), |_, _, _| {}).await.unwrap();
+        let count = |sql: &'static str| async move {
+            let (n,): (i64,) = sqlx::query_as(sql).fetch_one(s.pool()).await.unwrap();
+            n
+        };
+        assert_eq!(
+            count("SELECT COUNT(*) FROM billing_periods WHERE status = 'closed'").await,
+            4,
+            "{}",
+            db.label
+        );
+        assert_eq!(count("SELECT COUNT(*) FROM invoices").await, 160);
+        let readings = count("SELECT COUNT(*) FROM readings").await;
+        let payments = count("SELECT COUNT(*) FROM payments").await;
+        assert!(readings > 80 && payments > 60, "{readings} {payments}");
+        assert!(count("SELECT COUNT(*) FROM invoice_lines WHERE rule = 'readings'").await > 0);
+        assert!(count("SELECT COUNT(*) FROM invoice_lines WHERE rule = 'p61'").await > 0);
+        assert!(count("SELECT COUNT(*) FROM invoices WHERE paid > 0").await > 0);
+        // Again: nothing more.
+        s.demo_billing(4, p("2026-10"), |_, _, _| {}).await.unwrap();
+        assert_eq!(count("SELECT COUNT(*) FROM readings").await, readings);
+        assert_eq!(count("SELECT COUNT(*) FROM payments").await, payments);
+        assert_eq!(count("SELECT COUNT(*) FROM invoices").await, 160);
+        db.cleanup().await;
+    }
+}
