@@ -79,6 +79,10 @@ enum Command {
         /// The last month of that history (`YYYY-MM`; default: the previous month).
         #[arg(long)]
         billing_until: Option<String>,
+        /// Leave the last month unbilled: its readings and payments wait for `abonent bill`
+        /// (the billing benchmark).
+        #[arg(long)]
+        billing_leave_last_open: bool,
     },
     /// Bill every account for a period (`2026-11`) and close it: resumable after an
     /// interruption, and running it again changes nothing.
@@ -163,6 +167,7 @@ async fn main() -> Result<()> {
             appeals,
             billing_months,
             billing_until,
+            billing_leave_last_open,
         } => {
             let store = open(&cfg).await?;
             seed_demo(&store, accounts, true).await?;
@@ -175,7 +180,8 @@ async fn main() -> Result<()> {
                         .with_context(|| format!("период «{s}»: укажите ГГГГ-ММ"))?,
                     None => previous_month(),
                 };
-                seed_demo_billing(&store, billing_months, until, true).await?;
+                seed_demo_billing(&store, billing_months, until, billing_leave_last_open, true)
+                    .await?;
             }
             store.close().await;
             Ok(())
@@ -278,6 +284,7 @@ async fn seed_demo_billing(
     store: &Store,
     months: u32,
     until: abonent_domain::tariffs::Period,
+    leave_last_open: bool,
     show: bool,
 ) -> Result<()> {
     let bar = if show {
@@ -292,7 +299,7 @@ async fn seed_demo_billing(
     );
     let started = std::time::Instant::now();
     store
-        .demo_billing(months, until, |stage, done, total| {
+        .demo_billing(months, until, leave_last_open, |stage, done, total| {
             bar.set_message(stage.to_owned());
             bar.set_length(total);
             bar.set_position(done);
@@ -526,7 +533,7 @@ async fn serve(
         if store.account_count().await? == 0 {
             println!("Загружаю демо-данные…");
             seed_demo(&store, cfg.demo_accounts, true).await?;
-            seed_demo_billing(&store, 3, previous_month(), true).await?;
+            seed_demo_billing(&store, 3, previous_month(), false, true).await?;
         } else {
             let hash =
                 tokio::task::spawn_blocking(|| abonent_domain::password::hash(DEMO_PASSWORD))

@@ -341,7 +341,7 @@ pub fn default_norms() -> Vec<Norm> {
     out
 }
 
-/// The default tariffs of a new installation (from 2026-01), rubles per kWh: urban, then the
+/// The default tariffs of a new installation (from 2025-01), rubles per kWh: urban, then the
 /// reduced ones (×0,7) for electric stoves and rural settlements.
 pub fn default_tariffs() -> Vec<Tariff> {
     AccountCategory::ALL
@@ -355,7 +355,7 @@ pub fn default_tariffs() -> Vec<Tariff> {
                 }
             };
             Tariff {
-                valid_from: "2026-01".into(),
+                valid_from: "2025-01".into(),
                 category: cat.code().into(),
                 single: k(31_200),
                 day: k(34_400),

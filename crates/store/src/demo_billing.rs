@@ -63,12 +63,15 @@ fn micros_at(d: Date) -> i64 {
 }
 
 impl Store {
-    /// Generates `months` months of history ending with `last` (closed) for every account.
-    /// `progress(stage, done, total)` reports each stage.
+    /// Generates `months` months of history ending with `last` for every account; `last` is
+    /// billed and closed too unless `leave_last_open` (its readings and payments wait for
+    /// `abonent bill`, as in the billing benchmark). `progress(stage, done, total)` reports
+    /// each stage.
     pub async fn demo_billing(
         &self,
         months: u32,
         last: Period,
+        leave_last_open: bool,
         mut progress: impl FnMut(&str, u64, u64),
     ) -> Result<()> {
         let mut first = last;
@@ -93,9 +96,11 @@ impl Store {
                 if k > 0 {
                     self.demo_payments(p, k).await?;
                 }
-                let label = format!("{p}: начисления");
-                self.bill(p, 5000, None, |d, t| progress(&label, d, t))
-                    .await?;
+                if !(leave_last_open && p == last) {
+                    let label = format!("{p}: начисления");
+                    self.bill(p, 5000, None, |d, t| progress(&label, d, t))
+                        .await?;
+                }
             }
             if p == last {
                 break;

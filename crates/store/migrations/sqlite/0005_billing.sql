@@ -56,7 +56,8 @@ CREATE TABLE billing_periods (
     charged     BIGINT NOT NULL DEFAULT 0
 );
 
--- One row per account and period, with the state the next period starts from.
+-- One row per account and period: the figures, the lines, and the state the next period
+-- starts from.
 CREATE TABLE invoices (
     period              TEXT NOT NULL,
     account_id          BIGINT NOT NULL,
@@ -73,23 +74,11 @@ CREATE TABLE invoices (
     pending_wh          BIGINT NOT NULL,
     pending             BIGINT NOT NULL,
     debts               TEXT NOT NULL,
+    -- The lines, each with the rule and clause that produced it: a JSON array, written once.
+    lines               TEXT NOT NULL,
     PRIMARY KEY (period, account_id)
 ) WITHOUT ROWID;
 
-CREATE TABLE invoice_lines (
-    period       TEXT NOT NULL,
-    account_id   BIGINT NOT NULL,
-    line_no      BIGINT NOT NULL,
-    kind         TEXT NOT NULL,
-    rule         TEXT NOT NULL,
-    clause       TEXT NOT NULL,
-    explanation  TEXT NOT NULL,
-    zone         TEXT NOT NULL,
-    energy_wh    BIGINT NOT NULL,
-    rate         BIGINT NOT NULL,
-    amount       BIGINT NOT NULL,
-    PRIMARY KEY (period, account_id, line_no)
-) WITHOUT ROWID;
 
 CREATE TABLE payment_registries (
     id           INTEGER PRIMARY KEY,
