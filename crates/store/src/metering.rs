@@ -25,6 +25,7 @@ pub struct MeterView {
     pub verified_on: String,
     pub interval_years: i64,
     pub state: String,
+    pub removed_on: Option<String>,
     pub initial_values: String,
     /// Per zone, comma-separated; the initial values when no reading was accepted yet.
     pub last_values: Option<String>,
@@ -58,7 +59,7 @@ pub struct NewReading {
 }
 
 const METER_SELECT: &str = "SELECT m.id, m.account_id, m.serial, m.model, m.zones, m.digits,
-        m.installed_on, m.verified_on, m.interval_years, m.state, m.initial_values,
+        m.installed_on, m.verified_on, m.interval_years, m.state, m.removed_on, m.initial_values,
         r.reading_values AS last_values, r.received_at AS last_received_at, r.id AS last_reading_id
     FROM meters m
     LEFT JOIN readings r ON r.id = (SELECT MAX(x.id) FROM readings x
@@ -186,6 +187,17 @@ impl Store {
         Ok(id)
     }
 
+    pub async fn reading(&self, id: i64) -> Result<ReadingView> {
+        sqlx::query_as(
+            "SELECT id, reading_values, consumption_wh, received_at, period, channel, status, note
+             FROM readings WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)
+    }
+
     pub async fn readings_of_meter(&self, meter_id: i64, limit: i64) -> Result<Vec<ReadingView>> {
         Ok(sqlx::query_as(
             "SELECT id, reading_values, consumption_wh, received_at, period, channel, status, note
@@ -195,5 +207,161 @@ impl Store {
         .bind(limit)
         .fetch_all(self.pool())
         .await?)
+    }
+}
+
+/// A reading held for review, with what a reviewer needs to decide.
+#[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
+pub struct HeldReading {
+    pub id: i64,
+    pub meter_id: i64,
+    pub account_id: i64,
+    pub account_number: String,
+    pub serial: String,
+    pub reading_values: String,
+    pub consumption_wh: String,
+    pub received_at: i64,
+    pub period: String,
+    pub channel: String,
+    pub note: String,
+}
+
+impl Store {
+    /// Readings held for review (MTR-03), oldest first.
+    pub async fn held_readings(&self, limit: i64) -> Result<Vec<HeldReading>> {
+        Ok(sqlx::query_as(
+            "SELECT r.id, r.meter_id, m.account_id, a.number AS account_number, m.serial,
+                 r.reading_values, r.consumption_wh, r.received_at, r.period, r.channel, r.note
+             FROM readings r JOIN meters m ON m.id = r.meter_id JOIN accounts a ON a.id = m.account_id
+             WHERE r.status = 'held' ORDER BY r.id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Accepts or rejects a held reading. Accepting is refused when another reading of the meter
+    /// was accepted after it (its consumption no longer follows); a reading whose period has been
+    /// billed meanwhile counts in the open period.
+    pub async fn review_reading(
+        &self,
+        id: i64,
+        accept: bool,
+        note: &str,
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let row: Option<(i64, String, String)> =
+            sqlx::query_as("SELECT meter_id, status, period FROM readings WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((meter_id, status, period)) = row else {
+            tx.rollback().await?;
+            return Err(StoreError::NotFound);
+        };
+        if status != "held" {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict(
+                "Эти показания уже рассмотрены.".into(),
+            ));
+        }
+        let period = match Period::parse(&period) {
+            Some(natural) => open_period_in(&mut tx, self.backend(), natural)
+                .await?
+                .to_string(),
+            None => period,
+        };
+        if accept {
+            let (later,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM readings WHERE meter_id = $1 AND status = 'accepted' AND id > $2",
+            )
+            .bind(meter_id)
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if later > 0 {
+                tx.rollback().await?;
+                return Err(StoreError::Conflict(
+                    "После этих показаний по счётчику приняты другие: эти можно только отклонить."
+                        .into(),
+                ));
+            }
+        }
+        let decision = if accept {
+            "принято"
+        } else {
+            "отклонено"
+        };
+        sqlx::query(
+            "UPDATE readings SET status = $2, period = $3,
+                 note = CASE WHEN note = '' THEN $4 ELSE note || '; ' || $4 END
+             WHERE id = $1 AND status = 'held'",
+        )
+        .bind(id)
+        .bind(if accept { "accepted" } else { "rejected" })
+        .bind(&period)
+        .bind(if note.trim().is_empty() {
+            format!("{decision} при проверке")
+        } else {
+            format!("{decision} при проверке: {}", note.trim())
+        })
+        .execute(&mut *tx)
+        .await?;
+        audit_in(
+            &mut tx,
+            actor,
+            if accept {
+                "reading.accept"
+            } else {
+                "reading.reject"
+            },
+            "meter",
+            &meter_id.to_string(),
+            &format!("reading {id}"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Marks a meter working or broken (MTR-01), or removed from a date: billing then charges
+    /// by the average and the norm (ПП 354 п. 59 «а»). An expired verification interval is
+    /// seen by billing from the verification date itself.
+    pub async fn set_meter_state(
+        &self,
+        id: i64,
+        state: &str,
+        removed_on: Option<jiff::civil::Date>,
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query("UPDATE meters SET state = $2, removed_on = $3 WHERE id = $1")
+            .bind(id)
+            .bind(state)
+            .bind(removed_on.map(|d| d.to_string()))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            tx.rollback().await?;
+            return Err(StoreError::NotFound);
+        }
+        audit_in(
+            &mut tx,
+            actor,
+            "meter.state",
+            "meter",
+            &id.to_string(),
+            &format!(
+                "{state}{}",
+                removed_on
+                    .map(|d| format!(", removed {d}"))
+                    .unwrap_or_default()
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -71,3 +71,89 @@ async fn readings_are_guarded_against_a_concurrent_one() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn a_held_reading_is_accepted_into_the_open_period() {
+    for db in testing::all().await {
+        let s = &db.store;
+        s.seed_defaults().await.unwrap();
+        s.demo_accounts(2, |_| {}).await.unwrap();
+        let account = s
+            .account_by_number(&abonent_domain::accounts::AccountNumber::from_serial(2))
+            .await
+            .unwrap();
+        let data = MeterDraft {
+            serial: "88".into(),
+            zones: "1".into(),
+            digits: "6".into(),
+            installed_on: "2025-01-01".into(),
+            verified_on: "2025-01-01".into(),
+            interval_years: "16".into(),
+            initial: "100".into(),
+            ..Default::default()
+        }
+        .validate(jiff::civil::date(2026, 11, 26))
+        .unwrap();
+        let m = s
+            .create_meter(account.id, &data, &Actor::default())
+            .await
+            .unwrap();
+        let held = s
+            .add_reading(
+                m,
+                None,
+                &NewReading {
+                    values: vec![9000],
+                    consumption: vec![Wh::from_kwh(8900)],
+                    held: true,
+                    note: "скачок".into(),
+                    channel: "phone".into(),
+                    period: "2026-09".into(),
+                },
+                &Actor::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(s.held_readings(10).await.unwrap().len(), 1, "{}", db.label);
+        // September is billed meanwhile: the accepted reading counts in October.
+        s.bill(
+            abonent_domain::tariffs::Period::parse("2026-09").unwrap(),
+            10,
+            None,
+            |_, _| {},
+        )
+        .await
+        .unwrap();
+        s.review_reading(held, true, "подтверждено фото", &Actor::default())
+            .await
+            .unwrap();
+        let r = s.reading(held).await.unwrap();
+        assert_eq!(
+            (r.status.as_str(), r.period.as_str()),
+            ("accepted", "2026-10")
+        );
+        assert!(
+            r.note.contains("принято при проверке: подтверждено фото"),
+            "{}",
+            r.note
+        );
+        assert!(matches!(
+            s.review_reading(held, false, "", &Actor::default()).await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert_eq!(
+            s.meter(m).await.unwrap().last_values.as_deref(),
+            Some("9000")
+        );
+        s.set_meter_state(m, "broken", None, &Actor::default())
+            .await
+            .unwrap();
+        assert_eq!(s.meter(m).await.unwrap().state, "broken");
+        assert!(matches!(
+            s.set_meter_state(999_999, "broken", None, &Actor::default())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        db.cleanup().await;
+    }
+}

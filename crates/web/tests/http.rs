@@ -326,6 +326,7 @@ async fn every_protected_route_checks_the_role() {
                 importers,
             ),
             (Method::GET, "/api/v1/restrictions".into(), None, viewers),
+            (Method::GET, "/api/v1/readings/held".into(), None, editors),
         ];
         for (method, path, body, allowed) in &cases {
             for role in all_staff {

@@ -131,6 +131,91 @@ async fn meters_and_readings_with_their_checks() {
             )
             .await;
         assert!(card.body.contains(">140<"), "{}", l);
+
+        // The review queue: the held jump cannot be accepted after a later accepted reading;
+        // rejecting needs a reason.
+        let held = app
+            .api(Method::GET, "/api/v1/readings/held", Some(&tech), None)
+            .await
+            .json();
+        assert_eq!(held.as_array().unwrap().len(), 1, "{l}");
+        let rid = held[0]["id"].as_i64().unwrap();
+        let review = format!("/api/v1/readings/{rid}/review");
+        let r = app
+            .api(
+                Method::POST,
+                &review,
+                Some(&clerk),
+                Some(json!({"decision": "accept"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = app
+            .api(
+                Method::POST,
+                &review,
+                Some(&tech),
+                Some(json!({"decision": "accept"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+        let r = app
+            .api(
+                Method::POST,
+                &review,
+                Some(&tech),
+                Some(json!({"decision": "reject"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let r = app
+            .api(
+                Method::POST,
+                &review,
+                Some(&tech),
+                Some(json!({"decision": "reject", "note": "ошибка ввода, уточнено по телефону"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+        let page = app
+            .page(Method::GET, "/readings/review", &cookie, None)
+            .await;
+        assert!(page.body.contains("Показаний на проверке нет"));
+
+        // A broken meter, then removed: readings are refused for it.
+        let spath = format!("/api/v1/meters/{id}/state");
+        let r = app
+            .api(
+                Method::PUT,
+                &spath,
+                Some(&tech),
+                Some(json!({"state": "lost"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let r = app
+            .api(
+                Method::PUT,
+                &spath,
+                Some(&tech),
+                Some(json!({"state": "broken", "removed_on": "2026-11-20"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+        let r = app
+            .api(Method::POST, &rpath, Some(&tech), Some(submit("150")))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("снят"), "{}", r.body);
+        let page = app
+            .page(
+                Method::GET,
+                &format!("/meters/{id}/readings/new"),
+                &cookie,
+                None,
+            )
+            .await;
+        assert!(page.body.contains("неисправен, снят 20.11.2026"), "{l}");
         app.db.cleanup().await;
     }
 }

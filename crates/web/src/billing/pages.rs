@@ -97,6 +97,8 @@ struct IndexPage {
     closed: Vec<String>,
     can_import: bool,
     open_cases: usize,
+    can_review: bool,
+    held: usize,
 }
 
 fn period_lines(rows: Vec<PeriodRow>, tz: &str) -> Vec<PeriodLine> {
@@ -133,6 +135,8 @@ async fn index(State(state): State<AppState>, me: CurrentStaff) -> Result<Respon
         closed,
         can_import: me.can(Permission::ImportPayments),
         open_cases: state.store.restriction_cases(true, 10_000).await?.len(),
+        can_review: me.can(Permission::EditClients),
+        held: state.store.held_readings(1000).await?.len(),
     };
     Ok(render(&page)?.into_response())
 }

@@ -2,15 +2,15 @@
 
 use abonent_domain::metering::MeterDraft;
 use abonent_domain::org::Permission;
-use abonent_store::metering::{MeterView, ReadingView};
+use abonent_store::metering::{HeldReading, MeterView, ReadingView};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ReadingDraft, ReadingOutcome};
+use super::{MeterStateDraft, ReadingDraft, ReadingOutcome, ReviewDraft};
 use crate::auth::CurrentStaff;
 use crate::{ApiError, AppState};
 
@@ -19,6 +19,48 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/meters", get(meters).post(add_meter))
         .route("/meters/{id}/readings", get(readings))
         .route("/meters/{id}/readings", post(submit))
+        .route("/meters/{id}/state", put(set_state))
+        .route("/readings/held", get(held))
+        .route("/readings/{id}/review", post(review))
+}
+
+/// Readings held for review, oldest first (MTR-03).
+#[utoipa::path(get, path = "/api/v1/readings/held", tag = "metering",
+    responses((status = 200, body = [HeldReading])))]
+pub async fn held(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+) -> Result<Json<Vec<HeldReading>>, ApiError> {
+    me.require(Permission::EditClients)?;
+    Ok(Json(state.store.held_readings(500).await?))
+}
+
+/// Accepts or rejects a held reading (a rejection needs a reason).
+#[utoipa::path(post, path = "/api/v1/readings/{id}/review", tag = "metering", request_body = ReviewDraft,
+    params(("id" = i64, Path, description = "reading id")),
+    responses((status = 204), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn review(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Json(d): Json<ReviewDraft>,
+) -> Result<StatusCode, ApiError> {
+    super::review_reading(&state, &me, id, &d).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Marks a meter working or broken, or removed from a date (MTR-01).
+#[utoipa::path(put, path = "/api/v1/meters/{id}/state", tag = "metering", request_body = MeterStateDraft,
+    params(("id" = i64, Path, description = "meter id")),
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn set_state(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Json(d): Json<MeterStateDraft>,
+) -> Result<StatusCode, ApiError> {
+    super::set_meter_state(&state, &me, id, &d).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Serialize, ToSchema)]

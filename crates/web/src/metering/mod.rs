@@ -42,7 +42,7 @@ pub async fn add_meter(
 pub struct ReadingDraft {
     /// Whole kWh per zone, comma-separated in zone order.
     pub values: String,
-    /// `in_person` or `phone`.
+    /// `in_person`, `phone`, `email` (a client's letter) or `controller` (a controller's round).
     #[serde(default)]
     pub channel: String,
 }
@@ -76,10 +76,22 @@ pub async fn submit_reading(
     let channel = match d.channel.trim() {
         "" | "in_person" => "in_person",
         "phone" => "phone",
+        "email" => "email",
+        "controller" => "controller",
         _ => {
             return Err(FieldErrors::single("channel", "Выберите, как получены показания.").into())
         }
     };
+    if let Some(removed) = &m.removed_on {
+        return Err(FieldErrors::single(
+            "values",
+            format!(
+                "Прибор учёта снят {}: показания по нему не принимаются.",
+                crate::pages::ru_date(removed)
+            ),
+        )
+        .into());
+    }
     let values = parse_values(&d.values).map_err(|e| FieldErrors::single("values", e))?;
     let spec = MeterSpec {
         zones: m.zones as usize,
@@ -140,6 +152,8 @@ pub async fn submit_reading(
             &me.actor(),
         )
         .await?;
+    // A period already billed moves the reading to the open one (BIL-04).
+    let period = state.store.reading(id).await?.period;
     Ok(ReadingOutcome {
         id,
         status: if held { "held" } else { "accepted" }.into(),
@@ -150,6 +164,85 @@ pub async fn submit_reading(
         period,
         note,
     })
+}
+
+/// A decision on a held reading.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct ReviewDraft {
+    /// `accept` or `reject`.
+    pub decision: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Accepts or rejects a reading held for review (MTR-03).
+pub async fn review_reading(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+    d: &ReviewDraft,
+) -> Result<(), WebError> {
+    me.require(Permission::EditClients)?;
+    let accept = match d.decision.as_str() {
+        "accept" => true,
+        "reject" => false,
+        _ => {
+            return Err(FieldErrors::single("decision", "Примите или отклоните показания.").into())
+        }
+    };
+    if !accept && d.note.trim().is_empty() {
+        return Err(FieldErrors::single("note", "Укажите, почему показания отклонены.").into());
+    }
+    Ok(state
+        .store
+        .review_reading(id, accept, &d.note, &me.actor())
+        .await?)
+}
+
+/// A meter's state as submitted.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct MeterStateDraft {
+    /// `working` or `broken`.
+    pub state: String,
+    /// `YYYY-MM-DD` when the meter was removed; empty when installed.
+    #[serde(default)]
+    pub removed_on: String,
+}
+
+/// Marks a meter working, broken or removed (MTR-01).
+pub async fn set_meter_state(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+    d: &MeterStateDraft,
+) -> Result<(), WebError> {
+    me.require(Permission::EditClients)?;
+    let mut e = FieldErrors::new();
+    if !matches!(d.state.as_str(), "working" | "broken") {
+        e.add("state", "Выберите: исправен или неисправен.");
+    }
+    let today = today_in_zone(&me.staff.time_zone);
+    let removed = match d.removed_on.trim() {
+        "" => None,
+        v => match v.parse::<jiff::civil::Date>() {
+            Ok(x) if x <= today => Some(x),
+            Ok(_) => {
+                e.add("removed_on", "Дата снятия не может быть позже сегодняшней.");
+                None
+            }
+            Err(_) => {
+                e.add("removed_on", "Дата в виде ГГГГ-ММ-ДД.");
+                None
+            }
+        },
+    };
+    if !e.is_empty() {
+        return Err(e.into());
+    }
+    Ok(state
+        .store
+        .set_meter_state(id, &d.state, removed, &me.actor())
+        .await?)
 }
 
 /// Usual consumption per day from the accepted readings of the last months, when there are two.

@@ -27,6 +27,119 @@ pub fn routes() -> Router<AppState> {
             "/meters/{id}/readings/new",
             get(reading_form).post(reading_create),
         )
+        .route("/meters/{id}/state", axum::routing::post(state_save))
+        .route("/readings/review", get(review_page))
+        .route("/readings/{id}/review", axum::routing::post(review_save))
+}
+
+#[derive(Template)]
+#[template(path = "metering/review.html")]
+struct ReviewPage {
+    chrome: Chrome,
+    held: Vec<abonent_store::metering::HeldReading>,
+    tz: String,
+    errors: FieldErrors,
+    /// The reading the errors are about.
+    error_for: i64,
+    done: bool,
+}
+
+async fn review_view(
+    state: &AppState,
+    me: &CurrentStaff,
+    errors: FieldErrors,
+    error_for: i64,
+    done: bool,
+) -> Result<ReviewPage, WebError> {
+    me.require(Permission::EditClients)?;
+    Ok(ReviewPage {
+        chrome: Chrome::for_staff("Показания на проверке", me, "clients"),
+        held: state.store.held_readings(500).await?,
+        tz: me.staff.time_zone.clone(),
+        errors,
+        error_for,
+        done,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct DoneParam {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+async fn review_page(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    axum::extract::Query(p): axum::extract::Query<DoneParam>,
+) -> Result<Response, PageError> {
+    Ok(
+        render(&review_view(&state, &me, FieldErrors::new(), 0, p.done.is_some()).await?)?
+            .into_response(),
+    )
+}
+
+#[derive(Deserialize, Default)]
+pub struct ReviewForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn review_save(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Form(f): Form<ReviewForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    let d = super::ReviewDraft {
+        decision: f.decision,
+        note: f.note,
+    };
+    match super::review_reading(&state, &me, id, &d).await {
+        Ok(()) => Ok(Redirect::to("/readings/review?done=1").into_response()),
+        Err(WebError::Invalid(e)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render(&review_view(&state, &me, e, id, false).await?)?,
+        )
+            .into_response()),
+        Err(WebError::Conflict(m)) => Ok((
+            StatusCode::CONFLICT,
+            render(&review_view(&state, &me, FieldErrors::single("note", m), id, false).await?)?,
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct StateForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(flatten)]
+    draft: super::MeterStateDraft,
+}
+
+async fn state_save(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Form(f): Form<StateForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    match super::set_meter_state(&state, &me, id, &f.draft).await {
+        Ok(()) => Ok(Redirect::to(&format!("/meters/{id}/readings/new")).into_response()),
+        Err(WebError::Invalid(e)) => {
+            let page =
+                reading_page(&state, &me, id, String::new(), "in_person".into(), e, None).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Template)]
@@ -111,6 +224,8 @@ struct ReadingPage {
     serial: String,
     zones: String,
     last: String,
+    meter_state: String,
+    removed_on: String,
     values: String,
     channel: String,
     errors: FieldErrors,
@@ -156,6 +271,8 @@ async fn reading_page(
         serial: m.serial.clone(),
         zones: zone_names(m.zones as usize).join(", "),
         last: m.last_values.clone().unwrap_or(m.initial_values.clone()),
+        meter_state: m.state.clone(),
+        removed_on: m.removed_on.clone().unwrap_or_default(),
         values,
         channel,
         errors,
