@@ -169,7 +169,7 @@ async fn main() -> Result<()> {
             billing_until,
             billing_leave_last_open,
         } => {
-            let store = open(&cfg).await?;
+            let store = open_with_cache(&cfg, Some(BATCH_CACHE_MIB)).await?;
             seed_demo(&store, accounts, true).await?;
             if appeals > 0 {
                 seed_demo_appeals(&store, appeals).await?;
@@ -187,7 +187,7 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Bill { period, chunk } => {
-            let store = open(&cfg).await?;
+            let store = open_with_cache(&cfg, Some(BATCH_CACHE_MIB)).await?;
             let r = bill(&store, &period, chunk).await;
             store.close().await;
             r
@@ -195,7 +195,7 @@ async fn main() -> Result<()> {
         Command::Import {
             command: ImportCommand::Payments { file, bank },
         } => {
-            let store = open(&cfg).await?;
+            let store = open_with_cache(&cfg, Some(BATCH_CACHE_MIB)).await?;
             let r = import_payments(&store, &cfg, &file, &bank).await;
             store.close().await;
             r
@@ -233,7 +233,14 @@ fn init_logging(format: &str) {
 
 /// Connects, migrates and writes missing default data.
 async fn open(cfg: &Config) -> Result<Store> {
-    let store = Store::connect(&cfg.database_url, cfg.max_connections)
+    open_with_cache(cfg, None).await
+}
+
+/// SQLite page cache per connection for batch commands (billing, imports, demo data).
+const BATCH_CACHE_MIB: u32 = 256;
+
+async fn open_with_cache(cfg: &Config, cache_mib: Option<u32>) -> Result<Store> {
+    let store = Store::connect_with_cache(&cfg.database_url, cfg.max_connections, cache_mib)
         .await
         .with_context(|| format!("connecting to {}", cfg.redacted_database_url()))?;
     store.migrate().await.context("applying migrations")?;

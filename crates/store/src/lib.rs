@@ -84,6 +84,17 @@ impl Store {
     /// Connects to `url`: `sqlite://path` (the file and its folder are created) or
     /// `postgres://…`. Does not migrate.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        Self::connect_with_cache(url, max_connections, None).await
+    }
+
+    /// As [`connect`](Self::connect), with SQLite's page cache per connection set to
+    /// `cache_mib` (batch commands: billing runs and registry imports touch indexes of millions
+    /// of rows; SQLite's own default is 2 MiB). Ignored on PostgreSQL.
+    pub async fn connect_with_cache(
+        url: &str,
+        max_connections: u32,
+        cache_mib: Option<u32>,
+    ) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -131,6 +142,12 @@ impl Store {
                         conn.execute("PRAGMA synchronous = FULL").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        if let Some(mib) = cache_mib {
+                            conn.execute(
+                                format!("PRAGMA cache_size = -{}", u64::from(mib) * 1024).as_str(),
+                            )
+                            .await?;
+                        }
                     }
                     Ok(())
                 })

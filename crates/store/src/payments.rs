@@ -15,7 +15,7 @@ use sqlx::FromRow;
 use crate::audit::{audit_in, Actor};
 use crate::billing::open_period_in;
 use crate::demo::values_clause;
-use crate::{now_micros, Result, Store, StoreError};
+use crate::{now_micros, Backend, Result, Store, StoreError};
 
 #[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
 pub struct PaymentView {
@@ -120,6 +120,35 @@ pub fn step_label(step: &str) -> &'static str {
         "closed" => "закрыто: задолженность погашена",
         _ => "",
     }
+}
+
+/// Registries naming more accounts than this are matched by one pass over the accounts.
+const LOOKUP_ALL_ABOVE: usize = 200_000;
+
+/// `(?,?,…,CONSTANTS),…` (`$n` on PostgreSQL): `cols` placeholders per row, then the literal
+/// `constants` — which must be our own values (integers, validated codes), never input.
+fn values_with_constants(backend: Backend, rows: usize, cols: usize, constants: &str) -> String {
+    let mut s = String::with_capacity(rows * (cols * 4 + constants.len() + 4));
+    let mut n = 1;
+    for r in 0..rows {
+        if r > 0 {
+            s.push(',');
+        }
+        s.push('(');
+        for _ in 0..cols {
+            if backend == Backend::Sqlite {
+                s.push_str("?,");
+            } else {
+                s.push('$');
+                s.push_str(&n.to_string());
+                s.push(',');
+                n += 1;
+            }
+        }
+        s.push_str(constants);
+        s.push(')');
+    }
+    s
 }
 
 const CASE_SELECT: &str = "SELECT c.id, c.account_id, a.number AS account_number, c.period, c.debt,
@@ -235,12 +264,28 @@ impl Store {
                 total,
             });
         }
+        let started = std::time::Instant::now();
         // Account numbers → ids, a thousand at a time.
         let mut ids: HashMap<String, i64> = HashMap::new();
         let mut numbers: Vec<&str> = rows.iter().map(|r| r.account.as_str()).collect();
         numbers.sort_unstable();
         numbers.dedup();
-        for part in numbers.chunks(1000) {
+        if numbers.len() > LOOKUP_ALL_ABOVE {
+            // A large registry names most accounts: one pass over them is cheaper than
+            // thousands of lookups.
+            let wanted: std::collections::HashSet<&str> = numbers.iter().copied().collect();
+            let mut all = sqlx::query_as::<_, (String, i64)>("SELECT number, id FROM accounts")
+                .fetch(&mut *tx);
+            while let Some((n, id)) = futures::TryStreamExt::try_next(&mut all).await? {
+                if wanted.contains(n.as_str()) {
+                    ids.insert(n, id);
+                }
+            }
+        }
+        for part in numbers
+            .chunks(1000)
+            .take_while(|_| numbers.len() <= LOOKUP_ALL_ABOVE)
+        {
             let sql = format!(
                 "SELECT number, id FROM accounts WHERE number IN ({})",
                 values_clause(self.backend(), 1, part.len())
@@ -255,6 +300,10 @@ impl Store {
                 ids.insert(n, id);
             }
         }
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "registry: accounts matched"
+        );
         let mut periods: HashMap<Period, Period> = HashMap::new();
         for r in rows {
             let natural = Period::of(r.paid_on);
@@ -263,8 +312,10 @@ impl Store {
             }
         }
         let total: i64 = rows.iter().map(|r| r.amount.0).sum();
-        let (matched, unmatched): (Vec<&RegistryRow>, Vec<&RegistryRow>) =
+        let (mut matched, unmatched): (Vec<&RegistryRow>, Vec<&RegistryRow>) =
             rows.iter().partition(|r| ids.contains_key(&r.account));
+        // In account order the payments' indexes are written page after page.
+        matched.sort_by_key(|r| (ids[&r.account], r.line_no));
         let (registry_id,): (i64,) = sqlx::query_as(
             "INSERT INTO payment_registries (bank, file_name, sha256, imported_at, staff_id, row_count,
                  matched, unmatched, total)
@@ -282,27 +333,40 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let now = now_micros();
-        for part in matched.chunks(2000) {
-            let sql = format!(
-                "INSERT INTO payments (account_id, paid_on, amount, period, source, registry_id, line_no,
-                     payer, created_at) VALUES {}",
-                values_clause(self.backend(), part.len(), 9)
-            );
-            let mut q = sqlx::query(&sql);
-            for r in part {
-                q = q
-                    .bind(ids[&r.account])
-                    .bind(r.paid_on.to_string())
-                    .bind(r.amount.0)
-                    .bind(periods[&Period::of(r.paid_on)].to_string())
-                    .bind("registry")
-                    .bind(registry_id)
-                    .bind(r.line_no as i64)
-                    .bind(r.payer.clone())
-                    .bind(now);
+        // Values common to the file go into the statement as literals (our own integers and a
+        // validated period), so each row binds only what differs.
+        let mut by_period: Vec<(Period, Vec<&RegistryRow>)> = Vec::new();
+        for r in &matched {
+            let p = periods[&Period::of(r.paid_on)];
+            match by_period.iter_mut().find(|(q, _)| *q == p) {
+                Some((_, v)) => v.push(r),
+                None => by_period.push((p, vec![r])),
             }
-            q.execute(&mut *tx).await?;
         }
+        for (period, group) in &by_period {
+            let constants = format!("'{period}', 'registry', {registry_id}, {now}");
+            for part in group.chunks(3000) {
+                let sql = format!(
+                    "INSERT INTO payments (account_id, paid_on, amount, line_no, payer, period, source,
+                         registry_id, created_at) VALUES {}",
+                    values_with_constants(self.backend(), part.len(), 5, &constants)
+                );
+                let mut q = sqlx::query(&sql);
+                for r in part {
+                    q = q
+                        .bind(ids[&r.account])
+                        .bind(r.paid_on.to_string())
+                        .bind(r.amount.0)
+                        .bind(r.line_no as i64)
+                        .bind(r.payer.clone());
+                }
+                q.execute(&mut *tx).await?;
+            }
+        }
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "registry: payments inserted"
+        );
         for part in unmatched.chunks(2000) {
             let sql = format!(
                 "INSERT INTO unmatched_payments (registry_id, line_no, account_text, payer, paid_on, amount)
@@ -334,7 +398,13 @@ impl Store {
             ),
         )
         .await?;
+        let before_commit = started.elapsed().as_millis() as u64;
         tx.commit().await?;
+        tracing::debug!(
+            before_commit,
+            ms = started.elapsed().as_millis() as u64,
+            "registry: committed"
+        );
         Ok(ImportOutcome {
             registry_id,
             already_imported: false,
