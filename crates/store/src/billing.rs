@@ -558,6 +558,13 @@ impl Store {
             }
         };
 
+        if self.backend() == Backend::Postgres {
+            // The month's readings and payments usually arrived just before the run; with the
+            // statistics of before, the planner scans the whole period per chunk (10× slower).
+            sqlx::query("ANALYZE readings, payments, invoices")
+                .execute(self.pool())
+                .await?;
+        }
         let (total,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM accounts WHERE status <> 'closed'")
                 .fetch_one(self.pool())
