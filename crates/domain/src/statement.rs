@@ -115,12 +115,6 @@ impl LineKind {
             LineKind::Penalty => "penalty",
         }
     }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Energy, Self::Recalculation, Self::Penalty]
-            .into_iter()
-            .find(|k| k.code() == s)
-    }
 }
 
 /// One line of an invoice.

@@ -8,6 +8,22 @@ use crate::accounts::AccountCategory;
 use crate::money::{TariffRate, Wh};
 use crate::validation::FieldErrors;
 
+/// Month names in Russian, January first.
+pub const MONTHS_RU: [&str; 12] = [
+    "январь",
+    "февраль",
+    "март",
+    "апрель",
+    "май",
+    "июнь",
+    "июль",
+    "август",
+    "сентябрь",
+    "октябрь",
+    "ноябрь",
+    "декабрь",
+];
+
 /// A billing period: a calendar month.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Period {
@@ -86,21 +102,7 @@ impl Period {
 
     /// «ноябрь 2026».
     pub fn label_ru(self) -> String {
-        const MONTHS: [&str; 12] = [
-            "январь",
-            "февраль",
-            "март",
-            "апрель",
-            "май",
-            "июнь",
-            "июль",
-            "август",
-            "сентябрь",
-            "октябрь",
-            "ноябрь",
-            "декабрь",
-        ];
-        format!("{} {}", MONTHS[(self.month - 1) as usize], self.year)
+        format!("{} {}", MONTHS_RU[(self.month - 1) as usize], self.year)
     }
 }
 

@@ -27,29 +27,19 @@ const TEXTS: &[&str] = &[
     "Прошу выдать справку об отсутствии задолженности.",
 ];
 
-const MONTHS: &[&str] = &[
-    "январь",
-    "февраль",
-    "март",
-    "апрель",
-    "май",
-    "июнь",
-    "июль",
-    "август",
-    "сентябрь",
-    "октябрь",
-    "ноябрь",
-    "декабрь",
-];
-
 /// The demo text and topic of the `i`-th demo appeal.
 pub fn demo_appeal_text(i: u64) -> (String, &'static str) {
     let c = demo_client((i % 999_983) as u32 + 1);
     let t = TEXTS[(i % TEXTS.len() as u64) as usize];
-    let text = t.replace("{m}", MONTHS[((i / 7) % 12) as usize]).replace(
-        "{s}",
-        &format!("{}, д. {}", c.premises.street, c.premises.house),
-    );
+    let text = t
+        .replace(
+            "{m}",
+            abonent_domain::tariffs::MONTHS_RU[((i / 7) % 12) as usize],
+        )
+        .replace(
+            "{s}",
+            &format!("{}, д. {}", c.premises.street, c.premises.house),
+        );
     let topic = match i % TEXTS.len() as u64 {
         0 | 9 => "billing",
         1 | 6 => "meter",

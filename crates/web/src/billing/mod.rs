@@ -155,7 +155,7 @@ pub async fn invoice_doc(
             notices.push(format!(
                 "ПРЕДУПРЕЖДЕНИЕ. Задолженность {} превышает сумму двух месячных начислений по нормативу. Если её не погасить до {} включительно, предоставление коммунальной услуги по электроснабжению будет ограничено, а затем приостановлено (ПП РФ № 354, пп. 117–119).",
                 money(c.debt),
-                abonent_web_date(&c.pay_by)
+                crate::pages::ru_date(&c.pay_by)
             ));
         }
     }
@@ -194,10 +194,6 @@ pub async fn invoice_doc(
         qr_payload,
         notices,
     })
-}
-
-fn abonent_web_date(iso: &str) -> String {
-    crate::pages::ru_date(iso)
 }
 
 /// Renders PDFs off the async threads.
