@@ -378,7 +378,19 @@ async fn bill(store: &Store, period: &str, chunk: usize) -> Result<()> {
             },
             abonent_domain::money::Kopecks(charged)
         ),
-        RunOutcome::Stopped { billed } => println!("Остановлено: рассчитано {billed} счетов."),
+        RunOutcome::Stopped { billed } => {
+            println!("Остановлено: рассчитано {billed} счетов.");
+            return Ok(());
+        }
+    }
+    // Clients who chose e-mail get the invoice by e-mail (once per period, also when the run
+    // was closed before and the queueing was interrupted).
+    let mailed = store
+        .queue_invoice_mails(&p.to_string())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if mailed > 0 {
+        println!("Счета по электронной почте поставлены в очередь: {mailed}.");
     }
     Ok(())
 }

@@ -392,8 +392,22 @@ pub fn parse_year_text(year: i16, text: &str) -> Result<Vec<SpecialDay>, String>
     Ok(days)
 }
 
+/// «09.01.2026» from `2026-01-09`; anything that is not an ISO date is shown as it is.
+pub fn ru_date(iso: &str) -> String {
+    match iso.parse::<jiff::civil::Date>() {
+        Ok(d) => d.strftime("%d.%m.%Y").to_string(),
+        Err(_) => iso.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ru_date_formats_iso_dates() {
+        assert_eq!(super::ru_date("2026-01-09"), "09.01.2026");
+        assert_eq!(super::ru_date("—"), "—");
+    }
+
     use super::*;
     use jiff::civil::date;
 

@@ -5,7 +5,8 @@
 //! Periodic jobs: `appeals.sweep` (APL-09 reminders before the deadline and escalation when
 //! overdue) every 15 minutes, `mail.poll` (the company mailbox, APL-01) every
 //! `mail.imap_poll_seconds` when a mailbox is configured, `maintenance.purge` daily. Other jobs
-//! are enqueued by the change that causes them: `appeal.deliver_answer` (APL-05).
+//! are enqueued by the change that causes them: `appeal.deliver_answer` (APL-05), `outbox.send`
+//! (messages to clients, NTF-01; also every minute, for retries).
 
 use std::future::Future;
 use std::time::Duration;
@@ -13,7 +14,9 @@ use std::time::Duration;
 use abonent_store::jobs::Job;
 use abonent_store::{now_micros, Store};
 
+pub mod invoices;
 pub mod mail;
+pub mod outbox;
 
 pub use mail::MailConfig;
 
@@ -45,6 +48,14 @@ pub async fn schedule(store: &Store, cfg: &JobsConfig) -> abonent_store::Result<
             "appeals.sweep",
             "",
             Some(&format!("appeals.sweep@{slot}")),
+            now,
+        )
+        .await?;
+    store
+        .enqueue(
+            "outbox.send",
+            "",
+            Some(&format!("outbox.send@{minutes}")),
             now,
         )
         .await?;
@@ -83,6 +94,7 @@ pub async fn run_job(store: &Store, cfg: &JobsConfig, job: &Job) -> Result<Strin
             let id: i64 = job.payload.parse().map_err(|_| "bad payload")?;
             mail::deliver_answer(store, &cfg.mail, id).await
         }
+        "outbox.send" => outbox::send_due(store, &cfg.mail, &job_worker(job)).await,
         "appeals.sweep" => {
             let norms = store.appeal_norms().await.map_err(|e| e.to_string())?;
             let remind = norms.values().map(|n| n.remind_days).max().unwrap_or(3);
@@ -127,6 +139,11 @@ pub async fn run_job(store: &Store, cfg: &JobsConfig, job: &Job) -> Result<Strin
         }
         other => Err(format!("unknown job kind {other}")),
     }
+}
+
+/// The outbox lease holder of a job: the job's id makes it unique per run.
+fn job_worker(job: &Job) -> String {
+    format!("job-{}-{}", job.id, job.attempts)
 }
 
 /// Claims and runs due jobs until none is left; returns how many ran.

@@ -208,35 +208,86 @@ async fn send(
     message_id: &str,
     body: String,
 ) -> Result<(), String> {
+    send_with(cfg, to, subject, message_id, body, Vec::new())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// A file attached to a letter.
+#[derive(Debug, Clone)]
+pub struct MailFile {
+    pub name: String,
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+/// Why a letter was not sent: a malformed `Address` will not change by retrying; anything else
+/// (the server down or refusing, even with a permanent code that may be its configuration) is
+/// retried.
+#[derive(Debug)]
+pub enum SendError {
+    Address(String),
+    Other(String),
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::Address(e) | SendError::Other(e) => f.write_str(e),
+        }
+    }
+}
+
+/// Sends a plain-text letter with attachments.
+pub async fn send_with(
+    cfg: &MailConfig,
+    to: &str,
+    subject: &str,
+    message_id: &str,
+    body: String,
+    files: Vec<MailFile>,
+) -> Result<(), SendError> {
+    use lettre::message::{Attachment, MultiPart, SinglePart};
+    use SendError::Other;
     if cfg.smtp_url.is_empty() {
-        return Err("no mail transport configured (mail.smtp_url)".into());
+        return Err(Other("no mail transport configured (mail.smtp_url)".into()));
     }
     let from = if cfg.from.is_empty() {
         "Abonent <noreply@abonent.invalid>"
     } else {
         cfg.from.as_str()
     };
-    let msg = Message::builder()
-        .from(from.parse().map_err(|e| format!("mail.from: {e}"))?)
-        .to(to.parse().map_err(|e| format!("recipient {to}: {e}"))?)
+    let builder = Message::builder()
+        .from(from.parse().map_err(|e| Other(format!("mail.from: {e}")))?)
+        .to(to
+            .parse()
+            .map_err(|e| SendError::Address(format!("recipient {to}: {e}")))?)
         .subject(subject)
-        .message_id(Some(message_id.to_owned()))
-        .header(ContentType::TEXT_PLAIN)
-        .body(body)
-        .map_err(|e| e.to_string())?;
+        .message_id(Some(message_id.to_owned()));
+    let msg = if files.is_empty() {
+        builder.header(ContentType::TEXT_PLAIN).body(body)
+    } else {
+        let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(body));
+        for f in files {
+            let ct = ContentType::parse(f.content_type).map_err(|e| Other(e.to_string()))?;
+            parts = parts.singlepart(Attachment::new(f.name).body(f.bytes, ct));
+        }
+        builder.multipart(parts)
+    }
+    .map_err(|e| Other(e.to_string()))?;
     if let Some(dir) = cfg.smtp_url.strip_prefix("folder:") {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{dir}: {e}"))?;
+        std::fs::create_dir_all(dir).map_err(|e| Other(format!("{dir}: {e}")))?;
         lettre::AsyncFileTransport::<lettre::Tokio1Executor>::new(dir)
             .send(msg)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Other(e.to_string()))?;
     } else {
         lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&cfg.smtp_url)
-            .map_err(|e| e.to_string())?
+            .map_err(|e| Other(e.to_string()))?
             .build()
             .send(msg)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Other(e.to_string()))?;
     }
     Ok(())
 }

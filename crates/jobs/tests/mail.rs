@@ -385,3 +385,135 @@ async fn mailbox_intake_and_answer_delivery() {
         db.cleanup().await;
     }
 }
+
+/// Sets who gets the invoice of an account by e-mail.
+async fn email_of_account(s: &abonent_store::Store, serial: u32, email: Option<&str>) -> i64 {
+    let a = s
+        .account_by_number(&abonent_domain::accounts::AccountNumber::from_serial(
+            serial,
+        ))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE clients SET email = $1, preferred_channel = $2 WHERE id = $3")
+        .bind(email)
+        .bind(if email.is_some() { "email" } else { "post" })
+        .bind(a.client_id)
+        .execute(s.pool())
+        .await
+        .unwrap();
+    a.id
+}
+
+#[tokio::test]
+async fn invoices_by_email_wait_while_smtp_is_down_and_go_out_once_with_the_pdf() {
+    use abonent_store::outbox::NewMessage;
+    use mail_parser::MimeHeaders;
+    let smtp = Smtp::start();
+    for db in testing::all().await {
+        let l = db.label;
+        let s = &db.store;
+        s.seed_defaults().await.unwrap();
+        s.demo_accounts(3, |_| {}).await.unwrap();
+        let a1 = email_of_account(s, 1, Some("ivanov@example.org")).await;
+        let a2 = email_of_account(s, 2, None).await;
+        email_of_account(s, 3, None).await;
+        let period = abonent_domain::tariffs::Period::parse("2026-09").unwrap();
+        s.bill(period, 10, None, |_, _| {}).await.unwrap();
+
+        // After the run: only the client who chose e-mail, once however often it is asked.
+        assert_eq!(s.queue_invoice_mails("2026-09").await.unwrap(), 1, "{l}");
+        assert_eq!(s.queue_invoice_mails("2026-09").await.unwrap(), 0, "{l}");
+        // A copy a person asked for, to an address the client gave at the counter.
+        let copy = s
+            .queue_message(
+                &NewMessage {
+                    channel: "email".into(),
+                    recipient: "buh@example.org".into(),
+                    account_id: Some(a2),
+                    kind: "invoice".into(),
+                    attachment: "invoice:2026-09".into(),
+                    ..Default::default()
+                },
+                &Actor::default(),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        // An address that can never work is marked failed at once, not retried.
+        let bad = s
+            .queue_message(
+                &NewMessage {
+                    channel: "email".into(),
+                    recipient: "not an address".into(),
+                    account_id: Some(a2),
+                    kind: "invoice".into(),
+                    attachment: "invoice:2026-09".into(),
+                    ..Default::default()
+                },
+                &Actor::default(),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+
+        // The mail server is down: everything waits, nothing is lost.
+        let down = MailConfig {
+            smtp_url: format!("smtp://127.0.0.1:{}", free_port()),
+            from: "АО «ЮТЭК» <info@utek.test>".into(),
+            ..Default::default()
+        };
+        let r = abonent_jobs::outbox::send_due(s, &down, "w1")
+            .await
+            .unwrap();
+        assert!(r.contains("sent 0"), "{l}: {r}");
+        let m = s.message(copy).await.unwrap();
+        assert_eq!((m.status.as_str(), m.attempts), ("queued", 1), "{l}");
+        assert!(!m.last_error.is_empty());
+        assert_eq!(s.message(bad).await.unwrap().status, "failed", "{l}");
+        // Not due again before its pause.
+        let r = abonent_jobs::outbox::send_due(s, &down, "w1")
+            .await
+            .unwrap();
+        assert_eq!(r, "sent 0, not sent 0", "{l}");
+        let before = smtp.letters().len();
+
+        // The server is back (the retry pause is skipped here): the scheduled job sends both.
+        sqlx::query("UPDATE outbox SET next_attempt_at = 0 WHERE status = 'queued'")
+            .execute(s.pool())
+            .await
+            .unwrap();
+        let up = JobsConfig {
+            mail: MailConfig {
+                smtp_url: format!("smtp://127.0.0.1:{}", smtp.port),
+                ..down.clone()
+            },
+        };
+        abonent_jobs::schedule(s, &up).await.unwrap();
+        abonent_jobs::drain(s, &up, "w2").await.unwrap();
+        abonent_jobs::drain(s, &up, "w2").await.unwrap();
+        let mine: Vec<String> = smtp.letters().into_iter().skip(before).collect();
+        assert_eq!(mine.len(), 2, "{l}: each sent once");
+        let mut to_ivanov = 0;
+        for raw in &mine {
+            let msg = mail_parser::MessageParser::default()
+                .parse(raw.as_bytes())
+                .unwrap();
+            let text = msg.body_text(0).unwrap().to_string();
+            assert!(text.contains("Итого к оплате"), "{l}: {text}");
+            assert!(text.contains("сентябрь 2026"), "{l}: {text}");
+            let pdf = msg.attachment(0).expect("the invoice is attached");
+            assert!(pdf.contents().starts_with(b"%PDF"), "{l}");
+            assert!(pdf.attachment_name().unwrap().starts_with("schet_"), "{l}");
+            if raw.contains("ivanov@example.org") {
+                to_ivanov += 1;
+            }
+        }
+        assert_eq!(to_ivanov, 1, "{l}");
+        let sent = s.messages_of_account(a1, 10).await.unwrap();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].status, "sent", "{l}");
+        assert!(sent[0].sent_at.is_some());
+        assert_eq!(s.message(copy).await.unwrap().status, "sent");
+        db.cleanup().await;
+    }
+}

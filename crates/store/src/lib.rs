@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod mail;
 pub mod metering;
 pub mod org;
+pub mod outbox;
 pub mod payments;
 pub mod seed;
 mod time;

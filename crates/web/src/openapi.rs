@@ -72,6 +72,8 @@ use crate::AppState;
         crate::billing::api::balance,
         crate::billing::api::invoices,
         crate::billing::api::invoice,
+        crate::billing::api::mail_invoice,
+        crate::billing::api::messages,
         crate::billing::api::payments,
         crate::billing::api::pay,
         crate::billing::api::import,

@@ -96,18 +96,4 @@ pub fn format_time(us: i64, tz: &str) -> String {
 }
 
 /// `2026-11-26` → `26.11.2026`, as Russian documents write dates; other text is returned as is.
-pub fn ru_date(iso: &str) -> String {
-    match iso.parse::<jiff::civil::Date>() {
-        Ok(d) => d.strftime("%d.%m.%Y").to_string(),
-        Err(_) => iso.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn ru_date_formats_iso_dates() {
-        assert_eq!(super::ru_date("2026-01-09"), "09.01.2026");
-        assert_eq!(super::ru_date("—"), "—");
-    }
-}
+pub use abonent_domain::calendar::ru_date;

@@ -508,3 +508,124 @@ async fn registry_page_upload_and_restriction_steps() {
         app.db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn an_invoice_copy_by_email_is_queued_with_checks() {
+    for app in apps().await {
+        let l = app.label();
+        let s = &app.db.store;
+        let a1 = account(&app, 1).await;
+        sqlx::query("UPDATE clients SET email = NULL, preferred_channel = 'post' WHERE id = $1")
+            .bind(a1.client_id)
+            .execute(s.pool())
+            .await
+            .unwrap();
+        s.bill(Period::parse("2026-10").unwrap(), 100, None, |_, _| {})
+            .await
+            .unwrap();
+        let cashier = app.token("cashier").await;
+        let url = format!("/api/v1/accounts/{}/invoices/2026-10/email", a1.id);
+        // The client has no address and none is given: refused, with the field named.
+        let r = app
+            .api(Method::POST, &url, Some(&cashier), Some(json!({})))
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{l}: {}",
+            r.body
+        );
+        assert!(r.body.contains("\"to\""), "{}", r.body);
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/accounts/{}/invoices/2026-11/email", a1.id),
+                Some(&cashier),
+                Some(json!({"to": "a@example.org"})),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::NOT_FOUND,
+            "no invoice for an unbilled period"
+        );
+        let r = app
+            .api(
+                Method::POST,
+                &url,
+                Some(&cashier),
+                Some(json!({"to": "buh@example.org"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{l}: {}", r.body);
+        assert_eq!(r.json()["status"], json!("queued"));
+        assert_eq!(r.json()["attachment"], json!("invoice:2026-10"));
+        let list = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/accounts/{}/messages", a1.id),
+                Some(&cashier),
+                None,
+            )
+            .await
+            .json();
+        assert_eq!(list.as_array().unwrap().len(), 1);
+        assert_eq!(list[0]["recipient"], json!("buh@example.org"));
+        // The sender job was queued with the message.
+        assert!(!s.jobs_of_kind("outbox.send", 5).await.unwrap().is_empty());
+
+        // The form on the invoice: a wrong address keeps the input; a good one is queued once
+        // however often the form is sent.
+        let (cookie, _) = app.browser_login("cashier").await;
+        let page_url = format!("/accounts/{}/invoices/2026-10", a1.id);
+        let page = app.page(Method::GET, &page_url, &cookie, None).await;
+        assert!(page.body.contains("Копия счёта по электронной почте"));
+        assert!(
+            page.body.contains("buh@example.org"),
+            "the sent copy is listed"
+        );
+        let csrf = hidden(&page.body, "_csrf");
+        let once = hidden(&page.body, "_once");
+        let r = app
+            .page(
+                Method::POST,
+                &format!("{page_url}/email"),
+                &cookie,
+                Some(&format!("_csrf={csrf}&_once={once}&to=ivanov%40")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("value=\"ivanov@\""), "input kept");
+        assert!(r.body.contains("указан неверно"));
+        let form = format!("_csrf={csrf}&_once={once}&to=ivanov%40example.org");
+        for _ in 0..2 {
+            let r = app
+                .page(
+                    Method::POST,
+                    &format!("{page_url}/email"),
+                    &cookie,
+                    Some(&form),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+            assert!(r.location().ends_with("?queued=1"));
+        }
+        let page = app
+            .page(Method::GET, &format!("{page_url}?queued=1"), &cookie, None)
+            .await;
+        assert!(page.body.contains("поставлено в очередь"));
+        assert_eq!(page.body.matches("ivanov@example.org").count(), 1, "{l}");
+        assert_eq!(s.messages_of_account(a1.id, 10).await.unwrap().len(), 2);
+        // Without CSRF: refused.
+        let r = app
+            .page(
+                Method::POST,
+                &format!("{page_url}/email"),
+                &cookie,
+                Some("to=x%40example.org"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        app.db.cleanup().await;
+    }
+}

@@ -5,6 +5,7 @@ use abonent_domain::org::Permission;
 use abonent_domain::tariffs::{Norm, Tariff, TariffDraft};
 use abonent_domain::validation::FieldErrors;
 use abonent_store::billing::{Balance, BillingSettings, InvoiceRow, LineRow, PeriodRow};
+use abonent_store::outbox::OutboxView;
 use abonent_store::payments::{ImportOutcome, PaymentView, RestrictionCase, UnmatchedView};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -14,7 +15,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{PaymentDraft, StepDraft};
+use super::{InvoiceMailDraft, PaymentDraft, StepDraft};
 use crate::appeals::api::{idempotency_key, once};
 use crate::appeals::today_in_zone;
 use crate::auth::CurrentStaff;
@@ -34,6 +35,8 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/balance", get(balance))
         .route("/accounts/{id}/invoices", get(invoices))
         .route("/accounts/{id}/invoices/{period}", get(invoice))
+        .route("/accounts/{id}/invoices/{period}/email", post(mail_invoice))
+        .route("/accounts/{id}/messages", get(messages))
         .route("/accounts/{id}/payments", get(payments).post(pay))
         .route(
             "/payments/registries",
@@ -223,6 +226,41 @@ pub async fn invoice(
         )
         .await?;
     Ok(Json(InvoiceBody { invoice, lines }))
+}
+
+/// Sends a copy of the invoice by e-mail (to the client's address when `to` is empty): the letter
+/// is queued in the outbox with the PDF to be attached and sent by the worker; its status is in
+/// `GET /api/v1/accounts/{id}/messages`. `Idempotency-Key` makes a retry queue nothing twice.
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/invoices/{period}/email", tag = "billing",
+    params(("id" = i64, Path), ("period" = String, Path)), request_body = InvoiceMailDraft,
+    responses((status = 202, body = OutboxView), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn mail_invoice(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    headers: HeaderMap,
+    Path((id, period)): Path<(i64, String)>,
+    Json(d): Json<InvoiceMailDraft>,
+) -> Result<(StatusCode, Json<OutboxView>), ApiError> {
+    let key = idempotency_key(&headers, format!("invoice-mail:{}", me.staff.id))?;
+    let r = once(&state, key, async {
+        super::queue_invoice_mail(&state, &me, id, &period, &d).await
+    })
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(r)))
+}
+
+/// Messages to the account's client (invoices by e-mail, …) with their delivery status, newest
+/// first.
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/messages", tag = "billing",
+    params(("id" = i64, Path)), responses((status = 200, body = [OutboxView])))]
+pub async fn messages(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<OutboxView>>, ApiError> {
+    me.require(Permission::ViewBilling)?;
+    state.store.account(id).await?;
+    Ok(Json(state.store.messages_of_account(id, 100).await?))
 }
 
 /// Payments of the account, newest first.

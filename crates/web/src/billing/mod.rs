@@ -5,13 +5,13 @@
 pub mod api;
 pub mod pages;
 
-use abonent_domain::money::{Kopecks, Wh};
+use abonent_domain::money::Kopecks;
 use abonent_domain::org::Permission;
 use abonent_domain::payment_qr::PaymentDetails;
 use abonent_domain::registry::parse;
 use abonent_domain::tariffs::Period;
 use abonent_domain::validation::FieldErrors;
-use abonent_render::{InvoiceDoc, InvoiceLineDoc};
+use abonent_render::InvoiceDoc;
 use abonent_store::payments::ImportOutcome;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -20,35 +20,7 @@ use crate::appeals::today_in_zone;
 use crate::auth::CurrentStaff;
 use crate::{AppState, WebError};
 
-/// «3,12 ₽» from kopecks × 100 per kWh (two decimals at least, four at most).
-pub fn rate_label(rate: i64) -> String {
-    let rub = rate / 10_000;
-    let frac = format!("{:04}", rate % 10_000);
-    let frac = frac.trim_end_matches('0');
-    let frac = if frac.len() < 2 {
-        format!("{frac:0<2}")
-    } else {
-        frac.to_owned()
-    };
-    format!("{rub},{frac}\u{a0}₽")
-}
-
-pub fn money(k: impl std::borrow::Borrow<i64>) -> String {
-    Kopecks(*k.borrow()).to_string()
-}
-
-/// How an invoice line is called, by the rule that produced it.
-pub fn rule_label(rule: &str) -> &'static str {
-    match rule {
-        "readings" => "Электроэнергия по показаниям прибора учёта",
-        "average" => "Электроэнергия по среднемесячному объёму",
-        "norm" => "Электроэнергия по нормативу потребления",
-        "increased_norm" => "Электроэнергия по нормативу с коэффициентом 1,5",
-        "p61" => "Перерасчёт по показаниям",
-        "penalty" => "Пени",
-        _ => "Начисление",
-    }
-}
+pub use abonent_jobs::invoices::{money, rate_label, rule_label};
 
 pub fn parse_period(s: &str) -> Result<Period, WebError> {
     Period::parse(s).ok_or_else(|| {
@@ -62,138 +34,68 @@ pub async fn invoice_doc(
     account_id: i64,
     period: Period,
 ) -> Result<InvoiceDoc, WebError> {
+    Ok(abonent_jobs::invoices::invoice_doc(&state.store, account_id, period).await?)
+}
+
+/// A copy of an invoice by e-mail, as asked for by a person.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct InvoiceMailDraft {
+    /// The address; the client's own when empty.
+    #[serde(default)]
+    pub to: String,
+}
+
+/// Queues a copy of an invoice by e-mail (BIL-05) in the outbox: sent by the worker with the
+/// PDF attached, retried while the mail server is down. Returns the message.
+pub async fn queue_invoice_mail(
+    state: &AppState,
+    me: &CurrentStaff,
+    account_id: i64,
+    period: &str,
+    d: &InvoiceMailDraft,
+) -> Result<abonent_store::outbox::OutboxView, WebError> {
+    me.require(Permission::ViewBilling)?;
+    let p = parse_period(period)?;
     let store = &state.store;
-    let (inv, lines) = store.invoice(account_id, period).await?;
     let a = store.account(account_id).await?;
+    store.invoice(account_id, p).await?;
     let client = store.client(a.client_id).await?;
-    let settings = store.billing_settings().await?;
-    let company = store.company().await?;
-    let branch = store
-        .branches()
-        .await?
-        .into_iter()
-        .find(|b| b.id == a.branch_id);
-    let mut company_lines = Vec::new();
-    if let Some(c) = &company {
-        company_lines.push(c.name.clone());
-        company_lines.push(format!(
-            "Горячая линия: {} ({})",
-            c.hotline_phones, c.hotline_hours
-        ));
-        if !c.website.is_empty() {
-            company_lines.push(format!("Сайт: {}", c.website));
-        }
-    }
-    if let Some(b) = &branch {
-        company_lines.push(format!("{}: {}, тел. {}", b.name, b.address, b.phones));
-    }
-    let docs_lines = lines
-        .iter()
-        .map(|l| InvoiceLineDoc {
-            description: if l.zone.is_empty() {
-                rule_label(&l.rule).to_owned()
-            } else {
-                format!("{}, зона «{}»", rule_label(&l.rule), l.zone)
-            },
-            basis: format!("{}: {}", l.clause, l.explanation),
-            volume: if l.energy_wh == 0 {
-                String::new()
-            } else {
-                Wh(l.energy_wh).display_kwh()
-            },
-            rate: if l.rate == 0 {
-                String::new()
-            } else {
-                rate_label(l.rate)
-            },
-            amount: money(l.amount),
-        })
-        .collect();
-    let due_on = abonent_domain::tariffs::Period::parse(&inv.period)
-        .map(|p| p.due_date(settings.due_day as i8))
-        .map(|d| d.strftime("%d.%m.%Y").to_string())
-        .unwrap_or_default();
-    let to_pay = inv.closing.max(0);
-    let mut summary = vec![
-        (
-            if inv.opening < 0 {
-                "Аванс на начало периода"
-            } else {
-                "Задолженность на начало периода"
-            }
-            .to_owned(),
-            money(inv.opening.abs()),
-        ),
-        ("Начислено за период".to_owned(), money(inv.charged)),
-        ("Оплачено в периоде".to_owned(), money(inv.paid)),
-        ("Пени".to_owned(), money(inv.penalty)),
-    ];
-    if inv.closing < 0 {
-        summary.push(("Переплата (аванс)".into(), money(-inv.closing)));
-    }
-    summary.push(("Итого к оплате".into(), money(to_pay)));
-    let qr_payload = if to_pay > 0 {
-        PaymentDetails {
-            name: settings.payee_name.clone(),
-            personal_acc: settings.personal_acc.clone(),
-            bank_name: settings.bank_name.clone(),
-            bic: settings.bic.clone(),
-            corresp_acc: settings.corresp_acc.clone(),
-            payee_inn: settings.payee_inn.clone(),
-            sum: Kopecks(to_pay),
-            pers_acc: a.number.clone(),
-            paym_period: period.mmyyyy(),
-        }
-        .payload()
-        .unwrap_or_default()
-    } else {
-        String::new()
+    let to = match d.to.trim() {
+        "" => client.email.clone().unwrap_or_default(),
+        t => t.to_owned(),
     };
-    let mut notices = Vec::new();
-    for c in store.restriction_cases_of_account(account_id).await? {
-        if c.open != 0 && c.status == "warning" {
-            notices.push(format!(
-                "ПРЕДУПРЕЖДЕНИЕ. Задолженность {} превышает сумму двух месячных начислений по нормативу. Если её не погасить до {} включительно, предоставление коммунальной услуги по электроснабжению будет ограничено, а затем приостановлено (ПП РФ № 354, пп. 117–119).",
-                money(c.debt),
-                crate::pages::ru_date(&c.pay_by)
-            ));
-        }
+    if to.is_empty() {
+        return Err(FieldErrors::single(
+            "to",
+            "У клиента нет адреса электронной почты: укажите адрес, на который отправить счёт.",
+        )
+        .into());
     }
-    Ok(InvoiceDoc {
-        company: company.map(|c| c.short_name).unwrap_or_default(),
-        company_lines,
-        title: format!("Счёт за электроэнергию за {} г.", period.label_ru()),
-        account_number: a.number.clone(),
-        client_name: client.full_name.clone(),
-        address: a.address(),
-        account_facts: format!(
-            "{}; проживает {} чел., комнат {}",
-            a.category_label(),
-            a.residents,
-            a.rooms
-        ),
-        lines: docs_lines,
-        summary,
-        due: if to_pay > 0 {
-            format!("Оплатить до {due_on}")
-        } else {
-            "К оплате ничего нет".into()
-        },
-        requisites: vec![
-            format!(
-                "Получатель: {}, ИНН {}, КПП {}",
-                settings.payee_name, settings.payee_inn, settings.payee_kpp
-            ),
-            format!("Р/с {} в {}", settings.personal_acc, settings.bank_name),
-            format!("БИК {}, к/с {}", settings.bic, settings.corresp_acc),
-            format!(
-                "Назначение: оплата электроэнергии, л/с {}, период {:02}.{}",
-                a.number, period.month, period.year
-            ),
-        ],
-        qr_payload,
-        notices,
-    })
+    if !abonent_domain::clients::valid_email(&to) {
+        return Err(FieldErrors::single(
+            "to",
+            "Адрес электронной почты указан неверно, например ivanov@mail.ru.",
+        )
+        .into());
+    }
+    let id = store
+        .queue_message(
+            &abonent_store::outbox::NewMessage {
+                channel: "email".into(),
+                recipient: to,
+                client_id: Some(a.client_id),
+                account_id: Some(account_id),
+                kind: "invoice".into(),
+                attachment: format!("invoice:{p}"),
+                ..Default::default()
+            },
+            &me.actor(),
+        )
+        .await?
+        .ok_or_else(|| {
+            WebError::Internal(anyhow::anyhow!("a message without a key was not queued"))
+        })?;
+    Ok(store.message(id).await?)
 }
 
 /// Renders PDFs off the async threads.

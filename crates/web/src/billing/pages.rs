@@ -46,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/payments", post(payment_take))
         .route("/accounts/{id}/invoices/{period}", get(invoice_page))
         .route("/accounts/{id}/invoices/{period}/pdf", get(invoice_pdf))
+        .route("/accounts/{id}/invoices/{period}/email", post(invoice_mail))
         .route("/payments/{id}/receipt", get(receipt))
         .route("/tariffs", get(public_tariffs))
 }
@@ -860,16 +861,41 @@ struct InvoicePage {
     account_id: i64,
     period: String,
     doc: abonent_render::InvoiceDoc,
+    /// The e-mail form: the address typed (or the client's), its errors.
+    to: String,
+    errors: FieldErrors,
+    queued: bool,
+    messages: Vec<MessageLine>,
 }
 
-async fn invoice_page(
-    State(state): State<AppState>,
-    me: CurrentStaff,
-    Path((id, period)): Path<(i64, String)>,
-) -> Result<Response, PageError> {
+struct MessageLine {
+    recipient: String,
+    status: &'static str,
+    created: String,
+    sent: String,
+    error: String,
+}
+
+pub fn message_status(s: &str) -> &'static str {
+    match s {
+        "sent" => "отправлено",
+        "failed" => "не доставлено",
+        _ => "в очереди",
+    }
+}
+
+async fn invoice_view(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+    period: &str,
+    to: Option<String>,
+    errors: FieldErrors,
+    queued: bool,
+) -> Result<InvoicePage, WebError> {
     me.require(Permission::ViewBilling)?;
-    let p = super::parse_period(&period)?;
-    let doc = super::invoice_doc(&state, id, p).await?;
+    let p = super::parse_period(period)?;
+    let doc = super::invoice_doc(state, id, p).await?;
     state
         .store
         .audit(
@@ -877,16 +903,117 @@ async fn invoice_page(
             "invoice.view",
             "account",
             &id.to_string(),
-            &period,
+            period,
         )
         .await?;
-    let page = InvoicePage {
-        chrome: Chrome::for_staff(&doc.title, &me, "clients"),
+    let to = match to {
+        Some(t) => t,
+        None => {
+            let a = state.store.account(id).await?;
+            state
+                .store
+                .client(a.client_id)
+                .await?
+                .email
+                .unwrap_or_default()
+        }
+    };
+    let attachment = format!("invoice:{p}");
+    let tz = &me.staff.time_zone;
+    let messages = state
+        .store
+        .messages_of_account(id, 100)
+        .await?
+        .into_iter()
+        .filter(|m| m.attachment == attachment)
+        .map(|m| MessageLine {
+            recipient: m.recipient,
+            status: message_status(&m.status),
+            created: format_time(m.created_at, tz),
+            sent: m.sent_at.map(|t| format_time(t, tz)).unwrap_or_default(),
+            error: if m.status == "sent" {
+                String::new()
+            } else {
+                m.last_error
+            },
+        })
+        .collect();
+    Ok(InvoicePage {
+        chrome: Chrome::for_staff(&doc.title, me, "clients"),
         account_id: id,
         period: p.to_string(),
         doc,
-    };
+        to,
+        errors,
+        queued,
+        messages,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct QueuedQuery {
+    #[serde(default)]
+    queued: String,
+}
+
+async fn invoice_page(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path((id, period)): Path<(i64, String)>,
+    Query(q): Query<QueuedQuery>,
+) -> Result<Response, PageError> {
+    let page = invoice_view(
+        &state,
+        &me,
+        id,
+        &period,
+        None,
+        FieldErrors::new(),
+        !q.queued.is_empty(),
+    )
+    .await?;
     Ok(render(&page)?.into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct InvoiceMailForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    /// A one-time token of the form: a double submit queues one letter.
+    #[serde(default, rename = "_once")]
+    once: String,
+    #[serde(flatten)]
+    draft: super::InvoiceMailDraft,
+}
+
+/// «Отправить копию по электронной почте» on the invoice (BIL-05).
+async fn invoice_mail(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path((id, period)): Path<(i64, String)>,
+    Form(f): Form<InvoiceMailForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    let key = (!f.once.trim().is_empty()).then(|| {
+        abonent_store::idempotency::IdemKey::new(
+            format!("invoice-mail-form:{}", me.staff.id),
+            f.once.trim(),
+        )
+    });
+    let result = crate::appeals::api::once(&state, key, async {
+        super::queue_invoice_mail(&state, &me, id, &period, &f.draft).await
+    })
+    .await;
+    match result {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/accounts/{id}/invoices/{period}?queued=1")).into_response())
+        }
+        Err(WebError::Invalid(e)) => {
+            let page = invoice_view(&state, &me, id, &period, Some(f.draft.to), e, false).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn invoice_pdf(

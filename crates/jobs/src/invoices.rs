@@ -1,0 +1,174 @@
+//! The invoice as a document (BIL-05): built from the stored invoice of a closed period, so the
+//! card, the print batch and the e-mail copy show the same thing.
+
+use abonent_domain::calendar::ru_date;
+use abonent_domain::money::{Kopecks, Wh};
+use abonent_domain::payment_qr::PaymentDetails;
+use abonent_domain::tariffs::Period;
+use abonent_render::{InvoiceDoc, InvoiceLineDoc};
+use abonent_store::{Result, Store};
+
+/// «3,12 ₽» from kopecks × 100 per kWh (two decimals at least, four at most).
+pub fn rate_label(rate: i64) -> String {
+    let rub = rate / 10_000;
+    let frac = format!("{:04}", rate % 10_000);
+    let frac = frac.trim_end_matches('0');
+    let frac = if frac.len() < 2 {
+        format!("{frac:0<2}")
+    } else {
+        frac.to_owned()
+    };
+    format!("{rub},{frac}\u{a0}₽")
+}
+
+pub fn money(k: impl std::borrow::Borrow<i64>) -> String {
+    Kopecks(*k.borrow()).to_string()
+}
+
+/// How an invoice line is called, by the rule that produced it.
+pub fn rule_label(rule: &str) -> &'static str {
+    match rule {
+        "readings" => "Электроэнергия по показаниям прибора учёта",
+        "average" => "Электроэнергия по среднемесячному объёму",
+        "norm" => "Электроэнергия по нормативу потребления",
+        "increased_norm" => "Электроэнергия по нормативу с коэффициентом 1,5",
+        "p61" => "Перерасчёт по показаниям",
+        "penalty" => "Пени",
+        _ => "Начисление",
+    }
+}
+
+/// Builds the invoice of an account for a period, formatted for print.
+pub async fn invoice_doc(store: &Store, account_id: i64, period: Period) -> Result<InvoiceDoc> {
+    let (inv, lines) = store.invoice(account_id, period).await?;
+    let a = store.account(account_id).await?;
+    let client = store.client(a.client_id).await?;
+    let settings = store.billing_settings().await?;
+    let company = store.company().await?;
+    let branch = store
+        .branches()
+        .await?
+        .into_iter()
+        .find(|b| b.id == a.branch_id);
+    let mut company_lines = Vec::new();
+    if let Some(c) = &company {
+        company_lines.push(c.name.clone());
+        company_lines.push(format!(
+            "Горячая линия: {} ({})",
+            c.hotline_phones, c.hotline_hours
+        ));
+        if !c.website.is_empty() {
+            company_lines.push(format!("Сайт: {}", c.website));
+        }
+    }
+    if let Some(b) = &branch {
+        company_lines.push(format!("{}: {}, тел. {}", b.name, b.address, b.phones));
+    }
+    let docs_lines = lines
+        .iter()
+        .map(|l| InvoiceLineDoc {
+            description: if l.zone.is_empty() {
+                rule_label(&l.rule).to_owned()
+            } else {
+                format!("{}, зона «{}»", rule_label(&l.rule), l.zone)
+            },
+            basis: format!("{}: {}", l.clause, l.explanation),
+            volume: if l.energy_wh == 0 {
+                String::new()
+            } else {
+                Wh(l.energy_wh).display_kwh()
+            },
+            rate: if l.rate == 0 {
+                String::new()
+            } else {
+                rate_label(l.rate)
+            },
+            amount: money(l.amount),
+        })
+        .collect();
+    let due_on = abonent_domain::tariffs::Period::parse(&inv.period)
+        .map(|p| p.due_date(settings.due_day as i8))
+        .map(|d| d.strftime("%d.%m.%Y").to_string())
+        .unwrap_or_default();
+    let to_pay = inv.closing.max(0);
+    let mut summary = vec![
+        (
+            if inv.opening < 0 {
+                "Аванс на начало периода"
+            } else {
+                "Задолженность на начало периода"
+            }
+            .to_owned(),
+            money(inv.opening.abs()),
+        ),
+        ("Начислено за период".to_owned(), money(inv.charged)),
+        ("Оплачено в периоде".to_owned(), money(inv.paid)),
+        ("Пени".to_owned(), money(inv.penalty)),
+    ];
+    if inv.closing < 0 {
+        summary.push(("Переплата (аванс)".into(), money(-inv.closing)));
+    }
+    summary.push(("Итого к оплате".into(), money(to_pay)));
+    let qr_payload = if to_pay > 0 {
+        PaymentDetails {
+            name: settings.payee_name.clone(),
+            personal_acc: settings.personal_acc.clone(),
+            bank_name: settings.bank_name.clone(),
+            bic: settings.bic.clone(),
+            corresp_acc: settings.corresp_acc.clone(),
+            payee_inn: settings.payee_inn.clone(),
+            sum: Kopecks(to_pay),
+            pers_acc: a.number.clone(),
+            paym_period: period.mmyyyy(),
+        }
+        .payload()
+        .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let mut notices = Vec::new();
+    for c in store.restriction_cases_of_account(account_id).await? {
+        if c.open != 0 && c.status == "warning" {
+            notices.push(format!(
+                "ПРЕДУПРЕЖДЕНИЕ. Задолженность {} превышает сумму двух месячных начислений по нормативу. Если её не погасить до {} включительно, предоставление коммунальной услуги по электроснабжению будет ограничено, а затем приостановлено (ПП РФ № 354, пп. 117–119).",
+                money(c.debt),
+                ru_date(&c.pay_by)
+            ));
+        }
+    }
+    Ok(InvoiceDoc {
+        company: company.map(|c| c.short_name).unwrap_or_default(),
+        company_lines,
+        title: format!("Счёт за электроэнергию за {} г.", period.label_ru()),
+        account_number: a.number.clone(),
+        client_name: client.full_name.clone(),
+        address: a.address(),
+        account_facts: format!(
+            "{}; проживает {} чел., комнат {}",
+            a.category_label(),
+            a.residents,
+            a.rooms
+        ),
+        lines: docs_lines,
+        summary,
+        due: if to_pay > 0 {
+            format!("Оплатить до {due_on}")
+        } else {
+            "К оплате ничего нет".into()
+        },
+        requisites: vec![
+            format!(
+                "Получатель: {}, ИНН {}, КПП {}",
+                settings.payee_name, settings.payee_inn, settings.payee_kpp
+            ),
+            format!("Р/с {} в {}", settings.personal_acc, settings.bank_name),
+            format!("БИК {}, к/с {}", settings.bic, settings.corresp_acc),
+            format!(
+                "Назначение: оплата электроэнергии, л/с {}, период {:02}.{}",
+                a.number, period.month, period.year
+            ),
+        ],
+        qr_payload,
+        notices,
+    })
+}
