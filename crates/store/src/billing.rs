@@ -932,14 +932,20 @@ impl Store {
             Some(l) => (l.carried(), l.period.clone()),
             None => (CarriedState::default(), String::new()),
         };
-        let (paid,): (Option<i64>,) = sqlx::query_as(
-            "SELECT CAST(SUM(amount) AS BIGINT) FROM payments WHERE account_id = $1 AND period > $2 AND paid_on <= $3",
-        )
-        .bind(account_id)
-        .bind(&after)
-        .bind(date.to_string())
-        .fetch_one(self.pool())
-        .await?;
+        let paid = match self.payment_periods_after(Period::parse(&after)).await? {
+            None => None,
+            Some(periods) => {
+                let (paid,): (Option<i64>,) = sqlx::query_as(&format!(
+                    "SELECT CAST(SUM(amount) AS BIGINT) FROM payments
+                     WHERE account_id = $1 AND period IN ({periods}) AND paid_on <= $2"
+                ))
+                .bind(account_id)
+                .bind(date.to_string())
+                .fetch_one(self.pool())
+                .await?;
+                paid
+            }
+        };
         let mut credit = paid.unwrap_or(0) + (-state.closing.0).max(0);
         let mut overdue = 0;
         for (due, k) in &state.debts {

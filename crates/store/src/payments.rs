@@ -225,14 +225,48 @@ impl Store {
         account_id: i64,
         limit: i64,
     ) -> Result<Vec<PaymentView>> {
-        Ok(sqlx::query_as(
+        let Some(periods) = self.payment_periods_after(None).await? else {
+            return Ok(Vec::new());
+        };
+        Ok(sqlx::query_as(&format!(
             "SELECT id, account_id, paid_on, amount, period, source, registry_id, payer, created_at
-             FROM payments WHERE account_id = $1 ORDER BY paid_on DESC, id DESC LIMIT $2",
-        )
+             FROM payments WHERE account_id = $1 AND period IN ({periods})
+             ORDER BY paid_on DESC, id DESC LIMIT $2"
+        ))
         .bind(account_id)
         .bind(limit)
         .fetch_all(self.pool())
         .await?)
+    }
+
+    /// The periods that may hold payments, later than `after`, as a list of SQL literals for
+    /// `period IN (…)` (our own validated periods): every month from the first to the last
+    /// period of any payment. Payments of an account are found through the
+    /// `(period, account_id)` index, one probe per month. `None` when there are none.
+    pub(crate) async fn payment_periods_after(
+        &self,
+        after: Option<Period>,
+    ) -> Result<Option<String>> {
+        let (first, last): (Option<String>, Option<String>) =
+            sqlx::query_as("SELECT MIN(period), MAX(period) FROM payments")
+                .fetch_one(self.pool())
+                .await?;
+        let (Some(first), Some(last)) = (
+            first.as_deref().and_then(Period::parse),
+            last.as_deref().and_then(Period::parse),
+        ) else {
+            return Ok(None);
+        };
+        let mut p = match after {
+            Some(a) if a >= first => a.next(),
+            _ => first,
+        };
+        let mut list = Vec::new();
+        while p <= last {
+            list.push(format!("'{p}'"));
+            p = p.next();
+        }
+        Ok((!list.is_empty()).then(|| list.join(",")))
     }
 
     /// Imports a parsed registry in one transaction. The file is known by its SHA-256: the same

@@ -302,8 +302,13 @@ async fn registry_import_is_idempotent_and_queues_unknown_accounts() {
         let paid = s.payments_of_account(a1, 10).await.unwrap();
         assert_eq!(paid.len(), 1);
         assert_eq!(
-            (paid[0].amount, paid[0].period.as_str()),
-            (123_456, "2026-11")
+            (
+                paid[0].amount,
+                paid[0].period.as_str(),
+                paid[0].paid_on.as_str(),
+                paid[0].payer.as_str()
+            ),
+            (123_456, "2026-11", "2026-11-25", "Иванов И. И.")
         );
         let queue = s.unmatched_payments(10).await.unwrap();
         assert_eq!(queue.len(), 1);
