@@ -29,6 +29,9 @@ pub struct Config {
     /// `[[registry_layouts]]`: column layouts of bank payment registries (replace the shipped
     /// `sber` and `csv` when given; see docs/configuration.md).
     pub registry_layouts: Vec<abonent_domain::registry::RegistryLayout>,
+    /// The address clients reach the server at, for links in letters (personal account
+    /// confirmation); empty: `http://` + `listen`.
+    pub public_url: String,
 }
 
 impl Default for Config {
@@ -46,6 +49,7 @@ impl Default for Config {
             reception_max_appeals_per_hour: 10,
             mail: abonent_jobs::MailConfig::default(),
             registry_layouts: abonent_domain::registry::RegistryLayout::defaults(),
+            public_url: String::new(),
         }
     }
 }
@@ -84,6 +88,7 @@ impl Config {
             ("ABONENT_MAIL_SMTP_URL", &mut self.mail.smtp_url),
             ("ABONENT_MAIL_FROM", &mut self.mail.from),
             ("ABONENT_MAIL_IMAP_URL", &mut self.mail.imap_url),
+            ("ABONENT_PUBLIC_URL", &mut self.public_url),
         ] {
             if let Ok(v) = std::env::var(var) {
                 *field = v;
@@ -112,6 +117,11 @@ impl Config {
             throttle_window: Duration::from_secs(self.login_throttle_minutes * 60),
             max_public_appeals_per_hour: self.reception_max_appeals_per_hour,
             registry_layouts: self.registry_layouts.clone(),
+            public_url: if self.public_url.is_empty() {
+                format!("http://{}", self.listen)
+            } else {
+                self.public_url.clone()
+            },
         }
     }
 }

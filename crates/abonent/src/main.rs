@@ -237,7 +237,7 @@ async fn open(cfg: &Config) -> Result<Store> {
 }
 
 /// SQLite page cache per connection for batch commands (billing, imports, demo data).
-const BATCH_CACHE_MIB: u32 = 256;
+const BATCH_CACHE_MIB: u32 = 128;
 
 async fn open_with_cache(cfg: &Config, cache_mib: Option<u32>) -> Result<Store> {
     let store = Store::connect_with_cache(&cfg.database_url, cfg.max_connections, cache_mib)

@@ -64,6 +64,19 @@ pub async fn invoice_doc(store: &Store, account_id: i64, period: Period) -> Resu
     if let Some(b) = &branch {
         company_lines.push(format!("{}: {}, тел. {}", b.name, b.address, b.phones));
     }
+    let site = company
+        .as_ref()
+        .map(|c| c.website.trim().trim_end_matches('/').to_owned())
+        .unwrap_or_default();
+    company_lines.push(format!(
+        "Личный кабинет: {}, код для регистрации {}",
+        if site.is_empty() {
+            "раздел «Клиентам» на сайте".to_owned()
+        } else {
+            format!("{site}/my")
+        },
+        store.portal_code(&a.number).await?
+    ));
     let docs_lines = lines
         .iter()
         .map(|l| InvoiceLineDoc {

@@ -6,7 +6,7 @@
 //! overdue) every 15 minutes, `mail.poll` (the company mailbox, APL-01) every
 //! `mail.imap_poll_seconds` when a mailbox is configured, `maintenance.purge` daily. Other jobs
 //! are enqueued by the change that causes them: `appeal.deliver_answer` (APL-05), `outbox.send`
-//! (messages to clients, NTF-01; also every minute, for retries).
+//! (messages to clients, NTF-01; also every minute while messages wait for a retry).
 
 use std::future::Future;
 use std::time::Duration;
@@ -51,14 +51,17 @@ pub async fn schedule(store: &Store, cfg: &JobsConfig) -> abonent_store::Result<
             now,
         )
         .await?;
-    store
-        .enqueue(
-            "outbox.send",
-            "",
-            Some(&format!("outbox.send@{minutes}")),
-            now,
-        )
-        .await?;
+    if store.messages_due().await? {
+        // Retries of messages whose channel was down (new messages start the sender at once).
+        store
+            .enqueue(
+                "outbox.send",
+                "",
+                Some(&format!("outbox.send@{minutes}")),
+                now,
+            )
+            .await?;
+    }
     let day = minutes / (24 * 60);
     store
         .enqueue(

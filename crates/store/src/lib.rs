@@ -20,6 +20,7 @@ pub mod metering;
 pub mod org;
 pub mod outbox;
 pub mod payments;
+pub mod portal;
 pub mod seed;
 mod time;
 

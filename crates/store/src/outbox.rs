@@ -146,6 +146,17 @@ impl Store {
         Ok(n)
     }
 
+    /// Whether any message is due for an attempt (the scheduler starts the sender only then).
+    pub async fn messages_due(&self) -> Result<bool> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= $1 LIMIT 1",
+        )
+        .bind(now_micros())
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.is_some())
+    }
+
     /// Claims up to `limit` due messages for `worker` for `lease_micros`.
     pub async fn claim_messages(
         &self,

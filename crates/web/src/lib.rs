@@ -14,6 +14,7 @@ pub mod metering;
 pub mod openapi;
 pub mod org;
 pub mod pages;
+pub mod portal;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +44,9 @@ pub struct WebConfig {
     /// Column layouts of bank payment registries offered at import.
     pub registry_layouts: Vec<abonent_domain::registry::RegistryLayout>,
     pub throttle_window: Duration,
+    /// The address clients reach this server at, for links in letters
+    /// (`https://lk.example.ru`).
+    pub public_url: String,
 }
 
 impl Default for WebConfig {
@@ -55,6 +59,7 @@ impl Default for WebConfig {
             max_public_appeals_per_hour: 10,
             registry_layouts: abonent_domain::registry::RegistryLayout::defaults(),
             throttle_window: Duration::from_secs(15 * 60),
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }
@@ -92,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .merge(appeals::public::routes())
         .merge(metering::pages::routes())
         .merge(billing::pages::routes())
+        .merge(portal::pages::routes())
         .nest(
             "/api/v1",
             Router::new()

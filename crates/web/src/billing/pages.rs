@@ -51,7 +51,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tariffs", get(public_tariffs))
 }
 
-fn pdf_response(pdf: Vec<u8>, file_name: &str) -> Response {
+pub(crate) fn pdf_response(pdf: Vec<u8>, file_name: &str) -> Response {
     let mut resp = pdf.into_response();
     let h = resp.headers_mut();
     h.insert(

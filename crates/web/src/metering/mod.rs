@@ -72,7 +72,6 @@ pub async fn submit_reading(
     d: &ReadingDraft,
 ) -> Result<ReadingOutcome, WebError> {
     me.require(Permission::EditClients)?;
-    let m = state.store.meter(meter_id).await?;
     let channel = match d.channel.trim() {
         "" | "in_person" => "in_person",
         "phone" => "phone",
@@ -82,6 +81,28 @@ pub async fn submit_reading(
             return Err(FieldErrors::single("channel", "Выберите, как получены показания.").into())
         }
     };
+    store_reading(
+        state,
+        meter_id,
+        &d.values,
+        channel,
+        &me.actor(),
+        &me.staff.time_zone,
+    )
+    .await
+}
+
+/// Checks and stores a reading received by `channel` — the one path for staff and the
+/// client's personal account (MTR-02, MTR-03). The caller has checked who may submit it.
+pub async fn store_reading(
+    state: &AppState,
+    meter_id: i64,
+    values: &str,
+    channel: &str,
+    actor: &abonent_store::audit::Actor,
+    time_zone: &str,
+) -> Result<ReadingOutcome, WebError> {
+    let m = state.store.meter(meter_id).await?;
     if let Some(removed) = &m.removed_on {
         return Err(FieldErrors::single(
             "values",
@@ -92,12 +113,12 @@ pub async fn submit_reading(
         )
         .into());
     }
-    let values = parse_values(&d.values).map_err(|e| FieldErrors::single("values", e))?;
+    let values = parse_values(values).map_err(|e| FieldErrors::single("values", e))?;
     let spec = MeterSpec {
         zones: m.zones as usize,
         digits: m.digits as u32,
     };
-    let today = today_in_zone(&me.staff.time_zone);
+    let today = today_in_zone(time_zone);
     let since = m
         .last_received_at
         .map(|us| {
@@ -149,7 +170,7 @@ pub async fn submit_reading(
                 channel: channel.into(),
                 period: period.clone(),
             },
-            &me.actor(),
+            actor,
         )
         .await?;
     // A period already billed moves the reading to the open one (BIL-04).

@@ -1,0 +1,424 @@
+//! The client's personal account (личный кабинет, PRT-02): sign-up with the account number and
+//! the code printed on the invoice, e-mail confirmation, sign-in with throttling, and what a
+//! client does there — balance and debt, invoices as PDF, payments, readings by the same checks
+//! as staff use. Client sessions are separate from staff sessions (their own cookie and table).
+
+pub mod pages;
+
+use abonent_domain::accounts::AccountNumber;
+use abonent_domain::validation::FieldErrors;
+use abonent_store::audit::Actor;
+use abonent_store::portal::{code_matches, PortalUser};
+use abonent_store::StoreError;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use serde::Deserialize;
+
+use crate::auth::{client_ip, random_token, same_secret, token_hash};
+use crate::{AppState, WebError};
+
+pub const PORTAL_COOKIE: &str = "abonent_portal";
+/// The anti-forgery token of the sign-up and sign-in forms (before there is a session).
+pub const PORTAL_FORM_COOKIE: &str = "abonent_portal_form";
+/// How long the confirmation link of a new address works.
+pub const CONFIRM_TTL_MICROS: i64 = 3 * 24 * 3_600_000_000;
+
+/// The signed-in client of a request.
+#[derive(Debug, Clone)]
+pub struct CurrentClient {
+    pub user: PortalUser,
+    pub csrf_token: String,
+    pub token_hash: String,
+    pub ip: String,
+}
+
+impl CurrentClient {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            staff_id: None,
+            login: format!("client:{}", self.user.email),
+            ip: self.ip.clone(),
+        }
+    }
+
+    pub fn check_csrf(&self, token: &str) -> Result<(), WebError> {
+        if same_secret(token, &self.csrf_token) {
+            Ok(())
+        } else {
+            Err(form_expired())
+        }
+    }
+
+    /// Refuses (as not found, and audited) an account that is not this client's.
+    pub async fn require_account(&self, state: &AppState, account_id: i64) -> Result<(), WebError> {
+        if state
+            .store
+            .portal_accounts(self.user.id)
+            .await?
+            .contains(&account_id)
+        {
+            return Ok(());
+        }
+        state
+            .store
+            .audit(
+                &self.actor(),
+                "portal.denied",
+                "account",
+                &account_id.to_string(),
+                "",
+            )
+            .await?;
+        Err(WebError::NotFound(
+            "Такого лицевого счёта нет в вашем личном кабинете.".into(),
+        ))
+    }
+}
+
+pub fn form_expired() -> WebError {
+    WebError::Forbidden(
+        "Форма устарела: возможно, закончился сеанс. Обновите страницу и повторите — введённое сохранено не будет, если страница перезагрузится."
+            .into(),
+    )
+}
+
+/// Not signed in: the sign-in form, coming back here afterwards.
+pub struct PortalRejection(Response);
+
+impl IntoResponse for PortalRejection {
+    fn into_response(self) -> Response {
+        self.0
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentClient {
+    type Rejection = PortalRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        if let Some(c) = jar.get(PORTAL_COOKIE) {
+            let hash = token_hash(c.value());
+            match state.store.portal_session(&hash).await {
+                Ok(Some(s)) => {
+                    return Ok(CurrentClient {
+                        user: s.user,
+                        csrf_token: s.csrf_token,
+                        token_hash: hash,
+                        ip: client_ip(parts),
+                    })
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    return Err(PortalRejection(
+                        crate::PageError(WebError::from(e)).into_response(),
+                    ))
+                }
+            }
+        }
+        Err(PortalRejection(
+            Redirect::to("/my/login?expired=1").into_response(),
+        ))
+    }
+}
+
+pub fn portal_cookie(token: String, secure: bool) -> Cookie<'static> {
+    Cookie::build((PORTAL_COOKIE, token))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .path("/")
+        .build()
+}
+
+pub fn form_cookie(token: String, secure: bool) -> Cookie<'static> {
+    Cookie::build((PORTAL_FORM_COOKIE, token))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .path("/my")
+        .build()
+}
+
+/// Checks the anonymous form's token against its cookie.
+pub fn check_form_token(jar: &CookieJar, sent: &str) -> Result<(), WebError> {
+    let expected = jar
+        .get(PORTAL_FORM_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    if expected.is_empty() || !same_secret(&expected, sent) {
+        return Err(form_expired());
+    }
+    Ok(())
+}
+
+/// The sign-up form as typed.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SignUpDraft {
+    #[serde(default)]
+    pub account: String,
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub password_again: String,
+    #[serde(default)]
+    pub consent: String,
+}
+
+fn anonymous(ip: &str, what: &str) -> Actor {
+    Actor {
+        staff_id: None,
+        login: what.to_owned(),
+        ip: ip.to_owned(),
+    }
+}
+
+/// Signs a client up: checks the form, the account number and its code (throttled per number
+/// and per address), creates the user and sends the confirmation link. Returns the address.
+pub async fn sign_up(state: &AppState, ip: &str, d: &SignUpDraft) -> Result<String, WebError> {
+    let store = &state.store;
+    let cfg = &state.config;
+    let mut e = FieldErrors::new();
+    let number = match AccountNumber::parse(d.account.trim()) {
+        Ok(n) => Some(n),
+        Err(msg) => {
+            e.add("account", msg);
+            None
+        }
+    };
+    let digits: String = d.code.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() != 8 {
+        e.add(
+            "code",
+            "Код — 8 цифр; он напечатан в счёте за электроэнергию, в строке «Личный кабинет».",
+        );
+    }
+    let email = d.email.trim().to_lowercase();
+    if !abonent_domain::clients::valid_email(&email) {
+        e.add(
+            "email",
+            "Адрес электронной почты указан неверно, например ivanov@mail.ru.",
+        );
+    }
+    abonent_domain::org::validate_password(&mut e, "password", &d.password);
+    if d.password != d.password_again {
+        e.add("password_again", "Пароли не совпадают.");
+    }
+    if d.consent.is_empty() {
+        e.add(
+            "consent",
+            "Без согласия на обработку персональных данных личный кабинет открыть нельзя.",
+        );
+    }
+    let number = e.into_result(number)?.expect("checked above");
+    let key = format!("signup:{number}");
+    let (by_number, by_ip) = store
+        .recent_failures(&key, ip, cfg.throttle_window.as_micros() as i64)
+        .await?;
+    if by_number >= cfg.max_failures_per_login || by_ip >= cfg.max_failures_per_ip {
+        store
+            .audit(
+                &anonymous(ip, &key),
+                "portal.sign_up_throttled",
+                "account",
+                number.as_str(),
+                "",
+            )
+            .await?;
+        let minutes = cfg.throttle_window.as_secs().div_ceil(60);
+        return Err(WebError::TooManyRequests(format!(
+            "Слишком много неверных попыток. Повторите через {minutes} мин. или обратитесь в центр обслуживания."
+        )));
+    }
+    let account = match store.account_by_number(&number).await {
+        Ok(a) => Some(a),
+        Err(StoreError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let code_ok = match &account {
+        Some(a) => code_matches(&store.portal_code(&a.number).await?, &d.code),
+        None => false,
+    };
+    let Some(account) = account.filter(|_| code_ok) else {
+        store.record_login_attempt(&key, ip, false).await?;
+        store
+            .audit(
+                &anonymous(ip, &key),
+                "portal.sign_up_refused",
+                "account",
+                number.as_str(),
+                "wrong number or code",
+            )
+            .await?;
+        return Err(FieldErrors::single(
+            "code",
+            "Номер лицевого счёта или код не подходят. Проверьте их по последнему счёту за электроэнергию.",
+        )
+        .into());
+    };
+    let pw = d.password.clone();
+    let hash = tokio::task::spawn_blocking(move || abonent_domain::password::hash(&pw))
+        .await
+        .map_err(|e| WebError::Internal(e.into()))?;
+    let token = random_token();
+    let actor = anonymous(ip, &format!("client:{email}"));
+    match store
+        .portal_sign_up(
+            account.id,
+            &email,
+            &hash,
+            &token_hash(&token),
+            CONFIRM_TTL_MICROS,
+            &actor,
+        )
+        .await
+    {
+        Ok(_) => {}
+        Err(StoreError::Conflict(what)) if what == "email" => {
+            return Err(FieldErrors::single(
+                "email",
+                "Этот адрес уже зарегистрирован. Войдите в личный кабинет с ним.",
+            )
+            .into())
+        }
+        Err(StoreError::Conflict(_)) => {
+            store
+                .audit(
+                    &actor,
+                    "portal.sign_up_refused",
+                    "account",
+                    number.as_str(),
+                    "already linked",
+                )
+                .await?;
+            return Err(FieldErrors::single(
+                "account",
+                "К этому лицевому счёту уже открыт личный кабинет. Если вы его не открывали, обратитесь в центр обслуживания.",
+            )
+            .into());
+        }
+        Err(e) => return Err(e.into()),
+    }
+    store.record_login_attempt(&key, ip, true).await?;
+    let link = format!(
+        "{}/my/confirm?token={token}",
+        cfg.public_url.trim_end_matches('/')
+    );
+    store
+        .queue_message(
+            &abonent_store::outbox::NewMessage {
+                channel: "email".into(),
+                recipient: email.clone(),
+                client_id: Some(account.client_id),
+                account_id: Some(account.id),
+                kind: "portal.confirm".into(),
+                subject: "Подтвердите адрес для личного кабинета".into(),
+                body: format!(
+                    "Здравствуйте!\n\nВы открыли личный кабинет по лицевому счёту {}. Чтобы \
+                     войти, подтвердите адрес — откройте ссылку (она действует 3 дня):\n\n{link}\n\n\
+                     Если вы не открывали личный кабинет, ничего не делайте.\n",
+                    account.number
+                ),
+                ..Default::default()
+            },
+            &actor,
+        )
+        .await?;
+    Ok(email)
+}
+
+/// Outcome of a client's sign-in.
+pub enum ClientSignIn {
+    Ok { token: String },
+    Refused(WebError),
+}
+
+/// Signs a client in (throttled per address and per IP, like staff).
+pub async fn sign_in(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    ip: &str,
+) -> Result<ClientSignIn, WebError> {
+    let store = &state.store;
+    let cfg = &state.config;
+    let email = email.trim().to_lowercase();
+    let key = format!("portal:{email}");
+    let actor = anonymous(ip, &format!("client:{email}"));
+    let (by_login, by_ip) = store
+        .recent_failures(&key, ip, cfg.throttle_window.as_micros() as i64)
+        .await?;
+    if by_login >= cfg.max_failures_per_login || by_ip >= cfg.max_failures_per_ip {
+        store
+            .audit(&actor, "portal.login_throttled", "portal_user", &email, "")
+            .await?;
+        let minutes = cfg.throttle_window.as_secs().div_ceil(60);
+        return Ok(ClientSignIn::Refused(WebError::TooManyRequests(format!(
+            "Слишком много неудачных попыток входа. Повторите через {minutes} мин."
+        ))));
+    }
+    let creds = store.portal_credentials(&email).await?;
+    let pw = password.to_owned();
+    let hash = creds
+        .as_ref()
+        .map(|(_, h)| h.clone())
+        .unwrap_or_else(|| abonent_domain::password::dummy_hash().to_owned());
+    let ok = tokio::task::spawn_blocking(move || abonent_domain::password::verify(&pw, &hash))
+        .await
+        .map_err(|e| WebError::Internal(e.into()))?;
+    match creds {
+        Some((user, _)) if ok => {
+            if user.confirmed_at.is_none() {
+                return Ok(ClientSignIn::Refused(WebError::Forbidden(format!(
+                    "Сначала подтвердите адрес: мы отправили письмо со ссылкой на {email}."
+                ))));
+            }
+            store.record_login_attempt(&key, ip, true).await?;
+            let token = random_token();
+            store
+                .create_portal_session(
+                    &token_hash(&token),
+                    user.id,
+                    &random_token(),
+                    ip,
+                    cfg.session_ttl.as_micros() as i64,
+                )
+                .await?;
+            store
+                .audit(
+                    &actor,
+                    "portal.login",
+                    "portal_user",
+                    &user.id.to_string(),
+                    "",
+                )
+                .await?;
+            Ok(ClientSignIn::Ok { token })
+        }
+        other => {
+            store.record_login_attempt(&key, ip, false).await?;
+            store
+                .audit(
+                    &actor,
+                    "portal.login_failure",
+                    "portal_user",
+                    &email,
+                    if other.is_some() {
+                        "wrong password"
+                    } else {
+                        "unknown address"
+                    },
+                )
+                .await?;
+            Ok(ClientSignIn::Refused(WebError::BadCredentials))
+        }
+    }
+}

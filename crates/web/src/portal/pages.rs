@@ -1,0 +1,529 @@
+//! Pages of the personal account (`/my`): they work without JavaScript and on a phone.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use axum_extra::extract::cookie::{Cookie, CookieJar};
+use axum_extra::extract::Form;
+use serde::Deserialize;
+
+use super::{
+    check_form_token, form_cookie, portal_cookie, sign_in, sign_up, ClientSignIn, CurrentClient,
+    SignUpDraft, PORTAL_COOKIE,
+};
+use crate::auth::{random_token, token_hash, ClientIp};
+use crate::billing::{money, rule_label};
+use crate::pages::{render, ru_date};
+use crate::{AppState, PageError, WebError};
+use abonent_domain::validation::FieldErrors;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/my", get(home))
+        .route("/my/signup", get(signup_form).post(signup))
+        .route("/my/confirm", get(confirm))
+        .route("/my/login", get(login_form).post(login))
+        .route("/my/logout", post(logout))
+        .route("/my/accounts/{id}/invoices/{period}/pdf", get(invoice_pdf))
+        .route("/my/meters/{id}/readings", post(reading))
+}
+
+/// What every portal page shows around its content.
+pub struct PortalChrome {
+    pub title: String,
+    /// The signed-in client's address.
+    pub email: Option<String>,
+    pub csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/signup.html")]
+struct SignUpPage {
+    chrome: PortalChrome,
+    form: SignUpDraft,
+    errors: FieldErrors,
+}
+
+fn with_form_token(jar: CookieJar, state: &AppState) -> (CookieJar, String) {
+    let token = random_token();
+    (
+        jar.add(form_cookie(token.clone(), state.config.secure_cookies)),
+        token,
+    )
+}
+
+async fn signup_form(State(state): State<AppState>, jar: CookieJar) -> Result<Response, PageError> {
+    let (jar, token) = with_form_token(jar, &state);
+    let page = SignUpPage {
+        chrome: PortalChrome {
+            title: "Регистрация в личном кабинете".into(),
+            email: None,
+            csrf: token,
+        },
+        form: SignUpDraft::default(),
+        errors: FieldErrors::new(),
+    };
+    Ok((jar, render(&page)?).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct SignUpForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(flatten)]
+    draft: SignUpDraft,
+}
+
+#[derive(Template)]
+#[template(path = "portal/notice.html")]
+struct NoticePage {
+    chrome: PortalChrome,
+    heading: String,
+    text: String,
+    link: (String, String),
+}
+
+fn notice(title: &str, text: String, link: (&str, &str)) -> NoticePage {
+    NoticePage {
+        chrome: PortalChrome {
+            title: title.into(),
+            email: None,
+            csrf: String::new(),
+        },
+        heading: title.into(),
+        text,
+        link: (link.0.into(), link.1.into()),
+    }
+}
+
+async fn signup(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    Form(f): Form<SignUpForm>,
+) -> Result<Response, PageError> {
+    let result = match check_form_token(&jar, &f.csrf) {
+        Ok(()) => sign_up(&state, &ip, &f.draft).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(email) => Ok(render(&notice(
+            "Подтвердите адрес",
+            format!(
+                "Личный кабинет открыт. Мы отправили письмо на {email}: откройте ссылку из него, \
+                 чтобы подтвердить адрес, и войдите. Ссылка действует 3 дня."
+            ),
+            ("/my/login", "Ко входу в личный кабинет"),
+        ))?
+        .into_response()),
+        Err(e) => {
+            // The form again, with what was typed (not the passwords) and the reasons.
+            let (status, errors) = match e {
+                WebError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
+                other => (
+                    other.status(),
+                    FieldErrors::single("form", other.public_message()),
+                ),
+            };
+            let (jar, token) = with_form_token(jar, &state);
+            let page = SignUpPage {
+                chrome: PortalChrome {
+                    title: "Регистрация в личном кабинете".into(),
+                    email: None,
+                    csrf: token,
+                },
+                form: SignUpDraft {
+                    password: String::new(),
+                    password_again: String::new(),
+                    ..f.draft
+                },
+                errors,
+            };
+            Ok((status, jar, render(&page)?).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmQuery {
+    #[serde(default)]
+    token: String,
+}
+
+async fn confirm(
+    State(state): State<AppState>,
+    Query(q): Query<ConfirmQuery>,
+) -> Result<Response, PageError> {
+    let done = if q.token.is_empty() {
+        None
+    } else {
+        state.store.portal_confirm(&token_hash(&q.token)).await?
+    };
+    Ok(match done {
+        Some(_) => render(&notice(
+            "Адрес подтверждён",
+            "Спасибо! Теперь войдите в личный кабинет с этим адресом и паролем.".into(),
+            ("/my/login", "Войти"),
+        ))?
+        .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            render(&notice(
+                "Ссылка не действует",
+                "Ссылка устарела или уже использована. Если адрес уже подтверждён — просто войдите; \
+                 иначе зарегистрируйтесь заново через 3 дня или обратитесь в центр обслуживания."
+                    .into(),
+                ("/my/login", "Войти"),
+            ))?,
+        )
+            .into_response(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "portal/login.html")]
+struct LoginPage {
+    chrome: PortalChrome,
+    email: String,
+    error: Option<String>,
+    expired: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct LoginQuery {
+    #[serde(default)]
+    expired: String,
+}
+
+async fn login_form(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(q): Query<LoginQuery>,
+) -> Result<Response, PageError> {
+    let (jar, token) = with_form_token(jar, &state);
+    let page = LoginPage {
+        chrome: PortalChrome {
+            title: "Вход в личный кабинет".into(),
+            email: None,
+            csrf: token,
+        },
+        email: String::new(),
+        error: None,
+        expired: !q.expired.is_empty(),
+    };
+    Ok((jar, render(&page)?).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    let outcome = match check_form_token(&jar, &f.csrf) {
+        Err(e) => ClientSignIn::Refused(e),
+        Ok(()) if f.email.trim().is_empty() || f.password.is_empty() => ClientSignIn::Refused(
+            WebError::BadRequest("Введите адрес электронной почты и пароль.".into()),
+        ),
+        Ok(()) => sign_in(&state, &f.email, &f.password, &ip).await?,
+    };
+    match outcome {
+        ClientSignIn::Ok { token } => {
+            let jar = jar
+                .remove(Cookie::build(super::PORTAL_FORM_COOKIE).path("/my"))
+                .add(portal_cookie(token, state.config.secure_cookies));
+            Ok((jar, Redirect::to("/my")).into_response())
+        }
+        ClientSignIn::Refused(e) => {
+            let (jar, token) = with_form_token(jar, &state);
+            let message = match &e {
+                WebError::BadCredentials => "Неверный адрес или пароль.".to_owned(),
+                other => other.public_message(),
+            };
+            let page = LoginPage {
+                chrome: PortalChrome {
+                    title: "Вход в личный кабинет".into(),
+                    email: None,
+                    csrf: token,
+                },
+                email: f.email.clone(),
+                error: Some(message),
+                expired: false,
+            };
+            Ok((e.status(), jar, render(&page)?).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    me: CurrentClient,
+    jar: CookieJar,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    state.store.delete_portal_session(&me.token_hash).await?;
+    let jar = jar.remove(Cookie::build(PORTAL_COOKIE).path("/"));
+    Ok((jar, Redirect::to("/my/login")).into_response())
+}
+
+struct InvoiceLine {
+    period: String,
+    label: String,
+    charged: String,
+    closing: String,
+    due_on: String,
+    rule: &'static str,
+}
+
+struct PaymentLine {
+    paid_on: String,
+    amount: String,
+    source: &'static str,
+}
+
+struct MeterBox {
+    id: i64,
+    serial: String,
+    zones: i64,
+    last: String,
+    /// What the client typed and why it was refused, or what was accepted.
+    typed: String,
+    errors: FieldErrors,
+    outcome: Option<String>,
+}
+
+struct AccountBox {
+    id: i64,
+    number: String,
+    address: String,
+    owes: bool,
+    balance: String,
+    overdue: String,
+    has_overdue: bool,
+    invoices: Vec<InvoiceLine>,
+    payments: Vec<PaymentLine>,
+    meters: Vec<MeterBox>,
+}
+
+#[derive(Template)]
+#[template(path = "portal/home.html")]
+struct HomePage {
+    chrome: PortalChrome,
+    accounts: Vec<AccountBox>,
+}
+
+/// A reading form's state to show again on the page.
+struct MeterState {
+    meter_id: i64,
+    typed: String,
+    errors: FieldErrors,
+    outcome: Option<String>,
+}
+
+async fn home_view(
+    state: &AppState,
+    me: &CurrentClient,
+    meter_state: Option<MeterState>,
+) -> Result<HomePage, WebError> {
+    let store = &state.store;
+    let tz = store
+        .branches()
+        .await?
+        .first()
+        .map(|b| b.time_zone.clone())
+        .unwrap_or_else(|| "Asia/Yekaterinburg".into());
+    let today = crate::appeals::today_in_zone(&tz);
+    let mut accounts = Vec::new();
+    let mut meter_state = meter_state;
+    for id in store.portal_accounts(me.user.id).await? {
+        let a = store.account(id).await?;
+        let b = store.balance_at(id, today).await?;
+        let invoices = store
+            .invoices_of_account(id)
+            .await?
+            .into_iter()
+            .take(12)
+            .map(|i| InvoiceLine {
+                label: abonent_domain::tariffs::Period::parse(&i.period)
+                    .map(|p| p.label_ru())
+                    .unwrap_or_else(|| i.period.clone()),
+                charged: money(i.charged),
+                closing: money(i.closing),
+                due_on: ru_date(&i.due_on),
+                rule: rule_label(&i.rule),
+                period: i.period,
+            })
+            .collect();
+        let payments = store
+            .payments_of_account(id, 10)
+            .await?
+            .into_iter()
+            .map(|p| PaymentLine {
+                paid_on: ru_date(&p.paid_on),
+                amount: money(p.amount),
+                source: if p.source == "cashier" {
+                    "касса"
+                } else {
+                    "банк"
+                },
+            })
+            .collect();
+        let meters = store
+            .meters_of_account(id)
+            .await?
+            .into_iter()
+            .filter(|m| m.removed_on.is_none())
+            .map(|m| {
+                let mine = meter_state
+                    .take_if(|s| s.meter_id == m.id)
+                    .map(|s| (s.typed, s.errors, s.outcome));
+                let (typed, errors, outcome) =
+                    mine.unwrap_or_else(|| (String::new(), FieldErrors::new(), None));
+                MeterBox {
+                    id: m.id,
+                    serial: m.serial,
+                    zones: m.zones,
+                    last: m
+                        .last_values
+                        .clone()
+                        .unwrap_or(m.initial_values)
+                        .replace(',', ", "),
+                    typed,
+                    errors,
+                    outcome,
+                }
+            })
+            .collect();
+        accounts.push(AccountBox {
+            id,
+            number: a.number.clone(),
+            address: a.address(),
+            owes: b.balance >= 0,
+            balance: money(b.balance.abs()),
+            overdue: money(b.overdue),
+            has_overdue: b.overdue > 0,
+            invoices,
+            payments,
+            meters,
+        });
+    }
+    Ok(HomePage {
+        chrome: PortalChrome {
+            title: "Личный кабинет".into(),
+            email: Some(me.user.email.clone()),
+            csrf: me.csrf_token.clone(),
+        },
+        accounts,
+    })
+}
+
+async fn home(State(state): State<AppState>, me: CurrentClient) -> Result<Response, PageError> {
+    Ok(render(&home_view(&state, &me, None).await?)?.into_response())
+}
+
+async fn invoice_pdf(
+    State(state): State<AppState>,
+    me: CurrentClient,
+    Path((id, period)): Path<(i64, String)>,
+) -> Result<Response, PageError> {
+    me.require_account(&state, id).await?;
+    let p = crate::billing::parse_period(&period)?;
+    let doc = crate::billing::invoice_doc(&state, id, p).await?;
+    state
+        .store
+        .audit(
+            &me.actor(),
+            "portal.invoice_pdf",
+            "account",
+            &id.to_string(),
+            &period,
+        )
+        .await?;
+    let name = format!("schet-{}-{p}.pdf", doc.account_number);
+    let pdf = crate::billing::render_pdf(vec![doc], String::new()).await?;
+    Ok(crate::billing::pages::pdf_response(pdf, &name))
+}
+
+#[derive(Deserialize)]
+pub struct ReadingForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    values: String,
+}
+
+/// A reading from the personal account: the same checks as at the counter (MTR-02, MTR-03).
+async fn reading(
+    State(state): State<AppState>,
+    me: CurrentClient,
+    Path(meter_id): Path<i64>,
+    Form(f): Form<ReadingForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    let meter = state.store.meter(meter_id).await?;
+    me.require_account(&state, meter.account_id).await?;
+    let tz = state
+        .store
+        .branches()
+        .await?
+        .first()
+        .map(|b| b.time_zone.clone())
+        .unwrap_or_else(|| "Asia/Yekaterinburg".into());
+    let result =
+        crate::metering::store_reading(&state, meter_id, &f.values, "portal", &me.actor(), &tz)
+            .await;
+    let (status, ms) = match result {
+        Ok(r) => (
+            StatusCode::OK,
+            MeterState {
+                meter_id,
+                typed: String::new(),
+                errors: FieldErrors::new(),
+                outcome: Some(if r.status == "held" {
+                    format!(
+                        "Показания приняты и будут проверены специалистом: {}. Результат появится здесь.",
+                        r.note
+                    )
+                } else {
+                    format!(
+                        "Показания приняты и учтены за {}: расход {} кВт·ч.",
+                        r.period,
+                        r.consumption.join(" / ")
+                    )
+                }),
+            },
+        ),
+        Err(WebError::Invalid(errors)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            MeterState {
+                meter_id,
+                typed: f.values.clone(),
+                errors,
+                outcome: None,
+            },
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    let page = home_view(&state, &me, Some(ms)).await?;
+    Ok((status, render(&page)?).into_response())
+}

@@ -1,0 +1,352 @@
+//! The client's personal account through its pages, on SQLite and PostgreSQL: sign-up with the
+//! code from the invoice, confirmation, sign-in, readings, invoices; refusals and throttling.
+
+mod common;
+
+use abonent_domain::accounts::AccountNumber;
+use abonent_domain::metering::MeterDraft;
+use abonent_domain::tariffs::Period;
+use abonent_store::audit::Actor;
+use axum::http::{header, Method, StatusCode};
+use common::{apps, enc, hidden, set_cookie, App};
+
+const PASSWORD: &str = "klient-2026-pass";
+
+/// The sign-up form: its cookie and token.
+async fn form(app: &App, path: &str) -> (String, String) {
+    let r = app.page(Method::GET, path, "", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    (
+        format!(
+            "abonent_portal_form={}",
+            set_cookie(&r, "abonent_portal_form")
+        ),
+        hidden(&r.body, "_csrf"),
+    )
+}
+
+async fn sign_up(app: &App, account: &str, code: &str, email: &str) -> common::Resp {
+    let (cookie, csrf) = form(app, "/my/signup").await;
+    let body = format!(
+        "_csrf={csrf}&account={account}&code={}&email={}&password={PASSWORD}&password_again={PASSWORD}&consent=yes",
+        enc(code),
+        enc(email)
+    );
+    app.page(Method::POST, "/my/signup", &cookie, Some(&body))
+        .await
+}
+
+async fn sign_in(app: &App, email: &str, password: &str) -> common::Resp {
+    let (cookie, csrf) = form(app, "/my/login").await;
+    let body = format!(
+        "_csrf={csrf}&email={}&password={}",
+        enc(email),
+        enc(password)
+    );
+    app.page(Method::POST, "/my/login", &cookie, Some(&body))
+        .await
+}
+
+async fn meter_of(app: &App, account_id: i64) -> i64 {
+    let s = &app.db.store;
+    if let Some(m) = s.meters_of_account(account_id).await.unwrap().first() {
+        return m.id;
+    }
+    let data = MeterDraft {
+        serial: format!("P{account_id}"),
+        zones: "1".into(),
+        digits: "6".into(),
+        installed_on: "2025-01-01".into(),
+        verified_on: "2025-01-01".into(),
+        interval_years: "16".into(),
+        initial: "1000".into(),
+        ..Default::default()
+    }
+    .validate(jiff::civil::date(2026, 11, 26))
+    .unwrap();
+    s.create_meter(account_id, &data, &Actor::default())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_client_signs_up_confirms_signs_in_sends_a_reading_and_gets_the_invoice() {
+    for app in apps().await {
+        let l = app.label();
+        let s = &app.db.store;
+        let a1 = s
+            .account_by_number(&AccountNumber::from_serial(1))
+            .await
+            .unwrap();
+        let a2 = s
+            .account_by_number(&AccountNumber::from_serial(2))
+            .await
+            .unwrap();
+        let code = s.portal_code(&a1.number).await.unwrap();
+        assert_eq!(code.len(), 9, "1234-5678");
+        s.bill(Period::parse("2026-10").unwrap(), 100, None, |_, _| {})
+            .await
+            .unwrap();
+
+        // Not signed in: the sign-in form.
+        let r = app.page(Method::GET, "/my", "", None).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(r.location().starts_with("/my/login"));
+
+        // The code is printed on the invoice.
+        let (staff, _) = app.browser_login("cashier").await;
+        let inv = app
+            .page(
+                Method::GET,
+                &format!("/accounts/{}/invoices/2026-10", a1.id),
+                &staff,
+                None,
+            )
+            .await;
+        assert!(inv.body.contains(&code), "{l}: the code is on the invoice");
+
+        // A wrong code: refused without saying which part was wrong, input kept.
+        let r = sign_up(&app, &a1.number, "1111-1111", "ivanova@example.org").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{l}");
+        assert!(r.body.contains("Номер лицевого счёта или код не подходят"));
+        assert!(r.body.contains(&format!("value=\"{}\"", a1.number)));
+        assert!(r.body.contains("value=\"ivanova@example.org\""));
+        assert!(!r.body.contains(PASSWORD), "passwords are not sent back");
+        // Field checks: all reasons at once.
+        let (cookie, csrf) = form(&app, "/my/signup").await;
+        let r = app
+            .page(
+                Method::POST,
+                "/my/signup",
+                &cookie,
+                Some(&format!(
+                    "_csrf={csrf}&account=12&code=1&email=x&password=short&password_again=other"
+                )),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        for text in [
+            "f-account-error",
+            "f-code-error",
+            "f-email-error",
+            "f-password-error",
+            "f-password_again-error",
+            "f-consent-error",
+        ] {
+            assert!(r.body.contains(text), "{l}: {text}");
+        }
+        // Without the form's cookie (a forged or expired form): refused.
+        let r = app
+            .page(
+                Method::POST,
+                "/my/signup",
+                "",
+                Some(&format!("_csrf={csrf}&account={}", a1.number)),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+        // The right code: the account is opened and a confirmation letter queued.
+        let r = sign_up(&app, &a1.number, &code, "Ivanova@Example.org").await;
+        assert_eq!(r.status, StatusCode::OK, "{l}: {}", r.body);
+        assert!(r.body.contains("ivanova@example.org"));
+        let (to, body): (String, String) = sqlx::query_as(
+            "SELECT recipient, body FROM outbox WHERE kind = 'portal.confirm' ORDER BY id DESC",
+        )
+        .fetch_one(s.pool())
+        .await
+        .unwrap();
+        assert_eq!(to, "ivanova@example.org");
+        let token = body
+            .split("token=")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned();
+        // Someone else with the same account (even with the code): refused.
+        let r = sign_up(&app, &a1.number, &code, "other@example.org").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("уже открыт личный кабинет"), "{l}");
+
+        // Not confirmed yet: no sign-in.
+        let r = sign_in(&app, "ivanova@example.org", PASSWORD).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{l}: {}", r.body);
+        assert!(r.body.contains("подтвердите адрес"));
+        let r = app
+            .page(Method::GET, "/my/confirm?token=nonsense", "", None)
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        let r = app
+            .page(Method::GET, &format!("/my/confirm?token={token}"), "", None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{l}: {}", r.body);
+        assert!(r.body.contains("Адрес подтверждён"));
+        // A link works once.
+        let r = app
+            .page(Method::GET, &format!("/my/confirm?token={token}"), "", None)
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+        let r = sign_in(&app, "ivanova@example.org", "wrong-password-1").await;
+        assert_ne!(r.status, StatusCode::SEE_OTHER);
+        assert!(
+            r.body.contains("Неверный адрес или пароль"),
+            "{l}: {}",
+            r.body
+        );
+        assert!(r.body.contains("value=\"ivanova@example.org\""));
+        let r = sign_in(&app, "ivanova@example.org", PASSWORD).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{l}: {}", r.body);
+        assert_eq!(r.location(), "/my");
+        let me = format!("abonent_portal={}", set_cookie(&r, "abonent_portal"));
+        // A staff page does not open with a client's session.
+        let r = app.page(Method::GET, "/clients", &me, None).await;
+        assert_ne!(r.status, StatusCode::OK);
+
+        let home = app.page(Method::GET, "/my", &me, None).await;
+        assert_eq!(home.status, StatusCode::OK, "{l}: {}", home.body);
+        assert!(home.body.contains(&format!("Лицевой счёт № {}", a1.number)));
+        assert!(
+            home.body.contains("октябрь 2026"),
+            "{l}: the invoice is listed"
+        );
+        let csrf = hidden(&home.body, "_csrf");
+
+        // A reading: refused with the reason and the input kept, then accepted.
+        let meter = meter_of(&app, a1.id).await;
+        let home = app.page(Method::GET, "/my", &me, None).await;
+        assert!(home.body.contains(&format!("/my/meters/{meter}/readings")));
+        let m = s.meter(meter).await.unwrap();
+        let r = app
+            .page(
+                Method::POST,
+                &format!("/my/meters/{meter}/readings"),
+                &me,
+                Some(&format!("_csrf={csrf}&values=abc")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{l}");
+        assert!(r.body.contains("не показание"));
+        assert!(r.body.contains("value=\"abc\""), "input kept");
+        let before = s.readings_of_meter(meter, 50).await.unwrap().len();
+        let values: Vec<String> = m
+            .last_values
+            .clone()
+            .unwrap_or(m.initial_values.clone())
+            .split(',')
+            .map(|v| (v.trim().parse::<i64>().unwrap() + 50).to_string())
+            .collect();
+        let r = app
+            .page(
+                Method::POST,
+                &format!("/my/meters/{meter}/readings"),
+                &me,
+                Some(&format!("_csrf={csrf}&values={}", enc(&values.join(",")))),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{l}: {}", r.body);
+        assert!(r.body.contains("Показания приняты"), "{l}: {}", r.body);
+        let readings = s.readings_of_meter(meter, 50).await.unwrap();
+        assert_eq!(readings.len(), before + 1);
+        assert_eq!(readings[0].channel, "portal");
+        // Without the session's token: refused, nothing stored.
+        let r = app
+            .page(
+                Method::POST,
+                &format!("/my/meters/{meter}/readings"),
+                &me,
+                Some("_csrf=forged&values=99999"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        // Someone else's meter and invoice: not found, audited, nothing stored.
+        let other = meter_of(&app, a2.id).await;
+        let others = s.readings_of_meter(other, 50).await.unwrap().len();
+        let r = app
+            .page(
+                Method::POST,
+                &format!("/my/meters/{other}/readings"),
+                &me,
+                Some(&format!("_csrf={csrf}&values=99999")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{l}");
+        let r = app
+            .page(
+                Method::GET,
+                &format!("/my/accounts/{}/invoices/2026-10/pdf", a2.id),
+                &me,
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        let (denied,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'portal.denied'")
+                .fetch_one(s.pool())
+                .await
+                .unwrap();
+        assert_eq!(denied, 2, "{l}");
+        assert_eq!(s.readings_of_meter(other, 50).await.unwrap().len(), others);
+        // The own invoice as PDF.
+        let r = app
+            .page(
+                Method::GET,
+                &format!("/my/accounts/{}/invoices/2026-10/pdf", a1.id),
+                &me,
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{l}: {}", r.body);
+        assert_eq!(r.headers[header::CONTENT_TYPE], "application/pdf");
+        assert!(r.body.starts_with("%PDF"));
+
+        // Signing out ends the session on the server.
+        let r = app
+            .page(
+                Method::POST,
+                "/my/logout",
+                &me,
+                Some(&format!("_csrf={csrf}")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let r = app.page(Method::GET, "/my", &me, None).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        app.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn guessing_codes_and_passwords_is_throttled() {
+    for app in apps().await {
+        let l = app.label();
+        let s = &app.db.store;
+        let a3 = s
+            .account_by_number(&AccountNumber::from_serial(3))
+            .await
+            .unwrap();
+        // The test configuration allows 3 failures per account number.
+        for _ in 0..3 {
+            let r = sign_up(&app, &a3.number, "0000-0000", "g@example.org").await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{l}");
+        }
+        let code = s.portal_code(&a3.number).await.unwrap();
+        let r = sign_up(&app, &a3.number, &code, "g@example.org").await;
+        assert_eq!(
+            r.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{l}: even the right code waits"
+        );
+        assert!(r.body.contains("Слишком много"));
+        // Sign-in: the same for an unknown address (no hint whether it exists).
+        for _ in 0..3 {
+            let r = sign_in(&app, "nobody@example.org", "whatever-123").await;
+            assert!(r.body.contains("Неверный адрес или пароль"), "{l}");
+        }
+        let r = sign_in(&app, "nobody@example.org", "whatever-123").await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        app.db.cleanup().await;
+    }
+}
