@@ -58,6 +58,8 @@ export async function startServer() {
   }
   return {
     url,
+    /** The server's working directory (the demo writes its letters to data/outbox there). */
+    dir,
     output: () => output,
     async stop() {
       proc.kill('SIGTERM');

@@ -1,0 +1,160 @@
+// A client opens the personal account with the number and code printed on the invoice, confirms
+// the address from the letter, signs in, sends a reading and downloads an invoice. Every portal
+// page passes the accessibility scan, also on a phone-sized screen.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, startBrowser, accessibilityProblems, PASSWORD } from './harness.mjs';
+
+let server;
+let browser;
+let context;
+
+before(async () => {
+  server = await startServer();
+  ({ browser, context } = await startBrowser());
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function signIn(page, login) {
+  await page.goto(`${server.url}/login`);
+  await page.getByLabel('Логин').fill(login);
+  await page.getByLabel('Пароль').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Войти' }).click();
+  await page.waitForURL(/\/clients$/);
+}
+
+/** The text of a letter: the body of its text part, transfer encoding undone. */
+function letterText(raw) {
+  const [head, ...rest] = raw.split(/\r?\n\r?\n/);
+  let body = rest.join('\n\n');
+  if (/Content-Transfer-Encoding:\s*base64/i.test(head)) {
+    body = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  } else if (/Content-Transfer-Encoding:\s*quoted-printable/i.test(head)) {
+    const bytes = body.replace(/=\r?\n/g, '')
+      .replace(/=([0-9A-F]{2})/gi, (_, h) => String.fromCharCode(parseInt(h, 16)));
+    body = Buffer.from(bytes, 'latin1').toString('utf8');
+  }
+  return body;
+}
+
+/** Waits for the worker to send the confirmation letter to `to` and returns its link. */
+async function confirmationLink(to) {
+  const dir = join(server.dir, 'data', 'outbox');
+  const until = Date.now() + 60_000;
+  while (Date.now() < until) {
+    if (existsSync(dir)) {
+      for (const f of readdirSync(dir)) {
+        const raw = readFileSync(join(dir, f), 'utf8');
+        if (raw.includes(to)) {
+          const m = letterText(raw).match(/https?:\/\/\S+\/my\/confirm\?token=[0-9a-f]+/);
+          if (m) return m[0];
+        }
+      }
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`no confirmation letter to ${to}\n${server.output()}`);
+}
+
+test('a client signs up with the code from the invoice, sends a reading and gets the invoice', async () => {
+  // A technician registers a meter on the account; the code is printed on its invoice.
+  const tech = await context.newPage();
+  await signIn(tech, 'tech');
+  await tech.getByLabel('Номер лицевого счёта, фамилия, адрес или телефон').fill('Петров');
+  await tech.getByRole('button', { name: 'Найти' }).click();
+  await tech.locator('tbody tr').first().locator('a').first().click();
+  await tech.getByRole('link', { name: 'Добавить прибор учёта' }).first().click();
+  await tech.getByLabel('Заводской номер').fill('E2E-P001');
+  await tech.getByLabel('Дата установки').fill('2025-03-01');
+  await tech.getByLabel('Дата поверки').fill('2025-02-15');
+  await tech.getByLabel('Показания при установке').fill('1000');
+  await tech.getByRole('button', { name: 'Сохранить' }).click();
+  await tech.getByText('№ E2E-P001').waitFor();
+  await tech.close();
+  const staff = await context.newPage();
+  await signIn(staff, 'cashier');
+  await staff.getByLabel('Номер лицевого счёта, фамилия, адрес или телефон').fill('Петров');
+  await staff.getByRole('button', { name: 'Найти' }).click();
+  await staff.locator('tbody tr').first().locator('a').first().click();
+  await staff.getByRole('link', { name: 'Расчёты, счета и платежи' }).first().click();
+  await staff.getByRole('link', { name: 'открыть' }).first().click();
+  const invoice = await staff.locator('main').innerText();
+  const number = invoice.match(/Лицевой счёт № (\d+)/)[1];
+  const code = invoice.match(/код для регистрации (\d{4}-\d{4})/)[1];
+  await staff.close();
+
+  const client = await browser.newContext({
+    bypassCSP: true, locale: 'ru-RU', viewport: { width: 375, height: 740 }, isMobile: true,
+  });
+  const page = await client.newPage();
+  await page.goto(`${server.url}/my`);
+  await page.getByRole('heading', { name: 'Вход в личный кабинет' }).waitFor();
+  assert.deepEqual(await accessibilityProblems(page), []);
+  await page.getByRole('link', { name: 'Зарегистрируйтесь' }).click();
+  await page.getByRole('heading', { name: 'Регистрация в личном кабинете' }).waitFor();
+  assert.deepEqual(await accessibilityProblems(page), []);
+  const email = `client-${Date.now()}@example.org`;
+  // A wrong code: the reason, and what was typed is kept.
+  await page.getByLabel('Номер лицевого счёта').fill(number);
+  await page.getByLabel('Код из счёта').fill('0000-0000');
+  await page.getByLabel('Электронная почта').fill(email);
+  await page.getByLabel('Пароль', { exact: true }).fill('klient-pass-2026');
+  await page.getByLabel('Пароль ещё раз').fill('klient-pass-2026');
+  await page.getByLabel(/Согласен/).check();
+  await page.getByRole('button', { name: 'Зарегистрироваться' }).click();
+  await page.locator('#error-summary').waitFor();
+  assert.match(await page.locator('#error-summary').innerText(), /код не подходят/);
+  assert.equal(await page.getByLabel('Номер лицевого счёта').inputValue(), number);
+  assert.equal(await page.getByLabel('Электронная почта').inputValue(), email);
+  assert.deepEqual(await accessibilityProblems(page), []);
+  await page.getByLabel('Код из счёта').fill(code);
+  await page.getByLabel('Пароль', { exact: true }).fill('klient-pass-2026');
+  await page.getByLabel('Пароль ещё раз').fill('klient-pass-2026');
+  await page.getByRole('button', { name: 'Зарегистрироваться' }).click();
+  await page.getByRole('heading', { name: 'Подтвердите адрес' }).waitFor();
+  assert.deepEqual(await accessibilityProblems(page), []);
+
+  // The letter (written by the demo's folder transport) carries the link.
+  const link = await confirmationLink(email);
+  await page.goto(link.replace(/^https?:\/\/[^/]+/, server.url));
+  await page.getByRole('heading', { name: 'Адрес подтверждён' }).waitFor();
+  await page.getByRole('link', { name: 'Войти' }).click();
+  await page.getByLabel('Электронная почта').fill(email);
+  await page.getByLabel('Пароль').fill('klient-pass-2026');
+  await page.getByRole('button', { name: 'Войти' }).click();
+  await page.waitForURL(/\/my$/);
+  await page.getByRole('heading', { name: `Лицевой счёт № ${number}` }).waitFor();
+  assert.deepEqual(await accessibilityProblems(page), []);
+
+  // A reading: a wrong one is explained and kept, the right one accepted.
+  const input = page.getByLabel(/Прибор № E2E-P001/);
+  await input.fill('abc');
+  await page.locator('form', { has: input }).getByRole('button', { name: 'Передать' }).click();
+  await page.locator('.field-error').first().waitFor();
+  assert.match(await page.locator('.field-error').first().innerText(), /не показание/);
+  assert.equal(await page.getByLabel(/Прибор № E2E-P001/).inputValue(), 'abc');
+  assert.deepEqual(await accessibilityProblems(page), []);
+  await page.getByLabel(/Прибор № E2E-P001/).fill('1042');
+  await page.locator('form', { has: page.getByLabel(/Прибор № E2E-P001/) })
+    .getByRole('button', { name: 'Передать' }).click();
+  await page.getByText(/Показания приняты/).waitFor();
+  assert.match(await page.getByText(/Показания приняты/).innerText(), /расход 42/);
+  assert.deepEqual(await accessibilityProblems(page), []);
+
+  // The invoice as PDF.
+  const href = await page.locator('a[href$="/pdf"]').first().getAttribute('href');
+  const pdf = await page.request.get(`${server.url}${href}`);
+  assert.equal(pdf.status(), 200);
+  assert.equal(pdf.headers()['content-type'], 'application/pdf');
+  assert.equal((await pdf.body()).subarray(0, 4).toString(), '%PDF');
+
+  await page.getByRole('button', { name: 'Выйти' }).click();
+  await page.getByRole('heading', { name: 'Вход в личный кабинет' }).waitFor();
+  await client.close();
+});
