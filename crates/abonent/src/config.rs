@@ -26,6 +26,8 @@ pub struct Config {
     pub reception_max_appeals_per_hour: i64,
     /// `[mail]`: SMTP for answers, IMAP for the company mailbox (see docs/configuration.md).
     pub mail: abonent_jobs::MailConfig,
+    /// `[sms]`: the HTTP gateway for SMS (see docs/configuration.md).
+    pub sms: abonent_jobs::outbox::SmsConfig,
     /// `[[registry_layouts]]`: column layouts of bank payment registries (replace the shipped
     /// `sber` and `csv` when given; see docs/configuration.md).
     pub registry_layouts: Vec<abonent_domain::registry::RegistryLayout>,
@@ -48,6 +50,7 @@ impl Default for Config {
             login_throttle_minutes: 15,
             reception_max_appeals_per_hour: 10,
             mail: abonent_jobs::MailConfig::default(),
+            sms: abonent_jobs::outbox::SmsConfig::default(),
             registry_layouts: abonent_domain::registry::RegistryLayout::defaults(),
             public_url: String::new(),
         }
@@ -89,6 +92,8 @@ impl Config {
             ("ABONENT_MAIL_FROM", &mut self.mail.from),
             ("ABONENT_MAIL_IMAP_URL", &mut self.mail.imap_url),
             ("ABONENT_PUBLIC_URL", &mut self.public_url),
+            ("ABONENT_SMS_URL", &mut self.sms.url),
+            ("ABONENT_SMS_TOKEN", &mut self.sms.token),
         ] {
             if let Ok(v) = std::env::var(var) {
                 *field = v;

@@ -525,6 +525,7 @@ async fn worker(cfg: Config, once: bool) -> Result<()> {
     let store = open(&cfg).await?;
     let jobs_config = abonent_jobs::JobsConfig {
         mail: cfg.mail.clone(),
+        sms: cfg.sms.clone(),
     };
     let name = format!("worker-{}", std::process::id());
     if once {
@@ -583,6 +584,7 @@ async fn serve(
     let worker_name = format!("{}-{}", std::process::id(), listener.local_addr()?);
     let mut jobs_config = abonent_jobs::JobsConfig {
         mail: cfg.mail.clone(),
+        sms: cfg.sms.clone(),
     };
     // The demo has no mail server: its letters become files to open.
     if demo && jobs_config.mail.smtp_url.is_empty() {

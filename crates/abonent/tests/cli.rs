@@ -186,8 +186,17 @@ fn worker_once_runs_the_due_jobs() {
     assert!(text(&o).contains("Добавлено 300 обращений"), "{}", text(&o));
     let o = abonent(&db, &["worker", "--once"]);
     assert!(o.status.success(), "{}", text(&o));
-    // The appeals sweep and the daily housekeeping of this slot.
-    assert!(text(&o).contains("Выполнено заданий: 2"), "{}", text(&o));
+    // The appeals sweep and the daily housekeeping of this slot, and from 10:00 in the
+    // company's zone the day's reminders to clients.
+    let local_hour = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get("Asia/Yekaterinburg").unwrap())
+        .hour();
+    let expected = if local_hour >= abonent_jobs::REMINDERS_HOUR { 3 } else { 2 };
+    assert!(
+        text(&o).contains(&format!("Выполнено заданий: {expected}")),
+        "{}",
+        text(&o)
+    );
     let o = abonent(&db, &["worker", "--once"]);
     assert!(
         text(&o).contains("Выполнено заданий: 0"),

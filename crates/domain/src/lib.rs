@@ -9,6 +9,7 @@ pub mod clients;
 pub mod hours;
 pub mod metering;
 pub mod money;
+pub mod notices;
 pub mod org;
 pub mod password;
 pub mod payment_qr;

@@ -49,6 +49,8 @@ pub enum Permission {
     ConfigureBilling,
     /// Record the steps of the restriction procedure for debt (PAY-04).
     ManageRestriction,
+    /// Edit the templates of notices to clients (NTF-03).
+    ConfigureNotices,
 }
 
 impl Role {
@@ -73,6 +75,7 @@ impl Role {
             TakePayments => matches!(self, CashierTechnician | HeadOfRetailSales | BranchHead),
             ImportPayments | ManageRestriction => matches!(self, HeadOfRetailSales | BranchHead),
             ConfigureBilling => matches!(self, HeadOfRetailSales | GeneralDirector),
+            ConfigureNotices => matches!(self, HeadOfRetailSales | GeneralDirector | Administrator),
         }
     }
 }
@@ -100,6 +103,8 @@ mod tests {
         assert!(!Role::CashierTechnician.can(Permission::ImportPayments));
         assert!(Role::HeadOfRetailSales.can(Permission::ConfigureBilling));
         assert!(!Role::Administrator.can(Permission::ViewBilling));
+        assert!(Role::Administrator.can(Permission::ConfigureNotices));
+        assert!(!Role::CashierTechnician.can(Permission::ConfigureNotices));
         for r in Role::ALL {
             assert_eq!(Role::parse(r.code()), Some(*r));
         }

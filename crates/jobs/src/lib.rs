@@ -24,6 +24,7 @@ pub use mail::MailConfig;
 #[derive(Debug, Clone, Default)]
 pub struct JobsConfig {
     pub mail: MailConfig,
+    pub sms: outbox::SmsConfig,
 }
 
 /// How often the scheduler looks at the clock, and how long a claimed job is leased.
@@ -31,6 +32,40 @@ pub const TICK: Duration = Duration::from_secs(20);
 pub const LEASE: Duration = Duration::from_secs(300);
 /// Slot of the appeals sweep.
 pub const SWEEP_EVERY_MINUTES: i64 = 15;
+
+/// Local hour from which the day's reminders go out.
+pub const REMINDERS_HOUR: i8 = 10;
+
+/// The zone of the company's (first) branch.
+async fn company_zone(store: &Store) -> abonent_store::Result<jiff::tz::TimeZone> {
+    let tz = store
+        .branches()
+        .await?
+        .first()
+        .map(|b| b.time_zone.clone())
+        .unwrap_or_else(|| "Asia/Yekaterinburg".into());
+    Ok(jiff::tz::TimeZone::get(&tz).unwrap_or(jiff::tz::TimeZone::UTC))
+}
+
+/// Queues the reminders of a day (debt, due date, readings) for every account concerned.
+pub async fn queue_reminders(
+    store: &Store,
+    today: jiff::civil::Date,
+) -> abonent_store::Result<String> {
+    let mut parts = Vec::new();
+    for k in abonent_domain::notices::KINDS {
+        let f = store.queue_reminders(k.code, today).await?;
+        parts.push(format!(
+            "{}: {} (e-mail {}, SMS {}, portal {})",
+            k.code,
+            f.total(),
+            f.email,
+            f.sms,
+            f.portal
+        ));
+    }
+    Ok(parts.join("; "))
+}
 
 /// Enqueues the periodic jobs due in the current slots (idempotent across instances).
 pub async fn schedule(store: &Store, cfg: &JobsConfig) -> abonent_store::Result<()> {
@@ -58,6 +93,18 @@ pub async fn schedule(store: &Store, cfg: &JobsConfig) -> abonent_store::Result<
                 "outbox.send",
                 "",
                 Some(&format!("outbox.send@{minutes}")),
+                now,
+            )
+            .await?;
+    }
+    // Reminders to clients once a day, from 10:00 in the company's zone (NTF-02).
+    let local = jiff::Timestamp::now().to_zoned(company_zone(store).await?);
+    if local.hour() >= REMINDERS_HOUR {
+        store
+            .enqueue(
+                "reminders.daily",
+                &local.date().to_string(),
+                Some(&format!("reminders@{}", local.date())),
                 now,
             )
             .await?;
@@ -97,7 +144,11 @@ pub async fn run_job(store: &Store, cfg: &JobsConfig, job: &Job) -> Result<Strin
             let id: i64 = job.payload.parse().map_err(|_| "bad payload")?;
             mail::deliver_answer(store, &cfg.mail, id).await
         }
-        "outbox.send" => outbox::send_due(store, &cfg.mail, &job_worker(job)).await,
+        "outbox.send" => outbox::send_due(store, &cfg.mail, &cfg.sms, &job_worker(job)).await,
+        "reminders.daily" => {
+            let day: jiff::civil::Date = job.payload.parse().map_err(|_| "bad payload")?;
+            queue_reminders(store, day).await.map_err(|e| e.to_string())
+        }
         "appeals.sweep" => {
             let norms = store.appeal_norms().await.map_err(|e| e.to_string())?;
             let remind = norms.values().map(|n| n.remind_days).max().unwrap_or(3);

@@ -3,12 +3,26 @@
 //! a crash after the channel accepted a message and before it is recorded sends it again once
 //! (same Message-ID), never loses it.
 
+use std::collections::BTreeMap;
+
 use abonent_domain::tariffs::Period;
 use abonent_render::InvoiceDoc;
 use abonent_store::outbox::OutboxMessage;
 use abonent_store::Store;
+use serde::Deserialize;
 
 use crate::mail::{send_with, MailConfig, MailFile, SendError};
+
+/// The SMS gateway (`[sms]` in the configuration): each message is `POST`ed to `url` as JSON
+/// `{"to": "+79…", "text": "…", "sender": "…"}` with `Authorization: Bearer token` when a token is
+/// set; any 2xx answer means accepted. Empty `url`: SMS wait in the outbox.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct SmsConfig {
+    pub url: String,
+    pub token: String,
+    pub sender: String,
+}
 
 /// Messages claimed at a time, and how long they are leased.
 pub const BATCH: i64 = 50;
@@ -20,7 +34,12 @@ pub fn message_id(id: i64) -> String {
 }
 
 /// Sends every due message; returns a summary.
-pub async fn send_due(store: &Store, cfg: &MailConfig, worker: &str) -> Result<String, String> {
+pub async fn send_due(
+    store: &Store,
+    cfg: &MailConfig,
+    sms: &SmsConfig,
+    worker: &str,
+) -> Result<String, String> {
     let (mut sent, mut failed) = (0, 0);
     loop {
         let batch = store
@@ -32,10 +51,10 @@ pub async fn send_due(store: &Store, cfg: &MailConfig, worker: &str) -> Result<S
         }
         let mut any_sent = false;
         for m in batch {
-            match send_one(store, cfg, &m).await {
-                Ok(()) => {
+            match send_one(store, cfg, sms, &m).await {
+                Ok((subject, body)) => {
                     store
-                        .message_sent(m.id, worker)
+                        .message_sent(m.id, worker, &subject, &body)
                         .await
                         .map_err(|e| e.to_string())?;
                     sent += 1;
@@ -60,14 +79,65 @@ pub async fn send_due(store: &Store, cfg: &MailConfig, worker: &str) -> Result<S
     Ok(format!("sent {sent}, not sent {failed}"))
 }
 
-async fn send_one(store: &Store, cfg: &MailConfig, m: &OutboxMessage) -> Result<(), SendError> {
-    if m.channel != "email" {
-        return Err(SendError::Address(format!(
-            "channel {} is not available",
-            m.channel
-        )));
+/// The subject and text of a reminder from its template and values.
+async fn render_notice(store: &Store, m: &OutboxMessage) -> Result<(String, String), SendError> {
+    let t = store
+        .notice_template(&m.kind, &m.channel)
+        .await
+        .map_err(|e| SendError::Other(format!("template {} {}: {e}", m.kind, m.channel)))?;
+    let raw: BTreeMap<String, serde_json::Value> = serde_json::from_str(&m.params)
+        .map_err(|e| SendError::Address(format!("bad values of message: {e}")))?;
+    let mut values = BTreeMap::new();
+    for (k, v) in raw {
+        let text = match (k.as_str(), &v) {
+            ("amount", serde_json::Value::Number(n)) => {
+                abonent_domain::money::Kopecks(n.as_i64().unwrap_or(0)).to_string()
+            }
+            ("due_date", serde_json::Value::String(d)) => abonent_domain::calendar::ru_date(d),
+            ("period", serde_json::Value::String(p)) => Period::parse(p)
+                .map(|p| p.label_ru())
+                .unwrap_or_else(|| p.clone()),
+            (_, serde_json::Value::String(s)) => s.clone(),
+            (_, other) => other.to_string(),
+        };
+        values.insert(k, text);
     }
+    let hotline = store
+        .company()
+        .await
+        .map_err(|e| SendError::Other(e.to_string()))?
+        .map(|c| c.hotline_phones)
+        .unwrap_or_default();
+    values.insert("hotline".into(), hotline);
+    Ok((
+        abonent_domain::notices::render(&t.subject, &values),
+        abonent_domain::notices::render(&t.body, &values),
+    ))
+}
+
+/// Sends one message by its channel; returns the subject and text as sent.
+async fn send_one(
+    store: &Store,
+    cfg: &MailConfig,
+    sms: &SmsConfig,
+    m: &OutboxMessage,
+) -> Result<(String, String), SendError> {
     let (mut subject, mut body) = (m.subject.clone(), m.body.clone());
+    if !m.params.is_empty() && body.is_empty() {
+        (subject, body) = render_notice(store, m).await?;
+    }
+    match m.channel.as_str() {
+        // The personal account's inbox: delivered by being stored.
+        "portal" => return Ok((subject, body)),
+        "sms" => {
+            send_sms(sms, &m.recipient, &body).await?;
+            return Ok((subject, body));
+        }
+        "email" => {}
+        other => {
+            return Err(SendError::Address(format!("channel {other} is not available")));
+        }
+    }
     let mut files = Vec::new();
     if let Some(period) = m.attachment.strip_prefix("invoice:") {
         let period = Period::parse(period)
@@ -95,7 +165,54 @@ async fn send_one(store: &Store, cfg: &MailConfig, m: &OutboxMessage) -> Result<
             bytes,
         });
     }
-    send_with(cfg, &m.recipient, &subject, &message_id(m.id), body, files).await
+    send_with(
+        cfg,
+        &m.recipient,
+        &subject,
+        &message_id(m.id),
+        body.clone(),
+        files,
+    )
+    .await?;
+    Ok((subject, body))
+}
+
+/// `+7XXXXXXXXXX` from the ten digits we store.
+fn e164(phone: &str) -> String {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    match digits.len() {
+        10 => format!("+7{digits}"),
+        11 if digits.starts_with('8') || digits.starts_with('7') => format!("+7{}", &digits[1..]),
+        _ => format!("+{digits}"),
+    }
+}
+
+/// Posts an SMS to the gateway; 400 and 422 (a number or text it will never take) are final,
+/// anything else (the gateway down, a wrong token) is retried.
+async fn send_sms(cfg: &SmsConfig, phone: &str, text: &str) -> Result<(), SendError> {
+    if cfg.url.is_empty() {
+        return Err(SendError::Other("no SMS gateway configured (sms.url)".into()));
+    }
+    let (url, token) = (cfg.url.clone(), cfg.token.clone());
+    let payload = serde_json::json!({"to": e164(phone), "text": text, "sender": cfg.sender});
+    tokio::task::spawn_blocking(move || {
+        let mut req = ureq::post(&url).timeout(std::time::Duration::from_secs(15));
+        if !token.is_empty() {
+            req = req.set("Authorization", &format!("Bearer {token}"));
+        }
+        match req.send_json(payload) {
+            Ok(_) => Ok(()),
+            Err(ureq::Error::Status(code, _)) if code == 400 || code == 422 => {
+                Err(SendError::Address(format!("SMS gateway refused: HTTP {code}")))
+            }
+            Err(ureq::Error::Status(code, _)) => {
+                Err(SendError::Other(format!("SMS gateway: HTTP {code}")))
+            }
+            Err(e) => Err(SendError::Other(format!("SMS gateway: {e}"))),
+        }
+    })
+    .await
+    .map_err(|e| SendError::Other(e.to_string()))?
 }
 
 /// The text of the letter that carries an invoice: the sums, the due date and who to call.

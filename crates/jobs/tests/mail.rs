@@ -221,6 +221,7 @@ async fn mailbox_intake_and_answer_delivery() {
                 imap_url: format!("imap://{user}:secret@127.0.0.1:{}/INBOX", dovecot.port),
                 imap_poll_seconds: 60,
             },
+            ..Default::default()
         };
         deliver_to_mailbox(dovecot.port, &user, LETTER_WITH_SCAN).await;
         deliver_to_mailbox(dovecot.port, &user, "this line is not a letter at all\n").await;
@@ -308,6 +309,7 @@ async fn mailbox_intake_and_answer_delivery() {
                 smtp_url: format!("smtp://127.0.0.1:{}", free_port()),
                 ..cfg.mail.clone()
             },
+            ..Default::default()
         };
         abonent_jobs::drain(s, &down, "w").await.unwrap();
         let jobs = s.jobs_of_kind("appeal.deliver_answer", 5).await.unwrap();
@@ -462,7 +464,7 @@ async fn invoices_by_email_wait_while_smtp_is_down_and_go_out_once_with_the_pdf(
             from: "АО «ЮТЭК» <info@utek.test>".into(),
             ..Default::default()
         };
-        let r = abonent_jobs::outbox::send_due(s, &down, "w1")
+        let r = abonent_jobs::outbox::send_due(s, &down, &Default::default(), "w1")
             .await
             .unwrap();
         assert!(r.contains("sent 0"), "{l}: {r}");
@@ -471,7 +473,7 @@ async fn invoices_by_email_wait_while_smtp_is_down_and_go_out_once_with_the_pdf(
         assert!(!m.last_error.is_empty());
         assert_eq!(s.message(bad).await.unwrap().status, "failed", "{l}");
         // Not due again before its pause.
-        let r = abonent_jobs::outbox::send_due(s, &down, "w1")
+        let r = abonent_jobs::outbox::send_due(s, &down, &Default::default(), "w1")
             .await
             .unwrap();
         assert_eq!(r, "sent 0, not sent 0", "{l}");
@@ -487,6 +489,7 @@ async fn invoices_by_email_wait_while_smtp_is_down_and_go_out_once_with_the_pdf(
                 smtp_url: format!("smtp://127.0.0.1:{}", smtp.port),
                 ..down.clone()
             },
+            ..Default::default()
         };
         abonent_jobs::schedule(s, &up).await.unwrap();
         abonent_jobs::drain(s, &up, "w2").await.unwrap();

@@ -17,6 +17,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod mail;
 pub mod metering;
+pub mod notices;
 pub mod org;
 pub mod outbox;
 pub mod payments;

@@ -36,6 +36,8 @@ pub struct OutboxMessage {
     pub subject: String,
     pub body: String,
     pub attachment: String,
+    /// Values for the template of `kind` (JSON), when the text is rendered at sending.
+    pub params: String,
     pub attempts: i64,
 }
 
@@ -176,7 +178,7 @@ impl Store {
                             AND (locked_until IS NULL OR locked_until < $3)
                           ORDER BY next_attempt_at, id LIMIT $4{lock})
              RETURNING id, channel, recipient, account_id, kind, subject, body, attachment,
-                 attempts"
+                 params, attempts"
         );
         let mut v: Vec<OutboxMessage> = sqlx::query_as(&sql)
             .bind(now + lease_micros)
@@ -189,15 +191,24 @@ impl Store {
         Ok(v)
     }
 
-    /// Records that the channel accepted a claimed message.
-    pub async fn message_sent(&self, id: i64, worker: &str) -> Result<bool> {
+    /// Records that the channel accepted a claimed message, with the text as it was sent.
+    pub async fn message_sent(
+        &self,
+        id: i64,
+        worker: &str,
+        subject: &str,
+        body: &str,
+    ) -> Result<bool> {
         let r = sqlx::query(
-            "UPDATE outbox SET status = 'sent', sent_at = $1, locked_until = NULL, last_error = ''
+            "UPDATE outbox SET status = 'sent', sent_at = $1, locked_until = NULL, last_error = '',
+                 subject = $4, body = $5
              WHERE id = $2 AND locked_by = $3 AND status = 'queued'",
         )
         .bind(now_micros())
         .bind(id)
         .bind(worker)
+        .bind(subject)
+        .bind(body)
         .execute(self.pool())
         .await?;
         Ok(r.rows_affected() == 1)

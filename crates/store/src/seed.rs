@@ -34,6 +34,7 @@ impl Store {
     async fn seed_defaults_once(&self) -> Result<bool> {
         let mut wrote = self.seed_shipped_calendar().await? > 0;
         wrote |= self.seed_billing().await?;
+        wrote |= self.seed_notice_templates().await?;
         if self.company().await?.is_none() {
             self.save_company(&Company {
                 name: "Акционерное общество «Югорская территориальная энергетическая компания»"

@@ -1,0 +1,268 @@
+//! Reminders to clients (NTF-02) through the outbox by e-mail, SMS and the personal account's
+//! inbox, rendered from editable templates (NTF-03), with an SMS gateway that is down and then
+//! back (a real HTTP server on loopback started by the test), on SQLite and PostgreSQL.
+
+use std::sync::{Arc, Mutex};
+
+use abonent_domain::accounts::AccountNumber;
+use abonent_domain::metering::MeterDraft;
+use abonent_domain::tariffs::Period;
+use abonent_jobs::outbox::{send_due, SmsConfig};
+use abonent_jobs::MailConfig;
+use abonent_store::audit::Actor;
+use abonent_store::{testing, Store};
+use jiff::civil::date;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A minimal SMS gateway: answers every POST with `status` and keeps the bodies.
+struct Gateway {
+    port: u16,
+    bodies: Arc<Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Gateway {
+    async fn start(status: u16) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let kept = bodies.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    break;
+                };
+                let kept = kept.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    loop {
+                        let n = sock.read(&mut chunk).await.unwrap_or(0);
+                        if n == 0 {
+                            return;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        let text = String::from_utf8_lossy(&buf).to_string();
+                        if let Some(end) = text.find("\r\n\r\n") {
+                            let len = text[..end]
+                                .lines()
+                                .find_map(|l| {
+                                    l.to_ascii_lowercase()
+                                        .strip_prefix("content-length:")
+                                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                                })
+                                .unwrap_or(0);
+                            if buf.len() >= end + 4 + len {
+                                let body =
+                                    String::from_utf8_lossy(&buf[end + 4..end + 4 + len]).to_string();
+                                kept.lock().unwrap().push(body);
+                                let reply = format!(
+                                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+                                );
+                                let _ = sock.write_all(reply.as_bytes()).await;
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        Self { port, bodies, task }
+    }
+
+    fn bodies(&self) -> Vec<String> {
+        self.bodies.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn account(s: &Store, serial: u32) -> abonent_store::accounts::AccountView {
+    s.account_by_number(&AccountNumber::from_serial(serial))
+        .await
+        .unwrap()
+}
+
+async fn reach(s: &Store, client_id: i64, channel: &str, email: Option<&str>) {
+    sqlx::query("UPDATE clients SET preferred_channel = $1, email = $2 WHERE id = $3")
+        .bind(channel)
+        .bind(email)
+        .bind(client_id)
+        .execute(s.pool())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn reminders_go_out_by_every_channel_and_wait_while_the_sms_gateway_is_down() {
+    for db in testing::all().await {
+        let l = db.label;
+        let s = &db.store;
+        s.seed_defaults().await.unwrap();
+        s.demo_accounts(6, |_| {}).await.unwrap();
+        sqlx::query("UPDATE clients SET preferred_channel = 'post'")
+            .execute(s.pool())
+            .await
+            .unwrap();
+        let (a1, a2, a3) = (account(s, 1).await, account(s, 2).await, account(s, 3).await);
+        reach(s, a1.client_id, "email", Some("ivanov@example.org")).await;
+        reach(s, a2.client_id, "sms", None).await;
+        sqlx::query("DELETE FROM client_phones WHERE client_id = $1")
+            .bind(a2.client_id)
+            .execute(s.pool())
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO client_phones (client_id, position, phone) VALUES ($1, 0, '9221234567')")
+            .bind(a2.client_id)
+            .execute(s.pool())
+            .await
+            .unwrap();
+        let hash = abonent_domain::password::hash("klient-2026-pass");
+        s.portal_sign_up(a3.id, "petrova@example.org", &hash, "h", 1_000_000, &Actor::default())
+            .await
+            .unwrap();
+        s.bill(Period::parse("2026-09").unwrap(), 10, None, |_, _| {})
+            .await
+            .unwrap();
+
+        // Nothing before the due date (15.10); three days before it: «due soon».
+        let none = s.queue_reminders("debt", date(2026, 10, 10)).await.unwrap();
+        assert_eq!(none.total(), 0, "{l}");
+        let soon = s.queue_reminders("due_soon", date(2026, 10, 13)).await.unwrap();
+        assert_eq!((soon.email, soon.sms, soon.portal), (1, 1, 1), "{l}");
+        // After it: debt; once per period however often the day's job runs.
+        let debt = s.queue_reminders("debt", date(2026, 10, 20)).await.unwrap();
+        assert_eq!((debt.email, debt.sms, debt.portal), (1, 1, 1), "{l}");
+        assert_eq!(s.queue_reminders("debt", date(2026, 10, 21)).await.unwrap().total(), 0);
+        // The debt is real: the account owes on that day.
+        let owed = s.balance_at(a1.id, date(2026, 10, 20)).await.unwrap().overdue;
+        assert!(owed > 0, "{l}");
+
+        // Staff edit the template of the inbox's debt notice; the next notices use it.
+        s.save_notice_template(
+            "debt",
+            "portal",
+            "Долг по {account}",
+            "По счёту {account} долг {amount} с {due_date}. Звоните {hotline}.",
+            &Actor::default(),
+        )
+        .await
+        .unwrap();
+
+        let dir = tempfile::tempdir().unwrap();
+        let mail = MailConfig {
+            smtp_url: format!("folder:{}", dir.path().display()),
+            ..Default::default()
+        };
+        let down = SmsConfig {
+            url: format!("http://127.0.0.1:{}/send", free_port()),
+            token: "secret-token".into(),
+            ..Default::default()
+        };
+        let r = send_due(s, &mail, &down, "w1").await.unwrap();
+        assert!(r.starts_with("sent 4"), "{l}: {r}");
+        let msgs = |account_id: i64| async move {
+            s.messages_of_account(account_id, 10).await.unwrap()
+        };
+        for m in msgs(a2.id).await {
+            assert_eq!((m.channel.as_str(), m.status.as_str()), ("sms", "queued"), "{l}");
+            assert!(m.last_error.contains("SMS gateway"), "{}", m.last_error);
+        }
+        for m in msgs(a1.id).await {
+            assert_eq!(m.status, "sent", "{l}");
+        }
+        // The inbox shows the notices as the templates made them.
+        let (uid,): (i64,) = sqlx::query_as("SELECT id FROM portal_users")
+            .fetch_one(s.pool())
+            .await
+            .unwrap();
+        let inbox = s.portal_inbox(uid, 10).await.unwrap();
+        assert_eq!(inbox.len(), 2, "{l}");
+        let debt_note = inbox.iter().find(|m| m.kind == "debt").unwrap();
+        assert_eq!(debt_note.subject, format!("Долг по {}", a3.number));
+        let text = s.message_body(debt_note.id).await.unwrap();
+        assert!(text.contains("с 15.10.2026"), "{l}: {text}");
+        assert!(text.contains("₽"), "{text}");
+        assert!(!text.contains('{'), "every value filled: {text}");
+
+        // The gateway is back: each SMS goes out once, to the number in E.164 with the text.
+        let gw = Gateway::start(200).await;
+        let up = SmsConfig {
+            url: format!("http://127.0.0.1:{}/send", gw.port),
+            ..down.clone()
+        };
+        sqlx::query("UPDATE outbox SET next_attempt_at = 0 WHERE status = 'queued'")
+            .execute(s.pool())
+            .await
+            .unwrap();
+        let r = send_due(s, &mail, &up, "w2").await.unwrap();
+        assert_eq!(r, "sent 2, not sent 0", "{l}");
+        assert_eq!(send_due(s, &mail, &up, "w2").await.unwrap(), "sent 0, not sent 0");
+        let sent = gw.bodies();
+        assert_eq!(sent.len(), 2, "{l}");
+        for b in &sent {
+            let v: serde_json::Value = serde_json::from_str(b).unwrap();
+            assert_eq!(v["to"], "+79221234567");
+            assert!(v["text"].as_str().unwrap().contains(&a2.number), "{b}");
+        }
+        assert!(msgs(a2.id).await.iter().all(|m| m.status == "sent"));
+
+        // A gateway that refuses the number: final, not retried.
+        let refuse = Gateway::start(422).await;
+        let bad = SmsConfig {
+            url: format!("http://127.0.0.1:{}/send", refuse.port),
+            ..down.clone()
+        };
+        let mut m = abonent_store::outbox::NewMessage {
+            channel: "sms".into(),
+            recipient: "12".into(),
+            account_id: Some(a2.id),
+            kind: "note".into(),
+            body: "Тест".into(),
+            ..Default::default()
+        };
+        m.dedupe_key = Some(format!("t-{l}"));
+        let id = s.queue_message(&m, &Actor::default()).await.unwrap().unwrap();
+        send_due(s, &mail, &bad, "w3").await.unwrap();
+        assert_eq!(s.message(id).await.unwrap().status, "failed", "{l}");
+
+        // Readings: from the 20th to the 25th, for a meter without a reading this month.
+        let meter = MeterDraft {
+            serial: "N-1".into(),
+            zones: "1".into(),
+            digits: "6".into(),
+            installed_on: "2025-01-01".into(),
+            verified_on: "2025-01-01".into(),
+            interval_years: "16".into(),
+            initial: "100".into(),
+            ..Default::default()
+        }
+        .validate(date(2026, 11, 26))
+        .unwrap();
+        s.create_meter(a3.id, &meter, &Actor::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            s.queue_reminders("readings", date(2026, 11, 19))
+                .await
+                .unwrap()
+                .total(),
+            0
+        );
+        let r = s.queue_reminders("readings", date(2026, 11, 22)).await.unwrap();
+        assert_eq!(r.portal, 1, "{l}: {r:?}");
+        db.cleanup().await;
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
