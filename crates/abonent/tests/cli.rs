@@ -191,7 +191,11 @@ fn worker_once_runs_the_due_jobs() {
     let local_hour = jiff::Timestamp::now()
         .to_zoned(jiff::tz::TimeZone::get("Asia/Yekaterinburg").unwrap())
         .hour();
-    let expected = if local_hour >= abonent_jobs::REMINDERS_HOUR { 3 } else { 2 };
+    let expected = if local_hour >= abonent_jobs::REMINDERS_HOUR {
+        3
+    } else {
+        2
+    };
     assert!(
         text(&o).contains(&format!("Выполнено заданий: {expected}")),
         "{}",

@@ -224,7 +224,10 @@ mod tests {
     fn templates_fill_known_values_and_keep_the_rest() {
         let mut v = BTreeMap::new();
         v.insert("account".to_owned(), "100000017".to_owned());
-        assert_eq!(render("Л/с {account}: {amount}", &v), "Л/с 100000017: {amount}");
+        assert_eq!(
+            render("Л/с {account}: {amount}", &v),
+            "Л/с 100000017: {amount}"
+        );
         assert_eq!(render("без скобок", &v), "без скобок");
         assert_eq!(render("хвост {acc", &v), "хвост {acc");
     }

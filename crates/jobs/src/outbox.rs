@@ -135,7 +135,9 @@ async fn send_one(
         }
         "email" => {}
         other => {
-            return Err(SendError::Address(format!("channel {other} is not available")));
+            return Err(SendError::Address(format!(
+                "channel {other} is not available"
+            )));
         }
     }
     let mut files = Vec::new();
@@ -191,7 +193,9 @@ fn e164(phone: &str) -> String {
 /// anything else (the gateway down, a wrong token) is retried.
 async fn send_sms(cfg: &SmsConfig, phone: &str, text: &str) -> Result<(), SendError> {
     if cfg.url.is_empty() {
-        return Err(SendError::Other("no SMS gateway configured (sms.url)".into()));
+        return Err(SendError::Other(
+            "no SMS gateway configured (sms.url)".into(),
+        ));
     }
     let (url, token) = (cfg.url.clone(), cfg.token.clone());
     let payload = serde_json::json!({"to": e164(phone), "text": text, "sender": cfg.sender});
@@ -202,9 +206,9 @@ async fn send_sms(cfg: &SmsConfig, phone: &str, text: &str) -> Result<(), SendEr
         }
         match req.send_json(payload) {
             Ok(_) => Ok(()),
-            Err(ureq::Error::Status(code, _)) if code == 400 || code == 422 => {
-                Err(SendError::Address(format!("SMS gateway refused: HTTP {code}")))
-            }
+            Err(ureq::Error::Status(code, _)) if code == 400 || code == 422 => Err(
+                SendError::Address(format!("SMS gateway refused: HTTP {code}")),
+            ),
             Err(ureq::Error::Status(code, _)) => {
                 Err(SendError::Other(format!("SMS gateway: HTTP {code}")))
             }

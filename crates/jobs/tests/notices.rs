@@ -53,8 +53,8 @@ impl Gateway {
                                 })
                                 .unwrap_or(0);
                             if buf.len() >= end + 4 + len {
-                                let body =
-                                    String::from_utf8_lossy(&buf[end + 4..end + 4 + len]).to_string();
+                                let body = String::from_utf8_lossy(&buf[end + 4..end + 4 + len])
+                                    .to_string();
                                 kept.lock().unwrap().push(body);
                                 let reply = format!(
                                     "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
@@ -108,7 +108,11 @@ async fn reminders_go_out_by_every_channel_and_wait_while_the_sms_gateway_is_dow
             .execute(s.pool())
             .await
             .unwrap();
-        let (a1, a2, a3) = (account(s, 1).await, account(s, 2).await, account(s, 3).await);
+        let (a1, a2, a3) = (
+            account(s, 1).await,
+            account(s, 2).await,
+            account(s, 3).await,
+        );
         reach(s, a1.client_id, "email", Some("ivanov@example.org")).await;
         reach(s, a2.client_id, "sms", None).await;
         sqlx::query("DELETE FROM client_phones WHERE client_id = $1")
@@ -116,15 +120,24 @@ async fn reminders_go_out_by_every_channel_and_wait_while_the_sms_gateway_is_dow
             .execute(s.pool())
             .await
             .unwrap();
-        sqlx::query("INSERT INTO client_phones (client_id, position, phone) VALUES ($1, 0, '9221234567')")
-            .bind(a2.client_id)
-            .execute(s.pool())
-            .await
-            .unwrap();
+        sqlx::query(
+            "INSERT INTO client_phones (client_id, position, phone) VALUES ($1, 0, '9221234567')",
+        )
+        .bind(a2.client_id)
+        .execute(s.pool())
+        .await
+        .unwrap();
         let hash = abonent_domain::password::hash("klient-2026-pass");
-        s.portal_sign_up(a3.id, "petrova@example.org", &hash, "h", 1_000_000, &Actor::default())
-            .await
-            .unwrap();
+        s.portal_sign_up(
+            a3.id,
+            "petrova@example.org",
+            &hash,
+            "h",
+            1_000_000,
+            &Actor::default(),
+        )
+        .await
+        .unwrap();
         s.bill(Period::parse("2026-09").unwrap(), 10, None, |_, _| {})
             .await
             .unwrap();
@@ -132,14 +145,27 @@ async fn reminders_go_out_by_every_channel_and_wait_while_the_sms_gateway_is_dow
         // Nothing before the due date (15.10); three days before it: «due soon».
         let none = s.queue_reminders("debt", date(2026, 10, 10)).await.unwrap();
         assert_eq!(none.total(), 0, "{l}");
-        let soon = s.queue_reminders("due_soon", date(2026, 10, 13)).await.unwrap();
+        let soon = s
+            .queue_reminders("due_soon", date(2026, 10, 13))
+            .await
+            .unwrap();
         assert_eq!((soon.email, soon.sms, soon.portal), (1, 1, 1), "{l}");
         // After it: debt; once per period however often the day's job runs.
         let debt = s.queue_reminders("debt", date(2026, 10, 20)).await.unwrap();
         assert_eq!((debt.email, debt.sms, debt.portal), (1, 1, 1), "{l}");
-        assert_eq!(s.queue_reminders("debt", date(2026, 10, 21)).await.unwrap().total(), 0);
+        assert_eq!(
+            s.queue_reminders("debt", date(2026, 10, 21))
+                .await
+                .unwrap()
+                .total(),
+            0
+        );
         // The debt is real: the account owes on that day.
-        let owed = s.balance_at(a1.id, date(2026, 10, 20)).await.unwrap().overdue;
+        let owed = s
+            .balance_at(a1.id, date(2026, 10, 20))
+            .await
+            .unwrap()
+            .overdue;
         assert!(owed > 0, "{l}");
 
         // Staff edit the template of the inbox's debt notice; the next notices use it.
@@ -165,11 +191,14 @@ async fn reminders_go_out_by_every_channel_and_wait_while_the_sms_gateway_is_dow
         };
         let r = send_due(s, &mail, &down, "w1").await.unwrap();
         assert!(r.starts_with("sent 4"), "{l}: {r}");
-        let msgs = |account_id: i64| async move {
-            s.messages_of_account(account_id, 10).await.unwrap()
-        };
+        let msgs =
+            |account_id: i64| async move { s.messages_of_account(account_id, 10).await.unwrap() };
         for m in msgs(a2.id).await {
-            assert_eq!((m.channel.as_str(), m.status.as_str()), ("sms", "queued"), "{l}");
+            assert_eq!(
+                (m.channel.as_str(), m.status.as_str()),
+                ("sms", "queued"),
+                "{l}"
+            );
             assert!(m.last_error.contains("SMS gateway"), "{}", m.last_error);
         }
         for m in msgs(a1.id).await {
@@ -201,7 +230,10 @@ async fn reminders_go_out_by_every_channel_and_wait_while_the_sms_gateway_is_dow
             .unwrap();
         let r = send_due(s, &mail, &up, "w2").await.unwrap();
         assert_eq!(r, "sent 2, not sent 0", "{l}");
-        assert_eq!(send_due(s, &mail, &up, "w2").await.unwrap(), "sent 0, not sent 0");
+        assert_eq!(
+            send_due(s, &mail, &up, "w2").await.unwrap(),
+            "sent 0, not sent 0"
+        );
         let sent = gw.bodies();
         assert_eq!(sent.len(), 2, "{l}");
         for b in &sent {
@@ -226,7 +258,11 @@ async fn reminders_go_out_by_every_channel_and_wait_while_the_sms_gateway_is_dow
             ..Default::default()
         };
         m.dedupe_key = Some(format!("t-{l}"));
-        let id = s.queue_message(&m, &Actor::default()).await.unwrap().unwrap();
+        let id = s
+            .queue_message(&m, &Actor::default())
+            .await
+            .unwrap()
+            .unwrap();
         send_due(s, &mail, &bad, "w3").await.unwrap();
         assert_eq!(s.message(id).await.unwrap().status, "failed", "{l}");
 
@@ -253,7 +289,10 @@ async fn reminders_go_out_by_every_channel_and_wait_while_the_sms_gateway_is_dow
                 .total(),
             0
         );
-        let r = s.queue_reminders("readings", date(2026, 11, 22)).await.unwrap();
+        let r = s
+            .queue_reminders("readings", date(2026, 11, 22))
+            .await
+            .unwrap();
         assert_eq!(r.portal, 1, "{l}: {r:?}");
         db.cleanup().await;
     }

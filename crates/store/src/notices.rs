@@ -22,6 +22,17 @@ pub struct NoticeTemplate {
     pub updated_at: i64,
 }
 
+/// A notice in the personal account's inbox.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct InboxMessage {
+    pub id: i64,
+    pub account_id: Option<i64>,
+    pub kind: String,
+    pub subject: String,
+    pub body: String,
+    pub sent_at: Option<i64>,
+}
+
 /// How many reminders were queued, per channel.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FanOut {
@@ -252,14 +263,9 @@ impl Store {
     }
 
     /// The portal inbox of a user: delivered messages to the user's accounts, newest first.
-    pub async fn portal_inbox(
-        &self,
-        user_id: i64,
-        limit: i64,
-    ) -> Result<Vec<crate::outbox::OutboxView>> {
+    pub async fn portal_inbox(&self, user_id: i64, limit: i64) -> Result<Vec<InboxMessage>> {
         Ok(sqlx::query_as(
-            "SELECT o.id, o.channel, o.recipient, o.kind, o.subject, o.attachment, o.status,
-                 o.attempts, o.last_error, o.created_at, o.sent_at
+            "SELECT o.id, o.account_id, o.kind, o.subject, o.body, o.sent_at
              FROM outbox o JOIN portal_links l ON l.account_id = o.account_id
              WHERE l.user_id = $1 AND o.channel = 'portal' AND o.status = 'sent'
              ORDER BY o.id DESC LIMIT $2",

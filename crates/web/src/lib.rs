@@ -11,6 +11,7 @@ pub mod clients;
 pub mod error;
 pub mod health;
 pub mod metering;
+pub mod notices;
 pub mod openapi;
 pub mod org;
 pub mod pages;
@@ -98,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         .merge(metering::pages::routes())
         .merge(billing::pages::routes())
         .merge(portal::pages::routes())
+        .merge(notices::page_routes())
         .nest(
             "/api/v1",
             Router::new()
@@ -108,6 +110,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(appeals::api::routes())
                 .merge(metering::api::routes())
                 .merge(billing::api::routes())
+                .merge(notices::api_routes())
                 .fallback(api_not_found),
         )
         .merge(openapi::routes())

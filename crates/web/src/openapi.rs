@@ -81,6 +81,8 @@ use crate::AppState;
         crate::billing::api::resolve,
         crate::billing::api::restrictions,
         crate::billing::api::step,
+        crate::notices::list,
+        crate::notices::save,
     ),
     tags(
         (name = "auth", description = "Staff sign-in (ORG-04)"),
@@ -90,6 +92,7 @@ use crate::AppState;
         (name = "metering", description = "Meters and readings (MTR-01…MTR-04)"),
         (name = "billing", description = "Tariffs, norms, invoices, payments, registries, restriction (BIL-01…BIL-05, PAY-01…PAY-04)"),
         (name = "appeals", description = "Appeals registry and the online reception (APL-01…APL-10, CHN-02)"),
+        (name = "notices", description = "Templates of notices to clients (NTF-03)"),
     )
 )]
 pub struct ApiDoc;

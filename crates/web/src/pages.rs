@@ -19,6 +19,7 @@ pub struct ChromeUser {
     pub can_audit: bool,
     pub can_appeals: bool,
     pub can_billing: bool,
+    pub can_notices: bool,
 }
 
 /// Data of the layout: title, navigation, the CSRF token for forms.
@@ -52,6 +53,7 @@ impl Chrome {
                 can_audit: s.can(Permission::ViewAudit),
                 can_appeals: s.can(Permission::ViewAppeals),
                 can_billing: s.can(Permission::ViewBilling),
+                can_notices: s.can(Permission::ConfigureNotices),
             }),
             csrf: s.csrf_token.clone(),
             section,

@@ -325,11 +325,18 @@ struct AccountBox {
     meters: Vec<MeterBox>,
 }
 
+struct InboxLine {
+    subject: String,
+    body: String,
+    at: String,
+}
+
 #[derive(Template)]
 #[template(path = "portal/home.html")]
 struct HomePage {
     chrome: PortalChrome,
     accounts: Vec<AccountBox>,
+    inbox: Vec<InboxLine>,
 }
 
 /// A reading form's state to show again on the page.
@@ -427,6 +434,19 @@ async fn home_view(
             meters,
         });
     }
+    let inbox = store
+        .portal_inbox(me.user.id, 20)
+        .await?
+        .into_iter()
+        .map(|m| InboxLine {
+            subject: m.subject,
+            body: m.body,
+            at: m
+                .sent_at
+                .map(|t| crate::pages::format_time(t, &tz))
+                .unwrap_or_default(),
+        })
+        .collect();
     Ok(HomePage {
         chrome: PortalChrome {
             title: "Личный кабинет".into(),
@@ -434,6 +454,7 @@ async fn home_view(
             csrf: me.csrf_token.clone(),
         },
         accounts,
+        inbox,
     })
 }
 
