@@ -93,6 +93,13 @@ enum Command {
         #[arg(long, default_value_t = 5000)]
         chunk: usize,
     },
+    /// Queue the day's reminders to clients (debt, due date, readings) in the outbox, as the
+    /// worker does every day from 10:00; once per account, channel and period.
+    Remind {
+        /// The day, `YYYY-MM-DD` (today in the company's zone when omitted).
+        #[arg(long)]
+        date: Option<String>,
+    },
     /// Import data from files.
     Import {
         #[command(subcommand)]
@@ -191,6 +198,31 @@ async fn main() -> Result<()> {
             let r = bill(&store, &period, chunk).await;
             store.close().await;
             r
+        }
+        Command::Remind { date } => {
+            let store = open_with_cache(&cfg, Some(BATCH_CACHE_MIB)).await?;
+            let day = match date.as_deref() {
+                Some(d) => d
+                    .parse::<jiff::civil::Date>()
+                    .with_context(|| format!("дата «{d}»: укажите ГГГГ-ММ-ДД"))?,
+                None => jiff::Zoned::now()
+                    .with_time_zone(
+                        abonent_jobs::company_zone(&store)
+                            .await
+                            .map_err(|e| anyhow::anyhow!("{e}"))?,
+                    )
+                    .date(),
+            };
+            let started = std::time::Instant::now();
+            let summary = abonent_jobs::queue_reminders(&store, day)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "Напоминания на {day} поставлены в очередь за {:.1} с: {summary}.",
+                started.elapsed().as_secs_f64()
+            );
+            store.close().await;
+            Ok(())
         }
         Command::Import {
             command: ImportCommand::Payments { file, bank },

@@ -208,3 +208,48 @@ fn worker_once_runs_the_due_jobs() {
         text(&o)
     );
 }
+
+#[test]
+fn remind_queues_the_days_reminders_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("r.db").display());
+    let o = abonent(
+        &db,
+        &[
+            "demo",
+            "--accounts",
+            "30",
+            "--billing-months",
+            "2",
+            "--billing-until",
+            "2026-10",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = abonent(&db, &["remind", "--date", "2026-11-20"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let first = text(&o);
+    assert!(first.contains("debt: "), "{first}");
+    let queued: u64 = first
+        .split("debt: ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        queued > 0,
+        "demo clients who chose e-mail or SMS owe: {first}"
+    );
+    let o = abonent(&db, &["remind", "--date", "2026-11-21"]);
+    assert!(
+        text(&o).contains("debt: 0"),
+        "once per period: {}",
+        text(&o)
+    );
+    let o = abonent(&db, &["remind", "--date", "2026-11-32"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("ГГГГ-ММ-ДД"), "{}", text(&o));
+}

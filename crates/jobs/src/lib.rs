@@ -37,7 +37,7 @@ pub const SWEEP_EVERY_MINUTES: i64 = 15;
 pub const REMINDERS_HOUR: i8 = 10;
 
 /// The zone of the company's (first) branch.
-async fn company_zone(store: &Store) -> abonent_store::Result<jiff::tz::TimeZone> {
+pub async fn company_zone(store: &Store) -> abonent_store::Result<jiff::tz::TimeZone> {
     let tz = store
         .branches()
         .await?
