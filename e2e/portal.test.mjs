@@ -158,3 +158,24 @@ test('a client signs up with the code from the invoice, sends a reading and gets
   await page.getByRole('heading', { name: 'Вход в личный кабинет' }).waitFor();
   await client.close();
 });
+
+test('the head of retail sales edits a reminder template with a preview', async () => {
+  const page = await context.newPage();
+  await signIn(page, 'sales');
+  await page.getByRole('link', { name: 'Уведомления' }).click();
+  await page.getByRole('heading', { name: 'Уведомления клиентам' }).waitFor();
+  assert.deepEqual(await accessibilityProblems(page), []);
+  const form = page.locator('#debt-sms');
+  await form.getByLabel('Текст').fill('Долг {account}: {summa}');
+  await form.getByRole('button', { name: 'Сохранить шаблон' }).click();
+  await page.locator('#error-summary').waitFor();
+  assert.match(await page.locator('#error-summary').innerText(), /Неизвестные подстановки: \{summa\}/);
+  assert.equal(await page.locator('#debt-sms').getByLabel('Текст').inputValue(), 'Долг {account}: {summa}');
+  assert.deepEqual(await accessibilityProblems(page), []);
+  await page.locator('#debt-sms').getByLabel('Текст').fill('Долг по л/с {account}: {amount}. {hotline}');
+  await page.locator('#debt-sms').getByRole('button', { name: 'Сохранить шаблон' }).click();
+  await page.locator('#debt-sms').getByText('Шаблон сохранён').waitFor();
+  await page.locator('#debt-sms summary').click();
+  assert.match(await page.locator('#debt-sms pre').innerText(), /Долг по л\/с 100000017: 1\s234,56/);
+  await page.close();
+});
