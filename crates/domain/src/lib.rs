@@ -7,6 +7,7 @@ pub mod billing;
 pub mod calendar;
 pub mod clients;
 pub mod hours;
+pub mod info;
 pub mod metering;
 pub mod money;
 pub mod notices;

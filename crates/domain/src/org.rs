@@ -51,6 +51,8 @@ pub enum Permission {
     ManageRestriction,
     /// Edit the templates of notices to clients (NTF-03).
     ConfigureNotices,
+    /// Edit and publish the pages of the public section «Клиентам» (PRT-01).
+    EditPublicPages,
 }
 
 impl Role {
@@ -75,7 +77,9 @@ impl Role {
             TakePayments => matches!(self, CashierTechnician | HeadOfRetailSales | BranchHead),
             ImportPayments | ManageRestriction => matches!(self, HeadOfRetailSales | BranchHead),
             ConfigureBilling => matches!(self, HeadOfRetailSales | GeneralDirector),
-            ConfigureNotices => matches!(self, HeadOfRetailSales | GeneralDirector | Administrator),
+            ConfigureNotices | EditPublicPages => {
+                matches!(self, HeadOfRetailSales | GeneralDirector | Administrator)
+            }
         }
     }
 }

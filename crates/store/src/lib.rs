@@ -14,6 +14,7 @@ pub mod demo;
 pub mod demo_appeals;
 pub mod demo_billing;
 pub mod idempotency;
+pub mod info;
 pub mod jobs;
 pub mod mail;
 pub mod metering;

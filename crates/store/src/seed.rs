@@ -35,6 +35,7 @@ impl Store {
         let mut wrote = self.seed_shipped_calendar().await? > 0;
         wrote |= self.seed_billing().await?;
         wrote |= self.seed_notice_templates().await?;
+        wrote |= self.seed_info_pages().await?;
         if self.company().await?.is_none() {
             self.save_company(&Company {
                 name: "Акционерное общество «Югорская территориальная энергетическая компания»"

@@ -10,6 +10,7 @@ pub mod billing;
 pub mod clients;
 pub mod error;
 pub mod health;
+pub mod info;
 pub mod metering;
 pub mod notices;
 pub mod openapi;
@@ -100,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .merge(billing::pages::routes())
         .merge(portal::pages::routes())
         .merge(notices::page_routes())
+        .merge(info::routes())
         .nest(
             "/api/v1",
             Router::new()

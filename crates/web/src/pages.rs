@@ -20,6 +20,7 @@ pub struct ChromeUser {
     pub can_appeals: bool,
     pub can_billing: bool,
     pub can_notices: bool,
+    pub can_info: bool,
 }
 
 /// Data of the layout: title, navigation, the CSRF token for forms.
@@ -54,6 +55,7 @@ impl Chrome {
                 can_appeals: s.can(Permission::ViewAppeals),
                 can_billing: s.can(Permission::ViewBilling),
                 can_notices: s.can(Permission::ConfigureNotices),
+                can_info: s.can(Permission::EditPublicPages),
             }),
             csrf: s.csrf_token.clone(),
             section,

@@ -140,7 +140,7 @@ pub fn form_cookie(token: String, secure: bool) -> Cookie<'static> {
         .http_only(true)
         .same_site(SameSite::Strict)
         .secure(secure)
-        .path("/my")
+        .path("/")
         .build()
 }
 
@@ -421,4 +421,107 @@ pub async fn sign_in(
             Ok(ClientSignIn::Refused(WebError::BadCredentials))
         }
     }
+}
+
+/// A reading without signing in (PRT-02): the account number and the last digits of the meter's
+/// serial number stand for the bill in hand. Throttled like sign-in; the same checks as staff.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct QuickReadingDraft {
+    #[serde(default)]
+    pub account: String,
+    #[serde(default)]
+    pub serial: String,
+    #[serde(default)]
+    pub values: String,
+}
+
+/// Checks and stores a reading sent without signing in; returns the outcome's text.
+pub async fn quick_reading(
+    state: &AppState,
+    ip: &str,
+    d: &QuickReadingDraft,
+) -> Result<String, WebError> {
+    let store = &state.store;
+    let cfg = &state.config;
+    let mut e = FieldErrors::new();
+    let number = match AccountNumber::parse(d.account.trim()) {
+        Ok(n) => Some(n),
+        Err(msg) => {
+            e.add("account", msg);
+            None
+        }
+    };
+    let digits: String = d.serial.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() < 4 {
+        e.add(
+            "serial",
+            "Укажите не меньше 4 последних цифр заводского номера прибора учёта.",
+        );
+    }
+    if d.values.trim().is_empty() {
+        e.add("values", "Укажите показания.");
+    }
+    let number = e.into_result(number)?.expect("checked above");
+    let key = format!("reading:{number}");
+    let (by_number, by_ip) = store
+        .recent_failures(&key, ip, cfg.throttle_window.as_micros() as i64)
+        .await?;
+    if by_number >= cfg.max_failures_per_login || by_ip >= cfg.max_failures_per_ip {
+        let minutes = cfg.throttle_window.as_secs().div_ceil(60);
+        return Err(WebError::TooManyRequests(format!(
+            "Слишком много неверных попыток. Повторите через {minutes} мин. или передайте показания по телефону."
+        )));
+    }
+    let meter = match store.account_by_number(&number).await {
+        Ok(a) => store
+            .meters_of_account(a.id)
+            .await?
+            .into_iter()
+            .filter(|m| m.removed_on.is_none())
+            .find(|m| {
+                let s: String = m.serial.chars().filter(char::is_ascii_digit).collect();
+                s.ends_with(&digits)
+            }),
+        Err(StoreError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let actor = anonymous(ip, &key);
+    let Some(meter) = meter else {
+        store.record_login_attempt(&key, ip, false).await?;
+        store
+            .audit(
+                &actor,
+                "reading.quick_refused",
+                "account",
+                number.as_str(),
+                "",
+            )
+            .await?;
+        return Err(FieldErrors::single(
+            "serial",
+            "Номер лицевого счёта или цифры номера прибора не подходят. Номер прибора — на его корпусе и в счёте.",
+        )
+        .into());
+    };
+    let tz = store
+        .branches()
+        .await?
+        .first()
+        .map(|b| b.time_zone.clone())
+        .unwrap_or_else(|| "Asia/Yekaterinburg".into());
+    let r =
+        crate::metering::store_reading(state, meter.id, &d.values, "portal", &actor, &tz).await?;
+    store.record_login_attempt(&key, ip, true).await?;
+    Ok(if r.status == "held" {
+        format!(
+            "Показания приняты и будут проверены специалистом: {}.",
+            r.note
+        )
+    } else {
+        format!(
+            "Показания приняты и учтены за {}: расход {} кВт·ч. Спасибо!",
+            r.period,
+            r.consumption.join(" / ")
+        )
+    })
 }

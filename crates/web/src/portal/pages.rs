@@ -11,8 +11,8 @@ use axum_extra::extract::Form;
 use serde::Deserialize;
 
 use super::{
-    check_form_token, form_cookie, portal_cookie, sign_in, sign_up, ClientSignIn, CurrentClient,
-    SignUpDraft, PORTAL_COOKIE,
+    check_form_token, form_cookie, portal_cookie, quick_reading, sign_in, sign_up, ClientSignIn,
+    CurrentClient, QuickReadingDraft, SignUpDraft, PORTAL_COOKIE,
 };
 use crate::auth::{random_token, token_hash, ClientIp};
 use crate::billing::{money, rule_label};
@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/my/logout", post(logout))
         .route("/my/accounts/{id}/invoices/{period}/pdf", get(invoice_pdf))
         .route("/my/meters/{id}/readings", post(reading))
+        .route("/readings", get(quick_form).post(quick_submit))
 }
 
 /// What every portal page shows around its content.
@@ -243,7 +244,7 @@ async fn login(
     match outcome {
         ClientSignIn::Ok { token } => {
             let jar = jar
-                .remove(Cookie::build(super::PORTAL_FORM_COOKIE).path("/my"))
+                .remove(Cookie::build(super::PORTAL_FORM_COOKIE).path("/"))
                 .add(portal_cookie(token, state.config.secure_cookies));
             Ok((jar, Redirect::to("/my")).into_response())
         }
@@ -547,4 +548,88 @@ async fn reading(
     };
     let page = home_view(&state, &me, Some(ms)).await?;
     Ok((status, render(&page)?).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "portal/quick_reading.html")]
+struct QuickReadingPage {
+    chrome: PortalChrome,
+    form: QuickReadingDraft,
+    errors: FieldErrors,
+    outcome: Option<String>,
+}
+
+async fn quick_form(State(state): State<AppState>, jar: CookieJar) -> Result<Response, PageError> {
+    let (jar, token) = with_form_token(jar, &state);
+    let page = QuickReadingPage {
+        chrome: PortalChrome {
+            title: "Передать показания".into(),
+            email: None,
+            csrf: token,
+        },
+        form: QuickReadingDraft::default(),
+        errors: FieldErrors::new(),
+        outcome: None,
+    };
+    Ok((jar, render(&page)?).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct QuickForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(flatten)]
+    draft: QuickReadingDraft,
+}
+
+async fn quick_submit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    Form(f): Form<QuickForm>,
+) -> Result<Response, PageError> {
+    let result = match check_form_token(&jar, &f.csrf) {
+        Ok(()) => quick_reading(&state, &ip, &f.draft).await,
+        Err(e) => Err(e),
+    };
+    let (jar, token) = with_form_token(jar, &state);
+    let chrome = PortalChrome {
+        title: "Передать показания".into(),
+        email: None,
+        csrf: token,
+    };
+    let (status, page) = match result {
+        Ok(text) => (
+            StatusCode::OK,
+            QuickReadingPage {
+                chrome,
+                form: QuickReadingDraft {
+                    account: f.draft.account,
+                    serial: f.draft.serial,
+                    values: String::new(),
+                },
+                errors: FieldErrors::new(),
+                outcome: Some(text),
+            },
+        ),
+        Err(e) => {
+            let (status, errors) = match e {
+                WebError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
+                other => (
+                    other.status(),
+                    FieldErrors::single("form", other.public_message()),
+                ),
+            };
+            (
+                status,
+                QuickReadingPage {
+                    chrome,
+                    form: f.draft,
+                    errors,
+                    outcome: None,
+                },
+            )
+        }
+    };
+    Ok((status, jar, render(&page)?).into_response())
 }

@@ -1,0 +1,160 @@
+//! Pages of the public section «Клиентам» edited by staff (PRT-01): every save is a new version
+//! (nothing is overwritten), publishing points the page at a version.
+
+use abonent_domain::info::{Source, SUBSECTIONS};
+use serde::Serialize;
+use sqlx::FromRow;
+
+use crate::audit::{audit_in, Actor};
+use crate::{now_micros, Result, Store, StoreError};
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct InfoPage {
+    pub slug: String,
+    pub title: String,
+    pub published_version: Option<i64>,
+    /// The newest version (a draft when it is newer than the published one).
+    pub latest_version: Option<i64>,
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct InfoVersion {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    pub author: Option<String>,
+    pub created_at: i64,
+    pub published_at: Option<i64>,
+}
+
+impl Store {
+    /// Writes the shipped first text of every edited subsection that has no page yet.
+    pub(crate) async fn seed_info_pages(&self) -> Result<bool> {
+        let mut wrote = false;
+        for s in SUBSECTIONS {
+            let Source::Edited(text) = s.source else {
+                continue;
+            };
+            let mut tx = self.begin_write().await?;
+            let n = sqlx::query(
+                "INSERT INTO info_pages (slug, title) VALUES ($1, $2) ON CONFLICT (slug) DO NOTHING",
+            )
+            .bind(s.slug)
+            .bind(s.title)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n > 0 {
+                let now = now_micros();
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO info_page_versions (slug, title, body, created_at, published_at)
+                     VALUES ($1, $2, $3, $4, $4) RETURNING id",
+                )
+                .bind(s.slug)
+                .bind(s.title)
+                .bind(text)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE info_pages SET published_version = $1 WHERE slug = $2")
+                    .bind(id)
+                    .bind(s.slug)
+                    .execute(&mut *tx)
+                    .await?;
+                wrote = true;
+            }
+            tx.commit().await?;
+        }
+        Ok(wrote)
+    }
+
+    pub async fn info_pages(&self) -> Result<Vec<InfoPage>> {
+        Ok(sqlx::query_as(
+            "SELECT p.slug, p.title, p.published_version,
+                 (SELECT MAX(v.id) FROM info_page_versions v WHERE v.slug = p.slug) AS latest_version
+             FROM info_pages p ORDER BY p.slug",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// The published text of a page.
+    pub async fn info_published(&self, slug: &str) -> Result<Option<InfoVersion>> {
+        Ok(sqlx::query_as(
+            "SELECT v.id, v.title, v.body, NULL AS author, v.created_at, v.published_at
+             FROM info_pages p JOIN info_page_versions v ON v.id = p.published_version
+             WHERE p.slug = $1",
+        )
+        .bind(slug)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Every version of a page, newest first, with who wrote it.
+    pub async fn info_versions(&self, slug: &str) -> Result<Vec<InfoVersion>> {
+        Ok(sqlx::query_as(
+            "SELECT v.id, v.title, v.body, s.full_name AS author, v.created_at, v.published_at
+             FROM info_page_versions v LEFT JOIN staff s ON s.id = v.created_by
+             WHERE v.slug = $1 ORDER BY v.id DESC",
+        )
+        .bind(slug)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Saves a new version of a page and, with `publish`, makes it the public one.
+    pub async fn save_info_page(
+        &self,
+        slug: &str,
+        title: &str,
+        body: &str,
+        publish: bool,
+        actor: &Actor,
+    ) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let exists: Option<(String,)> =
+            sqlx::query_as("SELECT slug FROM info_pages WHERE slug = $1")
+                .bind(slug)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let now = now_micros();
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO info_page_versions (slug, title, body, created_by, created_at, published_at)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(slug)
+        .bind(title)
+        .bind(body)
+        .bind(actor.staff_id)
+        .bind(now)
+        .bind(publish.then_some(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        if publish {
+            sqlx::query("UPDATE info_pages SET published_version = $1, title = $2 WHERE slug = $3")
+                .bind(id)
+                .bind(title)
+                .bind(slug)
+                .execute(&mut *tx)
+                .await?;
+        }
+        audit_in(
+            &mut tx,
+            actor,
+            if publish {
+                "info.publish"
+            } else {
+                "info.draft"
+            },
+            "info_page",
+            slug,
+            &id.to_string(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+}

@@ -1,0 +1,338 @@
+//! The public section «Клиентам» (PRT-01) and its editor for staff: generated pages (offices and
+//! hours, payment requisites; tariffs, zone hours and norms at `/tariffs`) and Markdown pages
+//! with a preview, drafts and a publish history.
+
+use abonent_domain::info::{subsection, Source, SUBSECTIONS};
+use abonent_domain::org::Permission;
+use abonent_domain::validation::FieldErrors;
+use abonent_store::info::InfoVersion;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use axum_extra::extract::Form;
+use pulldown_cmark::{html, Event, Options, Parser};
+use serde::Deserialize;
+
+use crate::auth::CurrentStaff;
+use crate::pages::{format_time, render, Chrome};
+use crate::portal::pages::PortalChrome;
+use crate::{AppState, PageError, WebError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/info", get(index))
+        .route("/info/offices", get(offices))
+        .route("/info/requisites", get(requisites))
+        .route("/info/page/{slug}", get(page))
+        .route("/info/admin", get(admin))
+        .route("/info/admin/{slug}", get(editor).post(save))
+}
+
+/// Markdown to HTML; raw HTML in the text is shown as text, never passed through.
+pub fn markdown(text: &str) -> String {
+    let parser =
+        Parser::new_ext(text, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).map(|e| {
+            match e {
+                Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
+                other => other,
+            }
+        });
+    let mut out = String::new();
+    html::push_html(&mut out, parser);
+    out
+}
+
+fn public_chrome(title: &str) -> PortalChrome {
+    PortalChrome {
+        title: title.into(),
+        email: None,
+        csrf: String::new(),
+    }
+}
+
+struct IndexItem {
+    title: String,
+    href: String,
+}
+
+#[derive(Template)]
+#[template(path = "info/index.html")]
+struct IndexPage {
+    chrome: PortalChrome,
+    items: Vec<IndexItem>,
+}
+
+async fn index(State(state): State<AppState>) -> Result<Response, PageError> {
+    let pages = state.store.info_pages().await?;
+    let items = SUBSECTIONS
+        .iter()
+        .filter_map(|s| match s.source {
+            Source::Generated(href) => Some(IndexItem {
+                title: s.title.into(),
+                href: href.into(),
+            }),
+            Source::Edited(_) => pages
+                .iter()
+                .find(|p| p.slug == s.slug && p.published_version.is_some())
+                .map(|p| IndexItem {
+                    title: p.title.clone(),
+                    href: format!("/info/page/{}", s.slug),
+                }),
+        })
+        .collect();
+    Ok(render(&IndexPage {
+        chrome: public_chrome("Клиентам"),
+        items,
+    })?
+    .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "info/offices.html")]
+struct OfficesPage {
+    chrome: PortalChrome,
+    centres: Vec<abonent_store::org::Centre>,
+    hotline: String,
+    hotline_hours: String,
+}
+
+async fn offices(State(state): State<AppState>) -> Result<Response, PageError> {
+    let company = state.store.company().await?;
+    Ok(render(&OfficesPage {
+        chrome: public_chrome("Центры обслуживания"),
+        centres: state.store.centres().await?,
+        hotline: company
+            .as_ref()
+            .map(|c| c.hotline_phones.clone())
+            .unwrap_or_default(),
+        hotline_hours: company.map(|c| c.hotline_hours).unwrap_or_default(),
+    })?
+    .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "info/requisites.html")]
+struct RequisitesPage {
+    chrome: PortalChrome,
+    s: abonent_store::billing::BillingSettings,
+}
+
+async fn requisites(State(state): State<AppState>) -> Result<Response, PageError> {
+    Ok(render(&RequisitesPage {
+        chrome: public_chrome("Реквизиты для оплаты"),
+        s: state.store.billing_settings().await?,
+    })?
+    .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "info/page.html")]
+struct PublicPage {
+    chrome: PortalChrome,
+    title: String,
+    html: String,
+    updated: String,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, PageError> {
+    let v = state
+        .store
+        .info_published(&slug)
+        .await?
+        .ok_or_else(|| WebError::NotFound("Такой страницы нет.".into()))?;
+    Ok(render(&PublicPage {
+        chrome: public_chrome(&v.title),
+        html: markdown(&v.body),
+        updated: v
+            .published_at
+            .map(|t| format_time(t, "Asia/Yekaterinburg"))
+            .unwrap_or_default(),
+        title: v.title,
+    })?
+    .into_response())
+}
+
+struct AdminRow {
+    slug: String,
+    title: String,
+    published: bool,
+    draft: bool,
+}
+
+#[derive(Template)]
+#[template(path = "info/admin.html")]
+struct AdminPage {
+    chrome: Chrome,
+    rows: Vec<AdminRow>,
+}
+
+async fn admin(State(state): State<AppState>, me: CurrentStaff) -> Result<Response, PageError> {
+    me.require(Permission::EditPublicPages)?;
+    let rows = state
+        .store
+        .info_pages()
+        .await?
+        .into_iter()
+        .map(|p| AdminRow {
+            draft: p.latest_version > p.published_version,
+            published: p.published_version.is_some(),
+            slug: p.slug,
+            title: p.title,
+        })
+        .collect();
+    Ok(render(&AdminPage {
+        chrome: Chrome::for_staff("Раздел «Клиентам»", &me, "info"),
+        rows,
+    })?
+    .into_response())
+}
+
+struct VersionLine {
+    id: i64,
+    author: String,
+    at: String,
+    published: bool,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "info/editor.html")]
+struct EditorPage {
+    chrome: Chrome,
+    slug: String,
+    clause: &'static str,
+    title: String,
+    body: String,
+    preview: Option<String>,
+    errors: FieldErrors,
+    saved: String,
+    versions: Vec<VersionLine>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct EditorQuery {
+    #[serde(default)]
+    saved: String,
+    #[serde(default)]
+    version: Option<i64>,
+}
+
+async fn editor_view(
+    state: &AppState,
+    me: &CurrentStaff,
+    slug: &str,
+    typed: Option<(String, String)>,
+    preview: bool,
+    errors: FieldErrors,
+    q: &EditorQuery,
+) -> Result<EditorPage, WebError> {
+    me.require(Permission::EditPublicPages)?;
+    let s = subsection(slug)
+        .filter(|s| matches!(s.source, Source::Edited(_)))
+        .ok_or_else(|| WebError::NotFound("Такой страницы нет.".into()))?;
+    let versions: Vec<InfoVersion> = state.store.info_versions(slug).await?;
+    let published = state.store.info_published(slug).await?.map(|v| v.id);
+    let (title, body) = match typed {
+        Some(t) => t,
+        None => {
+            let pick = q
+                .version
+                .and_then(|id| versions.iter().find(|v| v.id == id))
+                .or(versions.first());
+            pick.map(|v| (v.title.clone(), v.body.clone()))
+                .unwrap_or_else(|| (s.title.to_owned(), String::new()))
+        }
+    };
+    let tz = me.staff.time_zone.clone();
+    Ok(EditorPage {
+        chrome: Chrome::for_staff(&format!("Редактирование: {}", s.title), me, "info"),
+        slug: slug.to_owned(),
+        clause: s.clause,
+        preview: preview.then(|| markdown(&body)),
+        title,
+        body,
+        errors,
+        saved: q.saved.clone(),
+        versions: versions
+            .iter()
+            .map(|v| VersionLine {
+                id: v.id,
+                author: v.author.clone().unwrap_or_else(|| "исходный текст".into()),
+                at: format_time(v.created_at, &tz),
+                published: v.published_at.is_some(),
+                current: Some(v.id) == published,
+            })
+            .collect(),
+    })
+}
+
+async fn editor(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(slug): Path<String>,
+    Query(q): Query<EditorQuery>,
+) -> Result<Response, PageError> {
+    let page = editor_view(&state, &me, &slug, None, false, FieldErrors::new(), &q).await?;
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct EditorForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+    /// `preview`, `draft` or `publish`.
+    #[serde(default)]
+    action: String,
+}
+
+async fn save(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(slug): Path<String>,
+    Form(f): Form<EditorForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    me.require(Permission::EditPublicPages)?;
+    let q = EditorQuery::default();
+    let mut e = FieldErrors::new();
+    let title = f.title.trim();
+    if title.is_empty() || title.chars().count() > 200 {
+        e.add("title", "Укажите заголовок (до 200 символов).");
+    }
+    if f.body.trim().is_empty() {
+        e.add("body", "Текст страницы не может быть пустым.");
+    }
+    if f.body.chars().count() > 100_000 {
+        e.add("body", "Текст — не длиннее 100 000 символов.");
+    }
+    let typed = Some((f.title.clone(), f.body.clone()));
+    if f.action == "preview" || !e.is_empty() {
+        let status = if e.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        let page = editor_view(&state, &me, &slug, typed, e.is_empty(), e, &q).await?;
+        return Ok((status, render(&page)?).into_response());
+    }
+    let publish = f.action == "publish";
+    state
+        .store
+        .save_info_page(&slug, title, &f.body, publish, &me.actor())
+        .await?;
+    Ok(Redirect::to(&format!(
+        "/info/admin/{slug}?saved={}",
+        if publish { "publish" } else { "draft" }
+    ))
+    .into_response())
+}

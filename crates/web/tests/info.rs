@@ -1,0 +1,210 @@
+//! The public section «Клиентам» and its editor, and readings without signing in, on SQLite and
+//! PostgreSQL.
+
+mod common;
+
+use abonent_domain::accounts::AccountNumber;
+use abonent_domain::info::SUBSECTIONS;
+use abonent_domain::metering::MeterDraft;
+use abonent_store::audit::Actor;
+use axum::http::{Method, StatusCode};
+use common::{apps, enc, hidden, set_cookie, App};
+
+#[tokio::test]
+async fn the_public_section_has_every_subsection_and_staff_edit_it_with_history() {
+    for app in apps().await {
+        let l = app.label();
+        let s = &app.db.store;
+        let index = app.page(Method::GET, "/info", "", None).await;
+        assert_eq!(index.status, StatusCode::OK, "{l}");
+        for sub in SUBSECTIONS {
+            assert!(index.body.contains(sub.title), "{l}: {}", sub.title);
+        }
+        let offices = app.page(Method::GET, "/info/offices", "", None).await;
+        for c in s.centres().await.unwrap() {
+            assert!(
+                offices.body.contains(&c.address),
+                "{l}: generated from the centres"
+            );
+        }
+        let req = app.page(Method::GET, "/info/requisites", "", None).await;
+        let settings = s.billing_settings().await.unwrap();
+        assert!(req.body.contains(&settings.bic), "{l}");
+        let page = app.page(Method::GET, "/info/page/readings", "", None).await;
+        assert!(
+            page.body.contains("<strong>с 20-го по 25-е число</strong>"),
+            "{}",
+            page.body
+        );
+        let r = app.page(Method::GET, "/info/page/nonsense", "", None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+        // Who may edit.
+        let (cashier, _) = app.browser_login("cashier").await;
+        let r = app.page(Method::GET, "/info/admin", &cashier, None).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let (sales, _) = app.browser_login("sales").await;
+        let list = app.page(Method::GET, "/info/admin", &sales, None).await;
+        assert_eq!(list.status, StatusCode::OK);
+        let ed = app.page(Method::GET, "/info/admin/faq", &sales, None).await;
+        assert_eq!(ed.status, StatusCode::OK, "{l}");
+        let csrf = hidden(&ed.body, "_csrf");
+        let text = "Ответ <script>alert(1)</script> и **Новый** ответ";
+        let post = |action: &str, body: &str| {
+            format!(
+                "_csrf={csrf}&title={}&body={}&action={action}",
+                enc("Вопросы и ответы"),
+                enc(body)
+            )
+        };
+        // Preview: rendered, raw HTML shown as text, nothing saved, the input kept.
+        let r = app
+            .page(
+                Method::POST,
+                "/info/admin/faq",
+                &sales,
+                Some(&post("preview", text)),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{l}");
+        assert!(r.body.contains("<strong>Новый</strong>"));
+        assert!(!r.body.contains("<script>alert(1)</script>"), "no raw HTML");
+        assert!(r.body.contains("&lt;script&gt;"));
+        assert_eq!(s.info_versions("faq").await.unwrap().len(), 1);
+        // Empty text: refused.
+        let r = app
+            .page(
+                Method::POST,
+                "/info/admin/faq",
+                &sales,
+                Some(&post("publish", " ")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        // A draft does not change the site; publishing does; every save is kept.
+        let r = app
+            .page(
+                Method::POST,
+                "/info/admin/faq",
+                &sales,
+                Some(&post("draft", text)),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let site = app.page(Method::GET, "/info/page/faq", "", None).await;
+        assert!(
+            !site.body.contains("Новый"),
+            "{l}: a draft is not published"
+        );
+        let r = app
+            .page(
+                Method::POST,
+                "/info/admin/faq",
+                &sales,
+                Some(&post("publish", "**Новый** ответ")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let site = app.page(Method::GET, "/info/page/faq", "", None).await;
+        assert!(site.body.contains("<strong>Новый</strong> ответ"), "{l}");
+        let history = s.info_versions("faq").await.unwrap();
+        assert_eq!(history.len(), 3);
+        assert!(history[0].author.is_some() && history[0].published_at.is_some());
+        assert!(history[1].published_at.is_none(), "the draft");
+        let ed = app.page(Method::GET, "/info/admin/faq", &sales, None).await;
+        assert!(ed.body.contains("на сайте") && ed.body.contains("черновик"));
+        let r = app
+            .page(
+                Method::POST,
+                "/info/admin/faq",
+                &sales,
+                Some("title=x&body=y&action=publish"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "CSRF");
+        app.db.cleanup().await;
+    }
+}
+
+async fn quick(app: &App, account: &str, serial: &str, values: &str) -> common::Resp {
+    let form = app.page(Method::GET, "/readings", "", None).await;
+    let cookie = format!(
+        "abonent_portal_form={}",
+        set_cookie(&form, "abonent_portal_form")
+    );
+    let body = format!(
+        "_csrf={}&account={account}&serial={}&values={}",
+        hidden(&form.body, "_csrf"),
+        enc(serial),
+        enc(values)
+    );
+    app.page(Method::POST, "/readings", &cookie, Some(&body))
+        .await
+}
+
+#[tokio::test]
+async fn a_reading_without_signing_in_needs_the_meter_digits_and_is_throttled() {
+    for app in apps().await {
+        let l = app.label();
+        let s = &app.db.store;
+        let a = s
+            .account_by_number(&AccountNumber::from_serial(5))
+            .await
+            .unwrap();
+        let data = MeterDraft {
+            serial: "SN-00417731".into(),
+            zones: "1".into(),
+            digits: "6".into(),
+            installed_on: "2025-01-01".into(),
+            verified_on: "2025-01-01".into(),
+            interval_years: "16".into(),
+            initial: "2000".into(),
+            ..Default::default()
+        }
+        .validate(jiff::civil::date(2026, 11, 26))
+        .unwrap();
+        let meter = s
+            .create_meter(a.id, &data, &Actor::default())
+            .await
+            .unwrap();
+        let r = quick(&app, &a.number, "12", "2010").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{l}");
+        assert!(r.body.contains("не меньше 4"));
+        let r = quick(&app, &a.number, "9999", "2010").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("не подходят"), "{}", r.body);
+        assert!(r.body.contains("value=\"2010\""), "input kept");
+        let r = quick(&app, &a.number, "7731", "1990").await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "below the previous: the same checks"
+        );
+        let r = quick(&app, &a.number, "7731", "2010").await;
+        assert_eq!(r.status, StatusCode::OK, "{l}: {}", r.body);
+        assert!(r.body.contains("Показания приняты"), "{}", r.body);
+        let readings = s.readings_of_meter(meter, 10).await.unwrap();
+        assert_eq!(readings.len(), 1);
+        assert_eq!(readings[0].channel, "portal");
+        // Guessing the digits is throttled (3 failures per account number here).
+        for _ in 0..2 {
+            quick(&app, &a.number, "0000", "2020").await;
+        }
+        let r = quick(&app, &a.number, "7731", "2020").await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{l}");
+        // Without the form's cookie: refused.
+        let r = app
+            .page(
+                Method::POST,
+                "/readings",
+                "",
+                Some(&format!(
+                    "_csrf=x&account={}&serial=7731&values=2030",
+                    a.number
+                )),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        app.db.cleanup().await;
+    }
+}
