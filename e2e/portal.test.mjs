@@ -179,3 +179,44 @@ test('the head of retail sales edits a reminder template with a preview', async 
   assert.match(await page.locator('#debt-sms pre').innerText(), /Долг по л\/с 100000017: 1\s234,56/);
   await page.close();
 });
+
+test('anyone reads «Клиентам» and sends a reading without signing in; staff publish a page', async () => {
+  const visitor = await browser.newContext({
+    bypassCSP: true, locale: 'ru-RU', viewport: { width: 375, height: 740 }, isMobile: true,
+  });
+  const page = await visitor.newPage();
+  await page.goto(`${server.url}/info`);
+  await page.getByRole('heading', { name: 'Клиентам' }).waitFor();
+  assert.deepEqual(await accessibilityProblems(page), []);
+  for (const name of ['Центры обслуживания, адреса, телефоны и часы работы', 'Реквизиты для оплаты', 'Как передать показания']) {
+    await page.getByRole('link', { name }).click();
+    await page.locator('h1').waitFor();
+    assert.deepEqual(await accessibilityProblems(page), [], name);
+    await page.goBack();
+  }
+  await page.getByRole('link', { name: 'Передать показания без регистрации' }).click();
+  await page.getByRole('heading', { name: 'Передать показания' }).waitFor();
+  assert.deepEqual(await accessibilityProblems(page), []);
+  await page.getByLabel('Номер лицевого счёта').fill('123');
+  await page.getByLabel('Последние цифры номера прибора').fill('12');
+  await page.getByRole('button', { name: 'Передать показания' }).click();
+  await page.locator('#error-summary').waitFor();
+  assert.equal(await page.getByLabel('Номер лицевого счёта').inputValue(), '123');
+  assert.deepEqual(await accessibilityProblems(page), []);
+  await visitor.close();
+
+  const staff = await context.newPage();
+  await signIn(staff, 'sales');
+  await staff.getByRole('link', { name: 'Сайт' }).click();
+  await staff.getByRole('link', { name: 'Вопросы и ответы' }).click();
+  assert.deepEqual(await accessibilityProblems(staff), []);
+  await staff.getByLabel('Текст').fill('**Где взять код?** В счёте, в строке «Личный кабинет».');
+  await staff.getByRole('button', { name: 'Предпросмотр' }).click();
+  await staff.getByRole('heading', { name: 'Предпросмотр' }).waitFor();
+  assert.match(await staff.locator('.markdown strong').first().innerText(), /Где взять код/);
+  await staff.getByRole('button', { name: 'Опубликовать' }).click();
+  await staff.getByText('Опубликовано.').waitFor();
+  await staff.goto(`${server.url}/info/page/faq`);
+  assert.match(await staff.locator('main').innerText(), /В счёте, в строке «Личный кабинет»/);
+  await staff.close();
+});
