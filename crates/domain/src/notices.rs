@@ -12,12 +12,15 @@ pub struct NoticeKind {
     pub label: &'static str,
     /// When it goes out.
     pub when: &'static str,
+    /// Queued by the daily reminders job (the others by the event that causes them).
+    pub daily: bool,
     pub placeholders: &'static [(&'static str, &'static str, &'static str)],
 }
 
 const ACCOUNT: (&str, &str, &str) = ("account", "номер лицевого счёта", "100000017");
 const AMOUNT: (&str, &str, &str) = ("amount", "сумма", "1 234,56 ₽");
 const DUE: (&str, &str, &str) = ("due_date", "срок оплаты", "15.12.2026");
+const PAY_BY: (&str, &str, &str) = ("due_date", "оплатить до", "21.12.2026");
 const PERIOD: (&str, &str, &str) = ("period", "период", "ноябрь 2026");
 const PHONE: (&str, &str, &str) = ("hotline", "телефоны горячей линии", "8-800-101-01-01");
 
@@ -26,19 +29,29 @@ pub const KINDS: &[NoticeKind] = &[
         code: "debt",
         label: "Задолженность",
         when: "ежедневно, пока после срока оплаты остаётся долг (не чаще раза за период)",
+        daily: true,
         placeholders: &[ACCOUNT, AMOUNT, DUE, PERIOD, PHONE],
     },
     NoticeKind {
         code: "due_soon",
         label: "Приближается срок оплаты",
         when: "за 3 дня до срока оплаты, если счёт не оплачен",
+        daily: true,
         placeholders: &[ACCOUNT, AMOUNT, DUE, PERIOD, PHONE],
     },
     NoticeKind {
         code: "readings",
         label: "Передайте показания",
         when: "с 20-го по 25-е число, если показаний за месяц ещё нет",
+        daily: true,
         placeholders: &[ACCOUNT, PERIOD, PHONE],
+    },
+    NoticeKind {
+        code: "restriction_warning",
+        label: "Предупреждение об ограничении",
+        when: "когда расчёт открывает дело об ограничении (долг больше двух месячных начислений по нормативу); доставка записывается в деле",
+        daily: false,
+        placeholders: &[ACCOUNT, AMOUNT, PAY_BY, PERIOD, PHONE],
     },
 ];
 
@@ -201,6 +214,17 @@ pub fn default_template(kind_code: &str, channel: &str) -> (&'static str, &'stat
             "Здравствуйте!\n\nНапоминаем: счёт за {period} по лицевому счёту {account} на сумму \
              {amount} нужно оплатить до {due_date}. Если вы уже оплатили, не обращайте внимания на \
              это сообщение.\n\nГорячая линия: {hotline}",
+        ),
+        ("restriction_warning", "sms") => (
+            "",
+            "Предупреждение: долг по л/с {account} {amount}. Оплатите до {due_date}, иначе подача электроэнергии будет ограничена. Тел. {hotline}",
+        ),
+        ("restriction_warning", _) => (
+            "Предупреждение об ограничении подачи электроэнергии, л/с {account}",
+            "Здравствуйте!\n\nЗадолженность по лицевому счёту {account} — {amount} — превышает сумму \
+             двух месячных начислений по нормативу. Если её не погасить до {due_date} включительно, \
+             предоставление электроэнергии будет ограничено, а затем приостановлено (ПП РФ № 354, \
+             пп. 117–119). Если вы уже оплатили, сообщите нам.\n\nГорячая линия: {hotline}",
         ),
         ("readings", "sms") => (
             "",

@@ -53,7 +53,7 @@ pub async fn queue_reminders(
     today: jiff::civil::Date,
 ) -> abonent_store::Result<String> {
     let mut parts = Vec::new();
-    for k in abonent_domain::notices::KINDS {
+    for k in abonent_domain::notices::KINDS.iter().filter(|k| k.daily) {
         let f = store.queue_reminders(k.code, today).await?;
         parts.push(format!(
             "{}: {} (e-mail {}, SMS {}, portal {})",

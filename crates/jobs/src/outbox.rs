@@ -53,10 +53,13 @@ pub async fn send_due(
         for m in batch {
             match send_one(store, cfg, sms, &m).await {
                 Ok((subject, body)) => {
-                    store
+                    let recorded = store
                         .message_sent(m.id, worker, &subject, &body)
                         .await
                         .map_err(|e| e.to_string())?;
+                    if recorded && m.kind == "restriction_warning" {
+                        record_delivery(store, &m).await?;
+                    }
                     sent += 1;
                     any_sent = true;
                 }
@@ -77,6 +80,18 @@ pub async fn send_due(
         }
     }
     Ok(format!("sent {sent}, not sent {failed}"))
+}
+
+/// A delivered restriction warning is a step of its case (PAY-04).
+async fn record_delivery(store: &Store, m: &OutboxMessage) -> Result<(), String> {
+    let v: serde_json::Value = serde_json::from_str(&m.params).map_err(|e| e.to_string())?;
+    let Some(case) = v["case"].as_i64() else {
+        return Err(format!("message {} names no case", m.id));
+    };
+    store
+        .record_warning_delivery(case, &m.channel, &m.recipient)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// The subject and text of a reminder from its template and values.

@@ -305,3 +305,67 @@ fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+#[tokio::test]
+async fn a_restriction_warning_goes_to_the_client_and_its_delivery_is_recorded_in_the_case() {
+    for db in testing::all().await {
+        let l = db.label;
+        let s = &db.store;
+        s.seed_defaults().await.unwrap();
+        s.demo_accounts(2, |_| {}).await.unwrap();
+        sqlx::query("UPDATE clients SET preferred_channel = 'post'")
+            .execute(s.pool())
+            .await
+            .unwrap();
+        let a = account(s, 1).await;
+        reach(s, a.client_id, "email", Some("dolg@example.org")).await;
+        sqlx::query(
+            "UPDATE accounts SET category = 'urban', residents = 1, rooms = 1, meter_installable = FALSE WHERE id = $1",
+        )
+        .bind(a.id)
+        .execute(s.pool())
+        .await
+        .unwrap();
+        let mut period = Period::parse("2026-08").unwrap();
+        for _ in 0..4 {
+            s.bill(period, 10, None, |_, _| {}).await.unwrap();
+            period = period.next();
+        }
+        let cases = s.restriction_cases_of_account(a.id).await.unwrap();
+        assert_eq!(cases.len(), 1, "{l}");
+        let dir = tempfile::tempdir().unwrap();
+        let mail = MailConfig {
+            smtp_url: format!("folder:{}", dir.path().display()),
+            ..Default::default()
+        };
+        let r = send_due(s, &mail, &SmsConfig::default(), "w")
+            .await
+            .unwrap();
+        assert!(r.starts_with("sent 1"), "{l}: {r}");
+        let (_, steps) = s.restriction_case(cases[0].id).await.unwrap();
+        let delivered: Vec<_> = steps
+            .iter()
+            .filter(|x| x.step == "warning_delivered")
+            .collect();
+        assert_eq!(delivered.len(), 1, "{l}");
+        assert!(delivered[0].note.contains("dolg@example.org"));
+        let letter = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| std::fs::read_to_string(e.path()).unwrap())
+            .find(|t| t.contains("dolg@example.org"))
+            .expect("the letter was written");
+        assert!(letter.contains("Subject:"), "{letter}");
+        // A rerun of a billed period queues nothing twice.
+        s.bill(Period::parse("2026-11").unwrap(), 10, None, |_, _| {})
+            .await
+            .unwrap();
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE kind = 'restriction_warning'")
+                .fetch_one(s.pool())
+                .await
+                .unwrap();
+        assert_eq!(n, 1, "{l}");
+        db.cleanup().await;
+    }
+}

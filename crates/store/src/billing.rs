@@ -850,6 +850,25 @@ impl Store {
                 ))
                 .execute(&mut *tx)
                 .await?;
+                // Also by the client's channels, each delivery recorded in the case (PAY-04).
+                let number: (String,) = sqlx::query_as("SELECT number FROM accounts WHERE id = $1")
+                    .bind(*id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                crate::notices::queue_notice_in(
+                    &mut tx,
+                    "restriction_warning",
+                    *id,
+                    &serde_json::json!({
+                        "case": case,
+                        "account": number.0,
+                        "amount": overdue.0,
+                        "due_date": pay_by.to_string(),
+                        "period": p,
+                    }),
+                    &format!("restriction_warning:{case}"),
+                )
+                .await?;
             }
         }
         let before_commit = started.elapsed().as_millis() as u64;

@@ -55,6 +55,59 @@ fn cat(backend: Backend, id_expr: &str) -> String {
     }
 }
 
+/// Queues notice `kind` about one account by every channel its client can be reached by (as the
+/// reminders do), on the caller's transaction; `key` makes it once per event. Returns how many.
+pub(crate) async fn queue_notice_in(
+    tx: &mut sqlx::AnyConnection,
+    kind: &str,
+    account_id: i64,
+    params: &serde_json::Value,
+    key: &str,
+) -> Result<u64> {
+    let now = now_micros();
+    let mut n = 0;
+    for (channel, recipient, condition) in [
+        (
+            "email",
+            "c.email",
+            "c.preferred_channel = 'email' AND c.email IS NOT NULL AND c.email <> ''",
+        ),
+        (
+            "sms",
+            "(SELECT ph.phone FROM client_phones ph WHERE ph.client_id = c.id
+              ORDER BY ph.position LIMIT 1)",
+            "c.preferred_channel = 'sms'
+             AND EXISTS (SELECT 1 FROM client_phones ph WHERE ph.client_id = c.id)",
+        ),
+        (
+            "portal",
+            "''",
+            "EXISTS (SELECT 1 FROM portal_links l WHERE l.account_id = a.id)",
+        ),
+    ] {
+        n += sqlx::query(&format!(
+            "INSERT INTO outbox (channel, recipient, client_id, account_id, kind, subject, body,
+                 params, dedupe_key, next_attempt_at, created_at)
+             SELECT '{channel}', {recipient}, c.id, a.id, $1, '', '', $2, $3, $4, $4
+             FROM accounts a JOIN clients c ON c.id = a.client_id
+             WHERE a.id = $5 AND {condition}
+             ON CONFLICT (dedupe_key) DO NOTHING"
+        ))
+        .bind(kind)
+        .bind(params.to_string())
+        .bind(format!("{key}:{channel}"))
+        .bind(now)
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    }
+    if n > 0 {
+        crate::jobs::enqueue_in(tx, "outbox.send", "", None, now).await?;
+    }
+    Ok(n)
+}
+
 impl Store {
     /// Writes the shipped template of every kind and channel that has none.
     pub(crate) async fn seed_notice_templates(&self) -> Result<bool> {

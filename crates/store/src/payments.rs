@@ -111,9 +111,36 @@ pub fn next_steps(status: &str) -> &'static [&'static str] {
     }
 }
 
+impl Store {
+    /// Records in a restriction case that its warning reached the client by `channel`.
+    pub async fn record_warning_delivery(
+        &self,
+        case_id: i64,
+        channel: &str,
+        recipient: &str,
+    ) -> Result<()> {
+        let how = match channel {
+            "email" => format!("по электронной почте на {recipient}"),
+            "sms" => format!("СМС на номер {recipient}"),
+            _ => "в личный кабинет".to_owned(),
+        };
+        sqlx::query(
+            "INSERT INTO restriction_steps (case_id, step, at, note)
+             VALUES ($1, 'warning_delivered', $2, $3)",
+        )
+        .bind(case_id)
+        .bind(now_micros())
+        .bind(format!("Предупреждение доставлено {how}"))
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+}
+
 pub fn step_label(step: &str) -> &'static str {
     match step {
         "warning" => "предупреждение направлено",
+        "warning_delivered" => "предупреждение доставлено",
         "restricted" => "режим потребления ограничен",
         "suspended" => "подача приостановлена",
         "reconnected" => "подача возобновлена",

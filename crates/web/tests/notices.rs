@@ -91,7 +91,7 @@ async fn templates_are_edited_with_checks_and_reminders_reach_the_inbox() {
             .api(Method::GET, "/api/v1/notices/templates", Some(&token), None)
             .await
             .json();
-        assert_eq!(list.as_array().unwrap().len(), 9);
+        assert_eq!(list.as_array().unwrap().len(), 12);
 
         // A client with a personal account gets the debt reminder in the inbox.
         let a = s
