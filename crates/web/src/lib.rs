@@ -100,6 +100,7 @@ pub fn router(state: AppState) -> Router {
         .merge(metering::pages::routes())
         .merge(billing::pages::routes())
         .merge(portal::pages::routes())
+        .merge(portal::appeals::routes())
         .merge(notices::page_routes())
         .merge(info::routes())
         .nest(

@@ -350,3 +350,134 @@ async fn guessing_codes_and_passwords_is_throttled() {
         app.db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn a_client_files_an_appeal_in_the_personal_account_and_reads_the_answer() {
+    use abonent_domain::appeals::{AnswerChannel, AnswerDraft};
+    for app in apps().await {
+        let l = app.label();
+        let s = &app.db.store;
+        let a = s
+            .account_by_number(&AccountNumber::from_serial(6))
+            .await
+            .unwrap();
+        let other = s
+            .account_by_number(&AccountNumber::from_serial(7))
+            .await
+            .unwrap();
+        let hash = abonent_domain::password::hash(PASSWORD);
+        let confirm = common::sha256_hex("tok6");
+        s.portal_sign_up(
+            a.id,
+            "kuznecova@example.org",
+            &hash,
+            &confirm,
+            1_000_000_000,
+            &Actor::default(),
+        )
+        .await
+        .unwrap();
+        s.portal_confirm(&confirm).await.unwrap().unwrap();
+        let r = sign_in(&app, "kuznecova@example.org", PASSWORD).await;
+        let me = format!("abonent_portal={}", set_cookie(&r, "abonent_portal"));
+        let page = app.page(Method::GET, "/my/appeals/new", &me, None).await;
+        assert_eq!(page.status, StatusCode::OK, "{l}: {}", page.body);
+        let csrf = hidden(&page.body, "_csrf");
+        let once = hidden(&page.body, "_once");
+        let topic = s.appeal_topics().await.unwrap()[0].code.clone();
+        // Empty text: refused, the choices kept.
+        let r = app
+            .page(
+                Method::POST,
+                "/my/appeals/new",
+                &me,
+                Some(&format!(
+                    "_csrf={csrf}&_once={once}&account={}&kind=complaint&topic={topic}&text=&answer_channel=portal",
+                    a.number
+                )),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{l}: {}",
+            r.body
+        );
+        // Someone else's account: refused and audited.
+        let r = app
+            .page(
+                Method::POST,
+                "/my/appeals/new",
+                &me,
+                Some(&format!(
+                    "_csrf={csrf}&_once=x{once}&account={}&kind=complaint&topic={topic}&text=abc&answer_channel=portal",
+                    other.number
+                )),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{l}");
+        let form = format!(
+            "_csrf={csrf}&_once={once}&account={}&kind=complaint&topic={topic}&text={}&answer_channel=portal",
+            a.number,
+            enc("Прошу сделать перерасчёт за октябрь.")
+        );
+        let r = app
+            .page(Method::POST, "/my/appeals/new", &me, Some(&form))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{l}: {}", r.body);
+        let again = app
+            .page(Method::POST, "/my/appeals/new", &me, Some(&form))
+            .await;
+        assert_eq!(
+            again.location(),
+            r.location(),
+            "a double submit registers one appeal"
+        );
+        let list = app.page(Method::GET, r.location(), &me, None).await;
+        assert!(list.body.contains("зарегистрировано под номером"), "{l}");
+        let appeals = s
+            .list_appeals(&abonent_store::appeals::AppealFilter {
+                client_id: Some(a.client_id),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(appeals.len(), 1);
+        let rec = s.appeal(appeals[0].id).await.unwrap();
+        assert_eq!(rec.account_id, Some(a.id));
+        assert_eq!(rec.channel, "online_reception");
+
+        // Staff answer it; the client reads the answer in the personal account.
+        let tech = s.staff_credentials("tech").await.unwrap().unwrap().0.id;
+        let actor = Actor {
+            staff_id: Some(tech),
+            login: "tech".into(),
+            ip: String::new(),
+        };
+        s.assign_appeal(rec.id, tech, rec.version, &actor)
+            .await
+            .unwrap();
+        let v = s.appeal(rec.id).await.unwrap().version;
+        let ans = AnswerDraft {
+            substance: "Перерасчёт выполнен, сумма уменьшена.".into(),
+            executor_name: "Егорова Мария Ивановна".into(),
+            executor_phone: "8 34668 4-12-34".into(),
+            signatory_name: "Смирнов П. А.".into(),
+            signatory_position: "Руководитель отделения".into(),
+            ..Default::default()
+        }
+        .validate(AnswerChannel::Portal)
+        .unwrap();
+        s.answer_appeal(rec.id, v, &ans, jiff::Zoned::now().date(), &actor)
+            .await
+            .unwrap();
+        let list = app.page(Method::GET, "/my/appeals", &me, None).await;
+        assert!(
+            list.body.contains("Перерасчёт выполнен, сумма уменьшена."),
+            "{l}: {}",
+            list.body
+        );
+        assert!(list.body.contains("Егорова Мария Ивановна"));
+        app.db.cleanup().await;
+    }
+}

@@ -219,7 +219,11 @@ const PUBLIC_SUBMIT: &str = "reception:submit";
 /// Who registers: a staff member, or a citizen through the online reception.
 pub enum Registrar<'a> {
     Staff(&'a CurrentStaff),
-    Public { ip: String },
+    Public {
+        ip: String,
+    },
+    /// A client in the personal account, about an account the caller checked is theirs.
+    Client(&'a crate::portal::CurrentClient),
 }
 
 /// The result of a registration, with the tracking code shown once to the applicant.
@@ -277,6 +281,11 @@ pub async fn register(
                 login: String::new(),
                 ip: ip.clone(),
             }
+        }
+        Registrar::Client(me) => {
+            draft.channel = IntakeChannel::OnlineReception.code().to_owned();
+            draft.client_id.clear();
+            me.actor()
         }
     };
     if let Some(k) = &idem {
@@ -360,7 +369,7 @@ pub async fn register(
         .or(account_branch)
         .or(match &who {
             Registrar::Staff(me) => me.staff.branch_id,
-            Registrar::Public { .. } => None,
+            Registrar::Public { .. } | Registrar::Client(_) => None,
         })
         .or(rules.branches.first().map(|b| b.id))
         .ok_or_else(|| WebError::Conflict("Не заведено ни одного отделения.".into()))?;

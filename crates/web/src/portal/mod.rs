@@ -3,6 +3,7 @@
 //! client does there — balance and debt, invoices as PDF, payments, readings by the same checks
 //! as staff use. Client sessions are separate from staff sessions (their own cookie and table).
 
+pub mod appeals;
 pub mod pages;
 
 use abonent_domain::accounts::AccountNumber;

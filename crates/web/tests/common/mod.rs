@@ -199,3 +199,10 @@ pub fn enc(s: &str) -> String {
     }
     out
 }
+
+/// SHA-256 of a text, hex (how tokens are stored).
+#[allow(dead_code)]
+pub fn sha256_hex(s: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(s.as_bytes()))
+}

@@ -1,0 +1,282 @@
+//! Appeals in the personal account (PRT-02): the client files an appeal about one of their
+//! accounts (registered like any other, with the standard's deadline) and follows its status
+//! and answers.
+
+use abonent_domain::appeals::AppealKind;
+use abonent_domain::validation::FieldErrors;
+use abonent_store::appeals::{AppealFilter, View};
+use abonent_store::idempotency::IdemKey;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use axum_extra::extract::Form;
+use serde::Deserialize;
+
+use super::pages::PortalChrome;
+use super::CurrentClient;
+use crate::appeals::public::Opt;
+use crate::appeals::{kind_label, register, status_label, Registrar};
+use crate::pages::{format_time, render, ru_date};
+use crate::{AppState, PageError, WebError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/my/appeals", get(list))
+        .route("/my/appeals/new", get(form).post(submit))
+}
+
+struct ReplyLine {
+    interim: bool,
+    body: String,
+    executor: String,
+    signatory: String,
+    sent_at: String,
+}
+
+struct AppealLine {
+    number: String,
+    registered: String,
+    kind: &'static str,
+    topic: String,
+    status: &'static str,
+    deadline: String,
+    replies: Vec<ReplyLine>,
+}
+
+#[derive(Template)]
+#[template(path = "portal/appeals.html")]
+struct ListPage {
+    chrome: PortalChrome,
+    appeals: Vec<AppealLine>,
+    registered: String,
+}
+
+fn chrome(me: &CurrentClient, title: &str) -> PortalChrome {
+    PortalChrome {
+        title: title.into(),
+        email: Some(me.user.email.clone()),
+        csrf: me.csrf_token.clone(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    registered: String,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    me: CurrentClient,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    let store = &state.store;
+    let rules = state.rules.get(store).await?;
+    let mut clients = Vec::new();
+    for id in store.portal_accounts(me.user.id).await? {
+        let c = store.account(id).await?.client_id;
+        if !clients.contains(&c) {
+            clients.push(c);
+        }
+    }
+    let mut appeals = Vec::new();
+    for c in clients {
+        let rows = store
+            .list_appeals(&AppealFilter {
+                view: View::All,
+                client_id: Some(c),
+                limit: 50,
+                ..Default::default()
+            })
+            .await?;
+        for a in rows {
+            let tz = rules
+                .branches
+                .iter()
+                .find(|b| b.id == a.branch_id)
+                .map(|b| b.time_zone.clone())
+                .unwrap_or_else(|| "Asia/Yekaterinburg".into());
+            let replies = store
+                .appeal_replies(a.id)
+                .await?
+                .into_iter()
+                .map(|r| ReplyLine {
+                    interim: r.interim == 1,
+                    body: r.body,
+                    executor: format!(
+                        "{}, тел. {}",
+                        r.executor_name,
+                        abonent_domain::clients::format_phone(&r.executor_phone)
+                    ),
+                    signatory: format!("{} {}", r.signatory_position, r.signatory_name),
+                    sent_at: format_time(r.sent_at, &tz),
+                })
+                .collect();
+            appeals.push(AppealLine {
+                registered: format_time(a.registered_at, &tz),
+                kind: kind_label(&a.kind),
+                topic: rules.topic_name(&a.topic),
+                status: status_label(&a.status),
+                deadline: ru_date(&a.deadline),
+                number: a.number,
+                replies,
+            });
+        }
+    }
+    state
+        .store
+        .audit(
+            &me.actor(),
+            "portal.appeals",
+            "portal_user",
+            &me.user.id.to_string(),
+            "",
+        )
+        .await?;
+    Ok(render(&ListPage {
+        chrome: chrome(&me, "Мои обращения"),
+        appeals,
+        registered: q.registered,
+    })?
+    .into_response())
+}
+
+/// The appeal form as typed.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ClientAppealDraft {
+    #[serde(default)]
+    pub account: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub topic: String,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub answer_channel: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/appeal_form.html")]
+struct FormPage {
+    chrome: PortalChrome,
+    accounts: Vec<Opt>,
+    kinds: Vec<Opt>,
+    topics: Vec<Opt>,
+    form: ClientAppealDraft,
+    errors: FieldErrors,
+}
+
+async fn form_view(
+    state: &AppState,
+    me: &CurrentClient,
+    form: ClientAppealDraft,
+    errors: FieldErrors,
+) -> Result<FormPage, WebError> {
+    let mut accounts = Vec::new();
+    for id in state.store.portal_accounts(me.user.id).await? {
+        let a = state.store.account(id).await?;
+        accounts.push(Opt {
+            code: a.number.clone(),
+            label: format!("№ {}, {}", a.number, a.address()),
+        });
+    }
+    let rules = state.rules.get(&state.store).await?;
+    Ok(FormPage {
+        chrome: chrome(me, "Новое обращение"),
+        accounts,
+        kinds: AppealKind::ALL
+            .iter()
+            .map(|k| Opt {
+                code: k.code().into(),
+                label: k.label_ru().into(),
+            })
+            .collect(),
+        topics: rules.topic_options(),
+        form,
+        errors,
+    })
+}
+
+async fn form(State(state): State<AppState>, me: CurrentClient) -> Result<Response, PageError> {
+    let page = form_view(
+        &state,
+        &me,
+        ClientAppealDraft {
+            answer_channel: "portal".into(),
+            ..Default::default()
+        },
+        FieldErrors::new(),
+    )
+    .await?;
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct AppealForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    /// A one-time token: a double submit registers one appeal.
+    #[serde(default, rename = "_once")]
+    once: String,
+    #[serde(flatten)]
+    draft: ClientAppealDraft,
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    me: CurrentClient,
+    Form(f): Form<AppealForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    let d = &f.draft;
+    let account = match abonent_domain::accounts::AccountNumber::parse(d.account.trim()) {
+        Ok(n) => match state.store.account_by_number(&n).await {
+            Ok(a) => Some(a),
+            Err(abonent_store::StoreError::NotFound) => None,
+            Err(e) => return Err(WebError::from(e).into()),
+        },
+        Err(_) => None,
+    };
+    let Some(account) = account else {
+        let page = form_view(
+            &state,
+            &me,
+            f.draft.clone(),
+            FieldErrors::single("account", "Выберите лицевой счёт из списка."),
+        )
+        .await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+    };
+    me.require_account(&state, account.id).await?;
+    let draft = abonent_domain::appeals::AppealDraft {
+        channel: String::new(),
+        kind: d.kind.clone(),
+        topic: d.topic.clone(),
+        text: d.text.clone(),
+        account_number: account.number.clone(),
+        answer_channel: d.answer_channel.clone(),
+        email: if d.answer_channel == "email" {
+            me.user.email.clone()
+        } else {
+            String::new()
+        },
+        ..Default::default()
+    };
+    let key = (!f.once.trim().is_empty())
+        .then(|| IdemKey::new(format!("portal-appeal:{}", me.user.id), f.once.trim()));
+    match register(&state, Registrar::Client(&me), draft, Vec::new(), key).await {
+        Ok(r) => Ok(
+            Redirect::to(&format!("/my/appeals?registered={}", r.registered.number))
+                .into_response(),
+        ),
+        Err(WebError::Invalid(errors)) => {
+            let page = form_view(&state, &me, f.draft.clone(), errors).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
