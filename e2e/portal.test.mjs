@@ -154,6 +154,18 @@ test('a client signs up with the code from the invoice, sends a reading and gets
   assert.equal(pdf.headers()['content-type'], 'application/pdf');
   assert.equal((await pdf.body()).subarray(0, 4).toString(), '%PDF');
 
+  // An appeal from the personal account.
+  await page.getByRole('link', { name: 'Написать обращение' }).click();
+  await page.getByRole('heading', { name: 'Новое обращение' }).waitFor();
+  assert.deepEqual(await accessibilityProblems(page), []);
+  await page.getByLabel('Вид обращения').selectOption({ index: 1 });
+  await page.getByLabel('Тема').selectOption({ index: 1 });
+  await page.getByLabel('Суть обращения').fill('Прошу проверить начисление за прошлый месяц.');
+  await page.getByRole('button', { name: 'Отправить обращение' }).click();
+  await page.locator('#appeal-registered').waitFor();
+  assert.match(await page.locator('#appeal-registered').innerText(), /зарегистрировано под номером \d{4}-\d{6}/);
+  assert.deepEqual(await accessibilityProblems(page), []);
+
   await page.getByRole('button', { name: 'Выйти' }).click();
   await page.getByRole('heading', { name: 'Вход в личный кабинет' }).waitFor();
   await client.close();
