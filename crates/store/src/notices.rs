@@ -55,6 +55,29 @@ fn cat(backend: Backend, id_expr: &str) -> String {
     }
 }
 
+/// How a client is reached, per channel: the recipient and when (over `accounts a` joined to
+/// `clients c`): e-mail or SMS when that is the client's chosen channel, the personal account's
+/// inbox whenever the account has one.
+const CHANNEL_TARGETS: [(&str, &str, &str); 3] = [
+    (
+        "email",
+        "c.email",
+        "c.preferred_channel = 'email' AND c.email IS NOT NULL AND c.email <> ''",
+    ),
+    (
+        "sms",
+        "(SELECT ph.phone FROM client_phones ph WHERE ph.client_id = c.id
+              ORDER BY ph.position LIMIT 1)",
+        "c.preferred_channel = 'sms'
+             AND EXISTS (SELECT 1 FROM client_phones ph WHERE ph.client_id = c.id)",
+    ),
+    (
+        "portal",
+        "''",
+        "EXISTS (SELECT 1 FROM portal_links l WHERE l.account_id = a.id)",
+    ),
+];
+
 /// Queues notice `kind` about one account by every channel its client can be reached by (as the
 /// reminders do), on the caller's transaction; `key` makes it once per event. Returns how many.
 pub(crate) async fn queue_notice_in(
@@ -66,25 +89,7 @@ pub(crate) async fn queue_notice_in(
 ) -> Result<u64> {
     let now = now_micros();
     let mut n = 0;
-    for (channel, recipient, condition) in [
-        (
-            "email",
-            "c.email",
-            "c.preferred_channel = 'email' AND c.email IS NOT NULL AND c.email <> ''",
-        ),
-        (
-            "sms",
-            "(SELECT ph.phone FROM client_phones ph WHERE ph.client_id = c.id
-              ORDER BY ph.position LIMIT 1)",
-            "c.preferred_channel = 'sms'
-             AND EXISTS (SELECT 1 FROM client_phones ph WHERE ph.client_id = c.id)",
-        ),
-        (
-            "portal",
-            "''",
-            "EXISTS (SELECT 1 FROM portal_links l WHERE l.account_id = a.id)",
-        ),
-    ] {
+    for (channel, recipient, condition) in CHANNEL_TARGETS {
         n += sqlx::query(&format!(
             "INSERT INTO outbox (channel, recipient, client_id, account_id, kind, subject, body,
                  params, dedupe_key, next_attempt_at, created_at)
@@ -264,25 +269,7 @@ impl Store {
         let id = cat(backend, "a.id");
         let mut out = FanOut::default();
         let mut tx = self.begin_write().await?;
-        for (channel, recipient, condition) in [
-            (
-                "email",
-                "c.email",
-                "c.preferred_channel = 'email' AND c.email IS NOT NULL AND c.email <> ''",
-            ),
-            (
-                "sms",
-                "(SELECT ph.phone FROM client_phones ph WHERE ph.client_id = c.id
-                  ORDER BY ph.position LIMIT 1)",
-                "c.preferred_channel = 'sms'
-                 AND EXISTS (SELECT 1 FROM client_phones ph WHERE ph.client_id = c.id)",
-            ),
-            (
-                "portal",
-                "''",
-                "EXISTS (SELECT 1 FROM portal_links l WHERE l.account_id = a.id)",
-            ),
-        ] {
+        for (channel, recipient, condition) in CHANNEL_TARGETS {
             let amount_ok = if kind == "readings" {
                 ""
             } else {

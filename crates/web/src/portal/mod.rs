@@ -182,19 +182,51 @@ fn anonymous(ip: &str, what: &str) -> Actor {
     }
 }
 
+/// An account number typed into a form (the field `account`).
+fn typed_account(e: &mut FieldErrors, typed: &str) -> Option<AccountNumber> {
+    match AccountNumber::parse(typed.trim()) {
+        Ok(n) => Some(n),
+        Err(msg) => {
+            e.add("account", msg);
+            None
+        }
+    }
+}
+
+/// Refuses when `key` (or the address) has failed too often within the throttling window;
+/// the refusal is audited. `what` ends the message: «Повторите через N мин. {what}».
+async fn throttle(
+    state: &AppState,
+    key: &str,
+    ip: &str,
+    action: &str,
+    what: &str,
+) -> Result<(), WebError> {
+    let cfg = &state.config;
+    let (by_key, by_ip) = state
+        .store
+        .recent_failures(key, ip, cfg.throttle_window.as_micros() as i64)
+        .await?;
+    if by_key < cfg.max_failures_per_login && by_ip < cfg.max_failures_per_ip {
+        return Ok(());
+    }
+    state
+        .store
+        .audit(&anonymous(ip, key), action, "throttle", key, "")
+        .await?;
+    let minutes = cfg.throttle_window.as_secs().div_ceil(60);
+    Err(WebError::TooManyRequests(format!(
+        "Слишком много неверных попыток. Повторите через {minutes} мин.{what}"
+    )))
+}
+
 /// Signs a client up: checks the form, the account number and its code (throttled per number
 /// and per address), creates the user and sends the confirmation link. Returns the address.
 pub async fn sign_up(state: &AppState, ip: &str, d: &SignUpDraft) -> Result<String, WebError> {
     let store = &state.store;
     let cfg = &state.config;
     let mut e = FieldErrors::new();
-    let number = match AccountNumber::parse(d.account.trim()) {
-        Ok(n) => Some(n),
-        Err(msg) => {
-            e.add("account", msg);
-            None
-        }
-    };
+    let number = typed_account(&mut e, &d.account);
     let digits: String = d.code.chars().filter(char::is_ascii_digit).collect();
     if digits.len() != 8 {
         e.add(
@@ -221,24 +253,14 @@ pub async fn sign_up(state: &AppState, ip: &str, d: &SignUpDraft) -> Result<Stri
     }
     let number = e.into_result(number)?.expect("checked above");
     let key = format!("signup:{number}");
-    let (by_number, by_ip) = store
-        .recent_failures(&key, ip, cfg.throttle_window.as_micros() as i64)
-        .await?;
-    if by_number >= cfg.max_failures_per_login || by_ip >= cfg.max_failures_per_ip {
-        store
-            .audit(
-                &anonymous(ip, &key),
-                "portal.sign_up_throttled",
-                "account",
-                number.as_str(),
-                "",
-            )
-            .await?;
-        let minutes = cfg.throttle_window.as_secs().div_ceil(60);
-        return Err(WebError::TooManyRequests(format!(
-            "Слишком много неверных попыток. Повторите через {minutes} мин. или обратитесь в центр обслуживания."
-        )));
-    }
+    throttle(
+        state,
+        &key,
+        ip,
+        "portal.sign_up_throttled",
+        " Или обратитесь в центр обслуживания.",
+    )
+    .await?;
     let account = match store.account_by_number(&number).await {
         Ok(a) => Some(a),
         Err(StoreError::NotFound) => None,
@@ -354,17 +376,8 @@ pub async fn sign_in(
     let email = email.trim().to_lowercase();
     let key = format!("portal:{email}");
     let actor = anonymous(ip, &format!("client:{email}"));
-    let (by_login, by_ip) = store
-        .recent_failures(&key, ip, cfg.throttle_window.as_micros() as i64)
-        .await?;
-    if by_login >= cfg.max_failures_per_login || by_ip >= cfg.max_failures_per_ip {
-        store
-            .audit(&actor, "portal.login_throttled", "portal_user", &email, "")
-            .await?;
-        let minutes = cfg.throttle_window.as_secs().div_ceil(60);
-        return Ok(ClientSignIn::Refused(WebError::TooManyRequests(format!(
-            "Слишком много неудачных попыток входа. Повторите через {minutes} мин."
-        ))));
+    if let Err(e) = throttle(state, &key, ip, "portal.login_throttled", "").await {
+        return Ok(ClientSignIn::Refused(e));
     }
     let creds = store.portal_credentials(&email).await?;
     let pw = password.to_owned();
@@ -443,15 +456,8 @@ pub async fn quick_reading(
     d: &QuickReadingDraft,
 ) -> Result<String, WebError> {
     let store = &state.store;
-    let cfg = &state.config;
     let mut e = FieldErrors::new();
-    let number = match AccountNumber::parse(d.account.trim()) {
-        Ok(n) => Some(n),
-        Err(msg) => {
-            e.add("account", msg);
-            None
-        }
-    };
+    let number = typed_account(&mut e, &d.account);
     let digits: String = d.serial.chars().filter(char::is_ascii_digit).collect();
     if digits.len() < 4 {
         e.add(
@@ -464,15 +470,14 @@ pub async fn quick_reading(
     }
     let number = e.into_result(number)?.expect("checked above");
     let key = format!("reading:{number}");
-    let (by_number, by_ip) = store
-        .recent_failures(&key, ip, cfg.throttle_window.as_micros() as i64)
-        .await?;
-    if by_number >= cfg.max_failures_per_login || by_ip >= cfg.max_failures_per_ip {
-        let minutes = cfg.throttle_window.as_secs().div_ceil(60);
-        return Err(WebError::TooManyRequests(format!(
-            "Слишком много неверных попыток. Повторите через {minutes} мин. или передайте показания по телефону."
-        )));
-    }
+    throttle(
+        state,
+        &key,
+        ip,
+        "reading.quick_throttled",
+        " Или передайте показания по телефону.",
+    )
+    .await?;
     let meter = match store.account_by_number(&number).await {
         Ok(a) => store
             .meters_of_account(a.id)
