@@ -275,7 +275,11 @@ impl Store {
         after: Option<Period>,
     ) -> Result<Option<String>> {
         let (first, last): (Option<String>, Option<String>) =
-            sqlx::query_as("SELECT MIN(period), MAX(period) FROM payments")
+            // Two subqueries: SQLite answers each from an end of the period index, but scans the
+            // whole index for MIN and MAX in one query (1.2 s at 12 M payments).
+            sqlx::query_as(
+                "SELECT (SELECT MIN(period) FROM payments), (SELECT MAX(period) FROM payments)",
+            )
                 .fetch_one(self.pool())
                 .await?;
         let (Some(first), Some(last)) = (
