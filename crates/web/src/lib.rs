@@ -74,6 +74,8 @@ pub struct AppState {
     pub metrics: Arc<health::Metrics>,
     /// Calendar, norms, topics and branches in force, cached briefly.
     pub rules: Arc<appeals::RulesCache>,
+    /// Public pages generated from rarely changing data.
+    pub pages: Arc<pages::PageCache>,
 }
 
 impl AppState {
@@ -83,6 +85,7 @@ impl AppState {
             config: Arc::new(config),
             metrics: Arc::new(health::Metrics::new()),
             rules: Arc::new(appeals::RulesCache::default()),
+            pages: Arc::new(pages::PageCache::default()),
         }
     }
 }

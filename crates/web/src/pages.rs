@@ -63,6 +63,37 @@ impl Chrome {
     }
 }
 
+/// Public pages rendered from data that changes rarely (tariffs and norms), kept for
+/// [`PUBLIC_PAGE_TTL`]; a change on this instance clears them at once, other instances see it
+/// within the TTL.
+#[derive(Default)]
+pub struct PageCache {
+    inner: std::sync::RwLock<std::collections::HashMap<&'static str, (std::time::Instant, String)>>,
+}
+
+pub const PUBLIC_PAGE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl PageCache {
+    pub fn get(&self, key: &'static str) -> Option<String> {
+        let map = self.inner.read().ok()?;
+        map.get(key)
+            .filter(|(at, _)| at.elapsed() < PUBLIC_PAGE_TTL)
+            .map(|(_, html)| html.clone())
+    }
+
+    pub fn put(&self, key: &'static str, html: String) {
+        if let Ok(mut map) = self.inner.write() {
+            map.insert(key, (std::time::Instant::now(), html));
+        }
+    }
+
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.inner.write() {
+            map.clear();
+        }
+    }
+}
+
 /// Renders a template to an HTML response.
 pub fn render(t: &impl Template) -> Result<Html<String>, PageError> {
     Ok(Html(t.render()?))

@@ -36,6 +36,9 @@ async fn tariffs_norms_and_settings_are_data_with_checks() {
                 r.body
             );
         }
+        // The public page is cached; a saved tariff clears it at once.
+        let before = app.page(Method::GET, "/tariffs", "", None).await;
+        assert!(!before.body.contains("2027-01"));
         let good = json!({"valid_from": "2027-01", "category": "urban", "single": "3,30",
             "day": "3,60", "night": "2,05", "peak": "3,95", "half_peak": "3,30",
             "basis": "Приказ РСТ Югры № 1-нп"});

@@ -75,6 +75,7 @@ pub async fn save_tariff(
     me.require(Permission::ConfigureBilling)?;
     let t = d.validate()?;
     state.store.save_tariff(&t, &me.actor()).await?;
+    state.pages.clear();
     Ok((StatusCode::CREATED, Json(t)))
 }
 
@@ -116,6 +117,7 @@ pub async fn save_norms(
         .store
         .save_norms(&category, &norms, &me.actor())
         .await?;
+    state.pages.clear();
     Ok(StatusCode::NO_CONTENT)
 }
 

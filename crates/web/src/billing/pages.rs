@@ -481,6 +481,7 @@ async fn tariff_save(
             .map_err(WebError::from),
         Err(e) => Err(e.into()),
     };
+    state.pages.clear();
     match result {
         Ok(()) => Ok(Redirect::to("/billing/tariffs?done=1").into_response()),
         Err(WebError::Invalid(e)) => {
@@ -531,6 +532,7 @@ async fn norms_save(
                 .store
                 .save_norms(&category, &norms, &me.actor())
                 .await?;
+            state.pages.clear();
             Ok(Redirect::to("/billing/tariffs?done=1").into_response())
         }
         Err(e) => {
@@ -600,6 +602,9 @@ struct PublicTariffsPage {
 
 /// The portal's «Тарифы» page, generated from the same data billing uses (BIL-01).
 async fn public_tariffs(State(state): State<AppState>) -> Result<Response, PageError> {
+    if let Some(html) = state.pages.get("tariffs") {
+        return Ok(axum::response::Html(html).into_response());
+    }
     let company = state.store.company().await?;
     let page = PublicTariffsPage {
         chrome: Chrome::anonymous("Тарифы на электроэнергию для населения"),
@@ -608,7 +613,9 @@ async fn public_tariffs(State(state): State<AppState>) -> Result<Response, PageE
         company: company.as_ref().map(|c| c.name.clone()).unwrap_or_default(),
         hotline: company.map(|c| c.hotline_phones).unwrap_or_default(),
     };
-    Ok(render(&page)?.into_response())
+    let html = render(&page)?;
+    state.pages.put("tariffs", html.0.clone());
+    Ok(html.into_response())
 }
 
 /// An invoice row for the account page.
