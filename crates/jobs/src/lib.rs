@@ -152,14 +152,7 @@ pub async fn run_job(store: &Store, cfg: &JobsConfig, job: &Job) -> Result<Strin
         "appeals.sweep" => {
             let norms = store.appeal_norms().await.map_err(|e| e.to_string())?;
             let remind = norms.values().map(|n| n.remind_days).max().unwrap_or(3);
-            let tz = store
-                .branches()
-                .await
-                .map_err(|e| e.to_string())?
-                .first()
-                .map(|b| b.time_zone.clone())
-                .unwrap_or_else(|| "Asia/Yekaterinburg".into());
-            let zone = jiff::tz::TimeZone::get(&tz).unwrap_or(jiff::tz::TimeZone::UTC);
+            let zone = company_zone(store).await.map_err(|e| e.to_string())?;
             let today = jiff::Timestamp::now().to_zoned(zone).date();
             let until = today.saturating_add(jiff::Span::new().days(remind));
             let mut total = abonent_store::appeals::SweepReport::default();

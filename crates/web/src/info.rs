@@ -141,6 +141,7 @@ async fn page(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Response, PageError> {
+    let tz = crate::portal::company_tz(&state).await?;
     let v = state
         .store
         .info_published(&slug)
@@ -151,7 +152,7 @@ async fn page(
         html: markdown(&v.body),
         updated: v
             .published_at
-            .map(|t| format_time(t, "Asia/Yekaterinburg"))
+            .map(|t| format_time(t, &tz))
             .unwrap_or_default(),
         title: v.title,
     })?

@@ -78,6 +78,17 @@ impl CurrentClient {
     }
 }
 
+/// The time zone of the company (its first branch), for dates shown to clients.
+pub async fn company_tz(state: &AppState) -> Result<String, WebError> {
+    Ok(state
+        .rules
+        .get(&state.store)
+        .await?
+        .branches
+        .first()
+        .map_or_else(|| "Asia/Yekaterinburg".to_owned(), |b| b.time_zone.clone()))
+}
+
 pub fn form_expired() -> WebError {
     WebError::Forbidden(
         "Форма устарела: возможно, закончился сеанс. Обновите страницу и повторите — введённое сохранено не будет, если страница перезагрузится."
@@ -509,12 +520,7 @@ pub async fn quick_reading(
         )
         .into());
     };
-    let tz = store
-        .branches()
-        .await?
-        .first()
-        .map(|b| b.time_zone.clone())
-        .unwrap_or_else(|| "Asia/Yekaterinburg".into());
+    let tz = company_tz(state).await?;
     let r =
         crate::metering::store_reading(state, meter.id, &d.values, "portal", &actor, &tz).await?;
     store.record_login_attempt(&key, ip, true).await?;

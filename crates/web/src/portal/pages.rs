@@ -354,12 +354,7 @@ async fn home_view(
     meter_state: Option<MeterState>,
 ) -> Result<HomePage, WebError> {
     let store = &state.store;
-    let tz = store
-        .branches()
-        .await?
-        .first()
-        .map(|b| b.time_zone.clone())
-        .unwrap_or_else(|| "Asia/Yekaterinburg".into());
+    let tz = super::company_tz(state).await?;
     let today = crate::appeals::today_in_zone(&tz);
     let mut accounts = Vec::new();
     let mut meter_state = meter_state;
@@ -504,13 +499,7 @@ async fn reading(
     me.check_csrf(&f.csrf)?;
     let meter = state.store.meter(meter_id).await?;
     me.require_account(&state, meter.account_id).await?;
-    let tz = state
-        .store
-        .branches()
-        .await?
-        .first()
-        .map(|b| b.time_zone.clone())
-        .unwrap_or_else(|| "Asia/Yekaterinburg".into());
+    let tz = super::company_tz(&state).await?;
     let result =
         crate::metering::store_reading(&state, meter_id, &f.values, "portal", &me.actor(), &tz)
             .await;
