@@ -10,6 +10,7 @@ pub mod hours;
 pub mod info;
 pub mod metering;
 pub mod money;
+pub mod news;
 pub mod notices;
 pub mod org;
 pub mod password;

@@ -23,6 +23,19 @@ const DUE: (&str, &str, &str) = ("due_date", "срок оплаты", "15.12.202
 const PAY_BY: (&str, &str, &str) = ("due_date", "оплатить до", "21.12.2026");
 const PERIOD: (&str, &str, &str) = ("period", "период", "ноябрь 2026");
 const PHONE: (&str, &str, &str) = ("hotline", "телефоны горячей линии", "8-800-101-01-01");
+const TITLE: (&str, &str, &str) = ("title", "заголовок объявления", "Новые часы работы центров");
+const TEXT: (&str, &str, &str) = (
+    "text",
+    "текст объявления",
+    "С 1 декабря центры обслуживания работают с 8:00 до 19:00.",
+);
+const URL: (&str, &str, &str) = (
+    "url",
+    "ссылка на объявление на сайте",
+    "https://example.ru/info/news/12",
+);
+const WHEN: (&str, &str, &str) = ("when", "время отключения", "01.12.2026 09:00 — 17:00");
+const PLACE: (&str, &str, &str) = ("place", "где", "г. Радужный");
 
 pub const KINDS: &[NoticeKind] = &[
     NoticeKind {
@@ -52,6 +65,20 @@ pub const KINDS: &[NoticeKind] = &[
         when: "когда расчёт открывает дело об ограничении (долг больше двух месячных начислений по нормативу); доставка записывается в деле",
         daily: false,
         placeholders: &[ACCOUNT, AMOUNT, PAY_BY, PERIOD, PHONE],
+    },
+    NoticeKind {
+        code: "news",
+        label: "Новость, изменение тарифов и правил",
+        when: "когда объявление публикуется с рассылкой — всем клиентам или клиентам района",
+        daily: false,
+        placeholders: &[TITLE, TEXT, URL, PLACE, PHONE],
+    },
+    NoticeKind {
+        code: "outage",
+        label: "Отключение электроэнергии",
+        when: "когда публикуется объявление об отключении с рассылкой — клиентам района",
+        daily: false,
+        placeholders: &[TITLE, TEXT, WHEN, URL, PLACE, PHONE],
     },
 ];
 
@@ -225,6 +252,20 @@ pub fn default_template(kind_code: &str, channel: &str) -> (&'static str, &'stat
              двух месячных начислений по нормативу. Если её не погасить до {due_date} включительно, \
              предоставление электроэнергии будет ограничено, а затем приостановлено (ПП РФ № 354, \
              пп. 117–119). Если вы уже оплатили, сообщите нам.\n\nГорячая линия: {hotline}",
+        ),
+        ("news", "sms") => ("", "{title}. Подробнее: {url}"),
+        ("news", _) => (
+            "{title}",
+            "Здравствуйте!\n\n{text}\n\nОбъявление на сайте: {url}\nГорячая линия: {hotline}",
+        ),
+        ("outage", "sms") => (
+            "",
+            "Отключение электроэнергии {when}, {place}. Подробнее: {url}",
+        ),
+        ("outage", _) => (
+            "Отключение электроэнергии {when}",
+            "Здравствуйте!\n\n{title}: {place}, {when}.\n\n{text}\n\nОбъявление на сайте: {url}\n\
+             Горячая линия: {hotline}",
         ),
         ("readings", "sms") => (
             "",

@@ -6,7 +6,8 @@
 //! overdue) every 15 minutes, `mail.poll` (the company mailbox, APL-01) every
 //! `mail.imap_poll_seconds` when a mailbox is configured, `maintenance.purge` daily. Other jobs
 //! are enqueued by the change that causes them: `appeal.deliver_answer` (APL-05), `outbox.send`
-//! (messages to clients, NTF-01; also every minute while messages wait for a retry).
+//! (messages to clients, NTF-01; also every minute while messages wait for a retry),
+//! `news.notify` (an announcement to the clients of its district, NTF-02).
 
 use std::future::Future;
 use std::time::Duration;
@@ -145,6 +146,17 @@ pub async fn run_job(store: &Store, cfg: &JobsConfig, job: &Job) -> Result<Strin
             mail::deliver_answer(store, &cfg.mail, id).await
         }
         "outbox.send" => outbox::send_due(store, &cfg.mail, &cfg.sms, &job_worker(job)).await,
+        "news.notify" => {
+            let id: i64 = job.payload.parse().map_err(|_| "bad payload")?;
+            let f = store.news_fan_out(id).await.map_err(|e| e.to_string())?;
+            Ok(format!(
+                "news {id}: {} (e-mail {}, SMS {}, portal {})",
+                f.total(),
+                f.email,
+                f.sms,
+                f.portal
+            ))
+        }
         "reminders.daily" => {
             let day: jiff::civil::Date = job.payload.parse().map_err(|_| "bad payload")?;
             queue_reminders(store, day).await.map_err(|e| e.to_string())

@@ -117,6 +117,23 @@ async fn render_notice(store: &Store, m: &OutboxMessage) -> Result<(String, Stri
         };
         values.insert(k, text);
     }
+    if let Some(id) = values.get("news").and_then(|v| v.parse::<i64>().ok()) {
+        // An announcement's text is read when it is sent, not copied into every message.
+        let n = store
+            .news_item(id)
+            .await
+            .map_err(|e| SendError::Other(e.to_string()))?
+            .ok_or_else(|| SendError::Address(format!("announcement {id} is gone")))?;
+        if n.withdrawn_at.is_some() {
+            // Withdrawn before its message went out: it is not sent (final, not retried).
+            return Err(SendError::Address(format!("announcement {id} withdrawn")));
+        }
+        values.insert("place".into(), n.audience());
+        values.insert("when".into(), n.interval().unwrap_or_default());
+        values.insert("title".into(), n.title);
+        values.insert("text".into(), n.body);
+        values.insert("url".into(), n.link);
+    }
     let hotline = store
         .company()
         .await

@@ -1063,7 +1063,7 @@ async fn insert_tariff(tx: &mut sqlx::Transaction<'static, sqlx::Any>, t: &Tarif
 }
 
 impl Store {
-    /// Settlements with accounts, for choosing a print batch.
+    /// Settlements with accounts, for choosing a print batch or the district of an announcement.
     pub async fn settlements(&self) -> Result<Vec<String>> {
         Ok(sqlx::query_as::<_, (String,)>(
             "SELECT DISTINCT settlement FROM premises ORDER BY settlement",

@@ -3,7 +3,7 @@
 //! Every write goes with its audit entry in one transaction. Searches are index range scans on
 //! normalised keys (`domain::search`), the same SQL on both engines.
 
-use abonent_domain::clients::{full_name, ClientData, ConsentKind};
+use abonent_domain::clients::{full_name, Channel, ClientData, ConsentKind};
 use abonent_domain::search::{prefix_upper_bound, SearchQuery};
 use serde::Serialize;
 use sqlx::FromRow;
@@ -235,6 +235,90 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(expected_version + 1)
+    }
+
+    /// The client's own choice of channel for answers and notices (from the personal account):
+    /// `email` is the address to use (the personal account's confirmed one) when it changes.
+    /// Choosing e-mail or SMS records that notices by it are consented to. Audited with the
+    /// names of what changed.
+    pub async fn set_client_channel(
+        &self,
+        id: i64,
+        channel: Channel,
+        email: Option<&str>,
+        actor: &Actor,
+    ) -> Result<()> {
+        let before = self.client(id).await?;
+        let now = now_micros();
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE clients SET preferred_channel = $1, email = COALESCE($2, email),
+                 version = version + 1, updated_at = $3
+             WHERE id = $4",
+        )
+        .bind(channel.code())
+        .bind(email)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let consent = match channel {
+            Channel::Email => Some(ConsentKind::EmailNotices),
+            Channel::Sms => Some(ConsentKind::SmsNotices),
+            _ => None,
+        };
+        if let Some(k) = consent {
+            let active = before
+                .consents
+                .iter()
+                .any(|c| c.kind == k.code() && c.withdrawn_at.is_none());
+            if !active {
+                sqlx::query(
+                    "INSERT INTO client_consents (client_id, kind, given_at, recorded_by)
+                     VALUES ($1, $2, $3, NULL)",
+                )
+                .bind(id)
+                .bind(k.code())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        // Leaving e-mail or SMS withdraws the consent to notices by it.
+        for (ch, k) in [
+            (Channel::Email, ConsentKind::EmailNotices),
+            (Channel::Sms, ConsentKind::SmsNotices),
+        ] {
+            if ch != channel && before.preferred_channel == ch.code() {
+                sqlx::query(
+                    "UPDATE client_consents SET withdrawn_at = $1
+                     WHERE client_id = $2 AND kind = $3 AND withdrawn_at IS NULL",
+                )
+                .bind(now)
+                .bind(id)
+                .bind(k.code())
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        let mut changed = vec![];
+        if before.preferred_channel != channel.code() {
+            changed.push("preferred_channel");
+        }
+        if email.is_some_and(|e| before.email.as_deref() != Some(e)) {
+            changed.push("email");
+        }
+        audit_in(
+            &mut tx,
+            actor,
+            "client.channel",
+            "client",
+            &id.to_string(),
+            &format!("fields: {}", changed.join(", ")),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn client(&self, id: i64) -> Result<ClientRecord> {

@@ -18,6 +18,7 @@ pub mod info;
 pub mod jobs;
 pub mod mail;
 pub mod metering;
+pub mod news;
 pub mod notices;
 pub mod org;
 pub mod outbox;

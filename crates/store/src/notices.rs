@@ -113,6 +113,46 @@ pub(crate) async fn queue_notice_in(
     Ok(n)
 }
 
+/// Queues notice `kind` by every channel (as [`CHANNEL_TARGETS`]) for the accounts `a` joined to
+/// their clients `c` that `source` (`FROM … WHERE …`) selects, on the caller's transaction, in
+/// one `INSERT … SELECT` per channel. `params` is the SQL of each row's values, `key` the SQL of
+/// its dedupe key before `:channel`; `args` bind as `$2`, `$3`, … (`$1` is the time).
+pub(crate) async fn fan_out_in(
+    tx: &mut sqlx::AnyConnection,
+    kind: &str,
+    source: &str,
+    params: &str,
+    key: &str,
+    args: &[&str],
+) -> Result<FanOut> {
+    let now = now_micros();
+    let mut out = FanOut::default();
+    for (channel, recipient, condition) in CHANNEL_TARGETS {
+        let sql = format!(
+            "INSERT INTO outbox (channel, recipient, client_id, account_id, kind, subject, body,
+                 params, dedupe_key, next_attempt_at, created_at)
+             SELECT '{channel}', {recipient}, c.id, a.id, '{kind}', '', '', {params},
+                 {key} || ':{channel}', $1, $1
+             {source} AND {condition}
+             ON CONFLICT (dedupe_key) DO NOTHING"
+        );
+        let mut q = sqlx::query(&sql).bind(now);
+        for a in args {
+            q = q.bind(*a);
+        }
+        let n = q.execute(&mut *tx).await?.rows_affected();
+        match channel {
+            "email" => out.email = n,
+            "sms" => out.sms = n,
+            _ => out.portal = n,
+        }
+    }
+    if out.total() > 0 {
+        crate::jobs::enqueue_in(tx, "outbox.send", "", None, now).await?;
+    }
+    Ok(out)
+}
+
 impl Store {
     /// Writes the shipped template of every kind and channel that has none.
     pub(crate) async fn seed_notice_templates(&self) -> Result<bool> {
@@ -205,7 +245,6 @@ impl Store {
     /// per account, channel and period however often it runs.
     pub async fn queue_reminders(&self, kind: &str, today: Date) -> Result<FanOut> {
         let backend = self.backend();
-        let now = now_micros();
         let (targets, key_period): (String, String) = match kind {
             "debt" | "due_soon" => {
                 let last: (Option<String>,) = sqlx::query_as(
@@ -267,37 +306,25 @@ impl Store {
             }
         };
         let id = cat(backend, "a.id");
-        let mut out = FanOut::default();
+        let amount_ok = if kind == "readings" {
+            ""
+        } else {
+            "AND t.amount > 0"
+        };
         let mut tx = self.begin_write().await?;
-        for (channel, recipient, condition) in CHANNEL_TARGETS {
-            let amount_ok = if kind == "readings" {
-                ""
-            } else {
-                "AND t.amount > 0"
-            };
-            let n = sqlx::query(&format!(
-                "INSERT INTO outbox (channel, recipient, client_id, account_id, kind, subject, body,
-                     params, dedupe_key, next_attempt_at, created_at)
-                 SELECT '{channel}', {recipient}, c.id, a.id, '{kind}', '', '', {params},
-                     '{kind}:' || {id} || ':{key_period}:{channel}', $1, $1
-                 FROM ({targets}) t JOIN accounts a ON a.id = t.account_id
+        let out = fan_out_in(
+            &mut tx,
+            kind,
+            &format!(
+                "FROM ({targets}) t JOIN accounts a ON a.id = t.account_id
                      JOIN clients c ON c.id = a.client_id
-                 WHERE a.status <> 'closed' {amount_ok} AND {condition}
-                 ON CONFLICT (dedupe_key) DO NOTHING"
-            ))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            match channel {
-                "email" => out.email = n,
-                "sms" => out.sms = n,
-                _ => out.portal = n,
-            }
-        }
-        if out.total() > 0 {
-            crate::jobs::enqueue_in(&mut tx, "outbox.send", "", None, now).await?;
-        }
+                 WHERE a.status <> 'closed' {amount_ok}"
+            ),
+            params,
+            &format!("'{kind}:' || {id} || ':{key_period}'"),
+            &[],
+        )
+        .await?;
         tx.commit().await?;
         Ok(out)
     }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod health;
 pub mod info;
 pub mod metering;
+pub mod news;
 pub mod notices;
 pub mod openapi;
 pub mod org;
@@ -104,8 +105,10 @@ pub fn router(state: AppState) -> Router {
         .merge(billing::pages::routes())
         .merge(portal::pages::routes())
         .merge(portal::appeals::routes())
+        .merge(portal::settings::routes())
         .merge(notices::page_routes())
         .merge(info::routes())
+        .merge(news::page_routes())
         .nest(
             "/api/v1",
             Router::new()
@@ -117,6 +120,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(metering::api::routes())
                 .merge(billing::api::routes())
                 .merge(notices::api_routes())
+                .merge(news::api_routes())
                 .fallback(api_not_found),
         )
         .merge(openapi::routes())

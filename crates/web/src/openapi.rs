@@ -83,6 +83,9 @@ use crate::AppState;
         crate::billing::api::step,
         crate::notices::list,
         crate::notices::save,
+        crate::news::api_public,
+        crate::news::api_publish,
+        crate::news::api_withdraw,
     ),
     tags(
         (name = "auth", description = "Staff sign-in (ORG-04)"),
@@ -93,6 +96,7 @@ use crate::AppState;
         (name = "billing", description = "Tariffs, norms, invoices, payments, registries, restriction (BIL-01…BIL-05, PAY-01…PAY-04)"),
         (name = "appeals", description = "Appeals registry and the online reception (APL-01…APL-10, CHN-02)"),
         (name = "notices", description = "Templates of notices to clients (NTF-03)"),
+        (name = "news", description = "News and mass informing, to everyone or a district (§10.2, NTF-02)"),
     )
 )]
 pub struct ApiDoc;

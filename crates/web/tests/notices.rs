@@ -91,7 +91,15 @@ async fn templates_are_edited_with_checks_and_reminders_reach_the_inbox() {
             .api(Method::GET, "/api/v1/notices/templates", Some(&token), None)
             .await
             .json();
-        assert_eq!(list.as_array().unwrap().len(), 12);
+        assert_eq!(
+            list.as_array().unwrap().len(),
+            abonent_domain::notices::KINDS.len() * abonent_domain::notices::CHANNELS.len()
+        );
+        assert_eq!(
+            list.as_array().unwrap().len(),
+            18,
+            "six kinds by three channels"
+        );
 
         // A client with a personal account gets the debt reminder in the inbox.
         let a = s

@@ -481,3 +481,146 @@ async fn a_client_files_an_appeal_in_the_personal_account_and_reads_the_answer()
         app.db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn a_client_chooses_how_answers_and_notices_reach_them() {
+    for app in apps().await {
+        let l = app.label();
+        let s = &app.db.store;
+        let account = 7;
+        let client = s.account(account).await.unwrap().client_id;
+        let (cookie, csrf) = app.portal_user(account, "settings@example.test").await;
+        // No phone and no postal address on record.
+        let rec = s.client(client).await.unwrap();
+        let data = abonent_domain::clients::ClientDraft {
+            surname: rec.surname.clone(),
+            first_name: rec.first_name.clone(),
+            patronymic: rec.patronymic.clone().unwrap_or_default(),
+            preferred_channel: "portal".into(),
+            consents: vec!["personal_data".into()],
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        s.update_client(client, rec.version, &data, &Actor::default())
+            .await
+            .unwrap();
+
+        let page = app.page(Method::GET, "/my/settings", &cookie, None).await;
+        assert_eq!(page.status, StatusCode::OK, "{l}");
+        assert!(
+            page.body
+                .contains("по электронной почте на settings@example.test"),
+            "{l}"
+        );
+        assert!(
+            page.body.contains("Вашего телефона нет в наших данных"),
+            "{l}"
+        );
+        let post = |channel: &str, csrf: &str| format!("_csrf={csrf}&channel={channel}");
+        // SMS without a phone: refused, nothing changed.
+        let r = app
+            .page(
+                Method::POST,
+                "/my/settings",
+                &cookie,
+                Some(&post("sms", &csrf)),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{l}");
+        assert!(r.body.contains("Вашего телефона нет в наших данных"), "{l}");
+        assert_eq!(s.client(client).await.unwrap().preferred_channel, "portal");
+        // A forged form: refused.
+        let r = app
+            .page(
+                Method::POST,
+                "/my/settings",
+                &cookie,
+                Some(&post("email", "forged")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{l}");
+        // E-mail: the confirmed address becomes the client's, with the consent to notices.
+        let r = app
+            .page(
+                Method::POST,
+                "/my/settings",
+                &cookie,
+                Some(&post("email", &csrf)),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{l}: {}", r.body);
+        let c = s.client(client).await.unwrap();
+        assert_eq!(c.preferred_channel, "email", "{l}");
+        assert_eq!(c.email.as_deref(), Some("settings@example.test"), "{l}");
+        assert!(c
+            .consents
+            .iter()
+            .any(|k| k.kind == "email_notices" && k.withdrawn_at.is_none()));
+        // Notices now go there too.
+        let news = abonent_domain::news::NewsDraft {
+            kind: "news".into(),
+            title: "Всем".into(),
+            body: "Текст".into(),
+            notify: true,
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        let id = s
+            .publish_news(&news, "https://portal.example", &Actor::default())
+            .await
+            .unwrap();
+        s.news_fan_out(id).await.unwrap();
+        let to_me: Vec<_> = s
+            .messages_of_account(account, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.kind == "news")
+            .map(|m| (m.channel, m.recipient))
+            .collect();
+        assert!(
+            to_me.contains(&("email".into(), "settings@example.test".into())),
+            "{l}: {to_me:?}"
+        );
+        assert!(to_me.iter().any(|(c, _)| c == "portal"), "{l}");
+        // Back to the personal account only: the e-mail consent is withdrawn.
+        let r = app
+            .page(
+                Method::POST,
+                "/my/settings",
+                &cookie,
+                Some(&post("portal", &csrf)),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{l}");
+        let c = s.client(client).await.unwrap();
+        assert_eq!(c.preferred_channel, "portal", "{l}");
+        assert!(c
+            .consents
+            .iter()
+            .filter(|k| k.kind == "email_notices")
+            .all(|k| k.withdrawn_at.is_some()));
+        let page = app
+            .page(Method::GET, "/my/settings?saved=1", &cookie, None)
+            .await;
+        assert!(page.body.contains("Сохранено"), "{l}");
+        let audit = s
+            .audit_entries(&abonent_store::audit::AuditFilter {
+                object_kind: Some("client".into()),
+                object_id: Some(client.to_string()),
+                limit: 20,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(
+            audit
+                .iter()
+                .any(|e| e.action == "client.channel"
+                    && e.actor_login == "client:settings@example.test"),
+            "{l}"
+        );
+    }
+}

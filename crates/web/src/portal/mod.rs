@@ -5,6 +5,7 @@
 
 pub mod appeals;
 pub mod pages;
+pub mod settings;
 
 use abonent_domain::accounts::AccountNumber;
 use abonent_domain::validation::FieldErrors;

@@ -338,6 +338,8 @@ struct HomePage {
     chrome: PortalChrome,
     accounts: Vec<AccountBox>,
     inbox: Vec<InboxLine>,
+    /// Announcements to everyone and to the districts of the user's accounts (outages first).
+    news: Vec<crate::news::NewsLine>,
 }
 
 /// A reading form's state to show again on the page.
@@ -443,6 +445,13 @@ async fn home_view(
                 .unwrap_or_default(),
         })
         .collect();
+    let mut news: Vec<_> = store
+        .news_for_portal_user(me.user.id, 5)
+        .await?
+        .iter()
+        .map(|n| crate::news::NewsLine::of(n, &tz))
+        .collect();
+    news.sort_by_key(|n| !n.outage);
     Ok(HomePage {
         chrome: PortalChrome {
             title: "Личный кабинет".into(),
@@ -451,6 +460,7 @@ async fn home_view(
         },
         accounts,
         inbox,
+        news,
     })
 }
 

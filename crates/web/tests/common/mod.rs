@@ -166,6 +166,37 @@ impl App {
     }
 }
 
+impl App {
+    /// A confirmed personal-account user of `account_id` with a live session, made in the store
+    /// (the sign-up pages have their own tests); returns (cookie header, CSRF token).
+    pub async fn portal_user(&self, account_id: i64, email: &str) -> (String, String) {
+        let s = &self.db.store;
+        let actor = abonent_store::audit::Actor::default();
+        let confirm = format!("confirm-{account_id}");
+        s.portal_sign_up(
+            account_id,
+            email,
+            HASH.get().expect("apps() first"),
+            &sha256_hex(&confirm),
+            3_600_000_000,
+            &actor,
+        )
+        .await
+        .unwrap();
+        let user = s
+            .portal_confirm(&sha256_hex(&confirm))
+            .await
+            .unwrap()
+            .unwrap();
+        let token = format!("session-{account_id}");
+        let csrf = format!("csrf-{account_id}");
+        s.create_portal_session(&sha256_hex(&token), user, &csrf, "127.0.0.1", 3_600_000_000)
+            .await
+            .unwrap();
+        (format!("abonent_portal={token}"), csrf)
+    }
+}
+
 /// The value a response sets for a cookie.
 pub fn set_cookie(r: &Resp, name: &str) -> String {
     for v in r.headers.get_all(header::SET_COOKIE) {

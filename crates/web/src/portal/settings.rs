@@ -1,0 +1,166 @@
+//! Notification and answer-channel preferences in the personal account (PRT-02, ACC-01 §9.7):
+//! the client chooses how answers to appeals and notices reach them. The personal account's inbox
+//! always gets notices; e-mail uses the address the client confirmed at sign-up; SMS, phone and
+//! post need a phone or an address on record. The choice is the client's card's own field,
+//! audited, with the consent to notices by e-mail or SMS recorded.
+
+use abonent_domain::clients::{format_phone, Channel};
+use abonent_domain::validation::FieldErrors;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use axum_extra::extract::Form;
+use serde::Deserialize;
+
+use super::pages::PortalChrome;
+use super::CurrentClient;
+use crate::pages::render;
+use crate::{AppState, PageError, WebError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/my/settings", get(page).post(save))
+}
+
+struct Choice {
+    code: &'static str,
+    label: String,
+    /// Why it cannot be chosen, when it cannot.
+    unavailable: Option<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "portal/settings.html")]
+struct SettingsPage {
+    chrome: PortalChrome,
+    choices: Vec<Choice>,
+    selected: String,
+    errors: FieldErrors,
+    saved: bool,
+}
+
+/// The client of the user's accounts (the first one's, when several are linked).
+async fn client_of(state: &AppState, me: &CurrentClient) -> Result<i64, WebError> {
+    let id = *state
+        .store
+        .portal_accounts(me.user.id)
+        .await?
+        .first()
+        .ok_or_else(|| WebError::NotFound("К кабинету не подключён лицевой счёт.".into()))?;
+    Ok(state.store.account(id).await?.client_id)
+}
+
+async fn view(
+    state: &AppState,
+    me: &CurrentClient,
+    selected: Option<String>,
+    errors: FieldErrors,
+    saved: bool,
+) -> Result<SettingsPage, WebError> {
+    let c = state.store.client(client_of(state, me).await?).await?;
+    let phone = c.phones.first().map(|p| format_phone(p));
+    let choices = Channel::ALL
+        .iter()
+        .map(|ch| {
+            let (label, unavailable) = match ch {
+                Channel::Portal => ("только в личном кабинете".to_owned(), None),
+                Channel::Email => (format!("по электронной почте на {}", me.user.email), None),
+                Channel::Sms => match &phone {
+                    Some(p) => (format!("СМС на {p}"), None),
+                    None => ("СМС".to_owned(), Some(NO_PHONE)),
+                },
+                Channel::Phone => match &phone {
+                    Some(p) => (format!("звонком на {p} (ответы на обращения)"), None),
+                    None => ("по телефону".to_owned(), Some(NO_PHONE)),
+                },
+                Channel::Post => match &c.postal_address {
+                    Some(a) => (format!("письмом по адресу {a}"), None),
+                    None => ("почтой".to_owned(), Some(NO_ADDRESS)),
+                },
+            };
+            Choice {
+                code: ch.code(),
+                label,
+                unavailable,
+            }
+        })
+        .collect();
+    Ok(SettingsPage {
+        chrome: PortalChrome {
+            title: "Как с вами связываться".into(),
+            email: Some(me.user.email.clone()),
+            csrf: me.csrf_token.clone(),
+        },
+        choices,
+        selected: selected.unwrap_or(c.preferred_channel),
+        errors,
+        saved,
+    })
+}
+
+const NO_PHONE: &str =
+    "Вашего телефона нет в наших данных: сообщите его в центре обслуживания или по горячей линии.";
+const NO_ADDRESS: &str =
+    "Вашего почтового адреса нет в наших данных: сообщите его в центре обслуживания.";
+
+#[derive(Deserialize, Default)]
+pub struct SavedQuery {
+    #[serde(default)]
+    saved: String,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    me: CurrentClient,
+    Query(q): Query<SavedQuery>,
+) -> Result<Response, PageError> {
+    let page = view(&state, &me, None, FieldErrors::new(), !q.saved.is_empty()).await?;
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct SettingsForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    channel: String,
+}
+
+async fn save(
+    State(state): State<AppState>,
+    me: CurrentClient,
+    Form(f): Form<SettingsForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    let client = client_of(&state, &me).await?;
+    let c = state.store.client(client).await?;
+    let refused = match Channel::parse(f.channel.trim()) {
+        None => Err("Выберите способ связи."),
+        Some(Channel::Sms | Channel::Phone) if c.phones.is_empty() => Err(NO_PHONE),
+        Some(Channel::Post) if c.postal_address.is_none() => Err(NO_ADDRESS),
+        Some(ch) => Ok(ch),
+    };
+    match refused {
+        Ok(ch) => {
+            let email = (ch == Channel::Email).then_some(me.user.email.as_str());
+            state
+                .store
+                .set_client_channel(client, ch, email, &me.actor())
+                .await?;
+            Ok(Redirect::to("/my/settings?saved=1").into_response())
+        }
+        Err(msg) => {
+            let page = view(
+                &state,
+                &me,
+                Some(f.channel),
+                FieldErrors::single("channel", msg),
+                false,
+            )
+            .await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+    }
+}
