@@ -1,6 +1,8 @@
 // A client opens the personal account with the number and code printed on the invoice, confirms
 // the address from the letter, signs in, sends a reading and downloads an invoice. Every portal
-// page passes the accessibility scan, also on a phone-sized screen.
+// page passes the accessibility scan, also on a phone-sized screen. The client chooses e-mail for
+// notices, staff announce an outage in the client's settlement, and the client reads it in the
+// personal account, on the site and in the letter the worker sends.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
@@ -43,8 +45,8 @@ function letterText(raw) {
   return body;
 }
 
-/** Waits for the worker to send the confirmation letter to `to` and returns its link. */
-async function confirmationLink(to) {
+/** Waits for the worker to send `to` a letter whose text matches `re`; returns the match. */
+async function letterMatching(to, re) {
   const dir = join(server.dir, 'data', 'outbox');
   const until = Date.now() + 60_000;
   while (Date.now() < until) {
@@ -52,14 +54,19 @@ async function confirmationLink(to) {
       for (const f of readdirSync(dir)) {
         const raw = readFileSync(join(dir, f), 'utf8');
         if (raw.includes(to)) {
-          const m = letterText(raw).match(/https?:\/\/\S+\/my\/confirm\?token=[0-9a-f]+/);
-          if (m) return m[0];
+          const m = letterText(raw).match(re);
+          if (m) return m;
         }
       }
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`no confirmation letter to ${to}\n${server.output()}`);
+  throw new Error(`no letter to ${to} matching ${re}\n${server.output()}`);
+}
+
+/** The link of the confirmation letter to `to`. */
+async function confirmationLink(to) {
+  return (await letterMatching(to, /https?:\/\/\S+\/my\/confirm\?token=[0-9a-f]+/))[0];
 }
 
 test('a client signs up with the code from the invoice, sends a reading and gets the invoice', async () => {
@@ -166,6 +173,59 @@ test('a client signs up with the code from the invoice, sends a reading and gets
   assert.match(await page.locator('#appeal-registered').innerText(), /зарегистрировано под номером \d{4}-\d{6}/);
   assert.deepEqual(await accessibilityProblems(page), []);
 
+  // How to be told: the client chooses e-mail.
+  await page.goto(`${server.url}/my`);
+  const address = await page.locator('h2 + p').first().innerText();
+  const parts = address.split(', ');
+  const settlement = /^\d{6}$/.test(parts[0]) ? parts[1] : parts[0];
+  await page.getByRole('link', { name: 'Как с вами связываться' }).click();
+  await page.getByRole('heading', { name: 'Как с вами связываться' }).waitFor();
+  assert.deepEqual(await accessibilityProblems(page), []);
+  await page.getByLabel(/по электронной почте на/).check();
+  await page.getByRole('button', { name: 'Сохранить' }).click();
+  await page.getByText(/Сохранено/).waitFor();
+  assert.deepEqual(await accessibilityProblems(page), []);
+
+  // Staff announce a planned outage in the client's settlement, to be sent to everyone there.
+  const editor = await context.newPage();
+  await signIn(editor, 'sales');
+  await editor.getByRole('link', { name: 'Сайт' }).click();
+  await editor.getByRole('link', { name: 'Новости и объявления' }).click();
+  await editor.getByRole('link', { name: 'Новое объявление' }).click();
+  assert.deepEqual(await accessibilityProblems(editor), []);
+  await editor.getByLabel('Вид').selectOption('outage');
+  await editor.getByLabel('Заголовок').fill('Плановое отключение');
+  await editor.getByLabel('Текст').fill('Замена опор линии электропередачи.');
+  await editor.getByLabel('Населённый пункт').fill(settlement);
+  await editor.getByLabel('Начало').fill('2026-12-02T09:00');
+  await editor.getByLabel('Окончание').fill('2026-12-02T08:00');
+  await editor.getByLabel(/Разослать клиентам/).check();
+  await editor.getByRole('button', { name: 'Опубликовать' }).click();
+  await editor.locator('#error-summary').waitFor();
+  assert.match(await editor.locator('#error-summary').innerText(), /позже его начала/);
+  assert.equal(await editor.getByLabel('Заголовок').inputValue(), 'Плановое отключение');
+  assert.deepEqual(await accessibilityProblems(editor), []);
+  await editor.getByLabel('Окончание').fill('2026-12-02T17:00');
+  await editor.getByRole('button', { name: 'Опубликовать' }).click();
+  await editor.getByText('Объявление опубликовано.').waitFor();
+  assert.deepEqual(await accessibilityProblems(editor), []);
+  await editor.close();
+
+  // The client sees it in the personal account and on the site, and gets it by e-mail.
+  await page.goto(`${server.url}/my`);
+  await page.getByRole('heading', { name: 'Объявления для вашего адреса' }).waitFor();
+  assert.match(await page.locator('main').innerText(), /Плановое отключение — отключение 02\.12\.2026 09:00 — 17:00/);
+  assert.deepEqual(await accessibilityProblems(page), []);
+  await page.getByRole('link', { name: 'Все новости и объявления' }).click();
+  await page.getByRole('heading', { name: 'Новости и объявления' }).waitFor();
+  assert.deepEqual(await accessibilityProblems(page), []);
+  await page.getByRole('link', { name: 'Плановое отключение' }).first().click();
+  await page.getByText('Отключение: 02.12.2026 09:00 — 17:00').waitFor();
+  assert.deepEqual(await accessibilityProblems(page), []);
+  const place = settlement.replace(/[.*+?^$()|[\]\\{}]/g, '\\$&');
+  await letterMatching(email, new RegExp(`Плановое отключение: ${place}, 02\\.12\\.2026 09:00 — 17:00`));
+
+  await page.goto(`${server.url}/my`);
   await page.getByRole('button', { name: 'Выйти' }).click();
   await page.getByRole('heading', { name: 'Вход в личный кабинет' }).waitFor();
   await client.close();
