@@ -2,7 +2,8 @@
 // the address from the letter, signs in, sends a reading and downloads an invoice. Every portal
 // page passes the accessibility scan, also on a phone-sized screen. The client chooses e-mail for
 // notices, staff announce an outage in the client's settlement, and the client reads it in the
-// personal account, on the site and in the letter the worker sends.
+// personal account, on the site and in the letter the worker sends. The client applies for a
+// contract in writing with the documents checklist.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
@@ -224,6 +225,22 @@ test('a client signs up with the code from the invoice, sends a reading and gets
   assert.deepEqual(await accessibilityProblems(page), []);
   const place = settlement.replace(/[.*+?^$()|[\]\\{}]/g, '\\$&');
   await letterMatching(email, new RegExp(`Плановое отключение: ${place}, 02\\.12\\.2026 09:00 — 17:00`));
+
+  // A contract in writing: the checklist explains what is missing, then the application goes in.
+  await page.goto(`${server.url}/my`);
+  await page.getByRole('link', { name: 'Договор энергоснабжения' }).click();
+  await page.getByRole('heading', { name: 'Заявление о заключении договора' }).waitFor();
+  assert.deepEqual(await accessibilityProblems(page), []);
+  await page.getByLabel('принесу в центр обслуживания').first().check();
+  await page.getByRole('button', { name: 'Подать заявление' }).click();
+  await page.locator('#error-summary').waitFor();
+  assert.match(await page.locator('#error-summary').innerText(), /праве собственности/);
+  assert.equal(await page.getByLabel('принесу в центр обслуживания').first().isChecked(), true);
+  assert.deepEqual(await accessibilityProblems(page), []);
+  for (const box of await page.getByLabel('принесу в центр обслуживания').all()) await box.check();
+  await page.getByRole('button', { name: 'Подать заявление' }).click();
+  await page.getByText('Заявление подано.').waitFor();
+  assert.deepEqual(await accessibilityProblems(page), []);
 
   await page.goto(`${server.url}/my`);
   await page.getByRole('button', { name: 'Выйти' }).click();

@@ -136,8 +136,46 @@ coded_enum! {
     ContractStatus {
         Applied = "applied" / "заявление подано",
         Concluded = "concluded" / "заключён",
+        Refused = "refused" / "в заключении отказано",
         Terminated = "terminated" / "расторгнут",
     }
+}
+
+/// A document for a supply contract in writing (ПП 442 п. 34; §5.2.2 asks that the list be
+/// published): its code, its name, and whether the client brings it (the application itself is
+/// the form the client fills in).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContractDocument {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub from_client: bool,
+}
+
+pub const CONTRACT_DOCUMENTS: [ContractDocument; 4] = [
+    ContractDocument {
+        code: "application",
+        label: "заявление о заключении договора",
+        from_client: false,
+    },
+    ContractDocument {
+        code: "identity",
+        label: "документ, удостоверяющий личность",
+        from_client: true,
+    },
+    ContractDocument {
+        code: "ownership",
+        label: "документ о праве собственности (пользования) на помещение",
+        from_client: true,
+    },
+    ContractDocument {
+        code: "meter",
+        label: "документ о допуске прибора учёта в эксплуатацию",
+        from_client: true,
+    },
+];
+
+pub fn contract_document(code: &str) -> Option<&'static ContractDocument> {
+    CONTRACT_DOCUMENTS.iter().find(|d| d.code == code)
 }
 
 /// A new account as typed by staff (ACC-02): where the premises are and how they are billed.

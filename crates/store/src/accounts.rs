@@ -116,13 +116,14 @@ const ACCOUNT_SELECT: &str =
         p.postcode, p.settlement, p.street, p.house, p.apartment
      FROM accounts a JOIN premises p ON p.id = a.premises_id JOIN branches b ON b.id = a.branch_id";
 
-/// Documents for a supply contract in writing (ПП 442 п. 34; §5.2.2 asks that the list be published).
-pub const CONTRACT_DOCUMENTS: [&str; 4] = [
-    "заявление о заключении договора",
-    "документ, удостоверяющий личность",
-    "документ о праве собственности (пользования) на помещение",
-    "документ о допуске прибора учёта в эксплуатацию",
-];
+/// The documents of a supply contract, for the record of a contract concluded at the counter.
+pub fn contract_documents_text() -> String {
+    abonent_domain::accounts::CONTRACT_DOCUMENTS
+        .iter()
+        .map(|d| d.label)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
 
 /// The typical contract form for a tariff category (ACC-03).
 pub fn typical_contract_form(c: AccountCategory) -> String {
@@ -181,7 +182,7 @@ impl Store {
         .bind(typical_contract_form(a.category))
         .bind(ContractStatus::Concluded.code())
         .bind(a.opened_on.to_string())
-        .bind(CONTRACT_DOCUMENTS.join("; "))
+        .bind(contract_documents_text())
         .fetch_one(&mut *tx)
         .await?;
         sqlx::query(

@@ -8,7 +8,7 @@ use abonent_domain::org::{Role, StaffData};
 use abonent_domain::search::text_key;
 use jiff::civil::Date;
 
-use crate::accounts::{typical_contract_form, PremisesData, CONTRACT_DOCUMENTS};
+use crate::accounts::{contract_documents_text, typical_contract_form, PremisesData};
 use crate::{now_micros, Backend, Result, Store, StoreError};
 
 /// Demo staff: (login, role, full name, position). One per role, two technicians.
@@ -535,7 +535,7 @@ impl Store {
                  VALUES {}",
                 values_clause(self.backend(), n, 8)
             );
-            let documents = CONTRACT_DOCUMENTS.join("; ");
+            let documents = contract_documents_text();
             let mut q = sqlx::query(&sql);
             for (i, c) in batch.iter().enumerate() {
                 q = q

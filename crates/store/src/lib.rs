@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod billing;
 pub mod clients;
+pub mod contracts;
 pub mod demo;
 pub mod demo_appeals;
 pub mod demo_billing;

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod billing;
 pub mod clients;
+pub mod contracts;
 pub mod error;
 pub mod health;
 pub mod info;
@@ -106,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         .merge(portal::pages::routes())
         .merge(portal::appeals::routes())
         .merge(portal::settings::routes())
+        .merge(contracts::routes())
         .merge(notices::page_routes())
         .merge(info::routes())
         .merge(news::page_routes())

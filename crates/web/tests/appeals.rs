@@ -37,26 +37,8 @@ async fn api_with_key(
 }
 
 fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "----abonent-test-boundary";
-    let mut body = Vec::new();
-    for (k, v) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                .as_bytes(),
-        );
-    }
-    for (name, content) in files {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(content);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    let files: Vec<(&str, &str, &[u8])> = files.iter().map(|(n, c)| ("files", *n, *c)).collect();
+    common::multipart(fields, &files)
 }
 
 async fn post_multipart(
@@ -66,14 +48,7 @@ async fn post_multipart(
     ct: &str,
     body: Vec<u8>,
 ) -> common::Resp {
-    let req = Request::builder()
-        .method(Method::POST)
-        .uri(path)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, ct)
-        .body(Body::from(body))
-        .unwrap();
-    app.send(req).await
+    app.post_multipart(path, cookie, ct, body).await
 }
 
 async fn version(app: &App, id: i64, token: &str) -> i64 {

@@ -822,22 +822,32 @@ pub async fn attachment_response(
             &format!("attachment {id}"),
         )
         .await?;
+    Ok(download(
+        &format!("attachment-{id}"),
+        &meta.file_name,
+        &meta.content_type,
+        content,
+    ))
+}
+
+/// A stored file as a download, never cached: `fallback` is the ASCII name for old browsers.
+pub fn download(fallback: &str, file_name: &str, content_type: &str, content: Vec<u8>) -> Response {
     let disposition = format!(
-        "attachment; filename=\"attachment-{id}\"; filename*=UTF-8''{}",
-        enc(&meta.file_name)
+        "attachment; filename=\"{fallback}\"; filename*=UTF-8''{}",
+        enc(file_name)
     );
     let mut resp = content.into_response();
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_str(&meta.content_type)
+        HeaderValue::from_str(content_type)
             .unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(resp)
+    resp
 }
 
 async fn attachment(

@@ -197,6 +197,43 @@ impl App {
     }
 }
 
+/// A multipart form: text fields and files as (field, file name, content).
+pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----abonent-test-boundary";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    for (field, name, content) in files {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+impl App {
+    pub async fn post_multipart(&self, path: &str, cookie: &str, ct: &str, body: Vec<u8>) -> Resp {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, ct)
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+}
+
 /// The value a response sets for a cookie.
 pub fn set_cookie(r: &Resp, name: &str) -> String {
     for v in r.headers.get_all(header::SET_COOKIE) {
