@@ -908,24 +908,64 @@ impl Store {
         Ok((inv, lines))
     }
 
-    /// An account's invoices of the last 36 billed periods, newest first.
-    pub async fn invoices_of_account(&self, account_id: i64) -> Result<Vec<InvoiceRow>> {
+    /// The newest `n` billing periods and `$first…` placeholders for them.
+    async fn last_periods(&self, n: i64, first: usize) -> Result<(Vec<String>, String)> {
         let periods: Vec<(String,)> =
-            sqlx::query_as("SELECT period FROM billing_periods ORDER BY period DESC LIMIT 36")
+            sqlx::query_as("SELECT period FROM billing_periods ORDER BY period DESC LIMIT $1")
+                .bind(n)
                 .fetch_all(self.pool())
                 .await?;
+        let marks = (0..periods.len())
+            .map(|i| format!("${}", first + i))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Ok((periods.into_iter().map(|p| p.0).collect(), marks))
+    }
+
+    /// An account's invoices of the last 36 billed periods, newest first (one query: each
+    /// (period, account) pair is read off the primary key).
+    pub async fn invoices_of_account(&self, account_id: i64) -> Result<Vec<InvoiceRow>> {
+        let (periods, marks) = self.last_periods(36, 2).await?;
+        if periods.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {INVOICE_COLS} FROM invoices WHERE account_id = $1 AND period IN ({marks})
+             ORDER BY period DESC"
+        );
+        let mut q = sqlx::query_as::<_, InvoiceRow>(&sql).bind(account_id);
+        for p in &periods {
+            q = q.bind(p);
+        }
+        Ok(q.fetch_all(self.pool()).await?)
+    }
+
+    /// Per billed month of the last `n`, oldest first: the period, the energy billed (Wh, with
+    /// recalculations, without penalties) and the charges (kopecks), for the client's chart.
+    pub async fn account_months(&self, account_id: i64, n: i64) -> Result<Vec<(String, i64, i64)>> {
+        let (periods, marks) = self.last_periods(n, 2).await?;
+        if periods.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT period, charged, lines FROM invoices WHERE account_id = $1 AND period IN ({marks})
+             ORDER BY period"
+        );
+        let mut q = sqlx::query_as::<_, (String, i64, String)>(&sql).bind(account_id);
+        for p in &periods {
+            q = q.bind(p);
+        }
         let mut out = Vec::new();
-        for (p,) in periods {
-            if let Some(r) = sqlx::query_as::<_, InvoiceRow>(&format!(
-                "SELECT {INVOICE_COLS} FROM invoices WHERE period = $1 AND account_id = $2"
-            ))
-            .bind(&p)
-            .bind(account_id)
-            .fetch_optional(self.pool())
-            .await?
-            {
-                out.push(r);
-            }
+        for (period, charged, lines) in q.fetch_all(self.pool()).await? {
+            let lines = lines_from_json(&lines).map_err(|e| {
+                StoreError::Corrupt(format!("invoice {account_id}/{period} lines: {e}"))
+            })?;
+            let wh = lines
+                .iter()
+                .filter(|l| l.kind != "penalty")
+                .map(|l| l.energy_wh)
+                .sum();
+            out.push((period, wh, charged));
         }
         Ok(out)
     }

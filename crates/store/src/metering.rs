@@ -198,6 +198,18 @@ impl Store {
         .ok_or(StoreError::NotFound)
     }
 
+    /// A reading, when it is of this meter.
+    pub async fn reading_of_meter(&self, meter_id: i64, id: i64) -> Result<Option<ReadingView>> {
+        Ok(sqlx::query_as(
+            "SELECT id, reading_values, consumption_wh, received_at, period, channel, status, note
+             FROM readings WHERE id = $1 AND meter_id = $2",
+        )
+        .bind(id)
+        .bind(meter_id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
     pub async fn readings_of_meter(&self, meter_id: i64, limit: i64) -> Result<Vec<ReadingView>> {
         Ok(sqlx::query_as(
             "SELECT id, reading_values, consumption_wh, received_at, period, channel, status, note

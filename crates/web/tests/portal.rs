@@ -246,10 +246,32 @@ async fn a_client_signs_up_confirms_signs_in_sends_a_reading_and_gets_the_invoic
                 Some(&format!("_csrf={csrf}&values={}", enc(&values.join(",")))),
             )
             .await;
-        assert_eq!(r.status, StatusCode::OK, "{l}: {}", r.body);
-        assert!(r.body.contains("Показания приняты"), "{l}: {}", r.body);
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{l}: {}", r.body);
         let readings = s.readings_of_meter(meter, 50).await.unwrap();
         assert_eq!(readings.len(), before + 1);
+        assert_eq!(
+            r.location(),
+            format!("/my?meter={meter}&reading={}#meter-{meter}", readings[0].id)
+        );
+        let shown = app.page(Method::GET, r.location(), &me, None).await;
+        assert!(
+            shown.body.contains("Показания приняты и учтены за"),
+            "{l}: {}",
+            shown.body
+        );
+        let period = Period::parse(&readings[0].period).unwrap().label_ru();
+        assert!(shown.body.contains(&format!("за {period}: расход")), "{l}");
+        // Another meter's reading id names nothing.
+        let other_meter = meter_of(&app, a2.id).await;
+        let shown = app
+            .page(
+                Method::GET,
+                &format!("/my?meter={other_meter}&reading={}", readings[0].id),
+                &me,
+                None,
+            )
+            .await;
+        assert!(!shown.body.contains("Показания приняты"), "{l}");
         assert_eq!(readings[0].channel, "portal");
         // Without the session's token: refused, nothing stored.
         let r = app
@@ -301,6 +323,32 @@ async fn a_client_signs_up_confirms_signs_in_sends_a_reading_and_gets_the_invoic
         assert_eq!(r.status, StatusCode::OK, "{l}: {}", r.body);
         assert_eq!(r.headers[header::CONTENT_TYPE], "application/pdf");
         assert!(r.body.starts_with("%PDF"));
+        // The chart of billed months, with its numbers as a table.
+        let (inv, lines) = s
+            .invoice(a1.id, Period::parse("2026-10").unwrap())
+            .await
+            .unwrap();
+        let wh: i64 = lines
+            .iter()
+            .filter(|l| l.kind != "penalty")
+            .map(|l| l.energy_wh)
+            .sum();
+        let home = app.page(Method::GET, "/my", &me, None).await;
+        assert!(
+            home.body
+                .contains(&format!("aria-labelledby=\"chart-kwh-{}\"", a1.id)),
+            "{l}"
+        );
+        assert!(home.body.contains("Начислено по месяцам, ₽"), "{l}");
+        assert!(
+            home.body.contains(&format!(
+                "<td>октябрь 2026</td><td>{}</td><td>{}</td>",
+                abonent_domain::money::Wh(wh).display_kwh(),
+                abonent_domain::money::Kopecks(inv.charged)
+            )),
+            "{l}: {}",
+            home.body
+        );
 
         // Signing out ends the session on the server.
         let r = app

@@ -4,6 +4,7 @@
 //! as staff use. Client sessions are separate from staff sessions (their own cookie and table).
 
 pub mod appeals;
+pub mod chart;
 pub mod pages;
 pub mod settings;
 

@@ -324,7 +324,21 @@ struct AccountBox {
     invoices: Vec<InvoiceLine>,
     payments: Vec<PaymentLine>,
     meters: Vec<MeterBox>,
+    /// The last twelve billed months: the charts and their numbers.
+    chart_kwh: String,
+    chart_rub: String,
+    months: Vec<MonthLine>,
 }
+
+struct MonthLine {
+    label: String,
+    kwh: String,
+    charged: String,
+}
+
+const MONTHS_SHORT: [&str; 12] = [
+    "янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек",
+];
 
 struct InboxLine {
     subject: String,
@@ -419,7 +433,47 @@ async fn home_view(
                 }
             })
             .collect();
+        let mut kwh_bars = Vec::new();
+        let mut rub_bars = Vec::new();
+        let mut months = Vec::new();
+        for (period, wh, charged) in store.account_months(id, 12).await? {
+            let p = abonent_domain::tariffs::Period::parse(&period);
+            let short = p.map_or(period.clone(), |p| {
+                format!(
+                    "{} {:02}",
+                    MONTHS_SHORT[(p.month - 1) as usize],
+                    p.year % 100
+                )
+            });
+            let kwh = abonent_domain::money::Wh(wh).display_kwh();
+            kwh_bars.push(super::chart::Bar {
+                label: short.clone(),
+                value: wh,
+                text: kwh.clone(),
+            });
+            rub_bars.push(super::chart::Bar {
+                label: short,
+                value: charged,
+                text: money(charged),
+            });
+            months.push(MonthLine {
+                label: p.map_or(period, |p| p.label_ru()),
+                kwh,
+                charged: money(charged),
+            });
+        }
         accounts.push(AccountBox {
+            chart_kwh: super::chart::bars_svg(
+                &format!("chart-kwh-{id}"),
+                "Потребление по месяцам, кВт·ч",
+                &kwh_bars,
+            ),
+            chart_rub: super::chart::bars_svg(
+                &format!("chart-rub-{id}"),
+                "Начислено по месяцам, ₽",
+                &rub_bars,
+            ),
+            months,
             id,
             number: a.number.clone(),
             address: a.address(),
@@ -464,8 +518,37 @@ async fn home_view(
     })
 }
 
-async fn home(State(state): State<AppState>, me: CurrentClient) -> Result<Response, PageError> {
-    Ok(render(&home_view(&state, &me, None).await?)?.into_response())
+#[derive(Deserialize, Default)]
+pub struct HomeQuery {
+    /// After a reading was stored: its meter and id, to say how it was taken.
+    #[serde(default)]
+    meter: Option<i64>,
+    #[serde(default)]
+    reading: Option<i64>,
+}
+
+async fn home(
+    State(state): State<AppState>,
+    me: CurrentClient,
+    Query(q): Query<HomeQuery>,
+) -> Result<Response, PageError> {
+    // Only a meter of the client's own accounts is shown (home_view lists just those).
+    let ms = match (q.meter, q.reading) {
+        (Some(meter_id), Some(id)) => {
+            state
+                .store
+                .reading_of_meter(meter_id, id)
+                .await?
+                .map(|r| MeterState {
+                    meter_id,
+                    typed: String::new(),
+                    errors: FieldErrors::new(),
+                    outcome: Some(reading_outcome(&r)),
+                })
+        }
+        _ => None,
+    };
+    Ok(render(&home_view(&state, &me, ms).await?)?.into_response())
 }
 
 async fn invoice_pdf(
@@ -513,40 +596,51 @@ async fn reading(
     let result =
         crate::metering::store_reading(&state, meter_id, &f.values, "portal", &me.actor(), &tz)
             .await;
-    let (status, ms) = match result {
-        Ok(r) => (
-            StatusCode::OK,
-            MeterState {
-                meter_id,
-                typed: String::new(),
-                errors: FieldErrors::new(),
-                outcome: Some(if r.status == "held" {
-                    format!(
-                        "Показания приняты и будут проверены специалистом: {}. Результат появится здесь.",
-                        r.note
-                    )
-                } else {
-                    format!(
-                        "Показания приняты и учтены за {}: расход {} кВт·ч.",
-                        r.period,
-                        r.consumption.join(" / ")
-                    )
-                }),
-            },
-        ),
-        Err(WebError::Invalid(errors)) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            MeterState {
+    match result {
+        // Post/redirect/get: a reload does not send the reading again, and the answer is light.
+        Ok(r) => Ok(Redirect::to(&format!(
+            "/my?meter={meter_id}&reading={}#meter-{meter_id}",
+            r.id
+        ))
+        .into_response()),
+        Err(WebError::Invalid(errors)) => {
+            let ms = MeterState {
                 meter_id,
                 typed: f.values.clone(),
                 errors,
                 outcome: None,
-            },
+            };
+            let page = home_view(&state, &me, Some(ms)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What the client is told about a stored reading.
+fn reading_outcome(r: &abonent_store::metering::ReadingView) -> String {
+    let period = abonent_domain::tariffs::Period::parse(&r.period)
+        .map(|p| p.label_ru())
+        .unwrap_or_else(|| r.period.clone());
+    match r.status.as_str() {
+        "held" => format!(
+            "Показания приняты и будут проверены специалистом: {}. Результат появится здесь.",
+            r.note
         ),
-        Err(e) => return Err(e.into()),
-    };
-    let page = home_view(&state, &me, Some(ms)).await?;
-    Ok((status, render(&page)?).into_response())
+        "rejected" => format!("Показания не приняты: {}.", r.note),
+        _ => format!(
+            "Показания приняты и учтены за {period}: расход {} кВт·ч.",
+            r.consumption_wh
+                .split(',')
+                .filter_map(|w| w.trim().parse::<i64>().ok())
+                .map(|w| abonent_domain::money::Wh(w)
+                    .display_kwh()
+                    .trim_end_matches(" кВт·ч")
+                    .to_owned())
+                .collect::<Vec<_>>()
+                .join(" / ")
+        ),
+    }
 }
 
 #[derive(Template)]

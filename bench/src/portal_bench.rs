@@ -1,0 +1,223 @@
+//! The personal account under load (issue "Public portal, personal account, notifications"):
+//!
+//! - `portal-bench setup DATABASE_URL CLIENTS FIRST_ACCOUNT > clients.txt`: makes CLIENTS
+//!   signed-in personal-account users, each on its own demo account (from serial FIRST_ACCOUNT
+//!   on) with one working single-zone meter; prints one line per client: cookie token, form token,
+//!   meter, its last reading.
+//! - `portal-bench readings URL clients.txt SECONDS`: every client submits readings of its meter
+//!   as fast as the server answers (each 1 kWh more than the last) through the personal account's
+//!   form, for SECONDS; prints readings stored per second, p50 and p99. A reading counts when the
+//!   answer is the redirect to the outcome (the reading is committed before it is sent).
+//! - `portal-bench home URL clients.txt SECONDS`: every client loads its account page.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use abonent_domain::accounts::AccountNumber;
+use abonent_store::audit::Actor;
+use abonent_store::Store;
+use sha2::Digest;
+
+fn sha256_hex(s: &str) -> String {
+    hex::encode(sha2::Sha256::digest(s.as_bytes()))
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+struct Client {
+    token: String,
+    csrf: String,
+    meter: i64,
+    last: i64,
+}
+
+async fn setup(url: &str, clients: usize, first: u32) {
+    let store = Store::connect(url, 4).await.expect("database");
+    store.migrate().await.expect("migrations");
+    let hash = abonent_domain::password::hash("bench-password-1");
+    let actor = Actor::default();
+    let mut made = 0;
+    let mut serial = first;
+    while made < clients {
+        let number = AccountNumber::from_serial(serial);
+        serial += 1;
+        let Ok(a) = store.account_by_number(&number).await else {
+            continue;
+        };
+        let meters: Vec<_> = store
+            .meters_of_account(a.id)
+            .await
+            .expect("meters")
+            .into_iter()
+            .filter(|m| m.removed_on.is_none())
+            .collect();
+        let [m] = meters.as_slice() else { continue };
+        if m.zones != 1 || m.state != "working" {
+            continue;
+        }
+        let email = format!("bench-{serial}@example.test");
+        let confirm = format!("bench-confirm-{serial}");
+        if store
+            .portal_sign_up(
+                a.id,
+                &email,
+                &hash,
+                &sha256_hex(&confirm),
+                3_600_000_000,
+                &actor,
+            )
+            .await
+            .is_err()
+        {
+            continue;
+        }
+        let user = store
+            .portal_confirm(&sha256_hex(&confirm))
+            .await
+            .expect("confirm")
+            .expect("user");
+        let token = format!("bench-session-{serial}");
+        let csrf = format!("bench-csrf-{serial}");
+        store
+            .create_portal_session(
+                &sha256_hex(&token),
+                user,
+                &csrf,
+                "127.0.0.1",
+                86_400_000_000,
+            )
+            .await
+            .expect("session");
+        let last: i64 = m
+            .last_values
+            .clone()
+            .unwrap_or(m.initial_values.clone())
+            .trim()
+            .parse()
+            .expect("single-zone value");
+        println!("{token} {csrf} {} {last}", m.id);
+        made += 1;
+    }
+}
+
+fn load(file: &str) -> Vec<Client> {
+    std::fs::read_to_string(file)
+        .expect("clients file")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let p: Vec<&str> = l.split_whitespace().collect();
+            Client {
+                token: p[0].into(),
+                csrf: p[1].into(),
+                meter: p[2].parse().expect("meter"),
+                last: p[3].parse().expect("last"),
+            }
+        })
+        .collect()
+}
+
+fn run(url: &str, file: &str, seconds: u64, readings: bool) {
+    let clients = load(file);
+    let n = clients.len();
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let handles: Vec<_> = clients
+        .into_iter()
+        .map(|c| {
+            let url = url.to_owned();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let agent = ureq::AgentBuilder::new().redirects(0).build();
+                let cookie = format!("abonent_portal={}", c.token);
+                let mut times = Vec::new();
+                let mut value = c.last;
+                while !stop.load(Ordering::Relaxed) {
+                    let t = Instant::now();
+                    let status = if readings {
+                        value += 1;
+                        agent
+                            .post(&format!("{url}/my/meters/{}/readings", c.meter))
+                            .set("Cookie", &cookie)
+                            .send_form(&[("_csrf", &c.csrf), ("values", &value.to_string())])
+                    } else {
+                        agent
+                            .get(&format!("{url}/my"))
+                            .set("Cookie", &cookie)
+                            .call()
+                    }
+                    .map(|r| {
+                        let s = r.status();
+                        let _ = r.into_string();
+                        s
+                    });
+                    match status {
+                        Ok(303) if readings => times.push(t.elapsed()),
+                        Ok(200) if !readings => times.push(t.elapsed()),
+                        Ok(s) => panic!("status {s}"),
+                        Err(ureq::Error::Status(s, r)) => {
+                            panic!("status {s}: {}", r.into_string().unwrap_or_default())
+                        }
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                times
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(seconds));
+    stop.store(true, Ordering::Relaxed);
+    let mut all: Vec<Duration> = handles
+        .into_iter()
+        .flat_map(|h| h.join().expect("client thread"))
+        .collect();
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort();
+    let what = if readings { "readings stored" } else { "pages" };
+    println!("| clients | seconds | {what} | per second | p50 ms | p99 ms |");
+    println!("|---|---|---|---|---|---|");
+    println!(
+        "| {n} | {elapsed:.1} | {} | {:.0} | {:.2} | {:.2} |",
+        all.len(),
+        all.len() as f64 / elapsed,
+        ms(percentile(&all, 0.50)),
+        ms(percentile(&all, 0.99)),
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("setup") if args.len() >= 5 => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(setup(
+                &args[2],
+                args[3].parse().expect("CLIENTS"),
+                args[4].parse().expect("FIRST_ACCOUNT"),
+            ));
+        }
+        Some(mode @ ("readings" | "home")) if args.len() >= 5 => run(
+            args[2].trim_end_matches('/'),
+            &args[3],
+            args[4].parse().expect("SECONDS"),
+            mode == "readings",
+        ),
+        _ => {
+            eprintln!(
+                "usage: portal-bench setup DATABASE_URL CLIENTS FIRST_ACCOUNT | readings URL FILE SECONDS | home URL FILE SECONDS"
+            );
+            std::process::exit(2);
+        }
+    }
+}
