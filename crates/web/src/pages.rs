@@ -122,6 +122,18 @@ pub fn form_outcome<T>(
 }
 
 /// Formats a stored UTC time (microseconds) in a zone, for people: `26.11.2026 16:05`.
+/// Percent-encoding of a text for a URL's query or a header's `filename*`.
+pub fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 pub fn format_time(us: i64, tz: &str) -> String {
     let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
     abonent_store::from_micros(us)

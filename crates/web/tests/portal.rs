@@ -672,3 +672,88 @@ async fn a_client_chooses_how_answers_and_notices_reach_them() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_reading_typed_when_the_session_ended_is_kept_through_signing_in() {
+    for app in apps().await {
+        let l = app.label();
+        let s = &app.db.store;
+        let account = 12;
+        let meter = meter_of(&app, account).await;
+        let (cookie, csrf) = app.portal_user(account, "expired@example.test").await;
+        let before = s.readings_of_meter(meter, 50).await.unwrap().len();
+        // The session is gone (expired or signed out elsewhere).
+        let r = app
+            .page(
+                Method::POST,
+                &format!("/my/meters/{meter}/readings"),
+                "abonent_portal=gone",
+                Some("_csrf=whatever&values=1234"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{l}");
+        assert!(r.body.contains("Вход в личный кабинет"), "{l}");
+        assert!(r.body.contains("(1234) сохранены"), "{l}");
+        assert_eq!(hidden(&r.body, "keep_values"), "1234", "{l}");
+        assert_eq!(hidden(&r.body, "keep_meter"), meter.to_string(), "{l}");
+        assert_eq!(s.readings_of_meter(meter, 50).await.unwrap().len(), before);
+        let audit = s
+            .audit_entries(&abonent_store::audit::AuditFilter {
+                object_kind: Some("meter".into()),
+                object_id: Some(meter.to_string()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(
+            audit.iter().any(|e| e.action == "portal.session_expired"),
+            "{l}"
+        );
+        // Signing in brings the client back to the meter with the reading typed, not sent.
+        let form_cookie = format!(
+            "abonent_portal_form={}",
+            set_cookie(&r, "abonent_portal_form")
+        );
+        let body = format!(
+            "_csrf={}&email={}&password={}&keep_meter={meter}&keep_values=1234",
+            hidden(&r.body, "_csrf"),
+            enc("expired@example.test"),
+            enc(common::PASSWORD)
+        );
+        let r = app
+            .page(Method::POST, "/my/login", &form_cookie, Some(&body))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{l}: {}", r.body);
+        assert_eq!(
+            r.location(),
+            format!("/my?meter={meter}&typed=1234#meter-{meter}")
+        );
+        let me = format!("abonent_portal={}", set_cookie(&r, "abonent_portal"));
+        let home = app.page(Method::GET, r.location(), &me, None).await;
+        assert!(home.body.contains("value=\"1234\""), "{l}");
+        assert!(
+            home.body
+                .contains("Сеанс закончился, и показания не были переданы"),
+            "{l}"
+        );
+        assert_eq!(s.readings_of_meter(meter, 50).await.unwrap().len(), before);
+        // A stale page with a live session: the reading shown again with the reason, not sent.
+        let r = app
+            .page(
+                Method::POST,
+                &format!("/my/meters/{meter}/readings"),
+                &cookie,
+                Some("_csrf=stale&values=4321"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{l}");
+        assert!(r.body.contains("value=\"4321\""), "{l}");
+        assert!(r.body.contains("Страница устарела"), "{l}");
+        assert!(
+            r.body.contains(&csrf),
+            "{l}: the page carries the live token"
+        );
+        assert_eq!(s.readings_of_meter(meter, 50).await.unwrap().len(), before);
+    }
+}

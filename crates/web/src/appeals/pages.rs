@@ -21,7 +21,7 @@ use super::api::ListParams;
 use super::public::{draft_from, read_multipart, Opt};
 use super::{AppealCard, Registrar};
 use crate::auth::{random_token, CurrentStaff};
-use crate::pages::{format_time, render, ru_date, Chrome};
+use crate::pages::{enc, format_time, render, ru_date, Chrome};
 use crate::{AppState, PageError, WebError};
 
 pub fn routes() -> Router<AppState> {
@@ -228,17 +228,6 @@ async fn list_page(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     Ok((status, render(&page)?).into_response())
-}
-
-fn enc(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 /// Whether a stored deadline (`YYYY-MM-DD`) has passed on `today` (APL-09).

@@ -187,7 +187,7 @@ pub struct SignUpDraft {
     pub consent: String,
 }
 
-fn anonymous(ip: &str, what: &str) -> Actor {
+pub(crate) fn anonymous(ip: &str, what: &str) -> Actor {
     Actor {
         staff_id: None,
         login: what.to_owned(),

@@ -191,6 +191,13 @@ struct LoginPage {
     email: String,
     error: Option<String>,
     expired: bool,
+    /// A reading typed when the session ended: carried through the sign-in, shown again after.
+    keep: Option<KeptReading>,
+}
+
+struct KeptReading {
+    meter: i64,
+    values: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -214,6 +221,7 @@ async fn login_form(
         email: String::new(),
         error: None,
         expired: !q.expired.is_empty(),
+        keep: None,
     };
     Ok((jar, render(&page)?).into_response())
 }
@@ -226,6 +234,10 @@ pub struct LoginForm {
     email: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    keep_meter: Option<i64>,
+    #[serde(default)]
+    keep_values: String,
 }
 
 async fn login(
@@ -246,7 +258,14 @@ async fn login(
             let jar = jar
                 .remove(Cookie::build(super::PORTAL_FORM_COOKIE).path("/"))
                 .add(portal_cookie(token, state.config.secure_cookies));
-            Ok((jar, Redirect::to("/my")).into_response())
+            let to = match f.keep_meter {
+                Some(m) => format!(
+                    "/my?meter={m}&typed={}#meter-{m}",
+                    crate::pages::enc(&f.keep_values)
+                ),
+                None => "/my".to_owned(),
+            };
+            Ok((jar, Redirect::to(&to)).into_response())
         }
         ClientSignIn::Refused(e) => {
             let (jar, token) = with_form_token(jar, &state);
@@ -263,6 +282,10 @@ async fn login(
                 email: f.email.clone(),
                 error: Some(message),
                 expired: false,
+                keep: f.keep_meter.map(|meter| KeptReading {
+                    meter,
+                    values: f.keep_values.clone(),
+                }),
             };
             Ok((e.status(), jar, render(&page)?).into_response())
         }
@@ -525,6 +548,9 @@ pub struct HomeQuery {
     meter: Option<i64>,
     #[serde(default)]
     reading: Option<i64>,
+    /// A reading typed before the session ended, to send again.
+    #[serde(default)]
+    typed: Option<String>,
 }
 
 async fn home(
@@ -534,6 +560,15 @@ async fn home(
 ) -> Result<Response, PageError> {
     // Only a meter of the client's own accounts is shown (home_view lists just those).
     let ms = match (q.meter, q.reading) {
+        (Some(meter_id), None) if q.typed.is_some() => Some(MeterState {
+            meter_id,
+            typed: q.typed.clone().unwrap_or_default(),
+            errors: FieldErrors::single(
+                "values",
+                "Сеанс закончился, и показания не были переданы. Проверьте их и нажмите «Передать».",
+            ),
+            outcome: None,
+        }),
         (Some(meter_id), Some(id)) => {
             state
                 .store
@@ -585,11 +620,55 @@ pub struct ReadingForm {
 /// A reading from the personal account: the same checks as at the counter (MTR-02, MTR-03).
 async fn reading(
     State(state): State<AppState>,
-    me: CurrentClient,
+    me: Result<CurrentClient, super::PortalRejection>,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
     Path(meter_id): Path<i64>,
     Form(f): Form<ReadingForm>,
 ) -> Result<Response, PageError> {
-    me.check_csrf(&f.csrf)?;
+    let Ok(me) = me else {
+        // The session ended while the client typed: sign in again with the reading kept.
+        state
+            .store
+            .audit(
+                &super::anonymous(&ip, "portal"),
+                "portal.session_expired",
+                "meter",
+                &meter_id.to_string(),
+                "reading kept for after sign-in",
+            )
+            .await?;
+        let (jar, token) = with_form_token(jar, &state);
+        let page = LoginPage {
+            chrome: PortalChrome {
+                title: "Вход в личный кабинет".into(),
+                email: None,
+                csrf: token,
+            },
+            email: String::new(),
+            error: None,
+            expired: true,
+            keep: Some(KeptReading {
+                meter: meter_id,
+                values: f.values.clone(),
+            }),
+        };
+        return Ok((StatusCode::UNAUTHORIZED, jar, render(&page)?).into_response());
+    };
+    if me.check_csrf(&f.csrf).is_err() {
+        // A stale page (signed in again elsewhere): the reading is shown again, not sent.
+        let ms = MeterState {
+            meter_id,
+            typed: f.values.clone(),
+            errors: FieldErrors::single(
+                "values",
+                "Страница устарела, и показания не были переданы. Проверьте их и нажмите «Передать» ещё раз.",
+            ),
+            outcome: None,
+        };
+        let page = home_view(&state, &me, Some(ms)).await?;
+        return Ok((StatusCode::FORBIDDEN, render(&page)?).into_response());
+    }
     let meter = state.store.meter(meter_id).await?;
     me.require_account(&state, meter.account_id).await?;
     let tz = super::company_tz(&state).await?;
