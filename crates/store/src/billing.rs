@@ -225,7 +225,7 @@ const INVOICE_COLS: &str = "period, account_id, opening, charged, paid, penalty,
 
 /// Takes the lock that orders storing a payment or reading against the start of a billing run.
 pub(crate) async fn period_guard(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut sqlx::AnyConnection,
     backend: Backend,
     exclusive: bool,
 ) -> Result<()> {
@@ -237,7 +237,7 @@ pub(crate) async fn period_guard(
         };
         sqlx::query(&format!("SELECT {f}($1)::text"))
             .bind(PERIOD_LOCK)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
     }
     Ok(())
@@ -246,13 +246,13 @@ pub(crate) async fn period_guard(
 /// The open period for something that naturally belongs to `natural`: that period, or the
 /// first one after the last period being billed or closed.
 pub(crate) async fn open_period_in(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut sqlx::AnyConnection,
     backend: Backend,
     natural: Period,
 ) -> Result<Period> {
     period_guard(tx, backend, false).await?;
     let (last,): (Option<String>,) = sqlx::query_as("SELECT MAX(period) FROM billing_periods")
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *tx)
         .await?;
     Ok(match last.as_deref().and_then(Period::parse) {
         Some(l) if natural <= l => l.next(),

@@ -14,6 +14,7 @@ pub mod contracts;
 pub mod demo;
 pub mod demo_appeals;
 pub mod demo_billing;
+mod group;
 pub mod idempotency;
 pub mod info;
 pub mod jobs;
@@ -81,6 +82,8 @@ pub struct Store {
     backend: Backend,
     /// SQLite's group-commit writer for appeal registrations, started on first use.
     group: std::sync::Arc<std::sync::OnceLock<appeals::GroupWriter>>,
+    /// SQLite's group-commit writer for readings, started on first use.
+    readings_group: std::sync::Arc<std::sync::OnceLock<group::GroupCommit<i64>>>,
 }
 
 static MIGRATOR_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -164,6 +167,7 @@ impl Store {
             pool,
             backend,
             group: Default::default(),
+            readings_group: Default::default(),
         })
     }
 

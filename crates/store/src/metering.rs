@@ -10,7 +10,7 @@ use abonent_domain::tariffs::Period;
 
 use crate::audit::{audit_in, Actor};
 use crate::billing::open_period_in;
-use crate::{now_micros, Result, Store, StoreError};
+use crate::{now_micros, Backend, Result, Store, StoreError};
 
 /// A meter with its last accepted reading.
 #[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
@@ -128,7 +128,8 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
-    /// Stores a checked reading if the last accepted reading is still `expected_last`.
+    /// Stores a checked reading if the last accepted reading is still `expected_last` (on SQLite
+    /// through the group commit: durable when this returns).
     pub async fn add_reading(
         &self,
         meter_id: i64,
@@ -136,55 +137,32 @@ impl Store {
         r: &NewReading,
         actor: &Actor,
     ) -> Result<i64> {
-        let mut tx = self.begin_write().await?;
-        // A reading for a period already billed counts in the next open one (BIL-04).
-        let period = match Period::parse(&r.period) {
-            Some(natural) => open_period_in(&mut tx, self.backend(), natural)
-                .await?
-                .to_string(),
-            None => r.period.clone(),
-        };
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO readings (meter_id, reading_values, consumption_wh, received_at, period,
-                 channel, status, note, entered_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .bind(meter_id)
-        .bind(join(&r.values))
-        .bind(join(&r.consumption.iter().map(|w| w.0).collect::<Vec<_>>()))
-        .bind(now_micros())
-        .bind(&period)
-        .bind(&r.channel)
-        .bind(if r.held { "held" } else { "accepted" })
-        .bind(&r.note)
-        .bind(actor.staff_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let (last,): (Option<i64>,) = sqlx::query_as(
-            "SELECT MAX(id) FROM readings WHERE meter_id = $1 AND status = 'accepted' AND id <> $2",
-        )
-        .bind(meter_id)
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if last != expected_last {
-            tx.rollback().await?;
-            return Err(StoreError::Conflict(
-                "Пока вы вводили, по этому счётчику приняли другие показания. Обновите страницу."
-                    .into(),
-            ));
+        if self.backend() == Backend::Sqlite {
+            // Many clients at once (the 25th of the month): one commit for all waiting readings.
+            let w = self
+                .readings_group
+                .get_or_init(|| crate::group::GroupCommit::start(self.pool().clone()));
+            let (r, actor) = (r.clone(), actor.clone());
+            let work: crate::group::Work<i64> = Box::new(move |conn| {
+                Box::pin(async move {
+                    add_reading_in(conn, Backend::Sqlite, meter_id, expected_last, &r, &actor).await
+                })
+            });
+            if let Some(res) = w.run(work).await {
+                return res;
+            }
         }
-        audit_in(
-            &mut tx,
-            actor,
-            "reading.add",
-            "meter",
-            &meter_id.to_string(),
-            &format!("reading {id}"),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(id)
+        let mut tx = self.begin_write().await?;
+        match add_reading_in(&mut tx, self.backend(), meter_id, expected_last, r, actor).await {
+            Ok(id) => {
+                tx.commit().await?;
+                Ok(id)
+            }
+            Err(e) => {
+                tx.rollback().await?;
+                Err(e)
+            }
+        }
     }
 
     pub async fn reading(&self, id: i64) -> Result<ReadingView> {
@@ -376,4 +354,68 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Stores a checked reading on the caller's transaction; refused (the caller rolls back) when
+/// another reading of the meter was accepted since `expected_last` was read.
+async fn add_reading_in(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    meter_id: i64,
+    expected_last: Option<i64>,
+    r: &NewReading,
+    actor: &Actor,
+) -> Result<i64> {
+    if backend == Backend::Postgres {
+        // Readings of one meter one at a time: the check below then sees the other's commit
+        // (SQLite's write transactions are one at a time already).
+        sqlx::query("SELECT id FROM meters WHERE id = $1 FOR UPDATE")
+            .bind(meter_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    // A reading for a period already billed counts in the next open one (BIL-04).
+    let period = match Period::parse(&r.period) {
+        Some(natural) => open_period_in(conn, backend, natural).await?.to_string(),
+        None => r.period.clone(),
+    };
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO readings (meter_id, reading_values, consumption_wh, received_at, period,
+             channel, status, note, entered_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(meter_id)
+    .bind(join(&r.values))
+    .bind(join(&r.consumption.iter().map(|w| w.0).collect::<Vec<_>>()))
+    .bind(now_micros())
+    .bind(&period)
+    .bind(&r.channel)
+    .bind(if r.held { "held" } else { "accepted" })
+    .bind(&r.note)
+    .bind(actor.staff_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (last,): (Option<i64>,) = sqlx::query_as(
+        "SELECT MAX(id) FROM readings WHERE meter_id = $1 AND status = 'accepted' AND id <> $2",
+    )
+    .bind(meter_id)
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if last != expected_last {
+        return Err(StoreError::Conflict(
+            "Пока вы вводили, по этому счётчику приняли другие показания. Обновите страницу."
+                .into(),
+        ));
+    }
+    audit_in(
+        conn,
+        actor,
+        "reading.add",
+        "meter",
+        &meter_id.to_string(),
+        &format!("reading {id}"),
+    )
+    .await?;
+    Ok(id)
 }

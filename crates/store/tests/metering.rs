@@ -157,3 +157,77 @@ async fn a_held_reading_is_accepted_into_the_open_period() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn concurrent_readings_commit_together_and_fail_alone() {
+    for db in testing::all().await {
+        let s = db.store.clone();
+        s.seed_defaults().await.unwrap();
+        s.demo_accounts(20, |_| {}).await.unwrap();
+        let mut meters = Vec::new();
+        for serial in 1..=20u32 {
+            let account = s
+                .account_by_number(&abonent_domain::accounts::AccountNumber::from_serial(
+                    serial,
+                ))
+                .await
+                .unwrap();
+            let data = MeterDraft {
+                serial: format!("G{serial}"),
+                zones: "1".into(),
+                digits: "6".into(),
+                installed_on: "2025-01-01".into(),
+                verified_on: "2025-01-01".into(),
+                interval_years: "16".into(),
+                initial: "100".into(),
+                ..Default::default()
+            }
+            .validate(jiff::civil::date(2026, 11, 26))
+            .unwrap();
+            meters.push(
+                s.create_meter(account.id, &data, &Actor::default())
+                    .await
+                    .unwrap(),
+            );
+        }
+        // Two readings per meter at once, both based on "no reading yet": one of each pair is
+        // stored, the other refused alone; the group's other readings are not touched.
+        let mut set = tokio::task::JoinSet::new();
+        for (i, m) in meters.iter().enumerate() {
+            for k in 0..2i64 {
+                let s = s.clone();
+                let m = *m;
+                set.spawn(async move {
+                    let r = NewReading {
+                        values: vec![110 + k],
+                        consumption: vec![Wh::from_kwh(10 + k)],
+                        held: false,
+                        note: String::new(),
+                        channel: "portal".into(),
+                        period: "2026-11".into(),
+                    };
+                    (i, s.add_reading(m, None, &r, &Actor::default()).await)
+                });
+            }
+        }
+        let mut stored = vec![0; meters.len()];
+        let mut refused = vec![0; meters.len()];
+        while let Some(r) = set.join_next().await {
+            match r.unwrap() {
+                (i, Ok(_)) => stored[i] += 1,
+                (i, Err(StoreError::Conflict(_))) => refused[i] += 1,
+                (_, Err(e)) => panic!("{}: {e}", db.label),
+            }
+        }
+        assert!(stored.iter().all(|n| *n == 1), "{}: {stored:?}", db.label);
+        assert!(refused.iter().all(|n| *n == 1), "{}: {refused:?}", db.label);
+        for m in &meters {
+            assert_eq!(
+                s.readings_of_meter(*m, 10).await.unwrap().len(),
+                1,
+                "{}",
+                db.label
+            );
+        }
+    }
+}
