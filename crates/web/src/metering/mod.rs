@@ -81,9 +81,10 @@ pub async fn submit_reading(
             return Err(FieldErrors::single("channel", "Выберите, как получены показания.").into())
         }
     };
+    let m = state.store.meter(meter_id).await?;
     store_reading(
         state,
-        meter_id,
+        &m,
         &d.values,
         channel,
         &me.actor(),
@@ -96,13 +97,13 @@ pub async fn submit_reading(
 /// client's personal account (MTR-02, MTR-03). The caller has checked who may submit it.
 pub async fn store_reading(
     state: &AppState,
-    meter_id: i64,
+    m: &MeterView,
     values: &str,
     channel: &str,
     actor: &abonent_store::audit::Actor,
     time_zone: &str,
 ) -> Result<ReadingOutcome, WebError> {
-    let m = state.store.meter(meter_id).await?;
+    let meter_id = m.id;
     if let Some(removed) = &m.removed_on {
         return Err(FieldErrors::single(
             "values",
@@ -130,7 +131,7 @@ pub async fn store_reading(
         .unwrap_or(today);
     let days = i64::from((today - since).get_days()).max(1);
     let usual = usual_daily(state, meter_id).await?;
-    let check = check_reading(spec, &values_of(&m), &values, usual, days).map_err(|e| {
+    let check = check_reading(spec, &values_of(m), &values, usual, days).map_err(|e| {
         // The field names of the check are per zone; the form has one input.
         let mut f = FieldErrors::new();
         for x in e.0 {

@@ -524,7 +524,7 @@ pub async fn quick_reading(
     };
     let tz = company_tz(state).await?;
     let r =
-        crate::metering::store_reading(state, meter.id, &d.values, "portal", &actor, &tz).await?;
+        crate::metering::store_reading(state, &meter, &d.values, "portal", &actor, &tz).await?;
     store.record_login_attempt(&key, ip, true).await?;
     Ok(if r.status == "held" {
         format!(
