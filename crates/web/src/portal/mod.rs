@@ -523,8 +523,7 @@ pub async fn quick_reading(
         .into());
     };
     let tz = company_tz(state).await?;
-    let r =
-        crate::metering::store_reading(state, &meter, &d.values, "portal", &actor, &tz).await?;
+    let r = crate::metering::store_reading(state, &meter, &d.values, "portal", &actor, &tz).await?;
     store.record_login_attempt(&key, ip, true).await?;
     Ok(if r.status == "held" {
         format!(

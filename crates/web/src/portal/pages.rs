@@ -673,8 +673,7 @@ async fn reading(
     me.require_account(&state, meter.account_id).await?;
     let tz = super::company_tz(&state).await?;
     let result =
-        crate::metering::store_reading(&state, &meter, &f.values, "portal", &me.actor(), &tz)
-            .await;
+        crate::metering::store_reading(&state, &meter, &f.values, "portal", &me.actor(), &tz).await;
     match result {
         // Post/redirect/get: a reload does not send the reading again, and the answer is light.
         Ok(r) => Ok(Redirect::to(&format!(
