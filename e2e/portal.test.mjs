@@ -292,6 +292,15 @@ test('anyone reads «Клиентам» and sends a reading without signing in; 
   await page.locator('#error-summary').waitFor();
   assert.equal(await page.getByLabel('Номер лицевого счёта').inputValue(), '123');
   assert.deepEqual(await accessibilityProblems(page), []);
+  // A forgotten password: the same answer whether the address is known or not.
+  await page.goto(`${server.url}/my/login`);
+  await page.getByRole('link', { name: 'Забыли пароль?' }).click();
+  await page.getByRole('heading', { name: 'Восстановление пароля' }).waitFor();
+  assert.deepEqual(await accessibilityProblems(page), []);
+  await page.getByLabel('Электронная почта').fill('nobody@example.org');
+  await page.getByRole('button', { name: 'Прислать ссылку' }).click();
+  await page.getByRole('heading', { name: 'Проверьте почту' }).waitFor();
+  assert.deepEqual(await accessibilityProblems(page), []);
   await visitor.close();
 
   const staff = await context.newPage();

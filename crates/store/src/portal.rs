@@ -200,6 +200,83 @@ impl Store {
         )
     }
 
+    /// Starts a password reset for a confirmed address: stores the token's hash (replacing an
+    /// earlier one) and returns the user and the first linked account; `None` for an unknown
+    /// or unconfirmed address.
+    pub async fn portal_reset_request(
+        &self,
+        email: &str,
+        reset_hash: &str,
+        ttl_micros: i64,
+    ) -> Result<Option<(i64, Option<i64>)>> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "UPDATE portal_users SET reset_hash = $1, reset_expires_at = $2
+             WHERE email = $3 AND confirmed_at IS NOT NULL RETURNING id",
+        )
+        .bind(reset_hash)
+        .bind(now_micros() + ttl_micros)
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(self.pool())
+        .await?;
+        let Some((user,)) = row else {
+            return Ok(None);
+        };
+        Ok(Some((
+            user,
+            self.portal_accounts(user).await?.first().copied(),
+        )))
+    }
+
+    /// Whether a reset token (its hash) is live.
+    pub async fn portal_reset_live(&self, reset_hash: &str) -> Result<bool> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM portal_users WHERE reset_hash = $1 AND reset_expires_at > $2",
+        )
+        .bind(reset_hash)
+        .bind(now_micros())
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// Sets a new password by a live reset token, once; every session of the user ends.
+    /// Returns the user, or `None` when the token is unknown, used or expired.
+    pub async fn portal_reset_password(
+        &self,
+        reset_hash: &str,
+        password_hash: &str,
+        actor: &Actor,
+    ) -> Result<Option<i64>> {
+        let mut tx = self.begin_write().await?;
+        let row: Option<(i64,)> = sqlx::query_as(
+            "UPDATE portal_users SET password_hash = $1, reset_hash = NULL, reset_expires_at = NULL
+             WHERE reset_hash = $2 AND reset_expires_at > $3 RETURNING id",
+        )
+        .bind(password_hash)
+        .bind(reset_hash)
+        .bind(now_micros())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((user,)) = row else {
+            return Ok(None);
+        };
+        sqlx::query("DELETE FROM portal_sessions WHERE user_id = $1")
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
+        audit_in(
+            &mut tx,
+            actor,
+            "portal.password_reset",
+            "portal_user",
+            &user.to_string(),
+            "",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(user))
+    }
+
     pub async fn delete_portal_session(&self, token_hash: &str) -> Result<()> {
         sqlx::query("DELETE FROM portal_sessions WHERE token_hash = $1")
             .bind(token_hash)

@@ -107,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         .merge(portal::pages::routes())
         .merge(portal::appeals::routes())
         .merge(portal::settings::routes())
+        .merge(portal::reset::routes())
         .merge(contracts::routes())
         .merge(notices::page_routes())
         .merge(info::routes())

@@ -757,3 +757,126 @@ async fn a_reading_typed_when_the_session_ended_is_kept_through_signing_in() {
         assert_eq!(s.readings_of_meter(meter, 50).await.unwrap().len(), before);
     }
 }
+
+#[tokio::test]
+async fn a_forgotten_password_is_replaced_by_a_link_that_works_once() {
+    for app in apps().await {
+        let l = app.label();
+        let s = &app.db.store;
+        let (old_session, _) = app.portal_user(15, "forgot@example.test").await;
+        let ask = |email: &'static str| {
+            let app = &app;
+            async move {
+                let r = app.page(Method::GET, "/my/reset", "", None).await;
+                let cookie = format!(
+                    "abonent_portal_form={}",
+                    set_cookie(&r, "abonent_portal_form")
+                );
+                let body = format!("_csrf={}&email={}", hidden(&r.body, "_csrf"), enc(email));
+                app.page(Method::POST, "/my/reset", &cookie, Some(&body))
+                    .await
+            }
+        };
+        // Known and unknown addresses get the same answer; only the known one gets a letter.
+        let r = ask("nobody@example.test").await;
+        assert_eq!(r.status, StatusCode::OK, "{l}");
+        assert!(r.body.contains("Если личный кабинет с адресом"), "{l}");
+        let r = ask("Forgot@Example.test").await;
+        assert_eq!(r.status, StatusCode::OK, "{l}");
+        let letters: Vec<(String, String)> =
+            sqlx::query_as("SELECT recipient, body FROM outbox WHERE kind = 'portal.reset'")
+                .fetch_all(s.pool())
+                .await
+                .unwrap();
+        assert_eq!(letters.len(), 1, "{l}");
+        assert_eq!(letters[0].0, "forgot@example.test");
+        let token = letters[0]
+            .1
+            .split("token=")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned();
+        let r = app
+            .page(Method::GET, "/my/reset/new?token=nonsense", "", None)
+            .await;
+        assert_eq!(r.status, StatusCode::GONE, "{l}");
+        let form = app
+            .page(
+                Method::GET,
+                &format!("/my/reset/new?token={token}"),
+                "",
+                None,
+            )
+            .await;
+        assert_eq!(form.status, StatusCode::OK, "{l}");
+        let cookie = format!(
+            "abonent_portal_form={}",
+            set_cookie(&form, "abonent_portal_form")
+        );
+        let post = |pw: &str, again: &str| {
+            format!(
+                "_csrf={}&token={token}&password={}&password_again={}",
+                hidden(&form.body, "_csrf"),
+                enc(pw),
+                enc(again)
+            )
+        };
+        // A weak or mistyped password: refused, the link still works.
+        let r = app
+            .page(
+                Method::POST,
+                "/my/reset/new",
+                &cookie,
+                Some(&post("12345", "12345")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{l}");
+        assert!(r.body.contains("не короче 10 символов"), "{l}");
+        let cookie = format!(
+            "abonent_portal_form={}",
+            set_cookie(&r, "abonent_portal_form")
+        );
+        let body = format!(
+            "_csrf={}&token={token}&password={}&password_again={}",
+            hidden(&r.body, "_csrf"),
+            enc("novyi-parol-2026"),
+            enc("novyi-parol-2026")
+        );
+        let r = app
+            .page(Method::POST, "/my/reset/new", &cookie, Some(&body))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{l}: {}", r.body);
+        assert!(r.body.contains("Пароль изменён"), "{l}");
+        // Every old session ended; the new password signs in, the old one does not.
+        let r = app.page(Method::GET, "/my", &old_session, None).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{l}");
+        assert_eq!(
+            sign_in(&app, "forgot@example.test", "novyi-parol-2026")
+                .await
+                .status,
+            StatusCode::SEE_OTHER,
+            "{l}"
+        );
+        assert_ne!(
+            sign_in(&app, "forgot@example.test", common::PASSWORD)
+                .await
+                .status,
+            StatusCode::SEE_OTHER,
+            "{l}"
+        );
+        // The link worked once.
+        let r = app
+            .page(Method::POST, "/my/reset/new", &cookie, Some(&body))
+            .await;
+        assert_eq!(r.status, StatusCode::GONE, "{l}");
+        // Asking again and again is throttled.
+        let mut last = StatusCode::OK;
+        for _ in 0..6 {
+            last = ask("forgot@example.test").await.status;
+        }
+        assert_eq!(last, StatusCode::TOO_MANY_REQUESTS, "{l}");
+    }
+}

@@ -6,6 +6,7 @@
 pub mod appeals;
 pub mod chart;
 pub mod pages;
+pub mod reset;
 pub mod settings;
 
 use abonent_domain::accounts::AccountNumber;
@@ -208,7 +209,7 @@ fn typed_account(e: &mut FieldErrors, typed: &str) -> Option<AccountNumber> {
 
 /// Refuses when `key` (or the address) has failed too often within the throttling window;
 /// the refusal is audited. `what` ends the message: «Повторите через N мин. {what}».
-async fn throttle(
+pub(crate) async fn throttle(
     state: &AppState,
     key: &str,
     ip: &str,

@@ -48,7 +48,7 @@ struct SignUpPage {
     errors: FieldErrors,
 }
 
-fn with_form_token(jar: CookieJar, state: &AppState) -> (CookieJar, String) {
+pub(crate) fn with_form_token(jar: CookieJar, state: &AppState) -> (CookieJar, String) {
     let token = random_token();
     (
         jar.add(form_cookie(token.clone(), state.config.secure_cookies)),
@@ -80,14 +80,14 @@ pub struct SignUpForm {
 
 #[derive(Template)]
 #[template(path = "portal/notice.html")]
-struct NoticePage {
+pub(crate) struct NoticePage {
     chrome: PortalChrome,
     heading: String,
     text: String,
     link: (String, String),
 }
 
-fn notice(title: &str, text: String, link: (&str, &str)) -> NoticePage {
+pub(crate) fn notice(title: &str, text: String, link: (&str, &str)) -> NoticePage {
     NoticePage {
         chrome: PortalChrome {
             title: title.into(),
