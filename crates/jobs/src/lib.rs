@@ -48,7 +48,8 @@ pub async fn company_zone(store: &Store) -> abonent_store::Result<jiff::tz::Time
     Ok(jiff::tz::TimeZone::get(&tz).unwrap_or(jiff::tz::TimeZone::UTC))
 }
 
-/// Queues the reminders of a day (debt, due date, readings) for every account concerned.
+/// Queues the reminders of a day (debt, due date, readings, a new tariff) for every account
+/// concerned.
 pub async fn queue_reminders(
     store: &Store,
     today: jiff::civil::Date,

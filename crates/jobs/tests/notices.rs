@@ -369,3 +369,81 @@ async fn a_restriction_warning_goes_to_the_client_and_its_delivery_is_recorded_i
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn a_new_tariff_is_announced_to_its_category_ten_days_ahead_once() {
+    for db in testing::all().await {
+        let l = db.label;
+        let s = &db.store;
+        s.seed_defaults().await.unwrap();
+        s.demo_accounts(12, |_| {}).await.unwrap();
+        // Everyone reachable in the personal account's inbox is enough to count.
+        sqlx::query("UPDATE clients SET preferred_channel = 'post'")
+            .execute(s.pool())
+            .await
+            .unwrap();
+        let a = account(s, 1).await;
+        let hash = abonent_domain::password::hash("klient-2026-pass");
+        s.portal_sign_up(
+            a.id,
+            "tariff@example.org",
+            &hash,
+            "t",
+            1_000_000,
+            &Actor::default(),
+        )
+        .await
+        .unwrap();
+        let mut t = s
+            .tariffs()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|t| t.category == a.category)
+            .unwrap();
+        t.valid_from = "2027-01".into();
+        t.single += 5_000;
+        s.save_tariff(&t, &Actor::default()).await.unwrap();
+        // Too early, then from ten days before January.
+        let early = s
+            .queue_reminders("tariff_change", date(2026, 12, 21))
+            .await
+            .unwrap();
+        assert_eq!(early.total(), 0, "{l}");
+        let f = s
+            .queue_reminders("tariff_change", date(2026, 12, 22))
+            .await
+            .unwrap();
+        assert_eq!(f.portal, 1, "{l}: the one account with a personal account");
+        let again = s
+            .queue_reminders("tariff_change", date(2026, 12, 23))
+            .await
+            .unwrap();
+        assert_eq!(again.total(), 0, "{l}: once per tariff");
+        // Rendered from its template when sent, with the period in words.
+        send_due(s, &MailConfig::default(), &SmsConfig::default(), "w")
+            .await
+            .unwrap();
+        let (subject, body): (String, String) = sqlx::query_as(
+            "SELECT subject, body FROM outbox WHERE kind = 'tariff_change' AND channel = 'portal'",
+        )
+        .fetch_one(s.pool())
+        .await
+        .unwrap();
+        assert_eq!(
+            subject, "Новый тариф на электроэнергию с периода «январь 2027»",
+            "{l}"
+        );
+        assert!(body.contains(&a.number), "{l}");
+        // Another category's accounts are not told: only account 1's category has the tariff.
+        let others: (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM outbox o JOIN accounts x ON x.id = o.account_id
+             WHERE o.kind = 'tariff_change' AND x.category <> $1",
+        )
+        .bind(&a.category)
+        .fetch_one(s.pool())
+        .await
+        .unwrap();
+        assert_eq!(others.0, 0, "{l}");
+    }
+}

@@ -33,6 +33,9 @@ pub struct InboxMessage {
     pub sent_at: Option<i64>,
 }
 
+/// Days before the month a new tariff starts from which its clients are told (NTF-02).
+pub const TARIFF_NOTICE_DAYS: i32 = 10;
+
 /// How many reminders were queued, per channel.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FanOut {
@@ -239,7 +242,7 @@ impl Store {
         Ok(())
     }
 
-    /// Queues reminder `kind` (`debt`, `due_soon`, `readings`) as of `today` for every account
+    /// Queues reminder `kind` (`debt`, `due_soon`, `readings`, `tariff_change`) as of `today` for every account
     /// concerned, by the channels its client can be reached by: e-mail or SMS when that is the
     /// client's chosen channel, and the personal account's inbox when the account has one. Once
     /// per account, channel and period however often it runs.
@@ -293,6 +296,22 @@ impl Store {
                     p.to_string(),
                 )
             }
+            "tariff_change" => {
+                // From ten days before the month a new tariff of the account's category starts.
+                let next = Period::of(today).next();
+                let starts = jiff::civil::date(next.year, next.month, 1);
+                if (starts - today).get_days() > TARIFF_NOTICE_DAYS {
+                    return Ok(FanOut::default());
+                }
+                (
+                    format!(
+                        "SELECT a.id AS account_id, t.valid_from AS period, '' AS due_on, 0 AS amount
+                         FROM tariffs t JOIN accounts a ON a.category = t.category
+                         WHERE t.valid_from = '{next}'"
+                    ),
+                    next.to_string(),
+                )
+            }
             _ => return Err(StoreError::Conflict(format!("unknown reminder {kind}"))),
         };
         let params = match backend {
@@ -306,7 +325,7 @@ impl Store {
             }
         };
         let id = cat(backend, "a.id");
-        let amount_ok = if kind == "readings" {
+        let amount_ok = if matches!(kind, "readings" | "tariff_change") {
             ""
         } else {
             "AND t.amount > 0"
