@@ -880,3 +880,85 @@ async fn a_forgotten_password_is_replaced_by_a_link_that_works_once() {
         assert_eq!(last, StatusCode::TOO_MANY_REQUESTS, "{l}");
     }
 }
+
+#[tokio::test]
+async fn an_appeal_typed_when_the_session_ended_is_kept_through_signing_in() {
+    for app in apps().await {
+        let l = app.label();
+        let s = &app.db.store;
+        let account = s.account(14).await.unwrap();
+        app.portal_user(14, "appeal-expired@example.test").await;
+        let text = "Прошу проверить начисление: показания передавал вовремя, а счёт по нормативу.";
+        let form = format!(
+            "_csrf=old&_once=once-1&account={}&kind=complaint&topic=billing&text={}&answer_channel=portal",
+            account.number,
+            enc(text)
+        );
+        let r = app
+            .page(
+                Method::POST,
+                "/my/appeals/new",
+                "abonent_portal=gone",
+                Some(&form),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{l}");
+        assert!(r.body.contains("Текст обращения сохранён"), "{l}");
+        assert_eq!(hidden(&r.body, "appeal_kind"), "complaint", "{l}");
+        let cookie = format!(
+            "abonent_portal_form={}",
+            set_cookie(&r, "abonent_portal_form")
+        );
+        let mut body = format!(
+            "_csrf={}&email={}&password={}",
+            hidden(&r.body, "_csrf"),
+            enc("appeal-expired@example.test"),
+            enc(common::PASSWORD)
+        );
+        for f in [
+            "keep_appeal",
+            "appeal_account",
+            "appeal_kind",
+            "appeal_topic",
+            "appeal_answer_channel",
+        ] {
+            body.push_str(&format!("&{f}={}", enc(&hidden(&r.body, f))));
+        }
+        body.push_str(&format!("&appeal_text={}", enc(text)));
+        let r = app
+            .page(Method::POST, "/my/login", &cookie, Some(&body))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{l}: {}", r.body);
+        assert!(r.body.contains(text), "{l}: the text is back");
+        assert!(r.body.contains("обращение не было отправлено"), "{l}");
+        let me = format!("abonent_portal={}", set_cookie(&r, "abonent_portal"));
+        let appeals = |s: &abonent_store::Store| {
+            let s = s.clone();
+            let client = account.client_id;
+            async move {
+                s.list_appeals(&abonent_store::appeals::AppealFilter {
+                    view: abonent_store::appeals::View::All,
+                    client_id: Some(client),
+                    limit: 10,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .len()
+            }
+        };
+        assert_eq!(appeals(s).await, 0, "{l}: nothing sent yet");
+        // Sent from the page shown after signing in.
+        let form = format!(
+            "_csrf={}&_once=once-2&account={}&kind=complaint&topic=billing&text={}&answer_channel=portal",
+            hidden(&r.body, "_csrf"),
+            account.number,
+            enc(text)
+        );
+        let r = app
+            .page(Method::POST, "/my/appeals/new", &me, Some(&form))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{l}: {}", r.body);
+        assert_eq!(appeals(s).await, 1, "{l}");
+    }
+}

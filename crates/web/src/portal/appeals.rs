@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
+use axum_extra::extract::cookie::CookieJar;
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
@@ -19,6 +20,7 @@ use super::pages::PortalChrome;
 use super::CurrentClient;
 use crate::appeals::public::Opt;
 use crate::appeals::{kind_label, register, status_label, Registrar};
+use crate::auth::ClientIp;
 use crate::pages::{format_time, render, ru_date};
 use crate::{AppState, PageError, WebError};
 
@@ -226,12 +228,73 @@ pub struct AppealForm {
     draft: ClientAppealDraft,
 }
 
+/// What an appeal typed before the session ended carries through signing in.
+pub(crate) fn kept_appeal(d: &ClientAppealDraft) -> super::pages::Kept {
+    super::pages::Kept {
+        fields: vec![
+            ("keep_appeal", "1".into()),
+            ("appeal_account", d.account.clone()),
+            ("appeal_kind", d.kind.clone()),
+            ("appeal_topic", d.topic.clone()),
+            ("appeal_text", d.text.clone()),
+            ("appeal_answer_channel", d.answer_channel.clone()),
+        ],
+        note:
+            "Текст обращения сохранён: после входа проверьте его и нажмите «Отправить обращение»."
+                .into(),
+    }
+}
+
+/// The appeal form filled in again after signing in (nothing was sent).
+pub(crate) async fn kept_form(
+    state: &AppState,
+    me: &CurrentClient,
+    draft: ClientAppealDraft,
+) -> Result<axum::response::Html<String>, PageError> {
+    let page = form_view(
+        state,
+        me,
+        draft,
+        FieldErrors::single(
+            "text",
+            "Сеанс закончился, и обращение не было отправлено. Проверьте его и нажмите «Отправить обращение».",
+        ),
+    )
+    .await?;
+    Ok(render(&page)?)
+}
+
 async fn submit(
     State(state): State<AppState>,
-    me: CurrentClient,
+    me: Result<CurrentClient, super::PortalRejection>,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
     Form(f): Form<AppealForm>,
 ) -> Result<Response, PageError> {
-    me.check_csrf(&f.csrf)?;
+    let Ok(me) = me else {
+        return super::pages::sign_in_again(
+            &state,
+            jar,
+            &ip,
+            ("portal_user", "unknown"),
+            kept_appeal(&f.draft),
+        )
+        .await;
+    };
+    if me.check_csrf(&f.csrf).is_err() {
+        // A stale page: the appeal shown again with the reason, not sent.
+        let page = form_view(
+            &state,
+            &me,
+            f.draft.clone(),
+            FieldErrors::single(
+                "text",
+                "Страница устарела, и обращение не было отправлено. Проверьте его и нажмите «Отправить обращение» ещё раз.",
+            ),
+        )
+        .await?;
+        return Ok((StatusCode::FORBIDDEN, render(&page)?).into_response());
+    }
     let d = &f.draft;
     let account = match abonent_domain::accounts::AccountNumber::parse(d.account.trim()) {
         Ok(n) => match state.store.account_by_number(&n).await {

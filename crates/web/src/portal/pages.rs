@@ -191,13 +191,47 @@ struct LoginPage {
     email: String,
     error: Option<String>,
     expired: bool,
-    /// A reading typed when the session ended: carried through the sign-in, shown again after.
-    keep: Option<KeptReading>,
+    /// What was typed when the session ended: carried through the sign-in, shown again after.
+    keep: Option<Kept>,
 }
 
-struct KeptReading {
-    meter: i64,
-    values: String,
+/// A form typed when the session ended, as hidden fields of the sign-in form, with a note.
+pub(crate) struct Kept {
+    pub fields: Vec<(&'static str, String)>,
+    pub note: String,
+}
+
+/// The sign-in page after the session ended mid-form (401), keeping what was typed; audited.
+pub(crate) async fn sign_in_again(
+    state: &AppState,
+    jar: CookieJar,
+    ip: &str,
+    object: (&str, &str),
+    kept: Kept,
+) -> Result<Response, PageError> {
+    state
+        .store
+        .audit(
+            &super::anonymous(ip, "portal"),
+            "portal.session_expired",
+            object.0,
+            object.1,
+            "input kept for after sign-in",
+        )
+        .await?;
+    let (jar, token) = with_form_token(jar, state);
+    let page = LoginPage {
+        chrome: PortalChrome {
+            title: "Вход в личный кабинет".into(),
+            email: None,
+            csrf: token,
+        },
+        email: String::new(),
+        error: None,
+        expired: true,
+        keep: Some(kept),
+    };
+    Ok((StatusCode::UNAUTHORIZED, jar, render(&page)?).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -238,6 +272,47 @@ pub struct LoginForm {
     keep_meter: Option<i64>,
     #[serde(default)]
     keep_values: String,
+    /// `1` when an appeal typed before the session ended comes along (the `appeal_…` fields).
+    #[serde(default)]
+    keep_appeal: String,
+    #[serde(default)]
+    appeal_account: String,
+    #[serde(default)]
+    appeal_kind: String,
+    #[serde(default)]
+    appeal_topic: String,
+    #[serde(default)]
+    appeal_text: String,
+    #[serde(default)]
+    appeal_answer_channel: String,
+}
+
+impl LoginForm {
+    fn appeal(&self) -> Option<super::appeals::ClientAppealDraft> {
+        (self.keep_appeal == "1").then(|| super::appeals::ClientAppealDraft {
+            account: self.appeal_account.clone(),
+            kind: self.appeal_kind.clone(),
+            topic: self.appeal_topic.clone(),
+            text: self.appeal_text.clone(),
+            answer_channel: self.appeal_answer_channel.clone(),
+        })
+    }
+
+    fn kept(&self) -> Option<Kept> {
+        if let Some(meter) = self.keep_meter {
+            return Some(kept_reading(meter, &self.keep_values));
+        }
+        self.appeal().map(|d| super::appeals::kept_appeal(&d))
+    }
+}
+
+pub(crate) fn kept_reading(meter: i64, values: &str) -> Kept {
+    Kept {
+        fields: vec![("keep_meter", meter.to_string()), ("keep_values", values.to_owned())],
+        note: format!(
+            "Введённые показания ({values}) сохранены: после входа проверьте их и нажмите «Передать»."
+        ),
+    }
 }
 
 async fn login(
@@ -255,6 +330,22 @@ async fn login(
     };
     match outcome {
         ClientSignIn::Ok { token } => {
+            if let Some(draft) = f.appeal() {
+                // The appeal form again, filled in, under the new session.
+                if let Some(s) = state.store.portal_session(&token_hash(&token)).await? {
+                    let me = CurrentClient {
+                        user: s.user,
+                        csrf_token: s.csrf_token,
+                        token_hash: token_hash(&token),
+                        ip: ip.clone(),
+                    };
+                    let page = super::appeals::kept_form(&state, &me, draft).await?;
+                    let jar = jar
+                        .remove(Cookie::build(super::PORTAL_FORM_COOKIE).path("/"))
+                        .add(portal_cookie(token, state.config.secure_cookies));
+                    return Ok((jar, page).into_response());
+                }
+            }
             let jar = jar
                 .remove(Cookie::build(super::PORTAL_FORM_COOKIE).path("/"))
                 .add(portal_cookie(token, state.config.secure_cookies));
@@ -282,10 +373,7 @@ async fn login(
                 email: f.email.clone(),
                 error: Some(message),
                 expired: false,
-                keep: f.keep_meter.map(|meter| KeptReading {
-                    meter,
-                    values: f.keep_values.clone(),
-                }),
+                keep: f.kept(),
             };
             Ok((e.status(), jar, render(&page)?).into_response())
         }
@@ -628,32 +716,14 @@ async fn reading(
 ) -> Result<Response, PageError> {
     let Ok(me) = me else {
         // The session ended while the client typed: sign in again with the reading kept.
-        state
-            .store
-            .audit(
-                &super::anonymous(&ip, "portal"),
-                "portal.session_expired",
-                "meter",
-                &meter_id.to_string(),
-                "reading kept for after sign-in",
-            )
-            .await?;
-        let (jar, token) = with_form_token(jar, &state);
-        let page = LoginPage {
-            chrome: PortalChrome {
-                title: "Вход в личный кабинет".into(),
-                email: None,
-                csrf: token,
-            },
-            email: String::new(),
-            error: None,
-            expired: true,
-            keep: Some(KeptReading {
-                meter: meter_id,
-                values: f.values.clone(),
-            }),
-        };
-        return Ok((StatusCode::UNAUTHORIZED, jar, render(&page)?).into_response());
+        return sign_in_again(
+            &state,
+            jar,
+            &ip,
+            ("meter", &meter_id.to_string()),
+            kept_reading(meter_id, &f.values),
+        )
+        .await;
     };
     if me.check_csrf(&f.csrf).is_err() {
         // A stale page (signed in again elsewhere): the reading is shown again, not sent.
