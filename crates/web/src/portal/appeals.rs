@@ -261,7 +261,7 @@ pub(crate) async fn kept_form(
         ),
     )
     .await?;
-    Ok(render(&page)?)
+    render(&page)
 }
 
 async fn submit(
