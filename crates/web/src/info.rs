@@ -132,9 +132,63 @@ async fn requisites(State(state): State<AppState>) -> Result<Response, PageError
 #[template(path = "info/page.html")]
 struct PublicPage {
     chrome: PortalChrome,
+    /// On the page of the standards: the norms in force, from the data.
+    norms: Vec<(String, String)>,
     title: String,
     html: String,
     updated: String,
+}
+
+/// The standard's norms as configured now (§7.2.4, §8.2.4, ПП 354, ЖК РФ 155), for the page of
+/// the standards: what the company promises, from the same data the system measures against.
+async fn standard_norms(state: &AppState) -> Result<Vec<(String, String)>, WebError> {
+    let store = &state.store;
+    let mut out = Vec::new();
+    let norms = store.appeal_norms().await?;
+    for k in abonent_domain::appeals::AppealKind::ALL {
+        if let Some(n) = norms.get(k) {
+            out.push((
+                format!("Ответ: {}", k.label_ru()),
+                format!(
+                    "не позднее {} календарных дней со дня регистрации; если нужна проверка — \
+                     продление не более чем на {} дней с промежуточным ответом",
+                    n.answer_days, n.max_extension_days
+                ),
+            ));
+        }
+    }
+    out.push((
+        "Приём показаний".into(),
+        format!(
+            "до {}-го числа месяца включительно; переданные позже учитываются в следующем месяце",
+            crate::metering::CUTOFF_DAY
+        ),
+    ));
+    let b = store.billing_settings().await?;
+    out.push((
+        "Срок оплаты счёта".into(),
+        format!("до {}-го числа месяца, следующего за расчётным", b.due_day),
+    ));
+    out.push((
+        "Предупреждение об ограничении".into(),
+        format!(
+            "не менее {} дней на погашение долга после предупреждения",
+            b.warning_days
+        ),
+    ));
+    if let Some(c) = store.company().await? {
+        out.push((
+            "Горячая линия".into(),
+            format!("{}; {}", c.hotline_phones, c.hotline_hours),
+        ));
+    }
+    for c in store.centres().await? {
+        out.push((
+            c.name.clone(),
+            format!("{}; {}", c.address, c.opening_hours),
+        ));
+    }
+    Ok(out)
 }
 
 async fn page(
@@ -147,8 +201,14 @@ async fn page(
         .info_published(&slug)
         .await?
         .ok_or_else(|| WebError::NotFound("Такой страницы нет.".into()))?;
+    let norms = if slug == "standards" {
+        standard_norms(&state).await?
+    } else {
+        Vec::new()
+    };
     Ok(render(&PublicPage {
         chrome: public_chrome(&v.title),
+        norms,
         html: markdown(&v.body),
         updated: v
             .published_at

@@ -36,6 +36,35 @@ async fn the_public_section_has_every_subsection_and_staff_edit_it_with_history(
             "{}",
             page.body
         );
+        // The page of the standards carries the norms in force, from the data.
+        let std_page = app
+            .page(Method::GET, "/info/page/standards", "", None)
+            .await;
+        assert!(
+            std_page.body.contains("не позднее 15 календарных дней"),
+            "{l}: {}",
+            std_page.body
+        );
+        assert!(std_page.body.contains("до 25-го числа месяца"), "{l}");
+        let mut n =
+            s.appeal_norms().await.unwrap()[&abonent_domain::appeals::AppealKind::Complaint];
+        n.answer_days = 10;
+        s.set_appeal_norms(
+            abonent_domain::appeals::AppealKind::Complaint,
+            &n,
+            &Actor::default(),
+        )
+        .await
+        .unwrap();
+        let std_page = app
+            .page(Method::GET, "/info/page/standards", "", None)
+            .await;
+        assert!(
+            std_page
+                .body
+                .contains("Ответ: жалоба</dt><dd>не позднее 10 календарных дней"),
+            "{l}"
+        );
         let r = app.page(Method::GET, "/info/page/nonsense", "", None).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
 
