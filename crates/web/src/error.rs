@@ -35,6 +35,17 @@ pub enum WebError {
 }
 
 impl WebError {
+    /// A refusal shown on a form: the field messages of bad input, or the message on `field`.
+    pub fn on_form(self, field: &str) -> (StatusCode, FieldErrors) {
+        match self {
+            WebError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
+            other => (
+                other.status(),
+                FieldErrors::single(field, other.public_message()),
+            ),
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,

@@ -16,7 +16,7 @@ use axum_extra::extract::Form;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::appeals::public::Opt;
+use crate::appeals::public::{opts, Opt};
 use crate::auth::CurrentStaff;
 use crate::info::markdown;
 use crate::pages::{format_time, render, Chrome};
@@ -223,13 +223,7 @@ async fn form_view(
     Ok(FormPage {
         chrome: Chrome::for_staff("Новое объявление", me, "info"),
         form,
-        kinds: NewsKind::ALL
-            .iter()
-            .map(|k| Opt {
-                code: k.code().into(),
-                label: k.label_ru().into(),
-            })
-            .collect(),
+        kinds: opts(NewsKind::ALL, NewsKind::code, NewsKind::label_ru),
         branches: state.store.branches().await?,
         settlements: state.store.settlements().await?,
         errors,

@@ -18,7 +18,7 @@ use axum_extra::extract::Form;
 use serde::Deserialize;
 
 use super::api::ListParams;
-use super::public::{draft_from, read_multipart, Opt};
+use super::public::{draft_from, opts, read_multipart, Opt};
 use super::{AppealCard, Registrar};
 use crate::auth::{random_token, CurrentStaff};
 use crate::pages::{enc, format_time, render, ru_date, Chrome};
@@ -45,15 +45,6 @@ pub fn routes() -> Router<AppState> {
         .layer(axum::extract::DefaultBodyLimit::max(
             super::MAX_TOTAL_BYTES + 1024 * 1024,
         ))
-}
-
-fn opts<T: Copy>(all: &[T], code: fn(T) -> &'static str, label: fn(T) -> &'static str) -> Vec<Opt> {
-    all.iter()
-        .map(|k| Opt {
-            code: code(*k).into(),
-            label: label(*k).into(),
-        })
-        .collect()
 }
 
 /// One registry line, ready to show.

@@ -159,6 +159,20 @@ pub struct Opt {
     pub label: String,
 }
 
+/// The choices of a coded enumeration (`ALL`, `code`, `label_ru`).
+pub fn opts<T: Copy>(
+    all: &[T],
+    code: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+) -> Vec<Opt> {
+    all.iter()
+        .map(|k| Opt {
+            code: code(*k).into(),
+            label: label(*k).into(),
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "appeals/reception.html")]
 struct ReceptionPage {
@@ -194,13 +208,7 @@ async fn reception_page(
         chrome,
         form,
         once: random_token(),
-        kinds: AppealKind::ALL
-            .iter()
-            .map(|k| Opt {
-                code: k.code().into(),
-                label: k.label_ru().into(),
-            })
-            .collect(),
+        kinds: opts(AppealKind::ALL, AppealKind::code, AppealKind::label_ru),
         topics: rules.topic_options(),
         errors,
         consent,

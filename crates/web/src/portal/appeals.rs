@@ -190,13 +190,11 @@ async fn form_view(
     Ok(FormPage {
         chrome: chrome(me, "Новое обращение"),
         accounts,
-        kinds: AppealKind::ALL
-            .iter()
-            .map(|k| Opt {
-                code: k.code().into(),
-                label: k.label_ru().into(),
-            })
-            .collect(),
+        kinds: crate::appeals::public::opts(
+            AppealKind::ALL,
+            AppealKind::code,
+            AppealKind::label_ru,
+        ),
         topics: rules.topic_options(),
         form,
         errors,

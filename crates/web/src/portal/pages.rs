@@ -122,13 +122,7 @@ async fn signup(
         .into_response()),
         Err(e) => {
             // The form again, with what was typed (not the passwords) and the reasons.
-            let (status, errors) = match e {
-                WebError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
-                other => (
-                    other.status(),
-                    FieldErrors::single("form", other.public_message()),
-                ),
-            };
+            let (status, errors) = e.on_form("form");
             let (jar, token) = with_form_token(jar, &state);
             let page = SignUpPage {
                 chrome: PortalChrome {
@@ -854,13 +848,7 @@ async fn quick_submit(
             },
         ),
         Err(e) => {
-            let (status, errors) = match e {
-                WebError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
-                other => (
-                    other.status(),
-                    FieldErrors::single("form", other.public_message()),
-                ),
-            };
+            let (status, errors) = e.on_form("form");
             (
                 status,
                 QuickReadingPage {

@@ -91,13 +91,7 @@ async fn ask(
         ))?
         .into_response()),
         Err(e) => {
-            let (status, errors) = match e {
-                WebError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
-                other => (
-                    other.status(),
-                    FieldErrors::single("email", other.public_message()),
-                ),
-            };
+            let (status, errors) = e.on_form("email");
             let (jar, token) = with_form_token(jar, &state);
             let page = AskPage {
                 chrome: chrome("Восстановление пароля", token),
