@@ -66,9 +66,14 @@ async fn the_sweep_runs_as_a_job_once_per_slot() {
         let ran = abonent_jobs::drain(s, &Default::default(), "test-worker")
             .await
             .unwrap();
+        // From 10:00 in the company's zone the day's reminders are scheduled too.
+        let local = jiff::Timestamp::now().to_zoned(abonent_jobs::company_zone(s).await.unwrap());
+        let reminders = usize::from(local.hour() >= abonent_jobs::REMINDERS_HOUR);
         assert_eq!(
-            ran, 3,
-            "{}: one sweep and one purge per slot, and the e-mail copy of the escalation",
+            ran,
+            3 + reminders,
+            "{}: one sweep and one purge per slot, the e-mail copy of the escalation \
+             and, from 10:00, the day's reminders",
             db.label
         );
         let sweeps = s.jobs_of_kind("appeals.sweep", 10).await.unwrap();
