@@ -272,9 +272,14 @@ async fn open(cfg: &Config) -> Result<Store> {
 const BATCH_CACHE_MIB: u32 = 128;
 
 async fn open_with_cache(cfg: &Config, cache_mib: Option<u32>) -> Result<Store> {
-    let store = Store::connect_with_cache(&cfg.database_url, cfg.max_connections, cache_mib)
-        .await
-        .with_context(|| format!("connecting to {}", cfg.redacted_database_url()))?;
+    let store = Store::connect_tuned(
+        &cfg.database_url,
+        cfg.max_connections,
+        cache_mib,
+        cfg.sqlite_mmap_mib,
+    )
+    .await
+    .with_context(|| format!("connecting to {}", cfg.redacted_database_url()))?;
     store.migrate().await.context("applying migrations")?;
     store
         .seed_defaults()

@@ -908,71 +908,86 @@ impl Store {
         Ok((inv, lines))
     }
 
-    /// The newest `n` billing periods and `$first…` placeholders for them.
-    async fn last_periods(&self, n: i64, first: usize) -> Result<(Vec<String>, String)> {
-        let periods: Vec<(String,)> =
-            sqlx::query_as("SELECT period FROM billing_periods ORDER BY period DESC LIMIT $1")
-                .bind(n)
-                .fetch_all(self.pool())
-                .await?;
-        let marks = (0..periods.len())
-            .map(|i| format!("${}", first + i))
-            .collect::<Vec<_>>()
-            .join(", ");
-        Ok((periods.into_iter().map(|p| p.0).collect(), marks))
-    }
-
     /// An account's invoices of the last 36 billed periods, newest first (one query: each
     /// (period, account) pair is read off the primary key).
     pub async fn invoices_of_account(&self, account_id: i64) -> Result<Vec<InvoiceRow>> {
-        let (periods, marks) = self.last_periods(36, 2).await?;
-        if periods.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT {INVOICE_COLS} FROM invoices WHERE account_id = $1 AND period IN ({marks})
+        Ok(sqlx::query_as(&format!(
+            "SELECT {INVOICE_COLS} FROM invoices WHERE account_id = $1 AND period IN (
+                 SELECT period FROM billing_periods ORDER BY period DESC LIMIT 36)
              ORDER BY period DESC"
-        );
-        let mut q = sqlx::query_as::<_, InvoiceRow>(&sql).bind(account_id);
-        for p in &periods {
-            q = q.bind(p);
-        }
-        Ok(q.fetch_all(self.pool()).await?)
+        ))
+        .bind(account_id)
+        .fetch_all(self.pool())
+        .await?)
     }
 
-    /// Per billed month of the last `n`, oldest first: the period, the energy billed (Wh, with
-    /// recalculations, without penalties) and the charges (kopecks), for the client's chart.
-    pub async fn account_months(&self, account_id: i64, n: i64) -> Result<Vec<(String, i64, i64)>> {
-        let (periods, marks) = self.last_periods(n, 2).await?;
-        if periods.is_empty() {
-            return Ok(Vec::new());
+    /// An account's invoices of the last `n` billed periods, newest first, each with the energy
+    /// billed (Wh, with recalculations, without penalties) for the client's chart — one query.
+    pub async fn recent_invoices(&self, account_id: i64, n: i64) -> Result<Vec<(InvoiceRow, i64)>> {
+        #[derive(FromRow)]
+        struct WithLines {
+            #[sqlx(flatten)]
+            invoice: InvoiceRow,
+            lines: String,
         }
-        let sql = format!(
-            "SELECT period, charged, lines FROM invoices WHERE account_id = $1 AND period IN ({marks})
-             ORDER BY period"
-        );
-        let mut q = sqlx::query_as::<_, (String, i64, String)>(&sql).bind(account_id);
-        for p in &periods {
-            q = q.bind(p);
-        }
-        let mut out = Vec::new();
-        for (period, charged, lines) in q.fetch_all(self.pool()).await? {
-            let lines = lines_from_json(&lines).map_err(|e| {
-                StoreError::Corrupt(format!("invoice {account_id}/{period} lines: {e}"))
-            })?;
-            let wh = lines
-                .iter()
-                .filter(|l| l.kind != "penalty")
-                .map(|l| l.energy_wh)
-                .sum();
-            out.push((period, wh, charged));
-        }
-        Ok(out)
+        let rows: Vec<WithLines> = sqlx::query_as(&format!(
+            "SELECT {INVOICE_COLS}, lines FROM invoices WHERE account_id = $1 AND period IN (
+                 SELECT period FROM billing_periods ORDER BY period DESC LIMIT $2)
+             ORDER BY period DESC"
+        ))
+        .bind(account_id)
+        .bind(n)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let lines = lines_from_json(&r.lines).map_err(|e| {
+                    StoreError::Corrupt(format!(
+                        "invoice {account_id}/{} lines: {e}",
+                        r.invoice.period
+                    ))
+                })?;
+                let wh = lines
+                    .iter()
+                    .filter(|l| l.kind != "penalty")
+                    .map(|l| l.energy_wh)
+                    .sum();
+                Ok((r.invoice, wh))
+            })
+            .collect()
     }
 
     /// Balance and debt of an account at the end of `date` (PAY-02): the last closed invoice up
     /// to that date, less payments received since up to that date (oldest debt first).
     pub async fn balance_at(&self, account_id: i64, date: Date) -> Result<Balance> {
+        let range = self.payment_range().await?;
+        self.balance_at_in(account_id, date, range).await
+    }
+
+    /// An account's balance at the end of `date` and its last `limit` payments (the personal
+    /// account's page), reading the range of payment periods once for both.
+    pub async fn balance_and_payments(
+        &self,
+        account_id: i64,
+        date: Date,
+        limit: i64,
+    ) -> Result<(Balance, Vec<crate::payments::PaymentView>)> {
+        let range = self.payment_range().await?;
+        Ok((
+            self.balance_at_in(account_id, date, range).await?,
+            self.payments_of_account_in(account_id, limit, range)
+                .await?,
+        ))
+    }
+
+    /// As [`balance_at`](Self::balance_at), with payments in the periods of `range` (the first
+    /// and last period of any payment).
+    async fn balance_at_in(
+        &self,
+        account_id: i64,
+        date: Date,
+        range: Option<(Period, Period)>,
+    ) -> Result<Balance> {
         // A period's charges count from its last day.
         let upto = if date == date.last_of_month() {
             Period::of(date)
@@ -991,7 +1006,7 @@ impl Store {
             Some(l) => (l.carried(), l.period.clone()),
             None => (CarriedState::default(), String::new()),
         };
-        let paid = match self.payment_periods_after(Period::parse(&after)).await? {
+        let paid = match crate::payments::periods_after(range, Period::parse(&after)) {
             None => None,
             Some(periods) => {
                 let (paid,): (Option<i64>,) = sqlx::query_as(&format!(

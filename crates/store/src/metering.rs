@@ -9,7 +9,8 @@ use sqlx::FromRow;
 use abonent_domain::tariffs::Period;
 
 use crate::audit::{audit_in, Actor};
-use crate::billing::open_period_in;
+use crate::billing::{open_period_in, period_guard};
+use crate::group::Failed;
 use crate::{now_micros, Backend, Result, Store, StoreError};
 
 /// A meter with its last accepted reading.
@@ -128,6 +129,19 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
+    /// A meter of an account linked to the personal-account user `user_id`; `None` when there
+    /// is no such meter or it is someone else's.
+    pub async fn meter_of_portal_user(&self, id: i64, user_id: i64) -> Result<Option<MeterView>> {
+        Ok(sqlx::query_as(&format!(
+            "{METER_SELECT} JOIN portal_links l ON l.account_id = m.account_id AND l.user_id = $2
+             WHERE m.id = $1"
+        ))
+        .bind(id)
+        .bind(user_id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
     /// Stores a checked reading if the last accepted reading is still `expected_last` (on SQLite
     /// through the group commit: durable when this returns).
     pub async fn add_reading(
@@ -137,13 +151,29 @@ impl Store {
         r: &NewReading,
         actor: &Actor,
     ) -> Result<i64> {
+        Ok(self
+            .add_reading_in_period(meter_id, expected_last, r, actor)
+            .await?
+            .0)
+    }
+
+    /// As [`add_reading`](Self::add_reading), returning the reading's id and the period it was
+    /// counted in (a period already billed moves it to the open one, BIL-04).
+    pub async fn add_reading_in_period(
+        &self,
+        meter_id: i64,
+        expected_last: Option<i64>,
+        r: &NewReading,
+        actor: &Actor,
+    ) -> Result<(i64, String)> {
         if self.backend() == Backend::Sqlite {
             // Many clients at once (the 25th of the month): one commit for all waiting readings.
             let w = self
                 .readings_group
                 .get_or_init(|| crate::group::GroupCommit::start(self.pool().clone()));
             let (r, actor) = (r.clone(), actor.clone());
-            let work: crate::group::Work<i64> = Box::new(move |conn| {
+            let work: crate::group::Work<(i64, String)> = Box::new(move |conn| {
+                let (r, actor) = (r.clone(), actor.clone());
                 Box::pin(async move {
                     add_reading_in(conn, Backend::Sqlite, meter_id, expected_last, &r, &actor).await
                 })
@@ -160,7 +190,7 @@ impl Store {
             }
             Err(e) => {
                 tx.rollback().await?;
-                Err(e)
+                Err(e.into())
             }
         }
     }
@@ -365,18 +395,38 @@ async fn add_reading_in(
     expected_last: Option<i64>,
     r: &NewReading,
     actor: &Actor,
-) -> Result<i64> {
+) -> std::result::Result<(i64, String), Failed> {
     if backend == Backend::Postgres {
         // Readings of one meter one at a time: the check below then sees the other's commit
-        // (SQLite's write transactions are one at a time already).
+        // (SQLite's write transactions are one at a time already), and no period is closed
+        // meanwhile.
         sqlx::query("SELECT id FROM meters WHERE id = $1 FOR UPDATE")
             .bind(meter_id)
             .execute(&mut *conn)
             .await?;
+        period_guard(conn, backend, false).await?;
+    }
+    // Checks first, in one statement, before anything is written (the group commit then needs
+    // no savepoint): the last period billed or closed, and the meter's last accepted reading.
+    let (last_period, last): (Option<String>, Option<i64>) = sqlx::query_as(
+        "SELECT (SELECT MAX(period) FROM billing_periods),
+                (SELECT MAX(id) FROM readings WHERE meter_id = $1 AND status = 'accepted')",
+    )
+    .bind(meter_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if last != expected_last {
+        return Err(Failed::Refused(StoreError::Conflict(
+            "Пока вы вводили, по этому счётчику приняли другие показания. Обновите страницу."
+                .into(),
+        )));
     }
     // A reading for a period already billed counts in the next open one (BIL-04).
     let period = match Period::parse(&r.period) {
-        Some(natural) => open_period_in(conn, backend, natural).await?.to_string(),
+        Some(natural) => match last_period.as_deref().and_then(Period::parse) {
+            Some(l) if natural <= l => l.next().to_string(),
+            _ => natural.to_string(),
+        },
         None => r.period.clone(),
     };
     let (id,): (i64,) = sqlx::query_as(
@@ -395,19 +445,6 @@ async fn add_reading_in(
     .bind(actor.staff_id)
     .fetch_one(&mut *conn)
     .await?;
-    let (last,): (Option<i64>,) = sqlx::query_as(
-        "SELECT MAX(id) FROM readings WHERE meter_id = $1 AND status = 'accepted' AND id <> $2",
-    )
-    .bind(meter_id)
-    .bind(id)
-    .fetch_one(&mut *conn)
-    .await?;
-    if last != expected_last {
-        return Err(StoreError::Conflict(
-            "Пока вы вводили, по этому счётчику приняли другие показания. Обновите страницу."
-                .into(),
-        ));
-    }
     audit_in(
         conn,
         actor,
@@ -417,5 +454,5 @@ async fn add_reading_in(
         &format!("reading {id}"),
     )
     .await?;
-    Ok(id)
+    Ok((id, period))
 }

@@ -252,7 +252,18 @@ impl Store {
         account_id: i64,
         limit: i64,
     ) -> Result<Vec<PaymentView>> {
-        let Some(periods) = self.payment_periods_after(None).await? else {
+        let range = self.payment_range().await?;
+        self.payments_of_account_in(account_id, limit, range).await
+    }
+
+    /// As [`payments_of_account`](Self::payments_of_account), within the periods of `range`.
+    pub(crate) async fn payments_of_account_in(
+        &self,
+        account_id: i64,
+        limit: i64,
+        range: Option<(Period, Period)>,
+    ) -> Result<Vec<PaymentView>> {
+        let Some(periods) = periods_after(range, None) else {
             return Ok(Vec::new());
         };
         Ok(sqlx::query_as(&format!(
@@ -266,14 +277,8 @@ impl Store {
         .await?)
     }
 
-    /// The periods that may hold payments, later than `after`, as a list of SQL literals for
-    /// `period IN (…)` (our own validated periods): every month from the first to the last
-    /// period of any payment. Payments of an account are found through the
-    /// `(period, account_id)` index, one probe per month. `None` when there are none.
-    pub(crate) async fn payment_periods_after(
-        &self,
-        after: Option<Period>,
-    ) -> Result<Option<String>> {
+    /// The first and the last period of any payment; `None` when there are none.
+    pub(crate) async fn payment_range(&self) -> Result<Option<(Period, Period)>> {
         let (first, last): (Option<String>, Option<String>) =
             // Two subqueries: SQLite answers each from an end of the period index, but scans the
             // whole index for MIN and MAX in one query (1.2 s at 12 M payments).
@@ -282,22 +287,19 @@ impl Store {
             )
                 .fetch_one(self.pool())
                 .await?;
-        let (Some(first), Some(last)) = (
-            first.as_deref().and_then(Period::parse),
-            last.as_deref().and_then(Period::parse),
-        ) else {
-            return Ok(None);
-        };
-        let mut p = match after {
-            Some(a) if a >= first => a.next(),
-            _ => first,
-        };
-        let mut list = Vec::new();
-        while p <= last {
-            list.push(format!("'{p}'"));
-            p = p.next();
-        }
-        Ok((!list.is_empty()).then(|| list.join(",")))
+        Ok(first
+            .as_deref()
+            .and_then(Period::parse)
+            .zip(last.as_deref().and_then(Period::parse)))
+    }
+
+    /// The periods that may hold payments, later than `after`, as a list of SQL literals for
+    /// `period IN (…)`; see [`periods_after`].
+    pub(crate) async fn payment_periods_after(
+        &self,
+        after: Option<Period>,
+    ) -> Result<Option<String>> {
+        Ok(periods_after(self.payment_range().await?, after))
     }
 
     /// Imports a parsed registry in one transaction. The file is known by its SHA-256: the same
@@ -704,4 +706,25 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The periods that may hold payments, later than `after`, as a list of SQL literals for
+/// `period IN (…)` (our own validated periods): every month of `range` (the first to the last
+/// period of any payment). Payments of an account are found through the `(period, account_id)`
+/// index, one probe per month. `None` when there are none.
+pub(crate) fn periods_after(
+    range: Option<(Period, Period)>,
+    after: Option<Period>,
+) -> Option<String> {
+    let (first, last) = range?;
+    let mut p = match after {
+        Some(a) if a >= first => a.next(),
+        _ => first,
+    };
+    let mut list = Vec::new();
+    while p <= last {
+        list.push(format!("'{p}'"));
+        p = p.next();
+    }
+    (!list.is_empty()).then(|| list.join(","))
 }

@@ -20,6 +20,8 @@ pub struct PortalUser {
 pub struct PortalSession {
     pub user: PortalUser,
     pub csrf_token: String,
+    /// The accounts linked to the user, in the order they were linked.
+    pub accounts: Vec<i64>,
 }
 
 /// The sign-up code of an account: eight digits from the account number and the installation's
@@ -179,25 +181,31 @@ impl Store {
 
     /// The live session of a token hash.
     pub async fn portal_session(&self, token_hash: &str) -> Result<Option<PortalSession>> {
-        let row: Option<(i64, String, Option<i64>, String)> = sqlx::query_as(
-            "SELECT u.id, u.email, u.confirmed_at, s.csrf_token
+        // One query for the session, its user and the linked accounts (a row per account).
+        let rows: Vec<(i64, String, Option<i64>, String, Option<i64>)> = sqlx::query_as(
+            "SELECT u.id, u.email, u.confirmed_at, s.csrf_token, l.account_id
              FROM portal_sessions s JOIN portal_users u ON u.id = s.user_id
-             WHERE s.token_hash = $1 AND s.expires_at > $2",
+             LEFT JOIN portal_links l ON l.user_id = u.id
+             WHERE s.token_hash = $1 AND s.expires_at > $2
+             ORDER BY l.linked_at, l.account_id",
         )
         .bind(token_hash)
         .bind(now_micros())
-        .fetch_optional(self.pool())
+        .fetch_all(self.pool())
         .await?;
-        Ok(
-            row.map(|(id, email, confirmed_at, csrf_token)| PortalSession {
+        let accounts = rows.iter().filter_map(|r| r.4).collect();
+        Ok(rows
+            .into_iter()
+            .next()
+            .map(|(id, email, confirmed_at, csrf_token, _)| PortalSession {
                 user: PortalUser {
                     id,
                     email,
                     confirmed_at,
                 },
                 csrf_token,
-            }),
-        )
+                accounts,
+            }))
     }
 
     /// Starts a password reset for a confirmed address: stores the token's hash (replacing an

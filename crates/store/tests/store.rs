@@ -385,3 +385,27 @@ async fn demo_generation_resumes_and_is_idempotent() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn sqlite_reads_through_a_memory_map_of_the_configured_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/m.db", dir.path().display());
+    let mapped = abonent_store::Store::connect_tuned(&url, 2, None, 64)
+        .await
+        .unwrap();
+    let (size,): (i64,) = sqlx::query_as("PRAGMA mmap_size")
+        .fetch_one(mapped.pool())
+        .await
+        .unwrap();
+    assert_eq!(size, 64 * 1024 * 1024);
+    mapped.close().await;
+    let plain = abonent_store::Store::connect_tuned(&url, 2, None, 0)
+        .await
+        .unwrap();
+    let (size,): (i64,) = sqlx::query_as("PRAGMA mmap_size")
+        .fetch_one(plain.pool())
+        .await
+        .unwrap();
+    assert_eq!(size, 0, "0 leaves the memory map off");
+    plain.close().await;
+}

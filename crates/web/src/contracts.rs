@@ -130,7 +130,7 @@ async fn portal_view(
     let tz = crate::portal::company_tz(state).await?;
     let mut accounts = Vec::new();
     let mut options = Vec::new();
-    for id in state.store.portal_accounts(me.user.id).await? {
+    for &id in &me.accounts {
         let a = state.store.account(id).await?;
         let mut contracts = Vec::new();
         for c in state.store.contracts_of_account(id).await? {

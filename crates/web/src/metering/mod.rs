@@ -158,9 +158,9 @@ pub async fn store_reading(
         } => (consumption, true, reason),
     };
     let period = reading_period(today, CUTOFF_DAY);
-    let id = state
+    let (id, period) = state
         .store
-        .add_reading(
+        .add_reading_in_period(
             meter_id,
             m.last_reading_id,
             &NewReading {
@@ -174,8 +174,6 @@ pub async fn store_reading(
             actor,
         )
         .await?;
-    // A period already billed moves the reading to the open one (BIL-04).
-    let period = state.store.reading(id).await?.period;
     Ok(ReadingOutcome {
         id,
         status: if held { "held" } else { "accepted" }.into(),

@@ -78,7 +78,7 @@ async fn list(
     let store = &state.store;
     let rules = state.rules.get(store).await?;
     let mut clients = Vec::new();
-    for id in store.portal_accounts(me.user.id).await? {
+    for &id in &me.accounts {
         let c = store.account(id).await?.client_id;
         if !clients.contains(&c) {
             clients.push(c);
@@ -179,7 +179,7 @@ async fn form_view(
     errors: FieldErrors,
 ) -> Result<FormPage, WebError> {
     let mut accounts = Vec::new();
-    for id in state.store.portal_accounts(me.user.id).await? {
+    for &id in &me.accounts {
         let a = state.store.account(id).await?;
         accounts.push(Opt {
             code: a.number.clone(),

@@ -34,6 +34,8 @@ pub const CONFIRM_TTL_MICROS: i64 = 3 * 24 * 3_600_000_000;
 pub struct CurrentClient {
     pub user: PortalUser,
     pub csrf_token: String,
+    /// The accounts linked to this personal account (read with the session).
+    pub accounts: Vec<i64>,
     pub token_hash: String,
     pub ip: String,
 }
@@ -57,12 +59,7 @@ impl CurrentClient {
 
     /// Refuses (as not found, and audited) an account that is not this client's.
     pub async fn require_account(&self, state: &AppState, account_id: i64) -> Result<(), WebError> {
-        if state
-            .store
-            .portal_accounts(self.user.id)
-            .await?
-            .contains(&account_id)
-        {
+        if self.accounts.contains(&account_id) {
             return Ok(());
         }
         state
@@ -123,6 +120,7 @@ impl FromRequestParts<AppState> for CurrentClient {
                     return Ok(CurrentClient {
                         user: s.user,
                         csrf_token: s.csrf_token,
+                        accounts: s.accounts,
                         token_hash: hash,
                         ip: client_ip(parts),
                     })

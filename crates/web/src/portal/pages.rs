@@ -330,6 +330,7 @@ async fn login(
                     let me = CurrentClient {
                         user: s.user,
                         csrf_token: s.csrf_token,
+                        accounts: s.accounts,
                         token_hash: token_hash(&token),
                         ip: ip.clone(),
                     };
@@ -479,15 +480,14 @@ async fn home_view(
     let today = crate::appeals::today_in_zone(&tz);
     let mut accounts = Vec::new();
     let mut meter_state = meter_state;
-    for id in store.portal_accounts(me.user.id).await? {
+    for &id in &me.accounts {
         let a = store.account(id).await?;
-        let b = store.balance_at(id, today).await?;
-        let invoices = store
-            .invoices_of_account(id)
-            .await?
-            .into_iter()
-            .take(12)
-            .map(|i| InvoiceLine {
+        let (b, payments) = store.balance_and_payments(id, today, 10).await?;
+        // Newest first: the list of invoices; the chart takes them oldest first.
+        let recent = store.recent_invoices(id, 12).await?;
+        let invoices = recent
+            .iter()
+            .map(|(i, _)| InvoiceLine {
                 label: abonent_domain::tariffs::Period::parse(&i.period)
                     .map(|p| p.label_ru())
                     .unwrap_or_else(|| i.period.clone()),
@@ -495,12 +495,10 @@ async fn home_view(
                 closing: money(i.closing),
                 due_on: ru_date(&i.due_on),
                 rule: rule_label(&i.rule),
-                period: i.period,
+                period: i.period.clone(),
             })
             .collect();
-        let payments = store
-            .payments_of_account(id, 10)
-            .await?
+        let payments = payments
             .into_iter()
             .map(|p| PaymentLine {
                 paid_on: ru_date(&p.paid_on),
@@ -541,7 +539,8 @@ async fn home_view(
         let mut kwh_bars = Vec::new();
         let mut rub_bars = Vec::new();
         let mut months = Vec::new();
-        for (period, wh, charged) in store.account_months(id, 12).await? {
+        for (i, wh) in recent.into_iter().rev() {
+            let (period, wh, charged) = (i.period, wh, i.charged);
             let p = abonent_domain::tariffs::Period::parse(&period);
             let short = p.map_or(period.clone(), |p| {
                 format!(
@@ -733,8 +732,19 @@ async fn reading(
         let page = home_view(&state, &me, Some(ms)).await?;
         return Ok((StatusCode::FORBIDDEN, render(&page)?).into_response());
     }
-    let meter = state.store.meter(meter_id).await?;
-    me.require_account(&state, meter.account_id).await?;
+    // The meter and that it is this client's, in one query; someone else's is refused (audited).
+    let meter = match state
+        .store
+        .meter_of_portal_user(meter_id, me.user.id)
+        .await?
+    {
+        Some(m) => m,
+        None => {
+            let m = state.store.meter(meter_id).await?;
+            me.require_account(&state, m.account_id).await?;
+            m
+        }
+    };
     let tz = super::company_tz(&state).await?;
     let result =
         crate::metering::store_reading(&state, &meter, &f.values, "portal", &me.actor(), &tz).await;

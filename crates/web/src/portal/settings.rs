@@ -43,10 +43,8 @@ struct SettingsPage {
 
 /// The client of the user's accounts (the first one's, when several are linked).
 async fn client_of(state: &AppState, me: &CurrentClient) -> Result<i64, WebError> {
-    let id = *state
-        .store
-        .portal_accounts(me.user.id)
-        .await?
+    let id = *me
+        .accounts
         .first()
         .ok_or_else(|| WebError::NotFound("К кабинету не подключён лицевой счёт.".into()))?;
     Ok(state.store.account(id).await?.client_id)
