@@ -182,7 +182,9 @@ impl Store {
     /// The live session of a token hash.
     pub async fn portal_session(&self, token_hash: &str) -> Result<Option<PortalSession>> {
         // One query for the session, its user and the linked accounts (a row per account).
-        let rows: Vec<(i64, String, Option<i64>, String, Option<i64>)> = sqlx::query_as(
+        /// The user's id, e-mail, confirmation, the session's form token, a linked account.
+        type SessionRow = (i64, String, Option<i64>, String, Option<i64>);
+        let rows: Vec<SessionRow> = sqlx::query_as(
             "SELECT u.id, u.email, u.confirmed_at, s.csrf_token, l.account_id
              FROM portal_sessions s JOIN portal_users u ON u.id = s.user_id
              LEFT JOIN portal_links l ON l.user_id = u.id
