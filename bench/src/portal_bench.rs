@@ -68,7 +68,7 @@ async fn setup(url: &str, clients: usize, first: u32) {
         if store
             .portal_sign_up(
                 a.id,
-                &email,
+                &abonent_store::portal::PortalLogin::Email(email.clone()),
                 &hash,
                 &sha256_hex(&confirm),
                 3_600_000_000,

@@ -628,6 +628,10 @@ async fn serve(
         jobs_config.mail.smtp_url = "folder:data/outbox".into();
         println!("Письма демо-версии сохраняются в data/outbox (файлы .eml).");
     }
+    if demo && jobs_config.sms.url.is_empty() {
+        jobs_config.sms.url = "folder:data/outbox".into();
+        println!("SMS демо-версии сохраняются в data/outbox (файлы sms-….txt).");
+    }
     let jobs = with_worker.then(|| {
         tokio::spawn(abonent_jobs::run(
             store.clone(),

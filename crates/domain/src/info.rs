@@ -40,8 +40,17 @@ pub const SUBSECTIONS: &[Subsection] = &[
              - обращение можно подать лично, по телефону, почтой, по электронной почте и через \
              [интернет-приёмную](/reception);\n\
              - на каждое обращение вы получаете регистрационный номер и ответ тем способом, \
-             который выбрали.\n",
+             который выбрали.\n\n\
+             [Полный текст стандарта](/info/page/standard) с его редакциями.\n",
         ),
+    },
+    Subsection {
+        slug: "standard",
+        title: "Стандарт качества обслуживания потребителей (полный текст)",
+        clause: "§5.2.2: действующий Стандарт качества обслуживания и изменения к нему",
+        // The standard as approved on 11 September 2025; a new edition is published over it and
+        // the earlier ones stay readable under «Редакции».
+        source: Source::Edited(include_str!("standard.md")),
     },
     Subsection {
         slug: "readings",

@@ -15,7 +15,8 @@ use crate::mail::{send_with, MailConfig, MailFile, SendError};
 
 /// The SMS gateway (`[sms]` in the configuration): each message is `POST`ed to `url` as JSON
 /// `{"to": "+79…", "text": "…", "sender": "…"}` with `Authorization: Bearer token` when a token is
-/// set; any 2xx answer means accepted. Empty `url`: SMS wait in the outbox.
+/// set; any 2xx answer means accepted. Empty `url`: SMS wait in the outbox. `folder:/path`
+/// (development and the demo): each SMS becomes a text file there.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct SmsConfig {
@@ -229,6 +230,16 @@ async fn send_sms(cfg: &SmsConfig, phone: &str, text: &str) -> Result<(), SendEr
             "no SMS gateway configured (sms.url)".into(),
         ));
     }
+    if let Some(dir) = cfg.url.strip_prefix("folder:") {
+        let file = std::path::Path::new(dir).join(format!(
+            "sms-{}-{}.txt",
+            jiff::Timestamp::now().as_microsecond(),
+            e164(phone).trim_start_matches('+')
+        ));
+        return std::fs::create_dir_all(dir)
+            .and_then(|_| std::fs::write(&file, format!("{}\n{text}\n", e164(phone))))
+            .map_err(|e| SendError::Other(format!("{}: {e}", file.display())));
+    }
     let (url, token) = (cfg.url.clone(), cfg.token.clone());
     let payload = serde_json::json!({"to": e164(phone), "text": text, "sender": cfg.sender});
     tokio::task::spawn_blocking(move || {
@@ -272,4 +283,26 @@ pub fn invoice_letter(doc: &InvoiceDoc) -> String {
     }
     s.push_str("\nЭто письмо отправлено автоматически.\n");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_sms_to_a_folder_is_a_text_file_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = SmsConfig {
+            url: format!("folder:{}/sms", dir.path().display()),
+            ..Default::default()
+        };
+        send_sms(&cfg, "9125550102", "Код: 123456").await.unwrap();
+        let files: Vec<_> = std::fs::read_dir(dir.path().join("sms"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 1);
+        let text = std::fs::read_to_string(&files[0]).unwrap();
+        assert_eq!(text, "+79125550102\nКод: 123456\n");
+    }
 }

@@ -130,7 +130,7 @@ async fn reminders_go_out_by_every_channel_and_wait_while_the_sms_gateway_is_dow
         let hash = abonent_domain::password::hash("klient-2026-pass");
         s.portal_sign_up(
             a3.id,
-            "petrova@example.org",
+            &abonent_store::portal::PortalLogin::Email("petrova@example.org".into()),
             &hash,
             "h",
             1_000_000,
@@ -386,7 +386,7 @@ async fn a_new_tariff_is_announced_to_its_category_ten_days_ahead_once() {
         let hash = abonent_domain::password::hash("klient-2026-pass");
         s.portal_sign_up(
             a.id,
-            "tariff@example.org",
+            &abonent_store::portal::PortalLogin::Email("tariff@example.org".into()),
             &hash,
             "t",
             1_000_000,

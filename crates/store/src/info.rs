@@ -90,6 +90,30 @@ impl Store {
         .await?)
     }
 
+    /// The editions a page has had on the site (every version ever published), newest first:
+    /// id and when it was published.
+    pub async fn info_editions(&self, slug: &str) -> Result<Vec<(i64, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, published_at FROM info_page_versions
+             WHERE slug = $1 AND published_at IS NOT NULL ORDER BY published_at DESC, id DESC",
+        )
+        .bind(slug)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// An earlier edition of a page: a version that was published once (drafts never are).
+    pub async fn info_edition(&self, slug: &str, id: i64) -> Result<Option<InfoVersion>> {
+        Ok(sqlx::query_as(
+            "SELECT id, title, body, NULL AS author, created_at, published_at
+             FROM info_page_versions WHERE slug = $1 AND id = $2 AND published_at IS NOT NULL",
+        )
+        .bind(slug)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
     /// Every version of a page, newest first, with who wrote it.
     pub async fn info_versions(&self, slug: &str) -> Result<Vec<InfoVersion>> {
         Ok(sqlx::query_as(

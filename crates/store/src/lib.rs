@@ -236,3 +236,97 @@ impl Store {
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+
+#[cfg(test)]
+mod migration_tests {
+    use super::*;
+
+    /// The migrations of `m` up to and including `last`.
+    fn up_to(m: &sqlx::migrate::Migrator, last: i64) -> sqlx::migrate::Migrator {
+        sqlx::migrate::Migrator {
+            migrations: m
+                .migrations
+                .iter()
+                .filter(|x| x.version <= last)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into(),
+            ..sqlx::migrate::Migrator::DEFAULT
+        }
+    }
+
+    /// Opening personal accounts by phone rebuilds the users' table on SQLite (with its two
+    /// dependants): users, links and sessions made before are all still there, and the
+    /// references still hold.
+    #[tokio::test]
+    async fn the_phone_migration_keeps_users_links_and_sessions() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}/m.db", dir.path().display());
+        let s = Store::connect(&url, 2).await.expect("store");
+        up_to(&MIGRATOR_SQLITE, 13)
+            .run(s.pool())
+            .await
+            .expect("to 13");
+        s.seed_defaults().await.expect("defaults");
+        s.demo_accounts(2, |_| {}).await.expect("accounts");
+        let (account,): (i64,) = sqlx::query_as("SELECT MIN(id) FROM accounts")
+            .fetch_one(s.pool())
+            .await
+            .expect("accounts");
+        sqlx::query(
+            "INSERT INTO portal_users (id, email, password_hash, confirmed_at, created_at, reset_hash)
+             VALUES (5, 'a@example.org', 'h', 1, 1, 'r')",
+        )
+        .execute(s.pool())
+        .await
+        .expect("user");
+        sqlx::query("INSERT INTO portal_links (user_id, account_id, linked_at) VALUES (5, $1, 1)")
+            .bind(account)
+            .execute(s.pool())
+            .await
+            .expect("link");
+        sqlx::query(
+            "INSERT INTO portal_sessions (token_hash, user_id, csrf_token, created_at, expires_at)
+             VALUES ('t', 5, 'c', 1, 9)",
+        )
+        .execute(s.pool())
+        .await
+        .expect("session");
+
+        s.migrate().await.expect("the rest");
+
+        let row: (i64, Option<String>, Option<String>, Option<String>) =
+            sqlx::query_as("SELECT id, email, phone, reset_hash FROM portal_users")
+                .fetch_one(s.pool())
+                .await
+                .expect("user kept");
+        assert_eq!(
+            row,
+            (5, Some("a@example.org".into()), None, Some("r".into()))
+        );
+        let (links, sessions): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM portal_links WHERE user_id = 5 AND account_id = $1),
+                    (SELECT COUNT(*) FROM portal_sessions WHERE user_id = 5)",
+        )
+        .bind(account)
+        .fetch_one(s.pool())
+        .await
+        .expect("counts");
+        assert_eq!((links, sessions), (1, 1));
+        // The references still hold: a session of nobody is refused.
+        let orphan = sqlx::query(
+            "INSERT INTO portal_sessions (token_hash, user_id, csrf_token, created_at, expires_at)
+             VALUES ('x', 99, 'c', 1, 9)",
+        )
+        .execute(s.pool())
+        .await;
+        assert!(orphan.is_err(), "foreign keys still checked");
+        // A user needs an address or a phone.
+        let neither =
+            sqlx::query("INSERT INTO portal_users (password_hash, created_at) VALUES ('h', 1)")
+                .execute(s.pool())
+                .await;
+        assert!(neither.is_err());
+        s.close().await;
+    }
+}

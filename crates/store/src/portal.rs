@@ -7,12 +7,90 @@ use sqlx::FromRow;
 use crate::audit::{audit_in, Actor};
 use crate::{is_unique_violation, now_micros, Result, Store, StoreError};
 
-/// A client who signed up.
+/// A client who signed up: with an e-mail address or a mobile phone (10 national digits).
 #[derive(Debug, Clone, FromRow)]
 pub struct PortalUser {
     pub id: i64,
-    pub email: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
     pub confirmed_at: Option<i64>,
+}
+
+impl PortalUser {
+    /// What the user signs in with, as shown: the address, or the phone as `+7 (912) 345-67-89`.
+    pub fn login(&self) -> String {
+        match (&self.email, &self.phone) {
+            (Some(e), _) => e.clone(),
+            (None, Some(p)) => abonent_domain::clients::format_phone(p),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+/// What a personal account is opened and signed in with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PortalLogin {
+    /// An e-mail address, lower case; confirmed by a link.
+    Email(String),
+    /// A mobile phone, 10 national digits; confirmed by a code sent by SMS.
+    Phone(String),
+}
+
+impl PortalLogin {
+    /// An e-mail address (it has an `@`) or a Russian mobile number (`+7 912 …`, `8912…`).
+    pub fn parse(typed: &str) -> Option<Self> {
+        let t = typed.trim();
+        if t.contains('@') {
+            let e = t.to_lowercase();
+            return abonent_domain::clients::valid_email(&e).then_some(Self::Email(e));
+        }
+        if t.chars()
+            .any(|c| !(c.is_ascii_digit() || " +-()".contains(c)))
+        {
+            return None;
+        }
+        let key = abonent_domain::search::phone_key(t);
+        (key.len() == 10 && key.starts_with('9')).then_some(Self::Phone(key))
+    }
+
+    /// As typed into forms and logs: the address, or `+7 (912) 345-67-89`.
+    pub fn shown(&self) -> String {
+        match self {
+            Self::Email(e) => e.clone(),
+            Self::Phone(p) => abonent_domain::clients::format_phone(p),
+        }
+    }
+
+    fn column(&self) -> &'static str {
+        match self {
+            Self::Email(_) => "email",
+            Self::Phone(_) => "phone",
+        }
+    }
+
+    fn value(&self) -> &str {
+        match self {
+            Self::Email(v) | Self::Phone(v) => v,
+        }
+    }
+}
+
+/// The SHA-256 stored for a code sent by SMS to `phone` (the phone, unique, salts it).
+pub fn phone_code_hash(phone: &str, code: &str) -> String {
+    hex::encode(Sha256::digest(
+        format!("phone-code:{phone}:{code}").as_bytes(),
+    ))
+}
+
+/// A new code asked for a phone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhoneCode {
+    /// Stored: send it. The user and the first linked account.
+    Stored { user: i64, account: Option<i64> },
+    /// The last code was sent less than the pause ago.
+    TooSoon,
+    /// No personal account waits for this phone's confirmation.
+    Unknown,
 }
 
 /// A live portal session.
@@ -55,14 +133,16 @@ impl Store {
         Ok(portal_code(&secret, number))
     }
 
-    /// Creates a user (not yet confirmed) linked to an account. Refused with a conflict when the
-    /// address is taken or the account already has a personal account.
+    /// Creates a user (not yet confirmed) linked to an account, with the hash of the secret that
+    /// confirms the login: the link's token for an address, the SMS code for a phone. Refused
+    /// with a conflict (`login`) when the address or phone is taken, (`account`) when the
+    /// account already has a personal account.
     pub async fn portal_sign_up(
         &self,
         account_id: i64,
-        email: &str,
+        login: &PortalLogin,
         password_hash: &str,
-        confirm_hash: &str,
+        secret_hash: &str,
         confirm_ttl_micros: i64,
         actor: &Actor,
     ) -> Result<i64> {
@@ -76,20 +156,28 @@ impl Store {
         if linked.is_some() {
             return Err(StoreError::Conflict("account".into()));
         }
-        let id: (i64,) = match sqlx::query_as(
-            "INSERT INTO portal_users (email, password_hash, confirm_hash, confirm_expires_at,
-                 created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        )
-        .bind(email)
-        .bind(password_hash)
-        .bind(confirm_hash)
-        .bind(now + confirm_ttl_micros)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
+        let sql = match login {
+            PortalLogin::Email(_) => {
+                "INSERT INTO portal_users (email, password_hash, confirm_hash, confirm_expires_at,
+                     created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id"
+            }
+            PortalLogin::Phone(_) => {
+                "INSERT INTO portal_users (phone, password_hash, phone_code_hash,
+                     phone_code_expires_at, created_at, phone_code_sent_at)
+                 VALUES ($1, $2, $3, $4, $5, $5) RETURNING id"
+            }
+        };
+        let id: (i64,) = match sqlx::query_as(sql)
+            .bind(login.value())
+            .bind(password_hash)
+            .bind(secret_hash)
+            .bind(now + confirm_ttl_micros)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
         {
             Ok(id) => id,
-            Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("email".into())),
+            Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("login".into())),
             Err(e) => return Err(e.into()),
         };
         sqlx::query(
@@ -113,7 +201,7 @@ impl Store {
             "portal.sign_up",
             "account",
             &account_id.to_string(),
-            email,
+            &login.shown(),
         )
         .await?;
         tx.commit().await?;
@@ -135,24 +223,86 @@ impl Store {
         Ok(row.map(|r| r.0))
     }
 
-    /// The user and password hash for an address.
-    pub async fn portal_credentials(&self, email: &str) -> Result<Option<(PortalUser, String)>> {
-        let row: Option<(i64, String, Option<i64>, String)> = sqlx::query_as(
-            "SELECT id, email, confirmed_at, password_hash FROM portal_users WHERE email = $1",
+    /// Confirms a phone by the code sent to it (`code_hash`, see [`phone_code_hash`]); returns
+    /// the user, or `None` when the code is wrong or expired. A code works once.
+    pub async fn portal_confirm_phone(&self, phone: &str, code_hash: &str) -> Result<Option<i64>> {
+        let now = now_micros();
+        let row: Option<(i64,)> = sqlx::query_as(
+            "UPDATE portal_users SET confirmed_at = COALESCE(confirmed_at, $1),
+                 phone_code_hash = NULL, phone_code_expires_at = NULL
+             WHERE phone = $2 AND phone_code_hash = $3 AND phone_code_expires_at > $1
+             RETURNING id",
         )
-        .bind(email)
+        .bind(now)
+        .bind(phone)
+        .bind(code_hash)
         .fetch_optional(self.pool())
         .await?;
-        Ok(row.map(|(id, email, confirmed_at, hash)| {
-            (
-                PortalUser {
-                    id,
-                    email,
-                    confirmed_at,
-                },
-                hash,
-            )
-        }))
+        Ok(row.map(|r| r.0))
+    }
+
+    /// Stores a new code for a phone not yet confirmed (the one before no longer works), unless
+    /// the last one was sent less than `pause_micros` ago.
+    pub async fn portal_new_phone_code(
+        &self,
+        phone: &str,
+        code_hash: &str,
+        ttl_micros: i64,
+        pause_micros: i64,
+    ) -> Result<PhoneCode> {
+        let now = now_micros();
+        let row: Option<(i64,)> = sqlx::query_as(
+            "UPDATE portal_users SET phone_code_hash = $1, phone_code_expires_at = $2,
+                 phone_code_sent_at = $3
+             WHERE phone = $4 AND confirmed_at IS NULL
+               AND (phone_code_sent_at IS NULL OR phone_code_sent_at <= $5)
+             RETURNING id",
+        )
+        .bind(code_hash)
+        .bind(now + ttl_micros)
+        .bind(now)
+        .bind(phone)
+        .bind(now - pause_micros)
+        .fetch_optional(self.pool())
+        .await?;
+        if let Some((user,)) = row {
+            return Ok(PhoneCode::Stored {
+                user,
+                account: self.portal_accounts(user).await?.first().copied(),
+            });
+        }
+        let waiting: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM portal_users WHERE phone = $1 AND confirmed_at IS NULL")
+                .bind(phone)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(if waiting.is_some() {
+            PhoneCode::TooSoon
+        } else {
+            PhoneCode::Unknown
+        })
+    }
+
+    /// The user and password hash for an address or a phone.
+    pub async fn portal_credentials(
+        &self,
+        login: &PortalLogin,
+    ) -> Result<Option<(PortalUser, String)>> {
+        #[derive(FromRow)]
+        struct Credentials {
+            #[sqlx(flatten)]
+            user: PortalUser,
+            password_hash: String,
+        }
+        let row: Option<Credentials> = sqlx::query_as(&format!(
+            "SELECT id, email, phone, confirmed_at, password_hash FROM portal_users
+             WHERE {} = $1",
+            login.column()
+        ))
+        .bind(login.value())
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|r| (r.user, r.password_hash)))
     }
 
     pub async fn create_portal_session(
@@ -182,10 +332,18 @@ impl Store {
     /// The live session of a token hash.
     pub async fn portal_session(&self, token_hash: &str) -> Result<Option<PortalSession>> {
         // One query for the session, its user and the linked accounts (a row per account).
-        /// The user's id, e-mail, confirmation, the session's form token, a linked account.
-        type SessionRow = (i64, String, Option<i64>, String, Option<i64>);
+        /// The user's id, e-mail, phone, confirmation, the session's form token, a linked
+        /// account.
+        type SessionRow = (
+            i64,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+            String,
+            Option<i64>,
+        );
         let rows: Vec<SessionRow> = sqlx::query_as(
-            "SELECT u.id, u.email, u.confirmed_at, s.csrf_token, l.account_id
+            "SELECT u.id, u.email, u.phone, u.confirmed_at, s.csrf_token, l.account_id
              FROM portal_sessions s JOIN portal_users u ON u.id = s.user_id
              LEFT JOIN portal_links l ON l.user_id = u.id
              WHERE s.token_hash = $1 AND s.expires_at > $2
@@ -195,19 +353,22 @@ impl Store {
         .bind(now_micros())
         .fetch_all(self.pool())
         .await?;
-        let accounts = rows.iter().filter_map(|r| r.4).collect();
+        let accounts = rows.iter().filter_map(|r| r.5).collect();
         Ok(rows
             .into_iter()
             .next()
-            .map(|(id, email, confirmed_at, csrf_token, _)| PortalSession {
-                user: PortalUser {
-                    id,
-                    email,
-                    confirmed_at,
+            .map(
+                |(id, email, phone, confirmed_at, csrf_token, _)| PortalSession {
+                    user: PortalUser {
+                        id,
+                        email,
+                        phone,
+                        confirmed_at,
+                    },
+                    csrf_token,
+                    accounts,
                 },
-                csrf_token,
-                accounts,
-            }))
+            ))
     }
 
     /// Starts a password reset for a confirmed address: stores the token's hash (replacing an
@@ -215,17 +376,18 @@ impl Store {
     /// or unconfirmed address.
     pub async fn portal_reset_request(
         &self,
-        email: &str,
+        login: &PortalLogin,
         reset_hash: &str,
         ttl_micros: i64,
     ) -> Result<Option<(i64, Option<i64>)>> {
-        let row: Option<(i64,)> = sqlx::query_as(
+        let row: Option<(i64,)> = sqlx::query_as(&format!(
             "UPDATE portal_users SET reset_hash = $1, reset_expires_at = $2
-             WHERE email = $3 AND confirmed_at IS NOT NULL RETURNING id",
-        )
+             WHERE {} = $3 AND confirmed_at IS NOT NULL RETURNING id",
+            login.column()
+        ))
         .bind(reset_hash)
         .bind(now_micros() + ttl_micros)
-        .bind(email.trim().to_lowercase())
+        .bind(login.value())
         .fetch_optional(self.pool())
         .await?;
         let Some((user,)) = row else {

@@ -150,7 +150,7 @@ async fn portal_view(
     Ok(PortalPage {
         chrome: PortalChrome {
             title: "Договор энергоснабжения".into(),
-            email: Some(me.user.email.clone()),
+            email: Some(me.user.login()),
             csrf: me.csrf_token.clone(),
         },
         account: typed

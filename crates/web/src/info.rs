@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/info/offices", get(offices))
         .route("/info/requisites", get(requisites))
         .route("/info/page/{slug}", get(page))
+        .route("/info/page/{slug}/editions/{id}", get(edition))
         .route("/info/admin", get(admin))
         .route("/info/admin/{slug}", get(editor).post(save))
 }
@@ -137,6 +138,11 @@ struct PublicPage {
     title: String,
     html: String,
     updated: String,
+    slug: String,
+    /// Shown when this is an earlier edition: it is not the one in force.
+    earlier: bool,
+    /// Every edition the page has had on the site: id, date, whether it is the one shown.
+    editions: Vec<(i64, String, bool)>,
 }
 
 /// The standard's norms as configured now (§7.2.4, §8.2.4, ПП 354, ЖК РФ 155), for the page of
@@ -195,17 +201,45 @@ async fn page(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Response, PageError> {
-    let tz = crate::portal::company_tz(&state).await?;
-    let v = state
+    show_page(&state, slug, None).await
+}
+
+/// An earlier edition of a page (§5.2.2: the standard «и изменения к нему»).
+async fn edition(
+    State(state): State<AppState>,
+    Path((slug, id)): Path<(String, i64)>,
+) -> Result<Response, PageError> {
+    show_page(&state, slug, Some(id)).await
+}
+
+async fn show_page(state: &AppState, slug: String, id: Option<i64>) -> Result<Response, PageError> {
+    let tz = crate::portal::company_tz(state).await?;
+    let current = state
         .store
         .info_published(&slug)
         .await?
         .ok_or_else(|| WebError::NotFound("Такой страницы нет.".into()))?;
-    let norms = if slug == "standards" {
-        standard_norms(&state).await?
+    let v = match id {
+        Some(id) if id != current.id => state
+            .store
+            .info_edition(&slug, id)
+            .await?
+            .ok_or_else(|| WebError::NotFound("Такой редакции страницы нет.".into()))?,
+        _ => current.clone(),
+    };
+    let earlier = v.id != current.id;
+    let norms = if slug == "standards" && !earlier {
+        standard_norms(state).await?
     } else {
         Vec::new()
     };
+    let editions = state
+        .store
+        .info_editions(&slug)
+        .await?
+        .into_iter()
+        .map(|(id, at)| (id, format_time(at, &tz), id == v.id))
+        .collect();
     Ok(render(&PublicPage {
         chrome: public_chrome(&v.title),
         norms,
@@ -215,6 +249,9 @@ async fn page(
             .map(|t| format_time(t, &tz))
             .unwrap_or_default(),
         title: v.title,
+        slug,
+        earlier,
+        editions,
     })?
     .into_response())
 }

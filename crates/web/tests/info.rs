@@ -142,6 +142,50 @@ async fn the_public_section_has_every_subsection_and_staff_edit_it_with_history(
         assert!(history[1].published_at.is_none(), "the draft");
         let ed = app.page(Method::GET, "/info/admin/faq", &sales, None).await;
         assert!(ed.body.contains("на сайте") && ed.body.contains("черновик"));
+        // The public sees the page's editions; an earlier one stays readable, a draft never.
+        assert!(site.body.contains("Редакции"), "{l}");
+        let first = history[2].id;
+        assert!(
+            site.body
+                .contains(&format!("/info/page/faq/editions/{first}")),
+            "{l}"
+        );
+        let old = app
+            .page(
+                Method::GET,
+                &format!("/info/page/faq/editions/{first}"),
+                "",
+                None,
+            )
+            .await;
+        assert_eq!(old.status, StatusCode::OK, "{l}");
+        assert!(old.body.contains("Это прежняя редакция"), "{l}");
+        assert!(!old.body.contains("<strong>Новый</strong> ответ"));
+        let draft = app
+            .page(
+                Method::GET,
+                &format!("/info/page/faq/editions/{}", history[1].id),
+                "",
+                None,
+            )
+            .await;
+        assert_eq!(
+            draft.status,
+            StatusCode::NOT_FOUND,
+            "{l}: a draft is not public"
+        );
+
+        // The standard itself, in full, with its editions (§5.2.2).
+        let standard = app.page(Method::GET, "/info/page/standard", "", None).await;
+        assert_eq!(standard.status, StatusCode::OK, "{l}");
+        for text in [
+            "ПРЕДИСЛОВИЕ",
+            "5.2.2. Обеспечение качества клиентского обслуживания.",
+            "Действующий Стандарт качества обслуживания Клиентов и изменения к нему",
+        ] {
+            assert!(standard.body.contains(text), "{l}: {text}");
+        }
+        assert!(std_page.body.contains("/info/page/standard"), "{l}: linked");
         let r = app
             .page(
                 Method::POST,

@@ -110,7 +110,7 @@ async fn templates_are_edited_with_checks_and_reminders_reach_the_inbox() {
         let confirm = hex::encode(sha2::Sha256::digest(b"tok"));
         s.portal_sign_up(
             a.id,
-            "sidorova@example.org",
+            &abonent_store::portal::PortalLogin::Email("sidorova@example.org".into()),
             &hash,
             &confirm,
             1_000_000_000,

@@ -417,7 +417,7 @@ async fn a_client_files_an_appeal_in_the_personal_account_and_reads_the_answer()
         let confirm = common::sha256_hex("tok6");
         s.portal_sign_up(
             a.id,
-            "kuznecova@example.org",
+            &abonent_store::portal::PortalLogin::Email("kuznecova@example.org".into()),
             &hash,
             &confirm,
             1_000_000_000,
@@ -960,5 +960,160 @@ async fn an_appeal_typed_when_the_session_ended_is_kept_through_signing_in() {
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{l}: {}", r.body);
         assert_eq!(appeals(s).await, 1, "{l}");
+    }
+}
+
+/// The six-digit code of the newest SMS of `kind` to `phone`, and its channel.
+async fn sms_code_sent(app: &App, kind: &str, phone: &str) -> (String, String) {
+    let (channel, body): (String, String) = sqlx::query_as(
+        "SELECT channel, body FROM outbox WHERE kind = $1 AND recipient = $2 ORDER BY id DESC",
+    )
+    .bind(kind)
+    .bind(phone)
+    .fetch_one(app.db.store.pool())
+    .await
+    .unwrap();
+    (channel, body)
+}
+
+async fn phone_form_post(app: &App, phone: &str, code: &str, action: &str) -> common::Resp {
+    let (cookie, csrf) = form(app, "/my/confirm-phone").await;
+    let body = format!(
+        "_csrf={csrf}&phone={}&code={}&action={action}",
+        enc(phone),
+        enc(code)
+    );
+    app.page(Method::POST, "/my/confirm-phone", &cookie, Some(&body))
+        .await
+}
+
+#[tokio::test]
+async fn a_client_signs_up_with_a_phone_confirmed_by_a_code_sent_by_sms() {
+    for app in apps().await {
+        let l = app.label();
+        let s = &app.db.store;
+        let a = s
+            .account_by_number(&AccountNumber::from_serial(4))
+            .await
+            .unwrap();
+        let code = s.portal_code(&a.number).await.unwrap();
+
+        // Neither an address nor a mobile number: refused on the field, the input kept.
+        let r = sign_up(&app, &a.number, &code, "12345").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{l}");
+        assert!(r.body.contains("номер мобильного телефона"), "{l}");
+        assert!(r.body.contains("value=\"12345\""));
+
+        // A mobile number: the account is opened and a code goes out by SMS.
+        let r = sign_up(&app, &a.number, &code, "+7 (912) 555-01-02").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{l}: {}", r.body);
+        assert_eq!(r.location(), "/my/confirm-phone?phone=9125550102&sent=1");
+        let page = app.page(Method::GET, r.location(), "", None).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body.contains("SMS с кодом на +7 (912) 555-01-02"),
+            "{l}"
+        );
+        let (channel, body) = sms_code_sent(&app, "portal.confirm_phone", "9125550102").await;
+        assert_eq!(channel, "sms", "{l}: through the outbox's SMS channel");
+        let sms: String = body.chars().filter(char::is_ascii_digit).take(6).collect();
+        assert_eq!(sms.len(), 6, "{l}: {body}");
+        // The same number again: taken.
+        let other = s
+            .account_by_number(&AccountNumber::from_serial(5))
+            .await
+            .unwrap();
+        let other_code = s.portal_code(&other.number).await.unwrap();
+        let r = sign_up(&app, &other.number, &other_code, "89125550102").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{l}");
+        assert!(r.body.contains("Этот номер уже зарегистрирован"), "{l}");
+
+        // Not confirmed: no sign-in, and the message says where the code goes.
+        let r = sign_in(&app, "+79125550102", PASSWORD).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{l}: {}", r.body);
+        assert!(r.body.contains("подтвердите телефон"), "{l}");
+
+        // A wrong code: refused, the phone and the code typed kept.
+        let wrong = if sms == "000000" { "111111" } else { "000000" };
+        let r = phone_form_post(&app, "+7 912 555 01 02", wrong, "confirm").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{l}");
+        assert!(r.body.contains("Код не подходит"), "{l}");
+        assert!(r.body.contains("value=\"+7 (912) 555-01-02\""), "{l}");
+        assert!(r.body.contains(&format!("value=\"{wrong}\"")));
+        // A new code at once: not yet (one a minute).
+        let r = phone_form_post(&app, "+79125550102", "", "resend").await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{l}: {}", r.body);
+        assert!(r.body.contains("через минуту"));
+
+        // The right code confirms the phone, once.
+        let r = phone_form_post(&app, "8 912 555-01-02", &sms, "confirm").await;
+        assert_eq!(r.status, StatusCode::OK, "{l}: {}", r.body);
+        assert!(r.body.contains("Телефон подтверждён"));
+        let r = phone_form_post(&app, "8 912 555-01-02", &sms, "confirm").await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{l}: a code works once"
+        );
+
+        // Sign-in with the phone in any usual spelling.
+        let r = sign_in(&app, "8 (912) 555 01 02", PASSWORD).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{l}: {}", r.body);
+        let me = format!("abonent_portal={}", set_cookie(&r, "abonent_portal"));
+        let home = app.page(Method::GET, "/my", &me, None).await;
+        assert_eq!(home.status, StatusCode::OK, "{l}");
+        assert!(
+            home.body.contains("+7 (912) 555-01-02"),
+            "{l}: who is signed in"
+        );
+        assert!(home.body.contains(&format!("Лицевой счёт № {}", a.number)));
+        // Without an address, answers by e-mail are not offered, and refused when forced.
+        let form_page = app.page(Method::GET, "/my/appeals/new", &me, None).await;
+        assert_eq!(form_page.status, StatusCode::OK, "{l}");
+        assert!(!form_page.body.contains("value=\"email\""), "{l}");
+        let settings = app.page(Method::GET, "/my/settings", &me, None).await;
+        assert!(
+            settings.body.contains("адреса электронной почты в нём нет"),
+            "{l}"
+        );
+
+        // A forgotten password: the link comes by SMS.
+        let (cookie, csrf) = form(&app, "/my/reset").await;
+        let r = app
+            .page(
+                Method::POST,
+                "/my/reset",
+                &cookie,
+                Some(&format!("_csrf={csrf}&email={}", enc("+7 912 555-01-02"))),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{l}: {}", r.body);
+        assert!(r.body.contains("Проверьте SMS"), "{l}");
+        let (channel, body) = sms_code_sent(&app, "portal.reset", "9125550102").await;
+        assert_eq!(channel, "sms");
+        assert!(body.contains("/my/reset/new?token="), "{l}: {body}");
+
+        // Guessing codes is throttled like passwords.
+        let mut throttled = false;
+        for _ in 0..5 {
+            let r = phone_form_post(&app, "+79125550102", wrong, "confirm").await;
+            if r.status == StatusCode::TOO_MANY_REQUESTS {
+                assert!(r.body.contains("Слишком много"));
+                throttled = true;
+                break;
+            }
+        }
+        assert!(throttled, "{l}");
+        let audited: (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM audit_log WHERE action IN ('portal.phone_confirmed', 'portal.phone_code_refused', 'portal.phone_code_throttled')",
+        )
+        .fetch_one(s.pool())
+        .await
+        .unwrap();
+        assert!(
+            audited.0 >= 4,
+            "{l}: confirmations and refusals are audited"
+        );
+        app.db.cleanup().await;
     }
 }

@@ -59,7 +59,7 @@ struct ListPage {
 fn chrome(me: &CurrentClient, title: &str) -> PortalChrome {
     PortalChrome {
         title: title.into(),
-        email: Some(me.user.email.clone()),
+        email: Some(me.user.login()),
         csrf: me.csrf_token.clone(),
     }
 }
@@ -170,6 +170,8 @@ struct FormPage {
     topics: Vec<Opt>,
     form: ClientAppealDraft,
     errors: FieldErrors,
+    /// The personal account has an e-mail address (opened with a phone it may have none).
+    has_email: bool,
 }
 
 async fn form_view(
@@ -198,6 +200,7 @@ async fn form_view(
         topics: rules.topic_options(),
         form,
         errors,
+        has_email: me.user.email.is_some(),
     })
 }
 
@@ -313,6 +316,19 @@ async fn submit(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
     };
     me.require_account(&state, account.id).await?;
+    if d.answer_channel == "email" && me.user.email.is_none() {
+        let page = form_view(
+            &state,
+            &me,
+            f.draft.clone(),
+            FieldErrors::single(
+                "answer_channel",
+                "В личном кабинете нет адреса электронной почты: выберите ответ в личный кабинет.",
+            ),
+        )
+        .await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+    }
     let draft = abonent_domain::appeals::AppealDraft {
         channel: String::new(),
         kind: d.kind.clone(),
@@ -321,7 +337,7 @@ async fn submit(
         account_number: account.number.clone(),
         answer_channel: d.answer_channel.clone(),
         email: if d.answer_channel == "email" {
-            me.user.email.clone()
+            me.user.email.clone().unwrap_or_default()
         } else {
             String::new()
         },

@@ -10,9 +10,10 @@ pub mod reset;
 pub mod settings;
 
 use abonent_domain::accounts::AccountNumber;
+use abonent_domain::clients::format_phone;
 use abonent_domain::validation::FieldErrors;
 use abonent_store::audit::Actor;
-use abonent_store::portal::{code_matches, PortalUser};
+use abonent_store::portal::{code_matches, phone_code_hash, PhoneCode, PortalLogin, PortalUser};
 use abonent_store::StoreError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -44,7 +45,7 @@ impl CurrentClient {
     pub fn actor(&self) -> Actor {
         Actor {
             staff_id: None,
-            login: format!("client:{}", self.user.email),
+            login: format!("client:{}", self.user.login()),
             ip: self.ip.clone(),
         }
     }
@@ -234,7 +235,7 @@ pub(crate) async fn throttle(
 
 /// Signs a client up: checks the form, the account number and its code (throttled per number
 /// and per address), creates the user and sends the confirmation link. Returns the address.
-pub async fn sign_up(state: &AppState, ip: &str, d: &SignUpDraft) -> Result<String, WebError> {
+pub async fn sign_up(state: &AppState, ip: &str, d: &SignUpDraft) -> Result<PortalLogin, WebError> {
     let store = &state.store;
     let cfg = &state.config;
     let mut e = FieldErrors::new();
@@ -246,12 +247,9 @@ pub async fn sign_up(state: &AppState, ip: &str, d: &SignUpDraft) -> Result<Stri
             "Код — 8 цифр; он напечатан в счёте за электроэнергию, в строке «Личный кабинет».",
         );
     }
-    let email = d.email.trim().to_lowercase();
-    if !abonent_domain::clients::valid_email(&email) {
-        e.add(
-            "email",
-            "Адрес электронной почты указан неверно, например ivanov@mail.ru.",
-        );
+    let login = PortalLogin::parse(&d.email);
+    if login.is_none() {
+        e.add("email", BAD_LOGIN);
     }
     abonent_domain::org::validate_password(&mut e, "password", &d.password);
     if d.password != d.password_again {
@@ -303,24 +301,38 @@ pub async fn sign_up(state: &AppState, ip: &str, d: &SignUpDraft) -> Result<Stri
     let hash = tokio::task::spawn_blocking(move || abonent_domain::password::hash(&pw))
         .await
         .map_err(|e| WebError::Internal(e.into()))?;
-    let token = random_token();
-    let actor = anonymous(ip, &format!("client:{email}"));
+    let login = login.expect("checked above");
+    let shown = login.shown();
+    // The link's token for an address, a six-digit code for a phone.
+    let (secret, secret_hash, ttl) = match &login {
+        PortalLogin::Email(_) => {
+            let t = random_token();
+            let h = token_hash(&t);
+            (t, h, CONFIRM_TTL_MICROS)
+        }
+        PortalLogin::Phone(p) => {
+            let c = sms_code();
+            let h = phone_code_hash(p, &c);
+            (c, h, PHONE_CODE_TTL_MICROS)
+        }
+    };
+    let actor = anonymous(ip, &format!("client:{shown}"));
     match store
-        .portal_sign_up(
-            account.id,
-            &email,
-            &hash,
-            &token_hash(&token),
-            CONFIRM_TTL_MICROS,
-            &actor,
-        )
+        .portal_sign_up(account.id, &login, &hash, &secret_hash, ttl, &actor)
         .await
     {
         Ok(_) => {}
-        Err(StoreError::Conflict(what)) if what == "email" => {
+        Err(StoreError::Conflict(what)) if what == "login" => {
             return Err(FieldErrors::single(
                 "email",
-                "Этот адрес уже зарегистрирован. Войдите в личный кабинет с ним.",
+                match login {
+                    PortalLogin::Email(_) => {
+                        "Этот адрес уже зарегистрирован. Войдите в личный кабинет с ним."
+                    }
+                    PortalLogin::Phone(_) => {
+                        "Этот номер уже зарегистрирован. Войдите в личный кабинет с ним."
+                    }
+                },
             )
             .into())
         }
@@ -343,31 +355,202 @@ pub async fn sign_up(state: &AppState, ip: &str, d: &SignUpDraft) -> Result<Stri
         Err(e) => return Err(e.into()),
     }
     store.record_login_attempt(&key, ip, true).await?;
-    let link = format!(
-        "{}/my/confirm?token={token}",
-        cfg.public_url.trim_end_matches('/')
-    );
-    store
+    match &login {
+        PortalLogin::Email(email) => {
+            let link = format!(
+                "{}/my/confirm?token={secret}",
+                cfg.public_url.trim_end_matches('/')
+            );
+            store
+                .queue_message(
+                    &abonent_store::outbox::NewMessage {
+                        channel: "email".into(),
+                        recipient: email.clone(),
+                        client_id: Some(account.client_id),
+                        account_id: Some(account.id),
+                        kind: "portal.confirm".into(),
+                        subject: "Подтвердите адрес для личного кабинета".into(),
+                        body: format!(
+                            "Здравствуйте!\n\nВы открыли личный кабинет по лицевому счёту {}. Чтобы \
+                             войти, подтвердите адрес — откройте ссылку (она действует 3 дня):\n\n{link}\n\n\
+                             Если вы не открывали личный кабинет, ничего не делайте.\n",
+                            account.number
+                        ),
+                        ..Default::default()
+                    },
+                    &actor,
+                )
+                .await?;
+        }
+        PortalLogin::Phone(phone) => {
+            send_sms_code(state, phone, &secret, account.client_id, account.id, &actor).await?;
+        }
+    }
+    Ok(login)
+}
+
+/// How long a code sent by SMS works, and the pause before another may be asked for.
+pub const PHONE_CODE_TTL_MICROS: i64 = 15 * 60 * 1_000_000;
+pub const PHONE_CODE_PAUSE_MICROS: i64 = 60 * 1_000_000;
+
+const BAD_LOGIN: &str = "Укажите адрес электронной почты (например ivanov@mail.ru) или номер мобильного телефона (например +7 912 345-67-89).";
+
+/// Six random digits.
+pub(crate) fn sms_code() -> String {
+    use rand::Rng;
+    format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32))
+}
+
+/// Queues the SMS with a confirmation code (through the outbox: retried while the gateway is
+/// down, its delivery recorded).
+pub(crate) async fn send_sms_code(
+    state: &AppState,
+    phone: &str,
+    code: &str,
+    client_id: i64,
+    account_id: i64,
+    actor: &Actor,
+) -> Result<(), WebError> {
+    state
+        .store
         .queue_message(
             &abonent_store::outbox::NewMessage {
-                channel: "email".into(),
-                recipient: email.clone(),
-                client_id: Some(account.client_id),
-                account_id: Some(account.id),
-                kind: "portal.confirm".into(),
-                subject: "Подтвердите адрес для личного кабинета".into(),
+                channel: "sms".into(),
+                recipient: phone.to_owned(),
+                client_id: Some(client_id),
+                account_id: Some(account_id),
+                kind: "portal.confirm_phone".into(),
+                subject: String::new(),
                 body: format!(
-                    "Здравствуйте!\n\nВы открыли личный кабинет по лицевому счёту {}. Чтобы \
-                     войти, подтвердите адрес — откройте ссылку (она действует 3 дня):\n\n{link}\n\n\
-                     Если вы не открывали личный кабинет, ничего не делайте.\n",
-                    account.number
+                    "Код для личного кабинета: {code}. Действует 15 минут. Никому его не сообщайте."
                 ),
                 ..Default::default()
             },
-            &actor,
+            actor,
         )
         .await?;
-    Ok(email)
+    Ok(())
+}
+
+/// Confirms a phone by the code from the SMS (throttled per phone and address, audited).
+pub async fn confirm_phone(
+    state: &AppState,
+    ip: &str,
+    phone_typed: &str,
+    code: &str,
+) -> Result<(), WebError> {
+    let Some(PortalLogin::Phone(phone)) = PortalLogin::parse(phone_typed) else {
+        return Err(FieldErrors::single(
+            "phone",
+            "Номер мобильного телефона, например +7 912 345-67-89.",
+        )
+        .into());
+    };
+    let digits: String = code.chars().filter(char::is_ascii_digit).collect();
+    let key = format!("phone:{phone}");
+    throttle(
+        state,
+        &key,
+        ip,
+        "portal.phone_code_throttled",
+        " Или попросите новый код.",
+    )
+    .await?;
+    let actor = anonymous(ip, &format!("client:{}", format_phone(&phone)));
+    let confirmed = if digits.len() == 6 {
+        state
+            .store
+            .portal_confirm_phone(&phone, &phone_code_hash(&phone, &digits))
+            .await?
+    } else {
+        None
+    };
+    match confirmed {
+        Some(user) => {
+            state.store.record_login_attempt(&key, ip, true).await?;
+            state
+                .store
+                .audit(
+                    &actor,
+                    "portal.phone_confirmed",
+                    "portal_user",
+                    &user.to_string(),
+                    "",
+                )
+                .await?;
+            Ok(())
+        }
+        None => {
+            state.store.record_login_attempt(&key, ip, false).await?;
+            state
+                .store
+                .audit(
+                    &actor,
+                    "portal.phone_code_refused",
+                    "portal_user",
+                    &phone,
+                    "",
+                )
+                .await?;
+            Err(FieldErrors::single(
+                "code",
+                "Код не подходит или устарел. Проверьте его в SMS или попросите новый.",
+            )
+            .into())
+        }
+    }
+}
+
+/// Sends a new code to a phone waiting for confirmation (not more often than once a minute).
+/// The same answer whether or not the phone is known.
+pub async fn resend_phone_code(
+    state: &AppState,
+    ip: &str,
+    phone_typed: &str,
+) -> Result<(), WebError> {
+    let Some(PortalLogin::Phone(phone)) = PortalLogin::parse(phone_typed) else {
+        return Err(FieldErrors::single(
+            "phone",
+            "Номер мобильного телефона, например +7 912 345-67-89.",
+        )
+        .into());
+    };
+    let key = format!("phone:{phone}");
+    throttle(state, &key, ip, "portal.phone_code_throttled", "").await?;
+    let code = sms_code();
+    let actor = anonymous(ip, &format!("client:{}", format_phone(&phone)));
+    match state
+        .store
+        .portal_new_phone_code(
+            &phone,
+            &phone_code_hash(&phone, &code),
+            PHONE_CODE_TTL_MICROS,
+            PHONE_CODE_PAUSE_MICROS,
+        )
+        .await?
+    {
+        PhoneCode::Stored { user, account } => {
+            if let Some(account) = account {
+                let a = state.store.account(account).await?;
+                send_sms_code(state, &phone, &code, a.client_id, a.id, &actor).await?;
+            }
+            state
+                .store
+                .audit(
+                    &actor,
+                    "portal.phone_code_sent",
+                    "portal_user",
+                    &user.to_string(),
+                    "",
+                )
+                .await?;
+            Ok(())
+        }
+        PhoneCode::TooSoon => Err(WebError::TooManyRequests(
+            "Новый код можно попросить через минуту после предыдущего.".into(),
+        )),
+        PhoneCode::Unknown => Ok(()),
+    }
 }
 
 /// Outcome of a client's sign-in.
@@ -385,13 +568,22 @@ pub async fn sign_in(
 ) -> Result<ClientSignIn, WebError> {
     let store = &state.store;
     let cfg = &state.config;
-    let email = email.trim().to_lowercase();
-    let key = format!("portal:{email}");
+    let login = PortalLogin::parse(email);
+    let email = login
+        .as_ref()
+        .map_or_else(|| email.trim().to_lowercase(), PortalLogin::shown);
+    let key = match &login {
+        Some(PortalLogin::Phone(p)) => format!("portal:{p}"),
+        _ => format!("portal:{email}"),
+    };
     let actor = anonymous(ip, &format!("client:{email}"));
     if let Err(e) = throttle(state, &key, ip, "portal.login_throttled", "").await {
         return Ok(ClientSignIn::Refused(e));
     }
-    let creds = store.portal_credentials(&email).await?;
+    let creds = match &login {
+        Some(l) => store.portal_credentials(l).await?,
+        None => None,
+    };
     let pw = password.to_owned();
     let hash = creds
         .as_ref()
@@ -403,9 +595,14 @@ pub async fn sign_in(
     match creds {
         Some((user, _)) if ok => {
             if user.confirmed_at.is_none() {
-                return Ok(ClientSignIn::Refused(WebError::Forbidden(format!(
-                    "Сначала подтвердите адрес: мы отправили письмо со ссылкой на {email}."
-                ))));
+                return Ok(ClientSignIn::Refused(WebError::Forbidden(match user.phone {
+                    Some(_) if user.email.is_none() => format!(
+                        "Сначала подтвердите телефон: введите код из SMS, отправленного на {email}, на странице «Подтверждение телефона» (/my/confirm-phone)."
+                    ),
+                    _ => format!(
+                        "Сначала подтвердите адрес: мы отправили письмо со ссылкой на {email}."
+                    ),
+                })));
             }
             store.record_login_attempt(&key, ip, true).await?;
             let token = random_token();

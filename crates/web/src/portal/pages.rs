@@ -19,12 +19,14 @@ use crate::billing::{money, rule_label};
 use crate::pages::{render, ru_date};
 use crate::{AppState, PageError, WebError};
 use abonent_domain::validation::FieldErrors;
+use abonent_store::portal::PortalLogin;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/my", get(home))
         .route("/my/signup", get(signup_form).post(signup))
         .route("/my/confirm", get(confirm))
+        .route("/my/confirm-phone", get(phone_form).post(phone_submit))
         .route("/my/login", get(login_form).post(login))
         .route("/my/logout", post(logout))
         .route("/my/accounts/{id}/invoices/{period}/pdf", get(invoice_pdf))
@@ -38,6 +40,114 @@ pub struct PortalChrome {
     /// The signed-in client's address.
     pub email: Option<String>,
     pub csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/confirm_phone.html")]
+struct PhonePage {
+    chrome: PortalChrome,
+    phone: String,
+    code: String,
+    errors: FieldErrors,
+    /// What was just done: a code sent, or a new one sent.
+    note: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct PhoneQuery {
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    sent: Option<String>,
+}
+
+fn phone_page(
+    token: String,
+    phone: &str,
+    code: String,
+    errors: FieldErrors,
+    note: Option<String>,
+) -> PhonePage {
+    PhonePage {
+        chrome: PortalChrome {
+            title: "Подтверждение телефона".into(),
+            email: None,
+            csrf: token,
+        },
+        phone: match PortalLogin::parse(phone) {
+            Some(l @ PortalLogin::Phone(_)) => l.shown(),
+            _ => phone.to_owned(),
+        },
+        code,
+        errors,
+        note,
+    }
+}
+
+/// The form for the code sent by SMS (after signing up with a phone).
+async fn phone_form(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(q): Query<PhoneQuery>,
+) -> Result<Response, PageError> {
+    let (jar, token) = with_form_token(jar, &state);
+    let note = q.sent.map(|_| {
+        format!(
+            "Личный кабинет открыт. Мы отправили SMS с кодом на {}: введите код, чтобы подтвердить телефон. Код действует 15 минут.",
+            PortalLogin::parse(&q.phone).map_or(q.phone.clone(), |l| l.shown())
+        )
+    });
+    let page = phone_page(token, &q.phone, String::new(), FieldErrors::new(), note);
+    Ok((jar, render(&page)?).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct PhoneForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    code: String,
+    /// `resend` asks for a new code.
+    #[serde(default)]
+    action: String,
+}
+
+async fn phone_submit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    Form(f): Form<PhoneForm>,
+) -> Result<Response, PageError> {
+    let resend = f.action == "resend";
+    let result = match check_form_token(&jar, &f.csrf) {
+        Ok(()) if resend => super::resend_phone_code(&state, &ip, &f.phone).await,
+        Ok(()) => super::confirm_phone(&state, &ip, &f.phone, &f.code).await,
+        Err(e) => Err(e),
+    };
+    let (jar, token) = with_form_token(jar, &state);
+    match result {
+        Ok(()) if !resend => Ok(render(&notice(
+            "Телефон подтверждён",
+            "Спасибо! Теперь войдите в личный кабинет с этим номером телефона и паролем.".into(),
+            ("/my/login", "Войти"),
+        ))?
+        .into_response()),
+        Ok(()) => {
+            let note = Some(
+                "Если этот номер ждёт подтверждения, мы отправили на него новый код; прежний больше не действует."
+                    .to_owned(),
+            );
+            let page = phone_page(token, &f.phone, String::new(), FieldErrors::new(), note);
+            Ok((jar, render(&page)?).into_response())
+        }
+        Err(e) => {
+            let (status, errors) = e.on_form("code");
+            let page = phone_page(token, &f.phone, f.code.clone(), errors, None);
+            Ok((status, jar, render(&page)?).into_response())
+        }
+    }
 }
 
 #[derive(Template)]
@@ -111,7 +221,7 @@ async fn signup(
         Err(e) => Err(e),
     };
     match result {
-        Ok(email) => Ok(render(&notice(
+        Ok(PortalLogin::Email(email)) => Ok(render(&notice(
             "Подтвердите адрес",
             format!(
                 "Личный кабинет открыт. Мы отправили письмо на {email}: откройте ссылку из него, \
@@ -120,6 +230,10 @@ async fn signup(
             ("/my/login", "Ко входу в личный кабинет"),
         ))?
         .into_response()),
+        // A phone: the form for the code from the SMS.
+        Ok(PortalLogin::Phone(phone)) => {
+            Ok(Redirect::to(&format!("/my/confirm-phone?phone={phone}&sent=1")).into_response())
+        }
         Err(e) => {
             // The form again, with what was typed (not the passwords) and the reasons.
             let (status, errors) = e.on_form("form");
@@ -613,7 +727,7 @@ async fn home_view(
     Ok(HomePage {
         chrome: PortalChrome {
             title: "Личный кабинет".into(),
-            email: Some(me.user.email.clone()),
+            email: Some(me.user.login()),
             csrf: me.csrf_token.clone(),
         },
         accounts,

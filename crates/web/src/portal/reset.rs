@@ -2,7 +2,9 @@
 //! answer is the same whether the address is known or not, and asking is throttled per address
 //! and per IP), the link works once and for an hour, the new password ends every session.
 
+use abonent_domain::clients::format_phone;
 use abonent_domain::validation::FieldErrors;
+use abonent_store::portal::PortalLogin;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -68,29 +70,38 @@ async fn ask(
     jar: CookieJar,
     Form(f): Form<AskForm>,
 ) -> Result<Response, PageError> {
-    let email = f.email.trim().to_lowercase();
-    let result = match check_form_token(&jar, &f.csrf) {
-        Err(e) => Err(e),
-        Ok(()) if !email.contains('@') || email.len() > 254 => {
-            Err(WebError::Invalid(FieldErrors::single(
-                "email",
-                "Укажите адрес, с которым вы входите в личный кабинет.",
-            )))
-        }
-        Ok(()) => send_link(&state, &ip, &email).await,
+    let login = PortalLogin::parse(&f.email);
+    let result = match (check_form_token(&jar, &f.csrf), &login) {
+        (Err(e), _) => Err(e),
+        (Ok(()), None) => Err(WebError::Invalid(FieldErrors::single(
+            "email",
+            "Укажите адрес электронной почты или номер телефона, с которым вы входите в личный кабинет.",
+        ))),
+        (Ok(()), Some(l)) => send_link(&state, &ip, l).await,
     };
-    match result {
-        Ok(()) => Ok(render(&notice(
-            "Проверьте почту",
+    match (result, login) {
+        (Ok(()), Some(PortalLogin::Phone(p))) => Ok(render(&notice(
+            "Проверьте SMS",
             format!(
-                "Если личный кабинет с адресом {email} есть, мы отправили на него письмо со \
-                 ссылкой для нового пароля. Ссылка действует 1 час. Письма нет — проверьте папку \
-                 «Спам» или обратитесь по телефону горячей линии."
+                "Если личный кабинет с номером {} есть, мы отправили на него SMS со ссылкой для \
+                 нового пароля. Ссылка действует 1 час. SMS нет — обратитесь по телефону горячей линии.",
+                format_phone(&p)
             ),
             ("/my/login", "Ко входу"),
         ))?
         .into_response()),
-        Err(e) => {
+        (Ok(()), l) => Ok(render(&notice(
+            "Проверьте почту",
+            format!(
+                "Если личный кабинет с адресом {} есть, мы отправили на него письмо со \
+                 ссылкой для нового пароля. Ссылка действует 1 час. Письма нет — проверьте папку \
+                 «Спам» или обратитесь по телефону горячей линии.",
+                l.map(|l| l.shown()).unwrap_or_default()
+            ),
+            ("/my/login", "Ко входу"),
+        ))?
+        .into_response()),
+        (Err(e), _) => {
             let (status, errors) = e.on_form("email");
             let (jar, token) = with_form_token(jar, &state);
             let page = AskPage {
@@ -105,8 +116,9 @@ async fn ask(
 
 /// Sends the link when the address is a confirmed user's; every request counts against the
 /// throttle, so the mailbox of someone else cannot be flooded.
-async fn send_link(state: &AppState, ip: &str, email: &str) -> Result<(), WebError> {
-    let key = format!("reset:{email}");
+async fn send_link(state: &AppState, ip: &str, login: &PortalLogin) -> Result<(), WebError> {
+    let shown = login.shown();
+    let key = format!("reset:{shown}");
     throttle(
         state,
         &key,
@@ -120,11 +132,11 @@ async fn send_link(state: &AppState, ip: &str, email: &str) -> Result<(), WebErr
     let token = random_token();
     let actor = anonymous(ip, &key);
     let Some((user, account)) = store
-        .portal_reset_request(email, &token_hash(&token), RESET_TTL_MICROS)
+        .portal_reset_request(login, &token_hash(&token), RESET_TTL_MICROS)
         .await?
     else {
         store
-            .audit(&actor, "portal.reset_unknown", "portal_user", email, "")
+            .audit(&actor, "portal.reset_unknown", "portal_user", &shown, "")
             .await?;
         return Ok(());
     };
@@ -136,25 +148,33 @@ async fn send_link(state: &AppState, ip: &str, email: &str) -> Result<(), WebErr
         "{}/my/reset/new?token={token}",
         state.config.public_url.trim_end_matches('/')
     );
-    store
-        .queue_message(
-            &abonent_store::outbox::NewMessage {
-                channel: "email".into(),
-                recipient: email.to_owned(),
-                client_id,
-                account_id: account,
-                kind: "portal.reset".into(),
+    let message = match login {
+        PortalLogin::Phone(phone) => abonent_store::outbox::NewMessage {
+            channel: "sms".into(),
+            recipient: phone.clone(),
+            client_id,
+            account_id: account,
+            kind: "portal.reset".into(),
+            subject: String::new(),
+            body: format!("Новый пароль для личного кабинета (ссылка на 1 час): {link}"),
+            ..Default::default()
+        },
+        PortalLogin::Email(email) => abonent_store::outbox::NewMessage {
+            channel: "email".into(),
+            recipient: email.clone(),
+            client_id,
+            account_id: account,
+            kind: "portal.reset".into(),
                 subject: "Новый пароль для личного кабинета".into(),
                 body: format!(
                     "Здравствуйте!\n\nЧтобы задать новый пароль для личного кабинета, откройте \
                      ссылку (она действует 1 час и только один раз):\n\n{link}\n\n\
                      Если вы не просили новый пароль, ничего не делайте: прежний пароль действует.\n"
-                ),
-                ..Default::default()
-            },
-            &actor,
-        )
-        .await?;
+            ),
+            ..Default::default()
+        },
+    };
+    store.queue_message(&message, &actor).await?;
     store
         .audit(
             &actor,

@@ -64,7 +64,10 @@ async fn view(
         .map(|ch| {
             let (label, unavailable) = match ch {
                 Channel::Portal => ("только в личном кабинете".to_owned(), None),
-                Channel::Email => (format!("по электронной почте на {}", me.user.email), None),
+                Channel::Email => match &me.user.email {
+                    Some(e) => (format!("по электронной почте на {e}"), None),
+                    None => ("по электронной почте".to_owned(), Some(NO_EMAIL)),
+                },
                 Channel::Sms => match &phone {
                     Some(p) => (format!("СМС на {p}"), None),
                     None => ("СМС".to_owned(), Some(NO_PHONE)),
@@ -88,7 +91,7 @@ async fn view(
     Ok(SettingsPage {
         chrome: PortalChrome {
             title: "Как с вами связываться".into(),
-            email: Some(me.user.email.clone()),
+            email: Some(me.user.login()),
             csrf: me.csrf_token.clone(),
         },
         choices,
@@ -100,6 +103,8 @@ async fn view(
 
 const NO_PHONE: &str =
     "Вашего телефона нет в наших данных: сообщите его в центре обслуживания или по горячей линии.";
+const NO_EMAIL: &str =
+    "Личный кабинет открыт по номеру телефона, адреса электронной почты в нём нет.";
 const NO_ADDRESS: &str =
     "Вашего почтового адреса нет в наших данных: сообщите его в центре обслуживания.";
 
@@ -137,12 +142,13 @@ async fn save(
     let refused = match Channel::parse(f.channel.trim()) {
         None => Err("Выберите способ связи."),
         Some(Channel::Sms | Channel::Phone) if c.phones.is_empty() => Err(NO_PHONE),
+        Some(Channel::Email) if me.user.email.is_none() => Err(NO_EMAIL),
         Some(Channel::Post) if c.postal_address.is_none() => Err(NO_ADDRESS),
         Some(ch) => Ok(ch),
     };
     match refused {
         Ok(ch) => {
-            let email = (ch == Channel::Email).then_some(me.user.email.as_str());
+            let email = me.user.email.as_deref().filter(|_| ch == Channel::Email);
             state
                 .store
                 .set_client_channel(client, ch, email, &me.actor())

@@ -175,7 +175,7 @@ impl App {
         let confirm = format!("confirm-{account_id}");
         s.portal_sign_up(
             account_id,
-            email,
+            &abonent_store::portal::PortalLogin::Email(email.into()),
             HASH.get().expect("apps() first"),
             &sha256_hex(&confirm),
             3_600_000_000,
