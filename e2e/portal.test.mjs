@@ -277,7 +277,7 @@ test('anyone reads «Клиентам» and sends a reading without signing in; 
   await page.goto(`${server.url}/info`);
   await page.getByRole('heading', { name: 'Клиентам' }).waitFor();
   assert.deepEqual(await accessibilityProblems(page), []);
-  for (const name of ['Центры обслуживания, адреса, телефоны и часы работы', 'Реквизиты для оплаты', 'Как передать показания', 'Стандарты качества обслуживания']) {
+  for (const name of ['Центры обслуживания, адреса, телефоны и часы работы', 'Реквизиты для оплаты', 'Как передать показания', 'Стандарты качества обслуживания', 'Стандарт качества обслуживания потребителей (полный текст)']) {
     await page.getByRole('link', { name }).click();
     await page.locator('h1').waitFor();
     assert.deepEqual(await accessibilityProblems(page), [], name);
