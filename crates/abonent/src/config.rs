@@ -13,7 +13,8 @@ use serde::Deserialize;
 pub struct Config {
     pub database_url: String,
     pub max_connections: u32,
-    /// SQLite: read the database file through a memory map of up to this many MiB (0: off).
+    /// SQLite: read the database file through a memory map of up to this many MiB (0: off, the
+    /// default: measured no faster for the personal account at 1 M accounts, see BENCHMARKS.md).
     pub sqlite_mmap_mib: u64,
     pub listen: SocketAddr,
     pub log_format: String,
@@ -43,7 +44,7 @@ impl Default for Config {
         Self {
             database_url: "sqlite://data/abonent.db".into(),
             max_connections: 8,
-            sqlite_mmap_mib: 4096,
+            sqlite_mmap_mib: 0,
             listen: "127.0.0.1:8080".parse().expect("valid address"),
             log_format: "text".into(),
             secure_cookies: false,
