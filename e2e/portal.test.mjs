@@ -277,7 +277,7 @@ test('anyone reads «Клиентам» and sends a reading without signing in; 
   await page.goto(`${server.url}/info`);
   await page.getByRole('heading', { name: 'Клиентам' }).waitFor();
   assert.deepEqual(await accessibilityProblems(page), []);
-  for (const name of ['Центры обслуживания, адреса, телефоны и часы работы', 'Реквизиты для оплаты', 'Как передать показания', 'Стандарты качества обслуживания', 'Стандарт качества обслуживания потребителей (полный текст)']) {
+  for (const name of ['Центры обслуживания, адреса, телефоны и часы работы', 'Реквизиты для оплаты', 'Как передать показания', 'Стандарты качества обслуживания', 'Стандарт качества обслуживания потребителей (полный текст)', 'Пункты приёма платежей и часы их работы']) {
     await page.getByRole('link', { name }).click();
     await page.locator('h1').waitFor();
     assert.deepEqual(await accessibilityProblems(page), [], name);
@@ -326,6 +326,13 @@ test('anyone reads «Клиентам» and sends a reading without signing in; 
   assert.match(await staff.locator('.markdown strong').first().innerText(), /Где взять код/);
   await staff.getByRole('button', { name: 'Опубликовать' }).click();
   await staff.getByText('Опубликовано.').waitFor();
+  await staff.goto(`${server.url}/info/payment-points/admin`);
+  await staff.getByLabel('Вид').selectOption('online');
+  await staff.getByLabel('Название').fill('Приложение банка');
+  await staff.getByRole('button', { name: 'Сохранить' }).click();
+  await staff.locator('#error-summary').waitFor();
+  assert.equal(await staff.getByLabel('Название').inputValue(), 'Приложение банка');
+  assert.deepEqual(await accessibilityProblems(staff), []);
   await staff.goto(`${server.url}/info/page/faq`);
   assert.match(await staff.locator('main').innerText(), /В счёте, в строке «Личный кабинет»/);
   await staff.close();

@@ -81,9 +81,16 @@ pub const SUBSECTIONS: &[Subsection] = &[
             "Оплатить счёт можно:\n\n\
              - в кассе центра обслуживания (без комиссии);\n\
              - в мобильном приложении банка — по QR-коду из счёта;\n\
-             - в отделениях и банкоматах банков-партнёров.\n\n\
+             - в отделениях и банкоматах банков-партнёров — адреса и часы работы на странице \
+             [«Пункты приёма платежей»](/info/payment-points).\n\n\
              Срок оплаты — до 15-го числа месяца, следующего за расчётным (ЖК РФ ст. 155).\n",
         ),
+    },
+    Subsection {
+        slug: "payment-points",
+        title: "Пункты приёма платежей и часы их работы",
+        clause: "§5.2.2: пункты приёма платежей, включая график обслуживания в офисах компании",
+        source: Source::Generated("/info/payment-points"),
     },
     Subsection {
         slug: "tariffs",
@@ -166,4 +173,128 @@ pub const SUBSECTIONS: &[Subsection] = &[
 
 pub fn subsection(slug: &str) -> Option<&'static Subsection> {
     SUBSECTIONS.iter().find(|s| s.slug == slug)
+}
+
+/// Kinds of payment points (§5.2.2 «Пункты приёма платежей»), besides the cash desks of the
+/// service centres, which the page takes from the centres.
+pub const PAYMENT_POINT_KINDS: &[(&str, &str)] = &[
+    ("bank", "Отделения банков"),
+    ("post", "Отделения почтовой связи"),
+    ("agent", "Пункты приёма платежей"),
+    ("terminal", "Платёжные терминалы"),
+    ("online", "Без комиссии через интернет и приложения"),
+];
+
+/// The Russian label of a payment point's kind.
+pub fn payment_point_kind_label(code: &str) -> Option<&'static str> {
+    PAYMENT_POINT_KINDS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, l)| *l)
+}
+
+/// A payment point as typed by staff.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct PaymentPointDraft {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub name: String,
+    /// Where: an address, or for `online` the site or application.
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub hours: String,
+    /// The fee, as told to clients («без комиссии», «1 %, не менее 30 ₽»).
+    #[serde(default)]
+    pub fee: String,
+}
+
+/// A checked payment point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentPointData {
+    pub kind: String,
+    pub name: String,
+    pub address: String,
+    pub hours: String,
+    pub fee: String,
+}
+
+impl PaymentPointDraft {
+    pub fn validate(&self) -> Result<PaymentPointData, crate::validation::FieldErrors> {
+        let mut e = crate::validation::FieldErrors::new();
+        let kind = self.kind.trim();
+        if payment_point_kind_label(kind).is_none() {
+            e.add("kind", "Выберите вид пункта из списка.");
+        }
+        let field = |e: &mut crate::validation::FieldErrors,
+                     name: &str,
+                     value: &str,
+                     required: bool,
+                     what: &str| {
+            let v = value.trim();
+            if required && v.is_empty() {
+                e.add(name, format!("Укажите {what}."));
+            } else if v.chars().count() > 300 {
+                e.add(name, "Не длиннее 300 символов.");
+            }
+            v.to_owned()
+        };
+        let name = field(&mut e, "name", &self.name, true, "название");
+        let address = field(
+            &mut e,
+            "address",
+            &self.address,
+            true,
+            "адрес (для оплаты через интернет — сайт или приложение)",
+        );
+        let hours = field(
+            &mut e,
+            "hours",
+            &self.hours,
+            kind != "online",
+            "часы работы",
+        );
+        let fee = field(
+            &mut e,
+            "fee",
+            &self.fee,
+            true,
+            "комиссию (например «без комиссии»)",
+        );
+        e.into_result(PaymentPointData {
+            kind: kind.to_owned(),
+            name,
+            address,
+            hours,
+            fee,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_payment_point_needs_its_kind_name_place_hours_and_fee() {
+        let e = PaymentPointDraft::default().validate().unwrap_err();
+        for f in ["kind", "name", "address", "hours", "fee"] {
+            assert!(e.get(f).is_some(), "{f}");
+        }
+        let ok = PaymentPointDraft {
+            kind: "online".into(),
+            name: " Сбербанк Онлайн ".into(),
+            address: "приложение банка, раздел «ЖКУ»".into(),
+            hours: String::new(),
+            fee: "без комиссии".into(),
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(
+            ok.name, "Сбербанк Онлайн",
+            "trimmed; hours not needed online"
+        );
+        assert!(SUBSECTIONS.iter().any(|s| s.slug == "payment-points"));
+    }
 }

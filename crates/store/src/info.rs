@@ -182,3 +182,118 @@ impl Store {
         Ok(id)
     }
 }
+
+/// A payment point (§5.2.2), besides the centres' cash desks.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct PaymentPoint {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    pub address: String,
+    pub hours: String,
+    pub fee: String,
+    pub withdrawn_at: Option<i64>,
+}
+
+impl Store {
+    /// Payment points by kind and name; withdrawn ones only with `all`.
+    pub async fn payment_points(&self, all: bool) -> Result<Vec<PaymentPoint>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT id, kind, name, address, hours, fee, withdrawn_at FROM payment_points {}
+             ORDER BY kind, name, id",
+            if all {
+                ""
+            } else {
+                "WHERE withdrawn_at IS NULL"
+            }
+        ))
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Adds a payment point (`id` none) or changes one; audited.
+    pub async fn save_payment_point(
+        &self,
+        id: Option<i64>,
+        p: &abonent_domain::info::PaymentPointData,
+        actor: &Actor,
+    ) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let now = now_micros();
+        let id = match id {
+            None => {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO payment_points (kind, name, address, hours, fee, created_at,
+                         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+                )
+                .bind(&p.kind)
+                .bind(&p.name)
+                .bind(&p.address)
+                .bind(&p.hours)
+                .bind(&p.fee)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                id
+            }
+            Some(id) => {
+                let n = sqlx::query(
+                    "UPDATE payment_points SET kind = $1, name = $2, address = $3, hours = $4,
+                         fee = $5, updated_at = $6 WHERE id = $7",
+                )
+                .bind(&p.kind)
+                .bind(&p.name)
+                .bind(&p.address)
+                .bind(&p.hours)
+                .bind(&p.fee)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                id
+            }
+        };
+        audit_in(
+            &mut tx,
+            actor,
+            "payment_point.save",
+            "payment_point",
+            &id.to_string(),
+            &format!("{}: {}, {}", p.kind, p.name, p.address),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Takes a payment point off the site (kept for the record); audited.
+    pub async fn withdraw_payment_point(&self, id: i64, actor: &Actor) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE payment_points SET withdrawn_at = $1 WHERE id = $2 AND withdrawn_at IS NULL",
+        )
+        .bind(now_micros())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        audit_in(
+            &mut tx,
+            actor,
+            "payment_point.withdraw",
+            "payment_point",
+            &id.to_string(),
+            "",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

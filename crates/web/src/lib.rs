@@ -12,6 +12,7 @@ pub mod contracts;
 pub mod error;
 pub mod health;
 pub mod info;
+pub mod info_points;
 pub mod metering;
 pub mod news;
 pub mod notices;
@@ -111,6 +112,7 @@ pub fn router(state: AppState) -> Router {
         .merge(contracts::routes())
         .merge(notices::page_routes())
         .merge(info::routes())
+        .merge(info_points::routes())
         .merge(news::page_routes())
         .nest(
             "/api/v1",

@@ -281,3 +281,126 @@ async fn a_reading_without_signing_in_needs_the_meter_digits_and_is_throttled() 
         app.db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn payment_points_are_kept_by_staff_and_shown_with_the_centres_cash_desks() {
+    for app in apps().await {
+        let l = app.label();
+        let s = &app.db.store;
+        // Who may keep them.
+        let (cashier, _) = app.browser_login("cashier").await;
+        let r = app
+            .page(Method::GET, "/info/payment-points/admin", &cashier, None)
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{l}");
+        let (sales, _) = app.browser_login("sales").await;
+        let page = app
+            .page(Method::GET, "/info/payment-points/admin", &sales, None)
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{l}");
+        let csrf = hidden(&page.body, "_csrf");
+        let form = |id: &str, kind: &str, name: &str, hours: &str| {
+            format!(
+                "_csrf={csrf}&id={id}&kind={kind}&name={}&address={}&hours={}&fee={}",
+                enc(name),
+                enc("г. Радужный, 2 мкр., д. 21"),
+                enc(hours),
+                enc("без комиссии")
+            )
+        };
+        // Bad input: every reason, the input kept, nothing stored.
+        let r = app
+            .page(
+                Method::POST,
+                "/info/payment-points/admin",
+                &sales,
+                Some(&form("", "nonsense", "Почта России", "")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{l}");
+        assert!(r.body.contains("Выберите вид пункта"), "{l}");
+        assert!(r.body.contains("Укажите часы работы"), "{l}");
+        assert!(r.body.contains("value=\"Почта России\""), "{l}: kept");
+        assert!(s.payment_points(true).await.unwrap().is_empty());
+        // Stored, shown on the site with the centres' cash desks.
+        let r = app
+            .page(
+                Method::POST,
+                "/info/payment-points/admin",
+                &sales,
+                Some(&form(
+                    "",
+                    "post",
+                    "Почта России, отделение 628462",
+                    "пн–пт 8:00–20:00",
+                )),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{l}: {}", r.body);
+        let site = app
+            .page(Method::GET, "/info/payment-points", "", None)
+            .await;
+        assert_eq!(site.status, StatusCode::OK);
+        assert!(site.body.contains("Отделения почтовой связи"), "{l}");
+        assert!(site.body.contains("Почта России, отделение 628462"), "{l}");
+        assert!(site.body.contains("пн–пт 8:00–20:00"), "{l}");
+        for c in s.centres().await.unwrap() {
+            assert!(
+                site.body.contains(&c.opening_hours),
+                "{l}: the cash desks' hours"
+            );
+        }
+        // Changed, then taken off the site (kept for the record); every step audited.
+        let id = s.payment_points(false).await.unwrap()[0].id;
+        let r = app
+            .page(
+                Method::POST,
+                "/info/payment-points/admin",
+                &sales,
+                Some(&form(
+                    &id.to_string(),
+                    "post",
+                    "Почта России, отделение 628462",
+                    "пн–сб 8:00–20:00",
+                )),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{l}");
+        let site = app
+            .page(Method::GET, "/info/payment-points", "", None)
+            .await;
+        assert!(site.body.contains("пн–сб 8:00–20:00"), "{l}");
+        let r = app
+            .page(
+                Method::POST,
+                &format!("/info/payment-points/admin/{id}/withdraw"),
+                &sales,
+                Some(&format!("_csrf={csrf}")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{l}");
+        let site = app
+            .page(Method::GET, "/info/payment-points", "", None)
+            .await;
+        assert!(!site.body.contains("Почта России"), "{l}: withdrawn");
+        assert_eq!(s.payment_points(true).await.unwrap().len(), 1, "kept");
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM audit_log WHERE action IN ('payment_point.save', 'payment_point.withdraw')",
+        )
+        .fetch_one(s.pool())
+        .await
+        .unwrap();
+        assert_eq!(n, 3, "{l}");
+        // Without the form token: refused.
+        let r = app
+            .page(
+                Method::POST,
+                "/info/payment-points/admin",
+                &sales,
+                Some("kind=post&name=x&address=y&hours=z&fee=w"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{l}");
+        app.db.cleanup().await;
+    }
+}
