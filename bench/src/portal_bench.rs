@@ -9,6 +9,10 @@
 //!   form, for SECONDS; prints readings stored per second, p50 and p99. A reading counts when the
 //!   answer is the redirect to the outcome (the reading is committed before it is sent).
 //! - `portal-bench home URL clients.txt SECONDS`: every client loads its account page.
+//!
+//! The figures in BENCHMARKS.md since 2026-11-27 come from wrk with `bench/wrk/portal_*.lua` on
+//! the same `clients.txt` (this tool's 64 blocking client threads took CPU the server needed);
+//! `readings` and `home` stay as a check that needs nothing but this binary.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

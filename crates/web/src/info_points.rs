@@ -192,17 +192,11 @@ async fn save(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
-}
-
 async fn withdraw(
     State(state): State<AppState>,
     me: CurrentStaff,
     Path(id): Path<i64>,
-    Form(f): Form<CsrfForm>,
+    Form(f): Form<crate::auth::pages::CsrfForm>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&f.csrf)?;
     me.require(Permission::EditPublicPages)?;

@@ -141,10 +141,11 @@ async fn login(
     }
 }
 
+/// A form that carries nothing but its token (sign-out, withdraw, and the like).
 #[derive(Deserialize)]
 pub struct CsrfForm {
     #[serde(default, rename = "_csrf")]
-    csrf: String,
+    pub csrf: String,
 }
 
 async fn logout(

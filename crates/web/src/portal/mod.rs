@@ -432,6 +432,18 @@ pub(crate) async fn send_sms_code(
     Ok(())
 }
 
+/// A mobile number typed into the field `phone`: its 10 national digits.
+fn typed_mobile(typed: &str) -> Result<String, WebError> {
+    match PortalLogin::parse(typed) {
+        Some(PortalLogin::Phone(p)) => Ok(p),
+        _ => Err(FieldErrors::single(
+            "phone",
+            "Номер мобильного телефона, например +7 912 345-67-89.",
+        )
+        .into()),
+    }
+}
+
 /// Confirms a phone by the code from the SMS (throttled per phone and address, audited).
 pub async fn confirm_phone(
     state: &AppState,
@@ -439,13 +451,7 @@ pub async fn confirm_phone(
     phone_typed: &str,
     code: &str,
 ) -> Result<(), WebError> {
-    let Some(PortalLogin::Phone(phone)) = PortalLogin::parse(phone_typed) else {
-        return Err(FieldErrors::single(
-            "phone",
-            "Номер мобильного телефона, например +7 912 345-67-89.",
-        )
-        .into());
-    };
+    let phone = typed_mobile(phone_typed)?;
     let digits: String = code.chars().filter(char::is_ascii_digit).collect();
     let key = format!("phone:{phone}");
     throttle(
@@ -508,13 +514,7 @@ pub async fn resend_phone_code(
     ip: &str,
     phone_typed: &str,
 ) -> Result<(), WebError> {
-    let Some(PortalLogin::Phone(phone)) = PortalLogin::parse(phone_typed) else {
-        return Err(FieldErrors::single(
-            "phone",
-            "Номер мобильного телефона, например +7 912 345-67-89.",
-        )
-        .into());
-    };
+    let phone = typed_mobile(phone_typed)?;
     let key = format!("phone:{phone}");
     throttle(state, &key, ip, "portal.phone_code_throttled", "").await?;
     let code = sms_code();

@@ -489,17 +489,11 @@ async fn login(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
-}
-
 async fn logout(
     State(state): State<AppState>,
     me: CurrentClient,
     jar: CookieJar,
-    Form(f): Form<CsrfForm>,
+    Form(f): Form<crate::auth::pages::CsrfForm>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&f.csrf)?;
     state.store.delete_portal_session(&me.token_hash).await?;
