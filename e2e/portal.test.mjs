@@ -174,6 +174,18 @@ test('a client signs up with the code from the invoice, sends a reading and gets
   assert.match(await page.locator('#appeal-registered').innerText(), /зарегистрировано под номером \d{4}-\d{6}/);
   assert.deepEqual(await accessibilityProblems(page), []);
 
+  // Another account: a wrong code is refused, the number kept.
+  await page.goto(`${server.url}/my`);
+  await page.getByRole('link', { name: 'Добавить лицевой счёт' }).click();
+  await page.getByRole('heading', { name: 'Добавить лицевой счёт' }).waitFor();
+  assert.deepEqual(await accessibilityProblems(page), []);
+  await page.getByLabel('Номер лицевого счёта').fill('100000025');
+  await page.getByLabel('Код из счёта').fill('0000-0000');
+  await page.getByRole('button', { name: 'Добавить' }).click();
+  await page.locator('#error-summary').waitFor();
+  assert.equal(await page.getByLabel('Номер лицевого счёта').inputValue(), '100000025');
+  assert.deepEqual(await accessibilityProblems(page), []);
+
   // How to be told: the client chooses e-mail.
   await page.goto(`${server.url}/my`);
   const address = await page.locator('h2 + p').first().innerText();

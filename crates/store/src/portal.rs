@@ -468,3 +468,42 @@ impl Store {
         Ok(rows.into_iter().map(|r| r.0).collect())
     }
 }
+
+impl Store {
+    /// Links another account to a personal-account user; a conflict when the account already
+    /// has a personal account (one per account). Audited.
+    pub async fn portal_link_account(
+        &self,
+        user_id: i64,
+        account_id: i64,
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO portal_links (user_id, account_id, linked_at) VALUES ($1, $2, $3)",
+        )
+        .bind(user_id)
+        .bind(account_id)
+        .bind(now_micros())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Conflict("account".into())
+            } else {
+                e.into()
+            }
+        })?;
+        audit_in(
+            &mut tx,
+            actor,
+            "portal.link",
+            "account",
+            &account_id.to_string(),
+            &format!("portal user {user_id}"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

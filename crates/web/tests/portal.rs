@@ -1117,3 +1117,122 @@ async fn a_client_signs_up_with_a_phone_confirmed_by_a_code_sent_by_sms() {
         app.db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn a_client_adds_another_account_with_the_code_from_its_invoice() {
+    for app in apps().await {
+        let l = app.label();
+        let s = &app.db.store;
+        let a7 = s
+            .account_by_number(&AccountNumber::from_serial(7))
+            .await
+            .unwrap();
+        let a8 = s
+            .account_by_number(&AccountNumber::from_serial(8))
+            .await
+            .unwrap();
+        let a9 = s
+            .account_by_number(&AccountNumber::from_serial(9))
+            .await
+            .unwrap();
+        let (me, csrf) = app.portal_user(a7.id, "dva-scheta@example.org").await;
+        let (other, _) = app.portal_user(a9.id, "drugoj@example.org").await;
+        let link = |account: &str, code: &str| {
+            format!("_csrf={csrf}&account={}&code={}", enc(account), enc(code))
+        };
+        let form = app.page(Method::GET, "/my/accounts/link", &me, None).await;
+        assert_eq!(form.status, StatusCode::OK, "{l}");
+        // A wrong code: refused, the input kept, audited.
+        let r = app
+            .page(
+                Method::POST,
+                "/my/accounts/link",
+                &me,
+                Some(&link(&a8.number, "1111-1111")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{l}");
+        assert!(
+            r.body.contains("Номер лицевого счёта или код не подходят"),
+            "{l}"
+        );
+        assert!(r.body.contains(&format!("value=\"{}\"", a8.number)));
+        // The right code: both accounts in one personal account.
+        let code = s.portal_code(&a8.number).await.unwrap();
+        let r = app
+            .page(
+                Method::POST,
+                "/my/accounts/link",
+                &me,
+                Some(&link(&a8.number, &code)),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{l}: {}", r.body);
+        assert_eq!(r.location(), format!("/my#acc-{}", a8.id));
+        let home = app.page(Method::GET, "/my", &me, None).await;
+        assert!(
+            home.body.contains(&format!("Лицевой счёт № {}", a7.number)),
+            "{l}"
+        );
+        assert!(
+            home.body.contains(&format!("Лицевой счёт № {}", a8.number)),
+            "{l}"
+        );
+        // Its invoices and meters are now this client's; the other's are not.
+        let meter = meter_of(&app, a8.id).await;
+        let r = app
+            .page(
+                Method::POST,
+                &format!("/my/meters/{meter}/readings"),
+                &me,
+                Some(&format!("_csrf={csrf}&values=abc")),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{l}: checked, not refused as foreign"
+        );
+        // Again: already here. Someone else's personal account: refused.
+        let r = app
+            .page(
+                Method::POST,
+                "/my/accounts/link",
+                &me,
+                Some(&link(&a8.number, &code)),
+            )
+            .await;
+        assert!(r.body.contains("уже в вашем кабинете"), "{l}");
+        let code9 = s.portal_code(&a9.number).await.unwrap();
+        let r = app
+            .page(
+                Method::POST,
+                "/my/accounts/link",
+                &me,
+                Some(&link(&a9.number, &code9)),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{l}");
+        assert!(r.body.contains("уже открыт другой личный кабинет"), "{l}");
+        let theirs = app.page(Method::GET, "/my", &other, None).await;
+        assert!(!theirs.body.contains(&a8.number), "{l}");
+        // Without the form token: refused.
+        let r = app
+            .page(
+                Method::POST,
+                "/my/accounts/link",
+                &me,
+                Some(&format!("account={}&code={code}", a8.number)),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{l}");
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM audit_log WHERE action IN ('portal.link', 'portal.link_refused')",
+        )
+        .fetch_one(s.pool())
+        .await
+        .unwrap();
+        assert_eq!(n, 2, "{l}");
+        app.db.cleanup().await;
+    }
+}

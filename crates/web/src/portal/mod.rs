@@ -262,41 +262,10 @@ pub async fn sign_up(state: &AppState, ip: &str, d: &SignUpDraft) -> Result<Port
         );
     }
     let number = e.into_result(number)?.expect("checked above");
+    let actor = anonymous(ip, &format!("signup:{number}"));
+    let account =
+        account_by_code(state, ip, &number, &d.code, ("signup", "sign_up"), &actor).await?;
     let key = format!("signup:{number}");
-    throttle(
-        state,
-        &key,
-        ip,
-        "portal.sign_up_throttled",
-        " Или обратитесь в центр обслуживания.",
-    )
-    .await?;
-    let account = match store.account_by_number(&number).await {
-        Ok(a) => Some(a),
-        Err(StoreError::NotFound) => None,
-        Err(e) => return Err(e.into()),
-    };
-    let code_ok = match &account {
-        Some(a) => code_matches(&store.portal_code(&a.number).await?, &d.code),
-        None => false,
-    };
-    let Some(account) = account.filter(|_| code_ok) else {
-        store.record_login_attempt(&key, ip, false).await?;
-        store
-            .audit(
-                &anonymous(ip, &key),
-                "portal.sign_up_refused",
-                "account",
-                number.as_str(),
-                "wrong number or code",
-            )
-            .await?;
-        return Err(FieldErrors::single(
-            "code",
-            "Номер лицевого счёта или код не подходят. Проверьте их по последнему счёту за электроэнергию.",
-        )
-        .into());
-    };
     let pw = d.password.clone();
     let hash = tokio::task::spawn_blocking(move || abonent_domain::password::hash(&pw))
         .await
@@ -550,6 +519,97 @@ pub async fn resend_phone_code(
             "Новый код можно попросить через минуту после предыдущего.".into(),
         )),
         PhoneCode::Unknown => Ok(()),
+    }
+}
+
+/// The account whose number and invoice code were typed: throttled per number (`key:number`)
+/// and per address; a wrong pair is one message for both (no hint which is wrong), counted and
+/// audited as `portal.{action}_refused`.
+async fn account_by_code(
+    state: &AppState,
+    ip: &str,
+    number: &AccountNumber,
+    code: &str,
+    (key, what): (&str, &str),
+    actor: &Actor,
+) -> Result<abonent_store::accounts::AccountView, WebError> {
+    let store = &state.store;
+    let key = format!("{key}:{number}");
+    throttle(
+        state,
+        &key,
+        ip,
+        &format!("portal.{what}_throttled"),
+        " Или обратитесь в центр обслуживания.",
+    )
+    .await?;
+    let account = match store.account_by_number(number).await {
+        Ok(a) => Some(a),
+        Err(StoreError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let code_ok = match &account {
+        Some(a) => code_matches(&store.portal_code(&a.number).await?, code),
+        None => false,
+    };
+    match account.filter(|_| code_ok) {
+        Some(a) => Ok(a),
+        None => {
+            store.record_login_attempt(&key, ip, false).await?;
+            store
+                .audit(
+                    actor,
+                    &format!("portal.{what}_refused"),
+                    "account",
+                    number.as_str(),
+                    "wrong number or code",
+                )
+                .await?;
+            Err(FieldErrors::single(
+                "code",
+                "Номер лицевого счёта или код не подходят. Проверьте их по последнему счёту за электроэнергию.",
+            )
+            .into())
+        }
+    }
+}
+
+/// Adds another account to a client's personal account (a second flat, a country house): its
+/// number and the code from its invoice, checked like at sign-up. Audited.
+pub async fn link_account(
+    state: &AppState,
+    me: &CurrentClient,
+    account_typed: &str,
+    code: &str,
+) -> Result<i64, WebError> {
+    let mut e = FieldErrors::new();
+    let number = typed_account(&mut e, account_typed);
+    let number = e.into_result(number)?.expect("checked above");
+    let actor = me.actor();
+    let account = account_by_code(state, &me.ip, &number, code, ("link", "link"), &actor).await?;
+    if me.accounts.contains(&account.id) {
+        return Err(
+            FieldErrors::single("account", "Этот лицевой счёт уже в вашем кабинете.").into(),
+        );
+    }
+    match state
+        .store
+        .portal_link_account(me.user.id, account.id, &actor)
+        .await
+    {
+        Ok(()) => {
+            state
+                .store
+                .record_login_attempt(&format!("link:{number}"), &me.ip, true)
+                .await?;
+            Ok(account.id)
+        }
+        Err(StoreError::Conflict(_)) => Err(FieldErrors::single(
+            "account",
+            "К этому лицевому счёту уже открыт другой личный кабинет. Если вы его не открывали, обратитесь в центр обслуживания.",
+        )
+        .into()),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/my/logout", post(logout))
         .route("/my/accounts/{id}/invoices/{period}/pdf", get(invoice_pdf))
         .route("/my/meters/{id}/readings", post(reading))
+        .route("/my/accounts/link", get(link_form).post(link_submit))
         .route("/readings", get(quick_form).post(quick_submit))
 }
 
@@ -146,6 +147,68 @@ async fn phone_submit(
             let (status, errors) = e.on_form("code");
             let page = phone_page(token, &f.phone, f.code.clone(), errors, None);
             Ok((status, jar, render(&page)?).into_response())
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "portal/link.html")]
+struct LinkPage {
+    chrome: PortalChrome,
+    account: String,
+    code: String,
+    errors: FieldErrors,
+}
+
+fn link_page(me: &CurrentClient, account: String, code: String, errors: FieldErrors) -> LinkPage {
+    LinkPage {
+        chrome: PortalChrome {
+            title: "Добавить лицевой счёт".into(),
+            email: Some(me.user.login()),
+            csrf: me.csrf_token.clone(),
+        },
+        account,
+        code,
+        errors,
+    }
+}
+
+async fn link_form(me: CurrentClient) -> Result<Response, PageError> {
+    Ok(render(&link_page(
+        &me,
+        String::new(),
+        String::new(),
+        FieldErrors::new(),
+    ))?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LinkForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    account: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// Another account into this personal account, by its number and invoice code.
+async fn link_submit(
+    State(state): State<AppState>,
+    me: CurrentClient,
+    Form(f): Form<LinkForm>,
+) -> Result<Response, PageError> {
+    let result = match me.check_csrf(&f.csrf) {
+        Ok(()) => super::link_account(&state, &me, &f.account, &f.code).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(id) => Ok(Redirect::to(&format!("/my#acc-{id}")).into_response()),
+        Err(e) => {
+            let (status, errors) = e.on_form("code");
+            let page = link_page(&me, f.account, f.code, errors);
+            Ok((status, render(&page)?).into_response())
         }
     }
 }
