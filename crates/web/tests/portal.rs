@@ -1236,3 +1236,60 @@ async fn a_client_adds_another_account_with_the_code_from_its_invoice() {
         app.db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn a_channel_chosen_when_the_session_ended_is_kept_through_signing_in() {
+    for app in apps().await {
+        let l = app.label();
+        let s = &app.db.store;
+        let account = 14;
+        let client = s.account(account).await.unwrap().client_id;
+        let before = s.client(client).await.unwrap().preferred_channel;
+        let _ = app.portal_user(account, "kanal@example.test").await;
+        let chosen = if before == "portal" {
+            "email"
+        } else {
+            "portal"
+        };
+        let r = app
+            .page(
+                Method::POST,
+                "/my/settings",
+                "abonent_portal=gone",
+                Some(&format!("_csrf=whatever&channel={chosen}")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{l}");
+        assert!(r.body.contains("выбор способа связи сохранён"), "{l}");
+        assert_eq!(hidden(&r.body, "keep_channel"), chosen, "{l}");
+        let form_cookie = format!(
+            "abonent_portal_form={}",
+            set_cookie(&r, "abonent_portal_form")
+        );
+        let body = format!(
+            "_csrf={}&email={}&password={}&keep_channel={chosen}",
+            hidden(&r.body, "_csrf"),
+            enc("kanal@example.test"),
+            enc(common::PASSWORD)
+        );
+        let r = app
+            .page(Method::POST, "/my/login", &form_cookie, Some(&body))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{l}: {}", r.body);
+        assert_eq!(r.location(), format!("/my/settings?typed={chosen}"));
+        let me = format!("abonent_portal={}", set_cookie(&r, "abonent_portal"));
+        let page = app.page(Method::GET, r.location(), &me, None).await;
+        assert_eq!(page.status, StatusCode::OK, "{l}");
+        assert!(page.body.contains("ещё не сохранён"), "{l}");
+        assert!(
+            page.body.contains(&format!("value=\"{chosen}\" checked")),
+            "{l}: the choice shown again"
+        );
+        assert_eq!(
+            s.client(client).await.unwrap().preferred_channel,
+            before,
+            "{l}: nothing saved before the client saves"
+        );
+        app.db.cleanup().await;
+    }
+}

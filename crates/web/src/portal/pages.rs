@@ -443,6 +443,9 @@ pub struct LoginForm {
     keep_meter: Option<i64>,
     #[serde(default)]
     keep_values: String,
+    /// A channel chosen in «Как с вами связываться» before the session ended.
+    #[serde(default)]
+    keep_channel: String,
     /// `1` when an appeal typed before the session ended comes along (the `appeal_…` fields).
     #[serde(default)]
     keep_appeal: String,
@@ -472,6 +475,9 @@ impl LoginForm {
     fn kept(&self) -> Option<Kept> {
         if let Some(meter) = self.keep_meter {
             return Some(kept_reading(meter, &self.keep_values));
+        }
+        if !self.keep_channel.is_empty() {
+            return Some(super::settings::kept_channel(&self.keep_channel));
         }
         self.appeal().map(|d| super::appeals::kept_appeal(&d))
     }
@@ -526,6 +532,10 @@ async fn login(
                     "/my?meter={m}&typed={}#meter-{m}",
                     crate::pages::enc(&f.keep_values)
                 ),
+                // The choice shown again, not yet saved.
+                None if !f.keep_channel.is_empty() => {
+                    format!("/my/settings?typed={}", crate::pages::enc(&f.keep_channel))
+                }
                 None => "/my".to_owned(),
             };
             Ok((jar, Redirect::to(&to)).into_response())

@@ -17,8 +17,10 @@ use serde::Deserialize;
 
 use super::pages::PortalChrome;
 use super::CurrentClient;
+use crate::auth::ClientIp;
 use crate::pages::render;
 use crate::{AppState, PageError, WebError};
+use axum_extra::extract::cookie::CookieJar;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/my/settings", get(page).post(save))
@@ -39,6 +41,17 @@ struct SettingsPage {
     selected: String,
     errors: FieldErrors,
     saved: bool,
+    /// A choice made before the session ended, shown again but not saved yet.
+    kept: bool,
+}
+
+/// A channel chosen when the session had ended: carried through signing in.
+pub(crate) fn kept_channel(channel: &str) -> super::pages::Kept {
+    super::pages::Kept {
+        fields: vec![("keep_channel", channel.to_owned())],
+        note: "Ваш выбор способа связи сохранён: после входа проверьте его и нажмите «Сохранить»."
+            .into(),
+    }
 }
 
 /// The client of the user's accounts (the first one's, when several are linked).
@@ -95,6 +108,7 @@ async fn view(
             csrf: me.csrf_token.clone(),
         },
         choices,
+        kept: selected.is_some() && errors.is_empty() && !saved,
         selected: selected.unwrap_or(c.preferred_channel),
         errors,
         saved,
@@ -112,6 +126,9 @@ const NO_ADDRESS: &str =
 pub struct SavedQuery {
     #[serde(default)]
     saved: String,
+    /// A choice kept through signing in again.
+    #[serde(default)]
+    typed: Option<String>,
 }
 
 async fn page(
@@ -119,7 +136,14 @@ async fn page(
     me: CurrentClient,
     Query(q): Query<SavedQuery>,
 ) -> Result<Response, PageError> {
-    let page = view(&state, &me, None, FieldErrors::new(), !q.saved.is_empty()).await?;
+    let page = view(
+        &state,
+        &me,
+        q.typed,
+        FieldErrors::new(),
+        !q.saved.is_empty(),
+    )
+    .await?;
     Ok(render(&page)?.into_response())
 }
 
@@ -133,9 +157,22 @@ pub struct SettingsForm {
 
 async fn save(
     State(state): State<AppState>,
-    me: CurrentClient,
+    me: Result<CurrentClient, super::PortalRejection>,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
     Form(f): Form<SettingsForm>,
 ) -> Result<Response, PageError> {
+    let Ok(me) = me else {
+        // The session ended while the client chose: sign in again with the choice kept.
+        return super::pages::sign_in_again(
+            &state,
+            jar,
+            &ip,
+            ("client", "settings"),
+            kept_channel(&f.channel),
+        )
+        .await;
+    };
     me.check_csrf(&f.csrf)?;
     let client = client_of(&state, &me).await?;
     let c = state.store.client(client).await?;
