@@ -238,7 +238,8 @@ impl Store {
     }
 
     /// The client's own choice of channel for answers and notices (from the personal account):
-    /// `email` is the address to use (the personal account's confirmed one) when it changes.
+    /// `email` is the address to use (the personal account's confirmed one) when it changes;
+    /// `phone`, one confirmed by SMS there, is recorded on the card when the card has none.
     /// Choosing e-mail or SMS records that notices by it are consented to. Audited with the
     /// names of what changed.
     pub async fn set_client_channel(
@@ -246,6 +247,7 @@ impl Store {
         id: i64,
         channel: Channel,
         email: Option<&str>,
+        phone: Option<&str>,
         actor: &Actor,
     ) -> Result<()> {
         let before = self.client(id).await?;
@@ -262,6 +264,17 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        // A phone the client confirmed in the personal account, when the card has none.
+        let phone = phone.filter(|_| before.phones.is_empty());
+        if let Some(p) = phone {
+            sqlx::query(
+                "INSERT INTO client_phones (client_id, position, phone) VALUES ($1, 0, $2)",
+            )
+            .bind(id)
+            .bind(p)
+            .execute(&mut *tx)
+            .await?;
+        }
         let consent = match channel {
             Channel::Email => Some(ConsentKind::EmailNotices),
             Channel::Sms => Some(ConsentKind::SmsNotices),
@@ -307,6 +320,9 @@ impl Store {
         }
         if email.is_some_and(|e| before.email.as_deref() != Some(e)) {
             changed.push("email");
+        }
+        if phone.is_some() {
+            changed.push("phones");
         }
         audit_in(
             &mut tx,

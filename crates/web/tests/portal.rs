@@ -1071,11 +1071,33 @@ async fn a_client_signs_up_with_a_phone_confirmed_by_a_code_sent_by_sms() {
         let form_page = app.page(Method::GET, "/my/appeals/new", &me, None).await;
         assert_eq!(form_page.status, StatusCode::OK, "{l}");
         assert!(!form_page.body.contains("value=\"email\""), "{l}");
+        // A card without a phone: SMS goes to the phone confirmed here, recorded on the card.
+        sqlx::query("DELETE FROM client_phones WHERE client_id = $1")
+            .bind(a.client_id)
+            .execute(s.pool())
+            .await
+            .unwrap();
         let settings = app.page(Method::GET, "/my/settings", &me, None).await;
         assert!(
             settings.body.contains("адреса электронной почты в нём нет"),
             "{l}"
         );
+        assert!(settings.body.contains("СМС на +7 (912) 555-01-02"), "{l}");
+        let r = app
+            .page(
+                Method::POST,
+                "/my/settings",
+                &me,
+                Some(&format!(
+                    "_csrf={}&channel=sms",
+                    hidden(&settings.body, "_csrf")
+                )),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{l}: {}", r.body);
+        let card = s.client(a.client_id).await.unwrap();
+        assert_eq!(card.preferred_channel, "sms", "{l}");
+        assert_eq!(card.phones, vec!["9125550102".to_owned()], "{l}");
 
         // A forgotten password: the link comes by SMS.
         let (cookie, csrf) = form(&app, "/my/reset").await;

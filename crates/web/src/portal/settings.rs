@@ -71,7 +71,16 @@ async fn view(
     saved: bool,
 ) -> Result<SettingsPage, WebError> {
     let c = state.store.client(client_of(state, me).await?).await?;
-    let phone = c.phones.first().map(|p| format_phone(p));
+    // The card's phone, or the one the client confirmed by SMS at sign-up.
+    let phone = c
+        .phones
+        .first()
+        .or(me
+            .user
+            .phone
+            .as_ref()
+            .filter(|_| me.user.confirmed_at.is_some()))
+        .map(|p| format_phone(p));
     let choices = Channel::ALL
         .iter()
         .map(|ch| {
@@ -176,9 +185,16 @@ async fn save(
     me.check_csrf(&f.csrf)?;
     let client = client_of(&state, &me).await?;
     let c = state.store.client(client).await?;
+    let confirmed_phone = me
+        .user
+        .phone
+        .as_deref()
+        .filter(|_| me.user.confirmed_at.is_some());
     let refused = match Channel::parse(f.channel.trim()) {
         None => Err("Выберите способ связи."),
-        Some(Channel::Sms | Channel::Phone) if c.phones.is_empty() => Err(NO_PHONE),
+        Some(Channel::Sms | Channel::Phone) if c.phones.is_empty() && confirmed_phone.is_none() => {
+            Err(NO_PHONE)
+        }
         Some(Channel::Email) if me.user.email.is_none() => Err(NO_EMAIL),
         Some(Channel::Post) if c.postal_address.is_none() => Err(NO_ADDRESS),
         Some(ch) => Ok(ch),
@@ -188,7 +204,13 @@ async fn save(
             let email = me.user.email.as_deref().filter(|_| ch == Channel::Email);
             state
                 .store
-                .set_client_channel(client, ch, email, &me.actor())
+                .set_client_channel(
+                    client,
+                    ch,
+                    email,
+                    confirmed_phone.filter(|_| matches!(ch, Channel::Sms | Channel::Phone)),
+                    &me.actor(),
+                )
                 .await?;
             Ok(Redirect::to("/my/settings?saved=1").into_response())
         }
