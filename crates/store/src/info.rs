@@ -90,6 +90,19 @@ impl Store {
         .await?)
     }
 
+    /// The published version of a page without its text (`body` empty): for a reader that has
+    /// the version rendered already.
+    pub async fn info_published_head(&self, slug: &str) -> Result<Option<InfoVersion>> {
+        Ok(sqlx::query_as(
+            "SELECT v.id, v.title, '' AS body, NULL AS author, v.created_at, v.published_at
+             FROM info_pages p JOIN info_page_versions v ON v.id = p.published_version
+             WHERE p.slug = $1",
+        )
+        .bind(slug)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
     /// The editions a page has had on the site (every version ever published), newest first:
     /// id and when it was published.
     pub async fn info_editions(&self, slug: &str) -> Result<Vec<(i64, i64)>> {

@@ -136,7 +136,7 @@ struct PublicPage {
     /// On the page of the standards: the norms in force, from the data.
     norms: Vec<(String, String)>,
     title: String,
-    html: String,
+    html: std::sync::Arc<str>,
     updated: String,
     slug: String,
     /// Shown when this is an earlier edition: it is not the one in force.
@@ -214,9 +214,10 @@ async fn edition(
 
 async fn show_page(state: &AppState, slug: String, id: Option<i64>) -> Result<Response, PageError> {
     let tz = crate::portal::company_tz(state).await?;
+    // The text is read only when its version has not been rendered yet.
     let current = state
         .store
-        .info_published(&slug)
+        .info_published_head(&slug)
         .await?
         .ok_or_else(|| WebError::NotFound("Такой страницы нет.".into()))?;
     let v = match id {
@@ -233,6 +234,21 @@ async fn show_page(state: &AppState, slug: String, id: Option<i64>) -> Result<Re
     } else {
         Vec::new()
     };
+    let html = match state.pages.cached_version(v.id) {
+        Some(h) => h,
+        None => {
+            let body = match v.body.is_empty() {
+                true => state
+                    .store
+                    .info_edition(&slug, v.id)
+                    .await?
+                    .map(|x| x.body)
+                    .unwrap_or_default(),
+                false => v.body.clone(),
+            };
+            state.pages.version_html(v.id, || markdown(&body))
+        }
+    };
     let editions = state
         .store
         .info_editions(&slug)
@@ -243,7 +259,7 @@ async fn show_page(state: &AppState, slug: String, id: Option<i64>) -> Result<Re
     Ok(render(&PublicPage {
         chrome: public_chrome(&v.title),
         norms,
-        html: markdown(&v.body),
+        html,
         updated: v
             .published_at
             .map(|t| format_time(t, &tz))
