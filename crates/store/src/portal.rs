@@ -180,21 +180,7 @@ impl Store {
             Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("login".into())),
             Err(e) => return Err(e.into()),
         };
-        sqlx::query(
-            "INSERT INTO portal_links (user_id, account_id, linked_at) VALUES ($1, $2, $3)",
-        )
-        .bind(id.0)
-        .bind(account_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Conflict("account".into())
-            } else {
-                e.into()
-            }
-        })?;
+        link_in(&mut tx, id.0, account_id, now).await?;
         audit_in(
             &mut tx,
             actor,
@@ -479,21 +465,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO portal_links (user_id, account_id, linked_at) VALUES ($1, $2, $3)",
-        )
-        .bind(user_id)
-        .bind(account_id)
-        .bind(now_micros())
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Conflict("account".into())
-            } else {
-                e.into()
-            }
-        })?;
+        link_in(&mut tx, user_id, account_id, now_micros()).await?;
         audit_in(
             &mut tx,
             actor,
@@ -506,4 +478,27 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Links an account to a user; a conflict (`account`) when it has a personal account already.
+async fn link_in(
+    tx: &mut sqlx::AnyConnection,
+    user_id: i64,
+    account_id: i64,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("INSERT INTO portal_links (user_id, account_id, linked_at) VALUES ($1, $2, $3)")
+        .bind(user_id)
+        .bind(account_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Conflict("account".into())
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(())
 }
