@@ -315,14 +315,14 @@ test('anyone reads «Клиентам» and sends a reading without signing in; 
   assert.deepEqual(await accessibilityProblems(page), []);
   // The code from an SMS (after signing up with a phone): a wrong one is refused, the input kept.
   await page.goto(`${server.url}/my/login`);
-  await page.getByRole('link', { name: 'Ввести код из SMS' }).click();
+  await page.getByRole('link', { name: 'Ввести код из СМС' }).click();
   await page.getByRole('heading', { name: 'Подтверждение телефона' }).waitFor();
   assert.deepEqual(await accessibilityProblems(page), []);
   await page.getByLabel('Номер мобильного телефона').fill('+7 912 000-00-01');
-  await page.getByLabel('Код из SMS').fill('123456');
+  await page.getByLabel('Код из СМС').fill('123456');
   await page.getByRole('button', { name: 'Подтвердить' }).click();
   await page.locator('#error-summary').waitFor();
-  assert.equal(await page.getByLabel('Код из SMS').inputValue(), '123456');
+  assert.equal(await page.getByLabel('Код из СМС').inputValue(), '123456');
   assert.equal(await page.getByLabel('Номер мобильного телефона').inputValue(), '+7 (912) 000-00-01');
   assert.deepEqual(await accessibilityProblems(page), []);
   await visitor.close();

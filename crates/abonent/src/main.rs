@@ -630,7 +630,7 @@ async fn serve(
     }
     if demo && jobs_config.sms.url.is_empty() {
         jobs_config.sms.url = "folder:data/outbox".into();
-        println!("SMS демо-версии сохраняются в data/outbox (файлы sms-….txt).");
+        println!("СМС демо-версии сохраняются в data/outbox (файлы sms-….txt).");
     }
     let jobs = with_worker.then(|| {
         tokio::spawn(abonent_jobs::run(

@@ -1011,7 +1011,7 @@ async fn a_client_signs_up_with_a_phone_confirmed_by_a_code_sent_by_sms() {
         let page = app.page(Method::GET, r.location(), "", None).await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(
-            page.body.contains("SMS с кодом на +7 (912) 555-01-02"),
+            page.body.contains("СМС с кодом на +7 (912) 555-01-02"),
             "{l}"
         );
         let (channel, body) = sms_code_sent(&app, "portal.confirm_phone", "9125550102").await;
@@ -1110,7 +1110,7 @@ async fn a_client_signs_up_with_a_phone_confirmed_by_a_code_sent_by_sms() {
             )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{l}: {}", r.body);
-        assert!(r.body.contains("Проверьте SMS"), "{l}");
+        assert!(r.body.contains("Проверьте СМС"), "{l}");
         let (channel, body) = sms_code_sent(&app, "portal.reset", "9125550102").await;
         assert_eq!(channel, "sms");
         assert!(body.contains("/my/reset/new?token="), "{l}: {body}");

@@ -469,7 +469,7 @@ pub async fn confirm_phone(
                 .await?;
             Err(FieldErrors::single(
                 "code",
-                "Код не подходит или устарел. Проверьте его в SMS или попросите новый.",
+                "Код не подходит или устарел. Проверьте его в СМС или попросите новый.",
             )
             .into())
         }
@@ -657,7 +657,7 @@ pub async fn sign_in(
             if user.confirmed_at.is_none() {
                 return Ok(ClientSignIn::Refused(WebError::Forbidden(match user.phone {
                     Some(_) if user.email.is_none() => format!(
-                        "Сначала подтвердите телефон: введите код из SMS, отправленного на {email}, на странице «Подтверждение телефона» (/my/confirm-phone)."
+                        "Сначала подтвердите телефон: введите код из СМС, отправленного на {email}, на странице «Подтверждение телефона» (/my/confirm-phone)."
                     ),
                     _ => format!(
                         "Сначала подтвердите адрес: мы отправили письмо со ссылкой на {email}."

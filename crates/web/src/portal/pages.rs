@@ -94,7 +94,7 @@ async fn phone_form(
     let (jar, token) = with_form_token(jar, &state);
     let note = q.sent.map(|_| {
         format!(
-            "Личный кабинет открыт. Мы отправили SMS с кодом на {}: введите код, чтобы подтвердить телефон. Код действует 15 минут.",
+            "Личный кабинет открыт. Мы отправили СМС с кодом на {}: введите код, чтобы подтвердить телефон. Код действует 15 минут.",
             PortalLogin::parse(&q.phone).map_or(q.phone.clone(), |l| l.shown())
         )
     });
