@@ -85,23 +85,56 @@ impl Kopecks {
     }
 }
 
+/// A sum of money left the range of `i64` kopecks. Inputs are bounded at the edge (a payment at
+/// most [`MAX_PAYMENT_DEFAULT`] and the like), so this names a defect or a forged input; it is
+/// refused, never wrapped into a wrong balance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("Сумма вне допустимого диапазона: расчёт остановлен, чтобы не исказить баланс.")]
+pub struct MoneyOverflow;
+
+/// The largest single payment accepted by default (10 000 000 ₽): configurable, see the
+/// billing settings; far below where sums of millions of payments could overflow.
+pub const MAX_PAYMENT_DEFAULT: Kopecks = Kopecks(1_000_000_000);
+
+impl Kopecks {
+    pub fn checked_add(self, o: Kopecks) -> Result<Kopecks, MoneyOverflow> {
+        self.0.checked_add(o.0).map(Kopecks).ok_or(MoneyOverflow)
+    }
+
+    pub fn checked_sub(self, o: Kopecks) -> Result<Kopecks, MoneyOverflow> {
+        self.0.checked_sub(o.0).map(Kopecks).ok_or(MoneyOverflow)
+    }
+
+    /// The sum of `items`, or [`MoneyOverflow`] when any partial sum leaves `i64`.
+    pub fn checked_sum<I: IntoIterator<Item = Kopecks>>(items: I) -> Result<Kopecks, MoneyOverflow> {
+        items
+            .into_iter()
+            .try_fold(Kopecks::ZERO, |acc, k| acc.checked_add(k))
+    }
+}
+
+// The operators panic on overflow in every profile (never wrap silently into a wrong balance);
+// code that adds amounts from input uses the `checked_*` methods and reports `MoneyOverflow`.
 impl std::ops::Add for Kopecks {
     type Output = Kopecks;
+    #[allow(clippy::expect_used)]
     fn add(self, o: Kopecks) -> Kopecks {
-        Kopecks(self.0 + o.0)
+        self.checked_add(o).expect("money overflow in addition")
     }
 }
 
 impl std::ops::Sub for Kopecks {
     type Output = Kopecks;
+    #[allow(clippy::expect_used)]
     fn sub(self, o: Kopecks) -> Kopecks {
-        Kopecks(self.0 - o.0)
+        self.checked_sub(o).expect("money overflow in subtraction")
     }
 }
 
 impl std::iter::Sum for Kopecks {
+    #[allow(clippy::expect_used)]
     fn sum<I: Iterator<Item = Kopecks>>(iter: I) -> Kopecks {
-        Kopecks(iter.map(|k| k.0).sum())
+        Kopecks::checked_sum(iter).expect("money overflow in a sum")
     }
 }
 
