@@ -34,6 +34,10 @@ pub struct Config {
     /// `[[registry_layouts]]`: column layouts of bank payment registries (replace the shipped
     /// `sber` and `csv` when given; see docs/configuration.md).
     pub registry_layouts: Vec<abonent_domain::registry::RegistryLayout>,
+    /// `[payment_limits]`: the largest single payment (`max_amount`, kopecks: 10 000 000 ₽ by
+    /// default), how many days back (`horizon_days`, 1096) and ahead (`ahead_days`, 1) of today
+    /// a payment's date may be.
+    pub payment_limits: abonent_domain::registry::PaymentLimits,
     /// The address clients reach the server at, for links in letters (personal account
     /// confirmation); empty: `http://` + `listen`.
     pub public_url: String,
@@ -56,6 +60,7 @@ impl Default for Config {
             mail: abonent_jobs::MailConfig::default(),
             sms: abonent_jobs::outbox::SmsConfig::default(),
             registry_layouts: abonent_domain::registry::RegistryLayout::defaults(),
+            payment_limits: abonent_domain::registry::PaymentLimits::default(),
             public_url: String::new(),
         }
     }
@@ -126,6 +131,7 @@ impl Config {
             throttle_window: Duration::from_secs(self.login_throttle_minutes * 60),
             max_public_appeals_per_hour: self.reception_max_appeals_per_hour,
             registry_layouts: self.registry_layouts.clone(),
+            payment_limits: self.payment_limits,
             public_url: if self.public_url.is_empty() {
                 format!("http://{}", self.listen)
             } else {

@@ -451,7 +451,18 @@ async fn import_payments(
     };
     let bytes = std::fs::read(file).with_context(|| format!("чтение {}", file.display()))?;
     let started = std::time::Instant::now();
-    let rows = match abonent_domain::registry::parse(&bytes, layout) {
+    let today = jiff::Zoned::now()
+        .with_time_zone(
+            abonent_jobs::company_zone(store)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        )
+        .date();
+    let rules = abonent_domain::registry::ParseRules {
+        limits: cfg.payment_limits,
+        today,
+    };
+    let rows = match abonent_domain::registry::parse(&bytes, layout, &rules) {
         Ok(rows) => rows,
         Err(errors) => {
             for e in errors.iter().take(50) {
@@ -489,14 +500,23 @@ async fn import_payments(
         );
     } else {
         println!(
-            "Реестр № {} загружен за {:.2} с: {} платежей на {}, зачислено {}, ждут разбора {}.",
+            "Реестр № {} загружен за {:.2} с: {} платежей на {}, зачислено {}, ждут разбора {} (счёт не найден {}, на проверке {}), уже были учтены {}.",
             out.registry_id,
             started.elapsed().as_secs_f64(),
             out.rows,
             abonent_domain::money::Kopecks(out.total),
             out.matched,
-            out.unmatched
+            out.unmatched + out.held,
+            out.unmatched,
+            out.held,
+            out.repeated
         );
+        for r in out.repeated_lines.iter().take(50) {
+            println!("строка {}: не зачислена — {}", r.line_no, r.note);
+        }
+        for r in out.held_lines.iter().take(50) {
+            println!("строка {}: ждёт проверки — {}", r.line_no, r.note);
+        }
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use abonent_domain::money::Kopecks;
-use abonent_domain::registry::RegistryRow;
+use abonent_domain::registry::{classify, normalize_payer, InFile, RegistryRow};
 use abonent_domain::tariffs::Period;
 use jiff::civil::Date;
 use serde::Serialize;
@@ -38,10 +38,160 @@ pub struct ImportOutcome {
     /// The file had been imported before: nothing changed.
     pub already_imported: bool,
     pub rows: i64,
+    /// Credited now.
     pub matched: i64,
+    /// Naming no account: wait for a person.
     pub unmatched: i64,
+    /// Credited or queued before (the bank's operation number seen already): not credited.
+    pub repeated: i64,
+    /// The same date, account, amount and payer as a credited payment, or dated before the
+    /// account was opened: wait for a person to confirm.
+    pub held: i64,
     /// Kopecks.
     pub total: i64,
+    /// The repeated rows by line, with what they repeat.
+    pub repeated_lines: Vec<RowNote>,
+    /// The held rows by line, with why.
+    pub held_lines: Vec<RowNote>,
+}
+
+/// A line of a registry and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RowNote {
+    pub line_no: i64,
+    pub note: String,
+}
+
+/// The advisory lock that makes registry imports one at a time on PostgreSQL.
+const REGISTRY_LOCK: i64 = 0x5245_4753; // "REGS"
+
+const CONCURRENT_IMPORT: &str =
+    "Те же платежи зачислены другим процессом одновременно: загрузите реестр ещё раз — повторы не зачислятся.";
+
+fn concurrent_import(e: sqlx::Error) -> StoreError {
+    if crate::is_unique_violation(&e) {
+        StoreError::Conflict(CONCURRENT_IMPORT.into())
+    } else {
+        StoreError::Db(e)
+    }
+}
+
+/// What the store holds already of a registry's payments.
+#[derive(Debug, Default)]
+struct Earlier {
+    /// Operation number → what it was (a payment or a queued row), for people.
+    operations: HashMap<String, String>,
+    /// (account id, date, amount, normalised payer) → the payment's id.
+    contents: HashMap<(i64, String, i64, String), i64>,
+}
+
+/// A row that waits for a person.
+#[derive(Debug, Clone)]
+struct Queued<'a> {
+    row: &'a RegistryRow,
+    /// `account`, `duplicate`, `date`.
+    reason: &'static str,
+    account_id: Option<i64>,
+    duplicate_of: Option<i64>,
+    note: String,
+}
+
+/// What becomes of each row of a registry.
+#[derive(Debug, Default)]
+struct ImportPlan<'a> {
+    credit: Vec<&'a RegistryRow>,
+    unmatched: Vec<&'a RegistryRow>,
+    held: Vec<Queued<'a>>,
+    repeated: Vec<RowNote>,
+}
+
+/// Decides for each row: credit it, queue it (no such account), hold it for a person (a
+/// possible repeat, a date before the account was opened) or skip it as a repeat.
+fn plan_import<'a>(
+    rows: &'a [RegistryRow],
+    in_file: &[InFile],
+    accounts: &HashMap<String, (i64, String)>,
+    earlier: &Earlier,
+) -> ImportPlan<'a> {
+    let mut plan = ImportPlan::default();
+    for (r, c) in rows.iter().zip(in_file) {
+        let account = accounts.get(&r.account);
+        let hold = |reason, duplicate_of, note| Queued {
+            row: r,
+            reason,
+            account_id: account.map(|a| a.0),
+            duplicate_of,
+            note,
+        };
+        match c {
+            InFile::RepeatOf(line) => plan.repeated.push(RowNote {
+                line_no: r.line_no as i64,
+                note: format!("повтор строки {line} этого реестра"),
+            }),
+            _ if r
+                .operation
+                .as_ref()
+                .is_some_and(|op| earlier.operations.contains_key(op)) =>
+            {
+                let op = r.operation.as_deref().unwrap_or_default();
+                plan.repeated.push(RowNote {
+                    line_no: r.line_no as i64,
+                    note: format!(
+                        "операция № {op} уже учтена: {}",
+                        earlier.operations.get(op).map(String::as_str).unwrap_or("")
+                    ),
+                });
+            }
+            _ if account.is_none() => plan.unmatched.push(r),
+            InFile::SameContentAs(line) => plan.held.push(hold(
+                "duplicate",
+                None,
+                format!("те же дата, счёт, сумма и плательщик, что в строке {line} этого реестра"),
+            )),
+            InFile::First => {
+                let (account_id, opened) = account.map(|a| (a.0, a.1.as_str())).unwrap_or_default();
+                let key = (
+                    account_id,
+                    r.paid_on.to_string(),
+                    r.amount.0,
+                    normalize_payer(&r.payer),
+                );
+                if let Some(id) = earlier.contents.get(&key) {
+                    plan.held.push(hold(
+                        "duplicate",
+                        Some(*id),
+                        format!("те же дата, счёт, сумма и плательщик, что в платеже № {id}"),
+                    ));
+                } else if r.paid_on.to_string().as_str() < opened {
+                    plan.held.push(hold(
+                        "date",
+                        None,
+                        format!("дата платежа раньше открытия лицевого счёта ({opened})"),
+                    ));
+                } else {
+                    plan.credit.push(r);
+                }
+            }
+        }
+    }
+    plan
+}
+
+/// `?,?,…` (`$1,$2,…` on PostgreSQL): `n` placeholders for an `IN (…)` list.
+fn placeholders(backend: Backend, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => vec!["?"; n].join(","),
+        Backend::Postgres => placeholders_from(1, n),
+    }
+}
+
+/// `$first,…`: numbered placeholders (bound by position on both engines), for a statement
+/// that names a list twice.
+fn placeholders_from(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 #[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
@@ -55,6 +205,25 @@ pub struct UnmatchedView {
     pub payer: String,
     pub paid_on: String,
     pub amount: i64,
+    /// `account`: no account of that number; `duplicate`: the same content as a credited
+    /// payment or an earlier row; `date`: dated before the account was opened.
+    pub reason: String,
+    /// The account the row names (held rows).
+    pub account_number: Option<String>,
+    /// The payment it may repeat.
+    pub duplicate_of: Option<i64>,
+    pub note: String,
+}
+
+impl UnmatchedView {
+    /// Why the row waits, for people.
+    pub fn reason_label(&self) -> &'static str {
+        match self.reason.as_str() {
+            "duplicate" => "возможный повтор платежа",
+            "date" => "дата раньше открытия счёта",
+            _ => "лицевой счёт не найден",
+        }
+    }
 }
 
 #[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
@@ -67,6 +236,8 @@ pub struct RegistryView {
     pub matched: i64,
     pub unmatched: i64,
     pub total: i64,
+    pub repeated: i64,
+    pub held: i64,
 }
 
 impl RegistryView {
@@ -147,6 +318,18 @@ pub fn step_label(step: &str) -> &'static str {
         "closed" => "закрыто: задолженность погашена",
         _ => "",
     }
+}
+
+#[derive(Debug, FromRow)]
+struct UnmatchedRow {
+    registry_id: i64,
+    line_no: i64,
+    payer: String,
+    paid_on: String,
+    amount: i64,
+    status: String,
+    bank: Option<String>,
+    operation_id: Option<String>,
 }
 
 /// Registries naming more accounts than this are matched by one pass over the accounts.
@@ -302,8 +485,11 @@ impl Store {
         Ok(periods_after(self.payment_range().await?, after))
     }
 
-    /// Imports a parsed registry in one transaction. The file is known by its SHA-256: the same
-    /// file again returns the first import's figures and changes nothing.
+    /// Imports a parsed registry in one transaction. A payment is known by its content: the
+    /// bank's operation number where the layout has one (a row whose number was credited or
+    /// queued before is not credited again, and is listed by line), otherwise its date,
+    /// account, amount and payer (a row repeating a credited payment waits for a person).
+    /// The same file's bytes again return the first import's figures at once.
     pub async fn import_registry(
         &self,
         bank: &str,
@@ -313,80 +499,38 @@ impl Store {
         actor: &Actor,
     ) -> Result<ImportOutcome> {
         let sha = hex::encode(Sha256::digest(bytes));
+        let in_file = classify(rows).map_err(|e| {
+            StoreError::Conflict(
+                e.iter()
+                    .map(|l| format!("строка {}: {}", l.line_no, l.detail))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })?;
+        let total = Kopecks::checked_sum(rows.iter().map(|r| r.amount))
+            .map_err(|e| StoreError::Conflict(e.to_string()))?;
         let mut tx = self.begin_write().await?;
-        let seen: Option<(i64, i64, i64, i64, i64)> = sqlx::query_as(
-            "SELECT id, row_count, matched, unmatched, total FROM payment_registries WHERE sha256 = $1",
-        )
-        .bind(&sha)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some((registry_id, rows, matched, unmatched, total)) = seen {
+        if self.backend() == Backend::Postgres {
+            // Imports one after another, so two files with the same payments cannot both
+            // find them new.
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(REGISTRY_LOCK)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(seen) = self.registry_by_sha(&mut tx, &sha).await? {
             tx.rollback().await?;
-            return Ok(ImportOutcome {
-                registry_id,
-                already_imported: true,
-                rows,
-                matched,
-                unmatched,
-                total,
-            });
+            return Ok(seen);
         }
         let started = std::time::Instant::now();
-        // Account numbers → ids, a thousand at a time.
-        let mut ids: HashMap<String, i64> = HashMap::new();
-        let mut numbers: Vec<&str> = rows.iter().map(|r| r.account.as_str()).collect();
-        numbers.sort_unstable();
-        numbers.dedup();
-        if numbers.len() > LOOKUP_ALL_ABOVE {
-            // A large registry names most accounts: one pass over them is cheaper than
-            // thousands of lookups.
-            let wanted: std::collections::HashSet<&str> = numbers.iter().copied().collect();
-            let mut all = sqlx::query_as::<_, (String, i64)>("SELECT number, id FROM accounts")
-                .fetch(&mut *tx);
-            while let Some((n, id)) = futures::TryStreamExt::try_next(&mut all).await? {
-                if wanted.contains(n.as_str()) {
-                    ids.insert(n, id);
-                }
-            }
-        }
-        for part in numbers
-            .chunks(1000)
-            .take_while(|_| numbers.len() <= LOOKUP_ALL_ABOVE)
-        {
-            let sql = format!(
-                "SELECT number, id FROM accounts WHERE number IN ({})",
-                values_clause(self.backend(), 1, part.len())
-                    .trim_start_matches('(')
-                    .trim_end_matches(')')
-            );
-            let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
-            for n in part {
-                q = q.bind(*n);
-            }
-            for (n, id) in q.fetch_all(&mut *tx).await? {
-                ids.insert(n, id);
-            }
-        }
-        tracing::debug!(
-            ms = started.elapsed().as_millis() as u64,
-            "registry: accounts matched"
-        );
-        let mut periods: HashMap<Period, Period> = HashMap::new();
-        for r in rows {
-            let natural = Period::of(r.paid_on);
-            if let std::collections::hash_map::Entry::Vacant(e) = periods.entry(natural) {
-                e.insert(open_period_in(&mut tx, self.backend(), natural).await?);
-            }
-        }
-        let total: i64 = rows.iter().map(|r| r.amount.0).sum();
-        let (mut matched, unmatched): (Vec<&RegistryRow>, Vec<&RegistryRow>) =
-            rows.iter().partition(|r| ids.contains_key(&r.account));
-        // In account order the payments' indexes are written page after page.
-        matched.sort_by_key(|r| (ids[&r.account], r.line_no));
+        let accounts = self.accounts_named(&mut tx, rows).await?;
+        let earlier = self.earlier_payments(&mut tx, bank, rows, &in_file, &accounts).await?;
+        let plan = plan_import(rows, &in_file, &accounts, &earlier);
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "registry: planned");
         let (registry_id,): (i64,) = sqlx::query_as(
             "INSERT INTO payment_registries (bank, file_name, sha256, imported_at, staff_id, row_count,
-                 matched, unmatched, total)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                 matched, unmatched, total, repeated, held)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(bank)
         .bind(file_name)
@@ -394,16 +538,250 @@ impl Store {
         .bind(now_micros())
         .bind(actor.staff_id)
         .bind(rows.len() as i64)
-        .bind(matched.len() as i64)
-        .bind(unmatched.len() as i64)
-        .bind(total)
+        .bind(plan.credit.len() as i64)
+        .bind(plan.unmatched.len() as i64)
+        .bind(total.0)
+        .bind(plan.repeated.len() as i64)
+        .bind(plan.held.len() as i64)
         .fetch_one(&mut *tx)
         .await?;
+        self.insert_credited(&mut tx, bank, registry_id, &plan.credit, &accounts)
+            .await?;
+        self.insert_queued(&mut tx, bank, registry_id, &plan).await?;
+        audit_in(
+            &mut tx,
+            actor,
+            "payments.import",
+            "registry",
+            &registry_id.to_string(),
+            &format!(
+                "{bank} {file_name}: {} rows, {} credited, {} unmatched, {} repeated, {} held",
+                rows.len(),
+                plan.credit.len(),
+                plan.unmatched.len(),
+                plan.repeated.len(),
+                plan.held.len()
+            ),
+        )
+        .await?;
+        tx.commit().await.map_err(|e| {
+            if crate::is_unique_violation(&e) {
+                StoreError::Conflict(CONCURRENT_IMPORT.into())
+            } else {
+                StoreError::Db(e)
+            }
+        })?;
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "registry: committed");
+        Ok(ImportOutcome {
+            registry_id,
+            already_imported: false,
+            rows: rows.len() as i64,
+            matched: plan.credit.len() as i64,
+            unmatched: plan.unmatched.len() as i64,
+            repeated: plan.repeated.len() as i64,
+            held: plan.held.len() as i64,
+            total: total.0,
+            repeated_lines: plan.repeated,
+            held_lines: plan
+                .held
+                .iter()
+                .map(|h| RowNote {
+                    line_no: h.row.line_no as i64,
+                    note: h.note.clone(),
+                })
+                .collect(),
+        })
+    }
+
+    /// The figures of a file imported before (known by its bytes' SHA-256).
+    async fn registry_by_sha(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        sha: &str,
+    ) -> Result<Option<ImportOutcome>> {
+        let seen: Option<(i64, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, row_count, matched, unmatched, total, repeated, held
+             FROM payment_registries WHERE sha256 = $1",
+        )
+        .bind(sha)
+        .fetch_optional(&mut **tx)
+        .await?;
+        Ok(seen.map(
+            |(registry_id, rows, matched, unmatched, total, repeated, held)| ImportOutcome {
+                registry_id,
+                already_imported: true,
+                rows,
+                matched,
+                unmatched,
+                repeated,
+                held,
+                total,
+                repeated_lines: Vec::new(),
+                held_lines: Vec::new(),
+            },
+        ))
+    }
+
+    /// The accounts a registry names, by number: id and opening date.
+    async fn accounts_named(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        rows: &[RegistryRow],
+    ) -> Result<HashMap<String, (i64, String)>> {
+        let mut ids: HashMap<String, (i64, String)> = HashMap::new();
+        let mut numbers: Vec<&str> = rows.iter().map(|r| r.account.as_str()).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        if numbers.len() > LOOKUP_ALL_ABOVE {
+            // A large registry names most accounts: one pass over them is cheaper than
+            // thousands of lookups.
+            let wanted: std::collections::HashSet<&str> = numbers.iter().copied().collect();
+            let mut all = sqlx::query_as::<_, (String, i64, String)>(
+                "SELECT number, id, opened_on FROM accounts",
+            )
+            .fetch(&mut **tx);
+            while let Some((n, id, opened)) = futures::TryStreamExt::try_next(&mut all).await? {
+                if wanted.contains(n.as_str()) {
+                    ids.insert(n, (id, opened));
+                }
+            }
+            return Ok(ids);
+        }
+        for part in numbers.chunks(1000) {
+            let sql = format!(
+                "SELECT number, id, opened_on FROM accounts WHERE number IN ({})",
+                placeholders(self.backend(), part.len())
+            );
+            let mut q = sqlx::query_as::<_, (String, i64, String)>(&sql);
+            for n in part {
+                q = q.bind(*n);
+            }
+            for (n, id, opened) in q.fetch_all(&mut **tx).await? {
+                ids.insert(n, (id, opened));
+            }
+        }
+        Ok(ids)
+    }
+
+    /// What the store already holds of a registry's payments: operation numbers credited or
+    /// queued before, and (for rows without a number) credited payments of the same content.
+    async fn earlier_payments(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        bank: &str,
+        rows: &[RegistryRow],
+        in_file: &[InFile],
+        accounts: &HashMap<String, (i64, String)>,
+    ) -> Result<Earlier> {
+        let mut earlier = Earlier::default();
+        let ops: Vec<&str> = rows
+            .iter()
+            .zip(in_file)
+            .filter(|(_, c)| **c == InFile::First)
+            .filter_map(|(r, _)| r.operation.as_deref())
+            .collect();
+        for part in ops.chunks(1000) {
+            let list = placeholders_from(2, part.len());
+            let sql = format!(
+                "SELECT p.operation_id, 'платёж № ' || CAST(p.id AS TEXT) || ' от ' || p.paid_on
+                     || COALESCE(', реестр ' || CAST(p.registry_id AS TEXT) || ', строка '
+                         || CAST(p.line_no AS TEXT), '')
+                 FROM payments p WHERE p.bank = $1 AND p.operation_id IN ({list})
+                 UNION ALL
+                 SELECT u.operation_id, 'строка ' || CAST(u.line_no AS TEXT) || ' реестра '
+                     || CAST(u.registry_id AS TEXT) || ' в очереди неразобранных'
+                 FROM unmatched_payments u WHERE u.bank = $1 AND u.operation_id IN ({list})"
+            );
+            let mut q = sqlx::query_as::<_, (String, String)>(&sql).bind(bank);
+            for op in part {
+                q = q.bind(*op);
+            }
+            for (op, what) in q.fetch_all(&mut **tx).await? {
+                earlier.operations.insert(op, what);
+            }
+        }
+        // Rows without a number: credited payments of the same accounts, dates and amounts.
+        let plain: Vec<&RegistryRow> = rows
+            .iter()
+            .filter(|r| r.operation.is_none() && accounts.contains_key(&r.account))
+            .collect();
+        if plain.is_empty() {
+            return Ok(earlier);
+        }
+        let Some(first) = plain.iter().map(|r| Period::of(r.paid_on)).min() else {
+            return Ok(earlier);
+        };
+        // A payment counts in the period of its date or a later open one: every period from
+        // the earliest date's to the last that holds payments.
+        let Some(periods) = periods_after(
+            self.payment_range_in(tx).await?.map(|(_, last)| (first, last)),
+            None,
+        ) else {
+            return Ok(earlier);
+        };
+        let mut ids: Vec<i64> = plain.iter().map(|r| accounts[&r.account].0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for part in ids.chunks(1000) {
+            // Our own integers and periods: literals, so the (period, account_id) index is
+            // probed once per pair.
+            let list: Vec<String> = part.iter().map(i64::to_string).collect();
+            let found: Vec<(i64, i64, String, i64, String)> = sqlx::query_as(&format!(
+                "SELECT id, account_id, paid_on, amount, payer FROM payments
+                 WHERE period IN ({periods}) AND account_id IN ({})",
+                list.join(",")
+            ))
+            .fetch_all(&mut **tx)
+            .await?;
+            for (id, account_id, paid_on, amount, payer) in found {
+                earlier.contents.insert(
+                    (account_id, paid_on, amount, normalize_payer(&payer)),
+                    id,
+                );
+            }
+        }
+        Ok(earlier)
+    }
+
+    async fn payment_range_in(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    ) -> Result<Option<(Period, Period)>> {
+        let (first, last): (Option<String>, Option<String>) = sqlx::query_as(
+            "SELECT (SELECT MIN(period) FROM payments), (SELECT MAX(period) FROM payments)",
+        )
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(first
+            .as_deref()
+            .and_then(Period::parse)
+            .zip(last.as_deref().and_then(Period::parse)))
+    }
+
+    /// Writes the payments to credit, in account order (the payments' indexes are then
+    /// written page after page).
+    async fn insert_credited(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        bank: &str,
+        registry_id: i64,
+        credit: &[&RegistryRow],
+        accounts: &HashMap<String, (i64, String)>,
+    ) -> Result<()> {
+        let mut periods: HashMap<Period, Period> = HashMap::new();
+        for r in credit {
+            let natural = Period::of(r.paid_on);
+            if let std::collections::hash_map::Entry::Vacant(e) = periods.entry(natural) {
+                e.insert(open_period_in(tx, self.backend(), natural).await?);
+            }
+        }
+        let mut credit: Vec<&RegistryRow> = credit.to_vec();
+        credit.sort_by_key(|r| (accounts[&r.account].0, r.line_no));
         let now = now_micros();
         // Values common to the file go into the statement as literals (our own integers and a
         // validated period), so each row binds only what differs.
         let mut by_period: Vec<(Period, Vec<&RegistryRow>)> = Vec::new();
-        for r in &matched {
+        for r in &credit {
             let p = periods[&Period::of(r.paid_on)];
             match by_period.iter_mut().find(|(q, _)| *q == p) {
                 Some((_, v)) => v.push(r),
@@ -412,79 +790,83 @@ impl Store {
         }
         for (period, group) in &by_period {
             let constants = format!("'{period}', 'registry', {registry_id}, {now}");
-            for part in group.chunks(3000) {
+            for part in group.chunks(2500) {
                 let sql = format!(
-                    "INSERT INTO payments (account_id, paid_on, amount, line_no, payer, period, source,
-                         registry_id, created_at) VALUES {}",
-                    values_with_constants(self.backend(), part.len(), 5, &constants)
+                    "INSERT INTO payments (account_id, paid_on, amount, line_no, payer, bank,
+                         operation_id, period, source, registry_id, created_at) VALUES {}",
+                    values_with_constants(self.backend(), part.len(), 7, &constants)
                 );
                 let mut q = sqlx::query(&sql);
                 for r in part {
                     q = q
-                        .bind(ids[&r.account])
+                        .bind(accounts[&r.account].0)
                         .bind(r.paid_on.to_string())
                         .bind(r.amount.0)
                         .bind(r.line_no as i64)
-                        .bind(r.payer.clone());
+                        .bind(r.payer.clone())
+                        .bind(r.operation.as_ref().map(|_| bank.to_owned()))
+                        .bind(r.operation.clone());
                 }
-                q.execute(&mut *tx).await?;
+                q.execute(&mut **tx).await.map_err(concurrent_import)?;
             }
         }
-        tracing::debug!(
-            ms = started.elapsed().as_millis() as u64,
-            "registry: payments inserted"
-        );
-        for part in unmatched.chunks(2000) {
+        Ok(())
+    }
+
+    /// Writes the rows that wait for a person: unknown accounts, and possible repeats or
+    /// dates before the account was opened (held, with the account and why).
+    async fn insert_queued(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        bank: &str,
+        registry_id: i64,
+        plan: &ImportPlan<'_>,
+    ) -> Result<()> {
+        let queued: Vec<Queued<'_>> = plan
+            .unmatched
+            .iter()
+            .map(|r| Queued {
+                row: r,
+                reason: "account",
+                account_id: None,
+                duplicate_of: None,
+                note: String::new(),
+            })
+            .chain(plan.held.iter().cloned())
+            .collect();
+        for part in queued.chunks(1000) {
             let sql = format!(
-                "INSERT INTO unmatched_payments (registry_id, line_no, account_text, payer, paid_on, amount)
+                "INSERT INTO unmatched_payments (registry_id, line_no, account_text, payer, paid_on,
+                     amount, bank, operation_id, reason, account_id, duplicate_of, note)
                  VALUES {}",
-                values_clause(self.backend(), part.len(), 6)
+                values_clause(self.backend(), part.len(), 12)
             );
             let mut q = sqlx::query(&sql);
-            for r in part {
+            for h in part {
+                let r = h.row;
                 q = q
                     .bind(registry_id)
                     .bind(r.line_no as i64)
                     .bind(r.account.clone())
                     .bind(r.payer.clone())
                     .bind(r.paid_on.to_string())
-                    .bind(r.amount.0);
+                    .bind(r.amount.0)
+                    .bind(r.operation.as_ref().map(|_| bank.to_owned()))
+                    .bind(r.operation.clone())
+                    .bind(h.reason)
+                    .bind(h.account_id)
+                    .bind(h.duplicate_of)
+                    .bind(h.note.clone());
             }
-            q.execute(&mut *tx).await?;
+            q.execute(&mut **tx).await.map_err(concurrent_import)?;
         }
-        audit_in(
-            &mut tx,
-            actor,
-            "payments.import",
-            "registry",
-            &registry_id.to_string(),
-            &format!(
-                "{bank} {file_name}: {} rows, {} unmatched",
-                rows.len(),
-                unmatched.len()
-            ),
-        )
-        .await?;
-        let before_commit = started.elapsed().as_millis() as u64;
-        tx.commit().await?;
-        tracing::debug!(
-            before_commit,
-            ms = started.elapsed().as_millis() as u64,
-            "registry: committed"
-        );
-        Ok(ImportOutcome {
-            registry_id,
-            already_imported: false,
-            rows: rows.len() as i64,
-            matched: matched.len() as i64,
-            unmatched: unmatched.len() as i64,
-            total,
-        })
+        Ok(())
     }
 
     pub async fn registries(&self, limit: i64) -> Result<Vec<RegistryView>> {
         Ok(sqlx::query_as(
-            "SELECT id, bank, file_name, imported_at, row_count, matched, unmatched, total
+            "SELECT id, bank, file_name, imported_at, row_count, matched, unmatched, total,
+                 repeated, held
              FROM payment_registries ORDER BY id DESC LIMIT $1",
         )
         .bind(limit)
@@ -495,8 +877,9 @@ impl Store {
     pub async fn unmatched_payments(&self, limit: i64) -> Result<Vec<UnmatchedView>> {
         Ok(sqlx::query_as(
             "SELECT u.id, u.registry_id, r.bank, r.file_name, u.line_no, u.account_text, u.payer,
-                 u.paid_on, u.amount
+                 u.paid_on, u.amount, u.reason, a.number AS account_number, u.duplicate_of, u.note
              FROM unmatched_payments u JOIN payment_registries r ON r.id = u.registry_id
+                 LEFT JOIN accounts a ON a.id = u.account_id
              WHERE u.status = 'open' ORDER BY u.id LIMIT $1",
         )
         .bind(limit)
@@ -507,19 +890,34 @@ impl Store {
     /// Credits an unmatched registry row to an account a person found; returns the payment.
     pub async fn resolve_unmatched(&self, id: i64, account_id: i64, actor: &Actor) -> Result<i64> {
         let mut tx = self.begin_write().await?;
-        let row: Option<(i64, i64, String, String, i64, String)> = sqlx::query_as(
-            "SELECT registry_id, line_no, payer, paid_on, amount, status FROM unmatched_payments WHERE id = $1",
+        let row: Option<UnmatchedRow> = sqlx::query_as(
+            "SELECT registry_id, line_no, payer, paid_on, amount, status, bank, operation_id
+             FROM unmatched_payments WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((registry_id, line_no, payer, paid_on, amount, status)) = row else {
+        let Some(UnmatchedRow {
+            registry_id,
+            line_no,
+            payer,
+            paid_on,
+            amount,
+            status,
+            bank,
+            operation_id,
+        }) = row
+        else {
             tx.rollback().await?;
             return Err(StoreError::NotFound);
         };
         if status != "open" {
             tx.rollback().await?;
-            return Err(StoreError::Conflict("Этот платёж уже зачислен.".into()));
+            return Err(StoreError::Conflict(if status == "rejected" {
+                "Эта строка реестра отклонена как повтор.".into()
+            } else {
+                "Этот платёж уже зачислен.".into()
+            }));
         }
         let (exists,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM accounts WHERE id = $1")
             .bind(account_id)
@@ -535,8 +933,8 @@ impl Store {
         let period = open_period_in(&mut tx, self.backend(), Period::of(date)).await?;
         let (payment,): (i64,) = sqlx::query_as(
             "INSERT INTO payments (account_id, paid_on, amount, period, source, registry_id, line_no,
-                 payer, staff_id, created_at)
-             VALUES ($1, $2, $3, $4, 'registry', $5, $6, $7, $8, $9) RETURNING id",
+                 payer, staff_id, created_at, bank, operation_id)
+             VALUES ($1, $2, $3, $4, 'registry', $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(account_id)
         .bind(&paid_on)
@@ -547,8 +945,20 @@ impl Store {
         .bind(&payer)
         .bind(actor.staff_id)
         .bind(now_micros())
+        .bind(bank)
+        .bind(&operation_id)
         .fetch_one(&mut *tx)
-        .await?;
+        .await
+        .map_err(|e| {
+            if crate::is_unique_violation(&e) {
+                StoreError::Conflict(format!(
+                    "Операция № {} этого банка уже зачислена.",
+                    operation_id.clone().unwrap_or_default()
+                ))
+            } else {
+                StoreError::Db(e)
+            }
+        })?;
         sqlx::query(
             "UPDATE unmatched_payments SET status = 'resolved', payment_id = $2, resolved_by = $3,
                  resolved_at = $4 WHERE id = $1",
@@ -570,6 +980,47 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(payment)
+    }
+
+    /// Leaves a held row uncredited: a person found it repeats a payment already credited.
+    pub async fn reject_unmatched(&self, id: i64, note: &str, actor: &Actor) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let row: Option<(String, Option<i64>)> =
+            sqlx::query_as("SELECT status, account_id FROM unmatched_payments WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((status, account_id)) = row else {
+            tx.rollback().await?;
+            return Err(StoreError::NotFound);
+        };
+        if status != "open" {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict(
+                "Эта строка реестра уже разобрана.".into(),
+            ));
+        }
+        sqlx::query(
+            "UPDATE unmatched_payments SET status = 'rejected', note = $2, resolved_by = $3,
+                 resolved_at = $4 WHERE id = $1 AND status = 'open'",
+        )
+        .bind(id)
+        .bind(note)
+        .bind(actor.staff_id)
+        .bind(now_micros())
+        .execute(&mut *tx)
+        .await?;
+        audit_in(
+            &mut tx,
+            actor,
+            "payments.reject",
+            "account",
+            &account_id.map(|a| a.to_string()).unwrap_or_default(),
+            &format!("unmatched {id} rejected: {note}"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn restriction_cases(

@@ -3,7 +3,7 @@
 use abonent_domain::accounts::AccountNumber;
 use abonent_domain::metering::MeterDraft;
 use abonent_domain::money::{Kopecks, Wh};
-use abonent_domain::registry::{parse, RegistryLayout};
+use abonent_domain::registry::{parse, ParseRules, PaymentLimits, RegistryLayout, RegistryRow};
 use abonent_domain::tariffs::Period;
 use abonent_store::audit::Actor;
 use abonent_store::billing::RunOutcome;
@@ -13,6 +13,13 @@ use jiff::civil::date;
 
 fn p(s: &str) -> Period {
     Period::parse(s).unwrap()
+}
+
+fn rules() -> ParseRules {
+    ParseRules {
+        limits: PaymentLimits::default(),
+        today: date(2026, 12, 1),
+    }
 }
 
 async fn account_id(s: &Store, serial: u32) -> i64 {
@@ -269,14 +276,14 @@ async fn registry_import_is_idempotent_and_queues_unknown_accounts() {
         let n1 = AccountNumber::from_serial(1).to_string();
         let n2 = AccountNumber::from_serial(2).to_string();
         let text = format!(
-            "25-11-2026;10:15:00;8002;1;{n1};Иванов И. И.;Радужный;112026;1234.56;0\r\n\
-             26-11-2026;11:00:00;8002;1;{n2};Петрова А. А.;Радужный;112026;100,00;0\r\n\
-             26-11-2026;11:05:00;8002;1;999999999;Неизвестный;Радужный;112026;50.00;0\r\n\
+            "25-11-2026;10:15:00;8002;1;{n1};Иванов И. И.;Радужный;112026;1234.56;0;7001\r\n\
+             26-11-2026;11:00:00;8002;1;{n2};Петрова А. А.;Радужный;112026;100,00;0;7002\r\n\
+             26-11-2026;11:05:00;8002;1;999999999;Неизвестный;Радужный;112026;50.00;0;7003\r\n\
              =3;1384.56;0;1384.56\r\n"
         );
         let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(&text);
         let layout = RegistryLayout::defaults().remove(0);
-        let rows = parse(&bytes, &layout).unwrap();
+        let rows = parse(&bytes, &layout, &rules()).unwrap();
         let first = s
             .import_registry("sber", "reestr.txt", &bytes, &rows, &Actor::default())
             .await
@@ -327,6 +334,172 @@ async fn registry_import_is_idempotent_and_queues_unknown_accounts() {
         ));
         assert_eq!(s.payments_of_account(a1, 10).await.unwrap().len(), 2);
         assert_eq!(s.registries(10).await.unwrap().len(), 1);
+        db.cleanup().await;
+    }
+}
+
+/// The same rows in another form (LF instead of CRLF, a trailing newline, a row repeated
+/// inside the file) credit nothing twice: a payment is known by the bank's operation number.
+#[tokio::test]
+async fn registry_rows_are_known_by_operation_number_in_any_form() {
+    for db in testing::all().await {
+        let s = &db.store;
+        s.seed_defaults().await.unwrap();
+        s.demo_accounts(3, |_| {}).await.unwrap();
+        let a1 = account_id(s, 1).await;
+        let a2 = account_id(s, 2).await;
+        let n1 = AccountNumber::from_serial(1).to_string();
+        let n2 = AccountNumber::from_serial(2).to_string();
+        let layout = RegistryLayout::defaults().remove(0);
+        let first = format!(
+            "25-11-2026;10:15:00;8002;1;{n1};Иванов И. И.;Радужный;112026;1234.56;0;7001\r\n\
+             26-11-2026;11:05:00;8002;1;999999999;Неизвестный;Радужный;112026;50.00;0;7003\r\n"
+        );
+        let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(&first);
+        let rows = parse(&bytes, &layout, &rules()).unwrap();
+        let o1 = s
+            .import_registry("sber", "r1.txt", &bytes, &rows, &Actor::default())
+            .await
+            .unwrap();
+        assert_eq!((o1.matched, o1.unmatched, o1.repeated), (1, 1, 0));
+        // Re-exported: LF line ends, the first row twice, a new row, a trailing blank line.
+        let second = format!(
+            "25-11-2026;10:15:00;8002;1;{n1};Иванов И. И.;Радужный;112026;1234.56;0;7001\n\
+             26-11-2026;11:05:00;8002;1;999999999;Неизвестный;Радужный;112026;50.00;0;7003\n\
+             25-11-2026;10:15:00;8002;1;{n1};Иванов И. И.;Радужный;112026;1234.56;0;7001\n\
+             27-11-2026;09:00:00;8002;1;{n2};Петрова А. А.;Радужный;112026;300,00;0;7004\n\n"
+        );
+        let (bytes2, _, _) = encoding_rs::WINDOWS_1251.encode(&second);
+        let rows2 = parse(&bytes2, &layout, &rules()).unwrap();
+        let o2 = s
+            .import_registry("sber", "r2.txt", &bytes2, &rows2, &Actor::default())
+            .await
+            .unwrap();
+        assert!(!o2.already_imported, "{}", db.label);
+        assert_eq!(
+            (o2.rows, o2.matched, o2.unmatched, o2.repeated, o2.held),
+            (4, 1, 0, 3, 0),
+            "{}",
+            db.label
+        );
+        let lines: Vec<i64> = o2.repeated_lines.iter().map(|r| r.line_no).collect();
+        assert_eq!(lines, vec![1, 2, 3]);
+        assert!(o2.repeated_lines[0].note.contains("7001"), "{:?}", o2.repeated_lines);
+        assert!(o2.repeated_lines[1].note.contains("неразобранных"));
+        assert!(o2.repeated_lines[2].note.contains("строки 1"));
+        assert_eq!(s.payments_of_account(a1, 10).await.unwrap().len(), 1);
+        assert_eq!(s.payments_of_account(a2, 10).await.unwrap().len(), 1);
+        assert_eq!(s.unmatched_payments(10).await.unwrap().len(), 1);
+        // The queued row, credited by a person, is then a repeat too.
+        let queued = s.unmatched_payments(10).await.unwrap();
+        s.resolve_unmatched(queued[0].id, a2, &Actor::default())
+            .await
+            .unwrap();
+        let third = second.replace("\n", "\r\n") + "\r\n";
+        let (bytes3, _, _) = encoding_rs::WINDOWS_1251.encode(&third);
+        let rows3 = parse(&bytes3, &layout, &rules()).unwrap();
+        let o3 = s
+            .import_registry("sber", "r3.txt", &bytes3, &rows3, &Actor::default())
+            .await
+            .unwrap();
+        assert_eq!((o3.matched, o3.unmatched, o3.repeated), (0, 0, 4), "{}", db.label);
+        assert_eq!(s.payments_of_account(a2, 10).await.unwrap().len(), 2);
+        let balance = s.balance_at(a1, date(2026, 11, 30)).await.unwrap();
+        assert_eq!(balance.balance, -123_456, "{}", db.label);
+        assert_eq!(s.registries(10).await.unwrap()[0].repeated, 4);
+        db.cleanup().await;
+    }
+}
+
+/// Without operation numbers a row repeating a credited payment (or an earlier row of the same
+/// file) waits for a person, who credits it or leaves it out; nothing is credited twice silently.
+#[tokio::test]
+async fn registry_rows_without_numbers_that_repeat_are_held() {
+    for db in testing::all().await {
+        let s = &db.store;
+        s.seed_defaults().await.unwrap();
+        s.demo_accounts(2, |_| {}).await.unwrap();
+        let a1 = account_id(s, 1).await;
+        let n1 = AccountNumber::from_serial(1).to_string();
+        let n2 = AccountNumber::from_serial(2).to_string();
+        let layout = RegistryLayout::defaults().remove(1);
+        let body = format!(
+            "дата;счёт;сумма;плательщик\n\
+             2026-11-25;{n1};500,00;Иванов Иван\n\
+             2026-11-25;{n1};500,00;ИВАНОВ  ИВАН\n\
+             2026-11-26;{n2};100,00;Петрова\n"
+        );
+        let bom = format!("\u{feff}{body}");
+        let rows = parse(bom.as_bytes(), &layout, &rules()).unwrap();
+        let o1 = s
+            .import_registry("csv", "a.csv", bom.as_bytes(), &rows, &Actor::default())
+            .await
+            .unwrap();
+        assert_eq!((o1.matched, o1.held), (2, 1), "{}", db.label);
+        assert_eq!(o1.held_lines[0].line_no, 3);
+        // The same file without the BOM and with CRLF: all held, none credited.
+        let crlf = body.replace('\n', "\r\n");
+        let rows = parse(crlf.as_bytes(), &layout, &rules()).unwrap();
+        let o2 = s
+            .import_registry("csv", "b.csv", crlf.as_bytes(), &rows, &Actor::default())
+            .await
+            .unwrap();
+        assert_eq!((o2.matched, o2.held, o2.unmatched), (0, 3, 0), "{}", db.label);
+        assert_eq!(s.payments_of_account(a1, 10).await.unwrap().len(), 1);
+        let held = s.unmatched_payments(10).await.unwrap();
+        assert_eq!(held.len(), 4);
+        assert!(held.iter().all(|h| h.reason == "duplicate"));
+        assert_eq!(held[0].account_number.as_deref(), Some(n1.as_str()));
+        assert!(held[1].duplicate_of.is_some(), "{:?}", held[1]);
+        // A person confirms one as a real second payment and leaves the others out.
+        s.resolve_unmatched(held[0].id, a1, &Actor::default())
+            .await
+            .unwrap();
+        for h in &held[1..] {
+            s.reject_unmatched(h.id, "повтор", &Actor::default())
+                .await
+                .unwrap();
+        }
+        assert!(matches!(
+            s.resolve_unmatched(held[1].id, a1, &Actor::default()).await,
+            Err(StoreError::Conflict(m)) if m.contains("отклонена")
+        ));
+        assert!(s.unmatched_payments(10).await.unwrap().is_empty());
+        let paid: i64 = s
+            .payments_of_account(a1, 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|p| p.amount)
+            .sum();
+        assert_eq!(paid, 100_000, "{}", db.label);
+        db.cleanup().await;
+    }
+}
+
+/// Amounts that would overflow a total are refused before anything is written.
+#[tokio::test]
+async fn registry_total_cannot_overflow() {
+    for db in testing::all().await {
+        let s = &db.store;
+        s.seed_defaults().await.unwrap();
+        s.demo_accounts(1, |_| {}).await.unwrap();
+        let n1 = AccountNumber::from_serial(1).to_string();
+        let row = |line_no, op: &str| RegistryRow {
+            line_no,
+            paid_on: date(2026, 11, 25),
+            account: n1.clone(),
+            amount: Kopecks(i64::MAX / 2 + 1),
+            payer: String::new(),
+            operation: Some(op.into()),
+        };
+        let rows = [row(1, "1"), row(2, "2")];
+        let e = s
+            .import_registry("sber", "x.txt", b"x", &rows, &Actor::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+        assert!(s.registries(10).await.unwrap().is_empty());
         db.cleanup().await;
     }
 }

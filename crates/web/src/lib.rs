@@ -48,6 +48,8 @@ pub struct WebConfig {
     pub max_public_appeals_per_hour: i64,
     /// Column layouts of bank payment registries offered at import.
     pub registry_layouts: Vec<abonent_domain::registry::RegistryLayout>,
+    /// Bounds of a payment's amount and date (cashier, registries, API).
+    pub payment_limits: abonent_domain::registry::PaymentLimits,
     pub throttle_window: Duration,
     /// The address clients reach this server at, for links in letters
     /// (`https://lk.example.ru`).
@@ -63,6 +65,7 @@ impl Default for WebConfig {
             max_failures_per_ip: 30,
             max_public_appeals_per_hour: 10,
             registry_layouts: abonent_domain::registry::RegistryLayout::defaults(),
+            payment_limits: abonent_domain::registry::PaymentLimits::default(),
             throttle_window: Duration::from_secs(15 * 60),
             public_url: "http://127.0.0.1:8080".into(),
         }

@@ -79,6 +79,7 @@ use crate::AppState;
         crate::billing::api::import,
         crate::billing::api::unmatched,
         crate::billing::api::resolve,
+        crate::billing::api::reject,
         crate::billing::api::restrictions,
         crate::billing::api::step,
         crate::notices::list,

@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/payments/unmatched", get(unmatched))
         .route("/payments/unmatched/{id}/resolve", post(resolve))
+        .route("/payments/unmatched/{id}/reject", post(reject))
         .route("/restrictions", get(restrictions))
         .route("/restrictions/{id}/steps", post(step))
 }
@@ -368,6 +369,27 @@ pub async fn resolve(
             id: super::resolve_unmatched(&state, &me, id, &d.account_number).await?,
         }),
     ))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct RejectDraft {
+    /// Why it is not credited (default: a repeat of a credited payment).
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Leaves a held row (a possible repeat) uncredited.
+#[utoipa::path(post, path = "/api/v1/payments/unmatched/{id}/reject", tag = "billing", request_body = RejectDraft,
+    params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn reject(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Json(d): Json<RejectDraft>,
+) -> Result<StatusCode, ApiError> {
+    super::reject_unmatched(&state, &me, id, &d.note).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Open restriction cases (PAY-04), newest first.

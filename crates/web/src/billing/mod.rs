@@ -8,7 +8,7 @@ pub mod pages;
 use abonent_domain::money::Kopecks;
 use abonent_domain::org::Permission;
 use abonent_domain::payment_qr::PaymentDetails;
-use abonent_domain::registry::parse;
+use abonent_domain::registry::{parse, ParseRules};
 use abonent_domain::tariffs::Period;
 use abonent_domain::validation::FieldErrors;
 use abonent_render::InvoiceDoc;
@@ -134,12 +134,15 @@ pub async fn take_payment(
     me.require(Permission::TakePayments)?;
     let today = today_in_zone(&me.staff.time_zone);
     let mut e = FieldErrors::new();
+    let limits = state.config.payment_limits;
     let amount = match Kopecks::parse_rubles(&d.amount) {
-        Ok(k) if k.0 > 0 => Some(k),
-        Ok(_) => {
-            e.add("amount", "Сумма должна быть больше нуля.");
-            None
-        }
+        Ok(k) => match limits.check_amount(k) {
+            Ok(()) => Some(k),
+            Err(m) => {
+                e.add("amount", sentence(&m));
+                None
+            }
+        },
         Err(m) => {
             e.add("amount", m);
             None
@@ -149,11 +152,17 @@ pub async fn take_payment(
         Some(today)
     } else {
         match d.paid_on.trim().parse::<jiff::civil::Date>() {
-            Ok(v) if v <= today => Some(v),
-            Ok(_) => {
+            Ok(v) if v > today => {
                 e.add("paid_on", "Дата платежа не может быть позже сегодняшней.");
                 None
             }
+            Ok(v) => match limits.check_date(v, today) {
+                Ok(()) => Some(v),
+                Err(m) => {
+                    e.add("paid_on", sentence(&m));
+                    None
+                }
+            },
             Err(_) => {
                 e.add("paid_on", "Дата в виде ГГГГ-ММ-ДД.");
                 None
@@ -171,6 +180,17 @@ pub async fn take_payment(
         .store
         .take_payment(account_id, amount, paid_on, d.payer.trim(), &me.actor())
         .await?)
+}
+
+/// A message of the domain («сумма должна …») as a sentence for a form field.
+fn sentence(m: &str) -> String {
+    let mut c = m.chars();
+    let mut out: String = c.next().map(|f| f.to_uppercase().collect()).unwrap_or_default();
+    out.push_str(c.as_str());
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
 }
 
 /// Imports a registry file: every malformed line is reported with its number and nothing is
@@ -194,7 +214,11 @@ pub async fn import_registry(
     if bytes.is_empty() {
         return Err(FieldErrors::single("file", "Выберите файл реестра.").into());
     }
-    let rows = parse(bytes, layout).map_err(|errors| {
+    let rules = ParseRules {
+        limits: state.config.payment_limits,
+        today: today_in_zone(&me.staff.time_zone),
+    };
+    let rows = parse(bytes, layout, &rules).map_err(|errors| {
         let mut e = FieldErrors::new();
         for l in errors.iter().take(200) {
             if l.line_no == 0 {
@@ -379,6 +403,29 @@ pub async fn resolve_unmatched(
     Ok(state
         .store
         .resolve_unmatched(id, account.id, &me.actor())
+        .await?)
+}
+
+/// Leaves a held registry row uncredited: a person found it repeats a credited payment.
+pub async fn reject_unmatched(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+    note: &str,
+) -> Result<(), WebError> {
+    me.require(Permission::ImportPayments)?;
+    let note = note.trim();
+    if note.chars().count() > 500 {
+        return Err(FieldErrors::single("note", "Не длиннее 500 знаков.").into());
+    }
+    let note = if note.is_empty() {
+        "повтор уже зачисленного платежа"
+    } else {
+        note
+    };
+    Ok(state
+        .store
+        .reject_unmatched(id, note, &me.actor())
         .await?)
 }
 

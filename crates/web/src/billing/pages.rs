@@ -40,6 +40,7 @@ pub fn routes() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(super::api::MAX_REGISTRY_BYTES)),
         )
         .route("/billing/unmatched/{id}", post(unmatched_resolve))
+        .route("/billing/unmatched/{id}/reject", post(unmatched_reject))
         .route("/billing/restrictions", get(restrictions_page))
         .route("/billing/restrictions/{id}", get(case_page).post(case_step))
         .route("/accounts/{id}/billing", get(account_page))
@@ -1196,6 +1197,25 @@ async fn unmatched_resolve(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Deserialize, Default)]
+pub struct RejectForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn unmatched_reject(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Form(f): Form<RejectForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    super::reject_unmatched(&state, &me, id, &f.note).await?;
+    Ok(Redirect::to("/billing/registries?resolved=1").into_response())
 }
 
 #[derive(Template)]
