@@ -112,6 +112,10 @@ fn pdf(n: u32) {
 }
 
 fn registry(path: &str, rows: u32, accounts: u32) {
+    let seed: u32 = path
+        .bytes()
+        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
+        % 100_000;
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("create file"));
     let mut total = 0i64;
     for i in 0..rows {
@@ -123,13 +127,17 @@ fn registry(path: &str, rows: u32, accounts: u32) {
         let kop = 10_000 + i64::from(i % 5000) * 7;
         total += kop;
         let line = format!(
-            "{:02}-11-2026;{:02}:{:02}:00;8002;{};{account};Иванов Иван Иванович;г. Радужный;112026;{}.{:02};0\r\n",
+            "{:02}-11-2026;{:02}:{:02}:00;8002;{};{account};Иванов Иван Иванович;г. Радужный;112026;{}.{:02};0;{}{:010}\r\n",
             1 + i % 25,
             8 + i % 10,
             i % 60,
             1 + i % 9,
             kop / 100,
-            kop % 100
+            kop % 100,
+            // The bank's operation number: unique per row, and per file (the file's name
+            // seeds it, so distinct files are distinct payments).
+            seed,
+            i
         );
         let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(&line);
         out.write_all(&bytes).expect("write");

@@ -389,9 +389,7 @@ pub fn parse(
         if account.is_empty() {
             bad.push("не указан лицевой счёт".into());
         } else if account.chars().count() > MAX_ACCOUNT_CHARS {
-            bad.push(format!(
-                "лицевой счёт длиннее {MAX_ACCOUNT_CHARS} знаков"
-            ));
+            bad.push(format!("лицевой счёт длиннее {MAX_ACCOUNT_CHARS} знаков"));
         }
         let payer = layout
             .payer_column
@@ -627,7 +625,10 @@ mod tests {
             vec![InFile::First, InFile::First, InFile::RepeatOf(1)]
         );
         // The same number with another amount is an error of the file.
-        let bad = [row(1, Some("A"), 100, "Иванов"), row(4, Some("A"), 200, "Иванов")];
+        let bad = [
+            row(1, Some("A"), 100, "Иванов"),
+            row(4, Some("A"), 200, "Иванов"),
+        ];
         let e = classify(&bad).unwrap_err();
         assert_eq!(e[0].line_no, 4);
         assert!(e[0].detail.contains("строке 1"));

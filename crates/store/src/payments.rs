@@ -83,6 +83,8 @@ struct Earlier {
     operations: HashMap<String, String>,
     /// (account id, date, amount, normalised payer) → the payment's id.
     contents: HashMap<(i64, String, i64, String), i64>,
+    /// (account as written, date, amount, normalised payer) → a queued row, for people.
+    queued: HashMap<(String, String, i64, String), String>,
 }
 
 /// A row that waits for a person.
@@ -142,12 +144,27 @@ fn plan_import<'a>(
                     ),
                 });
             }
-            _ if account.is_none() => plan.unmatched.push(r),
             InFile::SameContentAs(line) => plan.held.push(hold(
                 "duplicate",
                 None,
                 format!("те же дата, счёт, сумма и плательщик, что в строке {line} этого реестра"),
             )),
+            InFile::First if account.is_none() => {
+                let key = (
+                    r.account.clone(),
+                    r.paid_on.to_string(),
+                    r.amount.0,
+                    normalize_payer(&r.payer),
+                );
+                match (&r.operation, earlier.queued.get(&key)) {
+                    (None, Some(what)) => plan.held.push(hold(
+                        "duplicate",
+                        None,
+                        format!("те же дата, счёт, сумма и плательщик, что в {what}"),
+                    )),
+                    _ => plan.unmatched.push(r),
+                }
+            }
             InFile::First => {
                 let (account_id, opened) = account.map(|a| (a.0, a.1.as_str())).unwrap_or_default();
                 let key = (
@@ -166,7 +183,13 @@ fn plan_import<'a>(
                     plan.held.push(hold(
                         "date",
                         None,
-                        format!("дата платежа раньше открытия лицевого счёта ({opened})"),
+                        format!(
+                            "дата платежа раньше открытия лицевого счёта ({})",
+                            opened
+                                .parse::<Date>()
+                                .map(|d| d.strftime("%d.%m.%Y").to_string())
+                                .unwrap_or_else(|_| opened.to_owned())
+                        ),
                     ));
                 } else {
                     plan.credit.push(r);
@@ -524,9 +547,14 @@ impl Store {
         }
         let started = std::time::Instant::now();
         let accounts = self.accounts_named(&mut tx, rows).await?;
-        let earlier = self.earlier_payments(&mut tx, bank, rows, &in_file, &accounts).await?;
+        let earlier = self
+            .earlier_payments(&mut tx, bank, rows, &in_file, &accounts)
+            .await?;
         let plan = plan_import(rows, &in_file, &accounts, &earlier);
-        tracing::debug!(ms = started.elapsed().as_millis() as u64, "registry: planned");
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "registry: planned"
+        );
         let (registry_id,): (i64,) = sqlx::query_as(
             "INSERT INTO payment_registries (bank, file_name, sha256, imported_at, staff_id, row_count,
                  matched, unmatched, total, repeated, held)
@@ -547,7 +575,8 @@ impl Store {
         .await?;
         self.insert_credited(&mut tx, bank, registry_id, &plan.credit, &accounts)
             .await?;
-        self.insert_queued(&mut tx, bank, registry_id, &plan).await?;
+        self.insert_queued(&mut tx, bank, registry_id, &plan)
+            .await?;
         audit_in(
             &mut tx,
             actor,
@@ -571,7 +600,10 @@ impl Store {
                 StoreError::Db(e)
             }
         })?;
-        tracing::debug!(ms = started.elapsed().as_millis() as u64, "registry: committed");
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "registry: committed"
+        );
         Ok(ImportOutcome {
             registry_id,
             already_imported: false,
@@ -700,6 +732,32 @@ impl Store {
                 earlier.operations.insert(op, what);
             }
         }
+        // Rows without a number naming no account: rows of earlier files waiting with the
+        // same content.
+        let mut unknown: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.operation.is_none() && !accounts.contains_key(&r.account))
+            .map(|r| r.account.as_str())
+            .collect();
+        unknown.sort_unstable();
+        unknown.dedup();
+        for part in unknown.chunks(1000) {
+            let sql = format!(
+                "SELECT account_text, paid_on, amount, payer, registry_id, line_no
+                 FROM unmatched_payments WHERE account_text IN ({}) AND operation_id IS NULL",
+                placeholders(self.backend(), part.len())
+            );
+            let mut q = sqlx::query_as::<_, (String, String, i64, String, i64, i64)>(&sql);
+            for a in part {
+                q = q.bind(*a);
+            }
+            for (account, paid_on, amount, payer, registry, line) in q.fetch_all(&mut **tx).await? {
+                earlier.queued.insert(
+                    (account, paid_on, amount, normalize_payer(&payer)),
+                    format!("строке {line} реестра {registry}"),
+                );
+            }
+        }
         // Rows without a number: credited payments of the same accounts, dates and amounts.
         let plain: Vec<&RegistryRow> = rows
             .iter()
@@ -714,7 +772,9 @@ impl Store {
         // A payment counts in the period of its date or a later open one: every period from
         // the earliest date's to the last that holds payments.
         let Some(periods) = periods_after(
-            self.payment_range_in(tx).await?.map(|(_, last)| (first, last)),
+            self.payment_range_in(tx)
+                .await?
+                .map(|(_, last)| (first, last)),
             None,
         ) else {
             return Ok(earlier);
@@ -734,10 +794,9 @@ impl Store {
             .fetch_all(&mut **tx)
             .await?;
             for (id, account_id, paid_on, amount, payer) in found {
-                earlier.contents.insert(
-                    (account_id, paid_on, amount, normalize_payer(&payer)),
-                    id,
-                );
+                earlier
+                    .contents
+                    .insert((account_id, paid_on, amount, normalize_payer(&payer)), id);
             }
         }
         Ok(earlier)

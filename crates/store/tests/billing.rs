@@ -384,7 +384,11 @@ async fn registry_rows_are_known_by_operation_number_in_any_form() {
         );
         let lines: Vec<i64> = o2.repeated_lines.iter().map(|r| r.line_no).collect();
         assert_eq!(lines, vec![1, 2, 3]);
-        assert!(o2.repeated_lines[0].note.contains("7001"), "{:?}", o2.repeated_lines);
+        assert!(
+            o2.repeated_lines[0].note.contains("7001"),
+            "{:?}",
+            o2.repeated_lines
+        );
         assert!(o2.repeated_lines[1].note.contains("неразобранных"));
         assert!(o2.repeated_lines[2].note.contains("строки 1"));
         assert_eq!(s.payments_of_account(a1, 10).await.unwrap().len(), 1);
@@ -402,7 +406,12 @@ async fn registry_rows_are_known_by_operation_number_in_any_form() {
             .import_registry("sber", "r3.txt", &bytes3, &rows3, &Actor::default())
             .await
             .unwrap();
-        assert_eq!((o3.matched, o3.unmatched, o3.repeated), (0, 0, 4), "{}", db.label);
+        assert_eq!(
+            (o3.matched, o3.unmatched, o3.repeated),
+            (0, 0, 4),
+            "{}",
+            db.label
+        );
         assert_eq!(s.payments_of_account(a2, 10).await.unwrap().len(), 2);
         let balance = s.balance_at(a1, date(2026, 11, 30)).await.unwrap();
         assert_eq!(balance.balance, -123_456, "{}", db.label);
@@ -444,7 +453,12 @@ async fn registry_rows_without_numbers_that_repeat_are_held() {
             .import_registry("csv", "b.csv", crlf.as_bytes(), &rows, &Actor::default())
             .await
             .unwrap();
-        assert_eq!((o2.matched, o2.held, o2.unmatched), (0, 3, 0), "{}", db.label);
+        assert_eq!(
+            (o2.matched, o2.held, o2.unmatched),
+            (0, 3, 0),
+            "{}",
+            db.label
+        );
         assert_eq!(s.payments_of_account(a1, 10).await.unwrap().len(), 1);
         let held = s.unmatched_payments(10).await.unwrap();
         assert_eq!(held.len(), 4);

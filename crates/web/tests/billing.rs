@@ -170,6 +170,44 @@ async fn cashier_registry_invoice_and_balance() {
         assert_eq!(r.json()["id"].as_i64(), Some(first));
         let r = app.send(pay("k2", "-5")).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        // Bounded: at most 10 000 000 ₽ a payment, a date within three years.
+        for (key, body, field) in [
+            (
+                "k3",
+                json!({"amount": "10000000,01", "paid_on": "2026-10-05"}),
+                "amount",
+            ),
+            (
+                "k4",
+                json!({"amount": "50000000000000000", "paid_on": "2026-10-05"}),
+                "amount",
+            ),
+            (
+                "k5",
+                json!({"amount": "100", "paid_on": "2020-01-01"}),
+                "paid_on",
+            ),
+        ] {
+            let r = app
+                .send(
+                    Request::builder()
+                        .method(Method::POST)
+                        .uri(format!("/api/v1/accounts/{}/payments", a1.id))
+                        .header(header::AUTHORIZATION, format!("Bearer {cashier}"))
+                        .header(header::CONTENT_TYPE, "application/json")
+                        .header("Idempotency-Key", key)
+                        .body(Body::from(body.to_string()))
+                        .unwrap(),
+                )
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{l}: {}",
+                r.body
+            );
+            assert_eq!(r.json()["errors"][0]["field"], json!(field), "{}", r.body);
+        }
         let list = app
             .api(
                 Method::GET,
@@ -212,9 +250,37 @@ async fn cashier_registry_invoice_and_balance() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(r.json()["matched"], json!(2));
         assert_eq!(r.json()["unmatched"], json!(1));
-        let r = app.send(import(good.into_bytes())).await;
+        let r = app.send(import(good.clone().into_bytes())).await;
         assert_eq!(r.json()["already_imported"], json!(true));
+        // The same rows with CRLF line ends and a BOM: other bytes, the same payments — held
+        // for a person, none credited again.
+        let again = format!("\u{feff}{}", good.replace('\n', "\r\n"));
+        let r = app.send(import(again.into_bytes())).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(
+            (r.json()["matched"].clone(), r.json()["held"].clone()),
+            (json!(0), json!(3)),
+            "{l}: {}",
+            r.body
+        );
         assert_eq!(s.payments_of_account(a2.id, 10).await.unwrap().len(), 1);
+        // A 5·10^16 ₽ row is refused with its line; nothing is imported.
+        let huge = format!(
+            "дата;счёт;сумма;плательщик\n2026-10-12;{};50000000000000000;Г\n",
+            a1.number
+        );
+        let r = app.send(import(huge.into_bytes())).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.body.contains("строка 2") && r.body.contains("больше допустимой"),
+            "{}",
+            r.body
+        );
+        // A cp1251 file given as UTF-8 is refused in Russian.
+        let (cp, _, _) = encoding_rs::WINDOWS_1251.encode("дата;счёт;сумма;плательщик\n");
+        let r = app.send(import(cp.into_owned())).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("UTF-8"), "{}", r.body);
         let queue = app
             .api(
                 Method::GET,
@@ -244,6 +310,38 @@ async fn cashier_registry_invoice_and_balance() {
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        // The held repeats are left out by a person.
+        let queue = app
+            .api(
+                Method::GET,
+                "/api/v1/payments/unmatched",
+                Some(&sales),
+                None,
+            )
+            .await
+            .json();
+        assert_eq!(queue.as_array().unwrap().len(), 3, "{l}: {queue}");
+        for h in queue.as_array().unwrap() {
+            assert_eq!(h["reason"], json!("duplicate"));
+            let r = app
+                .api(
+                    Method::POST,
+                    &format!("/api/v1/payments/unmatched/{}/reject", h["id"]),
+                    Some(&sales),
+                    Some(json!({"note": "повтор"})),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+        }
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/payments/unmatched/{}/reject", queue[0]["id"]),
+                Some(&sales),
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
 
         // October is billed; the invoice explains each line and carries the payments.
         s.bill(Period::parse("2026-10").unwrap(), 100, None, |_, _| {})

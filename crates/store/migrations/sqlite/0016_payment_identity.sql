@@ -18,6 +18,7 @@ ALTER TABLE unmatched_payments ADD COLUMN duplicate_of BIGINT REFERENCES payment
 -- open, resolved (credited), rejected (a repeat, not credited); why, for rejected ones
 ALTER TABLE unmatched_payments ADD COLUMN note TEXT NOT NULL DEFAULT '';
 CREATE UNIQUE INDEX unmatched_payments_operation ON unmatched_payments (bank, operation_id);
+CREATE INDEX unmatched_payments_account ON unmatched_payments (account_text);
 
 -- What an import found repeated (credited before) and held for a person.
 ALTER TABLE payment_registries ADD COLUMN repeated BIGINT NOT NULL DEFAULT 0;

@@ -185,7 +185,10 @@ pub async fn take_payment(
 /// A message of the domain («сумма должна …») as a sentence for a form field.
 fn sentence(m: &str) -> String {
     let mut c = m.chars();
-    let mut out: String = c.next().map(|f| f.to_uppercase().collect()).unwrap_or_default();
+    let mut out: String = c
+        .next()
+        .map(|f| f.to_uppercase().collect())
+        .unwrap_or_default();
     out.push_str(c.as_str());
     if !out.ends_with('.') {
         out.push('.');
@@ -423,10 +426,7 @@ pub async fn reject_unmatched(
     } else {
         note
     };
-    Ok(state
-        .store
-        .reject_unmatched(id, note, &me.actor())
-        .await?)
+    Ok(state.store.reject_unmatched(id, note, &me.actor()).await?)
 }
 
 #[cfg(test)]
