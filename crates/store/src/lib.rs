@@ -26,6 +26,7 @@ pub mod org;
 pub mod outbox;
 pub mod payments;
 pub mod portal;
+pub mod restriction;
 pub mod seed;
 mod time;
 

@@ -262,7 +262,7 @@ pub async fn restriction_step(
     d: &StepDraft,
 ) -> Result<(), WebError> {
     me.require(Permission::ManageRestriction)?;
-    if abonent_store::payments::step_label(&d.step).is_empty() || d.step == "warning" {
+    if abonent_store::restriction::step_label(&d.step).is_empty() || d.step == "warning" {
         return Err(FieldErrors::single("step", "Выберите шаг.").into());
     }
     if matches!(d.step.as_str(), "restricted" | "suspended") && d.note.trim().is_empty() {

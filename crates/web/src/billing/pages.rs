@@ -6,10 +6,8 @@ use abonent_domain::org::Permission;
 use abonent_domain::tariffs::{Norm, Tariff, TariffDraft, NORM_RESIDENTS, NORM_ROOMS};
 use abonent_domain::validation::FieldErrors;
 use abonent_store::billing::{BillingSettings, PeriodRow};
-use abonent_store::payments::{
-    next_steps, step_label, ImportOutcome, RegistryView, RestrictionCase, RestrictionStep,
-    UnmatchedView,
-};
+use abonent_store::payments::{ImportOutcome, RegistryView, UnmatchedView};
+use abonent_store::restriction::{next_steps, step_label, RestrictionCase, RestrictionStep};
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
