@@ -246,4 +246,58 @@ mod tests {
         assert_eq!(Wh(123_450).display_kwh(), "123,45 кВт·ч");
         assert_eq!(Wh::from_kwh(7).display_kwh(), "7 кВт·ч");
     }
+
+    #[test]
+    fn checked_arithmetic_refuses_to_wrap() {
+        assert_eq!(
+            Kopecks(i64::MAX).checked_add(Kopecks(1)),
+            Err(MoneyOverflow)
+        );
+        assert_eq!(
+            Kopecks(i64::MIN).checked_sub(Kopecks(1)),
+            Err(MoneyOverflow)
+        );
+        assert_eq!(
+            Kopecks::checked_sum([Kopecks(i64::MAX / 2 + 1), Kopecks(i64::MAX / 2 + 1)]),
+            Err(MoneyOverflow)
+        );
+        assert_eq!(Kopecks::checked_sum([]), Ok(Kopecks::ZERO));
+        assert!(std::panic::catch_unwind(|| Kopecks(i64::MAX) + Kopecks(1)).is_err());
+        // 5·10^16 ₽ parses (it is a number) but is far above any payment's bound.
+        let huge = Kopecks::parse_rubles("50000000000000000").unwrap();
+        assert!(huge > MAX_PAYMENT_DEFAULT);
+        assert!(Kopecks::parse_rubles("500000000000000000").is_err());
+    }
+
+    proptest::proptest! {
+        /// Checked sums agree with exact 128-bit arithmetic: a value when it fits, an error
+        /// when it does not — never a wrapped amount.
+        #[test]
+        fn checked_sum_is_exact(items in proptest::collection::vec(proptest::num::i64::ANY, 0..20)) {
+            let exact: i128 = items.iter().map(|k| i128::from(*k)).sum();
+            let mut partial: i128 = 0;
+            let mut fits = true;
+            for k in &items {
+                partial += i128::from(*k);
+                fits &= i64::try_from(partial).is_ok();
+            }
+            match Kopecks::checked_sum(items.iter().copied().map(Kopecks)) {
+                Ok(k) => proptest::prop_assert!(fits && i128::from(k.0) == exact),
+                Err(_) => proptest::prop_assert!(!fits),
+            }
+        }
+
+        /// What is printed reads back as the same amount.
+        #[test]
+        fn printed_amounts_parse_back(k in -1_000_000_000_000i64..1_000_000_000_000) {
+            let printed = Kopecks(k).to_string().replace('−', "-");
+            proptest::prop_assert_eq!(Kopecks::parse_rubles(&printed), Ok(Kopecks(k)));
+        }
+
+        /// Bounded payments summed in any number a registry can hold never overflow.
+        #[test]
+        fn bounded_payments_never_overflow(n in 0usize..5_000, a in 1i64..=MAX_PAYMENT_DEFAULT.0) {
+            proptest::prop_assert!(Kopecks::checked_sum(std::iter::repeat_n(Kopecks(a), n)).is_ok());
+        }
+    }
 }
