@@ -109,7 +109,10 @@ async fn the_sender_stops_after_the_message_in_hand_and_gives_back_the_rest() {
             .await
             .unwrap();
         assert!(r.stopped, "{l}: {r:?}");
-        assert_eq!(r.sent, 3, "{l}: the message in hand is finished and recorded");
+        assert_eq!(
+            r.sent, 3,
+            "{l}: the message in hand is finished and recorded"
+        );
         assert_eq!(count.load(Ordering::SeqCst), 3, "{l}");
         // 3 sent; the other 27 queued, none leased, none with an attempt counted.
         assert_eq!(outbox_state(s).await, (27, 0, 3, 0), "{l}");

@@ -447,7 +447,8 @@ mod tests {
 
     #[test]
     fn postgres_commands_never_show_the_password() {
-        let url = "postgres://abonent:s3cret@db.example:5432/abonent?sslmode=require&password=s3cret";
+        let url =
+            "postgres://abonent:s3cret@db.example:5432/abonent?sslmode=require&password=s3cret";
         assert_eq!(
             pg_url_without_password(url),
             "postgres://abonent@db.example:5432/abonent?sslmode=require"

@@ -79,10 +79,11 @@ async fn a_backup_taken_during_writes_restores_what_was_committed_before_it() {
     task.await.unwrap();
     assert!(size > 0 && *calls.lock().unwrap() >= 1);
     assert!(
-        !dir.path()
-            .read_dir()
+        !dir.path().read_dir().unwrap().any(|e| e
             .unwrap()
-            .any(|e| e.unwrap().file_name().to_string_lossy().contains("partial")),
+            .file_name()
+            .to_string_lossy()
+            .contains("partial")),
         "no partial file is left"
     );
 
@@ -114,7 +115,10 @@ async fn a_backup_taken_during_writes_restores_what_was_committed_before_it() {
     let crashed = dir.path().join("crashed.db");
     let wal = |p: &Path| std::path::PathBuf::from(format!("{}-wal", p.display()));
     std::fs::copy(&db, &crashed).unwrap();
-    assert!(std::fs::metadata(wal(&db)).unwrap().len() > 0, "commits in the WAL");
+    assert!(
+        std::fs::metadata(wal(&db)).unwrap().len() > 0,
+        "commits in the WAL"
+    );
     std::fs::copy(wal(&db), wal(&crashed)).unwrap();
     let r = backup::restore(&crashed, &target).await.unwrap();
     assert!(!wal(&crashed).exists());
@@ -133,7 +137,11 @@ async fn a_backup_taken_during_writes_restores_what_was_committed_before_it() {
     assert_eq!(payloads(&s).await, rows);
     s.close().await;
     let old = open(&kept).await;
-    assert_eq!(payloads(&old).await.len(), live_rows, "the kept file is whole");
+    assert_eq!(
+        payloads(&old).await.len(),
+        live_rows,
+        "the kept file is whole"
+    );
     old.close().await;
 }
 
@@ -143,13 +151,17 @@ async fn refusals() {
     let db = dir.path().join("a.db");
     let s = open(&db).await;
     let target = dir.path().join("b.db");
-    backup::backup(&s, &db, &target, false, &|_| {}).await.unwrap();
+    backup::backup(&s, &db, &target, false, &|_| {})
+        .await
+        .unwrap();
     // An existing backup is replaced only when forced; the database itself never.
     let e = backup::backup(&s, &db, &target, false, &|_| {})
         .await
         .unwrap_err();
     assert!(matches!(e, BackupError::Exists(_)), "{e}");
-    backup::backup(&s, &db, &target, true, &|_| {}).await.unwrap();
+    backup::backup(&s, &db, &target, true, &|_| {})
+        .await
+        .unwrap();
     let e = backup::backup(&s, &db, &db, true, &|_| {})
         .await
         .unwrap_err();

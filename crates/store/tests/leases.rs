@@ -54,7 +54,10 @@ async fn released_messages_and_jobs_are_claimable_again_at_once() {
         s.enqueue("outbox.send", "", None, 0).await.unwrap();
         let job = s.claim_job("w1", 300_000_000).await.unwrap().unwrap();
         s.release_job(job.id, "someone-else").await.unwrap();
-        assert!(s.claim_job("w3", 300_000_000).await.unwrap().is_none(), "{l}");
+        assert!(
+            s.claim_job("w3", 300_000_000).await.unwrap().is_none(),
+            "{l}"
+        );
         s.release_job(job.id, "w1").await.unwrap();
         let j = s.claim_job("w3", 300_000_000).await.unwrap().unwrap();
         assert_eq!((j.id, j.attempts), (job.id, job.attempts), "{l}");
