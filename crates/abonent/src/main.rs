@@ -110,6 +110,22 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Copy the SQLite database into FILE while the service keeps running (for PostgreSQL:
+    /// prints the pg_dump command).
+    Backup {
+        /// The backup file to write.
+        file: std::path::PathBuf,
+        /// Replace FILE when it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Put a backup made by `abonent backup` in place of the SQLite database (stop `serve` and
+    /// `worker` first; the replaced file is kept beside it). For PostgreSQL: prints the
+    /// pg_restore command.
+    Restore {
+        /// The backup file.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -232,6 +248,8 @@ async fn main() -> Result<()> {
             store.close().await;
             r
         }
+        Command::Backup { file, force } => backup(&cfg, &file, force).await,
+        Command::Restore { file } => restore(&cfg, &file).await,
         Command::User { command } => match command {
             UserCommand::Add {
                 login,
@@ -271,7 +289,34 @@ async fn open(cfg: &Config) -> Result<Store> {
 /// SQLite page cache per connection for batch commands (billing, imports, demo data).
 const BATCH_CACHE_MIB: u32 = 128;
 
+/// The hold this process keeps on its SQLite database while it runs: `abonent restore` refuses
+/// while any process holds it.
+static HOLD: std::sync::OnceLock<abonent_store::backup::Hold> = std::sync::OnceLock::new();
+
+/// Holds the configured SQLite database for the rest of the process (nothing on PostgreSQL).
+fn hold_database(cfg: &Config) -> Result<()> {
+    let Some(db) = abonent_store::backup::sqlite_path(&cfg.database_url) else {
+        return Ok(());
+    };
+    if HOLD.get().is_some() {
+        return Ok(());
+    }
+    match abonent_store::backup::hold(&db) {
+        Ok(h) => {
+            let _ = HOLD.set(h);
+            Ok(())
+        }
+        Err(abonent_store::backup::BackupError::InUse(p)) => bail!(
+            "база данных {} сейчас восстанавливается из резервной копии (abonent restore); \
+             дождитесь окончания",
+            p.display()
+        ),
+        Err(e) => Err(e).context("блокировка базы данных"),
+    }
+}
+
 async fn open_with_cache(cfg: &Config, cache_mib: Option<u32>) -> Result<Store> {
+    hold_database(cfg)?;
     let store = Store::connect_tuned(
         &cfg.database_url,
         cfg.max_connections,
@@ -585,17 +630,41 @@ async fn worker(cfg: Config, once: bool) -> Result<()> {
         sms: cfg.sms.clone(),
     };
     let name = format!("worker-{}", std::process::id());
+    let stop = signals()?;
     if once {
         abonent_jobs::schedule(&store, &jobs_config).await?;
-        let n = abonent_jobs::drain(&store, &jobs_config, &name).await?;
+        let n = abonent_jobs::drain_until(&store, &jobs_config, &name, &stop).await?;
         println!("Выполнено заданий: {n}");
     } else {
         tracing::info!(mail = %cfg.mail.redacted(), "worker started");
         println!("Обработчик заданий запущен (Ctrl+C — остановить).");
-        abonent_jobs::run(store.clone(), jobs_config, name, shutdown()).await;
+        let jobs = tokio::spawn(abonent_jobs::run(
+            store.clone(),
+            jobs_config,
+            name,
+            stop.clone(),
+        ));
+        stop.wait().await;
+        finish_worker(jobs).await;
     }
     store.close().await;
     Ok(())
+}
+
+/// How long a stopping process waits for the message or request in hand before it gives up on
+/// it (its lease then ends by itself, see `abonent_jobs::LEASE`).
+const GRACE: Duration = Duration::from_secs(10);
+
+/// Waits for a stopping worker to give back what it holds, at most [`GRACE`].
+async fn finish_worker(mut jobs: tokio::task::JoinHandle<()>) {
+    if tokio::time::timeout(GRACE, &mut jobs).await.is_err() {
+        tracing::warn!(
+            grace_seconds = GRACE.as_secs(),
+            "the worker did not stop in time; its job is left to its lease"
+        );
+        jobs.abort();
+        let _ = jobs.await;
+    }
 }
 
 async fn serve(
@@ -637,7 +706,7 @@ async fn serve(
     });
 
     // The scheduler and a job worker (reminders and escalations of appeals, housekeeping).
-    let (jobs_stop, jobs_stopped) = tokio::sync::oneshot::channel::<()>();
+    let stop = signals()?;
     let worker_name = format!("{}-{}", std::process::id(), listener.local_addr()?);
     let mut jobs_config = abonent_jobs::JobsConfig {
         mail: cfg.mail.clone(),
@@ -657,9 +726,7 @@ async fn serve(
             store.clone(),
             jobs_config,
             worker_name,
-            async move {
-                let _ = jobs_stopped.await;
-            },
+            stop.clone(),
         ))
     });
 
@@ -675,28 +742,199 @@ async fn serve(
         println!("Сотрудников ещё нет. Создайте администратора:");
         println!("  abonent user add --login admin --password '…' --role administrator --name 'Фамилия Имя Отчество'");
     }
-    abonent_web::serve(listener, state, shutdown()).await?;
-    let _ = jobs_stop.send(());
+    // The web server and the worker stop together on the first signal; requests in flight get
+    // the grace period to finish.
+    let web = abonent_web::serve(listener, state, {
+        let stop = stop.clone();
+        async move { stop.wait().await }
+    });
+    tokio::pin!(web);
+    tokio::select! {
+        r = &mut web => r?,
+        _ = async {
+            stop.wait().await;
+            tokio::time::sleep(GRACE).await;
+        } => tracing::warn!(grace_seconds = GRACE.as_secs(), "requests still open after the grace period are dropped"),
+    }
     if let Some(j) = jobs {
-        let _ = j.await;
+        finish_worker(j).await;
     }
     store.close().await;
     Ok(())
 }
 
-async fn shutdown() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Handles SIGTERM and SIGINT (Ctrl+C): the first asks the web server and the workers to stop
+/// (the message in hand is finished, claimed work is given back, the process exits), a second
+/// ends the process at once.
+fn signals() -> Result<abonent_jobs::Stop> {
+    let (handle, stop) = abonent_jobs::Stop::pair();
+    let mut signals = Signals::new()?;
+    tokio::spawn(async move {
+        signals.next().await;
+        tracing::info!("shutting down");
+        eprintln!(
+            "Останавливаюсь: текущее сообщение будет отправлено, остальные останутся в очереди \
+             (повторный сигнал — немедленный выход)."
+        );
+        handle.stop();
+        signals.next().await;
+        tracing::warn!("second signal: exiting at once");
+        eprintln!("Немедленный выход.");
+        std::process::exit(130);
+    });
+    Ok(stop)
+}
+
+/// SIGTERM and SIGINT, registered at once (so a signal that comes early is not lost).
+struct Signals {
     #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Self> {
+        #[cfg(unix)]
         {
-            s.recv().await;
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Self {
+                term: signal(SignalKind::terminate()).context("SIGTERM handler")?,
+                int: signal(SignalKind::interrupt()).context("SIGINT handler")?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        tokio::select! { _ = self.term.recv() => {}, _ = self.int.recv() => {} }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} МБ", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// `abonent backup FILE`: a consistent copy of the running SQLite database; for PostgreSQL the
+/// `pg_dump` command to run.
+async fn backup(cfg: &Config, file: &std::path::Path, force: bool) -> Result<()> {
+    use abonent_store::backup::{self, BackupError};
+    let Some(db) = backup::sqlite_path(&cfg.database_url) else {
+        println!("Резервную копию PostgreSQL делает pg_dump (серверы можно не останавливать):");
+        println!("  {}", backup::pg_dump_command(&cfg.database_url, file));
+        println!(
+            "Пароль pg_dump возьмёт из PGPASSWORD или ~/.pgpass. Подробнее: docs/operations.md."
+        );
+        bail!("abonent backup копирует только базу SQLite; для PostgreSQL выполните команду выше");
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutting down");
+    if !db.exists() {
+        bail!("базы данных {} нет — копировать нечего", db.display());
+    }
+    if file.exists() && !force {
+        bail!(
+            "файл {} уже есть; чтобы заменить его, добавьте --force",
+            file.display()
+        );
+    }
+    hold_database(cfg)?;
+    let store = Store::connect(&cfg.database_url, 1)
+        .await
+        .with_context(|| format!("connecting to {}", cfg.redacted_database_url()))?;
+    let approx = [db.clone(), format!("{}-wal", db.display()).into()]
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum::<u64>();
+    let bar = ProgressBar::new(approx.max(1));
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {bytes} из ~{total_bytes} ({elapsed})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message("Резервная копия");
+    let started = std::time::Instant::now();
+    let r = backup::backup(&store, &db, file, force, &|bytes| bar.set_position(bytes)).await;
+    bar.finish_and_clear();
+    store.close().await;
+    match r {
+        Ok(size) => {
+            println!(
+                "Резервная копия {} готова за {:.1} с: {}.",
+                file.display(),
+                started.elapsed().as_secs_f64(),
+                megabytes(size)
+            );
+            Ok(())
+        }
+        Err(BackupError::Exists(p)) => bail!(
+            "файл {} уже есть; чтобы заменить его, добавьте --force",
+            p.display()
+        ),
+        Err(BackupError::SameFile(p)) => {
+            bail!(
+                "{} — это сама база данных; укажите другой файл",
+                p.display()
+            )
+        }
+        Err(e) => Err(e).context("резервная копия не сделана"),
+    }
+}
+
+/// `abonent restore FILE`: puts a backup in place of the SQLite database while nothing uses it;
+/// for PostgreSQL the `pg_restore` command to run.
+async fn restore(cfg: &Config, file: &std::path::Path) -> Result<()> {
+    use abonent_store::backup::{self, BackupError};
+    let Some(db) = backup::sqlite_path(&cfg.database_url) else {
+        println!("Базу PostgreSQL восстанавливает pg_restore; сначала остановите все abonent serve и abonent worker:");
+        println!("  {}", backup::pg_restore_command(&cfg.database_url, file));
+        println!(
+            "Пароль pg_restore возьмёт из PGPASSWORD или ~/.pgpass. Подробнее: docs/operations.md."
+        );
+        bail!("abonent restore восстанавливает только базу SQLite; для PostgreSQL выполните команду выше");
+    };
+    if !file.exists() {
+        bail!("файла {} нет", file.display());
+    }
+    println!("Проверяю резервную копию {}…", file.display());
+    match backup::restore(&db, file).await {
+        Ok(r) => {
+            println!(
+                "База данных {} восстановлена из {} ({}, миграций: {}).",
+                db.display(),
+                file.display(),
+                megabytes(r.info.bytes),
+                r.info.migrations
+            );
+            if let Some(kept) = r.kept {
+                println!("Прежняя база сохранена в {}.", kept.display());
+            }
+            println!("Запустите abonent serve: недостающие миграции применятся при запуске.");
+            Ok(())
+        }
+        Err(BackupError::InUse(p)) => bail!(
+            "база данных {} используется: остановите abonent serve, abonent worker и другие \
+             команды abonent и повторите; ничего не изменено",
+            p.display()
+        ),
+        Err(BackupError::NotAbonent { path, reason }) => bail!(
+            "{} — не резервная копия базы Абонента ({reason}); ничего не изменено",
+            path.display()
+        ),
+        Err(BackupError::Newer { path, version }) => bail!(
+            "{} сделана более новой версией Абонента (миграция {version}); обновите abonent; \
+             ничего не изменено",
+            path.display()
+        ),
+        Err(BackupError::SameFile(p)) => {
+            bail!(
+                "{} — это сама база данных; укажите файл резервной копии",
+                p.display()
+            )
+        }
+        Err(e) => Err(e).context("база данных не восстановлена"),
+    }
 }

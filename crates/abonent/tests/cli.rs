@@ -30,6 +30,8 @@ fn every_command_has_help() {
         vec!["demo", "--help"],
         vec!["user", "add", "--help"],
         vec!["worker", "--help"],
+        vec!["backup", "--help"],
+        vec!["restore", "--help"],
     ] {
         let o = Command::new(env!("CARGO_BIN_EXE_abonent"))
             .args(&args)

@@ -8,8 +8,11 @@
 //! are enqueued by the change that causes them: `appeal.deliver_answer` (APL-05), `outbox.send`
 //! (messages to clients, NTF-01; also every minute while messages wait for a retry),
 //! `news.notify` (an announcement to the clients of its district, NTF-02).
+//!
+//! Stopping (OPS-06): the worker looks at its [`Stop`] between jobs and between messages; when a
+//! stop is asked it finishes the message in hand, gives back the job and the messages it claimed
+//! (claimable again at once) and returns, whatever the backlog.
 
-use std::future::Future;
 use std::time::Duration;
 
 use abonent_store::jobs::Job;
@@ -20,6 +23,49 @@ pub mod mail;
 pub mod outbox;
 
 pub use mail::MailConfig;
+
+/// Asks the workers to stop (held by whoever handles the signals).
+#[derive(Debug)]
+pub struct StopHandle(tokio::sync::watch::Sender<bool>);
+
+impl StopHandle {
+    /// Asks every [`Stop`] of this handle to stop; they see it at their next check.
+    pub fn stop(&self) {
+        self.0.send_replace(true);
+    }
+}
+
+/// Whether the workers should stop: checked between jobs and between messages.
+#[derive(Debug, Clone)]
+pub struct Stop(tokio::sync::watch::Receiver<bool>);
+
+impl Stop {
+    /// A pair: the handle that asks, and the stop the workers look at.
+    pub fn pair() -> (StopHandle, Stop) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        (StopHandle(tx), Stop(rx))
+    }
+
+    /// A stop that is never asked (tests, and one-off runs that should finish their work).
+    pub fn never() -> Stop {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        // The receiver keeps the last value when the sender is gone.
+        drop(tx);
+        Stop(rx)
+    }
+
+    pub fn requested(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Resolves once a stop is asked (never, for [`Stop::never`]).
+    pub async fn wait(&self) {
+        let mut rx = self.0.clone();
+        if rx.wait_for(|stop| *stop).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
 
 /// What the workers need besides the store.
 #[derive(Debug, Clone, Default)]
@@ -123,9 +169,28 @@ pub async fn schedule(store: &Store, cfg: &JobsConfig) -> abonent_store::Result<
     Ok(())
 }
 
+/// How a job ended that did not fail.
+enum JobEnd {
+    Done(String),
+    /// A stop was asked before the job finished: it is given back, to be run again.
+    Interrupted(String),
+}
+
 /// Runs one job; an error is recorded and the job retried later.
 pub async fn run_job(store: &Store, cfg: &JobsConfig, job: &Job) -> Result<String, String> {
-    match job.kind.as_str() {
+    match run_job_until(store, cfg, job, &Stop::never()).await? {
+        JobEnd::Done(s) | JobEnd::Interrupted(s) => Ok(s),
+    }
+}
+
+/// Runs one job, looking at `stop` where the job is long (the outbox, the appeals sweep).
+async fn run_job_until(
+    store: &Store,
+    cfg: &JobsConfig,
+    job: &Job,
+    stop: &Stop,
+) -> Result<JobEnd, String> {
+    let done = match job.kind.as_str() {
         "mail.poll" => {
             let fetched = mail::fetch_mailbox(store, &cfg.mail).await?;
             let r = mail::process_inbox(store).await?;
@@ -146,7 +211,15 @@ pub async fn run_job(store: &Store, cfg: &JobsConfig, job: &Job) -> Result<Strin
             let id: i64 = job.payload.parse().map_err(|_| "bad payload")?;
             mail::deliver_answer(store, &cfg.mail, id).await
         }
-        "outbox.send" => outbox::send_due(store, &cfg.mail, &cfg.sms, &job_worker(job)).await,
+        "outbox.send" => {
+            let r =
+                outbox::send_due_until(store, &cfg.mail, &cfg.sms, &job_worker(job), stop).await?;
+            return Ok(if r.stopped {
+                JobEnd::Interrupted(r.summary())
+            } else {
+                JobEnd::Done(r.summary())
+            });
+        }
         "news.notify" => {
             let id: i64 = job.payload.parse().map_err(|_| "bad payload")?;
             let f = store.news_fan_out(id).await.map_err(|e| e.to_string())?;
@@ -170,6 +243,12 @@ pub async fn run_job(store: &Store, cfg: &JobsConfig, job: &Job) -> Result<Strin
             let until = today.saturating_add(jiff::Span::new().days(remind));
             let mut total = abonent_store::appeals::SweepReport::default();
             loop {
+                if stop.requested() {
+                    return Ok(JobEnd::Interrupted(format!(
+                        "stopped: reminded {}, escalated {}",
+                        total.reminded, total.escalated
+                    )));
+                }
                 let r = store
                     .appeal_sweep(today, until, 500)
                     .await
@@ -198,7 +277,8 @@ pub async fn run_job(store: &Store, cfg: &JobsConfig, job: &Job) -> Result<Strin
             Ok(format!("purged {keys} keys, {jobs} jobs"))
         }
         other => Err(format!("unknown job kind {other}")),
-    }
+    };
+    done.map(JobEnd::Done)
 }
 
 /// The outbox lease holder of a job: the job's id makes it unique per run.
@@ -208,12 +288,31 @@ fn job_worker(job: &Job) -> String {
 
 /// Claims and runs due jobs until none is left; returns how many ran.
 pub async fn drain(store: &Store, cfg: &JobsConfig, worker: &str) -> abonent_store::Result<usize> {
+    drain_until(store, cfg, worker, &Stop::never()).await
+}
+
+/// As [`drain`], until `stop` is asked: no job is claimed after that, and a job it interrupts
+/// is given back (claimable again at once). Returns how many jobs finished.
+pub async fn drain_until(
+    store: &Store,
+    cfg: &JobsConfig,
+    worker: &str,
+    stop: &Stop,
+) -> abonent_store::Result<usize> {
     let mut n = 0;
-    while let Some(job) = store.claim_job(worker, LEASE.as_micros() as i64).await? {
-        match run_job(store, cfg, &job).await {
-            Ok(summary) => {
+    while !stop.requested() {
+        let Some(job) = store.claim_job(worker, LEASE.as_micros() as i64).await? else {
+            break;
+        };
+        match run_job_until(store, cfg, &job, stop).await {
+            Ok(JobEnd::Done(summary)) => {
                 tracing::info!(job = job.id, kind = %job.kind, %summary, "job done");
                 store.complete_job(job.id, worker).await?;
+            }
+            Ok(JobEnd::Interrupted(summary)) => {
+                tracing::info!(job = job.id, kind = %job.kind, %summary, "job interrupted by the stop; given back");
+                store.release_job(job.id, worker).await?;
+                break;
             }
             Err(e) => {
                 tracing::warn!(job = job.id, kind = %job.kind, attempts = job.attempts, error = %e, "job failed");
@@ -225,26 +324,25 @@ pub async fn drain(store: &Store, cfg: &JobsConfig, worker: &str) -> abonent_sto
     Ok(n)
 }
 
-/// The scheduler and one worker, until `shutdown` resolves.
-pub async fn run(
-    store: Store,
-    cfg: JobsConfig,
-    worker: String,
-    shutdown: impl Future<Output = ()>,
-) {
-    tokio::pin!(shutdown);
+/// The scheduler and one worker, until `stop` is asked; then the job in hand is given back
+/// after its current message, and this returns.
+pub async fn run(store: Store, cfg: JobsConfig, worker: String, stop: Stop) {
     let mut tick = tokio::time::interval(TICK);
     loop {
         tokio::select! {
-            _ = &mut shutdown => break,
+            _ = stop.wait() => break,
             _ = tick.tick() => {
+                if stop.requested() {
+                    break;
+                }
                 if let Err(e) = schedule(&store, &cfg).await {
                     tracing::warn!(error = %e, "scheduling jobs failed");
                 }
-                if let Err(e) = drain(&store, &cfg, &worker).await {
+                if let Err(e) = drain_until(&store, &cfg, &worker, &stop).await {
                     tracing::warn!(error = %e, "running jobs failed");
                 }
             }
         }
     }
+    tracing::info!(%worker, "worker stopped");
 }

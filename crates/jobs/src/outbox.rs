@@ -12,6 +12,7 @@ use abonent_store::Store;
 use serde::Deserialize;
 
 use crate::mail::{send_with, MailConfig, MailFile, SendError};
+use crate::Stop;
 
 /// The SMS gateway (`[sms]` in the configuration): each message is `POST`ed to `url` as JSON
 /// `{"to": "+79…", "text": "…", "sender": "…"}` with `Authorization: Bearer token` when a token is
@@ -41,8 +42,46 @@ pub async fn send_due(
     sms: &SmsConfig,
     worker: &str,
 ) -> Result<String, String> {
-    let (mut sent, mut failed) = (0, 0);
+    Ok(send_due_until(store, cfg, sms, worker, &Stop::never())
+        .await?
+        .summary())
+}
+
+/// What a run of the sender did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SendReport {
+    pub sent: u64,
+    pub failed: u64,
+    /// A stop was asked: the messages claimed and not yet sent were given back.
+    pub stopped: bool,
+}
+
+impl SendReport {
+    pub fn summary(&self) -> String {
+        let s = format!("sent {}, not sent {}", self.sent, self.failed);
+        if self.stopped {
+            format!("{s}; stopped, the rest stays queued")
+        } else {
+            s
+        }
+    }
+}
+
+/// Sends due messages until none is left or `stop` is asked: the message in hand is finished
+/// and recorded, the rest of the claimed batch is given back (claimable again at once).
+pub async fn send_due_until(
+    store: &Store,
+    cfg: &MailConfig,
+    sms: &SmsConfig,
+    worker: &str,
+    stop: &Stop,
+) -> Result<SendReport, String> {
+    let mut r = SendReport::default();
     loop {
+        if stop.requested() {
+            r.stopped = true;
+            break;
+        }
         let batch = store
             .claim_messages(worker, BATCH, LEASE_MICROS)
             .await
@@ -52,6 +91,10 @@ pub async fn send_due(
         }
         let mut any_sent = false;
         for m in batch {
+            if stop.requested() {
+                r.stopped = true;
+                break;
+            }
             match send_one(store, cfg, sms, &m).await {
                 Ok((subject, body)) => {
                     let recorded = store
@@ -61,7 +104,7 @@ pub async fn send_due(
                     if recorded && m.kind == "restriction_warning" {
                         record_delivery(store, &m).await?;
                     }
-                    sent += 1;
+                    r.sent += 1;
                     any_sent = true;
                 }
                 Err(e) => {
@@ -71,16 +114,24 @@ pub async fn send_due(
                         .message_failed(m.id, worker, m.attempts, &e.to_string(), permanent)
                         .await
                         .map_err(|e| e.to_string())?;
-                    failed += 1;
+                    r.failed += 1;
                 }
             }
+        }
+        if r.stopped {
+            let released = store
+                .release_messages(worker)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(%worker, released, "stopping: claimed messages given back");
+            break;
         }
         if !any_sent {
             // The channel is down: the rest waits for its next attempt.
             break;
         }
     }
-    Ok(format!("sent {sent}, not sent {failed}"))
+    Ok(r)
 }
 
 /// A delivered restriction warning is a step of its case (PAY-04).

@@ -105,6 +105,21 @@ impl Store {
         Ok(())
     }
 
+    /// Gives back a claimed job that was interrupted by a stopping worker (OPS-06): claimable
+    /// again at once, and the attempt is not counted.
+    pub async fn release_job(&self, id: i64, worker: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE jobs SET locked_until = NULL,
+                 attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
+             WHERE id = $1 AND locked_by = $2 AND done_at IS NULL",
+        )
+        .bind(id)
+        .bind(worker)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
     /// Records a failure and schedules the retry after a pause that grows with the attempts
     /// (capped at one hour).
     pub async fn fail_job(&self, id: i64, worker: &str, attempts: i64, error: &str) -> Result<()> {

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod appeals;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod billing;
 pub mod clients;
 pub mod contracts;

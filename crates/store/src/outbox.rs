@@ -244,6 +244,20 @@ impl Store {
         Ok(())
     }
 
+    /// Gives back the messages `worker` claimed and has not yet sent (a stopping worker, OPS-06):
+    /// they are claimable again at once, and the attempt is not counted. Returns how many.
+    pub async fn release_messages(&self, worker: &str) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE outbox SET locked_until = NULL, locked_by = NULL,
+                 attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
+             WHERE locked_by = $1 AND status = 'queued' AND locked_until IS NOT NULL",
+        )
+        .bind(worker)
+        .execute(self.pool())
+        .await?
+        .rows_affected())
+    }
+
     /// The messages to an account's client, newest first.
     pub async fn messages_of_account(
         &self,
