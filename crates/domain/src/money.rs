@@ -106,7 +106,9 @@ impl Kopecks {
     }
 
     /// The sum of `items`, or [`MoneyOverflow`] when any partial sum leaves `i64`.
-    pub fn checked_sum<I: IntoIterator<Item = Kopecks>>(items: I) -> Result<Kopecks, MoneyOverflow> {
+    pub fn checked_sum<I: IntoIterator<Item = Kopecks>>(
+        items: I,
+    ) -> Result<Kopecks, MoneyOverflow> {
         items
             .into_iter()
             .try_fold(Kopecks::ZERO, |acc, k| acc.checked_add(k))
