@@ -1,12 +1,15 @@
 //! The payment QR payload of ГОСТ Р 56042-2014 (BIL-05): the UTF-8 variant `ST00012|…` that
 //! banking apps read from an invoice. Required fields first (Name, PersonalAcc, BankName, BIC,
-//! CorrespAcc), then the additional ones we fill (PayeeINN, Sum in kopecks, PersAcc, PaymPeriod,
-//! TechCode 02 — "услуги ЖКХ").
+//! CorrespAcc), then the additional ones in the standard's order (Sum in kopecks, Purpose,
+//! PayeeINN, KPP), then the others we fill (the payer's LastName, FirstName, MiddleName and
+//! PayerAddress where known, PersAcc, PaymPeriod, TechCode 02 — "услуги ЖКХ"). The payload
+//! carries every requisite the invoice prints, so the app's payment matches the paper.
 
+use crate::bank;
 use crate::money::Kopecks;
 use crate::validation::FieldErrors;
 
-/// The payee's requisites and one invoice's amount.
+/// The payee's requisites and one invoice's amount, purpose and payer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PaymentDetails {
     /// The payee's name: «АО «ЮТЭК»».
@@ -20,61 +23,101 @@ pub struct PaymentDetails {
     pub corresp_acc: String,
     /// 10 or 12 digits.
     pub payee_inn: String,
+    /// The payee's KPP, 9 characters (empty for an entrepreneur).
+    pub kpp: String,
     pub sum: Kopecks,
+    /// Назначение платежа, as the invoice prints it.
+    pub purpose: String,
+    /// The payer (the client), where known; empty fields are left out of the payload.
+    pub last_name: String,
+    pub first_name: String,
+    pub middle_name: String,
+    /// The premises' address.
+    pub payer_address: String,
     /// The client's account number (лицевой счёт).
     pub pers_acc: String,
     /// The billing period, `MMYYYY`.
     pub paym_period: String,
 }
 
-fn digits(e: &mut FieldErrors, field: &str, v: &str, lens: &[usize], what: &str) {
-    if !(v.chars().all(|c| c.is_ascii_digit()) && lens.contains(&v.len())) {
-        let lens: Vec<String> = lens.iter().map(usize::to_string).collect();
-        e.add(field, format!("{what}: {} цифр.", lens.join(" или ")));
-    }
-}
+/// Maximum lengths of ГОСТ Р 56042-2014, table 1 and 2 (characters).
+const NAME_MAX: usize = 160;
+const BANK_NAME_MAX: usize = 45;
+const PURPOSE_MAX: usize = 210;
 
-/// Removes the separator and line breaks from a value (the standard forbids `|` in values).
-fn clean(v: &str) -> String {
-    v.chars()
+/// Removes the separator and line breaks from a value (the standard forbids `|` in values) and
+/// cuts it to `max` characters.
+fn clean_max(v: &str, max: usize) -> String {
+    let v: String = v
+        .chars()
         .map(|c| if c == '|' || c.is_control() { ' ' } else { c })
+        .collect();
+    v.trim()
+        .chars()
+        .take(max)
         .collect::<String>()
-        .trim()
+        .trim_end()
         .to_owned()
 }
 
+fn clean(v: &str) -> String {
+    clean_max(v, usize::MAX)
+}
+
 impl PaymentDetails {
-    /// Checks the requisites; the messages name the field.
-    pub fn validate(&self) -> Result<(), FieldErrors> {
+    /// Checks the payee's requisites (the Bank of Russia's control keys, the INN's check
+    /// digits, the KPP's form, the standard's lengths); the messages name the field.
+    pub fn validate_payee(&self) -> Result<(), FieldErrors> {
         let mut e = FieldErrors::new();
-        if clean(&self.name).is_empty() {
+        let name = clean(&self.name);
+        if name.is_empty() {
             e.add("name", "Укажите наименование получателя платежа.");
+        } else if name.chars().count() > NAME_MAX {
+            e.add(
+                "name",
+                format!(
+                    "Наименование получателя — не длиннее {NAME_MAX} знаков (ГОСТ Р 56042-2014)."
+                ),
+            );
         }
-        if clean(&self.bank_name).is_empty() {
+        let bank_name = clean(&self.bank_name);
+        if bank_name.is_empty() {
             e.add("bank_name", "Укажите наименование банка получателя.");
+        } else if bank_name.chars().count() > BANK_NAME_MAX {
+            e.add(
+                "bank_name",
+                format!(
+                    "Наименование банка — не длиннее {BANK_NAME_MAX} знаков (ГОСТ Р 56042-2014): сократите, например «ПАО Сбербанк»."
+                ),
+            );
         }
-        digits(
-            &mut e,
-            "personal_acc",
-            &self.personal_acc,
-            &[20],
-            "Расчётный счёт",
-        );
-        digits(&mut e, "bic", &self.bic, &[9], "БИК");
-        digits(
-            &mut e,
-            "corresp_acc",
-            &self.corresp_acc,
-            &[20],
-            "Корреспондентский счёт",
-        );
-        digits(
-            &mut e,
-            "payee_inn",
-            &self.payee_inn,
-            &[10, 12],
-            "ИНН получателя",
-        );
+        let checks = [
+            (
+                "personal_acc",
+                bank::check_settlement_account(&self.personal_acc, &self.bic),
+            ),
+            ("bic", bank::check_bic(&self.bic)),
+            (
+                "corresp_acc",
+                bank::check_correspondent_account(&self.corresp_acc, &self.bic),
+            ),
+            ("payee_inn", bank::check_inn(&self.payee_inn)),
+            ("kpp", bank::check_kpp(&self.kpp, &self.payee_inn)),
+        ];
+        for (field, r) in checks {
+            if let Err(m) = r {
+                e.add(field, m);
+            }
+        }
+        e.into_result(())
+    }
+
+    /// Checks the requisites, the sum and the period; the messages name the field.
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut e = match self.validate_payee() {
+            Ok(()) => FieldErrors::new(),
+            Err(e) => e,
+        };
         if self.sum.0 < 0 {
             e.add("sum", "Сумма к оплате не может быть отрицательной.");
         }
@@ -88,22 +131,39 @@ impl PaymentDetails {
         e.into_result(())
     }
 
-    /// The QR payload: `ST00012|Name=…|PersonalAcc=…|BankName=…|BIC=…|CorrespAcc=…|PayeeINN=…|
-    /// Sum=…|PersAcc=…|PaymPeriod=…|TechCode=02`.
+    /// The QR payload: `ST00012|Name=…|PersonalAcc=…|BankName=…|BIC=…|CorrespAcc=…|Sum=…|
+    /// Purpose=…|PayeeINN=…|KPP=…|LastName=…|FirstName=…|MiddleName=…|PayerAddress=…|PersAcc=…|
+    /// PaymPeriod=…|TechCode=02`; optional fields that are empty are left out.
     pub fn payload(&self) -> Result<String, FieldErrors> {
         self.validate()?;
-        Ok(format!(
-            "ST00012|Name={}|PersonalAcc={}|BankName={}|BIC={}|CorrespAcc={}|PayeeINN={}|Sum={}|PersAcc={}|PaymPeriod={}|TechCode=02",
-            clean(&self.name),
+        let mut s = format!(
+            "ST00012|Name={}|PersonalAcc={}|BankName={}|BIC={}|CorrespAcc={}|Sum={}",
+            clean_max(&self.name, NAME_MAX),
             self.personal_acc,
-            clean(&self.bank_name),
+            clean_max(&self.bank_name, BANK_NAME_MAX),
             self.bic,
             self.corresp_acc,
-            self.payee_inn,
             self.sum.0,
-            clean(&self.pers_acc),
-            self.paym_period,
-        ))
+        );
+        let mut push = |key: &str, value: String| {
+            if !value.is_empty() {
+                s.push('|');
+                s.push_str(key);
+                s.push('=');
+                s.push_str(&value);
+            }
+        };
+        push("Purpose", clean_max(&self.purpose, PURPOSE_MAX));
+        push("PayeeINN", self.payee_inn.clone());
+        push("KPP", self.kpp.clone());
+        push("LastName", clean(&self.last_name));
+        push("FirstName", clean(&self.first_name));
+        push("MiddleName", clean(&self.middle_name));
+        push("PayerAddress", clean(&self.payer_address));
+        push("PersAcc", clean(&self.pers_acc));
+        push("PaymPeriod", self.paym_period.clone());
+        push("TechCode", "02".into());
+        Ok(s)
     }
 }
 
@@ -136,18 +196,24 @@ mod tests {
             bic: "047102651".into(),
             corresp_acc: "30101810800000000651".into(),
             payee_inn: "8601023568".into(),
+            kpp: "860101001".into(),
             sum: Kopecks(123_456),
+            purpose: "Оплата электроэнергии, л/с 0000000018, период 11.2026".into(),
+            last_name: "Иванов".into(),
+            first_name: "Иван".into(),
+            middle_name: "Иванович".into(),
+            payer_address: "г. Радужный, 1 мкр., д. 5, кв. 3".into(),
             pers_acc: "0000000018".into(),
             paym_period: "112026".into(),
         }
     }
 
     #[test]
-    fn payload_has_the_required_fields_in_order() {
+    fn payload_has_the_required_fields_in_order_and_every_printed_requisite() {
         let p = details().payload().unwrap();
         assert_eq!(
             p,
-            "ST00012|Name=АО «ЮТЭК»|PersonalAcc=40702810967170000123|BankName=ЗАПАДНО-СИБИРСКИЙ БАНК ПАО СБЕРБАНК|BIC=047102651|CorrespAcc=30101810800000000651|PayeeINN=8601023568|Sum=123456|PersAcc=0000000018|PaymPeriod=112026|TechCode=02"
+            "ST00012|Name=АО «ЮТЭК»|PersonalAcc=40702810967170000123|BankName=ЗАПАДНО-СИБИРСКИЙ БАНК ПАО СБЕРБАНК|BIC=047102651|CorrespAcc=30101810800000000651|Sum=123456|Purpose=Оплата электроэнергии, л/с 0000000018, период 11.2026|PayeeINN=8601023568|KPP=860101001|LastName=Иванов|FirstName=Иван|MiddleName=Иванович|PayerAddress=г. Радужный, 1 мкр., д. 5, кв. 3|PersAcc=0000000018|PaymPeriod=112026|TechCode=02"
         );
         let fields = parse_payload(&p).unwrap();
         let keys: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
@@ -157,25 +223,69 @@ mod tests {
             "required fields first (ГОСТ Р 56042-2014, 4.5)"
         );
         assert!(fields.contains(&("Sum".into(), "123456".into())));
+        assert!(fields.contains(&("KPP".into(), "860101001".into())));
     }
 
     #[test]
-    fn separators_are_removed_and_bad_requisites_refused() {
+    fn unknown_payer_fields_are_left_out() {
+        let mut d = details();
+        d.last_name.clear();
+        d.first_name.clear();
+        d.middle_name.clear();
+        d.payer_address = " \n ".into();
+        d.purpose.clear();
+        let p = d.payload().unwrap();
+        for k in [
+            "LastName=",
+            "FirstName=",
+            "MiddleName=",
+            "PayerAddress=",
+            "Purpose=",
+        ] {
+            assert!(!p.contains(k), "{k} in {p}");
+        }
+        assert!(
+            p.ends_with("|PersAcc=0000000018|PaymPeriod=112026|TechCode=02"),
+            "{p}"
+        );
+    }
+
+    #[test]
+    fn separators_are_removed_lengths_kept_and_bad_requisites_refused() {
         let mut d = details();
         d.name = "ООО |Ромашка|\n".into();
-        assert!(d
-            .payload()
-            .unwrap()
-            .contains("Name=ООО  Ромашка|PersonalAcc="));
+        d.payer_address = "ул. Мира|5".into();
+        d.purpose = "я".repeat(300);
+        let p = d.payload().unwrap();
+        assert!(p.contains("Name=ООО  Ромашка|PersonalAcc="), "{p}");
+        assert!(p.contains("|PayerAddress=ул. Мира 5|"), "{p}");
+        let fields = parse_payload(&p).unwrap();
+        let purpose = &fields.iter().find(|(k, _)| k == "Purpose").unwrap().1;
+        assert_eq!(purpose.chars().count(), 210, "Purpose ≤ 210 characters");
+        assert_eq!(fields.len(), 16, "no value split the payload");
+
         let mut d = details();
         d.bic = "04710265".into();
         d.personal_acc = "4070281096717000012X".into();
         d.payee_inn = "123".into();
         d.paym_period = "132026".into();
+        d.kpp = "86010100".into();
+        d.bank_name = "Б".repeat(46);
         let e = d.payload().unwrap_err();
-        for f in ["bic", "personal_acc", "payee_inn", "paym_period"] {
+        for f in [
+            "bic",
+            "personal_acc",
+            "payee_inn",
+            "paym_period",
+            "kpp",
+            "bank_name",
+        ] {
             assert!(e.get(f).is_some(), "{f}");
         }
+        // A typo in one digit of an account fails the Bank of Russia's control key.
+        let mut d = details();
+        d.corresp_acc = "30101810800000000652".into();
+        assert!(d.validate_payee().unwrap_err().get("corresp_acc").is_some());
         assert!(
             parse_payload("ST00011|Name=x").is_none(),
             "only the UTF-8 variant"

@@ -6,7 +6,9 @@ use abonent_domain::money::{Kopecks, Wh};
 use abonent_domain::payment_qr::PaymentDetails;
 use abonent_domain::tariffs::Period;
 use abonent_render::{InvoiceDoc, InvoiceLineDoc};
-use abonent_store::{Result, Store};
+use abonent_store::restriction::RestrictionCase;
+use abonent_store::{Result, Store, StoreError};
+use jiff::civil::Date;
 
 /// «3,12 ₽» from kopecks × 100 per kWh (two decimals at least, four at most).
 pub fn rate_label(rate: i64) -> String {
@@ -38,12 +40,45 @@ pub fn rule_label(rule: &str) -> &'static str {
     }
 }
 
-/// Builds the invoice of an account for a period, formatted for print.
+/// Whether an invoice still carries a restriction case's warning: only while the case is open
+/// at the warning step, only on the invoice of the period that warned and later ones, and only
+/// while a debt is overdue (a paid-off debt has no warning left to give).
+pub fn warning_is_current(case: &RestrictionCase, period: Period, overdue: i64) -> bool {
+    case.open != 0
+        && case.status == "warning"
+        && Period::parse(&case.period).is_some_and(|p| p <= period)
+        && overdue > 0
+}
+
+/// Builds the invoice of an account for a period, formatted for print, as of today in the
+/// account's branch.
 pub async fn invoice_doc(store: &Store, account_id: i64, period: Period) -> Result<InvoiceDoc> {
+    let a = store.account(account_id).await?;
+    let zone = store
+        .branches()
+        .await?
+        .into_iter()
+        .find(|b| b.id == a.branch_id)
+        .and_then(|b| jiff::tz::TimeZone::get(&b.time_zone).ok())
+        .unwrap_or(jiff::tz::TimeZone::UTC);
+    let today = jiff::Timestamp::now().to_zoned(zone).date();
+    invoice_doc_on(store, account_id, period, today).await
+}
+
+/// As [`invoice_doc`], with what is current (a restriction warning) judged on `today`.
+/// Refuses an invoice whose payee requisites fail the checks, instead of printing it with a
+/// wrong or no payment QR code.
+pub async fn invoice_doc_on(
+    store: &Store,
+    account_id: i64,
+    period: Period,
+    today: Date,
+) -> Result<InvoiceDoc> {
+    let settings = store.billing_settings().await?;
+    settings.check_requisites()?;
     let (inv, lines) = store.invoice(account_id, period).await?;
     let a = store.account(account_id).await?;
     let client = store.client(a.client_id).await?;
-    let settings = store.billing_settings().await?;
     let company = store.company().await?;
     let branch = store
         .branches()
@@ -122,28 +157,41 @@ pub async fn invoice_doc(store: &Store, account_id: i64, period: Period) -> Resu
         summary.push(("Переплата (аванс)".into(), money(-inv.closing)));
     }
     summary.push(("Итого к оплате".into(), money(to_pay)));
+    let purpose = format!(
+        "Оплата электроэнергии, л/с {}, период {:02}.{}",
+        a.number, period.month, period.year
+    );
     let qr_payload = if to_pay > 0 {
         PaymentDetails {
-            name: settings.payee_name.clone(),
-            personal_acc: settings.personal_acc.clone(),
-            bank_name: settings.bank_name.clone(),
-            bic: settings.bic.clone(),
-            corresp_acc: settings.corresp_acc.clone(),
-            payee_inn: settings.payee_inn.clone(),
             sum: Kopecks(to_pay),
+            purpose: purpose.clone(),
+            last_name: client.surname.clone(),
+            first_name: client.first_name.clone(),
+            middle_name: client.patronymic.clone().unwrap_or_default(),
+            payer_address: a.address(),
             pers_acc: a.number.clone(),
             paym_period: period.mmyyyy(),
+            ..settings.payment_details()
         }
         .payload()
-        .unwrap_or_default()
+        .map_err(|e| {
+            StoreError::Conflict(format!(
+                "Платёжный QR-код счёта не сформирован: {e}. Проверьте реквизиты в разделе «Расчёты» → «Настройки»."
+            ))
+        })?
     } else {
         String::new()
     };
     let mut notices = Vec::new();
-    for c in store.restriction_cases_of_account(account_id).await? {
-        if c.open != 0 && c.status == "warning" {
+    let cases = store.restriction_cases_of_account(account_id).await?;
+    if cases.iter().any(|c| c.open != 0 && c.status == "warning") {
+        let overdue = store.balance_at(account_id, today).await?.overdue;
+        for c in cases
+            .iter()
+            .filter(|c| warning_is_current(c, period, overdue))
+        {
             notices.push(format!(
-                "ПРЕДУПРЕЖДЕНИЕ. Задолженность {} превышает сумму двух месячных начислений по нормативу. Если её не погасить до {} включительно, предоставление коммунальной услуги по электроснабжению будет ограничено, а затем приостановлено (ПП РФ № 354, пп. 117–119).",
+                "ПРЕДУПРЕЖДЕНИЕ. Задолженность {} превышает сумму двух месячных начислений по нормативу. Если её не погасить до {} включительно, предоставление коммунальной услуги по электроснабжению будет ограничено, а затем приостановлено (ПП РФ №\u{a0}354, пп.\u{a0}117–119).",
                 money(c.debt),
                 ru_date(&c.pay_by)
             ));
@@ -176,10 +224,7 @@ pub async fn invoice_doc(store: &Store, account_id: i64, period: Period) -> Resu
             ),
             format!("Р/с {} в {}", settings.personal_acc, settings.bank_name),
             format!("БИК {}, к/с {}", settings.bic, settings.corresp_acc),
-            format!(
-                "Назначение: оплата электроэнергии, л/с {}, период {:02}.{}",
-                a.number, period.month, period.year
-            ),
+            format!("Назначение: {purpose}"),
         ],
         qr_payload,
         notices,

@@ -71,6 +71,16 @@ impl Page<'_> {
         self.text(text, size, bold, LEFT, self.y);
     }
 
+    /// Lines no wider than `width`, measured with the font they are printed in.
+    fn wrap(&self, text: &str, size: f32, bold: bool, width: f32) -> Vec<String> {
+        let m = if bold {
+            self.metrics_bold
+        } else {
+            self.metrics
+        };
+        m.wrap(text, size, width)
+    }
+
     fn right(&self, text: &str, size: f32, bold: bool, right_edge: f32, y: f32) {
         let m = if bold {
             self.metrics_bold
@@ -142,12 +152,18 @@ fn qr_modules(payload: &str) -> Result<(Vec<qrcode::Color>, usize), String> {
 fn draw(doc: &InvoiceDoc, mut page: Page<'_>) -> Result<(), String> {
     let width = PAGE_W - LEFT - RIGHT;
     page.y = PAGE_H - TOP;
-    page.line(&doc.company, 11.0, true);
-    for l in &doc.company_lines {
-        page.line(l, 8.0, false);
+    for l in page.wrap(&doc.company, 11.0, true, width) {
+        page.line(&l, 11.0, true);
+    }
+    for c in &doc.company_lines {
+        for l in page.wrap(c, 8.0, false, width) {
+            page.line(&l, 8.0, false);
+        }
     }
     page.y -= 4.0;
-    page.line(&doc.title, 13.0, true);
+    for l in page.wrap(&doc.title, 13.0, true, width) {
+        page.line(&l, 13.0, true);
+    }
     page.y -= 1.0;
     page.line(
         &format!("Лицевой счёт № {}", doc.account_number),
@@ -155,7 +171,7 @@ fn draw(doc: &InvoiceDoc, mut page: Page<'_>) -> Result<(), String> {
         true,
     );
     page.line(&doc.client_name, 10.0, false);
-    for l in page.metrics.wrap(&doc.address, 10.0, width) {
+    for l in page.wrap(&doc.address, 10.0, false, width) {
         page.line(&l, 10.0, false);
     }
     page.line(&doc.account_facts, 8.0, false);
@@ -175,7 +191,7 @@ fn draw(doc: &InvoiceDoc, mut page: Page<'_>) -> Result<(), String> {
         page.y -= 9.0 * PT_TO_MM * 1.45;
         let y = page.y;
         let mut first = true;
-        for part in page.metrics.wrap(&l.description, 9.0, desc_w) {
+        for part in page.wrap(&l.description, 9.0, false, desc_w) {
             if !first {
                 page.y -= 9.0 * PT_TO_MM * 1.45;
             }
@@ -185,7 +201,7 @@ fn draw(doc: &InvoiceDoc, mut page: Page<'_>) -> Result<(), String> {
         page.right(&l.volume, 9.0, false, c_vol, y);
         page.right(&l.rate, 9.0, false, c_rate, y);
         page.right(&l.amount, 9.0, false, c_sum, y);
-        for part in page.metrics.wrap(&l.basis, 7.0, desc_w + 20.0) {
+        for part in page.wrap(&l.basis, 7.0, false, desc_w + 20.0) {
             page.y -= 7.0 * PT_TO_MM * 1.45;
             page.text(&part, 7.0, false, LEFT + 3.0, page.y);
         }
@@ -203,7 +219,7 @@ fn draw(doc: &InvoiceDoc, mut page: Page<'_>) -> Result<(), String> {
     page.line(&doc.due, 11.0, true);
     for n in &doc.notices {
         page.y -= 1.0;
-        for l in page.metrics.wrap(n, 9.0, width) {
+        for l in page.wrap(n, 9.0, true, width) {
             page.line(&l, 9.0, true);
         }
     }
@@ -226,7 +242,7 @@ fn draw(doc: &InvoiceDoc, mut page: Page<'_>) -> Result<(), String> {
     let mut y = top - 4.0;
     page.text("Реквизиты для оплаты", 9.0, true, x, y);
     for r in &doc.requisites {
-        for l in page.metrics.wrap(r, 8.0, PAGE_W - RIGHT - x) {
+        for l in page.wrap(r, 8.0, false, PAGE_W - RIGHT - x) {
             y -= 8.0 * PT_TO_MM * 1.45;
             page.text(&l, 8.0, false, x, y);
         }

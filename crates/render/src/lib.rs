@@ -68,21 +68,35 @@ impl Metrics {
         units as f32 / upem * size_pt * PT_TO_MM
     }
 
-    /// Breaks a paragraph into lines no wider than `width` mm.
+    /// Breaks a paragraph into lines no wider than `width` mm, measured with this font (a bold
+    /// line is measured with the bold font's metrics). Lines break only at ordinary spaces:
+    /// never at a no-break space, so a unit or a sign stays with its number ([`glue`] puts the
+    /// no-break spaces in); a word wider than a line is cut between characters.
     pub(crate) fn wrap(&self, paragraph: &str, size_pt: f32, width: f32) -> Vec<String> {
+        let glued = glue(paragraph);
         let mut lines = Vec::new();
         let mut line = String::new();
-        for word in paragraph.split_whitespace() {
+        for word in glued.split(is_break).filter(|w| !w.is_empty()) {
             let candidate = if line.is_empty() {
                 word.to_owned()
             } else {
                 format!("{line} {word}")
             };
-            if self.width_mm(&candidate, size_pt) <= width || line.is_empty() {
+            if self.width_mm(&candidate, size_pt) <= width {
                 line = candidate;
-            } else {
+                continue;
+            }
+            if !line.is_empty() {
                 lines.push(std::mem::take(&mut line));
-                line = word.to_owned();
+            }
+            // The word alone: cut it if it is wider than a line.
+            for c in word.chars() {
+                line.push(c);
+                if line.chars().count() > 1 && self.width_mm(&line, size_pt) > width {
+                    line.pop();
+                    lines.push(std::mem::take(&mut line));
+                    line.push(c);
+                }
             }
         }
         if !line.is_empty() || lines.is_empty() {
@@ -90,6 +104,45 @@ impl Metrics {
         }
         lines
     }
+}
+
+/// Where a line may break: ordinary white space, not the no-break ones.
+fn is_break(c: char) -> bool {
+    c.is_whitespace() && !matches!(c, '\u{a0}' | '\u{202f}' | '\u{2007}' | '\u{2060}')
+}
+
+/// Units and signs that follow their number (ГОСТ Р 7.0.97 / typesetting practice: never left
+/// alone at the start of a line).
+const UNITS_AFTER: [&str; 7] = ["₽", "%", "кВт·ч", "кВт", "руб.", "коп.", "чел."];
+/// Signs and abbreviations that precede their number (№ 354, п. 42, ст. 155, ч. 14).
+const SIGNS_BEFORE: [&str; 6] = ["№", "п.", "пп.", "ст.", "ч.", "ПП"];
+
+/// Replaces the ordinary space between a number and its unit or sign with a no-break space, so
+/// «12 345,67 ₽», «9,5 %», «143 кВт·ч» and «№ 354» are never split across lines.
+pub(crate) fn glue(text: &str) -> String {
+    let words: Vec<&str> = text.split(' ').collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            let prev = words[i - 1];
+            let after_number = prev.ends_with(|c: char| c.is_ascii_digit())
+                && UNITS_AFTER.iter().any(|u| {
+                    w.strip_prefix(u)
+                        .is_some_and(|rest| rest.chars().all(|c| ",.;:!?)»".contains(c)))
+                });
+            let before_number = SIGNS_BEFORE
+                .iter()
+                .any(|s| prev.trim_start_matches(['(', '«']) == *s)
+                && w.starts_with(|c: char| c.is_ascii_digit());
+            out.push(if after_number || before_number {
+                '\u{a0}'
+            } else {
+                ' '
+            });
+        }
+        out.push_str(w);
+    }
+    out
 }
 
 /// Writes lines top to bottom, starting new pages as needed.
@@ -171,4 +224,83 @@ pub fn answer_letter(l: &AnswerLetter) -> Result<Vec<u8>, String> {
     w.line(&l.executor, 9.0, false, LEFT);
     drop(w);
     doc.save_to_bytes().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WARNING: &str = "ПРЕДУПРЕЖДЕНИЕ. Задолженность 12\u{a0}345,67\u{a0}₽ превышает сумму двух месячных начислений по нормативу. Если её не погасить до 21 декабря 2026 г. включительно, предоставление коммунальной услуги по электроснабжению будет ограничено, а затем приостановлено (ПП РФ № 354, пп. 117–119). Ставка 9,5 % за 143 кВт·ч.";
+
+    #[test]
+    fn a_bold_paragraph_wrapped_with_the_bold_metrics_stays_inside_the_margin() {
+        let regular = Metrics::new(REGULAR).unwrap();
+        let bold = Metrics::new(BOLD).unwrap();
+        let width = 180.0;
+        let lines = bold.wrap(WARNING, 9.0, width);
+        assert!(lines.len() > 1);
+        for l in &lines {
+            let w = bold.width_mm(l, 9.0);
+            assert!(w <= width, "{w} mm > {width} mm: {l}");
+        }
+        // Measured with the regular font's metrics the same text would overflow in bold: the
+        // bold face is wider, which is what the invoice got wrong.
+        let overflow = regular
+            .wrap(WARNING, 9.0, width)
+            .iter()
+            .any(|l| bold.width_mm(l, 9.0) > width);
+        assert!(overflow, "the example must tell the two metrics apart");
+        assert_eq!(
+            lines.join(" ").replace('\u{a0}', " "),
+            glue(WARNING).replace('\u{a0}', " "),
+            "no word lost"
+        );
+    }
+
+    #[test]
+    fn units_and_signs_stay_with_their_numbers_at_every_width() {
+        let bold = Metrics::new(BOLD).unwrap();
+        assert_eq!(
+            glue("долг 1 234,56 ₽, ставка 9,5 %, объём 120 кВт·ч; ПП РФ № 354, пп. 117–119"),
+            "долг 1 234,56\u{a0}₽, ставка 9,5\u{a0}%, объём 120\u{a0}кВт·ч; ПП РФ №\u{a0}354, пп.\u{a0}117–119"
+        );
+        assert_eq!(glue("ч. 14 и 5 рублей"), "ч.\u{a0}14 и 5 рублей");
+        for tenth_mm in 300..1800 {
+            let width = tenth_mm as f32 / 10.0;
+            for l in bold.wrap(WARNING, 9.0, width) {
+                for unit in UNITS_AFTER {
+                    assert!(
+                        !l.starts_with(unit),
+                        "{width} mm: a line starts with {unit}: {l}"
+                    );
+                }
+                for sign in SIGNS_BEFORE {
+                    assert!(
+                        !l.ends_with(&format!(" {sign}")),
+                        "{width} mm: {sign} alone: {l}"
+                    );
+                }
+                assert!(
+                    !l.starts_with("345,67"),
+                    "{width} mm: the amount split: {l}"
+                );
+                assert!(bold.width_mm(&l, 9.0) <= width, "{width} mm: {l}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_word_wider_than_the_line_is_cut() {
+        let m = Metrics::new(REGULAR).unwrap();
+        let lines = m.wrap(
+            "см. https://example.org/очень/длинный/адрес/страницы",
+            10.0,
+            30.0,
+        );
+        assert!(lines.len() > 2, "{lines:?}");
+        for l in &lines {
+            assert!(m.width_mm(l, 10.0) <= 30.0, "{l}");
+        }
+        assert_eq!(m.wrap("", 10.0, 30.0), vec![String::new()]);
+    }
 }

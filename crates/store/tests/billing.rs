@@ -667,3 +667,66 @@ async fn demo_history_is_complete_and_generated_once() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn requisites_that_fail_the_control_key_are_not_saved_and_stop_a_billing_run() {
+    for db in testing::all().await {
+        let l = db.label;
+        let s = &db.store;
+        s.seed_defaults().await.unwrap();
+        s.demo_accounts(2, |_| {}).await.unwrap();
+        let good = s.billing_settings().await.unwrap();
+        good.check_requisites()
+            .unwrap_or_else(|e| panic!("{l}: the seeded requisites pass: {e}"));
+
+        // Saving: one digit off in the correspondent account is refused and nothing is stored.
+        let mut bad = good.clone();
+        bad.corresp_acc = "30101810800000000652".into();
+        bad.due_day = 10;
+        match s.save_billing_settings(&bad, &Actor::default()).await {
+            Err(StoreError::Conflict(m)) => {
+                assert!(m.contains("корреспондентский счёт"), "{l}: {m}")
+            }
+            other => panic!("{l}: {other:?}"),
+        }
+        assert_eq!(
+            s.billing_settings().await.unwrap(),
+            good,
+            "{l}: nothing stored"
+        );
+
+        // Requisites broken in the database (an older installation): the run refuses to bill.
+        sqlx::query("UPDATE billing_settings SET bic = '047102652', payee_kpp = '' WHERE id = 1")
+            .execute(s.pool())
+            .await
+            .unwrap();
+        match s.bill(p("2026-09"), 10, None, |_, _| {}).await {
+            Err(StoreError::Conflict(m)) => {
+                assert!(m.contains("расчётный счёт"), "{l}: {m}");
+                assert!(m.contains("КПП"), "{l}: {m}");
+                assert!(m.contains("Настройки"), "{l}: {m}");
+            }
+            other => panic!("{l}: {other:?}"),
+        }
+        let (periods, invoices): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM billing_periods), (SELECT COUNT(*) FROM invoices)",
+        )
+        .fetch_one(s.pool())
+        .await
+        .unwrap();
+        assert_eq!((periods, invoices), (0, 0), "{l}: nothing billed");
+
+        // Corrected, the same run bills.
+        s.save_billing_settings(&good, &Actor::default())
+            .await
+            .unwrap();
+        s.bill(p("2026-09"), 10, None, |_, _| {}).await.unwrap();
+        assert!(
+            s.invoice(account_id(s, 1).await, p("2026-09"))
+                .await
+                .is_ok(),
+            "{l}"
+        );
+        db.cleanup().await;
+    }
+}

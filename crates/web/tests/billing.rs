@@ -142,6 +142,89 @@ async fn tariffs_norms_and_settings_are_data_with_checks() {
 }
 
 #[tokio::test]
+async fn requisites_failing_the_bank_of_russia_checks_are_refused_with_the_input_kept() {
+    for app in apps().await {
+        let l = app.label();
+        let sales = app.token("sales").await;
+        let before = app
+            .api(Method::GET, "/api/v1/billing/settings", Some(&sales), None)
+            .await
+            .json();
+        // The API: one digit off in each account, a wrong INN check digit, a short KPP.
+        let mut s = before.clone();
+        s["corresp_acc"] = json!("30101810800000000652");
+        s["personal_acc"] = json!("40702810900000000002");
+        s["payee_inn"] = json!("8601000001");
+        s["payee_kpp"] = json!("86010100");
+        let r = app
+            .api(
+                Method::PUT,
+                "/api/v1/billing/settings",
+                Some(&sales),
+                Some(s),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{l}: {}",
+            r.body
+        );
+        let errors = r.json()["errors"].as_array().unwrap().clone();
+        let detail = |f: &str| {
+            errors
+                .iter()
+                .find(|e| e["field"] == f)
+                .and_then(|e| e["detail"].as_str())
+                .unwrap_or_else(|| panic!("{l}: no error for {f}: {errors:?}"))
+                .to_owned()
+        };
+        assert!(detail("corresp_acc").contains("контрольному ключу"), "{l}");
+        assert!(detail("personal_acc").contains("контрольному ключу"), "{l}");
+        assert!(detail("payee_inn").contains("контрольная цифра"), "{l}");
+        assert!(detail("payee_kpp").contains("9 знаков"), "{l}");
+        let after = app
+            .api(Method::GET, "/api/v1/billing/settings", Some(&sales), None)
+            .await
+            .json();
+        assert_eq!(after, before, "{l}: nothing stored");
+
+        // The page form: a BIC with other 5th–6th digits (the Bank of Russia's branch) fails
+        // the correspondent account's key, not the settlement account's (its last three);
+        // the message is beside the field, the input kept.
+        let (cookie, csrf) = app.browser_login("sales").await;
+        let text = |k: &str| before[k].as_str().unwrap().to_owned();
+        let form = format!(
+            "_csrf={csrf}&due_day=10&key_rate=16,5&cap=9,5&warning_days=20&payee_name={}&payee_inn={}&payee_kpp={}&personal_acc={}&bank_name={}&bic=047103651&corresp_acc={}",
+            enc(&text("payee_name")),
+            text("payee_inn"),
+            text("payee_kpp"),
+            text("personal_acc"),
+            enc(&text("bank_name")),
+            text("corresp_acc"),
+        );
+        let r = app
+            .page(Method::POST, "/billing/settings", &cookie, Some(&form))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{l}");
+        assert!(r.body.contains("value=\"047103651\""), "{l}: input kept");
+        assert!(
+            r.body
+                .contains("id=\"f-corresp_acc-error\">Корреспондентский счёт не сходится с БИК"),
+            "{l}: {}",
+            r.body
+        );
+        assert!(!r.body.contains("f-personal_acc-error"), "{l}");
+        let after = app
+            .api(Method::GET, "/api/v1/billing/settings", Some(&sales), None)
+            .await
+            .json();
+        assert_eq!(after, before, "{l}: nothing stored");
+        app.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
 async fn cashier_registry_invoice_and_balance() {
     for app in apps().await {
         let l = app.label();

@@ -7,7 +7,6 @@ pub mod pages;
 
 use abonent_domain::money::Kopecks;
 use abonent_domain::org::Permission;
-use abonent_domain::payment_qr::PaymentDetails;
 use abonent_domain::registry::{parse, ParseRules};
 use abonent_domain::tariffs::Period;
 use abonent_domain::validation::FieldErrors;
@@ -337,7 +336,7 @@ pub fn validate_norms<'a>(
 }
 
 /// Checks billing settings: the due day, rates, the warning term, and the requisites as the
-/// payment QR needs them.
+/// payment QR needs them and the Bank of Russia checks them; each wrong field is named.
 pub fn validate_settings(s: &abonent_store::billing::BillingSettings) -> Result<(), FieldErrors> {
     let mut e = FieldErrors::new();
     if !(1..=28).contains(&s.due_day) {
@@ -355,31 +354,13 @@ pub fn validate_settings(s: &abonent_store::billing::BillingSettings) -> Result<
     if !(1..=90).contains(&s.warning_days) {
         e.add("warning_days", "Срок по предупреждению — от 1 до 90 дней.");
     }
-    let kpp_ok = s.payee_kpp.len() == 9 && s.payee_kpp.chars().all(|c| c.is_ascii_alphanumeric());
-    if !s.payee_kpp.is_empty() && !kpp_ok {
-        e.add("payee_kpp", "КПП: 9 знаков.");
-    }
-    let qr = PaymentDetails {
-        name: s.payee_name.clone(),
-        personal_acc: s.personal_acc.clone(),
-        bank_name: s.bank_name.clone(),
-        bic: s.bic.clone(),
-        corresp_acc: s.corresp_acc.clone(),
-        payee_inn: s.payee_inn.clone(),
-        sum: Kopecks(100),
-        pers_acc: "1".into(),
-        paym_period: "012026".into(),
-    };
-    if let Err(q) = qr.validate() {
+    // The requisites as the Bank of Russia checks them (control keys, INN check digits, KPP).
+    if let Err(q) = s.payment_details().validate_payee() {
         for f in q.0 {
             let field = match f.field.as_str() {
                 "name" => "payee_name",
-                "personal_acc" => "personal_acc",
-                "bank_name" => "bank_name",
-                "bic" => "bic",
-                "corresp_acc" => "corresp_acc",
-                "payee_inn" => "payee_inn",
-                _ => continue,
+                "kpp" => "payee_kpp",
+                other => other,
             };
             e.add(field, f.detail);
         }
