@@ -331,4 +331,48 @@ mod migration_tests {
         assert!(neither.is_err());
         s.close().await;
     }
+
+    /// The requisites seeded before the Bank of Russia's checks are replaced by placeholders
+    /// that pass them, so an old installation still bills; requisites a person entered stay.
+    #[tokio::test]
+    async fn old_placeholder_requisites_are_replaced_and_entered_ones_kept() {
+        for (old, expect_bic) in [
+            (
+                ("40702810000000000001", "047102000", "30101810000000000000"),
+                "047102651",
+            ),
+            (
+                ("40702810000000000002", "047102000", "30101810000000000000"),
+                "047102000",
+            ),
+        ] {
+            let dir = tempfile::tempdir().expect("dir");
+            let url = format!("sqlite://{}/m.db", dir.path().display());
+            let s = Store::connect(&url, 2).await.expect("store");
+            up_to(&MIGRATOR_SQLITE, 18)
+                .run(s.pool())
+                .await
+                .expect("to 18");
+            s.seed_defaults().await.expect("defaults");
+            sqlx::query(
+                "UPDATE billing_settings SET personal_acc = $1, bic = $2, corresp_acc = $3",
+            )
+            .bind(old.0)
+            .bind(old.1)
+            .bind(old.2)
+            .execute(s.pool())
+            .await
+            .expect("old placeholders");
+            s.migrate().await.expect("the rest");
+            let settings = s.billing_settings().await.expect("settings");
+            assert_eq!(settings.bic, expect_bic);
+            if expect_bic == "047102651" {
+                assert_eq!(settings.personal_acc, "40702810900000000001");
+                assert!(settings.check_requisites().is_ok());
+            } else {
+                assert_eq!(settings.personal_acc, old.0, "entered by a person: kept");
+            }
+            s.close().await;
+        }
+    }
 }
