@@ -129,7 +129,7 @@ fn date_field(e: &mut FieldErrors, field: &str, s: &str, earliest: Date, today: 
         e.add(field, "Укажите дату.");
         return None;
     }
-    match s.parse::<Date>() {
+    match parse_date(s) {
         Ok(d) if d > today => {
             e.add(field, "Дата не может быть позже сегодняшней.");
             None
@@ -150,6 +150,21 @@ fn date_field(e: &mut FieldErrors, field: &str, s: &str, earliest: Date, today: 
             None
         }
     }
+}
+
+/// A day as a date input sends it (`2026-03-05`) or as people write it (`05.03.2026`).
+pub fn parse_date(s: &str) -> Result<Date, jiff::Error> {
+    let s = s.trim();
+    s.parse::<Date>()
+        .or_else(|_| Date::strptime("%d.%m.%Y", s))
+}
+
+/// A local time as a date-time input sends it (`2026-03-05T14:30`) or as people write it
+/// (`05.03.2026 14:30`).
+pub fn parse_date_time(s: &str) -> Result<DateTime, jiff::Error> {
+    let s = s.trim();
+    s.parse::<DateTime>()
+        .or_else(|_| DateTime::strptime("%d.%m.%Y %H:%M", s))
 }
 
 fn person(e: &mut FieldErrors, field: &str, s: &str, what: &str) -> String {
@@ -228,7 +243,7 @@ pub fn validate(d: &DeliveryDraft, earliest: Date, today: Date) -> Result<NewDel
                     e.add("called_at", "Укажите дату и время звонка.");
                     None
                 }
-                s => match s.parse::<DateTime>() {
+                s => match parse_date_time(s) {
                     Ok(at) => {
                         date_field(&mut e, "called_at", &at.date().to_string(), earliest, today)
                             .map(|_| at)
@@ -416,6 +431,31 @@ mod tests {
             .unwrap_err();
             assert!(e.get("delivered_on").unwrap().contains(why), "{on}");
         }
+        // As people write dates, too.
+        let typed = validate(
+            &DeliveryDraft {
+                delivered_on: "05.03.2026".into(),
+                delivered_by: "Петров".into(),
+                ..draft("invoice")
+            },
+            earliest,
+            today,
+        )
+        .unwrap();
+        assert_eq!(typed.delivered_on(), Some(date(2026, 3, 5)));
+        let call = validate(
+            &DeliveryDraft {
+                called_at: "04.03.2026 09:05".into(),
+                delivered_by: "Петров".into(),
+                phone: "+7 912 345-67-89".into(),
+                note: "запись № 1".into(),
+                ..draft("call")
+            },
+            earliest,
+            today,
+        )
+        .unwrap();
+        assert_eq!(call.delivered_on(), Some(date(2026, 3, 4)));
         // Only people's ways: the outbox records messages itself.
         assert!(validate(&draft("sms"), earliest, today)
             .unwrap_err()
