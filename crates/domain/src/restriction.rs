@@ -123,7 +123,13 @@ impl NewDelivery {
 const MAX_NAME: usize = 200;
 const MAX_NOTE: usize = 1000;
 
-fn date_field(e: &mut FieldErrors, field: &str, s: &str, earliest: Date, today: Date) -> Option<Date> {
+fn date_field(
+    e: &mut FieldErrors,
+    field: &str,
+    s: &str,
+    earliest: Date,
+    today: Date,
+) -> Option<Date> {
     let s = s.trim();
     if s.is_empty() {
         e.add(field, "Укажите дату.");
@@ -155,8 +161,7 @@ fn date_field(e: &mut FieldErrors, field: &str, s: &str, earliest: Date, today: 
 /// A day as a date input sends it (`2026-03-05`) or as people write it (`05.03.2026`).
 pub fn parse_date(s: &str) -> Result<Date, jiff::Error> {
     let s = s.trim();
-    s.parse::<Date>()
-        .or_else(|_| Date::strptime("%d.%m.%Y", s))
+    s.parse::<Date>().or_else(|_| Date::strptime("%d.%m.%Y", s))
 }
 
 /// A local time as a date-time input sends it (`2026-03-05T14:30`) or as people write it
@@ -185,7 +190,11 @@ pub fn valid_rpo(s: &str) -> bool {
 /// Checks a typed record of delivery. `earliest` is the day the warning was issued (the first
 /// day after the billed period): nothing is delivered before it; `today` is in the branch's
 /// zone. Field names in the errors are the draft's.
-pub fn validate(d: &DeliveryDraft, earliest: Date, today: Date) -> Result<NewDelivery, FieldErrors> {
+pub fn validate(
+    d: &DeliveryDraft,
+    earliest: Date,
+    today: Date,
+) -> Result<NewDelivery, FieldErrors> {
     let mut e = FieldErrors::new();
     let Some(way) = DeliveryWay::parse(d.way.trim()).filter(|w| DeliveryWay::ENTERED.contains(w))
     else {
@@ -249,7 +258,10 @@ pub fn validate(d: &DeliveryDraft, earliest: Date, today: Date) -> Result<NewDel
                             .map(|_| at)
                     }
                     Err(_) => {
-                        e.add("called_at", "Дата и время звонка, например 05.03.2026 14:30.");
+                        e.add(
+                            "called_at",
+                            "Дата и время звонка, например 05.03.2026 14:30.",
+                        );
                         None
                     }
                 },
@@ -472,8 +484,12 @@ mod tests {
             receipt_on: receipt.into(),
             ..draft("letter")
         };
-        let sent = validate(&letter("6240 1094 1234 56", "2026-03-02", ""), earliest, today)
-            .unwrap();
+        let sent = validate(
+            &letter("6240 1094 1234 56", "2026-03-02", ""),
+            earliest,
+            today,
+        )
+        .unwrap();
         assert_eq!(
             sent,
             NewDelivery::Letter {
@@ -482,9 +498,17 @@ mod tests {
                 receipt_on: None
             }
         );
-        assert_eq!(sent.delivered_on(), None, "no receipt: the term has not started");
-        let got = validate(&letter("62401094123456", "2026-03-02", "2026-03-09"), earliest, today)
-            .unwrap();
+        assert_eq!(
+            sent.delivered_on(),
+            None,
+            "no receipt: the term has not started"
+        );
+        let got = validate(
+            &letter("62401094123456", "2026-03-02", "2026-03-09"),
+            earliest,
+            today,
+        )
+        .unwrap();
         assert_eq!(got.delivered_on(), Some(date(2026, 3, 9)));
         let e = validate(&letter("1234", "2026-03-05", "2026-03-04"), earliest, today).unwrap_err();
         assert!(e.get("rpo").unwrap().contains("14 цифр"));

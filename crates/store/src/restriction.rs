@@ -267,7 +267,8 @@ impl DeliveryListRow {
     }
 }
 
-const DELIVERY_SELECT: &str = "SELECT d.id, d.way, d.delivered_on, d.delivered_by, d.rpo, d.sent_on,
+const DELIVERY_SELECT: &str =
+    "SELECT d.id, d.way, d.delivered_on, d.delivered_by, d.rpo, d.sent_on,
         d.called_at, d.phone, d.recipient, d.note, st.login AS entered_by_login, d.entered_at
     FROM warning_deliveries d LEFT JOIN staff st ON st.id = d.entered_by";
 
@@ -382,10 +383,12 @@ async fn insert_delivery_in(
                     .bind(receipt_on.map(|_| now))
                     .fetch_one(&mut **tx)
                     .await?;
-                    let r = receipt_on.map_or("no receipt yet".to_owned(), |r| {
-                        format!("received {r}")
-                    });
-                    (format!("case {case_id}: letter {rpo} sent {sent_on}, {r}"), id)
+                    let r =
+                        receipt_on.map_or("no receipt yet".to_owned(), |r| format!("received {r}"));
+                    (
+                        format!("case {case_id}: letter {rpo} sent {sent_on}, {r}"),
+                        id,
+                    )
                 }
             }
         }
@@ -427,7 +430,10 @@ async fn insert_delivery_in(
             .bind(now)
             .fetch_one(&mut **tx)
             .await?;
-            (format!("case {case_id}: call {at_text} to {phone} by {by}"), id)
+            (
+                format!("case {case_id}: call {at_text} to {phone} by {by}"),
+                id,
+            )
         }
     };
     audit_in(
@@ -517,7 +523,11 @@ impl Store {
         let now = now_micros();
         let today = jiff::tz::TimeZone::get(&zone)
             .map(|tz| crate::from_micros(now).to_zoned(tz).date())
-            .unwrap_or_else(|_| crate::from_micros(now).to_zoned(jiff::tz::TimeZone::UTC).date());
+            .unwrap_or_else(|_| {
+                crate::from_micros(now)
+                    .to_zoned(jiff::tz::TimeZone::UTC)
+                    .date()
+            });
         let warning_days = self.billing_settings().await?.warning_days;
         let note = format!("Предупреждение доставлено {how}");
         let mut tx = self.begin_write().await?;

@@ -40,7 +40,11 @@ async fn two_debtors(s: &Store) -> (RestrictionCase, RestrictionCase) {
         } else {
             "пгт Новоаганск"
         })
-        .bind(if serial == 1 { "ул. Ленина" } else { "ул. Мира" })
+        .bind(if serial == 1 {
+            "ул. Ленина"
+        } else {
+            "ул. Мира"
+        })
         .execute(s.pool())
         .await
         .unwrap();
@@ -58,7 +62,10 @@ async fn two_debtors(s: &Store) -> (RestrictionCase, RestrictionCase) {
             .id;
         let c = s.restriction_cases_of_account(a).await.unwrap();
         assert_eq!(c.len(), 1, "account {serial} has a case");
-        assert_eq!((c[0].period.as_str(), c[0].pay_by.as_str()), ("2026-11", "2026-12-21"));
+        assert_eq!(
+            (c[0].period.as_str(), c[0].pay_by.as_str()),
+            ("2026-11", "2026-12-21")
+        );
         cases.push(c[0].clone());
     }
     let second = cases.pop().unwrap();
@@ -80,8 +87,15 @@ async fn staff(s: &Store, login: &str) -> Actor {
 
 async fn restrict(s: &Store, id: i64, today: Date) -> Result<(), StoreError> {
     let (c, _) = s.restriction_case(id).await.unwrap();
-    s.restriction_step(id, c.version, "restricted", "акт № 7", today, &Actor::default())
-        .await
+    s.restriction_step(
+        id,
+        c.version,
+        "restricted",
+        "акт № 7",
+        today,
+        &Actor::default(),
+    )
+    .await
 }
 
 fn conflict(r: Result<(), StoreError>) -> String {
@@ -143,7 +157,11 @@ async fn each_way_of_delivery_is_recorded_with_who_entered_it_and_audited() {
             .unwrap();
         let d = s.warning_deliveries(c.id).await.unwrap();
         let ways: Vec<&str> = d.iter().map(|x| x.way.as_str()).collect();
-        assert_eq!(ways, ["signature", "invoice", "letter", "call", "sms"], "{l}");
+        assert_eq!(
+            ways,
+            ["signature", "invoice", "letter", "call", "sms"],
+            "{l}"
+        );
         assert_eq!(d[0].delivered_on.as_deref(), Some("2026-12-04"));
         assert_eq!(d[0].delivered_by, "Егорова М. И.");
         assert_eq!(d[1].delivered_by, "Курьер Сидоров П. П.");
@@ -287,7 +305,10 @@ async fn the_first_delivery_counts_even_when_entered_later() {
         )
         .await
         .unwrap();
-        assert_eq!(s.restriction_case(c.id).await.unwrap().0.pay_by, "2026-12-30");
+        assert_eq!(
+            s.restriction_case(c.id).await.unwrap().0.pay_by,
+            "2026-12-30"
+        );
         // A call made earlier, entered afterwards: the term runs from the call.
         s.record_delivery(
             c.id,
@@ -301,7 +322,10 @@ async fn the_first_delivery_counts_even_when_entered_later() {
         )
         .await
         .unwrap();
-        assert_eq!(s.restriction_case(c.id).await.unwrap().0.pay_by, "2026-12-23");
+        assert_eq!(
+            s.restriction_case(c.id).await.unwrap().0.pay_by,
+            "2026-12-23"
+        );
         assert!(restrict(s, c.id, date(2026, 12, 23)).await.is_err());
         restrict(s, c.id, date(2026, 12, 24)).await.unwrap();
         db.cleanup().await;
@@ -322,7 +346,11 @@ async fn the_delivery_list_holds_a_districts_warnings_awaiting_delivery() {
             "{l}"
         );
         assert_eq!(list[0].account_number, c1.account_number);
-        assert!(list[0].address().starts_with("ул. Ленина, д. "), "{}", list[0].address());
+        assert!(
+            list[0].address().starts_with("ул. Ленина, д. "),
+            "{}",
+            list[0].address()
+        );
         assert!(!list[0].client_name().is_empty());
         assert_eq!(list[0].debt, c1.debt);
         let towns = s.delivery_settlements().await.unwrap();
@@ -355,7 +383,70 @@ async fn the_delivery_list_holds_a_districts_warnings_awaiting_delivery() {
         .unwrap();
         assert!(s.delivery_list("г. Радужный").await.unwrap().is_empty());
         assert!(s.delivery_settlements().await.unwrap().is_empty());
-        assert_eq!(s.restriction_case(c2.id).await.unwrap().0.pay_by, "2026-12-25");
+        assert_eq!(
+            s.restriction_case(c2.id).await.unwrap().0.pay_by,
+            "2026-12-25"
+        );
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn the_demo_records_every_way_of_delivery_once() {
+    for db in testing::all().await {
+        let l = db.label;
+        let s = &db.store;
+        s.seed_defaults().await.unwrap();
+        s.seed_demo_staff("not-a-real-hash").await.unwrap();
+        s.demo_accounts(8, |_| {}).await.unwrap();
+        sqlx::query(
+            "UPDATE accounts SET category = 'urban', residents = 1, rooms = 1, meter_installable = FALSE",
+        )
+        .execute(s.pool())
+        .await
+        .unwrap();
+        let mut p = Period::parse("2026-05").unwrap();
+        for _ in 0..4 {
+            s.bill(p, 10, None, |_, _| {}).await.unwrap();
+            p = p.next();
+        }
+        let cases = s.restriction_cases(true, 100).await.unwrap();
+        assert_eq!(cases.len(), 8, "{l}");
+        let n = s.demo_warning_deliveries(date(2026, 12, 1)).await.unwrap();
+        assert_eq!(n, 5, "{l}");
+        let mut ways = Vec::new();
+        for c in &cases {
+            for d in s.warning_deliveries(c.id).await.unwrap() {
+                ways.push((d.way, d.delivered_on.is_some()));
+            }
+        }
+        ways.sort();
+        let want: Vec<(String, bool)> = [
+            ("call", true),
+            ("invoice", true),
+            ("letter", false),
+            ("letter", true),
+            ("signature", true),
+        ]
+        .iter()
+        .map(|(w, d)| ((*w).to_owned(), *d))
+        .collect();
+        assert_eq!(ways, want, "{l}");
+        assert_eq!(
+            s.delivery_settlements()
+                .await
+                .unwrap()
+                .iter()
+                .map(|x| x.1)
+                .sum::<i64>(),
+            4,
+            "{l}: three await delivery, one letter its receipt"
+        );
+        // Again: nothing more.
+        assert_eq!(
+            s.demo_warning_deliveries(date(2026, 12, 1)).await.unwrap(),
+            0
+        );
         db.cleanup().await;
     }
 }

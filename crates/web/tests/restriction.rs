@@ -105,7 +105,11 @@ async fn the_case_page_records_each_way_and_keeps_the_input_on_error() {
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{l}");
         assert!(r.body.contains("14 цифр"), "{l}: {}", r.body);
         assert!(r.body.contains("Укажите дату."), "{l}");
-        assert!(r.body.contains("id=\"f-letter_rpo\" name=\"letter_rpo\" type=\"text\" value=\"12345\""), "{l}: the input is kept");
+        assert!(
+            r.body
+                .contains("id=\"f-letter_rpo\" name=\"letter_rpo\" type=\"text\" value=\"12345\""),
+            "{l}: the input is kept"
+        );
         save("case-error", l, &r.body);
         // A call with a short number: the note typed stays.
         let r = post(format!(
@@ -117,7 +121,10 @@ async fn the_case_page_records_each_way_and_keeps_the_input_on_error() {
         .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{l}");
         assert!(r.body.contains("10 цифр"), "{l}");
-        assert!(r.body.contains("Сообщил о долге, запись № 4</textarea>"), "{l}");
+        assert!(
+            r.body.contains("Сообщил о долге, запись № 4</textarea>"),
+            "{l}"
+        );
         // The letter posted, no receipt yet: recorded, the term not started.
         let sent = issued(&c).checked_add(1.day()).unwrap();
         let r = post(format!(
@@ -126,7 +133,10 @@ async fn the_case_page_records_each_way_and_keeps_the_input_on_error() {
         .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{l}: {}", r.body);
         let page = app.page(Method::GET, &url, &cookie, None).await;
-        assert!(page.body.contains("уведомление о вручении не вернулось"), "{l}");
+        assert!(
+            page.body.contains("уведомление о вручении не вернулось"),
+            "{l}"
+        );
         assert!(page.body.contains("вручение не записано"), "{l}");
         // Handed over against a signature five days ago: the term runs from it.
         let on = today().checked_sub(5.days()).unwrap().max(issued(&c));
@@ -142,7 +152,8 @@ async fn the_case_page_records_each_way_and_keeps_the_input_on_error() {
         let ru = |d: Date| d.strftime("%d.%m.%Y").to_string();
         let possible = on.checked_add(21.days()).unwrap();
         assert!(
-            page.body.contains(&format!("<dd id=\"case-possible\">{}</dd>", ru(possible))),
+            page.body
+                .contains(&format!("<dd id=\"case-possible\">{}</dd>", ru(possible))),
             "{l}: the restriction is possible from day 21"
         );
         save("case-delivered", l, &page.body);
@@ -188,7 +199,12 @@ async fn only_roles_with_the_right_record_deliveries_through_the_api() {
         // The page hides the forms from them as well.
         let (cookie, _) = app.browser_login("clerk").await;
         let page = app
-            .page(Method::GET, &format!("/billing/restrictions/{}", c.id), &cookie, None)
+            .page(
+                Method::GET,
+                &format!("/billing/restrictions/{}", c.id),
+                &cookie,
+                None,
+            )
             .await;
         assert_eq!(page.status, StatusCode::OK, "{l}");
         assert!(!page.body.contains("name=\"way\""), "{l}");
@@ -213,7 +229,10 @@ async fn only_roles_with_the_right_record_deliveries_through_the_api() {
             .api(Method::POST, &path, Some(&cashier), Some(body.clone()))
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{l}: {}", r.body);
-        let list = app.api(Method::GET, &path, Some(&cashier), None).await.json();
+        let list = app
+            .api(Method::GET, &path, Some(&cashier), None)
+            .await
+            .json();
         assert_eq!(list[0]["way"], "invoice", "{l}");
         assert_eq!(list[0]["entered_by_login"], "cashier", "{l}");
         let cases = app
@@ -235,7 +254,11 @@ async fn only_roles_with_the_right_record_deliveries_through_the_api() {
 async fn the_printable_delivery_list_shows_a_districts_cases_and_records_them_in_one_go() {
     for app in apps().await {
         let l = app.label();
-        let cases = debtors(&app, &[(6, "д. Ягодная"), (7, "д. Ягодная"), (8, "с. Лесное")]).await;
+        let cases = debtors(
+            &app,
+            &[(6, "д. Ягодная"), (7, "д. Ягодная"), (8, "с. Лесное")],
+        )
+        .await;
         let (cookie, _) = app.browser_login("tech").await;
         let url = format!(
             "/billing/restrictions/delivery-list?settlement={}",
@@ -244,11 +267,24 @@ async fn the_printable_delivery_list_shows_a_districts_cases_and_records_them_in
         let page = app.page(Method::GET, &url, &cookie, None).await;
         assert_eq!(page.status, StatusCode::OK, "{l}");
         for c in &cases[..2] {
-            assert!(page.body.contains(&c.account_number), "{l}: {}", c.account_number);
+            assert!(
+                page.body.contains(&c.account_number),
+                "{l}: {}",
+                c.account_number
+            );
         }
-        assert!(!page.body.contains(&cases[2].account_number), "{l}: another district");
-        assert!(page.body.contains("Дата вручения") && page.body.contains("Подпись"), "{l}");
-        assert!(page.body.contains("class=\"blank\""), "{l}: blank columns to fill in");
+        assert!(
+            !page.body.contains(&cases[2].account_number),
+            "{l}: another district"
+        );
+        assert!(
+            page.body.contains("Дата вручения") && page.body.contains("Подпись"),
+            "{l}"
+        );
+        assert!(
+            page.body.contains("class=\"blank\""),
+            "{l}: blank columns to fill in"
+        );
         save("delivery-list", l, &page.body);
         let csrf = hidden(&page.body, "_csrf");
         let on = issued(&cases[0]).checked_add(2.days()).unwrap();
@@ -259,12 +295,25 @@ async fn the_printable_delivery_list_shows_a_districts_cases_and_records_them_in
             enc("д. Ягодная")
         );
         let r = app
-            .page(Method::POST, "/billing/restrictions/delivery-list", &cookie, Some(&form))
+            .page(
+                Method::POST,
+                "/billing/restrictions/delivery-list",
+                &cookie,
+                Some(&form),
+            )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{l}");
         assert!(r.body.contains("кто вручил"), "{l}: {}", r.body);
-        assert!(r.body.contains(&format!("name=\"{d0}\" type=\"date\" value=\"{on}\"")), "{l}");
-        assert!(r.body.contains(&format!("Счёт {}", cases[1].account_number)), "{l}");
+        assert!(
+            r.body
+                .contains(&format!("name=\"{d0}\" type=\"date\" value=\"{on}\"")),
+            "{l}"
+        );
+        assert!(
+            r.body
+                .contains(&format!("Счёт {}", cases[1].account_number)),
+            "{l}"
+        );
         save("delivery-list-error", l, &r.body);
         let form = format!(
             "_csrf={csrf}&settlement={}&delivered_by={}&{d0}={on}&{d1}=",
@@ -272,16 +321,31 @@ async fn the_printable_delivery_list_shows_a_districts_cases_and_records_them_in
             enc("Курьер Сидоров П. П.")
         );
         let r = app
-            .page(Method::POST, "/billing/restrictions/delivery-list", &cookie, Some(&form))
+            .page(
+                Method::POST,
+                "/billing/restrictions/delivery-list",
+                &cookie,
+                Some(&form),
+            )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{l}: {}", r.body);
         let page = app.page(Method::GET, r.location(), &cookie, None).await;
         assert!(page.body.contains("Записано вручений: 1"), "{l}");
-        assert!(!page.body.contains(&cases[0].account_number), "{l}: delivered, off the list");
-        assert!(page.body.contains(&cases[1].account_number), "{l}: still to deliver");
+        assert!(
+            !page.body.contains(&cases[0].account_number),
+            "{l}: delivered, off the list"
+        );
+        assert!(
+            page.body.contains(&cases[1].account_number),
+            "{l}: still to deliver"
+        );
         let d = app.db.store.warning_deliveries(cases[0].id).await.unwrap();
         assert_eq!(
-            (d[0].way.as_str(), d[0].delivered_by.as_str(), d[0].delivered_on.clone()),
+            (
+                d[0].way.as_str(),
+                d[0].delivered_by.as_str(),
+                d[0].delivered_on.clone()
+            ),
             ("invoice", "Курьер Сидоров П. П.", Some(on.to_string())),
             "{l}"
         );

@@ -2,12 +2,12 @@
 
 use abonent_domain::accounts::AccountNumber;
 use abonent_domain::org::Permission;
+use abonent_domain::restriction::DeliveryDraft;
 use abonent_domain::tariffs::{Norm, Tariff, TariffDraft};
 use abonent_domain::validation::FieldErrors;
 use abonent_store::billing::{Balance, BillingSettings, InvoiceRow, LineRow, PeriodRow};
 use abonent_store::outbox::OutboxView;
 use abonent_store::payments::{ImportOutcome, PaymentView, UnmatchedView};
-use abonent_domain::restriction::DeliveryDraft;
 use abonent_store::restriction::{RestrictionCase, WarningDelivery};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};

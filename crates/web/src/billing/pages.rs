@@ -1212,8 +1212,15 @@ pub struct CaseLine {
 }
 
 fn case_line(case: RestrictionCase) -> CaseLine {
-    let delivered = case.delivered_on.as_deref().map(ru_date).unwrap_or_default();
-    let possible_from = match (case.status.as_str(), case.pay_by.parse::<jiff::civil::Date>()) {
+    let delivered = case
+        .delivered_on
+        .as_deref()
+        .map(ru_date)
+        .unwrap_or_default();
+    let possible_from = match (
+        case.status.as_str(),
+        case.pay_by.parse::<jiff::civil::Date>(),
+    ) {
         ("warning", Ok(p)) if !delivered.is_empty() => {
             ru_date(&abonent_domain::restriction::restriction_from(p).to_string())
         }
@@ -1460,7 +1467,12 @@ fn delivery_line(d: abonent_store::restriction::WarningDelivery, tz: &str) -> De
         details: details.join("; "),
         entered: format!(
             "{}, {}",
-            d.entered_by_login.as_deref().unwrap_or("рассылка"),
+            d.entered_by_login
+                .as_deref()
+                .unwrap_or(match d.way.as_str() {
+                    "email" | "sms" | "portal" => "рассылка",
+                    _ => "—",
+                }),
             format_time(d.entered_at, tz)
         ),
     }
@@ -1473,7 +1485,16 @@ async fn case_view(
     errors: FieldErrors,
     note: String,
 ) -> Result<CasePage, WebError> {
-    case_view_with(state, me, id, errors, note, Default::default(), FieldErrors::new()).await
+    case_view_with(
+        state,
+        me,
+        id,
+        errors,
+        note,
+        Default::default(),
+        FieldErrors::new(),
+    )
+    .await
 }
 
 async fn case_view_with(
@@ -1547,11 +1568,7 @@ async fn case_delivery(
 ) -> Result<Response, PageError> {
     me.check_csrf(f.get("_csrf").map_or("", String::as_str))?;
     let way = f.get("way").cloned().unwrap_or_default();
-    let field = |name: &str| {
-        f.get(&format!("{way}_{name}"))
-            .cloned()
-            .unwrap_or_default()
-    };
+    let field = |name: &str| f.get(&format!("{way}_{name}")).cloned().unwrap_or_default();
     let d = abonent_domain::restriction::DeliveryDraft {
         way: way.clone(),
         delivered_on: field("delivered_on"),
@@ -1583,7 +1600,16 @@ async fn case_delivery(
         };
         errors.add(&name, x.detail);
     }
-    let page = case_view_with(&state, &me, id, FieldErrors::new(), String::new(), f, errors).await?;
+    let page = case_view_with(
+        &state,
+        &me,
+        id,
+        FieldErrors::new(),
+        String::new(),
+        f,
+        errors,
+    )
+    .await?;
     Ok((refused.0, render(&page)?).into_response())
 }
 
