@@ -437,7 +437,7 @@ async fn insert_delivery_in(
         }
     };
     audit_in(
-        &mut **tx,
+        tx,
         actor,
         "restriction.delivery",
         "account",
@@ -554,7 +554,7 @@ impl Store {
         .await?;
         sync_pay_by_in(&mut tx, case_id, warning_days).await?;
         audit_in(
-            &mut *tx,
+            &mut tx,
             &Actor {
                 staff_id: None,
                 login: "outbox".into(),
