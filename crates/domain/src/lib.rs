@@ -17,6 +17,7 @@ pub mod org;
 pub mod password;
 pub mod payment_qr;
 pub mod registry;
+pub mod restriction;
 pub mod search;
 pub mod statement;
 pub mod tariffs;

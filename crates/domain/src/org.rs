@@ -49,6 +49,9 @@ pub enum Permission {
     ConfigureBilling,
     /// Record the steps of the restriction procedure for debt (PAY-04).
     ManageRestriction,
+    /// Record how a restriction warning reached the client (PAY-04, ПП 354 п. 119): couriers'
+    /// delivery lists, signatures, registered letters, calls.
+    RecordWarningDelivery,
     /// Edit the templates of notices to clients (NTF-03).
     ConfigureNotices,
     /// Edit and publish the pages of the public section «Клиентам» (PRT-01).
@@ -76,6 +79,10 @@ impl Role {
             ViewBilling => !matches!(self, Administrator),
             TakePayments => matches!(self, CashierTechnician | HeadOfRetailSales | BranchHead),
             ImportPayments | ManageRestriction => matches!(self, HeadOfRetailSales | BranchHead),
+            RecordWarningDelivery => matches!(
+                self,
+                Technician | CashierTechnician | HeadOfRetailSales | BranchHead
+            ),
             ConfigureBilling => matches!(self, HeadOfRetailSales | GeneralDirector),
             ConfigureNotices | EditPublicPages => {
                 matches!(self, HeadOfRetailSales | GeneralDirector | Administrator)
@@ -107,6 +114,9 @@ mod tests {
         assert!(!Role::CashierTechnician.can(Permission::ImportPayments));
         assert!(Role::HeadOfRetailSales.can(Permission::ConfigureBilling));
         assert!(!Role::Administrator.can(Permission::ViewBilling));
+        assert!(Role::Technician.can(Permission::RecordWarningDelivery));
+        assert!(!Role::Technician.can(Permission::ManageRestriction));
+        assert!(!Role::RecordsClerk.can(Permission::RecordWarningDelivery));
         assert!(Role::Administrator.can(Permission::ConfigureNotices));
         assert!(!Role::CashierTechnician.can(Permission::ConfigureNotices));
         for r in Role::ALL {

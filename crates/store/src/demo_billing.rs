@@ -108,7 +108,81 @@ impl Store {
             p = p.next();
             k += 1;
         }
+        let today = crate::from_micros(now_micros())
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date();
+        self.demo_warning_deliveries(today).await?;
         Ok(())
+    }
+
+    /// Records plausible deliveries of the open cases' warnings (PAY-04), so the demo shows
+    /// every way: by case id, the invoice from a courier's list, a signature, a registered letter
+    /// with its receipt, one still without it, a recorded call; three in eight await delivery
+    /// (the outbox may still deliver them by SMS or e-mail). Cases with a record are left alone.
+    pub async fn demo_warning_deliveries(&self, today: Date) -> Result<usize> {
+        use abonent_domain::restriction::NewDelivery;
+        let cases: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT c.id, c.period FROM restriction_cases c
+             WHERE c.open AND c.status = 'warning'
+               AND NOT EXISTS (SELECT 1 FROM warning_deliveries d WHERE d.case_id = c.id)
+             ORDER BY c.id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let tech: Option<(i64,)> = sqlx::query_as("SELECT id FROM staff WHERE login = 'tech'")
+            .fetch_optional(self.pool())
+            .await?;
+        let actor = crate::audit::Actor {
+            staff_id: tech.map(|t| t.0),
+            login: "demo".into(),
+            ip: String::new(),
+        };
+        let mut n = 0;
+        for (id, period) in cases {
+            let Some(issued) = Period::parse(&period).map(|p| p.next().first_day()) else {
+                continue;
+            };
+            if issued > today {
+                continue;
+            }
+            let day = |d: i64| {
+                issued
+                    .checked_add(jiff::Span::new().days(d))
+                    .unwrap_or(issued)
+                    .min(today)
+            };
+            let d = match id % 8 {
+                0 => NewDelivery::Invoice {
+                    on: day(3),
+                    by: "Курьер Сидоров П. П.".into(),
+                },
+                1 => NewDelivery::Signature {
+                    on: day(5),
+                    by: "Григорьева А. Ю.".into(),
+                },
+                2 => NewDelivery::Letter {
+                    rpo: format!("6284{:010}", id),
+                    sent_on: day(2),
+                    receipt_on: Some(day(9)),
+                },
+                3 => NewDelivery::Letter {
+                    rpo: format!("6284{:010}", id),
+                    sent_on: day(4),
+                    receipt_on: None,
+                },
+                4 => NewDelivery::Call {
+                    at: day(6).at(11, 20, 0, 0),
+                    by: "Павлов Д. О.".into(),
+                    phone: format!("912{:07}", id % 10_000_000),
+                    note: "Клиенту сообщено о долге и сроке оплаты; запись разговора сохранена"
+                        .into(),
+                },
+                _ => continue,
+            };
+            self.record_delivery(id, &d, &actor).await?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// A meter on 85 % of accounts without one (1, 2 or 3 zones); 70 % of the rest could have

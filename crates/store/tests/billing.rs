@@ -551,6 +551,19 @@ async fn penalties_accrue_and_a_debtor_goes_through_restriction() {
         );
         assert_eq!(c.pay_by, "2026-12-21");
         let actor = Actor::default();
+        // The warning's term runs from its delivery (ПП 354 п. 119): handed over on 01.12.
+        s.record_delivery(
+            c.id,
+            &abonent_domain::restriction::NewDelivery::Signature {
+                on: date(2026, 12, 1),
+                by: "Егорова М. И.".into(),
+            },
+            &actor,
+        )
+        .await
+        .unwrap();
+        let c = &s.restriction_case(c.id).await.unwrap().0;
+        assert_eq!(c.pay_by, "2026-12-21");
         match s
             .restriction_step(
                 c.id,
@@ -562,7 +575,7 @@ async fn penalties_accrue_and_a_debtor_goes_through_restriction() {
             )
             .await
         {
-            Err(StoreError::Conflict(m)) => assert!(m.contains("2026-12-21"), "{m}"),
+            Err(StoreError::Conflict(m)) => assert!(m.contains("21.12.2026"), "{m}"),
             other => panic!("{other:?}"),
         }
         match s

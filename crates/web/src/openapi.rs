@@ -82,6 +82,8 @@ use crate::AppState;
         crate::billing::api::reject,
         crate::billing::api::restrictions,
         crate::billing::api::step,
+        crate::billing::api::deliveries,
+        crate::billing::api::record_delivery,
         crate::notices::list,
         crate::notices::save,
         crate::news::api_public,

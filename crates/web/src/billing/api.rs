@@ -2,12 +2,13 @@
 
 use abonent_domain::accounts::AccountNumber;
 use abonent_domain::org::Permission;
+use abonent_domain::restriction::DeliveryDraft;
 use abonent_domain::tariffs::{Norm, Tariff, TariffDraft};
 use abonent_domain::validation::FieldErrors;
 use abonent_store::billing::{Balance, BillingSettings, InvoiceRow, LineRow, PeriodRow};
 use abonent_store::outbox::OutboxView;
 use abonent_store::payments::{ImportOutcome, PaymentView, UnmatchedView};
-use abonent_store::restriction::RestrictionCase;
+use abonent_store::restriction::{RestrictionCase, WarningDelivery};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -48,6 +49,10 @@ pub fn routes() -> Router<AppState> {
         .route("/payments/unmatched/{id}/reject", post(reject))
         .route("/restrictions", get(restrictions))
         .route("/restrictions/{id}/steps", post(step))
+        .route(
+            "/restrictions/{id}/deliveries",
+            get(deliveries).post(record_delivery),
+        )
 }
 
 /// Tariffs by period and category, newest first (BIL-01).
@@ -416,6 +421,44 @@ pub async fn step(
 ) -> Result<StatusCode, ApiError> {
     super::restriction_step(&state, &me, id, &d).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The records of how a case's warning reached the client (ПП 354 п. 119), in the order entered.
+#[utoipa::path(get, path = "/api/v1/restrictions/{id}/deliveries", tag = "billing",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = [WarningDelivery]), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn deliveries(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<WarningDelivery>>, ApiError> {
+    me.require(Permission::ViewBilling)?;
+    state.store.restriction_case(id).await?;
+    Ok(Json(state.store.warning_deliveries(id).await?))
+}
+
+/// The id of a record of delivery.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DeliveryRecorded {
+    pub id: i64,
+}
+
+/// Records how a case's warning reached the client: `invoice` or `signature` (the day and who
+/// handed it over), `letter` (РПО, the day posted, the receipt's day once it is back — the same
+/// РПО again adds the receipt), `call` (when, who, the number, a note). The warning's term runs
+/// from the first delivery; the restriction is possible after it.
+#[utoipa::path(post, path = "/api/v1/restrictions/{id}/deliveries", tag = "billing", request_body = DeliveryDraft,
+    params(("id" = i64, Path)),
+    responses((status = 201, body = DeliveryRecorded), (status = 403, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn record_delivery(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Json(d): Json<DeliveryDraft>,
+) -> Result<(StatusCode, Json<DeliveryRecorded>), ApiError> {
+    let id = super::restriction::record_delivery(&state, &me, id, &d).await?;
+    Ok((StatusCode::CREATED, Json(DeliveryRecorded { id })))
 }
 
 /// Account numbers typed by people: the check digit explains a typo.

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod pages;
+pub mod restriction;
 
 use abonent_domain::money::Kopecks;
 use abonent_domain::org::Permission;

@@ -40,7 +40,12 @@ pub fn routes() -> Router<AppState> {
         .route("/billing/unmatched/{id}", post(unmatched_resolve))
         .route("/billing/unmatched/{id}/reject", post(unmatched_reject))
         .route("/billing/restrictions", get(restrictions_page))
+        .route(
+            "/billing/restrictions/delivery-list",
+            get(delivery_list_page).post(delivery_list_save),
+        )
         .route("/billing/restrictions/{id}", get(case_page).post(case_step))
+        .route("/billing/restrictions/{id}/deliveries", post(case_delivery))
         .route("/accounts/{id}/billing", get(account_page))
         .route("/accounts/{id}/payments", post(payment_take))
         .route("/accounts/{id}/invoices/{period}", get(invoice_page))
@@ -1216,11 +1221,45 @@ async fn unmatched_reject(
     Ok(Redirect::to("/billing/registries?resolved=1").into_response())
 }
 
+/// A case in the list: whether its warning's delivery is recorded and when the restriction
+/// becomes possible.
+pub struct CaseLine {
+    pub case: RestrictionCase,
+    /// «05.12.2026», or empty when no delivery is recorded.
+    pub delivered: String,
+    /// The first day the restriction is possible, or why it is not known yet.
+    pub possible_from: String,
+}
+
+fn case_line(case: RestrictionCase) -> CaseLine {
+    let delivered = case
+        .delivered_on
+        .as_deref()
+        .map(ru_date)
+        .unwrap_or_default();
+    let possible_from = match (
+        case.status.as_str(),
+        case.pay_by.parse::<jiff::civil::Date>(),
+    ) {
+        ("warning", Ok(p)) if !delivered.is_empty() => {
+            ru_date(&abonent_domain::restriction::restriction_from(p).to_string())
+        }
+        ("warning", _) => "после вручения + срок".into(),
+        _ => "—".into(),
+    };
+    CaseLine {
+        case,
+        delivered,
+        possible_from,
+    }
+}
+
 #[derive(Template)]
 #[template(path = "billing/restrictions.html")]
 struct RestrictionsPage {
     chrome: Chrome,
-    cases: Vec<RestrictionCase>,
+    cases: Vec<CaseLine>,
+    districts: Vec<(String, i64)>,
 }
 
 async fn restrictions_page(
@@ -1230,9 +1269,141 @@ async fn restrictions_page(
     me.require(Permission::ViewBilling)?;
     let page = RestrictionsPage {
         chrome: Chrome::for_staff("Ограничение за долги", &me, "billing"),
-        cases: state.store.restriction_cases(true, 1000).await?,
+        cases: state
+            .store
+            .restriction_cases(true, 1000)
+            .await?
+            .into_iter()
+            .map(case_line)
+            .collect(),
+        districts: state.store.delivery_settlements().await?,
     };
     Ok(render(&page)?.into_response())
+}
+
+/// A line of a courier's delivery list.
+pub struct ListLine {
+    pub case_id: i64,
+    pub field: String,
+    pub account_number: String,
+    pub address: String,
+    pub client: String,
+    pub debt: String,
+    pub typed: String,
+}
+
+#[derive(Template)]
+#[template(path = "billing/delivery_list.html")]
+struct DeliveryListPage {
+    chrome: Chrome,
+    settlement: String,
+    districts: Vec<(String, i64)>,
+    lines: Vec<ListLine>,
+    today: String,
+    can_deliver: bool,
+    delivered_by: String,
+    errors: FieldErrors,
+    saved: Option<usize>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListParams {
+    #[serde(default)]
+    settlement: String,
+    #[serde(default)]
+    saved: Option<usize>,
+}
+
+async fn delivery_list_view(
+    state: &AppState,
+    me: &CurrentStaff,
+    settlement: &str,
+    typed: &std::collections::HashMap<String, String>,
+    errors: FieldErrors,
+    saved: Option<usize>,
+) -> Result<DeliveryListPage, WebError> {
+    me.require(Permission::ViewBilling)?;
+    let lines = if settlement.is_empty() {
+        Vec::new()
+    } else {
+        state
+            .store
+            .delivery_list(settlement)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let field = super::restriction::list_field(r.case_id);
+                ListLine {
+                    case_id: r.case_id,
+                    typed: typed.get(&field).cloned().unwrap_or_default(),
+                    field,
+                    address: r.address(),
+                    client: r.client_name(),
+                    debt: money(r.debt),
+                    account_number: r.account_number,
+                }
+            })
+            .collect()
+    };
+    let title = if settlement.is_empty() {
+        "Списки вручения предупреждений".to_owned()
+    } else {
+        format!("Вручение предупреждений: {settlement}")
+    };
+    Ok(DeliveryListPage {
+        chrome: Chrome::for_staff(&title, me, "billing"),
+        settlement: settlement.to_owned(),
+        districts: state.store.delivery_settlements().await?,
+        lines,
+        today: ru_date(&today_in_zone(&me.staff.time_zone).to_string()),
+        can_deliver: me.can(Permission::RecordWarningDelivery),
+        delivered_by: typed.get("delivered_by").cloned().unwrap_or_default(),
+        errors,
+        saved,
+    })
+}
+
+async fn delivery_list_page(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Query(q): Query<ListParams>,
+) -> Result<Response, PageError> {
+    let page = delivery_list_view(
+        &state,
+        &me,
+        q.settlement.trim(),
+        &Default::default(),
+        FieldErrors::new(),
+        q.saved,
+    )
+    .await?;
+    Ok(render(&page)?.into_response())
+}
+
+async fn delivery_list_save(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Form(f): Form<std::collections::HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    me.check_csrf(f.get("_csrf").map_or("", String::as_str))?;
+    let settlement = f.get("settlement").map_or("", |s| s.trim()).to_owned();
+    let by = f.get("delivered_by").cloned().unwrap_or_default();
+    let dates: Vec<(i64, String)> = f
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("d_")?.parse().ok()?, v.clone())))
+        .collect();
+    match super::restriction::record_delivery_list(&state, &me, &settlement, &by, &dates).await {
+        Ok(n) => Ok(Redirect::to(&format!(
+            "/billing/restrictions/delivery-list?settlement={}&saved={n}",
+            crate::pages::enc(&settlement)
+        ))
+        .into_response()),
+        Err(WebError::Invalid(e)) => {
+            let page = delivery_list_view(&state, &me, &settlement, &f, e, None).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub struct StepOption {
@@ -1253,6 +1424,78 @@ struct CasePage {
     overdue: String,
     errors: FieldErrors,
     note: String,
+    line: CaseLine,
+    deliveries: Vec<DeliveryLine>,
+    can_deliver: bool,
+    /// The delivery form as submitted (fields prefixed with its way), kept on error.
+    dform: std::collections::HashMap<String, String>,
+    derrors: FieldErrors,
+}
+
+impl CasePage {
+    /// The value typed into a delivery form's field, kept after an error.
+    fn dv(&self, name: &str) -> &str {
+        self.dform.get(name).map_or("", String::as_str)
+    }
+}
+
+/// A record of delivery for people.
+pub struct DeliveryLine {
+    pub way: &'static str,
+    pub delivered_on: String,
+    pub by: String,
+    pub details: String,
+    pub entered: String,
+}
+
+fn delivery_line(d: abonent_store::restriction::WarningDelivery, tz: &str) -> DeliveryLine {
+    use abonent_domain::restriction::DeliveryWay;
+    let way = DeliveryWay::parse(&d.way).map_or("", |w| w.label_ru());
+    let mut details = Vec::new();
+    if let Some(r) = &d.rpo {
+        details.push(format!("РПО {r}"));
+    }
+    if let Some(x) = &d.sent_on {
+        details.push(format!("отправлено {}", ru_date(x)));
+    }
+    if d.way == "letter" && d.delivered_on.is_none() {
+        details.push("уведомление о вручении не вернулось: срок не начался".into());
+    }
+    if let Some(x) = &d.called_at {
+        details.push(format!("звонок {}", x.replace('T', " ")));
+    }
+    if let Some(x) = &d.phone {
+        details.push(format!(
+            "номер {}",
+            abonent_domain::clients::format_phone(x)
+        ));
+    }
+    if let Some(x) = &d.recipient {
+        details.push(format!("получатель {x}"));
+    }
+    if !d.note.is_empty() {
+        details.push(d.note.clone());
+    }
+    DeliveryLine {
+        way,
+        delivered_on: d
+            .delivered_on
+            .as_deref()
+            .map(ru_date)
+            .unwrap_or_else(|| "—".into()),
+        by: d.delivered_by,
+        details: details.join("; "),
+        entered: format!(
+            "{}, {}",
+            d.entered_by_login
+                .as_deref()
+                .unwrap_or(match d.way.as_str() {
+                    "email" | "sms" | "portal" => "рассылка",
+                    _ => "—",
+                }),
+            format_time(d.entered_at, tz)
+        ),
+    }
 }
 
 async fn case_view(
@@ -1262,10 +1505,40 @@ async fn case_view(
     errors: FieldErrors,
     note: String,
 ) -> Result<CasePage, WebError> {
+    case_view_with(
+        state,
+        me,
+        id,
+        errors,
+        note,
+        Default::default(),
+        FieldErrors::new(),
+    )
+    .await
+}
+
+async fn case_view_with(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+    errors: FieldErrors,
+    note: String,
+    dform: std::collections::HashMap<String, String>,
+    derrors: FieldErrors,
+) -> Result<CasePage, WebError> {
     me.require(Permission::ViewBilling)?;
     let (case, steps) = state.store.restriction_case(id).await?;
+    let tz0 = me.staff.time_zone.clone();
+    let deliveries = state
+        .store
+        .warning_deliveries(id)
+        .await?
+        .into_iter()
+        .map(|d| delivery_line(d, &tz0))
+        .collect();
     let today = today_in_zone(&me.staff.time_zone);
     let b = state.store.balance_at(case.account_id, today).await?;
+    let case_open = case.open == 1;
     let tz = me.staff.time_zone.clone();
     let steps = steps
         .into_iter()
@@ -1296,10 +1569,68 @@ async fn case_view(
         debt: money(case.debt),
         overdue: money(b.overdue),
         steps,
+        line: case_line(case.clone()),
         case,
         errors,
         note,
+        deliveries,
+        can_deliver: me.can(Permission::RecordWarningDelivery) && case_open,
+        dform,
+        derrors,
     })
+}
+
+async fn case_delivery(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(id): Path<i64>,
+    Form(f): Form<std::collections::HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    me.check_csrf(f.get("_csrf").map_or("", String::as_str))?;
+    let way = f.get("way").cloned().unwrap_or_default();
+    let field = |name: &str| f.get(&format!("{way}_{name}")).cloned().unwrap_or_default();
+    let d = abonent_domain::restriction::DeliveryDraft {
+        way: way.clone(),
+        delivered_on: field("delivered_on"),
+        delivered_by: field("delivered_by"),
+        rpo: field("rpo"),
+        sent_on: field("sent_on"),
+        receipt_on: field("receipt_on"),
+        called_at: field("called_at"),
+        phone: field("phone"),
+        note: field("note"),
+    };
+    let refused = match super::restriction::record_delivery(&state, &me, id, &d).await {
+        Ok(_) => {
+            return Ok(
+                Redirect::to(&format!("/billing/restrictions/{id}#deliveries-h")).into_response(),
+            )
+        }
+        Err(WebError::Invalid(e)) => (StatusCode::UNPROCESSABLE_ENTITY, e),
+        Err(WebError::Conflict(m)) => (StatusCode::CONFLICT, FieldErrors::single("way", m)),
+        Err(e) => return Err(e.into()),
+    };
+    // The errors name the draft's fields; the page's fields carry the way as a prefix.
+    let mut errors = FieldErrors::new();
+    for x in refused.1 .0 {
+        let name = if x.field == "way" {
+            x.field
+        } else {
+            format!("{way}_{}", x.field)
+        };
+        errors.add(&name, x.detail);
+    }
+    let page = case_view_with(
+        &state,
+        &me,
+        id,
+        FieldErrors::new(),
+        String::new(),
+        f,
+        errors,
+    )
+    .await?;
+    Ok((refused.0, render(&page)?).into_response())
 }
 
 async fn case_page(
