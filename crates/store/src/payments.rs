@@ -204,17 +204,11 @@ fn plan_import<'a>(
 fn placeholders(backend: Backend, n: usize) -> String {
     match backend {
         Backend::Sqlite => vec!["?"; n].join(","),
-        Backend::Postgres => placeholders_from(1, n),
+        Backend::Postgres => (1..=n)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(","),
     }
-}
-
-/// `$first,…`: numbered placeholders (bound by position on both engines), for a statement
-/// that names a list twice.
-fn placeholders_from(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 #[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
@@ -639,24 +633,35 @@ impl Store {
             .filter(|(_, c)| **c == InFile::First)
             .filter_map(|(r, _)| r.operation.as_deref())
             .collect();
+        // Two plain queries with unnumbered placeholders on SQLite: numbered ones make every
+        // bind a search of the parameters' names (quadratic in a 1,000-value list).
+        let n = ops.chunks(1000).map(<[&str]>::len).max().unwrap_or(0);
+        let list = placeholders(self.backend(), n);
+        let bank_param = match self.backend() {
+            Backend::Sqlite => "?".to_owned(),
+            Backend::Postgres => format!("${}", n + 1),
+        };
+        let credited = format!(
+            "SELECT operation_id, 'платёж № ' || CAST(id AS TEXT) || ' от ' || paid_on
+                 || COALESCE(', реестр ' || CAST(registry_id AS TEXT) || ', строка '
+                     || CAST(line_no AS TEXT), '')
+             FROM payments WHERE operation_id IN ({list}) AND bank = {bank_param}"
+        );
+        let queued = format!(
+            "SELECT operation_id, 'строка ' || CAST(line_no AS TEXT) || ' реестра '
+                 || CAST(registry_id AS TEXT) || ' в очереди неразобранных'
+             FROM unmatched_payments WHERE operation_id IN ({list}) AND bank = {bank_param}"
+        );
         for part in ops.chunks(1000) {
-            let list = placeholders_from(2, part.len());
-            let sql = format!(
-                "SELECT p.operation_id, 'платёж № ' || CAST(p.id AS TEXT) || ' от ' || p.paid_on
-                     || COALESCE(', реестр ' || CAST(p.registry_id AS TEXT) || ', строка '
-                         || CAST(p.line_no AS TEXT), '')
-                 FROM payments p WHERE p.bank = $1 AND p.operation_id IN ({list})
-                 UNION ALL
-                 SELECT u.operation_id, 'строка ' || CAST(u.line_no AS TEXT) || ' реестра '
-                     || CAST(u.registry_id AS TEXT) || ' в очереди неразобранных'
-                 FROM unmatched_payments u WHERE u.bank = $1 AND u.operation_id IN ({list})"
-            );
-            let mut q = sqlx::query_as::<_, (String, String)>(&sql).bind(bank);
-            for op in part {
-                q = q.bind(*op);
-            }
-            for (op, what) in q.fetch_all(&mut **tx).await? {
-                earlier.operations.insert(op, what);
+            for sql in [&credited, &queued] {
+                let mut q = sqlx::query_as::<_, (String, String)>(sql);
+                // A short last chunk fills the list with its first number (the same key).
+                for i in 0..n {
+                    q = q.bind(part.get(i).copied().unwrap_or(part[0]));
+                }
+                for (op, what) in q.bind(bank).fetch_all(&mut **tx).await? {
+                    earlier.operations.insert(op, what);
+                }
             }
         }
         // Rows without a number naming no account: rows of earlier files waiting with the
