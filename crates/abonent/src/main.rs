@@ -85,13 +85,18 @@ enum Command {
         billing_leave_last_open: bool,
     },
     /// Bill every account for a period (`2026-11`) and close it: resumable after an
-    /// interruption, and running it again changes nothing.
+    /// interruption, and running it again changes nothing. A period is billed once it has
+    /// ended (from the first day of the next month in the company's time zone).
     Bill {
         /// The period, `YYYY-MM`.
         period: String,
         /// Accounts per transaction.
         #[arg(long, default_value_t = 5000)]
         chunk: usize,
+        /// Bill a period that has not ended yet: it closes now, readings and payments still to
+        /// come count in the next one, and accounts without readings are billed by the average.
+        #[arg(long)]
+        before_end: bool,
     },
     /// Queue the day's reminders to clients (debt, due date, readings) in the outbox, as the
     /// worker does every day from 10:00; once per account, channel and period.
@@ -193,25 +198,41 @@ async fn main() -> Result<()> {
             billing_leave_last_open,
         } => {
             let store = open_with_cache(&cfg, Some(BATCH_CACHE_MIB)).await?;
+            let until = match billing_until.as_deref() {
+                _ if billing_months == 0 => None,
+                Some(s) => Some(
+                    abonent_domain::tariffs::Period::parse(s)
+                        .with_context(|| format!("период «{s}»: укажите ГГГГ-ММ"))?,
+                ),
+                None => Some(previous_month()),
+            };
+            // The demo bills its last month too: a month named explicitly, by the same rule as
+            // `abonent bill` (the default, the previous month, has ended).
+            if let Some(until) = until.filter(|_| billing_until.is_some()) {
+                if !billing_leave_last_open {
+                    if let Err(refusal) = period_ended(&store, until).await? {
+                        bail!("{refusal} Оставьте его открытым: --billing-leave-last-open.");
+                    }
+                }
+            }
             seed_demo(&store, accounts, true).await?;
             if appeals > 0 {
                 seed_demo_appeals(&store, appeals).await?;
             }
-            if billing_months > 0 {
-                let until = match billing_until.as_deref() {
-                    Some(s) => abonent_domain::tariffs::Period::parse(s)
-                        .with_context(|| format!("период «{s}»: укажите ГГГГ-ММ"))?,
-                    None => previous_month(),
-                };
+            if let Some(until) = until {
                 seed_demo_billing(&store, billing_months, until, billing_leave_last_open, true)
                     .await?;
             }
             store.close().await;
             Ok(())
         }
-        Command::Bill { period, chunk } => {
+        Command::Bill {
+            period,
+            chunk,
+            before_end,
+        } => {
             let store = open_with_cache(&cfg, Some(BATCH_CACHE_MIB)).await?;
-            let r = bill(&store, &period, chunk).await;
+            let r = bill(&store, &period, chunk, before_end).await;
             store.close().await;
             r
         }
@@ -420,11 +441,31 @@ async fn seed_demo_appeals(store: &Store, target: u64) -> Result<()> {
     Ok(())
 }
 
-async fn bill(store: &Store, period: &str, chunk: usize) -> Result<()> {
+/// Whether `period` has ended today in the company's time zone; the refusal says when it ends
+/// (`abonent_domain::billing::period_ended`).
+async fn period_ended(
+    store: &Store,
+    period: abonent_domain::tariffs::Period,
+) -> Result<std::result::Result<(), String>> {
+    let zone = abonent_jobs::company_zone(store)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let today = jiff::Zoned::now().with_time_zone(zone).date();
+    Ok(abonent_domain::billing::period_ended(period, today))
+}
+
+async fn bill(store: &Store, period: &str, chunk: usize, before_end: bool) -> Result<()> {
     use abonent_store::billing::RunOutcome;
     let Some(p) = abonent_domain::tariffs::Period::parse(period) else {
         bail!("период «{period}» — укажите его в виде ГГГГ-ММ, например 2026-11");
     };
+    if !before_end {
+        if let Err(refusal) = period_ended(store, p).await? {
+            bail!(
+                "{refusal} Чтобы рассчитать и закрыть его раньше: abonent bill {p} --before-end."
+            );
+        }
+    }
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, осталось {eta})")

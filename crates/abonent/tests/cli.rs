@@ -32,6 +32,7 @@ fn every_command_has_help() {
         vec!["worker", "--help"],
         vec!["backup", "--help"],
         vec!["restore", "--help"],
+        vec!["bill", "--help"],
     ] {
         let o = Command::new(env!("CARGO_BIN_EXE_abonent"))
             .args(&args)
@@ -254,4 +255,38 @@ fn remind_queues_the_days_reminders_once() {
     let o = abonent(&db, &["remind", "--date", "2026-11-32"]);
     assert!(!o.status.success());
     assert!(text(&o).contains("ГГГГ-ММ-ДД"), "{}", text(&o));
+}
+
+#[test]
+fn bill_refuses_a_period_that_has_not_ended() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("b.db").display());
+    // The current month in the company's zone (the default branch's) has not ended.
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get("Asia/Yekaterinburg").unwrap())
+        .date();
+    let current = abonent_domain::tariffs::Period::of(today);
+    let period = current.to_string();
+    let o = abonent(&db, &["bill", &period]);
+    assert!(!o.status.success(), "{}", text(&o));
+    let last_day = current.last_day().strftime("%d.%m.%Y").to_string();
+    assert!(
+        text(&o).contains("ещё не закончился")
+            && text(&o).contains(&last_day)
+            && text(&o).contains("--before-end"),
+        "{}",
+        text(&o)
+    );
+    // Nothing was started.
+    let o = abonent(&db, &["bill", &current.prev().to_string()]);
+    assert!(
+        o.status.success(),
+        "an ended period is billed: {}",
+        text(&o)
+    );
+    assert!(text(&o).contains("рассчитан и закрыт"), "{}", text(&o));
+    // On purpose, before the end.
+    let o = abonent(&db, &["bill", &period, "--before-end"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("рассчитан и закрыт"), "{}", text(&o));
 }

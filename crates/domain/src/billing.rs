@@ -5,7 +5,8 @@
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::money::{div_round, Kopecks, Wh};
+use crate::money::{div_round, Kopecks, MoneyOverflow, Wh};
+use crate::tariffs::Period;
 
 /// The state of the client's meter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,11 +165,71 @@ impl PenaltyTerms {
             None => self.key_rate_bp,
         }
     }
+
+    /// The rate as an invoice prints it: «9,5 %», «16 %», «9,25 %».
+    pub fn rate_label(&self) -> String {
+        let bp = self.rate_bp();
+        let frac = format!("{:02}", (bp % 100).abs());
+        let frac = frac.trim_end_matches('0');
+        if frac.is_empty() {
+            format!("{}\u{a0}%", bp / 100)
+        } else {
+            format!("{},{frac}\u{a0}%", bp / 100)
+        }
+    }
 }
 
 /// Days without penalty after the due date, and the last day at 1/300 (ЖК РФ 155 ч. 14).
 pub const FREE_DAYS: i64 = 30;
 pub const LOW_RATE_LAST_DAY: i64 = 90;
+
+/// The days of `from ..= to` on which a debt due on `due` bears penalties, by band: those at
+/// 1/300 of the rate (days 31 … 90 after the due date) and those at 1/130 (from day 91).
+/// Day `k` is `due + k days`; the due date itself is day 0.
+pub fn penalty_days(due: Date, from: Date, to: Date) -> (i64, i64) {
+    if to < from {
+        return (0, 0);
+    }
+    let k_from = i64::from((from - due).get_days());
+    let k_to = i64::from((to - due).get_days());
+    let overlap = |lo: i64, hi: i64| (k_to.min(hi) - k_from.max(lo) + 1).max(0);
+    (
+        overlap(FREE_DAYS + 1, LOW_RATE_LAST_DAY),
+        overlap(LOW_RATE_LAST_DAY + 1, i64::MAX),
+    )
+}
+
+/// `debt × rate × (low/300 + high/130)` in units of 1/(10 000 × 300 × 130) kopeck: penalties of
+/// several stretches add up exactly and are rounded once, with [`penalty_from_units`].
+pub fn penalty_units(debt: Kopecks, low: i64, high: i64, terms: &PenaltyTerms) -> i128 {
+    i128::from(debt.0)
+        * i128::from(terms.rate_bp())
+        * (i128::from(low) * 130 + i128::from(high) * 300)
+}
+
+/// Kopecks from [`penalty_units`], rounded half away from zero.
+pub fn penalty_from_units(units: i128) -> Result<Kopecks, MoneyOverflow> {
+    i64::try_from(div_round(units, 10_000 * 300 * 130))
+        .map(Kopecks)
+        .map_err(|_| MoneyOverflow)
+}
+
+/// Whether a billing run for `period` may start on `today` (a date in the company's time zone):
+/// only once the period has ended, from the first day of the next month. Billing earlier would
+/// close the month before its readings and payments are in and bill everyone by the average.
+/// The refusal says when the period ends.
+pub fn period_ended(period: Period, today: Date) -> Result<(), String> {
+    let last = period.last_day();
+    if today > last {
+        return Ok(());
+    }
+    Err(format!(
+        "Период {period} ({}) ещё не закончился: его последний день — {} (по времени компании), рассчитать его можно с {}.",
+        period.label_ru(),
+        last.strftime("%d.%m.%Y"),
+        period.next().first_day().strftime("%d.%m.%Y"),
+    ))
+}
 
 /// The penalty on `debt` unpaid since `due` (the last day to pay) up to and including `until`:
 /// nothing for 30 days, 1/300 of the rate per day from day 31 to day 90, 1/130 from day 91.
@@ -286,6 +347,39 @@ mod tests {
             Wh::from_kwh(96),
             "at least one person"
         );
+    }
+
+    #[test]
+    fn a_period_is_billed_only_after_its_last_day() {
+        let dec = Period::parse("2026-12").unwrap();
+        let refused = period_ended(dec, date(2026, 12, 31)).unwrap_err();
+        assert!(
+            refused.contains("31.12.2026") && refused.contains("01.01.2027"),
+            "{refused}"
+        );
+        assert!(
+            period_ended(dec, date(2026, 12, 1)).is_err(),
+            "the first day"
+        );
+        assert!(period_ended(dec, date(2026, 11, 30)).is_err());
+        assert_eq!(period_ended(dec, date(2027, 1, 1)), Ok(()));
+        assert_eq!(
+            period_ended(Period::parse("2027-02").unwrap(), date(2027, 3, 1)),
+            Ok(())
+        );
+        assert!(period_ended(Period::parse("2027-02").unwrap(), date(2027, 2, 28)).is_err());
+    }
+
+    #[test]
+    fn rate_labels() {
+        let t = |key, cap| PenaltyTerms {
+            key_rate_bp: key,
+            cap_bp: cap,
+        };
+        assert_eq!(t(1600, Some(950)).rate_label(), "9,5\u{a0}%");
+        assert_eq!(t(1600, None).rate_label(), "16\u{a0}%");
+        assert_eq!(t(925, None).rate_label(), "9,25\u{a0}%");
+        assert_eq!(t(1605, None).rate_label(), "16,05\u{a0}%");
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! after the last committed chunk with nothing billed twice or missed. An invoice row carries
 //! the state the next period starts from, so a run reads only the previous period's invoices.
 //! A closed period never changes: readings and payments that arrive for it count in the next
-//! open one.
+//! open one (a payment keeps its own date: penalties charged after it are reversed by a line
+//! there, see `abonent_domain::statement`).
 
 use std::collections::HashMap;
 
@@ -119,7 +120,12 @@ pub struct InvoiceRow {
     pub history: String,
     pub pending_wh: i64,
     pub pending: i64,
+    /// Unpaid charges by due date (`2026-10-15:150000,…`): what penalties accrue on.
     pub debts: String,
+    /// Penalties charged and not yet paid (kopecks): owed, never a base for penalties.
+    pub penalty_debt: i64,
+    /// Periods billed without readings waiting for the п. 61 recalculation.
+    pub periods_pending: i64,
 }
 
 impl InvoiceRow {
@@ -127,10 +133,12 @@ impl InvoiceRow {
         CarriedState {
             closing: Kopecks(self.closing),
             periods_on_average: self.periods_on_average as u32,
+            periods_pending: self.periods_pending.max(0) as u32,
             history: CarriedState::parse_history(&self.history),
             pending_wh: Wh(self.pending_wh),
             pending: Kopecks(self.pending),
             debts: CarriedState::parse_debts(&self.debts),
+            penalty_debt: Kopecks(self.penalty_debt),
         }
     }
 }
@@ -181,7 +189,8 @@ pub struct Balance {
     pub date: String,
     /// Owed on that date (negative: prepaid), kopecks.
     pub balance: i64,
-    /// Past due on that date, kopecks.
+    /// Charges past due on that date, kopecks. Penalties owed are in `balance` but not here:
+    /// the debt of PAY-04 (ПП 354 п. 118) is the unpaid payment for the service.
     pub overdue: i64,
     /// The last closed period the figures build on.
     pub last_period: Option<String>,
@@ -202,7 +211,8 @@ struct AccountFacts {
     pending_wh: Option<i64>,
     pending: Option<i64>,
     debts: Option<String>,
-    paid: Option<i64>,
+    penalty_debt: Option<i64>,
+    periods_pending: Option<i64>,
 }
 
 impl AccountFacts {
@@ -210,10 +220,12 @@ impl AccountFacts {
         CarriedState {
             closing: Kopecks(self.closing.unwrap_or(0)),
             periods_on_average: self.periods_on_average.unwrap_or(0) as u32,
+            periods_pending: self.periods_pending.unwrap_or(0).max(0) as u32,
             history: CarriedState::parse_history(self.history.as_deref().unwrap_or("")),
             pending_wh: Wh(self.pending_wh.unwrap_or(0)),
             pending: Kopecks(self.pending.unwrap_or(0)),
             debts: CarriedState::parse_debts(self.debts.as_deref().unwrap_or("")),
+            penalty_debt: Kopecks(self.penalty_debt.unwrap_or(0)),
         }
     }
 }
@@ -263,7 +275,10 @@ struct TariffRow {
 }
 
 const INVOICE_COLS: &str = "period, account_id, opening, charged, paid, penalty, closing, due_on,
-    rule, norm_charge, periods_on_average, history, pending_wh, pending, debts";
+    rule, norm_charge, periods_on_average, history, pending_wh, pending, debts, penalty_debt,
+    periods_pending";
+/// Columns of [`INVOICE_COLS`], plus `lines` when writing.
+const INVOICE_COL_COUNT: usize = 17;
 
 /// Takes the lock that orders storing a payment or reading against the start of a billing run.
 pub(crate) async fn period_guard(
@@ -687,19 +702,17 @@ impl Store {
         let p = ctx.period.to_string();
         let prev_p = ctx.period.prev().to_string();
         let last_day = ctx.period.last_day();
-        // The account, the state its previous invoice left and the period's payments: one row.
+        // The account and the state its previous invoice left: one row.
         let accounts: Vec<AccountFacts> = sqlx::query_as(
             "SELECT a.id, a.category, a.residents, a.rooms,
                  CASE WHEN a.meter_installable THEN 1 ELSE 0 END AS installable,
-                 CASE WHEN a.status <> 'closed' AND a.opened_on <= $3 THEN 1 ELSE 0 END AS billable,
+                 CASE WHEN a.status <> 'closed' AND a.opened_on <= $2 THEN 1 ELSE 0 END AS billable,
                  i.closing, i.periods_on_average, i.history, i.pending_wh, i.pending, i.debts,
-                 (SELECT CAST(SUM(x.amount) AS BIGINT) FROM payments x
-                      WHERE x.period = $2 AND x.account_id = a.id) AS paid
-             FROM accounts a LEFT JOIN invoices i ON i.period = $4 AND i.account_id = a.id
-             WHERE a.id > $1 ORDER BY a.id LIMIT $5",
+                 i.penalty_debt, i.periods_pending
+             FROM accounts a LEFT JOIN invoices i ON i.period = $3 AND i.account_id = a.id
+             WHERE a.id > $1 ORDER BY a.id LIMIT $4",
         )
         .bind(after)
-        .bind(&p)
         .bind(last_day.to_string())
         .bind(&prev_p)
         .bind(chunk as i64)
@@ -711,6 +724,27 @@ impl Store {
         ) else {
             return Ok(None);
         };
+        // The chunk's payments with their dates (penalties run to the day of each, PAY-03): one
+        // query over the index on (period, account_id).
+        let paid: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT account_id, paid_on, amount FROM payments
+             WHERE period = $1 AND account_id BETWEEN $2 AND $3",
+        )
+        .bind(&p)
+        .bind(first)
+        .bind(last)
+        .fetch_all(self.pool())
+        .await?;
+        let mut payments: HashMap<i64, Vec<(Date, Kopecks)>> = HashMap::new();
+        for (account, day, amount) in paid {
+            let day: Date = day.parse().map_err(|e| {
+                StoreError::Corrupt(format!("payment of account {account}: date «{day}»: {e}"))
+            })?;
+            payments
+                .entry(account)
+                .or_default()
+                .push((day, Kopecks(amount)));
+        }
         // Every meter of the chunk (readings of a meter removed during the period count too);
         // the one billing looks at is the latest installed and not removed.
         let all_meters: Vec<MeterFact> = sqlx::query_as(
@@ -802,11 +836,12 @@ impl Store {
                 readings: by_account.get(&a.id).cloned(),
                 norm_per_resident: norm,
                 residents: a.residents.max(0) as u32,
-                paid: Kopecks(a.paid.unwrap_or(0)),
+                payments: payments.remove(&a.id).unwrap_or_default(),
                 prev: a.carried(),
                 penalty_terms: terms,
                 due_day: ctx.settings.due_day as i8,
-            });
+            })
+            .map_err(|e| StoreError::Conflict(format!("Лицевой счёт id {}: {e}", a.id)))?;
             statements.push((a.id, s));
         }
         tracing::debug!(
@@ -831,7 +866,7 @@ impl Store {
         for part in statements.chunks(1000) {
             let sql = format!(
                 "INSERT INTO invoices ({INVOICE_COLS}, lines) VALUES {}",
-                values_clause(self.backend(), part.len(), 16)
+                values_clause(self.backend(), part.len(), INVOICE_COL_COUNT + 1)
             );
             let mut q = sqlx::query(&sql);
             for (id, s) in part {
@@ -851,6 +886,8 @@ impl Store {
                     .bind(s.next.pending_wh.0)
                     .bind(s.next.pending.0)
                     .bind(s.next.debts_text())
+                    .bind(s.next.penalty_debt.0)
+                    .bind(i64::from(s.next.periods_pending))
                     .bind(lines_json(&s.lines));
             }
             q.execute(&mut *tx).await.map_err(|e| {
@@ -1006,7 +1043,9 @@ impl Store {
     }
 
     /// Balance and debt of an account at the end of `date` (PAY-02): the last closed invoice up
-    /// to that date, less payments received since up to that date (oldest debt first).
+    /// to that date, less payments received since up to that date. Payments settle as billing
+    /// settles them (`abonent_domain::statement`): charges, oldest due date first, then
+    /// penalties owed.
     pub async fn balance_at(&self, account_id: i64, date: Date) -> Result<Balance> {
         let range = self.payment_range().await?;
         self.balance_at_in(account_id, date, range).await
@@ -1068,6 +1107,8 @@ impl Store {
                 paid
             }
         };
+        // Charges first, oldest first; the penalty debt comes after them, so it does not change
+        // what is overdue.
         let mut credit = paid.unwrap_or(0) + (-state.closing.0).max(0);
         let mut overdue = 0;
         for (due, k) in &state.debts {

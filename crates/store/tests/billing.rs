@@ -743,3 +743,116 @@ async fn requisites_that_fail_the_control_key_are_not_saved_and_stop_a_billing_r
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn penalties_run_to_each_payments_day_and_a_late_reading_covers_every_period() {
+    for db in testing::all().await {
+        let s = &db.store;
+        s.seed_defaults().await.unwrap();
+        s.demo_accounts(2, |_| {}).await.unwrap();
+        let (a, b) = (account_id(s, 1).await, account_id(s, 2).await);
+        facts(s, a, "urban", 1, 1, false).await;
+        facts(s, b, "urban", 1, 1, false).await;
+        let norm = 143 * 312; // 143 kWh at 3,12 ₽ a month
+        let m = meter(s, b, "1", "100").await;
+        let actor = Actor::default();
+        s.bill(p("2026-08"), 10, None, |_, _| {}).await.unwrap();
+        s.bill(p("2026-09"), 10, None, |_, _| {}).await.unwrap();
+        // August's charge (due 15.09) is paid on 20.10, its 35th day: 16.10 … 20.10 bear
+        // penalties (the day of payment too), nothing after.
+        s.take_payment(a, Kopecks(norm), date(2026, 10, 20), "", &actor)
+            .await
+            .unwrap();
+        s.bill(p("2026-10"), 10, None, |_, _| {}).await.unwrap();
+        let (oct, lines) = s.invoice(a, p("2026-10")).await.unwrap();
+        let units = |base: i64, days: i64| {
+            let n = i128::from(base) * 950 * i128::from(days) * 130;
+            ((n + 10_000 * 300 * 130 / 2) / (10_000 * 300 * 130)) as i64
+        };
+        assert_eq!(oct.penalty, units(norm, 5), "{}", db.label);
+        let pen: Vec<_> = lines.iter().filter(|l| l.kind == "penalty").collect();
+        assert_eq!(pen.len(), 1);
+        assert!(
+            pen[0].explanation.contains("по счёту за август 2026")
+                && pen[0]
+                    .explanation
+                    .contains("× 5 дн. (16.10–20.10) × 1/300 × 9,5"),
+            "{}",
+            pen[0].explanation
+        );
+        assert_eq!(oct.penalty_debt, oct.penalty);
+        assert_eq!(oct.debts, format!("2026-10-15:{norm},2026-11-15:{norm}"));
+
+        // November bears 15.11 … 30.11 on September's charge; a payment of 20.11 that reaches
+        // the company after November is closed counts in December, and the penalty November
+        // charged for 21.11 … 30.11 on what it paid is taken back there.
+        s.bill(p("2026-11"), 10, None, |_, _| {}).await.unwrap();
+        let (nov, _) = s.invoice(a, p("2026-11")).await.unwrap();
+        assert_eq!(nov.penalty, units(norm, 16));
+        let pay = s
+            .take_payment(a, Kopecks(norm), date(2026, 11, 20), "", &actor)
+            .await
+            .unwrap();
+        assert_eq!(s.payment(pay).await.unwrap().period, "2026-12");
+        // The meter of account 2 had no readings August … November (billed by the norm): the
+        // December reading, 500 kWh, covers all five months.
+        assert_eq!(
+            s.invoice(b, p("2026-11")).await.unwrap().0.periods_pending,
+            4,
+            "{}",
+            db.label
+        );
+        reading(s, m, None, (&[600], &[500]), "2026-12").await;
+        s.bill(p("2026-12"), 10, None, |_, _| {}).await.unwrap();
+        let (dec, lines) = s.invoice(a, p("2026-12")).await.unwrap();
+        let pen: Vec<_> = lines.iter().filter(|l| l.kind == "penalty").collect();
+        assert_eq!(pen.len(), 2, "{pen:?}");
+        assert_eq!(
+            pen[0].amount,
+            units(norm, 16),
+            "October's charge, 16.12 … 31.12"
+        );
+        assert_eq!(pen[1].amount, -units(norm, 10));
+        assert!(
+            pen[1].explanation.contains("платёж от 20.11.2026")
+                && pen[1].explanation.contains("× 10 дн. (21.11–30.11)"),
+            "{}",
+            pen[1].explanation
+        );
+        assert_eq!(dec.penalty, units(norm, 16) - units(norm, 10));
+        // Penalties owed apart from the charges, and none accrued on them.
+        assert_eq!(
+            dec.penalty_debt,
+            units(norm, 5) + units(norm, 16) + units(norm, 16) - units(norm, 10)
+        );
+        assert_eq!(
+            dec.debts,
+            format!("2026-11-15:{norm},2026-12-15:{norm},2027-01-15:{norm}")
+        );
+        assert_eq!(dec.closing, 3 * norm + dec.penalty_debt);
+        let bal = s.balance_at(a, date(2026, 12, 31)).await.unwrap();
+        assert_eq!(bal.balance, dec.closing);
+        assert_eq!(
+            bal.overdue,
+            2 * norm,
+            "penalties are owed, not overdue charges"
+        );
+
+        let (dec_b, lines_b) = s.invoice(b, p("2026-12")).await.unwrap();
+        assert_eq!(dec_b.periods_pending, 0);
+        assert_eq!(dec_b.pending, 0);
+        let p61 = lines_b
+            .iter()
+            .find(|l| l.rule == "p61")
+            .expect("a p61 line");
+        assert_eq!(p61.amount, -4 * norm);
+        assert!(
+            p61.explanation.contains("за 4 пред. периода")
+                && p61.explanation.contains("на 5 периодов"),
+            "{}",
+            p61.explanation
+        );
+        assert_eq!(dec_b.history, ["100000"; 5].join(","), "the spread months");
+        db.cleanup().await;
+    }
+}
