@@ -549,8 +549,10 @@ mod tests {
         assert!(e[3].detail.contains("старше"), "{}", e[3].detail);
         assert!(e[4].detail.contains("плательщик длиннее"));
         assert!(e[5].detail.contains("лицевой счёт длиннее"));
-        let mut limits = PaymentLimits::default();
-        limits.max_amount = Kopecks(100);
+        let limits = PaymentLimits {
+            max_amount: Kopecks(100),
+            ..Default::default()
+        };
         assert!(limits.check_amount(Kopecks(100)).is_ok());
         assert!(limits.check_amount(Kopecks(101)).is_err());
         assert!(limits.check_amount(Kopecks(0)).is_err());
