@@ -112,7 +112,7 @@ struct ImportPlan<'a> {
 fn plan_import<'a>(
     rows: &'a [RegistryRow],
     in_file: &[InFile],
-    accounts: &HashMap<String, (i64, String)>,
+    accounts: &HashMap<String, (i64, Date)>,
     earlier: &Earlier,
 ) -> ImportPlan<'a> {
     let mut plan = ImportPlan::default();
@@ -166,29 +166,30 @@ fn plan_import<'a>(
                 }
             }
             InFile::First => {
-                let (account_id, opened) = account.map(|a| (a.0, a.1.as_str())).unwrap_or_default();
-                let key = (
-                    account_id,
-                    r.paid_on.to_string(),
-                    r.amount.0,
-                    normalize_payer(&r.payer),
-                );
-                if let Some(id) = earlier.contents.get(&key) {
+                let (account_id, opened) = account.map(|a| (a.0, a.1)).unwrap_or_default();
+                // Only rows without an operation number are known by their content.
+                let same = r.operation.is_none().then(|| {
+                    let key = (
+                        account_id,
+                        r.paid_on.to_string(),
+                        r.amount.0,
+                        normalize_payer(&r.payer),
+                    );
+                    earlier.contents.get(&key).copied()
+                });
+                if let Some(Some(id)) = same {
                     plan.held.push(hold(
                         "duplicate",
-                        Some(*id),
+                        Some(id),
                         format!("те же дата, счёт, сумма и плательщик, что в платеже № {id}"),
                     ));
-                } else if r.paid_on.to_string().as_str() < opened {
+                } else if r.paid_on < opened {
                     plan.held.push(hold(
                         "date",
                         None,
                         format!(
                             "дата платежа раньше открытия лицевого счёта ({})",
-                            opened
-                                .parse::<Date>()
-                                .map(|d| d.strftime("%d.%m.%Y").to_string())
-                                .unwrap_or_else(|_| opened.to_owned())
+                            opened.strftime("%d.%m.%Y")
                         ),
                     ));
                 } else {
@@ -198,6 +199,12 @@ fn plan_import<'a>(
         }
     }
     plan
+}
+
+/// An account's opening date as stored.
+fn opened_date(text: &str) -> Result<Date> {
+    text.parse()
+        .map_err(|_| StoreError::Corrupt(format!("account opened on «{text}»")))
 }
 
 /// `?,?,…` (`$1,$2,…` on PostgreSQL): `n` placeholders for an `IN (…)` list.
@@ -468,9 +475,17 @@ impl Store {
         }
         let started = std::time::Instant::now();
         let accounts = self.accounts_named(&mut tx, rows).await?;
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "registry: accounts matched"
+        );
         let earlier = self
             .earlier_payments(&mut tx, bank, rows, &in_file, &accounts)
             .await?;
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "registry: earlier found"
+        );
         let plan = plan_import(rows, &in_file, &accounts, &earlier);
         tracing::debug!(
             ms = started.elapsed().as_millis() as u64,
@@ -496,6 +511,10 @@ impl Store {
         .await?;
         self.insert_credited(&mut tx, bank, registry_id, &plan.credit, &accounts)
             .await?;
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "registry: payments inserted"
+        );
         self.insert_queued(&mut tx, bank, registry_id, &plan)
             .await?;
         audit_in(
@@ -580,8 +599,8 @@ impl Store {
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         rows: &[RegistryRow],
-    ) -> Result<HashMap<String, (i64, String)>> {
-        let mut ids: HashMap<String, (i64, String)> = HashMap::new();
+    ) -> Result<HashMap<String, (i64, Date)>> {
+        let mut ids: HashMap<String, (i64, Date)> = HashMap::new();
         let mut numbers: Vec<&str> = rows.iter().map(|r| r.account.as_str()).collect();
         numbers.sort_unstable();
         numbers.dedup();
@@ -595,6 +614,7 @@ impl Store {
             .fetch(&mut **tx);
             while let Some((n, id, opened)) = futures::TryStreamExt::try_next(&mut all).await? {
                 if wanted.contains(n.as_str()) {
+                    let opened = opened_date(&opened)?;
                     ids.insert(n, (id, opened));
                 }
             }
@@ -620,7 +640,7 @@ impl Store {
                 .fetch_all(&mut **tx)
                 .await?;
             for (n, id, opened) in found {
-                ids.insert(n, (id, opened));
+                ids.insert(n, (id, opened_date(&opened)?));
             }
         }
         Ok(ids)
@@ -634,7 +654,7 @@ impl Store {
         bank: &str,
         rows: &[RegistryRow],
         in_file: &[InFile],
-        accounts: &HashMap<String, (i64, String)>,
+        accounts: &HashMap<String, (i64, Date)>,
     ) -> Result<Earlier> {
         let mut earlier = Earlier::default();
         let ops: Vec<&str> = rows
@@ -767,7 +787,7 @@ impl Store {
         bank: &str,
         registry_id: i64,
         credit: &[&RegistryRow],
-        accounts: &HashMap<String, (i64, String)>,
+        accounts: &HashMap<String, (i64, Date)>,
     ) -> Result<()> {
         let mut periods: HashMap<Period, Period> = HashMap::new();
         for r in credit {
