@@ -930,8 +930,9 @@ impl Store {
                 .bind(case)
                 .bind(now)
                 .bind(format!(
-                    "Предупреждение в счёте за {}: задолженность {overdue}, оплатить до {pay_by}",
-                    ctx.period.label_ru()
+                    "Предупреждение в счёте за {}: задолженность {overdue}; срок оплаты — {} дн. со дня вручения",
+                    ctx.period.label_ru(),
+                    ctx.settings.warning_days
                 ))
                 .execute(&mut *tx)
                 .await?;
