@@ -291,6 +291,41 @@ async fn cashier_registry_invoice_and_balance() {
             );
             assert_eq!(r.json()["errors"][0]["field"], json!(field), "{}", r.body);
         }
+        // Not before the account was opened: the opening day is allowed, the day before is not.
+        sqlx::query("UPDATE accounts SET opened_on = '2026-10-05' WHERE id = $1")
+            .bind(a2.id)
+            .execute(s.pool())
+            .await
+            .unwrap();
+        let by_date = |key: &'static str, day: &str| {
+            Request::builder()
+                .method(Method::POST)
+                .uri(format!("/api/v1/accounts/{}/payments", a2.id))
+                .header(header::AUTHORIZATION, format!("Bearer {cashier}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("Idempotency-Key", key)
+                .body(Body::from(
+                    json!({"amount": "1,00", "paid_on": day}).to_string(),
+                ))
+                .unwrap()
+        };
+        let r = app.send(by_date("k6", "2026-10-04")).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{l}: {}",
+            r.body
+        );
+        assert!(r.body.contains("раньше открытия"), "{}", r.body);
+        let r = app.send(by_date("k7", "2026-10-05")).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{l}: {}", r.body);
+        let early = s.payments_of_account(a2.id, 10).await.unwrap();
+        assert_eq!(early.len(), 1);
+        sqlx::query("DELETE FROM payments WHERE id = $1")
+            .bind(early[0].id)
+            .execute(s.pool())
+            .await
+            .unwrap();
         let list = app
             .api(
                 Method::GET,

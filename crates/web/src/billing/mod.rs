@@ -175,7 +175,19 @@ pub async fn take_payment(
     let (Some(amount), Some(paid_on), true) = (amount, paid_on, e.is_empty()) else {
         return Err(e.into());
     };
-    state.store.account(account_id).await?;
+    let account = state.store.account(account_id).await?;
+    if let Ok(opened) = account.opened_on.parse::<jiff::civil::Date>() {
+        if paid_on < opened {
+            return Err(FieldErrors::single(
+                "paid_on",
+                format!(
+                    "Дата платежа раньше открытия лицевого счёта ({}).",
+                    opened.strftime("%d.%m.%Y")
+                ),
+            )
+            .into());
+        }
+    }
     Ok(state
         .store
         .take_payment(account_id, amount, paid_on, d.payer.trim(), &me.actor())
