@@ -13,16 +13,43 @@ pub struct TestDb {
 
 impl TestDb {
     /// Drops the PostgreSQL schema (the SQLite file goes with its folder).
-    pub async fn cleanup(self) {
+    pub async fn cleanup(mut self) {
         self.store.close().await;
-        if let Some((url, schema)) = self.pg {
-            if let Ok(admin) = Store::connect(&url, 1).await {
-                let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                    .execute(admin.pool())
-                    .await;
-                admin.close().await;
-            }
+        if let Some((url, schema)) = self.pg.take() {
+            drop_schema(&url, &schema).await;
         }
+    }
+}
+
+/// A test that ends without `cleanup` (it forgot, or it failed) still drops its schema: on its
+/// own thread and runtime, since a test's runtime may be the one unwinding.
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((url, schema)) = self.pg.take() else {
+            return;
+        };
+        let _ = std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                rt.block_on(drop_schema(&url, &schema));
+            }
+        })
+        .join();
+    }
+}
+
+async fn drop_schema(url: &str, schema: &str) {
+    if let Ok(admin) = Store::connect(url, 1).await {
+        // A transaction a failed test left open must not hold the drop for ever.
+        let _ = sqlx::query("SET lock_timeout = '5s'")
+            .execute(admin.pool())
+            .await;
+        let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            .execute(admin.pool())
+            .await;
+        admin.close().await;
     }
 }
 
