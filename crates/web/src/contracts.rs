@@ -20,12 +20,13 @@ use axum::Router;
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
-use crate::appeals::public::Opt;
-use crate::appeals::{check_uploads, Upload, MAX_TOTAL_BYTES};
+use crate::auth::client::CurrentClient;
 use crate::auth::CurrentStaff;
-use crate::pages::{format_time, render, ru_date, Chrome};
-use crate::portal::pages::PortalChrome;
-use crate::portal::CurrentClient;
+use crate::common::clock::format_time;
+use crate::common::forms::Opt;
+use crate::common::layout::{render, ru_date, Chrome};
+use crate::common::portal_chrome::PortalChrome;
+use crate::common::uploads::{check_uploads, Upload, MAX_TOTAL_BYTES};
 use crate::{AppState, PageError, WebError};
 
 pub fn routes() -> Router<AppState> {
@@ -65,7 +66,7 @@ impl ContractBox {
 async fn contract_box(
     state: &AppState,
     c: ContractRecord,
-    tz: &str,
+    tz: &jiff::tz::TimeZone,
 ) -> Result<ContractBox, WebError> {
     let history = state
         .store
@@ -127,7 +128,7 @@ async fn portal_view(
     errors: FieldErrors,
     applied: bool,
 ) -> Result<PortalPage, WebError> {
-    let tz = crate::portal::company_tz(state).await?;
+    let tz = crate::common::clock::company_tz(state).clone();
     let mut accounts = Vec::new();
     let mut options = Vec::new();
     for &id in &me.accounts {
@@ -286,13 +287,13 @@ async fn portal_apply(
         return again(e).await;
     }
     let account = account.expect("checked above");
-    let tz = crate::portal::company_tz(&state).await?;
+    let tz = crate::common::clock::company_tz(&state).clone();
     let application = ContractApplication {
         account_id: account.id,
         files,
         in_person,
         comment,
-        applied_on: crate::appeals::today_in_zone(&tz),
+        applied_on: crate::common::clock::today_in(&tz),
     };
     match state
         .store
@@ -388,12 +389,12 @@ async fn staff_view(
             "",
         )
         .await?;
-    let tz = me.staff.time_zone.clone();
+    let tz = me.zone.clone();
     Ok(StaffPage {
         chrome: Chrome::for_staff(&format!("Договор № {}", c.number), me, "clients"),
         b: contract_box(state, c, &tz).await?,
         can_decide: me.can(Permission::EditClients),
-        date: date.unwrap_or_else(|| crate::appeals::today_in_zone(&tz).to_string()),
+        date: date.unwrap_or_else(|| crate::common::clock::today_in(&tz).to_string()),
         note,
         errors,
     })
@@ -443,7 +444,7 @@ async fn decide(
         e.add("note", "Не длиннее 1000 символов.");
     }
     let result = if e.is_empty() {
-        let day = date.unwrap_or_else(|_| crate::appeals::today_in_zone(&me.staff.time_zone));
+        let day = date.unwrap_or_else(|_| crate::common::clock::today_in(&me.zone));
         state
             .store
             .decide_contract(id, conclude, day, note, &me.actor())
@@ -496,7 +497,7 @@ async fn file(
             &format!("file {file_id}"),
         )
         .await?;
-    Ok(crate::appeals::pages::download(
+    Ok(crate::common::download::download(
         &format!("contract-{id}-{file_id}"),
         &name,
         &content_type,

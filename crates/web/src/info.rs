@@ -13,12 +13,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use axum_extra::extract::Form;
-use pulldown_cmark::{html, Event, Options, Parser};
 use serde::Deserialize;
 
 use crate::auth::CurrentStaff;
-use crate::pages::{format_time, render, Chrome};
-use crate::portal::pages::PortalChrome;
+use crate::common::clock::format_time;
+use crate::common::layout::{render, Chrome};
+use crate::common::markdown::markdown;
+use crate::common::portal_chrome::PortalChrome;
 use crate::{AppState, PageError, WebError};
 
 pub fn routes() -> Router<AppState> {
@@ -30,20 +31,6 @@ pub fn routes() -> Router<AppState> {
         .route("/info/page/{slug}/editions/{id}", get(edition))
         .route("/info/admin", get(admin))
         .route("/info/admin/{slug}", get(editor).post(save))
-}
-
-/// Markdown to HTML; raw HTML in the text is shown as text, never passed through.
-pub fn markdown(text: &str) -> String {
-    let parser =
-        Parser::new_ext(text, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).map(|e| {
-            match e {
-                Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
-                other => other,
-            }
-        });
-    let mut out = String::new();
-    html::push_html(&mut out, parser);
-    out
 }
 
 fn public_chrome(title: &str) -> PortalChrome {
@@ -213,7 +200,7 @@ async fn edition(
 }
 
 async fn show_page(state: &AppState, slug: String, id: Option<i64>) -> Result<Response, PageError> {
-    let tz = crate::portal::company_tz(state).await?;
+    let tz = crate::common::clock::company_tz(state).clone();
     // The text is read only when its version has not been rendered yet.
     let current = state
         .store
@@ -363,7 +350,7 @@ async fn editor_view(
                 .unwrap_or_else(|| (s.title.to_owned(), String::new()))
         }
     };
-    let tz = me.staff.time_zone.clone();
+    let tz = me.zone.clone();
     Ok(EditorPage {
         chrome: Chrome::for_staff(&format!("Редактирование: {}", s.title), me, "info"),
         slug: slug.to_owned(),

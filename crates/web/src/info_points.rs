@@ -14,10 +14,10 @@ use axum::Router;
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
-use crate::appeals::public::Opt;
 use crate::auth::CurrentStaff;
-use crate::pages::{render, Chrome};
-use crate::portal::pages::PortalChrome;
+use crate::common::forms::Opt;
+use crate::common::layout::{render, Chrome};
+use crate::common::portal_chrome::PortalChrome;
 use crate::{AppState, PageError, WebError};
 
 pub fn routes() -> Router<AppState> {
@@ -196,7 +196,7 @@ async fn withdraw(
     State(state): State<AppState>,
     me: CurrentStaff,
     Path(id): Path<i64>,
-    Form(f): Form<crate::auth::pages::CsrfForm>,
+    Form(f): Form<crate::common::forms::CsrfForm>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&f.csrf)?;
     me.require(Permission::EditPublicPages)?;

@@ -8,8 +8,8 @@ pub mod audit;
 pub mod auth;
 pub mod billing;
 pub mod clients;
+pub mod common;
 pub mod contracts;
-pub mod error;
 pub mod health;
 pub mod info;
 pub mod info_points;
@@ -18,7 +18,6 @@ pub mod news;
 pub mod notices;
 pub mod openapi;
 pub mod org;
-pub mod pages;
 pub mod portal;
 
 use std::sync::Arc;
@@ -32,7 +31,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 
-pub use error::{ApiError, PageError, WebError};
+pub use common::error::{ApiError, PageError, WebError};
 
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone)]
@@ -51,6 +50,9 @@ pub struct WebConfig {
     /// Bounds of a payment's amount and date (cashier, registries, API).
     pub payment_limits: abonent_domain::registry::PaymentLimits,
     pub throttle_window: Duration,
+    /// The company's time zone: dates of the public site, the personal account and letters,
+    /// and of staff whose branch has no zone of its own.
+    pub time_zone: jiff::tz::TimeZone,
     /// The address clients reach this server at, for links in letters
     /// (`https://lk.example.ru`).
     pub public_url: String,
@@ -67,6 +69,7 @@ impl Default for WebConfig {
             registry_layouts: abonent_domain::registry::RegistryLayout::defaults(),
             payment_limits: abonent_domain::registry::PaymentLimits::default(),
             throttle_window: Duration::from_secs(15 * 60),
+            time_zone: abonent_domain::calendar::default_time_zone(),
             public_url: "http://127.0.0.1:8080".into(),
         }
     }
@@ -81,17 +84,17 @@ pub struct AppState {
     /// Calendar, norms, topics and branches in force, cached briefly.
     pub rules: Arc<appeals::RulesCache>,
     /// Public pages generated from rarely changing data.
-    pub pages: Arc<pages::PageCache>,
+    pub pages: Arc<common::page_cache::PageCache>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: WebConfig) -> Self {
         Self {
             store,
+            rules: Arc::new(appeals::RulesCache::new(config.time_zone.clone())),
             config: Arc::new(config),
             metrics: Arc::new(health::Metrics::new()),
-            rules: Arc::new(appeals::RulesCache::default()),
-            pages: Arc::new(pages::PageCache::default()),
+            pages: Arc::new(common::page_cache::PageCache::default()),
         }
     }
 }

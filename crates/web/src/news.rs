@@ -16,11 +16,12 @@ use axum_extra::extract::Form;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::appeals::public::{opts, Opt};
 use crate::auth::CurrentStaff;
-use crate::info::markdown;
-use crate::pages::{format_time, render, Chrome};
-use crate::portal::pages::PortalChrome;
+use crate::common::clock::format_time;
+use crate::common::forms::{opts, Opt};
+use crate::common::layout::{render, Chrome};
+use crate::common::markdown::markdown;
+use crate::common::portal_chrome::PortalChrome;
 use crate::{ApiError, AppState, PageError, WebError};
 
 /// Announcements per page of the public list.
@@ -55,7 +56,7 @@ pub struct NewsLine {
 }
 
 impl NewsLine {
-    pub fn of(n: &News, tz: &str) -> Self {
+    pub fn of(n: &News, tz: &jiff::tz::TimeZone) -> Self {
         Self {
             id: n.id,
             kind: n.kind_label(),
@@ -97,7 +98,7 @@ async fn public_list(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, PageError> {
     let page = q.page.unwrap_or(1).clamp(1, 10_000);
-    let tz = crate::portal::company_tz(&state).await?;
+    let tz = crate::common::clock::company_tz(&state).clone();
     let mut rows = state
         .store
         .news_list(false, PER_PAGE + 1, (page - 1) * PER_PAGE)
@@ -124,7 +125,7 @@ async fn public_item(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let tz = crate::portal::company_tz(&state).await?;
+    let tz = crate::common::clock::company_tz(&state).clone();
     let n = state
         .store
         .news_item(id)
@@ -170,7 +171,7 @@ async fn admin(
     Query(q): Query<DoneQuery>,
 ) -> Result<Response, PageError> {
     me.require(Permission::EditPublicPages)?;
-    let tz = me.staff.time_zone.clone();
+    let tz = me.zone.clone();
     let rows = state
         .store
         .news_list(true, 100, 0)
@@ -325,7 +326,7 @@ async fn withdraw_form(
     State(state): State<AppState>,
     me: CurrentStaff,
     Path(id): Path<i64>,
-    Form(f): Form<crate::auth::pages::CsrfForm>,
+    Form(f): Form<crate::common::forms::CsrfForm>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&f.csrf)?;
     me.require(Permission::EditPublicPages)?;
@@ -357,7 +358,7 @@ pub struct Published {
 /// Publishes an announcement to everyone or to a district (`branch_id`, `settlement`); with
 /// `notify`, every client concerned gets it by their channel (job `news.notify`).
 #[utoipa::path(post, path = "/api/v1/news", tag = "news", request_body = NewsDraft,
-    responses((status = 201, body = Published), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = Published), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn api_publish(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -370,7 +371,7 @@ pub async fn api_publish(
 /// Takes an announcement off the site and the personal accounts; its messages not yet sent are
 /// not sent.
 #[utoipa::path(post, path = "/api/v1/news/{id}/withdraw", tag = "news",
-    params(("id" = i64, Path)), responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
+    params(("id" = i64, Path)), responses((status = 204), (status = 404, body = crate::common::error::ErrorBody)))]
 pub async fn api_withdraw(
     State(state): State<AppState>,
     me: CurrentStaff,

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::CurrentStaff;
-use crate::pages::{render as render_page, Chrome};
+use crate::common::layout::{render as render_page, Chrome};
 use crate::{ApiError, AppState, PageError, WebError};
 
 pub fn page_routes() -> Router<AppState> {
@@ -77,7 +77,7 @@ pub async fn list(
 /// `{due_date}`, `{period}`, `{hotline}` as the kind allows.
 #[utoipa::path(put, path = "/api/v1/notices/templates/{kind}/{channel}", tag = "notices",
     params(("kind" = String, Path), ("channel" = String, Path)), request_body = TemplateDraft,
-    responses((status = 204), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 204), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn save(
     State(state): State<AppState>,
     me: CurrentStaff,

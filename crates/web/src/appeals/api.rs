@@ -3,8 +3,7 @@
 use abonent_domain::appeals::{AnswerDraft, AppealDraft};
 use abonent_domain::org::Permission;
 use abonent_domain::validation::FieldErrors;
-use abonent_store::appeals::{AppealFilter, AppealRow, AppealStats, View};
-use abonent_store::idempotency::IdemKey;
+use abonent_store::appeals::{AppealRow, AppealStats};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -14,8 +13,10 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{AppealCard, Registrar, RegistrationReceipt, Upload};
+use super::{save_topic, AppealCard, ListParams, Registrar, RegistrationReceipt};
 use crate::auth::{ClientIp, CurrentStaff};
+use crate::common::idempotency::{idempotency_key, once};
+use crate::common::uploads::{Upload, MAX_TOTAL_BYTES};
 use crate::{ApiError, AppState, WebError};
 
 pub fn routes() -> Router<AppState> {
@@ -37,45 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/appeals/attachments/{id}", get(attachment))
         .route("/public/appeals", post(public_register))
         .route("/public/appeals/track", post(public_track))
-        .layer(DefaultBodyLimit::max(
-            super::MAX_TOTAL_BYTES * 4 / 3 + 1024 * 1024,
-        ))
-}
-
-/// The `Idempotency-Key` header (OPS-05), scoped to the caller.
-pub fn idempotency_key(headers: &HeaderMap, scope: String) -> Result<Option<IdemKey>, WebError> {
-    let Some(v) = headers.get("idempotency-key") else {
-        return Ok(None);
-    };
-    let k = v.to_str().unwrap_or("").trim();
-    if k.is_empty() || k.len() > 200 {
-        return Err(FieldErrors::single(
-            "Idempotency-Key",
-            "Ключ идемпотентности — от 1 до 200 символов.",
-        )
-        .into());
-    }
-    Ok(Some(IdemKey::new(scope, k)))
-}
-
-/// Runs a change once per `Idempotency-Key` (OPS-05): a retry returns the first result. The key
-/// is stored right after the change; the change itself is guarded by the appeal's version, so a
-/// retry after a crash between the two changes nothing either (it gets 409).
-pub(crate) async fn once<T: Serialize + serde::de::DeserializeOwned>(
-    state: &AppState,
-    key: Option<IdemKey>,
-    change: impl std::future::Future<Output = Result<T, WebError>>,
-) -> Result<T, WebError> {
-    if let Some(k) = &key {
-        if let Some(r) = state.store.idempotent_result::<T>(k).await? {
-            return Ok(r);
-        }
-    }
-    let r = change.await?;
-    if let Some(k) = &key {
-        state.store.remember_result(k, &r).await?;
-    }
-    Ok(r)
+        .layer(DefaultBodyLimit::max(MAX_TOTAL_BYTES * 4 / 3 + 1024 * 1024))
 }
 
 /// A file sent with an appeal through the API.
@@ -121,7 +84,7 @@ fn decode_files(files: Vec<FileUpload>) -> Result<Vec<Upload>, WebError> {
 #[utoipa::path(post, path = "/api/v1/appeals", tag = "appeals", request_body = AppealSubmission,
     params(("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
     responses((status = 201, body = RegistrationReceipt), (status = 200, body = RegistrationReceipt, description = "a retry: the first result"),
-              (status = 422, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+              (status = 422, body = crate::common::error::ErrorBody), (status = 403, body = crate::common::error::ErrorBody)))]
 pub async fn register(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -140,84 +103,22 @@ pub async fn register(
     Ok((status, Json(r)))
 }
 
-#[derive(Debug, Deserialize, IntoParams, Default)]
-pub struct ListParams {
-    /// all, new, mine, due_soon, overdue
-    #[serde(default)]
-    pub view: Option<View>,
-    #[serde(default)]
-    pub kind: Option<String>,
-    #[serde(default)]
-    pub topic: Option<String>,
-    #[serde(default)]
-    pub channel: Option<String>,
-    #[serde(default)]
-    pub status: Option<String>,
-    #[serde(default)]
-    pub branch_id: Option<i64>,
-    #[serde(default)]
-    pub executor_id: Option<i64>,
-    #[serde(default)]
-    pub client_id: Option<i64>,
-    /// Registered on or after this date (YYYY-MM-DD).
-    #[serde(default)]
-    pub from: Option<String>,
-    /// Registered on or before this date (YYYY-MM-DD).
-    #[serde(default)]
-    pub to: Option<String>,
-    /// Full-text search in Russian: word forms match.
-    #[serde(default)]
-    pub q: Option<String>,
-    #[serde(default)]
-    pub limit: Option<i64>,
-    #[serde(default)]
-    pub offset: Option<i64>,
-}
-
-impl ListParams {
-    /// The store's filter; dates are days of the staff member's zone.
-    pub fn filter(&self, tz: &str) -> Result<AppealFilter, FieldErrors> {
-        let mut e = FieldErrors::new();
-        let from = super::parse_day("from", self.from.as_deref().unwrap_or(""), &mut e);
-        let to = super::parse_day("to", self.to.as_deref().unwrap_or(""), &mut e);
-        e.into_result(())?;
-        let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
-        Ok(AppealFilter {
-            view: self.view.unwrap_or_default(),
-            executor_id: self.executor_id,
-            branch_id: self.branch_id,
-            kind: nonempty(&self.kind),
-            topic: nonempty(&self.topic),
-            channel: nonempty(&self.channel),
-            status: nonempty(&self.status),
-            from: from.map(|d| super::day_start_micros(d, tz)),
-            to: to
-                .map(|d| super::day_start_micros(d.saturating_add(jiff::Span::new().days(1)), tz)),
-            client_id: self.client_id,
-            terms: nonempty(&self.q).map(|q| abonent_domain::appeals::search_terms(&q)),
-            limit: self.limit.unwrap_or(50),
-            offset: self.offset.unwrap_or(0),
-            ..Default::default()
-        })
-    }
-}
-
 /// The registry: views "new", "mine", "due soon", "overdue", filters and full-text search.
 #[utoipa::path(get, path = "/api/v1/appeals", tag = "appeals", params(ListParams),
-    responses((status = 200, body = [AppealRow]), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = [AppealRow]), (status = 403, body = crate::common::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     me: CurrentStaff,
     Query(p): Query<ListParams>,
 ) -> Result<Json<Vec<AppealRow>>, ApiError> {
-    let f = p.filter(&me.staff.time_zone)?;
+    let f = p.filter(&me.zone)?;
     Ok(Json(super::list(&state, &me, f).await?))
 }
 
 /// An appeal with its history, replies, attachments and related appeals; audited.
 #[utoipa::path(get, path = "/api/v1/appeals/{id}", tag = "appeals",
     params(("id" = i64, Path, description = "appeal id")),
-    responses((status = 200, body = AppealCard), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = AppealCard), (status = 404, body = crate::common::error::ErrorBody)))]
 pub async fn card(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -240,7 +141,7 @@ pub struct Done {
 /// Assigns or reassigns the executor (APL-03); branch head and director only.
 #[utoipa::path(post, path = "/api/v1/appeals/{id}/assign", tag = "appeals", request_body = AssignBody,
     params(("id" = i64, Path, description = "appeal id"), ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
-    responses((status = 200, body = Done), (status = 409, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Done), (status = 409, body = crate::common::error::ErrorBody), (status = 403, body = crate::common::error::ErrorBody)))]
 pub async fn assign(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -273,7 +174,7 @@ pub struct InterimBody {
 /// Records an interim reply (§8.2.4): required before an extension.
 #[utoipa::path(post, path = "/api/v1/appeals/{id}/interim-reply", tag = "appeals", request_body = InterimBody,
     params(("id" = i64, Path, description = "appeal id"), ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
-    responses((status = 200, body = Done), (status = 422, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Done), (status = 422, body = crate::common::error::ErrorBody), (status = 409, body = crate::common::error::ErrorBody)))]
 pub async fn interim(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -309,7 +210,7 @@ pub struct Extended {
 /// Extends the deadline once, after an interim reply, by at most the norm (APL-04, CHN-02).
 #[utoipa::path(post, path = "/api/v1/appeals/{id}/extend", tag = "appeals", request_body = ExtendBody,
     params(("id" = i64, Path, description = "appeal id"), ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
-    responses((status = 200, body = Extended), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Extended), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn extend(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -348,7 +249,7 @@ pub struct Answered {
 /// or the signatory's name and position.
 #[utoipa::path(post, path = "/api/v1/appeals/{id}/answer", tag = "appeals", request_body = AnswerBody,
     params(("id" = i64, Path, description = "appeal id"), ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
-    responses((status = 200, body = Answered), (status = 422, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Answered), (status = 422, body = crate::common::error::ErrorBody), (status = 409, body = crate::common::error::ErrorBody)))]
 pub async fn answer(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -381,7 +282,7 @@ pub struct LeaveBody {
 /// Leaves the appeal without action, with its ground (APL-06).
 #[utoipa::path(post, path = "/api/v1/appeals/{id}/leave", tag = "appeals", request_body = LeaveBody,
     params(("id" = i64, Path, description = "appeal id"), ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
-    responses((status = 200, body = Done), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Done), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn leave(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -407,7 +308,7 @@ pub struct VersionBody {
 /// Clears the "looks obscene" flag after a person has read the text (APL-06).
 #[utoipa::path(post, path = "/api/v1/appeals/{id}/clear-flag", tag = "appeals", request_body = VersionBody,
     params(("id" = i64, Path, description = "appeal id"), ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
-    responses((status = 200, body = Done), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Done), (status = 409, body = crate::common::error::ErrorBody)))]
 pub async fn clear_flag(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -431,13 +332,13 @@ pub async fn clear_flag(
 /// A file of an appeal, as received; audited.
 #[utoipa::path(get, path = "/api/v1/appeals/attachments/{id}", tag = "appeals",
     params(("id" = i64, Path, description = "attachment id")),
-    responses((status = 200, description = "the file"), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "the file"), (status = 404, body = crate::common::error::ErrorBody)))]
 pub async fn attachment(
     State(state): State<AppState>,
     me: CurrentStaff,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    Ok(super::pages::attachment_response(&state, &me, id).await?)
+    Ok(super::attachment_response(&state, &me, id).await?)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -452,14 +353,14 @@ pub struct StatsParams {
 
 /// Counts by topic, channel, kind and branch; on-time and repeat counts (APL-07, APL-08).
 #[utoipa::path(get, path = "/api/v1/appeals/stats", tag = "appeals", params(StatsParams),
-    responses((status = 200, body = AppealStats), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = AppealStats), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn stats(
     State(state): State<AppState>,
     me: CurrentStaff,
     Query(p): Query<StatsParams>,
 ) -> Result<Json<AppealStats>, ApiError> {
     Ok(Json(
-        super::pages::stats_for(&state, &me, &p.from, &p.to, p.branch_id).await?,
+        super::stats_for(&state, &me, &p.from, &p.to, p.branch_id).await?,
     ))
 }
 
@@ -467,7 +368,7 @@ pub async fn stats(
 /// number and the tracking code.
 #[utoipa::path(post, path = "/api/v1/public/appeals", tag = "appeals", request_body = AppealSubmission,
     params(("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
-    responses((status = 201, body = RegistrationReceipt), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = RegistrationReceipt), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn public_register(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -494,8 +395,8 @@ pub struct TrackRequest {
 
 /// The status of an appeal and its answer, for the citizen who holds the tracking code.
 #[utoipa::path(post, path = "/api/v1/public/appeals/track", tag = "appeals", request_body = TrackRequest,
-    responses((status = 200, body = super::public::TrackedAppeal), (status = 422, body = crate::error::ErrorBody),
-              (status = 429, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = super::public::TrackedAppeal), (status = 422, body = crate::common::error::ErrorBody),
+              (status = 429, body = crate::common::error::ErrorBody)))]
 pub async fn public_track(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -537,7 +438,7 @@ pub async fn norms(
 #[utoipa::path(put, path = "/api/v1/appeals/norms/{kind}", tag = "appeals",
     request_body = abonent_domain::appeals::AppealNorms,
     params(("kind" = String, Path, description = "information_request, complaint, claim, suggestion, review")),
-    responses((status = 200, body = Done), (status = 422, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Done), (status = 422, body = crate::common::error::ErrorBody), (status = 403, body = crate::common::error::ErrorBody)))]
 pub async fn put_norms(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -580,7 +481,7 @@ fn yes() -> bool {
 /// Adds, renames or retires a topic; administrator or general director; audited.
 #[utoipa::path(put, path = "/api/v1/appeals/topics/{code}", tag = "appeals", request_body = TopicBody,
     params(("code" = String, Path, description = "latin letters, digits and _")),
-    responses((status = 200, body = Done), (status = 422, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Done), (status = 422, body = crate::common::error::ErrorBody), (status = 403, body = crate::common::error::ErrorBody)))]
 pub async fn put_topic(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -589,37 +490,6 @@ pub async fn put_topic(
 ) -> Result<Json<Done>, ApiError> {
     save_topic(&state, &me, &code, &t.name, t.active).await?;
     Ok(Json(Done { ok: true }))
-}
-
-/// Checks and saves a topic (API and settings page).
-pub async fn save_topic(
-    state: &AppState,
-    me: &CurrentStaff,
-    code: &str,
-    name: &str,
-    active: bool,
-) -> Result<(), WebError> {
-    me.require(Permission::ConfigureAppeals)?;
-    let mut e = FieldErrors::new();
-    if code.is_empty()
-        || code.len() > 40
-        || !code
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    {
-        e.add(
-            "code",
-            "Код тематики — латинские строчные буквы, цифры и _, до 40 символов.",
-        );
-    }
-    let name = abonent_domain::validation::required_text(&mut e, "name", name, 200);
-    e.into_result(())?;
-    state
-        .store
-        .save_appeal_topic(code, &name, active, &me.actor())
-        .await?;
-    state.rules.invalidate().await;
-    Ok(())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -635,7 +505,7 @@ pub struct ClassifyBody {
 /// deadline was extended. Records clerks, branch heads, the director and the executor.
 #[utoipa::path(post, path = "/api/v1/appeals/{id}/classify", tag = "appeals", request_body = ClassifyBody,
     params(("id" = i64, Path, description = "appeal id"), ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
-    responses((status = 200, body = Done), (status = 422, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Done), (status = 422, body = crate::common::error::ErrorBody), (status = 403, body = crate::common::error::ErrorBody)))]
 pub async fn classify(
     State(state): State<AppState>,
     me: CurrentStaff,

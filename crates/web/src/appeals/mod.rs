@@ -18,8 +18,8 @@ use abonent_domain::calendar::WorkingCalendar;
 use abonent_domain::org::Permission;
 use abonent_domain::validation::FieldErrors;
 use abonent_store::appeals::{
-    AppealEvent, AppealFilter, AppealRecord, AppealRow, AttachmentMeta, NewAppeal, NewAttachment,
-    Registered, Reply, Topic,
+    AppealEvent, AppealFilter, AppealRecord, AppealRow, AttachmentMeta, NewAppeal, Registered,
+    Reply, Topic,
 };
 use abonent_store::audit::Actor;
 use abonent_store::idempotency::IdemKey;
@@ -30,14 +30,22 @@ use tokio::sync::RwLock;
 use utoipa::ToSchema;
 
 use crate::auth::CurrentStaff;
+use crate::common::clock::{today_in, zone_or};
+use crate::common::download::download;
+use crate::common::forms::Opt;
+use crate::common::uploads::{check_uploads, Upload};
 use crate::{AppState, WebError};
+use abonent_store::appeals::{AppealStats, View};
+use axum::response::Response;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 /// The rules in force, read from the database and kept for a short while: registering at
 /// thousands per second must not reload the calendar each time. A change made on this instance
 /// drops the cache at once; other instances see it within [`RULES_TTL`].
-#[derive(Default)]
 pub struct RulesCache {
     inner: RwLock<Option<(Instant, Arc<Rules>)>>,
+    company_zone: jiff::tz::TimeZone,
 }
 
 pub const RULES_TTL: Duration = Duration::from_secs(30);
@@ -48,6 +56,8 @@ pub struct Rules {
     pub norms: HashMap<AppealKind, AppealNorms>,
     pub topics: Vec<Topic>,
     pub branches: Vec<Branch>,
+    /// The company's time zone: a branch without its own uses it.
+    pub company_zone: jiff::tz::TimeZone,
 }
 
 impl Rules {
@@ -55,15 +65,20 @@ impl Rules {
         self.norms.get(&k).copied().unwrap_or_default()
     }
 
-    /// Today in a branch's time zone (deadlines are dates of the branch).
-    pub fn today_in(&self, branch_id: i64) -> Date {
-        let tz = self
-            .branches
+    /// A branch's time zone (the company's when the branch is unknown).
+    pub fn branch_zone(&self, branch_id: i64) -> jiff::tz::TimeZone {
+        self.branches
             .iter()
             .find(|b| b.id == branch_id)
-            .map(|b| b.time_zone.as_str())
-            .unwrap_or("Asia/Yekaterinburg");
-        today_in_zone(tz)
+            .map_or_else(
+                || self.company_zone.clone(),
+                |b| zone_or(&b.time_zone, &self.company_zone),
+            )
+    }
+
+    /// Today in a branch's time zone (deadlines are dates of the branch).
+    pub fn today_in(&self, branch_id: i64) -> Date {
+        today_in(&self.branch_zone(branch_id))
     }
 
     pub fn topic_name(&self, code: &str) -> String {
@@ -74,10 +89,10 @@ impl Rules {
     }
 
     /// The catalogue as choices for a form.
-    pub fn topic_options(&self) -> Vec<public::Opt> {
+    pub fn topic_options(&self) -> Vec<Opt> {
         self.topics
             .iter()
-            .map(|t| public::Opt {
+            .map(|t| Opt {
                 code: t.code.clone(),
                 label: t.name.clone(),
             })
@@ -94,12 +109,14 @@ impl Rules {
     }
 }
 
-pub fn today_in_zone(tz: &str) -> Date {
-    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
-    jiff::Timestamp::now().to_zoned(zone).date()
-}
-
 impl RulesCache {
+    pub fn new(company_zone: jiff::tz::TimeZone) -> Self {
+        Self {
+            inner: RwLock::new(None),
+            company_zone,
+        }
+    }
+
     pub async fn get(&self, store: &abonent_store::Store) -> Result<Arc<Rules>, WebError> {
         if let Some((at, r)) = self.inner.read().await.as_ref() {
             if at.elapsed() < RULES_TTL {
@@ -111,6 +128,7 @@ impl RulesCache {
             norms: store.appeal_norms().await?,
             topics: store.appeal_topics().await?,
             branches: store.branches().await?,
+            company_zone: self.company_zone.clone(),
         });
         *self.inner.write().await = Some((Instant::now(), rules.clone()));
         Ok(rules)
@@ -119,79 +137,6 @@ impl RulesCache {
     pub async fn invalidate(&self) {
         *self.inner.write().await = None;
     }
-}
-
-/// Attachment limits: what a records office scans and what a mail server accepts.
-pub const MAX_FILES: usize = 10;
-pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
-pub const MAX_TOTAL_BYTES: usize = 20 * 1024 * 1024;
-
-pub use abonent_domain::appeals::accepted_type;
-
-/// A file as received, before checks.
-pub struct Upload {
-    pub file_name: String,
-    pub content: Vec<u8>,
-}
-
-/// Checks files against the limits and types; the message names the file.
-pub fn check_uploads(files: Vec<Upload>) -> Result<Vec<NewAttachment>, FieldErrors> {
-    let files: Vec<Upload> = files
-        .into_iter()
-        .filter(|f| !(f.file_name.is_empty() && f.content.is_empty()))
-        .collect();
-    let mut e = FieldErrors::new();
-    if files.len() > MAX_FILES {
-        e.add(
-            "files",
-            format!("Не больше {MAX_FILES} файлов к одному обращению."),
-        );
-    }
-    let total: usize = files.iter().map(|f| f.content.len()).sum();
-    if total > MAX_TOTAL_BYTES {
-        e.add(
-            "files",
-            format!("Файлы вместе больше {} МБ.", MAX_TOTAL_BYTES / 1024 / 1024),
-        );
-    }
-    let mut out = Vec::new();
-    for f in files {
-        let name: String = f
-            .file_name
-            .rsplit(['/', '\\'])
-            .next()
-            .unwrap_or("")
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(200)
-            .collect();
-        let Some(ct) = accepted_type(&name) else {
-            e.add(
-                "files",
-                format!(
-                    "Файл «{name}»: такой тип не принимается. Подойдут PDF, JPEG, PNG, TIFF, DOC, DOCX, ODT, RTF, TXT."
-                ),
-            );
-            continue;
-        };
-        if f.content.is_empty() {
-            e.add("files", format!("Файл «{name}» пустой."));
-            continue;
-        }
-        if f.content.len() > MAX_FILE_BYTES {
-            e.add(
-                "files",
-                format!("Файл «{name}» больше {} МБ.", MAX_FILE_BYTES / 1024 / 1024),
-            );
-            continue;
-        }
-        out.push(NewAttachment {
-            file_name: name,
-            content_type: ct.to_owned(),
-            content: f.content,
-        });
-    }
-    e.into_result(out)
 }
 
 /// A tracking code for the citizen: 10 letters and digits that cannot be confused
@@ -223,7 +168,7 @@ pub enum Registrar<'a> {
         ip: String,
     },
     /// A client in the personal account, about an account the caller checked is theirs.
-    Client(&'a crate::portal::CurrentClient),
+    Client(&'a crate::auth::client::CurrentClient),
 }
 
 /// The result of a registration, with the tracking code shown once to the applicant.
@@ -387,7 +332,7 @@ pub async fn register(
         registered_on: today,
         deadline: deadline.date,
         repeat_window_days: norms.repeat_window_days,
-        tracking_hash: Some(crate::auth::token_hash(&code)),
+        tracking_hash: Some(crate::common::tokens::token_hash(&code)),
         attachments,
     };
     let registered = state
@@ -727,9 +672,8 @@ pub fn parse_day(field: &str, v: &str, e: &mut FieldErrors) -> Option<Date> {
 }
 
 /// The start of a day in a zone, as stored µs.
-pub fn day_start_micros(d: Date, tz: &str) -> i64 {
-    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
-    d.to_zoned(zone)
+pub fn day_start_micros(d: Date, zone: &jiff::tz::TimeZone) -> i64 {
+    d.to_zoned(zone.clone())
         .map(|z| z.timestamp().as_microsecond())
         .unwrap_or(0)
 }
@@ -756,60 +700,172 @@ mod tests {
     use super::*;
 
     #[test]
-    fn uploads_are_checked_by_type_size_and_count() {
-        let ok = check_uploads(vec![Upload {
-            file_name: "C:\\scans\\акт.PDF".into(),
-            content: b"%PDF".to_vec(),
-        }])
-        .unwrap();
-        assert_eq!(ok[0].file_name, "акт.PDF");
-        assert_eq!(ok[0].content_type, "application/pdf");
-        let big = check_uploads(vec![Upload {
-            file_name: "big.pdf".into(),
-            content: vec![0; MAX_FILE_BYTES + 1],
-        }])
-        .unwrap_err();
-        assert!(big.get("files").unwrap().contains("больше 10 МБ"));
-        let total = check_uploads(
-            (0..3)
-                .map(|i| Upload {
-                    file_name: format!("{i}.pdf"),
-                    content: vec![0; MAX_FILE_BYTES],
-                })
-                .collect(),
-        )
-        .unwrap_err();
-        assert!(total.get("files").unwrap().contains("вместе больше 20 МБ"));
-        let many = check_uploads(
-            (0..=MAX_FILES)
-                .map(|i| Upload {
-                    file_name: format!("{i}.png"),
-                    content: vec![1],
-                })
-                .collect(),
-        )
-        .unwrap_err();
-        assert!(many.get("files").unwrap().contains("Не больше 10 файлов"));
-        let empty = check_uploads(vec![Upload {
-            file_name: "пусто.txt".into(),
-            content: vec![],
-        }])
-        .unwrap_err();
-        assert!(empty.get("files").unwrap().contains("пустой"));
-        // An empty file input (no file chosen) is not an upload.
-        assert!(check_uploads(vec![Upload {
-            file_name: String::new(),
-            content: vec![],
-        }])
-        .unwrap()
-        .is_empty());
-    }
-
-    #[test]
     fn tracking_codes_are_unambiguous_and_normalised() {
         let c = new_tracking_code();
         assert_eq!(c.len(), 10);
         assert!(!c.contains(['0', 'O', '1', 'I', 'L']));
         assert_eq!(normalise_code(" ab-cd 23 "), "ABCD23");
     }
+}
+
+#[derive(Debug, Deserialize, IntoParams, Default)]
+pub struct ListParams {
+    /// all, new, mine, due_soon, overdue
+    #[serde(default)]
+    pub view: Option<View>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub topic: Option<String>,
+    #[serde(default)]
+    pub channel: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub branch_id: Option<i64>,
+    #[serde(default)]
+    pub executor_id: Option<i64>,
+    #[serde(default)]
+    pub client_id: Option<i64>,
+    /// Registered on or after this date (YYYY-MM-DD).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Registered on or before this date (YYYY-MM-DD).
+    #[serde(default)]
+    pub to: Option<String>,
+    /// Full-text search in Russian: word forms match.
+    #[serde(default)]
+    pub q: Option<String>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+    #[serde(default)]
+    pub offset: Option<i64>,
+}
+
+impl ListParams {
+    /// The store's filter; dates are days of the staff member's zone.
+    pub fn filter(&self, tz: &jiff::tz::TimeZone) -> Result<AppealFilter, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let from = parse_day("from", self.from.as_deref().unwrap_or(""), &mut e);
+        let to = parse_day("to", self.to.as_deref().unwrap_or(""), &mut e);
+        e.into_result(())?;
+        let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        Ok(AppealFilter {
+            view: self.view.unwrap_or_default(),
+            executor_id: self.executor_id,
+            branch_id: self.branch_id,
+            kind: nonempty(&self.kind),
+            topic: nonempty(&self.topic),
+            channel: nonempty(&self.channel),
+            status: nonempty(&self.status),
+            from: from.map(|d| day_start_micros(d, tz)),
+            to: to.map(|d| day_start_micros(d.saturating_add(jiff::Span::new().days(1)), tz)),
+            client_id: self.client_id,
+            terms: nonempty(&self.q).map(|q| abonent_domain::appeals::search_terms(&q)),
+            limit: self.limit.unwrap_or(50),
+            offset: self.offset.unwrap_or(0),
+            ..Default::default()
+        })
+    }
+}
+
+/// Checks and saves a topic (API and settings page).
+pub async fn save_topic(
+    state: &AppState,
+    me: &CurrentStaff,
+    code: &str,
+    name: &str,
+    active: bool,
+) -> Result<(), WebError> {
+    me.require(Permission::ConfigureAppeals)?;
+    let mut e = FieldErrors::new();
+    if code.is_empty()
+        || code.len() > 40
+        || !code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        e.add(
+            "code",
+            "Код тематики — латинские строчные буквы, цифры и _, до 40 символов.",
+        );
+    }
+    let name = abonent_domain::validation::required_text(&mut e, "name", name, 200);
+    e.into_result(())?;
+    state
+        .store
+        .save_appeal_topic(code, &name, active, &me.actor())
+        .await?;
+    state.rules.invalidate().await;
+    Ok(())
+}
+
+/// An attachment as a download; the access is audited.
+pub async fn attachment_response(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+) -> Result<Response, WebError> {
+    me.require_audited(
+        state,
+        Permission::ViewAppeals,
+        "appeal_attachment",
+        &id.to_string(),
+    )
+    .await?;
+    let (meta, content) = state.store.appeal_attachment(id).await?;
+    state
+        .store
+        .audit(
+            &me.actor(),
+            "appeal.attachment",
+            "appeal",
+            &meta.appeal_id.to_string(),
+            &format!("attachment {id}"),
+        )
+        .await?;
+    Ok(download(
+        &format!("attachment-{id}"),
+        &meta.file_name,
+        &meta.content_type,
+        content,
+    ))
+}
+
+/// Counts for a period (APL-08).
+pub async fn stats_for(
+    state: &AppState,
+    me: &CurrentStaff,
+    from: &str,
+    to: &str,
+    branch_id: Option<i64>,
+) -> Result<AppealStats, WebError> {
+    me.require(Permission::ViewAppeals)?;
+    let mut e = FieldErrors::new();
+    let f = parse_day("from", from, &mut e);
+    let t = parse_day("to", to, &mut e);
+    if from.trim().is_empty() {
+        e.add("from", "Укажите начало периода.");
+    }
+    if to.trim().is_empty() {
+        e.add("to", "Укажите конец периода.");
+    }
+    if let (Some(f), Some(t)) = (f, t) {
+        if t < f {
+            e.add("to", "Конец периода раньше начала.");
+        }
+    }
+    e.into_result(())?;
+    let (f, t) = (f.expect("checked"), t.expect("checked"));
+    let tz = &me.zone;
+    let rules = state.rules.get(&state.store).await?;
+    Ok(state
+        .store
+        .appeal_stats(
+            day_start_micros(f, tz),
+            day_start_micros(t.saturating_add(jiff::Span::new().days(1)), tz),
+            branch_id,
+            rules.today_in(me.staff.branch_id.unwrap_or(0)),
+        )
+        .await?)
 }

@@ -17,11 +17,17 @@ use axum::Router;
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
-use super::api::ListParams;
-use super::public::{draft_from, opts, read_multipart, Opt};
+use super::public::{draft_from, read_multipart};
+use super::ListParams;
+use super::{attachment_response, stats_for};
 use super::{AppealCard, Registrar};
-use crate::auth::{random_token, CurrentStaff};
-use crate::pages::{enc, format_time, render, ru_date, Chrome};
+use crate::auth::CurrentStaff;
+use crate::common::clock::format_time;
+use crate::common::download::enc;
+use crate::common::forms::{opts, Opt};
+use crate::common::layout::{render, ru_date, Chrome};
+use crate::common::tokens::random_token;
+use crate::common::uploads::MAX_TOTAL_BYTES;
 use crate::{AppState, PageError, WebError};
 
 pub fn routes() -> Router<AppState> {
@@ -43,7 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/appeals/{id}/replies/{reply}/posted", post(letter_posted))
         .route("/appeals/{id}/{action}", post(act))
         .layer(axum::extract::DefaultBodyLimit::max(
-            super::MAX_TOTAL_BYTES + 1024 * 1024,
+            MAX_TOTAL_BYTES + 1024 * 1024,
         ))
 }
 
@@ -111,7 +117,7 @@ async fn list_page(
     me.require_audited(&state, Permission::ViewAppeals, "appeal_list", "")
         .await?;
     let rules = state.rules.get(&state.store).await?;
-    let tz = me.staff.time_zone.clone();
+    let tz = me.zone.clone();
     let today = rules.today_in(me.staff.branch_id.unwrap_or(0));
     let mut errors = FieldErrors::new();
     let mut lines = Vec::new();
@@ -228,7 +234,12 @@ fn is_overdue_on(deadline: &str, today: jiff::civil::Date) -> bool {
         .is_ok_and(|d| abonent_domain::appeals::is_overdue(d, today))
 }
 
-fn line(rules: &super::Rules, r: AppealRow, today: jiff::civil::Date, tz: &str) -> Line {
+fn line(
+    rules: &super::Rules,
+    r: AppealRow,
+    today: jiff::civil::Date,
+    tz: &jiff::tz::TimeZone,
+) -> Line {
     let open = matches!(r.status.as_str(), "registered" | "assigned");
     Line {
         overdue: open && is_overdue_on(&r.deadline, today),
@@ -386,7 +397,7 @@ async fn confirmation(
         chrome: Chrome::for_staff(&format!("Обращение № {}", a.number), &me, "appeals"),
         id,
         number: a.number.clone(),
-        registered: format_time(a.registered_at, &me.staff.time_zone),
+        registered: format_time(a.registered_at, &me.zone),
         kind: super::kind_label(&a.kind),
         topic: a.topic_name.clone(),
         channel: super::channel_label(&a.channel),
@@ -507,7 +518,7 @@ async fn card_view(
     done: &str,
 ) -> Result<CardPage, WebError> {
     let rules = state.rules.get(&state.store).await?;
-    let tz = me.staff.time_zone.as_str();
+    let tz = &me.zone;
     let a = card.appeal;
     let today = rules.today_in(a.branch_id);
     let open = matches!(a.status.as_str(), "registered" | "assigned");
@@ -778,58 +789,6 @@ async fn act(
         .into_response())
 }
 
-/// An attachment as a download; the access is audited.
-pub async fn attachment_response(
-    state: &AppState,
-    me: &CurrentStaff,
-    id: i64,
-) -> Result<Response, WebError> {
-    me.require_audited(
-        state,
-        Permission::ViewAppeals,
-        "appeal_attachment",
-        &id.to_string(),
-    )
-    .await?;
-    let (meta, content) = state.store.appeal_attachment(id).await?;
-    state
-        .store
-        .audit(
-            &me.actor(),
-            "appeal.attachment",
-            "appeal",
-            &meta.appeal_id.to_string(),
-            &format!("attachment {id}"),
-        )
-        .await?;
-    Ok(download(
-        &format!("attachment-{id}"),
-        &meta.file_name,
-        &meta.content_type,
-        content,
-    ))
-}
-
-/// A stored file as a download, never cached: `fallback` is the ASCII name for old browsers.
-pub fn download(fallback: &str, file_name: &str, content_type: &str, content: Vec<u8>) -> Response {
-    let disposition = format!(
-        "attachment; filename=\"{fallback}\"; filename*=UTF-8''{}",
-        enc(file_name)
-    );
-    let mut resp = content.into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(content_type)
-            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
-}
-
 async fn attachment(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -846,44 +805,6 @@ async fn notices_read(
     me.check_csrf(&f.csrf)?;
     state.store.mark_notices_read(me.staff.id).await?;
     Ok(Redirect::to("/appeals").into_response())
-}
-
-/// Counts for a period (APL-08).
-pub async fn stats_for(
-    state: &AppState,
-    me: &CurrentStaff,
-    from: &str,
-    to: &str,
-    branch_id: Option<i64>,
-) -> Result<AppealStats, WebError> {
-    me.require(Permission::ViewAppeals)?;
-    let mut e = FieldErrors::new();
-    let f = super::parse_day("from", from, &mut e);
-    let t = super::parse_day("to", to, &mut e);
-    if from.trim().is_empty() {
-        e.add("from", "Укажите начало периода.");
-    }
-    if to.trim().is_empty() {
-        e.add("to", "Укажите конец периода.");
-    }
-    if let (Some(f), Some(t)) = (f, t) {
-        if t < f {
-            e.add("to", "Конец периода раньше начала.");
-        }
-    }
-    e.into_result(())?;
-    let (f, t) = (f.expect("checked"), t.expect("checked"));
-    let tz = me.staff.time_zone.as_str();
-    let rules = state.rules.get(&state.store).await?;
-    Ok(state
-        .store
-        .appeal_stats(
-            super::day_start_micros(f, tz),
-            super::day_start_micros(t.saturating_add(jiff::Span::new().days(1)), tz),
-            branch_id,
-            rules.today_in(me.staff.branch_id.unwrap_or(0)),
-        )
-        .await?)
 }
 
 #[derive(Template)]
@@ -999,7 +920,7 @@ async fn mail_page(
     Query(p): Query<DoneParam>,
 ) -> Result<Response, PageError> {
     me.require(Permission::RegisterAppeals)?;
-    let tz = me.staff.time_zone.clone();
+    let tz = me.zone.clone();
     let letters = state
         .store
         .inbox_entries("failed", 200)
@@ -1340,7 +1261,7 @@ async fn settings_topic(
 ) -> Result<Response, PageError> {
     me.check_csrf(&f.csrf)?;
     me.require(Permission::ConfigureAppeals)?;
-    match super::api::save_topic(&state, &me, &f.code, &f.name, f.active.is_some()).await {
+    match super::save_topic(&state, &me, &f.code, &f.name, f.active.is_some()).await {
         Ok(()) => Ok(Redirect::to("/appeals/settings?done=1").into_response()),
         Err(WebError::Invalid(errors)) => {
             let page =

@@ -17,9 +17,13 @@ use axum_extra::extract::Form;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{Registrar, Upload};
-use crate::auth::{random_token, same_secret, ClientIp};
-use crate::pages::{format_time, render, ru_date, Chrome};
+use super::Registrar;
+use crate::auth::ClientIp;
+use crate::common::clock::format_time;
+use crate::common::forms::{opts, Opt};
+use crate::common::layout::{render, ru_date, Chrome};
+use crate::common::tokens::{random_token, same_secret};
+use crate::common::uploads::{Upload, MAX_TOTAL_BYTES};
 use crate::{AppState, PageError, WebError};
 
 const PUBLIC_CSRF_COOKIE: &str = "abonent_reception_csrf";
@@ -28,7 +32,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/reception", get(form).post(submit))
         .route("/reception/status", get(status_form).post(status))
-        .layer(DefaultBodyLimit::max(super::MAX_TOTAL_BYTES + 1024 * 1024))
+        .layer(DefaultBodyLimit::max(MAX_TOTAL_BYTES + 1024 * 1024))
 }
 
 /// A reply as the citizen sees it.
@@ -94,7 +98,7 @@ pub async fn track(
         Some(a)
             if a.tracking_hash
                 .as_deref()
-                .is_some_and(|h| same_secret(h, &crate::auth::token_hash(&code))) =>
+                .is_some_and(|h| same_secret(h, &crate::common::tokens::token_hash(&code))) =>
         {
             a
         }
@@ -108,12 +112,7 @@ pub async fn track(
         }
     };
     let rules = state.rules.get(&state.store).await?;
-    let tz = rules
-        .branches
-        .iter()
-        .find(|b| b.id == a.branch_id)
-        .map(|b| b.time_zone.clone())
-        .unwrap_or_else(|| "Asia/Yekaterinburg".into());
+    let tz = rules.branch_zone(a.branch_id);
     let replies = state
         .store
         .appeal_replies(a.id)
@@ -151,26 +150,6 @@ fn csrf_cookie(token: String, secure: bool) -> Cookie<'static> {
         .secure(secure)
         .path("/reception")
         .build()
-}
-
-/// A choice in a select.
-pub struct Opt {
-    pub code: String,
-    pub label: String,
-}
-
-/// The choices of a coded enumeration (`ALL`, `code`, `label_ru`).
-pub fn opts<T: Copy>(
-    all: &[T],
-    code: fn(T) -> &'static str,
-    label: fn(T) -> &'static str,
-) -> Vec<Opt> {
-    all.iter()
-        .map(|k| Opt {
-            code: code(*k).into(),
-            label: label(*k).into(),
-        })
-        .collect()
 }
 
 #[derive(Template)]
@@ -241,10 +220,7 @@ pub async fn read_multipart(
     let too_big = |_| {
         WebError::from(FieldErrors::single(
             "files",
-            format!(
-                "Файлы вместе больше {} МБ.",
-                super::MAX_TOTAL_BYTES / 1024 / 1024
-            ),
+            format!("Файлы вместе больше {} МБ.", MAX_TOTAL_BYTES / 1024 / 1024),
         ))
     };
     while let Some(field) = mp.next_field().await.map_err(too_big)? {

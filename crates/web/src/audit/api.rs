@@ -4,24 +4,13 @@ use abonent_store::audit::{AuditEntry, AuditFilter};
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
+use super::AuditParams;
 use crate::auth::CurrentStaff;
 use crate::{ApiError, AppState};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/audit", get(list))
-}
-
-#[derive(Debug, Deserialize, IntoParams, Default)]
-pub struct AuditParams {
-    /// `client`, `staff`, `client_search`, …
-    pub object_kind: Option<String>,
-    pub object_id: Option<String>,
-    pub actor_login: Option<String>,
-    /// At most 1000; 200 by default.
-    pub limit: Option<i64>,
 }
 
 impl AuditParams {
@@ -38,7 +27,7 @@ impl AuditParams {
 
 /// The newest audit entries matching the filter.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams),
-    responses((status = 200, body = [AuditEntry]), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = [AuditEntry]), (status = 403, body = crate::common::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     me: CurrentStaff,

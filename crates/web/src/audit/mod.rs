@@ -6,6 +6,9 @@ pub mod pages;
 use abonent_domain::org::Permission;
 use abonent_store::audit::{AuditEntry, AuditFilter};
 
+use serde::Deserialize;
+use utoipa::IntoParams;
+
 use crate::auth::CurrentStaff;
 use crate::{AppState, WebError};
 
@@ -23,4 +26,14 @@ pub async fn entries(
         .audit(&me.actor(), "audit.view", "audit_log", "", "")
         .await?;
     Ok(rows)
+}
+
+#[derive(Debug, Deserialize, IntoParams, Default)]
+pub struct AuditParams {
+    /// `client`, `staff`, `client_search`, …
+    pub object_kind: Option<String>,
+    pub object_id: Option<String>,
+    pub actor_login: Option<String>,
+    /// At most 1000; 200 by default.
+    pub limit: Option<i64>,
 }

@@ -7,9 +7,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use super::api::AuditParams;
+use super::AuditParams;
 use crate::auth::CurrentStaff;
-use crate::pages::{format_time, render, Chrome};
+use crate::common::clock::format_time;
+use crate::common::layout::{render, Chrome};
 use crate::{AppState, PageError};
 
 pub fn routes() -> Router<AppState> {
@@ -44,7 +45,7 @@ async fn page(
         actor_login,
         rows: rows
             .into_iter()
-            .map(|r| (format_time(r.at, &me.staff.time_zone), r))
+            .map(|r| (format_time(r.at, &me.zone), r))
             .collect(),
     })?
     .into_response())

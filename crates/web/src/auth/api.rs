@@ -43,8 +43,8 @@ pub struct Me {
 
 /// Signs in and returns a bearer token.
 #[utoipa::path(post, path = "/api/v1/session", tag = "auth", request_body = Credentials,
-    responses((status = 201, body = SessionCreated), (status = 401, body = crate::error::ErrorBody),
-              (status = 429, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = SessionCreated), (status = 401, body = crate::common::error::ErrorBody),
+              (status = 429, body = crate::common::error::ErrorBody)))]
 pub async fn create_session(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -106,13 +106,13 @@ pub struct PasswordChange {
 
 /// Changes one's own password; every session of this staff member ends.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", request_body = PasswordChange,
-    responses((status = 204), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 204), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn change_password(
     State(state): State<AppState>,
     me: CurrentStaff,
     Json(p): Json<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
-    super::pages::apply_password_change(
+    super::apply_password_change(
         &state,
         &me,
         &p.current_password,

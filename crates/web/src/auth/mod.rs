@@ -6,11 +6,13 @@
 //! checked here, on the server, through [`CurrentStaff::require`].
 
 pub mod api;
+pub mod client;
 pub mod pages;
 
 use std::net::SocketAddr;
 
-use abonent_domain::org::{Permission, Role};
+use abonent_domain::org::{validate_password, Permission, Role};
+use abonent_domain::validation::FieldErrors;
 use abonent_store::audit::Actor;
 use abonent_store::org::Staff;
 use axum::extract::{ConnectInfo, FromRequestParts, OptionalFromRequestParts};
@@ -18,31 +20,13 @@ use axum::http::request::Parts;
 use axum::http::{header, Method};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
+use crate::common::tokens::{random_token, same_secret, token_hash};
 use crate::{ApiError, AppState, WebError};
 
 pub const SESSION_COOKIE: &str = "abonent_session";
 pub const LOGIN_CSRF_COOKIE: &str = "abonent_login_csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
-
-/// A random token, hex-encoded (256 bits).
-pub fn random_token() -> String {
-    let mut b = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut b);
-    hex::encode(b)
-}
-
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-/// Compares secrets in constant time.
-pub fn same_secret(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
 
 /// A browser-session cookie; the server ends the session after its TTL whatever the browser does.
 pub fn session_cookie(token: String, secure: bool) -> Cookie<'static> {
@@ -83,6 +67,9 @@ pub struct CurrentStaff {
     /// Authenticated by a bearer token (no cookie, so no CSRF risk).
     pub via_bearer: bool,
     pub ip: String,
+    /// The time zone of the staff member's branch (the company's when it has none): dates and
+    /// times this person sees and types.
+    pub zone: jiff::tz::TimeZone,
 }
 
 impl CurrentStaff {
@@ -186,7 +173,9 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<CurrentSt
     let Some(role) = session.staff.role() else {
         return Ok(None);
     };
+    let zone = crate::common::clock::zone_or(&session.staff.time_zone, &state.config.time_zone);
     let me = CurrentStaff {
+        zone,
         staff: session.staff,
         role,
         csrf_token: session.csrf_token,
@@ -338,5 +327,77 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(ClientIp(client_ip(parts)))
+    }
+}
+
+/// Checks and applies a password change; ends every session of this staff member.
+pub async fn apply_password_change(
+    state: &AppState,
+    me: &CurrentStaff,
+    current: &str,
+    new: &str,
+    again: &str,
+) -> Result<(), WebError> {
+    let mut e = FieldErrors::new();
+    let (_, hash) = state
+        .store
+        .staff_credentials(&me.staff.login)
+        .await?
+        .ok_or(WebError::Unauthorized)?;
+    let cur = current.to_owned();
+    let ok = tokio::task::spawn_blocking(move || abonent_domain::password::verify(&cur, &hash))
+        .await
+        .map_err(|e| WebError::Internal(e.into()))?;
+    if !ok {
+        e.add("current_password", "Текущий пароль введён неверно.");
+    }
+    validate_password(&mut e, "new_password", new);
+    if new != again {
+        e.add("new_password_again", "Пароли не совпадают.");
+    }
+    if new == current && e.get("new_password").is_none() {
+        e.add(
+            "new_password",
+            "Новый пароль должен отличаться от текущего.",
+        );
+    }
+    e.into_result(())?;
+    let pw = new.to_owned();
+    let hash = tokio::task::spawn_blocking(move || abonent_domain::password::hash(&pw))
+        .await
+        .map_err(|e| WebError::Internal(e.into()))?;
+    state.store.set_staff_password(me.staff.id, &hash).await?;
+    state
+        .store
+        .audit(
+            &me.actor(),
+            "password.change",
+            "staff",
+            &me.staff.id.to_string(),
+            "",
+        )
+        .await?;
+    Ok(())
+}
+
+/// The layout of a staff page: the navigation this person may use.
+impl crate::common::layout::Chrome {
+    pub fn for_staff(title: &str, s: &CurrentStaff, section: &'static str) -> Self {
+        Self {
+            title: title.to_owned(),
+            user: Some(crate::common::layout::ChromeUser {
+                name: s.staff.full_name.clone(),
+                role: s.role.label_ru().to_owned(),
+                can_clients: s.can(Permission::ViewClients),
+                can_admin: s.can(Permission::AdministerOrganisation),
+                can_audit: s.can(Permission::ViewAudit),
+                can_appeals: s.can(Permission::ViewAppeals),
+                can_billing: s.can(Permission::ViewBilling),
+                can_notices: s.can(Permission::ConfigureNotices),
+                can_info: s.can(Permission::EditPublicPages),
+            }),
+            csrf: s.csrf_token.clone(),
+            section,
+        }
     }
 }

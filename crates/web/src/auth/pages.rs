@@ -1,6 +1,5 @@
 //! Sign-in, sign-out and password change pages.
 
-use abonent_domain::org::validate_password;
 use abonent_domain::validation::FieldErrors;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -13,10 +12,12 @@ use axum_extra::extract::Form;
 use serde::Deserialize;
 
 use super::{
-    random_token, same_secret, session_cookie, sign_in, ClientIp, CurrentStaff, SignIn,
+    apply_password_change, session_cookie, sign_in, ClientIp, CurrentStaff, SignIn,
     LOGIN_CSRF_COOKIE, SESSION_COOKIE,
 };
-use crate::pages::{render, Chrome};
+use crate::common::forms::CsrfForm;
+use crate::common::layout::{render, Chrome};
+use crate::common::tokens::{random_token, same_secret};
 use crate::{AppState, PageError, WebError};
 
 pub fn routes() -> Router<AppState> {
@@ -141,13 +142,6 @@ async fn login(
     }
 }
 
-/// A form that carries nothing but its token (sign-out, withdraw, and the like).
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default, rename = "_csrf")]
-    pub csrf: String,
-}
-
 async fn logout(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -189,56 +183,6 @@ pub struct PasswordForm {
     new_password: String,
     #[serde(default)]
     new_password_again: String,
-}
-
-/// Checks and applies a password change; ends every session of this staff member.
-pub async fn apply_password_change(
-    state: &AppState,
-    me: &CurrentStaff,
-    current: &str,
-    new: &str,
-    again: &str,
-) -> Result<(), WebError> {
-    let mut e = FieldErrors::new();
-    let (_, hash) = state
-        .store
-        .staff_credentials(&me.staff.login)
-        .await?
-        .ok_or(WebError::Unauthorized)?;
-    let cur = current.to_owned();
-    let ok = tokio::task::spawn_blocking(move || abonent_domain::password::verify(&cur, &hash))
-        .await
-        .map_err(|e| WebError::Internal(e.into()))?;
-    if !ok {
-        e.add("current_password", "Текущий пароль введён неверно.");
-    }
-    validate_password(&mut e, "new_password", new);
-    if new != again {
-        e.add("new_password_again", "Пароли не совпадают.");
-    }
-    if new == current && e.get("new_password").is_none() {
-        e.add(
-            "new_password",
-            "Новый пароль должен отличаться от текущего.",
-        );
-    }
-    e.into_result(())?;
-    let pw = new.to_owned();
-    let hash = tokio::task::spawn_blocking(move || abonent_domain::password::hash(&pw))
-        .await
-        .map_err(|e| WebError::Internal(e.into()))?;
-    state.store.set_staff_password(me.staff.id, &hash).await?;
-    state
-        .store
-        .audit(
-            &me.actor(),
-            "password.change",
-            "staff",
-            &me.staff.id.to_string(),
-            "",
-        )
-        .await?;
-    Ok(())
 }
 
 async fn password_change(

@@ -18,13 +18,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{InvoiceMailDraft, PaymentDraft, StepDraft};
-use crate::appeals::api::{idempotency_key, once};
-use crate::appeals::today_in_zone;
 use crate::auth::CurrentStaff;
+use crate::common::clock::today_in;
+use crate::common::idempotency::{idempotency_key, once};
 use crate::{ApiError, AppState, WebError};
-
-/// Registry files up to 64 MB.
-pub const MAX_REGISTRY_BYTES: usize = 64 * 1024 * 1024;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -42,7 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/payments", get(payments).post(pay))
         .route(
             "/payments/registries",
-            post(import).layer(DefaultBodyLimit::max(MAX_REGISTRY_BYTES)),
+            post(import).layer(DefaultBodyLimit::max(super::MAX_REGISTRY_BYTES)),
         )
         .route("/payments/unmatched", get(unmatched))
         .route("/payments/unmatched/{id}/resolve", post(resolve))
@@ -73,7 +70,7 @@ pub async fn public_tariffs(State(state): State<AppState>) -> Result<Json<Vec<Ta
 
 /// Adds or replaces the tariff of a category from a period; periods already billed are refused.
 #[utoipa::path(post, path = "/api/v1/tariffs", tag = "billing", request_body = TariffDraft,
-    responses((status = 201, body = Tariff), (status = 422, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = Tariff), (status = 422, body = crate::common::error::ErrorBody), (status = 409, body = crate::common::error::ErrorBody)))]
 pub async fn save_tariff(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -108,7 +105,7 @@ pub struct NormCell {
 /// Replaces the norms of a category: every rooms (1…4) × residents (1…5) cell.
 #[utoipa::path(put, path = "/api/v1/norms/{category}", tag = "billing", request_body = Vec<NormCell>,
     params(("category" = String, Path)),
-    responses((status = 204), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 204), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn save_norms(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -139,7 +136,7 @@ pub async fn settings(
 
 /// Due day, key rate and its cap, warning term, payee requisites (checked as the QR needs them).
 #[utoipa::path(put, path = "/api/v1/billing/settings", tag = "billing", request_body = BillingSettings,
-    responses((status = 204), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 204), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn save_settings(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -179,7 +176,7 @@ pub async fn balance(
 ) -> Result<Json<Balance>, ApiError> {
     me.require(Permission::ViewBilling)?;
     let date = if p.date.trim().is_empty() {
-        today_in_zone(&me.staff.time_zone)
+        today_in(&me.zone)
     } else {
         p.date
             .trim()
@@ -242,7 +239,7 @@ pub async fn invoice(
 /// `GET /api/v1/accounts/{id}/messages`. `Idempotency-Key` makes a retry queue nothing twice.
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/invoices/{period}/email", tag = "billing",
     params(("id" = i64, Path), ("period" = String, Path)), request_body = InvoiceMailDraft,
-    responses((status = 202, body = OutboxView), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 202, body = OutboxView), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn mail_invoice(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -295,7 +292,7 @@ pub struct PaymentTaken {
 /// and takes nothing twice.
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/payments", tag = "billing", request_body = PaymentDraft,
     params(("id" = i64, Path)),
-    responses((status = 201, body = PaymentTaken), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = PaymentTaken), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn pay(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -327,7 +324,7 @@ pub struct ImportParams {
 /// file again returns the first import with `already_imported`.
 #[utoipa::path(post, path = "/api/v1/payments/registries", tag = "billing", params(ImportParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 200, body = ImportOutcome), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = ImportOutcome), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn import(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -362,7 +359,7 @@ pub struct ResolveDraft {
 /// Credits an unmatched row to the account a person found.
 #[utoipa::path(post, path = "/api/v1/payments/unmatched/{id}/resolve", tag = "billing", request_body = ResolveDraft,
     params(("id" = i64, Path)),
-    responses((status = 201, body = PaymentTaken), (status = 422, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = PaymentTaken), (status = 422, body = crate::common::error::ErrorBody), (status = 409, body = crate::common::error::ErrorBody)))]
 pub async fn resolve(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -387,7 +384,7 @@ pub struct RejectDraft {
 /// Leaves a held row (a possible repeat) uncredited.
 #[utoipa::path(post, path = "/api/v1/payments/unmatched/{id}/reject", tag = "billing", request_body = RejectDraft,
     params(("id" = i64, Path)),
-    responses((status = 204), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 204), (status = 404, body = crate::common::error::ErrorBody), (status = 409, body = crate::common::error::ErrorBody)))]
 pub async fn reject(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -412,7 +409,7 @@ pub async fn restrictions(
 /// suspension, reconnection or closing once repaid.
 #[utoipa::path(post, path = "/api/v1/restrictions/{id}/steps", tag = "billing", request_body = StepDraft,
     params(("id" = i64, Path)),
-    responses((status = 204), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 204), (status = 409, body = crate::common::error::ErrorBody), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn step(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -426,7 +423,7 @@ pub async fn step(
 /// The records of how a case's warning reached the client (ПП 354 п. 119), in the order entered.
 #[utoipa::path(get, path = "/api/v1/restrictions/{id}/deliveries", tag = "billing",
     params(("id" = i64, Path)),
-    responses((status = 200, body = [WarningDelivery]), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = [WarningDelivery]), (status = 404, body = crate::common::error::ErrorBody)))]
 pub async fn deliveries(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -449,8 +446,8 @@ pub struct DeliveryRecorded {
 /// from the first delivery; the restriction is possible after it.
 #[utoipa::path(post, path = "/api/v1/restrictions/{id}/deliveries", tag = "billing", request_body = DeliveryDraft,
     params(("id" = i64, Path)),
-    responses((status = 201, body = DeliveryRecorded), (status = 403, body = crate::error::ErrorBody),
-        (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = DeliveryRecorded), (status = 403, body = crate::common::error::ErrorBody),
+        (status = 409, body = crate::common::error::ErrorBody), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn record_delivery(
     State(state): State<AppState>,
     me: CurrentStaff,

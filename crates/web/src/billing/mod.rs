@@ -16,8 +16,8 @@ use abonent_store::payments::ImportOutcome;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::appeals::today_in_zone;
 use crate::auth::CurrentStaff;
+use crate::common::clock::today_in;
 use crate::{AppState, WebError};
 
 pub use abonent_jobs::invoices::{money, rate_label, rule_label};
@@ -132,7 +132,7 @@ pub async fn take_payment(
     d: &PaymentDraft,
 ) -> Result<i64, WebError> {
     me.require(Permission::TakePayments)?;
-    let today = today_in_zone(&me.staff.time_zone);
+    let today = today_in(&me.zone);
     let mut e = FieldErrors::new();
     let limits = state.config.payment_limits;
     let amount = match Kopecks::parse_rubles(&d.amount) {
@@ -231,7 +231,7 @@ pub async fn import_registry(
     }
     let rules = ParseRules {
         limits: state.config.payment_limits,
-        today: today_in_zone(&me.staff.time_zone),
+        today: today_in(&me.zone),
     };
     let rows = parse(bytes, layout, &rules).map_err(|errors| {
         let mut e = FieldErrors::new();
@@ -284,7 +284,7 @@ pub async fn restriction_step(
         )
         .into());
     }
-    let today = today_in_zone(&me.staff.time_zone);
+    let today = today_in(&me.zone);
     Ok(state
         .store
         .restriction_step(id, d.version, &d.step, d.note.trim(), today, &me.actor())
@@ -449,3 +449,6 @@ mod tests {
         assert!(e.get("norms").is_some());
     }
 }
+
+/// Registry files up to 64 MB.
+pub const MAX_REGISTRY_BYTES: usize = 64 * 1024 * 1024;

@@ -10,7 +10,7 @@ use abonent_store::payments::{ImportOutcome, RegistryView, UnmatchedView};
 use abonent_store::restriction::{next_steps, step_label, RestrictionCase, RestrictionStep};
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -18,10 +18,12 @@ use axum_extra::extract::Form;
 use serde::Deserialize;
 
 use super::{money, rate_label, rule_label, PaymentDraft, StepDraft};
-use crate::appeals::public::Opt;
-use crate::appeals::today_in_zone;
 use crate::auth::CurrentStaff;
-use crate::pages::{format_time, render, ru_date, Chrome};
+use crate::common::clock::format_time;
+use crate::common::clock::today_in;
+use crate::common::download::pdf_response;
+use crate::common::forms::Opt;
+use crate::common::layout::{render, ru_date, Chrome};
 use crate::{AppState, PageError, WebError};
 
 pub fn routes() -> Router<AppState> {
@@ -35,7 +37,7 @@ pub fn routes() -> Router<AppState> {
             "/billing/registries",
             get(registries_page)
                 .post(registry_upload)
-                .layer(DefaultBodyLimit::max(super::api::MAX_REGISTRY_BYTES)),
+                .layer(DefaultBodyLimit::max(super::MAX_REGISTRY_BYTES)),
         )
         .route("/billing/unmatched/{id}", post(unmatched_resolve))
         .route("/billing/unmatched/{id}/reject", post(unmatched_reject))
@@ -53,20 +55,6 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/invoices/{period}/email", post(invoice_mail))
         .route("/payments/{id}/receipt", get(receipt))
         .route("/tariffs", get(public_tariffs))
-}
-
-pub(crate) fn pdf_response(pdf: Vec<u8>, file_name: &str) -> Response {
-    let mut resp = pdf.into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/pdf"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{file_name}\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
 }
 
 fn category_label(code: &str) -> String {
@@ -106,7 +94,7 @@ struct IndexPage {
     held: usize,
 }
 
-fn period_lines(rows: Vec<PeriodRow>, tz: &str) -> Vec<PeriodLine> {
+fn period_lines(rows: Vec<PeriodRow>, tz: &jiff::tz::TimeZone) -> Vec<PeriodLine> {
     rows.into_iter()
         .map(|p| PeriodLine {
             label: abonent_domain::tariffs::Period::parse(&p.period)
@@ -135,7 +123,7 @@ async fn index(State(state): State<AppState>, me: CurrentStaff) -> Result<Respon
         .collect();
     let page = IndexPage {
         chrome: Chrome::for_staff("Расчёты", &me, "billing"),
-        periods: period_lines(rows, &me.staff.time_zone),
+        periods: period_lines(rows, &me.zone),
         settlements: state.store.settlements().await?,
         closed,
         can_import: me.can(Permission::ImportPayments),
@@ -682,7 +670,7 @@ async fn account_view(
     me.require(Permission::ViewBilling)?;
     let a = state.store.account(id).await?;
     let client = state.store.client(a.client_id).await?;
-    let today = today_in_zone(&me.staff.time_zone);
+    let today = today_in(&me.zone);
     let (on, mut errors) = match date.trim() {
         "" => (today, errors),
         d => match d.parse::<jiff::civil::Date>() {
@@ -800,7 +788,7 @@ async fn payment_take(
             f.once.trim(),
         )
     });
-    let result = crate::appeals::api::once(&state, key, async {
+    let result = crate::common::idempotency::once(&state, key, async {
         super::take_payment(&state, &me, id, &f.draft).await
     })
     .await;
@@ -857,7 +845,7 @@ async fn receipt(
         address: a.address(),
         amount: money(p.amount),
         paid_on: ru_date(&p.paid_on),
-        taken_at: format_time(p.created_at, &me.staff.time_zone),
+        taken_at: format_time(p.created_at, &me.zone),
         payer: p.payer,
         cashier: me.staff.full_name.clone(),
         account_id: a.id,
@@ -930,7 +918,7 @@ async fn invoice_view(
         }
     };
     let attachment = format!("invoice:{p}");
-    let tz = &me.staff.time_zone;
+    let tz = &me.zone;
     let messages = state
         .store
         .messages_of_account(id, 100)
@@ -1011,7 +999,7 @@ async fn invoice_mail(
             f.once.trim(),
         )
     });
-    let result = crate::appeals::api::once(&state, key, async {
+    let result = crate::common::idempotency::once(&state, key, async {
         super::queue_invoice_mail(&state, &me, id, &period, &f.draft).await
     })
     .await;
@@ -1061,7 +1049,7 @@ struct RegistriesPage {
     errors: FieldErrors,
     outcome: Option<ImportOutcome>,
     resolved: bool,
-    tz: String,
+    tz: jiff::tz::TimeZone,
 }
 
 async fn registries_view(
@@ -1090,7 +1078,7 @@ async fn registries_view(
         errors,
         outcome,
         resolved,
-        tz: me.staff.time_zone.clone(),
+        tz: me.zone.clone(),
     })
 }
 
@@ -1153,7 +1141,7 @@ async fn read_upload(mut mp: Multipart) -> Result<(String, String, String, Vec<u
             "file",
             format!(
                 "Файл больше {} МБ.",
-                super::api::MAX_REGISTRY_BYTES / 1024 / 1024
+                super::MAX_REGISTRY_BYTES / 1024 / 1024
             ),
         ))
     };
@@ -1355,7 +1343,7 @@ async fn delivery_list_view(
         settlement: settlement.to_owned(),
         districts: state.store.delivery_settlements().await?,
         lines,
-        today: ru_date(&today_in_zone(&me.staff.time_zone).to_string()),
+        today: ru_date(&today_in(&me.zone).to_string()),
         can_deliver: me.can(Permission::RecordWarningDelivery),
         delivered_by: typed.get("delivered_by").cloned().unwrap_or_default(),
         errors,
@@ -1395,7 +1383,7 @@ async fn delivery_list_save(
     match super::restriction::record_delivery_list(&state, &me, &settlement, &by, &dates).await {
         Ok(n) => Ok(Redirect::to(&format!(
             "/billing/restrictions/delivery-list?settlement={}&saved={n}",
-            crate::pages::enc(&settlement)
+            crate::common::download::enc(&settlement)
         ))
         .into_response()),
         Err(WebError::Invalid(e)) => {
@@ -1448,7 +1436,10 @@ pub struct DeliveryLine {
     pub entered: String,
 }
 
-fn delivery_line(d: abonent_store::restriction::WarningDelivery, tz: &str) -> DeliveryLine {
+fn delivery_line(
+    d: abonent_store::restriction::WarningDelivery,
+    tz: &jiff::tz::TimeZone,
+) -> DeliveryLine {
     use abonent_domain::restriction::DeliveryWay;
     let way = DeliveryWay::parse(&d.way).map_or("", |w| w.label_ru());
     let mut details = Vec::new();
@@ -1528,7 +1519,7 @@ async fn case_view_with(
 ) -> Result<CasePage, WebError> {
     me.require(Permission::ViewBilling)?;
     let (case, steps) = state.store.restriction_case(id).await?;
-    let tz0 = me.staff.time_zone.clone();
+    let tz0 = me.zone.clone();
     let deliveries = state
         .store
         .warning_deliveries(id)
@@ -1536,10 +1527,10 @@ async fn case_view_with(
         .into_iter()
         .map(|d| delivery_line(d, &tz0))
         .collect();
-    let today = today_in_zone(&me.staff.time_zone);
+    let today = today_in(&me.zone);
     let b = state.store.balance_at(case.account_id, today).await?;
     let case_open = case.open == 1;
-    let tz = me.staff.time_zone.clone();
+    let tz = me.zone.clone();
     let steps = steps
         .into_iter()
         .map(|s: RestrictionStep| {

@@ -10,8 +10,8 @@ use abonent_domain::validation::FieldErrors;
 use abonent_store::restriction::RestrictionCase;
 use jiff::civil::Date;
 
-use crate::appeals::today_in_zone;
 use crate::auth::CurrentStaff;
+use crate::common::clock::today_in;
 use crate::{AppState, WebError};
 
 /// The day a case's warning was issued: the first day after its billed period (the invoice
@@ -31,7 +31,7 @@ pub async fn record_delivery(
 ) -> Result<i64, WebError> {
     me.require(Permission::RecordWarningDelivery)?;
     let (case, _) = state.store.restriction_case(case_id).await?;
-    let today = today_in_zone(&me.staff.time_zone);
+    let today = today_in(&me.zone);
     let delivery = validate(d, issued_on(&case)?, today).map_err(WebError::Invalid)?;
     Ok(state
         .store
@@ -55,7 +55,7 @@ pub async fn record_delivery_list(
     dates: &[(i64, String)],
 ) -> Result<usize, WebError> {
     me.require(Permission::RecordWarningDelivery)?;
-    let today = today_in_zone(&me.staff.time_zone);
+    let today = today_in(&me.zone);
     let listed = state.store.delivery_list(settlement).await?;
     let mut e = FieldErrors::new();
     let mut out = Vec::new();

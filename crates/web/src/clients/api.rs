@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{ClientCard, ClientExport};
 use crate::auth::CurrentStaff;
+use crate::common::json::Created;
 use crate::{ApiError, AppState};
 
 pub fn routes() -> Router<AppState> {
@@ -29,8 +30,8 @@ pub struct SearchParams {
 
 /// Finds clients by account number, name, address or phone (ACC-04).
 #[utoipa::path(get, path = "/api/v1/clients", tag = "clients", params(SearchParams),
-    responses((status = 200, body = [SearchHit]), (status = 422, body = crate::error::ErrorBody),
-              (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = [SearchHit]), (status = 422, body = crate::common::error::ErrorBody),
+              (status = 403, body = crate::common::error::ErrorBody)))]
 pub async fn search(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -42,7 +43,7 @@ pub async fn search(
 /// A client's card; the view is written to the audit log.
 #[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "clients",
     params(("id" = i64, Path, description = "client id")),
-    responses((status = 200, body = ClientCard), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = ClientCard), (status = 404, body = crate::common::error::ErrorBody)))]
 pub async fn card(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -51,14 +52,9 @@ pub async fn card(
     Ok(Json(super::open_card(&state, &me, id).await?))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Created {
-    pub id: i64,
-}
-
 /// Registers a client.
 #[utoipa::path(post, path = "/api/v1/clients", tag = "clients", request_body = ClientDraft,
-    responses((status = 201, body = Created), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = Created), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -84,8 +80,8 @@ pub struct Updated {
 /// Changes a client's data.
 #[utoipa::path(put, path = "/api/v1/clients/{id}", tag = "clients", request_body = ClientUpdate,
     params(("id" = i64, Path, description = "client id")),
-    responses((status = 200, body = Updated), (status = 409, body = crate::error::ErrorBody),
-              (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Updated), (status = 409, body = crate::common::error::ErrorBody),
+              (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -99,7 +95,7 @@ pub async fn update(
 /// Everything stored about a client, with the log of who accessed it (152-ФЗ ст. 14).
 #[utoipa::path(get, path = "/api/v1/clients/{id}/export", tag = "clients",
     params(("id" = i64, Path, description = "client id")),
-    responses((status = 200, body = ClientExport), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = ClientExport), (status = 404, body = crate::common::error::ErrorBody)))]
 pub async fn export(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -119,8 +115,8 @@ pub struct AccountOpened {
 #[utoipa::path(post, path = "/api/v1/clients/{id}/accounts", tag = "clients",
     request_body = abonent_domain::accounts::AccountDraft,
     params(("id" = i64, Path, description = "client id")),
-    responses((status = 201, body = AccountOpened), (status = 422, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = AccountOpened), (status = 422, body = crate::common::error::ErrorBody),
+              (status = 404, body = crate::common::error::ErrorBody)))]
 pub async fn open_account(
     State(state): State<AppState>,
     me: CurrentStaff,

@@ -163,8 +163,7 @@ pub async fn update(
 
 /// Today's date in the staff member's zone.
 pub fn today_for(me: &CurrentStaff) -> jiff::civil::Date {
-    let tz = jiff::tz::TimeZone::get(&me.staff.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
-    jiff::Timestamp::now().to_zoned(tz).date()
+    crate::common::clock::today_in(&me.zone)
 }
 
 /// Opens a new account for a client (ACC-02); the number is assigned here.

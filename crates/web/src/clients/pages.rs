@@ -18,7 +18,9 @@ use axum_extra::extract::Form;
 use serde::Deserialize;
 
 use crate::auth::CurrentStaff;
-use crate::pages::{form_outcome, format_time, render, Chrome};
+use crate::common::clock::format_time;
+use crate::common::forms::form_outcome;
+use crate::common::layout::{render, Chrome};
 use crate::{AppState, PageError, WebError};
 
 pub fn routes() -> Router<AppState> {
@@ -134,7 +136,7 @@ async fn card_page(
 ) -> Result<Response, PageError> {
     let card = super::open_card(&state, &me, id).await?;
     let c = card.client;
-    let tz = me.staff.time_zone.as_str();
+    let tz = &me.zone;
     let consents = c
         .consents
         .iter()

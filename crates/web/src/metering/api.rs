@@ -38,7 +38,7 @@ pub async fn held(
 /// Accepts or rejects a held reading (a rejection needs a reason).
 #[utoipa::path(post, path = "/api/v1/readings/{id}/review", tag = "metering", request_body = ReviewDraft,
     params(("id" = i64, Path, description = "reading id")),
-    responses((status = 204), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 204), (status = 409, body = crate::common::error::ErrorBody), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn review(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -52,7 +52,7 @@ pub async fn review(
 /// Marks a meter working or broken, or removed from a date (MTR-01).
 #[utoipa::path(put, path = "/api/v1/meters/{id}/state", tag = "metering", request_body = MeterStateDraft,
     params(("id" = i64, Path, description = "meter id")),
-    responses((status = 204), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 204), (status = 404, body = crate::common::error::ErrorBody), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn set_state(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -71,8 +71,8 @@ pub struct MeterCreated {
 /// Registers a meter on an account (MTR-01).
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/meters", tag = "metering", request_body = MeterDraft,
     params(("id" = i64, Path, description = "account id")),
-    responses((status = 201, body = MeterCreated), (status = 422, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = MeterCreated), (status = 422, body = crate::common::error::ErrorBody),
+              (status = 404, body = crate::common::error::ErrorBody), (status = 403, body = crate::common::error::ErrorBody)))]
 pub async fn add_meter(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -100,8 +100,8 @@ pub async fn meters(
 /// one (unless the register rolled over), held for review when implausible.
 #[utoipa::path(post, path = "/api/v1/meters/{id}/readings", tag = "metering", request_body = ReadingDraft,
     params(("id" = i64, Path, description = "meter id")),
-    responses((status = 201, body = ReadingOutcome), (status = 422, body = crate::error::ErrorBody),
-              (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = ReadingOutcome), (status = 422, body = crate::common::error::ErrorBody),
+              (status = 409, body = crate::common::error::ErrorBody)))]
 pub async fn submit(
     State(state): State<AppState>,
     me: CurrentStaff,

@@ -14,8 +14,8 @@ use abonent_store::metering::{MeterView, NewReading};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::appeals::today_in_zone;
 use crate::auth::CurrentStaff;
+use crate::common::clock::today_in;
 use crate::{AppState, WebError};
 
 /// Readings received up to this day of the month count for the month (MTR-04).
@@ -30,7 +30,7 @@ pub async fn add_meter(
 ) -> Result<i64, WebError> {
     me.require(Permission::EditClients)?;
     state.store.account(account_id).await?;
-    let data = d.validate(today_in_zone(&me.staff.time_zone))?;
+    let data = d.validate(today_in(&me.zone))?;
     Ok(state
         .store
         .create_meter(account_id, &data, &me.actor())
@@ -82,15 +82,7 @@ pub async fn submit_reading(
         }
     };
     let m = state.store.meter(meter_id).await?;
-    store_reading(
-        state,
-        &m,
-        &d.values,
-        channel,
-        &me.actor(),
-        &me.staff.time_zone,
-    )
-    .await
+    store_reading(state, &m, &d.values, channel, &me.actor(), &me.zone).await
 }
 
 /// Checks and stores a reading received by `channel` — the one path for staff and the
@@ -101,7 +93,7 @@ pub async fn store_reading(
     values: &str,
     channel: &str,
     actor: &abonent_store::audit::Actor,
-    time_zone: &str,
+    time_zone: &jiff::tz::TimeZone,
 ) -> Result<ReadingOutcome, WebError> {
     let meter_id = m.id;
     if let Some(removed) = &m.removed_on {
@@ -109,7 +101,7 @@ pub async fn store_reading(
             "values",
             format!(
                 "Прибор учёта снят {}: показания по нему не принимаются.",
-                crate::pages::ru_date(removed)
+                crate::common::layout::ru_date(removed)
             ),
         )
         .into());
@@ -119,7 +111,7 @@ pub async fn store_reading(
         zones: m.zones as usize,
         digits: m.digits as u32,
     };
-    let today = today_in_zone(time_zone);
+    let today = today_in(time_zone);
     let since = m
         .last_received_at
         .map(|us| {
@@ -241,7 +233,7 @@ pub async fn set_meter_state(
     if !matches!(d.state.as_str(), "working" | "broken") {
         e.add("state", "Выберите: исправен или неисправен.");
     }
-    let today = today_in_zone(&me.staff.time_zone);
+    let today = today_in(&me.zone);
     let removed = match d.removed_on.trim() {
         "" => None,
         v => match v.parse::<jiff::civil::Date>() {

@@ -14,7 +14,8 @@ use serde::Deserialize;
 
 use super::ReadingDraft;
 use crate::auth::CurrentStaff;
-use crate::pages::{format_time, render, Chrome};
+use crate::common::clock::format_time;
+use crate::common::layout::{render, Chrome};
 use crate::{AppState, PageError, WebError};
 
 pub fn routes() -> Router<AppState> {
@@ -37,7 +38,7 @@ pub fn routes() -> Router<AppState> {
 struct ReviewPage {
     chrome: Chrome,
     held: Vec<abonent_store::metering::HeldReading>,
-    tz: String,
+    tz: jiff::tz::TimeZone,
     errors: FieldErrors,
     /// The reading the errors are about.
     error_for: i64,
@@ -55,7 +56,7 @@ async fn review_view(
     Ok(ReviewPage {
         chrome: Chrome::for_staff("Показания на проверке", me, "clients"),
         held: state.store.held_readings(500).await?,
-        tz: me.staff.time_zone.clone(),
+        tz: me.zone.clone(),
         errors,
         error_for,
         done,
@@ -245,7 +246,7 @@ async fn reading_page(
     me.require(Permission::EditClients)?;
     let m = state.store.meter(meter_id).await?;
     let a = state.store.account(m.account_id).await?;
-    let tz = me.staff.time_zone.clone();
+    let tz = me.zone.clone();
     let history = state
         .store
         .readings_of_meter(meter_id, 12)

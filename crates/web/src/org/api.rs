@@ -1,7 +1,7 @@
 //! Organisation API. Reading is open to every signed-in staff member (the staff directory,
 //! offices, hours, the calendar); changing is for administrators.
 
-use abonent_domain::calendar::{Basis, DayKind};
+use abonent_domain::calendar::Basis;
 use abonent_domain::org::{BranchDraft, CentreDraft, StaffDraft};
 use abonent_domain::validation::FieldErrors;
 use abonent_store::org::{Branch, Centre, Company, Staff};
@@ -12,9 +12,9 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{CalendarYearDraft, CompanyDraft};
+use super::{CalendarYearDraft, CalendarYearView, CompanyDraft};
 use crate::auth::CurrentStaff;
-use crate::clients::api::Created;
+use crate::common::json::Created;
 use crate::{ApiError, AppState, WebError};
 
 pub fn routes() -> Router<AppState> {
@@ -49,7 +49,7 @@ pub async fn company(
 }
 
 #[utoipa::path(put, path = "/api/v1/company", tag = "org", request_body = CompanyDraft,
-    responses((status = 204), (status = 422, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 204), (status = 422, body = crate::common::error::ErrorBody), (status = 403, body = crate::common::error::ErrorBody)))]
 pub async fn put_company(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -68,7 +68,7 @@ pub async fn branches(
 }
 
 #[utoipa::path(post, path = "/api/v1/branches", tag = "org", request_body = BranchDraft,
-    responses((status = 201, body = Created), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = Created), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn create_branch(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -80,7 +80,7 @@ pub async fn create_branch(
 
 #[utoipa::path(put, path = "/api/v1/branches/{id}", tag = "org", request_body = BranchDraft,
     params(("id" = i64, Path, description = "branch id")),
-    responses((status = 204), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 204), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn update_branch(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -100,7 +100,7 @@ pub async fn centres(
 }
 
 #[utoipa::path(post, path = "/api/v1/centres", tag = "org", request_body = CentreDraft,
-    responses((status = 201, body = Created), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = Created), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn create_centre(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -112,7 +112,7 @@ pub async fn create_centre(
 
 #[utoipa::path(put, path = "/api/v1/centres/{id}", tag = "org", request_body = CentreDraft,
     params(("id" = i64, Path, description = "centre id")),
-    responses((status = 204), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 204), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn update_centre(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -140,7 +140,7 @@ pub struct NewStaff {
 }
 
 #[utoipa::path(post, path = "/api/v1/staff", tag = "org", request_body = NewStaff,
-    responses((status = 201, body = Created), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = Created), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn create_staff(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -152,7 +152,7 @@ pub async fn create_staff(
 
 #[utoipa::path(put, path = "/api/v1/staff/{id}", tag = "org", request_body = StaffDraft,
     params(("id" = i64, Path, description = "staff id")),
-    responses((status = 204), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 204), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn update_staff(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -171,7 +171,7 @@ pub struct NewPassword {
 /// Sets a staff member's password (their sessions end).
 #[utoipa::path(post, path = "/api/v1/staff/{id}/password", tag = "org", request_body = NewPassword,
     params(("id" = i64, Path, description = "staff id")),
-    responses((status = 204), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 204), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn reset_password(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -180,25 +180,6 @@ pub async fn reset_password(
 ) -> Result<StatusCode, ApiError> {
     super::reset_password(&state, &me, id, &p.password).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CalendarDay {
-    /// `YYYY-MM-DD`.
-    pub date: String,
-    /// `holiday`, `day_off`, `working_weekend` or `short`.
-    pub kind: String,
-    pub label: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CalendarYearView {
-    pub year: i16,
-    /// False when no calendar is loaded for the year and the Labour Code fallback applies.
-    pub official: bool,
-    pub source: String,
-    pub working_days: usize,
-    pub days: Vec<CalendarDay>,
 }
 
 /// A year of the working calendar (ORG-06).
@@ -210,12 +191,12 @@ pub async fn calendar_year(
     _me: CurrentStaff,
     Path(year): Path<i16>,
 ) -> Result<Json<CalendarYearView>, ApiError> {
-    Ok(Json(super::pages::year_view(&state, year).await?))
+    Ok(Json(super::year_view(&state, year).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/calendar/{year}", tag = "org", request_body = CalendarYearDraft,
     params(("year" = i16, Path, description = "calendar year")),
-    responses((status = 204), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 204), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn put_calendar_year(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -244,7 +225,7 @@ pub struct DeadlineView {
 
 /// "N calendar days from a date, moved to the next working day" (ГК РФ ст. 191, 193).
 #[utoipa::path(get, path = "/api/v1/calendar/deadline", tag = "org", params(DeadlineParams),
-    responses((status = 200, body = DeadlineView), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = DeadlineView), (status = 422, body = crate::common::error::ErrorBody)))]
 pub async fn deadline(
     State(state): State<AppState>,
     _me: CurrentStaff,
@@ -265,14 +246,4 @@ pub async fn deadline(
         moved_from: d.moved_from.map(|m| m.to_string()),
         official_calendar: d.basis == Basis::Official,
     }))
-}
-
-impl CalendarDay {
-    pub fn new(date: jiff::civil::Date, kind: DayKind) -> Self {
-        Self {
-            date: date.to_string(),
-            kind: kind.code().to_owned(),
-            label: kind.label_ru().to_owned(),
-        }
-    }
 }

@@ -5,7 +5,7 @@
 pub mod api;
 pub mod pages;
 
-use abonent_domain::calendar::{parse_year_text, CalendarYear};
+use abonent_domain::calendar::{labour_code_year, parse_year_text, CalendarYear, DayKind};
 use abonent_domain::clients::valid_email;
 use abonent_domain::hours::WeeklyHours;
 use abonent_domain::org::{validate_password, BranchDraft, CentreDraft, Permission, StaffDraft};
@@ -242,4 +242,59 @@ pub async fn save_calendar_year(
         .await?;
     state.rules.invalidate().await;
     audit(state, me, "calendar.save", "calendar_year", i64::from(year)).await
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CalendarDay {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// `holiday`, `day_off`, `working_weekend` or `short`.
+    pub kind: String,
+    pub label: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CalendarYearView {
+    pub year: i16,
+    /// False when no calendar is loaded for the year and the Labour Code fallback applies.
+    pub official: bool,
+    pub source: String,
+    pub working_days: usize,
+    pub days: Vec<CalendarDay>,
+}
+
+impl CalendarDay {
+    pub fn new(date: jiff::civil::Date, kind: DayKind) -> Self {
+        Self {
+            date: date.to_string(),
+            kind: kind.code().to_owned(),
+            label: kind.label_ru().to_owned(),
+        }
+    }
+}
+
+/// A year as shown: loaded data, or the Labour Code fallback, with the working-day count.
+pub async fn year_view(state: &AppState, year: i16) -> Result<CalendarYearView, WebError> {
+    if !(1990..=2100).contains(&year) {
+        return Err(WebError::NotFound(
+            "Календарь доступен для 1990–2100 годов.".into(),
+        ));
+    }
+    let years = state.store.calendar_years().await?;
+    let cal = abonent_domain::calendar::WorkingCalendar::new(&years);
+    let y = years
+        .into_iter()
+        .find(|y| y.year == year)
+        .unwrap_or_else(|| labour_code_year(year));
+    Ok(CalendarYearView {
+        year,
+        official: cal.is_official(year),
+        source: y.source.clone(),
+        working_days: cal.working_days_in_year(year),
+        days: y
+            .days
+            .iter()
+            .map(|d| CalendarDay::new(d.date, d.kind))
+            .collect(),
+    })
 }

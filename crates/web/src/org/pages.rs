@@ -13,10 +13,11 @@ use axum::Router;
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
-use super::api::{CalendarDay, CalendarYearView};
+use super::{year_view, CalendarYearView};
 use super::{CalendarYearDraft, CompanyDraft};
 use crate::auth::CurrentStaff;
-use crate::pages::{form_outcome, render, Chrome};
+use crate::common::forms::form_outcome;
+use crate::common::layout::{render, Chrome};
 use crate::{AppState, PageError, WebError};
 
 pub fn routes() -> Router<AppState> {
@@ -188,10 +189,18 @@ fn branch_page(
     }
 }
 
-async fn branch_new(me: CurrentStaff) -> Result<Response, PageError> {
+async fn branch_new(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+) -> Result<Response, PageError> {
     admin(&me)?;
     let form = BranchDraft {
-        time_zone: "Asia/Yekaterinburg".into(),
+        time_zone: state
+            .config
+            .time_zone
+            .iana_name()
+            .unwrap_or_default()
+            .to_owned(),
         ..Default::default()
     };
     Ok(render(&branch_page(&me, None, form, FieldErrors::new()))?.into_response())
@@ -609,32 +618,6 @@ async fn staff_password(
 
 // ---- calendar ----
 
-/// A year as shown: loaded data, or the Labour Code fallback, with the working-day count.
-pub async fn year_view(state: &AppState, year: i16) -> Result<CalendarYearView, WebError> {
-    if !(1990..=2100).contains(&year) {
-        return Err(WebError::NotFound(
-            "Календарь доступен для 1990–2100 годов.".into(),
-        ));
-    }
-    let years = state.store.calendar_years().await?;
-    let cal = abonent_domain::calendar::WorkingCalendar::new(&years);
-    let y = years
-        .into_iter()
-        .find(|y| y.year == year)
-        .unwrap_or_else(|| labour_code_year(year));
-    Ok(CalendarYearView {
-        year,
-        official: cal.is_official(year),
-        source: y.source.clone(),
-        working_days: cal.working_days_in_year(year),
-        days: y
-            .days
-            .iter()
-            .map(|d| CalendarDay::new(d.date, d.kind))
-            .collect(),
-    })
-}
-
 #[derive(Template)]
 #[template(path = "org/calendar.html")]
 struct CalendarPage {
@@ -685,11 +668,11 @@ async fn calendar_page(
         ) {
             (Ok(from), Ok(days)) if (0..=366).contains(&days) => {
                 let d = abonent_domain::calendar::WorkingCalendar::new(&years).deadline(from, days);
-                let date = crate::pages::ru_date(&d.date.to_string());
+                let date = crate::common::layout::ru_date(&d.date.to_string());
                 let mut text = match d.moved_from {
                     Some(m) => format!(
                         "{date} (выпадало на нерабочий день {}, перенесено на следующий рабочий день)",
-                        crate::pages::ru_date(&m.to_string())
+                        crate::common::layout::ru_date(&m.to_string())
                     ),
                     None => date,
                 };

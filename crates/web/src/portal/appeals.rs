@@ -16,12 +16,13 @@ use axum_extra::extract::cookie::CookieJar;
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
-use super::pages::PortalChrome;
-use super::CurrentClient;
-use crate::appeals::public::Opt;
 use crate::appeals::{kind_label, register, status_label, Registrar};
+use crate::auth::client::CurrentClient;
 use crate::auth::ClientIp;
-use crate::pages::{format_time, render, ru_date};
+use crate::common::clock::format_time;
+use crate::common::forms::Opt;
+use crate::common::layout::{render, ru_date};
+use crate::common::portal_chrome::PortalChrome;
 use crate::{AppState, PageError, WebError};
 
 pub fn routes() -> Router<AppState> {
@@ -95,12 +96,7 @@ async fn list(
             })
             .await?;
         for a in rows {
-            let tz = rules
-                .branches
-                .iter()
-                .find(|b| b.id == a.branch_id)
-                .map(|b| b.time_zone.clone())
-                .unwrap_or_else(|| "Asia/Yekaterinburg".into());
+            let tz = rules.branch_zone(a.branch_id);
             let replies = store
                 .appeal_replies(a.id)
                 .await?
@@ -192,11 +188,7 @@ async fn form_view(
     Ok(FormPage {
         chrome: chrome(me, "Новое обращение"),
         accounts,
-        kinds: crate::appeals::public::opts(
-            AppealKind::ALL,
-            AppealKind::code,
-            AppealKind::label_ru,
-        ),
+        kinds: crate::common::forms::opts(AppealKind::ALL, AppealKind::code, AppealKind::label_ru),
         topics: rules.topic_options(),
         form,
         errors,
@@ -230,8 +222,8 @@ pub struct AppealForm {
 }
 
 /// What an appeal typed before the session ended carries through signing in.
-pub(crate) fn kept_appeal(d: &ClientAppealDraft) -> super::pages::Kept {
-    super::pages::Kept {
+pub(crate) fn kept_appeal(d: &ClientAppealDraft) -> super::views::Kept {
+    super::views::Kept {
         fields: vec![
             ("keep_appeal", "1".into()),
             ("appeal_account", d.account.clone()),
@@ -267,13 +259,13 @@ pub(crate) async fn kept_form(
 
 async fn submit(
     State(state): State<AppState>,
-    me: Result<CurrentClient, super::PortalRejection>,
+    me: Result<CurrentClient, crate::auth::client::PortalRejection>,
     ClientIp(ip): ClientIp,
     jar: CookieJar,
     Form(f): Form<AppealForm>,
 ) -> Result<Response, PageError> {
     let Ok(me) = me else {
-        return super::pages::sign_in_again(
+        return super::views::sign_in_again(
             &state,
             jar,
             &ip,

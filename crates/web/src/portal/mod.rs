@@ -8,167 +8,22 @@ pub mod chart;
 pub mod pages;
 pub mod reset;
 pub mod settings;
+pub mod views;
 
 use abonent_domain::accounts::AccountNumber;
 use abonent_domain::clients::format_phone;
 use abonent_domain::validation::FieldErrors;
 use abonent_store::audit::Actor;
-use abonent_store::portal::{code_matches, phone_code_hash, PhoneCode, PortalLogin, PortalUser};
+use abonent_store::portal::{code_matches, phone_code_hash, PhoneCode, PortalLogin};
 use abonent_store::StoreError;
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::Deserialize;
 
-use crate::auth::{client_ip, random_token, same_secret, token_hash};
+use crate::auth::client::CurrentClient;
+use crate::common::tokens::{random_token, token_hash};
 use crate::{AppState, WebError};
 
-pub const PORTAL_COOKIE: &str = "abonent_portal";
-/// The anti-forgery token of the sign-up and sign-in forms (before there is a session).
-pub const PORTAL_FORM_COOKIE: &str = "abonent_portal_form";
 /// How long the confirmation link of a new address works.
 pub const CONFIRM_TTL_MICROS: i64 = 3 * 24 * 3_600_000_000;
-
-/// The signed-in client of a request.
-#[derive(Debug, Clone)]
-pub struct CurrentClient {
-    pub user: PortalUser,
-    pub csrf_token: String,
-    /// The accounts linked to this personal account (read with the session).
-    pub accounts: Vec<i64>,
-    pub token_hash: String,
-    pub ip: String,
-}
-
-impl CurrentClient {
-    pub fn actor(&self) -> Actor {
-        Actor {
-            staff_id: None,
-            login: format!("client:{}", self.user.login()),
-            ip: self.ip.clone(),
-        }
-    }
-
-    pub fn check_csrf(&self, token: &str) -> Result<(), WebError> {
-        if same_secret(token, &self.csrf_token) {
-            Ok(())
-        } else {
-            Err(form_expired())
-        }
-    }
-
-    /// Refuses (as not found, and audited) an account that is not this client's.
-    pub async fn require_account(&self, state: &AppState, account_id: i64) -> Result<(), WebError> {
-        if self.accounts.contains(&account_id) {
-            return Ok(());
-        }
-        state
-            .store
-            .audit(
-                &self.actor(),
-                "portal.denied",
-                "account",
-                &account_id.to_string(),
-                "",
-            )
-            .await?;
-        Err(WebError::NotFound(
-            "Такого лицевого счёта нет в вашем личном кабинете.".into(),
-        ))
-    }
-}
-
-/// The time zone of the company (its first branch), for dates shown to clients.
-pub async fn company_tz(state: &AppState) -> Result<String, WebError> {
-    Ok(state
-        .rules
-        .get(&state.store)
-        .await?
-        .branches
-        .first()
-        .map_or_else(|| "Asia/Yekaterinburg".to_owned(), |b| b.time_zone.clone()))
-}
-
-pub fn form_expired() -> WebError {
-    WebError::Forbidden(
-        "Форма устарела: возможно, закончился сеанс. Обновите страницу и повторите — введённое сохранено не будет, если страница перезагрузится."
-            .into(),
-    )
-}
-
-/// Not signed in: the sign-in form, coming back here afterwards.
-pub struct PortalRejection(Response);
-
-impl IntoResponse for PortalRejection {
-    fn into_response(self) -> Response {
-        self.0
-    }
-}
-
-impl FromRequestParts<AppState> for CurrentClient {
-    type Rejection = PortalRejection;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let jar = CookieJar::from_headers(&parts.headers);
-        if let Some(c) = jar.get(PORTAL_COOKIE) {
-            let hash = token_hash(c.value());
-            match state.store.portal_session(&hash).await {
-                Ok(Some(s)) => {
-                    return Ok(CurrentClient {
-                        user: s.user,
-                        csrf_token: s.csrf_token,
-                        accounts: s.accounts,
-                        token_hash: hash,
-                        ip: client_ip(parts),
-                    })
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    return Err(PortalRejection(
-                        crate::PageError(WebError::from(e)).into_response(),
-                    ))
-                }
-            }
-        }
-        Err(PortalRejection(
-            Redirect::to("/my/login?expired=1").into_response(),
-        ))
-    }
-}
-
-pub fn portal_cookie(token: String, secure: bool) -> Cookie<'static> {
-    Cookie::build((PORTAL_COOKIE, token))
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(secure)
-        .path("/")
-        .build()
-}
-
-pub fn form_cookie(token: String, secure: bool) -> Cookie<'static> {
-    Cookie::build((PORTAL_FORM_COOKIE, token))
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(secure)
-        .path("/")
-        .build()
-}
-
-/// Checks the anonymous form's token against its cookie.
-pub fn check_form_token(jar: &CookieJar, sent: &str) -> Result<(), WebError> {
-    let expected = jar
-        .get(PORTAL_FORM_COOKIE)
-        .map(|c| c.value().to_owned())
-        .unwrap_or_default();
-    if expected.is_empty() || !same_secret(&expected, sent) {
-        return Err(form_expired());
-    }
-    Ok(())
-}
 
 /// The sign-up form as typed.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -778,7 +633,7 @@ pub async fn quick_reading(
         )
         .into());
     };
-    let tz = company_tz(state).await?;
+    let tz = crate::common::clock::company_tz(state).clone();
     let r = crate::metering::store_reading(state, &meter, &d.values, "portal", &actor, &tz).await?;
     store.record_login_attempt(&key, ip, true).await?;
     Ok(if r.status == "held" {

@@ -10,13 +10,15 @@ use axum_extra::extract::cookie::{Cookie, CookieJar};
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
-use super::{
-    check_form_token, form_cookie, portal_cookie, quick_reading, sign_in, sign_up, ClientSignIn,
-    CurrentClient, QuickReadingDraft, SignUpDraft, PORTAL_COOKIE,
-};
-use crate::auth::{random_token, token_hash, ClientIp};
+use super::views::{notice, sign_in_again, Kept, LoginPage};
+use super::{quick_reading, sign_in, sign_up, ClientSignIn, QuickReadingDraft, SignUpDraft};
+use crate::auth::client::{portal_cookie, CurrentClient, PORTAL_COOKIE};
+use crate::auth::ClientIp;
 use crate::billing::{money, rule_label};
-use crate::pages::{render, ru_date};
+use crate::common::forms::{check_form_token, with_form_token};
+use crate::common::layout::{render, ru_date};
+use crate::common::portal_chrome::PortalChrome;
+use crate::common::tokens::token_hash;
 use crate::{AppState, PageError, WebError};
 use abonent_domain::validation::FieldErrors;
 use abonent_store::portal::PortalLogin;
@@ -33,14 +35,6 @@ pub fn routes() -> Router<AppState> {
         .route("/my/meters/{id}/readings", post(reading))
         .route("/my/accounts/link", get(link_form).post(link_submit))
         .route("/readings", get(quick_form).post(quick_submit))
-}
-
-/// What every portal page shows around its content.
-pub struct PortalChrome {
-    pub title: String,
-    /// The signed-in client's address.
-    pub email: Option<String>,
-    pub csrf: String,
 }
 
 #[derive(Template)]
@@ -221,14 +215,6 @@ struct SignUpPage {
     errors: FieldErrors,
 }
 
-pub(crate) fn with_form_token(jar: CookieJar, state: &AppState) -> (CookieJar, String) {
-    let token = random_token();
-    (
-        jar.add(form_cookie(token.clone(), state.config.secure_cookies)),
-        token,
-    )
-}
-
 async fn signup_form(State(state): State<AppState>, jar: CookieJar) -> Result<Response, PageError> {
     let (jar, token) = with_form_token(jar, &state);
     let page = SignUpPage {
@@ -249,28 +235,6 @@ pub struct SignUpForm {
     csrf: String,
     #[serde(flatten)]
     draft: SignUpDraft,
-}
-
-#[derive(Template)]
-#[template(path = "portal/notice.html")]
-pub(crate) struct NoticePage {
-    chrome: PortalChrome,
-    heading: String,
-    text: String,
-    link: (String, String),
-}
-
-pub(crate) fn notice(title: &str, text: String, link: (&str, &str)) -> NoticePage {
-    NoticePage {
-        chrome: PortalChrome {
-            title: title.into(),
-            email: None,
-            csrf: String::new(),
-        },
-        heading: title.into(),
-        text,
-        link: (link.0.into(), link.1.into()),
-    }
 }
 
 async fn signup(
@@ -353,56 +317,6 @@ async fn confirm(
         )
             .into_response(),
     })
-}
-
-#[derive(Template)]
-#[template(path = "portal/login.html")]
-struct LoginPage {
-    chrome: PortalChrome,
-    email: String,
-    error: Option<String>,
-    expired: bool,
-    /// What was typed when the session ended: carried through the sign-in, shown again after.
-    keep: Option<Kept>,
-}
-
-/// A form typed when the session ended, as hidden fields of the sign-in form, with a note.
-pub(crate) struct Kept {
-    pub fields: Vec<(&'static str, String)>,
-    pub note: String,
-}
-
-/// The sign-in page after the session ended mid-form (401), keeping what was typed; audited.
-pub(crate) async fn sign_in_again(
-    state: &AppState,
-    jar: CookieJar,
-    ip: &str,
-    object: (&str, &str),
-    kept: Kept,
-) -> Result<Response, PageError> {
-    state
-        .store
-        .audit(
-            &super::anonymous(ip, "portal"),
-            "portal.session_expired",
-            object.0,
-            object.1,
-            "input kept for after sign-in",
-        )
-        .await?;
-    let (jar, token) = with_form_token(jar, state);
-    let page = LoginPage {
-        chrome: PortalChrome {
-            title: "Вход в личный кабинет".into(),
-            email: None,
-            csrf: token,
-        },
-        email: String::new(),
-        error: None,
-        expired: true,
-        keep: Some(kept),
-    };
-    Ok((StatusCode::UNAUTHORIZED, jar, render(&page)?).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -519,22 +433,25 @@ async fn login(
                     };
                     let page = super::appeals::kept_form(&state, &me, draft).await?;
                     let jar = jar
-                        .remove(Cookie::build(super::PORTAL_FORM_COOKIE).path("/"))
+                        .remove(Cookie::build(crate::common::forms::FORM_COOKIE).path("/"))
                         .add(portal_cookie(token, state.config.secure_cookies));
                     return Ok((jar, page).into_response());
                 }
             }
             let jar = jar
-                .remove(Cookie::build(super::PORTAL_FORM_COOKIE).path("/"))
+                .remove(Cookie::build(crate::common::forms::FORM_COOKIE).path("/"))
                 .add(portal_cookie(token, state.config.secure_cookies));
             let to = match f.keep_meter {
                 Some(m) => format!(
                     "/my?meter={m}&typed={}#meter-{m}",
-                    crate::pages::enc(&f.keep_values)
+                    crate::common::download::enc(&f.keep_values)
                 ),
                 // The choice shown again, not yet saved.
                 None if !f.keep_channel.is_empty() => {
-                    format!("/my/settings?typed={}", crate::pages::enc(&f.keep_channel))
+                    format!(
+                        "/my/settings?typed={}",
+                        crate::common::download::enc(&f.keep_channel)
+                    )
                 }
                 None => "/my".to_owned(),
             };
@@ -566,7 +483,7 @@ async fn logout(
     State(state): State<AppState>,
     me: CurrentClient,
     jar: CookieJar,
-    Form(f): Form<crate::auth::pages::CsrfForm>,
+    Form(f): Form<crate::common::forms::CsrfForm>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&f.csrf)?;
     state.store.delete_portal_session(&me.token_hash).await?;
@@ -657,8 +574,8 @@ async fn home_view(
     meter_state: Option<MeterState>,
 ) -> Result<HomePage, WebError> {
     let store = &state.store;
-    let tz = super::company_tz(state).await?;
-    let today = crate::appeals::today_in_zone(&tz);
+    let tz = crate::common::clock::company_tz(state).clone();
+    let today = crate::common::clock::today_in(&tz);
     let mut accounts = Vec::new();
     let mut meter_state = meter_state;
     for &id in &me.accounts {
@@ -780,7 +697,7 @@ async fn home_view(
             body: m.body,
             at: m
                 .sent_at
-                .map(|t| crate::pages::format_time(t, &tz))
+                .map(|t| crate::common::clock::format_time(t, &tz))
                 .unwrap_or_default(),
         })
         .collect();
@@ -868,7 +785,7 @@ async fn invoice_pdf(
         .await?;
     let name = format!("schet-{}-{p}.pdf", doc.account_number);
     let pdf = crate::billing::render_pdf(vec![doc], String::new()).await?;
-    Ok(crate::billing::pages::pdf_response(pdf, &name))
+    Ok(crate::common::download::pdf_response(pdf, &name))
 }
 
 #[derive(Deserialize)]
@@ -882,7 +799,7 @@ pub struct ReadingForm {
 /// A reading from the personal account: the same checks as at the counter (MTR-02, MTR-03).
 async fn reading(
     State(state): State<AppState>,
-    me: Result<CurrentClient, super::PortalRejection>,
+    me: Result<CurrentClient, crate::auth::client::PortalRejection>,
     ClientIp(ip): ClientIp,
     jar: CookieJar,
     Path(meter_id): Path<i64>,
@@ -926,7 +843,7 @@ async fn reading(
             m
         }
     };
-    let tz = super::company_tz(&state).await?;
+    let tz = crate::common::clock::company_tz(&state).clone();
     let result =
         crate::metering::store_reading(&state, &meter, &f.values, "portal", &me.actor(), &tz).await;
     match result {

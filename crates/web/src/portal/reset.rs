@@ -15,10 +15,13 @@ use axum_extra::extract::cookie::CookieJar;
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
-use super::pages::{notice, with_form_token, PortalChrome};
-use super::{anonymous, check_form_token, throttle};
-use crate::auth::{random_token, token_hash, ClientIp};
-use crate::pages::render;
+use super::views::notice;
+use super::{anonymous, throttle};
+use crate::auth::ClientIp;
+use crate::common::forms::{check_form_token, with_form_token};
+use crate::common::layout::render;
+use crate::common::portal_chrome::PortalChrome;
+use crate::common::tokens::{random_token, token_hash};
 use crate::{AppState, PageError, WebError};
 
 /// How long a reset link works.

@@ -15,10 +15,10 @@ use axum::Router;
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
-use super::pages::PortalChrome;
-use super::CurrentClient;
+use crate::auth::client::CurrentClient;
 use crate::auth::ClientIp;
-use crate::pages::render;
+use crate::common::layout::render;
+use crate::common::portal_chrome::PortalChrome;
 use crate::{AppState, PageError, WebError};
 use axum_extra::extract::cookie::CookieJar;
 
@@ -46,8 +46,8 @@ struct SettingsPage {
 }
 
 /// A channel chosen when the session had ended: carried through signing in.
-pub(crate) fn kept_channel(channel: &str) -> super::pages::Kept {
-    super::pages::Kept {
+pub(crate) fn kept_channel(channel: &str) -> super::views::Kept {
+    super::views::Kept {
         fields: vec![("keep_channel", channel.to_owned())],
         note: "Ваш выбор способа связи сохранён: после входа проверьте его и нажмите «Сохранить»."
             .into(),
@@ -166,14 +166,14 @@ pub struct SettingsForm {
 
 async fn save(
     State(state): State<AppState>,
-    me: Result<CurrentClient, super::PortalRejection>,
+    me: Result<CurrentClient, crate::auth::client::PortalRejection>,
     ClientIp(ip): ClientIp,
     jar: CookieJar,
     Form(f): Form<SettingsForm>,
 ) -> Result<Response, PageError> {
     let Ok(me) = me else {
         // The session ended while the client chose: sign in again with the choice kept.
-        return super::pages::sign_in_again(
+        return super::views::sign_in_again(
             &state,
             jar,
             &ip,

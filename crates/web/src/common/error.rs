@@ -145,7 +145,7 @@ impl IntoResponse for ApiError {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
-    chrome: crate::pages::Chrome,
+    chrome: crate::common::layout::Chrome,
     status: u16,
     message: String,
 }
@@ -167,7 +167,7 @@ impl IntoResponse for PageError {
         }
         let status = self.0.status();
         let page = ErrorPage {
-            chrome: crate::pages::Chrome::anonymous("Ошибка"),
+            chrome: crate::common::layout::Chrome::anonymous("Ошибка"),
             status: status.as_u16(),
             message: self.0.public_message(),
         };
