@@ -33,11 +33,11 @@ pub struct Config {
     pub sms: abonent_jobs::outbox::SmsConfig,
     /// `[[registry_layouts]]`: column layouts of bank payment registries (replace the shipped
     /// `sber` and `csv` when given; see docs/configuration.md).
-    pub registry_layouts: Vec<abonent_domain::registry::RegistryLayout>,
+    pub registry_layouts: Vec<abonent_domain::payments::registry::RegistryLayout>,
     /// `[payment_limits]`: the largest single payment (`max_amount`, kopecks: 10 000 000 ₽ by
     /// default), how many days back (`horizon_days`, 1096) and ahead (`ahead_days`, 1) of today
     /// a payment's date may be.
-    pub payment_limits: abonent_domain::registry::PaymentLimits,
+    pub payment_limits: abonent_domain::payments::registry::PaymentLimits,
     /// The address clients reach the server at, for links in letters (personal account
     /// confirmation); empty: `http://` + `listen`.
     pub public_url: String,
@@ -59,8 +59,8 @@ impl Default for Config {
             reception_max_appeals_per_hour: 10,
             mail: abonent_jobs::MailConfig::default(),
             sms: abonent_jobs::outbox::SmsConfig::default(),
-            registry_layouts: abonent_domain::registry::RegistryLayout::defaults(),
-            payment_limits: abonent_domain::registry::PaymentLimits::default(),
+            registry_layouts: abonent_domain::payments::registry::RegistryLayout::defaults(),
+            payment_limits: abonent_domain::payments::registry::PaymentLimits::default(),
             public_url: String::new(),
         }
     }

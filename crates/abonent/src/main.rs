@@ -544,11 +544,11 @@ async fn import_payments(
                 .map_err(|e| anyhow::anyhow!("{e}"))?,
         )
         .date();
-    let rules = abonent_domain::registry::ParseRules {
+    let rules = abonent_domain::payments::registry::ParseRules {
         limits: cfg.payment_limits,
         today,
     };
-    let rows = match abonent_domain::registry::parse(&bytes, layout, &rules) {
+    let rows = match abonent_domain::payments::registry::parse(&bytes, layout, &rules) {
         Ok(rows) => rows,
         Err(errors) => {
             for e in errors.iter().take(50) {

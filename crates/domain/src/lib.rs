@@ -3,7 +3,6 @@
 
 pub mod accounts;
 pub mod appeals;
-pub mod bank;
 pub mod billing;
 pub mod calendar;
 pub mod clients;
@@ -16,7 +15,7 @@ pub mod notices;
 pub mod org;
 pub mod password;
 pub mod payment_qr;
-pub mod registry;
+pub mod payments;
 pub mod restriction;
 pub mod search;
 pub mod statement;

@@ -5,8 +5,8 @@
 //! PayerAddress where known, PersAcc, PaymPeriod, TechCode 02 — "услуги ЖКХ"). The payload
 //! carries every requisite the invoice prints, so the app's payment matches the paper.
 
-use crate::bank;
 use crate::money::Kopecks;
+use crate::payments::bank;
 use crate::validation::FieldErrors;
 
 /// The payee's requisites and one invoice's amount, purpose and payer.

@@ -50,6 +50,15 @@ impl FieldErrors {
         }
     }
 
+    /// The value a check produced when no field is wrong: `value` is `None` only where a field
+    /// error was added, so `field` names the form's field for the impossible remainder.
+    pub fn into_checked<T>(self, value: Option<T>, field: &str) -> Result<T, FieldErrors> {
+        if !self.is_empty() {
+            return Err(self);
+        }
+        value.ok_or_else(|| FieldErrors::single(field, "Проверьте это поле."))
+    }
+
     pub fn single(field: &str, detail: impl Into<String>) -> Self {
         let mut e = Self::new();
         e.add(field, detail);

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use abonent_domain::money::Kopecks;
-use abonent_domain::registry::{classify, normalize_payer, InFile, RegistryRow};
+use abonent_domain::payments::registry::{classify, normalize_payer, InFile, RegistryRow};
 use abonent_domain::tariffs::Period;
 use jiff::civil::Date;
 use serde::Serialize;

@@ -3,7 +3,9 @@
 use abonent_domain::accounts::AccountNumber;
 use abonent_domain::metering::MeterDraft;
 use abonent_domain::money::{Kopecks, Wh};
-use abonent_domain::registry::{parse, ParseRules, PaymentLimits, RegistryLayout, RegistryRow};
+use abonent_domain::payments::registry::{
+    parse, ParseRules, PaymentLimits, RegistryLayout, RegistryRow,
+};
 use abonent_domain::tariffs::Period;
 use abonent_store::audit::Actor;
 use abonent_store::billing::RunOutcome;

@@ -283,10 +283,10 @@ async fn portal_apply(
             Ok::<_, PageError>((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
     };
-    if !e.is_empty() {
-        return again(e).await;
-    }
-    let account = account.expect("checked above");
+    let account = match (account, e.is_empty()) {
+        (Some(a), true) => a,
+        _ => return again(e).await,
+    };
     let tz = crate::common::clock::company_tz(&state).clone();
     let application = ContractApplication {
         account_id: account.id,

@@ -87,8 +87,10 @@ impl Metrics {
     pub fn encode(&self) -> String {
         let mut out = String::new();
         let registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
-        prometheus_client::encoding::text::encode(&mut out, &registry)
-            .expect("writing to a String does not fail");
+        // Writing to a String cannot fail; an error would leave the text cut short.
+        if prometheus_client::encoding::text::encode(&mut out, &registry).is_err() {
+            tracing::error!("metrics: encoding failed");
+        }
         out
     }
 }

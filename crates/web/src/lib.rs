@@ -18,6 +18,7 @@ pub mod news;
 pub mod notices;
 pub mod openapi;
 pub mod org;
+pub mod payments;
 pub mod portal;
 
 use std::sync::Arc;
@@ -46,9 +47,9 @@ pub struct WebConfig {
     /// Appeals one address may file through the online reception per hour (spam protection).
     pub max_public_appeals_per_hour: i64,
     /// Column layouts of bank payment registries offered at import.
-    pub registry_layouts: Vec<abonent_domain::registry::RegistryLayout>,
+    pub registry_layouts: Vec<abonent_domain::payments::registry::RegistryLayout>,
     /// Bounds of a payment's amount and date (cashier, registries, API).
-    pub payment_limits: abonent_domain::registry::PaymentLimits,
+    pub payment_limits: abonent_domain::payments::registry::PaymentLimits,
     pub throttle_window: Duration,
     /// The company's time zone: dates of the public site, the personal account and letters,
     /// and of staff whose branch has no zone of its own.
@@ -66,8 +67,8 @@ impl Default for WebConfig {
             max_failures_per_login: 5,
             max_failures_per_ip: 30,
             max_public_appeals_per_hour: 10,
-            registry_layouts: abonent_domain::registry::RegistryLayout::defaults(),
-            payment_limits: abonent_domain::registry::PaymentLimits::default(),
+            registry_layouts: abonent_domain::payments::registry::RegistryLayout::defaults(),
+            payment_limits: abonent_domain::payments::registry::PaymentLimits::default(),
             throttle_window: Duration::from_secs(15 * 60),
             time_zone: abonent_domain::calendar::default_time_zone(),
             public_url: "http://127.0.0.1:8080".into(),
@@ -111,6 +112,7 @@ pub fn router(state: AppState) -> Router {
         .merge(appeals::public::routes())
         .merge(metering::pages::routes())
         .merge(billing::pages::routes())
+        .merge(payments::pages::routes())
         .merge(portal::pages::routes())
         .merge(portal::appeals::routes())
         .merge(portal::settings::routes())
@@ -130,6 +132,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(appeals::api::routes())
                 .merge(metering::api::routes())
                 .merge(billing::api::routes())
+                .merge(payments::api::routes())
                 .merge(notices::api_routes())
                 .merge(news::api_routes())
                 .fallback(api_not_found),

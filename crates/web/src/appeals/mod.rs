@@ -35,7 +35,7 @@ use crate::common::download::download;
 use crate::common::forms::Opt;
 use crate::common::uploads::{check_uploads, Upload};
 use crate::{AppState, WebError};
-use abonent_store::appeals::{AppealStats, View};
+use abonent_store::appeals::{AppealStats, NewAttachment, View};
 use axum::response::Response;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -190,49 +190,7 @@ pub async fn register(
     idem: Option<IdemKey>,
 ) -> Result<RegistrationReceipt, WebError> {
     let public = matches!(who, Registrar::Public { .. });
-    let actor = match &who {
-        Registrar::Staff(me) => {
-            me.require(Permission::RegisterAppeals)?;
-            me.actor()
-        }
-        Registrar::Public { ip } => {
-            // Spam protection: a limited number of appeals per address and hour (a retry of
-            // the same request with its key is not counted again).
-            let replay = match &idem {
-                Some(k) => state
-                    .store
-                    .idempotent_result::<Registered>(k)
-                    .await?
-                    .is_some(),
-                None => false,
-            };
-            if !replay {
-                let hour_ago = abonent_store::now_micros() - 3_600_000_000;
-                let n = state
-                    .store
-                    .attempts_since(PUBLIC_SUBMIT, ip, hour_ago)
-                    .await?;
-                if n >= state.config.max_public_appeals_per_hour {
-                    return Err(WebError::TooManyRequests(
-                        "За последний час с этого адреса отправлено много обращений. Повторите позже или позвоните на горячую линию."
-                            .into(),
-                    ));
-                }
-            }
-            draft.channel = IntakeChannel::OnlineReception.code().to_owned();
-            draft.client_id.clear();
-            Actor {
-                staff_id: None,
-                login: String::new(),
-                ip: ip.clone(),
-            }
-        }
-        Registrar::Client(me) => {
-            draft.channel = IntakeChannel::OnlineReception.code().to_owned();
-            draft.client_id.clear();
-            me.actor()
-        }
-    };
+    let actor = registrar_actor(state, &who, &mut draft, idem.as_ref()).await?;
     if let Some(k) = &idem {
         if let Some(r) = state.store.idempotent_result::<Registered>(k).await? {
             return Ok(RegistrationReceipt {
@@ -245,70 +203,12 @@ pub async fn register(
         }
     }
     let rules = state.rules.get(&state.store).await?;
-    let mut errors = FieldErrors::new();
-    let data = draft.validate(public);
-    let attachments = check_uploads(files);
-    let (mut data, attachments) = match (data, attachments) {
-        (Ok(d), Ok(a)) => (d, a),
-        (d, a) => {
-            if let Err(e) = d {
-                errors.0.extend(e.0);
-            }
-            if let Err(e) = a {
-                errors.0.extend(e.0);
-            }
-            return Err(errors.into());
-        }
-    };
+    let (mut data, attachments) = checked_draft(&draft, files, public)?;
     if !rules.topics.iter().any(|t| t.code == data.topic) {
         return Err(FieldErrors::single("topic", "Выберите тематику из списка.").into());
     }
-    // The account and the client the appeal is about.
-    let mut account_id = None;
-    let mut account_branch = None;
-    if let Some(n) = &data.account_number {
-        match state.store.account_by_number(n).await {
-            Ok(acc) => {
-                account_id = Some(acc.id);
-                account_branch = Some(acc.branch_id);
-                if data.client_id.is_none() && !public {
-                    data.client_id = Some(acc.client_id);
-                }
-            }
-            Err(abonent_store::StoreError::NotFound) => {
-                return Err(FieldErrors::single(
-                    "account_number",
-                    "Лицевой счёт с таким номером не найден.",
-                )
-                .into())
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    if let Some(cid) = data.client_id {
-        let c = match state.store.client(cid).await {
-            Ok(c) => c,
-            Err(abonent_store::StoreError::NotFound) => {
-                return Err(FieldErrors::single("client_id", "Клиент не найден.").into())
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if data.applicant_name.is_empty() {
-            data.applicant_name = c.full_name.clone();
-        }
-        if data.email.is_none() {
-            data.email = c.email.clone();
-        }
-        if data.phone.is_none() {
-            data.phone = c.phones.first().cloned();
-        }
-        if data.postal_address.is_none() {
-            data.postal_address = c.postal_address.clone();
-        }
-    }
-    if data.applicant_name.is_empty() {
-        data.applicant_name = "Заявитель не назвался".to_owned();
-    }
+    let (account_id, account_branch) = subject_account(state, &mut data, public).await?;
+    fill_from_client(state, &mut data).await?;
     let branch_id = data
         .branch_id
         .or(account_branch)
@@ -350,6 +250,136 @@ pub async fn register(
         registered,
         tracking_code,
     })
+}
+
+/// Who registers, as the audit records them: staff need the right; the public reception is
+/// throttled per address (a retry with its key is not counted again); appeals from outside
+/// the workspace come through the online reception and name no client.
+async fn registrar_actor(
+    state: &AppState,
+    who: &Registrar<'_>,
+    draft: &mut AppealDraft,
+    idem: Option<&IdemKey>,
+) -> Result<Actor, WebError> {
+    match who {
+        Registrar::Staff(me) => {
+            me.require(Permission::RegisterAppeals)?;
+            Ok(me.actor())
+        }
+        Registrar::Public { ip } => {
+            let replay = match idem {
+                Some(k) => state
+                    .store
+                    .idempotent_result::<Registered>(k)
+                    .await?
+                    .is_some(),
+                None => false,
+            };
+            if !replay {
+                let hour_ago = abonent_store::now_micros() - 3_600_000_000;
+                let n = state
+                    .store
+                    .attempts_since(PUBLIC_SUBMIT, ip, hour_ago)
+                    .await?;
+                if n >= state.config.max_public_appeals_per_hour {
+                    return Err(WebError::TooManyRequests(
+                        "За последний час с этого адреса отправлено много обращений. Повторите позже или позвоните на горячую линию."
+                            .into(),
+                    ));
+                }
+            }
+            draft.channel = IntakeChannel::OnlineReception.code().to_owned();
+            draft.client_id.clear();
+            Ok(Actor {
+                staff_id: None,
+                login: String::new(),
+                ip: ip.clone(),
+            })
+        }
+        Registrar::Client(me) => {
+            draft.channel = IntakeChannel::OnlineReception.code().to_owned();
+            draft.client_id.clear();
+            Ok(me.actor())
+        }
+    }
+}
+
+/// The draft and its files checked together, every wrong field named.
+fn checked_draft(
+    draft: &AppealDraft,
+    files: Vec<Upload>,
+    public: bool,
+) -> Result<(abonent_domain::appeals::AppealData, Vec<NewAttachment>), WebError> {
+    match (draft.validate(public), check_uploads(files)) {
+        (Ok(d), Ok(a)) => Ok((d, a)),
+        (d, a) => {
+            let mut errors = FieldErrors::new();
+            if let Err(e) = d {
+                errors.0.extend(e.0);
+            }
+            if let Err(e) = a {
+                errors.0.extend(e.0);
+            }
+            Err(errors.into())
+        }
+    }
+}
+
+/// The account the appeal is about (and, for staff, its client): its id and branch.
+async fn subject_account(
+    state: &AppState,
+    data: &mut abonent_domain::appeals::AppealData,
+    public: bool,
+) -> Result<(Option<i64>, Option<i64>), WebError> {
+    let Some(n) = &data.account_number else {
+        return Ok((None, None));
+    };
+    match state.store.account_by_number(n).await {
+        Ok(acc) => {
+            if data.client_id.is_none() && !public {
+                data.client_id = Some(acc.client_id);
+            }
+            Ok((Some(acc.id), Some(acc.branch_id)))
+        }
+        Err(abonent_store::StoreError::NotFound) => Err(FieldErrors::single(
+            "account_number",
+            "Лицевой счёт с таким номером не найден.",
+        )
+        .into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The applicant's name and contacts, where not typed, from the client's card.
+async fn fill_from_client(
+    state: &AppState,
+    data: &mut abonent_domain::appeals::AppealData,
+) -> Result<(), WebError> {
+    if let Some(cid) = data.client_id {
+        let c = match state.store.client(cid).await {
+            Ok(c) => c,
+            Err(abonent_store::StoreError::NotFound) => {
+                return Err(FieldErrors::single("client_id", "Клиент не найден.").into())
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if data.applicant_name.is_empty() {
+            data.applicant_name = c.full_name.clone();
+        }
+        if data.email.is_none() {
+            data.email = c.email.clone();
+        }
+        if data.phone.is_none() {
+            data.phone = c.phones.first().cloned();
+        }
+        if data.postal_address.is_none() {
+            data.postal_address = c.postal_address.clone();
+        }
+    }
+    if data.applicant_name.is_empty() {
+        data.applicant_name = "Заявитель не назвался".to_owned();
+    }
+    Ok(())
 }
 
 /// An appeal's card.
@@ -446,8 +476,7 @@ pub async fn reclassify(
     if !rules.topics.iter().any(|t| t.code == topic.trim()) {
         e.add("topic", "Выберите тематику из списка.");
     }
-    e.into_result(())?;
-    let k = k.expect("checked");
+    let k = e.into_checked(k, "kind")?;
     let deadline = if a.kind != k.code() && a.extended == 0 {
         let on: Date = a
             .registered_on
@@ -490,19 +519,13 @@ pub async fn interim(
     if channel.is_none() {
         e.add("channel", "Выберите, как направить промежуточный ответ.");
     }
-    e.into_result(())?;
+    let channel = e.into_checked(channel, "channel")?;
     if !status_of(&a).is_open() {
         return Err(WebError::Conflict("Обращение уже закрыто.".into()));
     }
     state
         .store
-        .interim_reply(
-            id,
-            version,
-            &body,
-            channel.expect("checked").code(),
-            &me.actor(),
-        )
+        .interim_reply(id, version, &body, channel.code(), &me.actor())
         .await?;
     Ok(())
 }
@@ -855,8 +878,7 @@ pub async fn stats_for(
             e.add("to", "Конец периода раньше начала.");
         }
     }
-    e.into_result(())?;
-    let (f, t) = (f.expect("checked"), t.expect("checked"));
+    let (f, t) = e.into_checked(f.zip(t), "from")?;
     let tz = &me.zone;
     let rules = state.rules.get(&state.store).await?;
     Ok(state

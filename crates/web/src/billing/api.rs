@@ -1,23 +1,20 @@
 //! Billing API: tariffs, norms, settings, invoices, balance, payments, registries, restriction.
 
-use abonent_domain::accounts::AccountNumber;
-use abonent_domain::org::Permission;
 use abonent_domain::restriction::DeliveryDraft;
 use abonent_domain::tariffs::{Norm, Tariff, TariffDraft};
 use abonent_domain::validation::FieldErrors;
 use abonent_store::billing::{Balance, BillingSettings, InvoiceRow, LineRow, PeriodRow};
 use abonent_store::outbox::OutboxView;
-use abonent_store::payments::{ImportOutcome, PaymentView, UnmatchedView};
 use abonent_store::restriction::{RestrictionCase, WarningDelivery};
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{InvoiceMailDraft, PaymentDraft, StepDraft};
+use super::Rights;
+use super::{InvoiceMailDraft, StepDraft};
 use crate::auth::CurrentStaff;
 use crate::common::clock::today_in;
 use crate::common::idempotency::{idempotency_key, once};
@@ -36,14 +33,6 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/invoices/{period}", get(invoice))
         .route("/accounts/{id}/invoices/{period}/email", post(mail_invoice))
         .route("/accounts/{id}/messages", get(messages))
-        .route("/accounts/{id}/payments", get(payments).post(pay))
-        .route(
-            "/payments/registries",
-            post(import).layer(DefaultBodyLimit::max(super::MAX_REGISTRY_BYTES)),
-        )
-        .route("/payments/unmatched", get(unmatched))
-        .route("/payments/unmatched/{id}/resolve", post(resolve))
-        .route("/payments/unmatched/{id}/reject", post(reject))
         .route("/restrictions", get(restrictions))
         .route("/restrictions/{id}/steps", post(step))
         .route(
@@ -58,7 +47,7 @@ pub async fn tariffs(
     State(state): State<AppState>,
     me: CurrentStaff,
 ) -> Result<Json<Vec<Tariff>>, ApiError> {
-    me.require(Permission::ViewBilling)?;
+    Rights::view(&me)?;
     Ok(Json(state.store.tariffs().await?))
 }
 
@@ -76,7 +65,7 @@ pub async fn save_tariff(
     me: CurrentStaff,
     Json(d): Json<TariffDraft>,
 ) -> Result<(StatusCode, Json<Tariff>), ApiError> {
-    me.require(Permission::ConfigureBilling)?;
+    Rights::configure(&me)?;
     let t = d.validate()?;
     state.store.save_tariff(&t, &me.actor()).await?;
     state.pages.clear();
@@ -89,7 +78,7 @@ pub async fn norms(
     State(state): State<AppState>,
     me: CurrentStaff,
 ) -> Result<Json<Vec<Norm>>, ApiError> {
-    me.require(Permission::ViewBilling)?;
+    Rights::view(&me)?;
     Ok(Json(state.store.norms().await?))
 }
 
@@ -112,7 +101,7 @@ pub async fn save_norms(
     Path(category): Path<String>,
     Json(cells): Json<Vec<NormCell>>,
 ) -> Result<StatusCode, ApiError> {
-    me.require(Permission::ConfigureBilling)?;
+    Rights::configure(&me)?;
     let norms = super::validate_norms(
         &category,
         cells.iter().map(|c| (c.rooms, c.residents, c.kwh.as_str())),
@@ -130,7 +119,7 @@ pub async fn settings(
     State(state): State<AppState>,
     me: CurrentStaff,
 ) -> Result<Json<BillingSettings>, ApiError> {
-    me.require(Permission::ViewBilling)?;
+    Rights::view(&me)?;
     Ok(Json(state.store.billing_settings().await?))
 }
 
@@ -142,7 +131,7 @@ pub async fn save_settings(
     me: CurrentStaff,
     Json(s): Json<BillingSettings>,
 ) -> Result<StatusCode, ApiError> {
-    me.require(Permission::ConfigureBilling)?;
+    Rights::configure(&me)?;
     super::validate_settings(&s)?;
     state.store.save_billing_settings(&s, &me.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -154,7 +143,7 @@ pub async fn periods(
     State(state): State<AppState>,
     me: CurrentStaff,
 ) -> Result<Json<Vec<PeriodRow>>, ApiError> {
-    me.require(Permission::ViewBilling)?;
+    Rights::view(&me)?;
     Ok(Json(state.store.billing_periods().await?))
 }
 
@@ -174,7 +163,7 @@ pub async fn balance(
     Path(id): Path<i64>,
     Query(p): Query<DateParam>,
 ) -> Result<Json<Balance>, ApiError> {
-    me.require(Permission::ViewBilling)?;
+    Rights::view(&me)?;
     let date = if p.date.trim().is_empty() {
         today_in(&me.zone)
     } else {
@@ -199,7 +188,7 @@ pub async fn invoices(
     me: CurrentStaff,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<InvoiceRow>>, ApiError> {
-    me.require(Permission::ViewBilling)?;
+    Rights::view(&me)?;
     state.store.account(id).await?;
     Ok(Json(state.store.invoices_of_account(id).await?))
 }
@@ -218,7 +207,7 @@ pub async fn invoice(
     me: CurrentStaff,
     Path((id, period)): Path<(i64, String)>,
 ) -> Result<Json<InvoiceBody>, ApiError> {
-    me.require(Permission::ViewBilling)?;
+    Rights::view(&me)?;
     let p = super::parse_period(&period)?;
     let (invoice, lines) = state.store.invoice(id, p).await?;
     state
@@ -264,135 +253,9 @@ pub async fn messages(
     me: CurrentStaff,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<OutboxView>>, ApiError> {
-    me.require(Permission::ViewBilling)?;
+    Rights::view(&me)?;
     state.store.account(id).await?;
     Ok(Json(state.store.messages_of_account(id, 100).await?))
-}
-
-/// Payments of the account, newest first.
-#[utoipa::path(get, path = "/api/v1/accounts/{id}/payments", tag = "billing",
-    params(("id" = i64, Path)), responses((status = 200, body = [PaymentView])))]
-pub async fn payments(
-    State(state): State<AppState>,
-    me: CurrentStaff,
-    Path(id): Path<i64>,
-) -> Result<Json<Vec<PaymentView>>, ApiError> {
-    me.require(Permission::ViewBilling)?;
-    state.store.account(id).await?;
-    Ok(Json(state.store.payments_of_account(id, 200).await?))
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct PaymentTaken {
-    /// The payment id, printed as the receipt number.
-    pub id: i64,
-}
-
-/// A payment at the cashier (PAY-01). With `Idempotency-Key`, a retry returns the first payment
-/// and takes nothing twice.
-#[utoipa::path(post, path = "/api/v1/accounts/{id}/payments", tag = "billing", request_body = PaymentDraft,
-    params(("id" = i64, Path)),
-    responses((status = 201, body = PaymentTaken), (status = 422, body = crate::common::error::ErrorBody)))]
-pub async fn pay(
-    State(state): State<AppState>,
-    me: CurrentStaff,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-    Json(d): Json<PaymentDraft>,
-) -> Result<(StatusCode, Json<PaymentTaken>), ApiError> {
-    me.require(Permission::TakePayments)?;
-    let key = idempotency_key(&headers, format!("payment:{}", me.staff.id))?;
-    let r = once(&state, key, async {
-        Ok(PaymentTaken {
-            id: super::take_payment(&state, &me, id, &d).await?,
-        })
-    })
-    .await?;
-    Ok((StatusCode::CREATED, Json(r)))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct ImportParams {
-    /// The layout code: `sber`, `csv`, or one configured.
-    pub bank: String,
-    #[serde(default)]
-    pub file_name: String,
-}
-
-/// Imports a bank payment registry sent as the request body (the file's bytes). Malformed lines
-/// are all reported (`field` = `file`, `detail` names the line) and nothing is imported; the same
-/// file again returns the first import with `already_imported`.
-#[utoipa::path(post, path = "/api/v1/payments/registries", tag = "billing", params(ImportParams),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 200, body = ImportOutcome), (status = 422, body = crate::common::error::ErrorBody)))]
-pub async fn import(
-    State(state): State<AppState>,
-    me: CurrentStaff,
-    Query(p): Query<ImportParams>,
-    body: Bytes,
-) -> Result<Json<ImportOutcome>, ApiError> {
-    let name = if p.file_name.is_empty() {
-        "api"
-    } else {
-        p.file_name.as_str()
-    };
-    Ok(Json(
-        super::import_registry(&state, &me, &p.bank, name, &body).await?,
-    ))
-}
-
-/// Registry rows naming no known account, waiting for a person.
-#[utoipa::path(get, path = "/api/v1/payments/unmatched", tag = "billing", responses((status = 200, body = [UnmatchedView])))]
-pub async fn unmatched(
-    State(state): State<AppState>,
-    me: CurrentStaff,
-) -> Result<Json<Vec<UnmatchedView>>, ApiError> {
-    me.require(Permission::ImportPayments)?;
-    Ok(Json(state.store.unmatched_payments(500).await?))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ResolveDraft {
-    pub account_number: String,
-}
-
-/// Credits an unmatched row to the account a person found.
-#[utoipa::path(post, path = "/api/v1/payments/unmatched/{id}/resolve", tag = "billing", request_body = ResolveDraft,
-    params(("id" = i64, Path)),
-    responses((status = 201, body = PaymentTaken), (status = 422, body = crate::common::error::ErrorBody), (status = 409, body = crate::common::error::ErrorBody)))]
-pub async fn resolve(
-    State(state): State<AppState>,
-    me: CurrentStaff,
-    Path(id): Path<i64>,
-    Json(d): Json<ResolveDraft>,
-) -> Result<(StatusCode, Json<PaymentTaken>), ApiError> {
-    Ok((
-        StatusCode::CREATED,
-        Json(PaymentTaken {
-            id: super::resolve_unmatched(&state, &me, id, &d.account_number).await?,
-        }),
-    ))
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct RejectDraft {
-    /// Why it is not credited (default: a repeat of a credited payment).
-    #[serde(default)]
-    pub note: String,
-}
-
-/// Leaves a held row (a possible repeat) uncredited.
-#[utoipa::path(post, path = "/api/v1/payments/unmatched/{id}/reject", tag = "billing", request_body = RejectDraft,
-    params(("id" = i64, Path)),
-    responses((status = 204), (status = 404, body = crate::common::error::ErrorBody), (status = 409, body = crate::common::error::ErrorBody)))]
-pub async fn reject(
-    State(state): State<AppState>,
-    me: CurrentStaff,
-    Path(id): Path<i64>,
-    Json(d): Json<RejectDraft>,
-) -> Result<StatusCode, ApiError> {
-    super::reject_unmatched(&state, &me, id, &d.note).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Open restriction cases (PAY-04), newest first.
@@ -401,7 +264,7 @@ pub async fn restrictions(
     State(state): State<AppState>,
     me: CurrentStaff,
 ) -> Result<Json<Vec<RestrictionCase>>, ApiError> {
-    me.require(Permission::ViewBilling)?;
+    Rights::view(&me)?;
     Ok(Json(state.store.restriction_cases(true, 500).await?))
 }
 
@@ -429,7 +292,7 @@ pub async fn deliveries(
     me: CurrentStaff,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<WarningDelivery>>, ApiError> {
-    me.require(Permission::ViewBilling)?;
+    Rights::view(&me)?;
     state.store.restriction_case(id).await?;
     Ok(Json(state.store.warning_deliveries(id).await?))
 }
@@ -456,9 +319,4 @@ pub async fn record_delivery(
 ) -> Result<(StatusCode, Json<DeliveryRecorded>), ApiError> {
     let id = super::restriction::record_delivery(&state, &me, id, &d).await?;
     Ok((StatusCode::CREATED, Json(DeliveryRecorded { id })))
-}
-
-/// Account numbers typed by people: the check digit explains a typo.
-pub fn account_by_number_text(s: &str) -> Result<AccountNumber, WebError> {
-    AccountNumber::parse(s.trim()).map_err(|m| FieldErrors::single("account_number", m).into())
 }

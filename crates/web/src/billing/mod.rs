@@ -6,13 +6,10 @@ pub mod api;
 pub mod pages;
 pub mod restriction;
 
-use abonent_domain::money::Kopecks;
 use abonent_domain::org::Permission;
-use abonent_domain::registry::{parse, ParseRules};
 use abonent_domain::tariffs::Period;
 use abonent_domain::validation::FieldErrors;
 use abonent_render::InvoiceDoc;
-use abonent_store::payments::ImportOutcome;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -21,6 +18,50 @@ use crate::common::clock::today_in;
 use crate::{AppState, WebError};
 
 pub use abonent_jobs::invoices::{money, rate_label, rule_label};
+
+/// The rights of billing, decided here and nowhere else: which permission each kind of action
+/// needs. The adapters ask these; `tests/http.rs` walks every route with every role.
+pub struct Rights;
+
+impl Rights {
+    /// Tariffs, norms, periods, balances, invoices, restriction cases.
+    pub fn view(me: &CurrentStaff) -> Result<(), WebError> {
+        me.require(Permission::ViewBilling)
+    }
+    /// Tariffs, norms and billing settings.
+    pub fn configure(me: &CurrentStaff) -> Result<(), WebError> {
+        me.require(Permission::ConfigureBilling)
+    }
+    pub fn may_configure(me: &CurrentStaff) -> bool {
+        me.can(Permission::ConfigureBilling)
+    }
+    /// The cashier's form on the account page.
+    pub fn may_take_payments(me: &CurrentStaff) -> bool {
+        me.can(Permission::TakePayments)
+    }
+    /// Registries (the link from the billing page).
+    pub fn may_import(me: &CurrentStaff) -> bool {
+        me.can(Permission::ImportPayments)
+    }
+    /// Held readings waiting for review (the link from the billing page).
+    pub fn may_review_readings(me: &CurrentStaff) -> bool {
+        me.can(Permission::EditClients)
+    }
+    /// Steps of the restriction procedure.
+    pub fn manage_restriction(me: &CurrentStaff) -> Result<(), WebError> {
+        me.require(Permission::ManageRestriction)
+    }
+    pub fn may_manage_restriction(me: &CurrentStaff) -> bool {
+        me.can(Permission::ManageRestriction)
+    }
+    /// Records of how a warning reached the client.
+    pub fn record_delivery(me: &CurrentStaff) -> Result<(), WebError> {
+        me.require(Permission::RecordWarningDelivery)
+    }
+    pub fn may_record_delivery(me: &CurrentStaff) -> bool {
+        me.can(Permission::RecordWarningDelivery)
+    }
+}
 
 pub fn parse_period(s: &str) -> Result<Period, WebError> {
     Period::parse(s).ok_or_else(|| {
@@ -54,7 +95,7 @@ pub async fn queue_invoice_mail(
     period: &str,
     d: &InvoiceMailDraft,
 ) -> Result<abonent_store::outbox::OutboxView, WebError> {
-    me.require(Permission::ViewBilling)?;
+    Rights::view(&me)?;
     let p = parse_period(period)?;
     let store = &state.store;
     let a = store.account(account_id).await?;
@@ -112,150 +153,6 @@ pub async fn render_pdf(docs: Vec<InvoiceDoc>, title: String) -> Result<Vec<u8>,
     .map_err(|e| WebError::Internal(anyhow::anyhow!(e)))
 }
 
-/// A payment as typed at the cashier.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-pub struct PaymentDraft {
-    /// Rubles: «1 234,56».
-    pub amount: String,
-    /// `YYYY-MM-DD`; today when empty.
-    #[serde(default)]
-    pub paid_on: String,
-    #[serde(default)]
-    pub payer: String,
-}
-
-/// Takes a payment at the cashier (PAY-01); returns the receipt (payment) number.
-pub async fn take_payment(
-    state: &AppState,
-    me: &CurrentStaff,
-    account_id: i64,
-    d: &PaymentDraft,
-) -> Result<i64, WebError> {
-    me.require(Permission::TakePayments)?;
-    let today = today_in(&me.zone);
-    let mut e = FieldErrors::new();
-    let limits = state.config.payment_limits;
-    let amount = match Kopecks::parse_rubles(&d.amount) {
-        Ok(k) => match limits.check_amount(k) {
-            Ok(()) => Some(k),
-            Err(m) => {
-                e.add("amount", sentence(&m));
-                None
-            }
-        },
-        Err(m) => {
-            e.add("amount", m);
-            None
-        }
-    };
-    let paid_on = if d.paid_on.trim().is_empty() {
-        Some(today)
-    } else {
-        match d.paid_on.trim().parse::<jiff::civil::Date>() {
-            Ok(v) if v > today => {
-                e.add("paid_on", "Дата платежа не может быть позже сегодняшней.");
-                None
-            }
-            Ok(v) => match limits.check_date(v, today) {
-                Ok(()) => Some(v),
-                Err(m) => {
-                    e.add("paid_on", sentence(&m));
-                    None
-                }
-            },
-            Err(_) => {
-                e.add("paid_on", "Дата в виде ГГГГ-ММ-ДД.");
-                None
-            }
-        }
-    };
-    if d.payer.chars().count() > 200 {
-        e.add("payer", "Не длиннее 200 знаков.");
-    }
-    let (Some(amount), Some(paid_on), true) = (amount, paid_on, e.is_empty()) else {
-        return Err(e.into());
-    };
-    let account = state.store.account(account_id).await?;
-    if let Ok(opened) = account.opened_on.parse::<jiff::civil::Date>() {
-        if paid_on < opened {
-            return Err(FieldErrors::single(
-                "paid_on",
-                format!(
-                    "Дата платежа раньше открытия лицевого счёта ({}).",
-                    opened.strftime("%d.%m.%Y")
-                ),
-            )
-            .into());
-        }
-    }
-    Ok(state
-        .store
-        .take_payment(account_id, amount, paid_on, d.payer.trim(), &me.actor())
-        .await?)
-}
-
-/// A message of the domain («сумма должна …») as a sentence for a form field.
-fn sentence(m: &str) -> String {
-    let mut c = m.chars();
-    let mut out: String = c
-        .next()
-        .map(|f| f.to_uppercase().collect())
-        .unwrap_or_default();
-    out.push_str(c.as_str());
-    if !out.ends_with('.') {
-        out.push('.');
-    }
-    out
-}
-
-/// Imports a registry file: every malformed line is reported with its number and nothing is
-/// imported; the same file again changes nothing.
-pub async fn import_registry(
-    state: &AppState,
-    me: &CurrentStaff,
-    bank: &str,
-    file_name: &str,
-    bytes: &[u8],
-) -> Result<ImportOutcome, WebError> {
-    me.require(Permission::ImportPayments)?;
-    let Some(layout) = state
-        .config
-        .registry_layouts
-        .iter()
-        .find(|l| l.code == bank)
-    else {
-        return Err(FieldErrors::single("bank", "Выберите формат реестра.").into());
-    };
-    if bytes.is_empty() {
-        return Err(FieldErrors::single("file", "Выберите файл реестра.").into());
-    }
-    let rules = ParseRules {
-        limits: state.config.payment_limits,
-        today: today_in(&me.zone),
-    };
-    let rows = parse(bytes, layout, &rules).map_err(|errors| {
-        let mut e = FieldErrors::new();
-        for l in errors.iter().take(200) {
-            if l.line_no == 0 {
-                e.add("file", l.detail.clone());
-            } else {
-                e.add("file", format!("строка {}: {}", l.line_no, l.detail));
-            }
-        }
-        if errors.len() > 200 {
-            e.add(
-                "file",
-                format!("… и ещё {} строк с ошибками", errors.len() - 200),
-            );
-        }
-        WebError::Invalid(e)
-    })?;
-    Ok(state
-        .store
-        .import_registry(&layout.code, file_name, bytes, &rows, &me.actor())
-        .await?)
-}
-
 /// A step of the restriction procedure as submitted.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct StepDraft {
@@ -273,7 +170,7 @@ pub async fn restriction_step(
     id: i64,
     d: &StepDraft,
 ) -> Result<(), WebError> {
-    me.require(Permission::ManageRestriction)?;
+    Rights::manage_restriction(&me)?;
     if abonent_store::restriction::step_label(&d.step).is_empty() || d.step == "warning" {
         return Err(FieldErrors::single("step", "Выберите шаг.").into());
     }
@@ -381,48 +278,6 @@ pub fn validate_settings(s: &abonent_store::billing::BillingSettings) -> Result<
     e.into_result(())
 }
 
-/// Credits an unmatched registry row to an account given by its number.
-pub async fn resolve_unmatched(
-    state: &AppState,
-    me: &CurrentStaff,
-    id: i64,
-    account_number: &str,
-) -> Result<i64, WebError> {
-    me.require(Permission::ImportPayments)?;
-    let number = api::account_by_number_text(account_number)?;
-    let account = match state.store.account_by_number(&number).await {
-        Ok(a) => a,
-        Err(abonent_store::StoreError::NotFound) => {
-            return Err(FieldErrors::single("account_number", "Такого лицевого счёта нет.").into())
-        }
-        Err(e) => return Err(e.into()),
-    };
-    Ok(state
-        .store
-        .resolve_unmatched(id, account.id, &me.actor())
-        .await?)
-}
-
-/// Leaves a held registry row uncredited: a person found it repeats a credited payment.
-pub async fn reject_unmatched(
-    state: &AppState,
-    me: &CurrentStaff,
-    id: i64,
-    note: &str,
-) -> Result<(), WebError> {
-    me.require(Permission::ImportPayments)?;
-    let note = note.trim();
-    if note.chars().count() > 500 {
-        return Err(FieldErrors::single("note", "Не длиннее 500 знаков.").into());
-    }
-    let note = if note.is_empty() {
-        "повтор уже зачисленного платежа"
-    } else {
-        note
-    };
-    Ok(state.store.reject_unmatched(id, note, &me.actor()).await?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -449,6 +304,3 @@ mod tests {
         assert!(e.get("norms").is_some());
     }
 }
-
-/// Registry files up to 64 MB.
-pub const MAX_REGISTRY_BYTES: usize = 64 * 1024 * 1024;

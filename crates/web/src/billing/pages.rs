@@ -2,14 +2,12 @@
 
 use abonent_domain::accounts::AccountCategory;
 use abonent_domain::money::Wh;
-use abonent_domain::org::Permission;
 use abonent_domain::tariffs::{Norm, Tariff, TariffDraft, NORM_RESIDENTS, NORM_ROOMS};
 use abonent_domain::validation::FieldErrors;
 use abonent_store::billing::{BillingSettings, PeriodRow};
-use abonent_store::payments::{ImportOutcome, RegistryView, UnmatchedView};
 use abonent_store::restriction::{next_steps, step_label, RestrictionCase, RestrictionStep};
 use askama::Template;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -17,7 +15,8 @@ use axum::Router;
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
-use super::{money, rate_label, rule_label, PaymentDraft, StepDraft};
+use super::Rights;
+use super::{money, rate_label, rule_label, StepDraft};
 use crate::auth::CurrentStaff;
 use crate::common::clock::format_time;
 use crate::common::clock::today_in;
@@ -25,6 +24,7 @@ use crate::common::download::pdf_response;
 use crate::common::forms::Opt;
 use crate::common::layout::{render, ru_date, Chrome};
 use crate::{AppState, PageError, WebError};
+use abonent_domain::payments::PaymentDraft;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -33,14 +33,6 @@ pub fn routes() -> Router<AppState> {
         .route("/billing/tariffs", get(tariffs_page).post(tariff_save))
         .route("/billing/norms/{category}", post(norms_save))
         .route("/billing/settings", post(settings_save))
-        .route(
-            "/billing/registries",
-            get(registries_page)
-                .post(registry_upload)
-                .layer(DefaultBodyLimit::max(super::MAX_REGISTRY_BYTES)),
-        )
-        .route("/billing/unmatched/{id}", post(unmatched_resolve))
-        .route("/billing/unmatched/{id}/reject", post(unmatched_reject))
         .route("/billing/restrictions", get(restrictions_page))
         .route(
             "/billing/restrictions/delivery-list",
@@ -53,7 +45,6 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/invoices/{period}", get(invoice_page))
         .route("/accounts/{id}/invoices/{period}/pdf", get(invoice_pdf))
         .route("/accounts/{id}/invoices/{period}/email", post(invoice_mail))
-        .route("/payments/{id}/receipt", get(receipt))
         .route("/tariffs", get(public_tariffs))
 }
 
@@ -114,7 +105,7 @@ fn period_lines(rows: Vec<PeriodRow>, tz: &jiff::tz::TimeZone) -> Vec<PeriodLine
 }
 
 async fn index(State(state): State<AppState>, me: CurrentStaff) -> Result<Response, PageError> {
-    me.require(Permission::ViewBilling)?;
+    Rights::view(&me)?;
     let rows = state.store.billing_periods().await?;
     let closed = rows
         .iter()
@@ -126,9 +117,9 @@ async fn index(State(state): State<AppState>, me: CurrentStaff) -> Result<Respon
         periods: period_lines(rows, &me.zone),
         settlements: state.store.settlements().await?,
         closed,
-        can_import: me.can(Permission::ImportPayments),
+        can_import: Rights::may_import(&me),
         open_cases: state.store.restriction_cases(true, 10_000).await?.len(),
-        can_review: me.can(Permission::EditClients),
+        can_review: Rights::may_review_readings(&me),
         held: state.store.held_readings(1000).await?.len(),
     };
     Ok(render(&page)?.into_response())
@@ -153,7 +144,7 @@ async fn print_batch(
     me: CurrentStaff,
     Query(p): Query<PrintParams>,
 ) -> Result<Response, PageError> {
-    me.require(Permission::ViewBilling)?;
+    Rights::view(&me)?;
     let period = super::parse_period(&p.period)?;
     let ids = state
         .store
@@ -392,7 +383,7 @@ async fn tariffs_view(
     errors_for: &str,
     done: bool,
 ) -> Result<TariffsPage, WebError> {
-    me.require(Permission::ViewBilling)?;
+    Rights::view(&me)?;
     let norms = state.store.norms().await?;
     let tables = norm_tables(&norms);
     Ok(TariffsPage {
@@ -403,7 +394,7 @@ async fn tariffs_view(
             Some(s) => s,
             None => SettingsForm::of(&state.store.billing_settings().await?),
         },
-        can_edit: me.can(Permission::ConfigureBilling),
+        can_edit: Rights::may_configure(&me),
         form,
         categories: categories(),
         tariff_errors: if errors_for == "tariff" {
@@ -464,7 +455,7 @@ async fn tariff_save(
     Form(f): Form<TariffForm>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&f.csrf)?;
-    me.require(Permission::ConfigureBilling)?;
+    Rights::configure(&me)?;
     let result = match f.draft.validate() {
         Ok(t) => state
             .store
@@ -509,7 +500,7 @@ async fn norms_save(
         .map(|(_, v)| v.as_str())
         .unwrap_or("");
     me.check_csrf(csrf)?;
-    me.require(Permission::ConfigureBilling)?;
+    Rights::configure(&me)?;
     let cells: Vec<(i64, i64, &str)> = f
         .iter()
         .filter_map(|(k, v)| {
@@ -560,7 +551,7 @@ async fn settings_save(
     Form(f): Form<SettingsForm>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&f.csrf)?;
-    me.require(Permission::ConfigureBilling)?;
+    Rights::configure(&me)?;
     match f.parse() {
         Ok(s) => {
             state.store.save_billing_settings(&s, &me.actor()).await?;
@@ -667,7 +658,7 @@ async fn account_view(
     form: PaymentDraft,
     errors: FieldErrors,
 ) -> Result<AccountPage, WebError> {
-    me.require(Permission::ViewBilling)?;
+    Rights::view(&me)?;
     let a = state.store.account(id).await?;
     let client = state.store.client(a.client_id).await?;
     let today = today_in(&me.zone);
@@ -739,7 +730,7 @@ async fn account_view(
         invoices,
         payments,
         cases: state.store.restriction_cases_of_account(id).await?,
-        can_pay: me.can(Permission::TakePayments),
+        can_pay: Rights::may_take_payments(&me),
         form,
         errors,
     })
@@ -781,7 +772,6 @@ async fn payment_take(
     Form(f): Form<PaymentForm>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&f.csrf)?;
-    me.require(Permission::TakePayments)?;
     let key = (!f.once.trim().is_empty()).then(|| {
         abonent_store::idempotency::IdemKey::new(
             format!("payment-form:{}", me.staff.id),
@@ -789,7 +779,7 @@ async fn payment_take(
         )
     });
     let result = crate::common::idempotency::once(&state, key, async {
-        super::take_payment(&state, &me, id, &f.draft).await
+        crate::payments::take_payment(&state, &me, id, &f.draft).await
     })
     .await;
     match result {
@@ -800,57 +790,6 @@ async fn payment_take(
         }
         Err(e) => Err(e.into()),
     }
-}
-
-#[derive(Template)]
-#[template(path = "billing/receipt.html")]
-struct ReceiptPage {
-    chrome: Chrome,
-    id: i64,
-    company: String,
-    inn: String,
-    account: String,
-    client_name: String,
-    address: String,
-    amount: String,
-    paid_on: String,
-    taken_at: String,
-    payer: String,
-    cashier: String,
-    account_id: i64,
-}
-
-/// The cashier's receipt (PAY-01), to print.
-async fn receipt(
-    State(state): State<AppState>,
-    me: CurrentStaff,
-    Path(id): Path<i64>,
-) -> Result<Response, PageError> {
-    me.require(Permission::ViewBilling)?;
-    let p = state.store.payment(id).await?;
-    if p.source != "cashier" {
-        return Err(WebError::NotFound("Квитанция выдаётся на платежи в кассе.".into()).into());
-    }
-    let a = state.store.account(p.account_id).await?;
-    let client = state.store.client(a.client_id).await?;
-    let settings = state.store.billing_settings().await?;
-    let company = state.store.company().await?;
-    let page = ReceiptPage {
-        chrome: Chrome::for_staff(&format!("Квитанция № {id}"), &me, "clients"),
-        id,
-        company: company.map(|c| c.name).unwrap_or_default(),
-        inn: settings.payee_inn,
-        account: a.number.clone(),
-        client_name: client.full_name,
-        address: a.address(),
-        amount: money(p.amount),
-        paid_on: ru_date(&p.paid_on),
-        taken_at: format_time(p.created_at, &me.zone),
-        payer: p.payer,
-        cashier: me.staff.full_name.clone(),
-        account_id: a.id,
-    };
-    Ok(render(&page)?.into_response())
 }
 
 #[derive(Template)]
@@ -892,7 +831,7 @@ async fn invoice_view(
     errors: FieldErrors,
     queued: bool,
 ) -> Result<InvoicePage, WebError> {
-    me.require(Permission::ViewBilling)?;
+    Rights::view(&me)?;
     let p = super::parse_period(period)?;
     let doc = super::invoice_doc(state, id, p).await?;
     state
@@ -1020,7 +959,7 @@ async fn invoice_pdf(
     me: CurrentStaff,
     Path((id, period)): Path<(i64, String)>,
 ) -> Result<Response, PageError> {
-    me.require(Permission::ViewBilling)?;
+    Rights::view(&me)?;
     let p = super::parse_period(&period)?;
     let doc = super::invoice_doc(&state, id, p).await?;
     state
@@ -1036,177 +975,6 @@ async fn invoice_pdf(
     let name = format!("schet-{}-{p}.pdf", doc.account_number);
     let pdf = super::render_pdf(vec![doc], String::new()).await?;
     Ok(pdf_response(pdf, &name))
-}
-
-#[derive(Template)]
-#[template(path = "billing/registries.html")]
-struct RegistriesPage {
-    chrome: Chrome,
-    banks: Vec<Opt>,
-    bank: String,
-    registries: Vec<RegistryView>,
-    unmatched: Vec<UnmatchedView>,
-    errors: FieldErrors,
-    outcome: Option<ImportOutcome>,
-    resolved: bool,
-    tz: jiff::tz::TimeZone,
-}
-
-async fn registries_view(
-    state: &AppState,
-    me: &CurrentStaff,
-    bank: String,
-    errors: FieldErrors,
-    outcome: Option<ImportOutcome>,
-    resolved: bool,
-) -> Result<RegistriesPage, WebError> {
-    me.require(Permission::ImportPayments)?;
-    Ok(RegistriesPage {
-        chrome: Chrome::for_staff("Платёжные реестры", me, "billing"),
-        banks: state
-            .config
-            .registry_layouts
-            .iter()
-            .map(|l| Opt {
-                code: l.code.clone(),
-                label: l.name.clone(),
-            })
-            .collect(),
-        bank,
-        registries: state.store.registries(50).await?,
-        unmatched: state.store.unmatched_payments(500).await?,
-        errors,
-        outcome,
-        resolved,
-        tz: me.zone.clone(),
-    })
-}
-
-#[derive(Deserialize, Default)]
-pub struct ResolvedParam {
-    #[serde(default)]
-    resolved: Option<String>,
-}
-
-async fn registries_page(
-    State(state): State<AppState>,
-    me: CurrentStaff,
-    Query(p): Query<ResolvedParam>,
-) -> Result<Response, PageError> {
-    let page = registries_view(
-        &state,
-        &me,
-        String::new(),
-        FieldErrors::new(),
-        None,
-        p.resolved.is_some(),
-    )
-    .await?;
-    Ok(render(&page)?.into_response())
-}
-
-async fn registry_upload(
-    State(state): State<AppState>,
-    me: CurrentStaff,
-    mp: Multipart,
-) -> Result<Response, PageError> {
-    me.require(Permission::ImportPayments)?;
-    let (csrf, bank, file_name, bytes) = match read_upload(mp).await {
-        Ok(v) => v,
-        Err(WebError::Invalid(e)) => {
-            let page = registries_view(&state, &me, String::new(), e, None, false).await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
-        }
-        Err(e) => return Err(e.into()),
-    };
-    me.check_csrf(&csrf)?;
-    match super::import_registry(&state, &me, &bank, &file_name, &bytes).await {
-        Ok(o) => {
-            let page =
-                registries_view(&state, &me, bank, FieldErrors::new(), Some(o), false).await?;
-            Ok(render(&page)?.into_response())
-        }
-        Err(WebError::Invalid(e)) => {
-            let page = registries_view(&state, &me, bank, e, None, false).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// The registry form's fields: CSRF token, layout, file name and bytes.
-async fn read_upload(mut mp: Multipart) -> Result<(String, String, String, Vec<u8>), WebError> {
-    let too_big = |_| {
-        WebError::from(FieldErrors::single(
-            "file",
-            format!(
-                "Файл больше {} МБ.",
-                super::MAX_REGISTRY_BYTES / 1024 / 1024
-            ),
-        ))
-    };
-    let (mut csrf, mut bank, mut file_name, mut bytes) =
-        (String::new(), String::new(), String::new(), Vec::new());
-    while let Some(field) = mp.next_field().await.map_err(too_big)? {
-        match field.name().unwrap_or("") {
-            "_csrf" => csrf = field.text().await.map_err(too_big)?,
-            "bank" => bank = field.text().await.map_err(too_big)?,
-            "file" => {
-                file_name = field.file_name().unwrap_or("реестр").to_owned();
-                bytes = field.bytes().await.map_err(too_big)?.to_vec();
-            }
-            _ => {}
-        }
-    }
-    Ok((csrf, bank, file_name, bytes))
-}
-
-#[derive(Deserialize, Default)]
-pub struct ResolveForm {
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
-    #[serde(default)]
-    account_number: String,
-}
-
-async fn unmatched_resolve(
-    State(state): State<AppState>,
-    me: CurrentStaff,
-    Path(id): Path<i64>,
-    Form(f): Form<ResolveForm>,
-) -> Result<Response, PageError> {
-    me.check_csrf(&f.csrf)?;
-    match super::resolve_unmatched(&state, &me, id, &f.account_number).await {
-        Ok(_) => Ok(Redirect::to("/billing/registries?resolved=1").into_response()),
-        Err(WebError::Invalid(e)) => {
-            let mut errors = FieldErrors::new();
-            for x in e.0 {
-                errors.add(&format!("u{id}"), x.detail);
-            }
-            let page = registries_view(&state, &me, String::new(), errors, None, false).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-#[derive(Deserialize, Default)]
-pub struct RejectForm {
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
-    #[serde(default)]
-    note: String,
-}
-
-async fn unmatched_reject(
-    State(state): State<AppState>,
-    me: CurrentStaff,
-    Path(id): Path<i64>,
-    Form(f): Form<RejectForm>,
-) -> Result<Response, PageError> {
-    me.check_csrf(&f.csrf)?;
-    super::reject_unmatched(&state, &me, id, &f.note).await?;
-    Ok(Redirect::to("/billing/registries?resolved=1").into_response())
 }
 
 /// A case in the list: whether its warning's delivery is recorded and when the restriction
@@ -1254,7 +1022,7 @@ async fn restrictions_page(
     State(state): State<AppState>,
     me: CurrentStaff,
 ) -> Result<Response, PageError> {
-    me.require(Permission::ViewBilling)?;
+    Rights::view(&me)?;
     let page = RestrictionsPage {
         chrome: Chrome::for_staff("Ограничение за долги", &me, "billing"),
         cases: state
@@ -1310,7 +1078,7 @@ async fn delivery_list_view(
     errors: FieldErrors,
     saved: Option<usize>,
 ) -> Result<DeliveryListPage, WebError> {
-    me.require(Permission::ViewBilling)?;
+    Rights::view(&me)?;
     let lines = if settlement.is_empty() {
         Vec::new()
     } else {
@@ -1344,7 +1112,7 @@ async fn delivery_list_view(
         districts: state.store.delivery_settlements().await?,
         lines,
         today: ru_date(&today_in(&me.zone).to_string()),
-        can_deliver: me.can(Permission::RecordWarningDelivery),
+        can_deliver: Rights::may_record_delivery(&me),
         delivered_by: typed.get("delivered_by").cloned().unwrap_or_default(),
         errors,
         saved,
@@ -1517,7 +1285,7 @@ async fn case_view_with(
     dform: std::collections::HashMap<String, String>,
     derrors: FieldErrors,
 ) -> Result<CasePage, WebError> {
-    me.require(Permission::ViewBilling)?;
+    Rights::view(&me)?;
     let (case, steps) = state.store.restriction_case(id).await?;
     let tz0 = me.zone.clone();
     let deliveries = state
@@ -1556,7 +1324,7 @@ async fn case_view_with(
                 label: step_label(c),
             })
             .collect(),
-        can_act: me.can(Permission::ManageRestriction),
+        can_act: Rights::may_manage_restriction(&me),
         debt: money(case.debt),
         overdue: money(b.overdue),
         steps,
@@ -1565,7 +1333,7 @@ async fn case_view_with(
         errors,
         note,
         deliveries,
-        can_deliver: me.can(Permission::RecordWarningDelivery) && case_open,
+        can_deliver: Rights::may_record_delivery(&me) && case_open,
         dform,
         derrors,
     })

@@ -3,13 +3,13 @@
 //! list of a district in one go. Permission checks and validation live here; pages and the API
 //! adapt.
 
-use abonent_domain::org::Permission;
 use abonent_domain::restriction::{validate, DeliveryDraft, NewDelivery};
 use abonent_domain::tariffs::Period;
 use abonent_domain::validation::FieldErrors;
 use abonent_store::restriction::RestrictionCase;
 use jiff::civil::Date;
 
+use super::Rights;
 use crate::auth::CurrentStaff;
 use crate::common::clock::today_in;
 use crate::{AppState, WebError};
@@ -29,7 +29,7 @@ pub async fn record_delivery(
     case_id: i64,
     d: &DeliveryDraft,
 ) -> Result<i64, WebError> {
-    me.require(Permission::RecordWarningDelivery)?;
+    Rights::record_delivery(&me)?;
     let (case, _) = state.store.restriction_case(case_id).await?;
     let today = today_in(&me.zone);
     let delivery = validate(d, issued_on(&case)?, today).map_err(WebError::Invalid)?;
@@ -54,7 +54,7 @@ pub async fn record_delivery_list(
     delivered_by: &str,
     dates: &[(i64, String)],
 ) -> Result<usize, WebError> {
-    me.require(Permission::RecordWarningDelivery)?;
+    Rights::record_delivery(&me)?;
     let today = today_in(&me.zone);
     let listed = state.store.delivery_list(settlement).await?;
     let mut e = FieldErrors::new();

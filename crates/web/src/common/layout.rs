@@ -45,5 +45,8 @@ pub fn render(t: &impl Template) -> Result<Html<String>, PageError> {
     Ok(Html(t.render()?))
 }
 
+/// Rubles for people: `1 234,56 ₽`.
+pub use abonent_jobs::invoices::money;
+
 /// `2026-11-26` → `26.11.2026`, as Russian documents write dates; other text is returned as is.
 pub use abonent_domain::calendar::ru_date;

@@ -266,11 +266,10 @@ async fn usual_daily(state: &AppState, meter_id: i64) -> Result<Option<Wh>, WebE
         .into_iter()
         .filter(|r| r.status == "accepted")
         .collect();
-    if r.len() < 2 {
+    let (Some(newest), Some(oldest), true) = (r.first(), r.last(), r.len() >= 2) else {
         return Ok(None);
-    }
-    let newest = r.first().expect("two").received_at;
-    let oldest = r.last().expect("two").received_at;
+    };
+    let (newest, oldest) = (newest.received_at, oldest.received_at);
     let days = (newest - oldest) / 86_400_000_000;
     if days < 1 {
         return Ok(None);

@@ -239,7 +239,7 @@ pub async fn deadline(
     if !(0..=366).contains(&p.days) {
         e.add("days", "Число дней — от 0 до 366.");
     }
-    let from = e.into_result(from)?.expect("checked");
+    let from = e.into_checked(from, "from")?;
     let d = state.store.working_calendar().await?.deadline(from, p.days);
     Ok(Json(DeadlineView {
         deadline: d.date.to_string(),

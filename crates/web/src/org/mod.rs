@@ -102,7 +102,7 @@ pub async fn create_staff(
         }
     };
     validate_password(&mut errors, "password", password);
-    let data = errors.into_result(data)?.expect("validated");
+    let data = errors.into_checked(data, "login")?;
     let hash = hash_password(password.to_owned()).await?;
     let id = state
         .store

@@ -116,7 +116,7 @@ pub async fn sign_up(state: &AppState, ip: &str, d: &SignUpDraft) -> Result<Port
             "Без согласия на обработку персональных данных личный кабинет открыть нельзя.",
         );
     }
-    let number = e.into_result(number)?.expect("checked above");
+    let (number, login) = e.into_checked(number.zip(login), "account")?;
     let actor = anonymous(ip, &format!("signup:{number}"));
     let account =
         account_by_code(state, ip, &number, &d.code, ("signup", "sign_up"), &actor).await?;
@@ -125,7 +125,6 @@ pub async fn sign_up(state: &AppState, ip: &str, d: &SignUpDraft) -> Result<Port
     let hash = tokio::task::spawn_blocking(move || abonent_domain::password::hash(&pw))
         .await
         .map_err(|e| WebError::Internal(e.into()))?;
-    let login = login.expect("checked above");
     let shown = login.shown();
     // The link's token for an address, a six-digit code for a phone.
     let (secret, secret_hash, ttl) = match &login {
@@ -439,7 +438,7 @@ pub async fn link_account(
 ) -> Result<i64, WebError> {
     let mut e = FieldErrors::new();
     let number = typed_account(&mut e, account_typed);
-    let number = e.into_result(number)?.expect("checked above");
+    let number = e.into_checked(number, "account")?;
     let actor = me.actor();
     let account = account_by_code(state, &me.ip, &number, code, ("link", "link"), &actor).await?;
     if me.accounts.contains(&account.id) {
@@ -592,7 +591,7 @@ pub async fn quick_reading(
     if d.values.trim().is_empty() {
         e.add("values", "Укажите показания.");
     }
-    let number = e.into_result(number)?.expect("checked above");
+    let number = e.into_checked(number, "account")?;
     let key = format!("reading:{number}");
     throttle(
         state,

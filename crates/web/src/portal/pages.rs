@@ -568,6 +568,89 @@ struct MeterState {
     outcome: Option<String>,
 }
 
+/// The account's invoices for the list, newest first.
+fn invoice_lines(recent: &[(abonent_store::billing::InvoiceRow, i64)]) -> Vec<InvoiceLine> {
+    recent
+        .iter()
+        .map(|(i, _)| InvoiceLine {
+            label: abonent_domain::tariffs::Period::parse(&i.period)
+                .map(|p| p.label_ru())
+                .unwrap_or_else(|| i.period.clone()),
+            charged: money(i.charged),
+            closing: money(i.closing),
+            due_on: ru_date(&i.due_on),
+            rule: rule_label(&i.rule),
+            period: i.period.clone(),
+        })
+        .collect()
+}
+
+/// The account's latest payments, with where they were paid.
+fn payment_lines(payments: Vec<abonent_store::payments::PaymentView>) -> Vec<PaymentLine> {
+    payments
+        .into_iter()
+        .map(|p| PaymentLine {
+            paid_on: ru_date(&p.paid_on),
+            amount: money(p.amount),
+            source: if p.source == "cashier" {
+                "касса"
+            } else {
+                "банк"
+            },
+        })
+        .collect()
+}
+
+/// The consumption and charge charts (oldest month first) and the same months as a table.
+fn history(
+    id: i64,
+    recent: Vec<(abonent_store::billing::InvoiceRow, i64)>,
+) -> (String, String, Vec<MonthLine>) {
+    let mut kwh_bars = Vec::new();
+    let mut rub_bars = Vec::new();
+    let mut months = Vec::new();
+    for (i, wh) in recent.into_iter().rev() {
+        let (period, wh, charged) = (i.period, wh, i.charged);
+        let p = abonent_domain::tariffs::Period::parse(&period);
+        let short = p.map_or(period.clone(), |p| {
+            format!(
+                "{} {:02}",
+                MONTHS_SHORT[(p.month - 1) as usize],
+                p.year % 100
+            )
+        });
+        let kwh = abonent_domain::money::Wh(wh).display_kwh();
+        kwh_bars.push(super::chart::Bar {
+            label: short.clone(),
+            value: wh,
+            text: kwh.clone(),
+        });
+        rub_bars.push(super::chart::Bar {
+            label: short,
+            value: charged,
+            text: money(charged),
+        });
+        months.push(MonthLine {
+            label: p.map_or(period, |p| p.label_ru()),
+            kwh,
+            charged: money(charged),
+        });
+    }
+    (
+        super::chart::bars_svg(
+            &format!("chart-kwh-{id}"),
+            "Потребление по месяцам, кВт·ч",
+            &kwh_bars,
+        ),
+        super::chart::bars_svg(
+            &format!("chart-rub-{id}"),
+            "Начислено по месяцам, ₽",
+            &rub_bars,
+        ),
+        months,
+    )
+}
+
 async fn home_view(
     state: &AppState,
     me: &CurrentClient,
@@ -583,31 +666,8 @@ async fn home_view(
         let (b, payments) = store.balance_and_payments(id, today, 10).await?;
         // Newest first: the list of invoices; the chart takes them oldest first.
         let recent = store.recent_invoices(id, 12).await?;
-        let invoices = recent
-            .iter()
-            .map(|(i, _)| InvoiceLine {
-                label: abonent_domain::tariffs::Period::parse(&i.period)
-                    .map(|p| p.label_ru())
-                    .unwrap_or_else(|| i.period.clone()),
-                charged: money(i.charged),
-                closing: money(i.closing),
-                due_on: ru_date(&i.due_on),
-                rule: rule_label(&i.rule),
-                period: i.period.clone(),
-            })
-            .collect();
-        let payments = payments
-            .into_iter()
-            .map(|p| PaymentLine {
-                paid_on: ru_date(&p.paid_on),
-                amount: money(p.amount),
-                source: if p.source == "cashier" {
-                    "касса"
-                } else {
-                    "банк"
-                },
-            })
-            .collect();
+        let invoices = invoice_lines(&recent);
+        let payments = payment_lines(payments);
         let meters = store
             .meters_of_account(id)
             .await?
@@ -634,47 +694,10 @@ async fn home_view(
                 }
             })
             .collect();
-        let mut kwh_bars = Vec::new();
-        let mut rub_bars = Vec::new();
-        let mut months = Vec::new();
-        for (i, wh) in recent.into_iter().rev() {
-            let (period, wh, charged) = (i.period, wh, i.charged);
-            let p = abonent_domain::tariffs::Period::parse(&period);
-            let short = p.map_or(period.clone(), |p| {
-                format!(
-                    "{} {:02}",
-                    MONTHS_SHORT[(p.month - 1) as usize],
-                    p.year % 100
-                )
-            });
-            let kwh = abonent_domain::money::Wh(wh).display_kwh();
-            kwh_bars.push(super::chart::Bar {
-                label: short.clone(),
-                value: wh,
-                text: kwh.clone(),
-            });
-            rub_bars.push(super::chart::Bar {
-                label: short,
-                value: charged,
-                text: money(charged),
-            });
-            months.push(MonthLine {
-                label: p.map_or(period, |p| p.label_ru()),
-                kwh,
-                charged: money(charged),
-            });
-        }
+        let (chart_kwh, chart_rub, months) = history(id, recent);
         accounts.push(AccountBox {
-            chart_kwh: super::chart::bars_svg(
-                &format!("chart-kwh-{id}"),
-                "Потребление по месяцам, кВт·ч",
-                &kwh_bars,
-            ),
-            chart_rub: super::chart::bars_svg(
-                &format!("chart-rub-{id}"),
-                "Начислено по месяцам, ₽",
-                &rub_bars,
-            ),
+            chart_kwh,
+            chart_rub,
             months,
             id,
             number: a.number.clone(),
