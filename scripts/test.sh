@@ -41,6 +41,14 @@ log "Format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+log "Import structure (docs/architecture.md, \"Adding a capability\")"
+python3 scripts/check_imports_test.py
+python3 scripts/check_imports.py crates/web/src crates/store/src crates/jobs/src crates/domain/src
+# The company's own copy of the check, where the checkout sits beside it (CI).
+if [ -f ../shared/tools/check_imports.py ]; then
+  python3 ../shared/tools/check_imports.py crates/web/src crates/store/src crates/jobs/src crates/domain/src
+fi
+
 log "Rust tests"
 cargo test --workspace --locked
 
