@@ -109,6 +109,33 @@ fn view_code(v: View) -> &'static str {
     }
 }
 
+/// The registry's first tab: new appeals for who assigns, one's own for who handles them.
+fn default_view(me: &CurrentStaff) -> View {
+    if me.can(Permission::AssignAppeals) {
+        View::New
+    } else if me.can(Permission::HandleAppeals) {
+        View::Mine
+    } else {
+        View::All
+    }
+}
+
+/// The list's filters as a query, for the pages' links.
+fn query_base(view: View, params: &ListParams) -> String {
+    let s = |v: &Option<String>| enc(v.as_deref().unwrap_or_default());
+    format!(
+        "view={}&q={}&kind={}&topic={}&channel={}&status={}&from={}&to={}",
+        view_code(view),
+        s(&params.q),
+        s(&params.kind),
+        s(&params.topic),
+        s(&params.channel),
+        s(&params.status),
+        s(&params.from),
+        s(&params.to),
+    )
+}
+
 async fn list_page(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -126,16 +153,7 @@ async fn list_page(
         limit: Some(limit + 1),
         ..p
     };
-    if params.view.is_none() {
-        params.view = Some(if me.can(Permission::AssignAppeals) {
-            View::New
-        } else if me.can(Permission::HandleAppeals) {
-            View::Mine
-        } else {
-            View::All
-        });
-    }
-    let view = params.view.unwrap_or_default();
+    let view = *params.view.get_or_insert_with(|| default_view(&me));
     let mut has_more = false;
     match params.filter(&tz) {
         Ok(f) => {
@@ -153,17 +171,7 @@ async fn list_page(
     let unread = notices.iter().filter(|n| n.read_at.is_none()).count();
     let s = |v: &Option<String>| v.clone().unwrap_or_default();
     let offset = params.offset.unwrap_or(0).max(0);
-    let query_base = format!(
-        "view={}&q={}&kind={}&topic={}&channel={}&status={}&from={}&to={}",
-        view_code(view),
-        enc(&s(&params.q)),
-        enc(&s(&params.kind)),
-        enc(&s(&params.topic)),
-        enc(&s(&params.channel)),
-        enc(&s(&params.status)),
-        enc(&s(&params.from)),
-        enc(&s(&params.to)),
-    );
+    let query_base = query_base(view, &params);
     let page = ListPage {
         chrome: Chrome::for_staff("Обращения", &me, "appeals"),
         view: view_code(view),
@@ -509,6 +517,60 @@ fn delivery_label(d: &str) -> &'static str {
     }
 }
 
+/// Who an appeal of the branch may be assigned to (for who assigns; nobody else sees the list).
+async fn executors(
+    state: &AppState,
+    me: &CurrentStaff,
+    branch_id: i64,
+) -> Result<Vec<Opt>, WebError> {
+    if !me.can(Permission::AssignAppeals) {
+        return Ok(Vec::new());
+    }
+    Ok(state
+        .store
+        .staff_list()
+        .await?
+        .into_iter()
+        .filter(|s| {
+            s.active
+                && s.branch_id == Some(branch_id)
+                && !matches!(s.role.as_str(), "administrator" | "records_clerk")
+        })
+        .map(|s| Opt {
+            code: s.id.to_string(),
+            label: format!("{} ({})", s.full_name, s.position),
+        })
+        .collect())
+}
+
+/// A reply as the card lists it.
+fn reply_line(r: abonent_store::appeals::Reply, tz: &jiff::tz::TimeZone) -> ReplyLine {
+    ReplyLine {
+        id: r.id,
+        to_print: r.delivery == "to_print",
+        interim: r.interim == 1,
+        body: r.body,
+        sent: format_time(r.sent_at, tz),
+        channel: super::answer_channel_label(&r.channel),
+        delivery: delivery_label(&r.delivery),
+        executor: if r.executor_name.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "{}, тел. {}",
+                r.executor_name,
+                abonent_domain::clients::format_phone(&r.executor_phone)
+            )
+        },
+        signatory: if r.signatory_name.is_empty() {
+            String::new()
+        } else {
+            format!("{}, {}", r.signatory_position, r.signatory_name)
+        },
+        call_note: r.call_note.unwrap_or_default(),
+    }
+}
+
 async fn card_view(
     state: &AppState,
     me: &CurrentStaff,
@@ -524,25 +586,7 @@ async fn card_view(
     let open = matches!(a.status.as_str(), "registered" | "assigned");
     let can_handle = me.can(Permission::AssignAppeals)
         || (me.can(Permission::HandleAppeals) && a.executor_id == Some(me.staff.id));
-    let executors = if me.can(Permission::AssignAppeals) {
-        state
-            .store
-            .staff_list()
-            .await?
-            .into_iter()
-            .filter(|s| {
-                s.active
-                    && s.branch_id == Some(a.branch_id)
-                    && !matches!(s.role.as_str(), "administrator" | "records_clerk")
-            })
-            .map(|s| Opt {
-                code: s.id.to_string(),
-                label: format!("{} ({})", s.full_name, s.position),
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let executors = executors(state, me, a.branch_id).await?;
     let mut forms = forms;
     if forms.answer.executor_name.is_empty() {
         forms.answer.executor_name = a.executor_name.clone().unwrap_or_default();
@@ -580,30 +624,7 @@ async fn card_view(
         replies: card
             .replies
             .into_iter()
-            .map(|r| ReplyLine {
-                id: r.id,
-                to_print: r.delivery == "to_print",
-                interim: r.interim == 1,
-                body: r.body,
-                sent: format_time(r.sent_at, tz),
-                channel: super::answer_channel_label(&r.channel),
-                delivery: delivery_label(&r.delivery),
-                executor: if r.executor_name.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "{}, тел. {}",
-                        r.executor_name,
-                        abonent_domain::clients::format_phone(&r.executor_phone)
-                    )
-                },
-                signatory: if r.signatory_name.is_empty() {
-                    String::new()
-                } else {
-                    format!("{}, {}", r.signatory_position, r.signatory_name)
-                },
-                call_note: r.call_note.unwrap_or_default(),
-            })
+            .map(|r| reply_line(r, tz))
             .collect(),
         attachments: card.attachments,
         related: card

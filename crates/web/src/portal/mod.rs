@@ -92,7 +92,6 @@ pub(crate) async fn throttle(
 /// and per address), creates the user and sends the confirmation link. Returns the address.
 pub async fn sign_up(state: &AppState, ip: &str, d: &SignUpDraft) -> Result<PortalLogin, WebError> {
     let store = &state.store;
-    let cfg = &state.config;
     let mut e = FieldErrors::new();
     let number = typed_account(&mut e, &d.account);
     let digits: String = d.code.chars().filter(char::is_ascii_digit).collect();
@@ -178,6 +177,20 @@ pub async fn sign_up(state: &AppState, ip: &str, d: &SignUpDraft) -> Result<Port
         Err(e) => return Err(e.into()),
     }
     store.record_login_attempt(&key, ip, true).await?;
+    send_confirmation(state, &login, &secret, &account, &actor).await?;
+    Ok(login)
+}
+
+/// The confirmation of a new personal account: a link by e-mail or a code by SMS, through
+/// the outbox (retried while the server or gateway is down).
+async fn send_confirmation(
+    state: &AppState,
+    login: &PortalLogin,
+    secret: &str,
+    account: &abonent_store::accounts::AccountView,
+    actor: &Actor,
+) -> Result<(), WebError> {
+    let (store, cfg) = (&state.store, &state.config);
     match &login {
         PortalLogin::Email(email) => {
             let link = format!(
@@ -201,15 +214,15 @@ pub async fn sign_up(state: &AppState, ip: &str, d: &SignUpDraft) -> Result<Port
                         ),
                         ..Default::default()
                     },
-                    &actor,
+                    actor,
                 )
                 .await?;
         }
         PortalLogin::Phone(phone) => {
-            send_sms_code(state, phone, &secret, account.client_id, account.id, &actor).await?;
+            send_sms_code(state, phone, secret, account.client_id, account.id, actor).await?;
         }
     }
-    Ok(login)
+    Ok(())
 }
 
 /// How long a code sent by SMS works, and the pause before another may be asked for.
