@@ -292,8 +292,11 @@ fn init_logging(format: &str) {
     use tracing_subscriber::EnvFilter;
     let filter =
         EnvFilter::try_from_env("ABONENT_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    // At debug level a span's close shows its time: a request's span holds its handler's and
+    // its store calls' (`ABONENT_LOG=abonent_web=debug,abonent_store=debug`).
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();

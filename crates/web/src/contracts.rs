@@ -63,6 +63,7 @@ impl ContractBox {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn contract_box(
     state: &AppState,
     c: ContractRecord,
@@ -121,6 +122,7 @@ pub struct AppliedQuery {
     applied: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn portal_view(
     state: &AppState,
     me: &CurrentClient,
@@ -174,6 +176,7 @@ async fn portal_view(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn portal_page(
     State(state): State<AppState>,
     me: CurrentClient,
@@ -184,6 +187,7 @@ async fn portal_page(
 }
 
 /// Text fields, and files by field name.
+#[tracing::instrument(level = "debug", skip_all)]
 async fn read_form(
     mut mp: Multipart,
 ) -> Result<(HashMap<String, String>, HashMap<String, Upload>), WebError> {
@@ -213,6 +217,7 @@ async fn read_form(
     Ok((fields, files))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn portal_apply(
     State(state): State<AppState>,
     me: CurrentClient,
@@ -331,6 +336,7 @@ struct ApplicationsPage {
     rows: Vec<ApplicationRow>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn applications(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -368,6 +374,7 @@ struct StaffPage {
     errors: FieldErrors,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn staff_view(
     state: &AppState,
     me: &CurrentStaff,
@@ -400,6 +407,7 @@ async fn staff_view(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn staff_page(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -422,6 +430,7 @@ pub struct DecisionForm {
     note: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn decide(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -476,6 +485,7 @@ async fn decide(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn file(
     State(state): State<AppState>,
     me: CurrentStaff,

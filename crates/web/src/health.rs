@@ -102,10 +102,12 @@ pub fn routes() -> Router<AppState> {
         .route("/metrics", get(metrics))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn healthz() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, Json(json!({"status": "ready"}))),
@@ -119,6 +121,7 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(

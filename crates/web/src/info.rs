@@ -53,6 +53,7 @@ struct IndexPage {
     items: Vec<IndexItem>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn index(State(state): State<AppState>) -> Result<Response, PageError> {
     let pages = state.store.info_pages().await?;
     let items = SUBSECTIONS
@@ -87,6 +88,7 @@ struct OfficesPage {
     hotline_hours: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn offices(State(state): State<AppState>) -> Result<Response, PageError> {
     let company = state.store.company().await?;
     Ok(render(&OfficesPage {
@@ -108,6 +110,7 @@ struct RequisitesPage {
     s: abonent_store::billing::BillingSettings,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn requisites(State(state): State<AppState>) -> Result<Response, PageError> {
     Ok(render(&RequisitesPage {
         chrome: public_chrome("Реквизиты для оплаты"),
@@ -134,6 +137,7 @@ struct PublicPage {
 
 /// The standard's norms as configured now (§7.2.4, §8.2.4, ПП 354, ЖК РФ 155), for the page of
 /// the standards: what the company promises, from the same data the system measures against.
+#[tracing::instrument(level = "debug", skip_all)]
 async fn standard_norms(state: &AppState) -> Result<Vec<(String, String)>, WebError> {
     let store = &state.store;
     let mut out = Vec::new();
@@ -184,6 +188,7 @@ async fn standard_norms(state: &AppState) -> Result<Vec<(String, String)>, WebEr
     Ok(out)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn page(
     State(state): State<AppState>,
     Path(slug): Path<String>,
@@ -192,6 +197,7 @@ async fn page(
 }
 
 /// An earlier edition of a page (§5.2.2: the standard «и изменения к нему»).
+#[tracing::instrument(level = "debug", skip_all)]
 async fn edition(
     State(state): State<AppState>,
     Path((slug, id)): Path<(String, i64)>,
@@ -199,6 +205,7 @@ async fn edition(
     show_page(&state, slug, Some(id)).await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn show_page(state: &AppState, slug: String, id: Option<i64>) -> Result<Response, PageError> {
     let tz = crate::common::clock::company_tz(state).clone();
     // The text is read only when its version has not been rendered yet.
@@ -273,6 +280,7 @@ struct AdminPage {
     rows: Vec<AdminRow>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn admin(State(state): State<AppState>, me: CurrentStaff) -> Result<Response, PageError> {
     me.require(Permission::EditPublicPages)?;
     let rows = state
@@ -324,6 +332,7 @@ pub struct EditorQuery {
     version: Option<i64>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn editor_view(
     state: &AppState,
     me: &CurrentStaff,
@@ -373,6 +382,7 @@ async fn editor_view(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn editor(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -396,6 +406,7 @@ pub struct EditorForm {
     action: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn save(
     State(state): State<AppState>,
     me: CurrentStaff,

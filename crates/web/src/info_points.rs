@@ -41,6 +41,7 @@ struct PublicPage {
     groups: Vec<Group>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn public(State(state): State<AppState>) -> Result<Response, PageError> {
     let mut points = state.store.payment_points(false).await?;
     let groups = PAYMENT_POINT_KINDS
@@ -91,6 +92,7 @@ pub struct AdminQuery {
     saved: Option<String>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn admin_view(
     state: &AppState,
     me: &CurrentStaff,
@@ -141,6 +143,7 @@ async fn admin_view(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn admin(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -169,6 +172,7 @@ pub struct PointForm {
     draft: PaymentPointDraft,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn save(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -192,6 +196,7 @@ async fn save(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn withdraw(
     State(state): State<AppState>,
     me: CurrentStaff,

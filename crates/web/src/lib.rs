@@ -31,6 +31,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
+use tracing::Instrument;
 
 pub use common::error::{ApiError, PageError, WebError};
 
@@ -173,7 +174,10 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
-    let mut res = next.run(req).await;
+    // Every span of the request (handlers, store methods) nests under this one, so a trace
+    // shows where its time went, the database's included.
+    let span = tracing::debug_span!("request", method = %method, route = %route);
+    let mut res = next.run(req).instrument(span).await;
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,

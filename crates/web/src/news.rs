@@ -93,6 +93,7 @@ fn public_chrome(title: &str) -> PortalChrome {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn public_list(
     State(state): State<AppState>,
     Query(q): Query<PageQuery>,
@@ -121,6 +122,7 @@ struct PublicItem {
     n: NewsLine,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn public_item(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -165,6 +167,7 @@ pub struct DoneQuery {
     done: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn admin(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -213,6 +216,7 @@ struct FormPage {
     preview: Option<String>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn form_view(
     state: &AppState,
     me: &CurrentStaff,
@@ -232,6 +236,7 @@ async fn form_view(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn new_form(State(state): State<AppState>, me: CurrentStaff) -> Result<Response, PageError> {
     let form = NewsDraft {
         kind: NewsKind::News.code().into(),
@@ -268,6 +273,7 @@ pub struct NewsForm {
 }
 
 /// Checks and publishes an announcement.
+#[tracing::instrument(level = "debug", skip_all)]
 async fn publish(state: &AppState, me: &CurrentStaff, d: &NewsDraft) -> Result<i64, WebError> {
     me.require(Permission::EditPublicPages)?;
     let n = d.validate()?;
@@ -290,6 +296,7 @@ async fn publish(state: &AppState, me: &CurrentStaff, d: &NewsDraft) -> Result<i
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn publish_form(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -322,6 +329,7 @@ async fn publish_form(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn withdraw_form(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -337,6 +345,7 @@ async fn withdraw_form(
 /// Published announcements, newest first (20 per page).
 #[utoipa::path(get, path = "/api/v1/public/news", tag = "news",
     params(("page" = Option<i64>, Query)), responses((status = 200, body = [News])))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn api_public(
     State(state): State<AppState>,
     Query(q): Query<PageQuery>,
@@ -359,6 +368,7 @@ pub struct Published {
 /// `notify`, every client concerned gets it by their channel (job `news.notify`).
 #[utoipa::path(post, path = "/api/v1/news", tag = "news", request_body = NewsDraft,
     responses((status = 201, body = Published), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn api_publish(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -372,6 +382,7 @@ pub async fn api_publish(
 /// not sent.
 #[utoipa::path(post, path = "/api/v1/news/{id}/withdraw", tag = "news",
     params(("id" = i64, Path)), responses((status = 204), (status = 404, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn api_withdraw(
     State(state): State<AppState>,
     me: CurrentStaff,

@@ -40,6 +40,7 @@ pub struct TemplateDraft {
 }
 
 /// Checks and saves a template.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn save_template(
     state: &AppState,
     me: &CurrentStaff,
@@ -65,6 +66,7 @@ pub async fn save_template(
 /// The templates of every notice and channel.
 #[utoipa::path(get, path = "/api/v1/notices/templates", tag = "notices",
     responses((status = 200, body = [NoticeTemplate])))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -78,6 +80,7 @@ pub async fn list(
 #[utoipa::path(put, path = "/api/v1/notices/templates/{kind}/{channel}", tag = "notices",
     params(("kind" = String, Path), ("channel" = String, Path)), request_body = TemplateDraft,
     responses((status = 204), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn save(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -128,6 +131,7 @@ struct Typed {
     errors: FieldErrors,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn view(
     state: &AppState,
     me: &CurrentStaff,
@@ -183,6 +187,7 @@ async fn view(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn page(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -199,6 +204,7 @@ pub struct TemplateForm {
     draft: TemplateDraft,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn save_form(
     State(state): State<AppState>,
     me: CurrentStaff,

@@ -85,6 +85,7 @@ fn decode_files(files: Vec<FileUpload>) -> Result<Vec<Upload>, WebError> {
     params(("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
     responses((status = 201, body = RegistrationReceipt), (status = 200, body = RegistrationReceipt, description = "a retry: the first result"),
               (status = 422, body = crate::common::error::ErrorBody), (status = 403, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn register(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -106,6 +107,7 @@ pub async fn register(
 /// The registry: views "new", "mine", "due soon", "overdue", filters and full-text search.
 #[utoipa::path(get, path = "/api/v1/appeals", tag = "appeals", params(ListParams),
     responses((status = 200, body = [AppealRow]), (status = 403, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -119,6 +121,7 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/appeals/{id}", tag = "appeals",
     params(("id" = i64, Path, description = "appeal id")),
     responses((status = 200, body = AppealCard), (status = 404, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn card(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -142,6 +145,7 @@ pub struct Done {
 #[utoipa::path(post, path = "/api/v1/appeals/{id}/assign", tag = "appeals", request_body = AssignBody,
     params(("id" = i64, Path, description = "appeal id"), ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
     responses((status = 200, body = Done), (status = 409, body = crate::common::error::ErrorBody), (status = 403, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn assign(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -175,6 +179,7 @@ pub struct InterimBody {
 #[utoipa::path(post, path = "/api/v1/appeals/{id}/interim-reply", tag = "appeals", request_body = InterimBody,
     params(("id" = i64, Path, description = "appeal id"), ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
     responses((status = 200, body = Done), (status = 422, body = crate::common::error::ErrorBody), (status = 409, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn interim(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -211,6 +216,7 @@ pub struct Extended {
 #[utoipa::path(post, path = "/api/v1/appeals/{id}/extend", tag = "appeals", request_body = ExtendBody,
     params(("id" = i64, Path, description = "appeal id"), ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
     responses((status = 200, body = Extended), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn extend(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -250,6 +256,7 @@ pub struct Answered {
 #[utoipa::path(post, path = "/api/v1/appeals/{id}/answer", tag = "appeals", request_body = AnswerBody,
     params(("id" = i64, Path, description = "appeal id"), ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
     responses((status = 200, body = Answered), (status = 422, body = crate::common::error::ErrorBody), (status = 409, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn answer(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -283,6 +290,7 @@ pub struct LeaveBody {
 #[utoipa::path(post, path = "/api/v1/appeals/{id}/leave", tag = "appeals", request_body = LeaveBody,
     params(("id" = i64, Path, description = "appeal id"), ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
     responses((status = 200, body = Done), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn leave(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -309,6 +317,7 @@ pub struct VersionBody {
 #[utoipa::path(post, path = "/api/v1/appeals/{id}/clear-flag", tag = "appeals", request_body = VersionBody,
     params(("id" = i64, Path, description = "appeal id"), ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
     responses((status = 200, body = Done), (status = 409, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn clear_flag(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -333,6 +342,7 @@ pub async fn clear_flag(
 #[utoipa::path(get, path = "/api/v1/appeals/attachments/{id}", tag = "appeals",
     params(("id" = i64, Path, description = "attachment id")),
     responses((status = 200, description = "the file"), (status = 404, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn attachment(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -354,6 +364,7 @@ pub struct StatsParams {
 /// Counts by topic, channel, kind and branch; on-time and repeat counts (APL-07, APL-08).
 #[utoipa::path(get, path = "/api/v1/appeals/stats", tag = "appeals", params(StatsParams),
     responses((status = 200, body = AppealStats), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn stats(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -369,6 +380,7 @@ pub async fn stats(
 #[utoipa::path(post, path = "/api/v1/public/appeals", tag = "appeals", request_body = AppealSubmission,
     params(("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
     responses((status = 201, body = RegistrationReceipt), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn public_register(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -397,6 +409,7 @@ pub struct TrackRequest {
 #[utoipa::path(post, path = "/api/v1/public/appeals/track", tag = "appeals", request_body = TrackRequest,
     responses((status = 200, body = super::public::TrackedAppeal), (status = 422, body = crate::common::error::ErrorBody),
               (status = 429, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn public_track(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -417,6 +430,7 @@ pub struct KindNorms {
 /// The norms in force per kind of appeal (the standard's values unless changed).
 #[utoipa::path(get, path = "/api/v1/appeals/norms", tag = "appeals",
     responses((status = 200, body = [KindNorms])))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn norms(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -439,6 +453,7 @@ pub async fn norms(
     request_body = abonent_domain::appeals::AppealNorms,
     params(("kind" = String, Path, description = "information_request, complaint, claim, suggestion, review")),
     responses((status = 200, body = Done), (status = 422, body = crate::common::error::ErrorBody), (status = 403, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn put_norms(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -458,6 +473,7 @@ pub async fn put_norms(
 /// The topic catalogue in force (APL-08).
 #[utoipa::path(get, path = "/api/v1/appeals/topics", tag = "appeals",
     responses((status = 200, body = [abonent_store::appeals::Topic])))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn topics(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -482,6 +498,7 @@ fn yes() -> bool {
 #[utoipa::path(put, path = "/api/v1/appeals/topics/{code}", tag = "appeals", request_body = TopicBody,
     params(("code" = String, Path, description = "latin letters, digits and _")),
     responses((status = 200, body = Done), (status = 422, body = crate::common::error::ErrorBody), (status = 403, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn put_topic(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -506,6 +523,7 @@ pub struct ClassifyBody {
 #[utoipa::path(post, path = "/api/v1/appeals/{id}/classify", tag = "appeals", request_body = ClassifyBody,
     params(("id" = i64, Path, description = "appeal id"), ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (OPS-05)")),
     responses((status = 200, body = Done), (status = 422, body = crate::common::error::ErrorBody), (status = 403, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn classify(
     State(state): State<AppState>,
     me: CurrentStaff,

@@ -136,6 +136,7 @@ fn query_base(view: View, params: &ListParams) -> String {
     )
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn list_page(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -279,6 +280,7 @@ struct NewPage {
     errors: FieldErrors,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn new_page(
     state: &AppState,
     me: &CurrentStaff,
@@ -317,6 +319,7 @@ pub struct NewParams {
     client_id: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn new_form(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -332,6 +335,7 @@ async fn new_form(
     Ok(render(&new_page(&state, &me, form, FieldErrors::new()).await?)?.into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn create(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -392,6 +396,7 @@ pub struct CodeParam {
 
 /// The confirmation of registration for the applicant, to print or hand over (APL-02). The
 /// tracking code is shown only right after registration (it is not stored in clear).
+#[tracing::instrument(level = "debug", skip_all)]
 async fn confirmation(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -518,6 +523,7 @@ fn delivery_label(d: &str) -> &'static str {
 }
 
 /// Who an appeal of the branch may be assigned to (for who assigns; nobody else sees the list).
+#[tracing::instrument(level = "debug", skip_all)]
 async fn executors(
     state: &AppState,
     me: &CurrentStaff,
@@ -571,6 +577,7 @@ fn reply_line(r: abonent_store::appeals::Reply, tz: &jiff::tz::TimeZone) -> Repl
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn card_view(
     state: &AppState,
     me: &CurrentStaff,
@@ -662,6 +669,7 @@ pub struct DoneParam {
     done: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn card_page(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -731,6 +739,7 @@ pub struct ActionForm {
     topic: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn act(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -810,6 +819,7 @@ async fn act(
         .into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn attachment(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -818,6 +828,7 @@ async fn attachment(
     Ok(attachment_response(&state, &me, id).await?)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn notices_read(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -861,6 +872,7 @@ fn pct(part: i64, whole: i64) -> String {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn stats_page(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -935,6 +947,7 @@ struct MailPage {
 
 /// Letters from the company mailbox that could not be registered automatically: kept whole for
 /// a records clerk to read and register by hand (APL-01: never lost).
+#[tracing::instrument(level = "debug", skip_all)]
 async fn mail_page(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -963,6 +976,7 @@ async fn mail_page(
     Ok(render(&page)?.into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn mail_raw(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -988,6 +1002,7 @@ async fn mail_raw(
     Ok(resp)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn mail_handled(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -1001,6 +1016,7 @@ async fn mail_handled(
 }
 
 /// The answer as a letter for post (APL-05), PDF with embedded fonts; the view is audited.
+#[tracing::instrument(level = "debug", skip_all)]
 async fn letter_pdf(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -1075,6 +1091,7 @@ async fn letter_pdf(
 }
 
 /// The printed letter has been handed to the post.
+#[tracing::instrument(level = "debug", skip_all)]
 async fn letter_posted(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -1123,6 +1140,7 @@ struct SettingsPage {
     done: bool,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn settings_view(
     state: &AppState,
     me: &CurrentStaff,
@@ -1173,6 +1191,7 @@ async fn settings_view(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn settings_page(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -1205,6 +1224,7 @@ pub struct NormsForm {
     repeat_window_days: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn settings_norms(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -1275,6 +1295,7 @@ pub struct TopicForm {
     active: Option<String>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn settings_topic(
     State(state): State<AppState>,
     me: CurrentStaff,

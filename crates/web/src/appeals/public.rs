@@ -65,6 +65,7 @@ pub struct TrackedAppeal {
 
 /// Looks an appeal up by number and code. Wrong pairs are counted per address and per number,
 /// so codes cannot be guessed.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn track(
     state: &AppState,
     ip: &str,
@@ -173,6 +174,7 @@ struct DonePage {
     deadline: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn reception_page(
     state: &AppState,
     token: &str,
@@ -194,6 +196,7 @@ async fn reception_page(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn form(State(state): State<AppState>, jar: CookieJar) -> Result<Response, PageError> {
     let token = random_token();
     let page = reception_page(
@@ -212,6 +215,7 @@ async fn form(State(state): State<AppState>, jar: CookieJar) -> Result<Response,
 }
 
 /// Reads a multipart form: text fields and the files under `files`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn read_multipart(
     mut mp: Multipart,
 ) -> Result<(HashMap<String, String>, Vec<Upload>), WebError> {
@@ -256,6 +260,7 @@ pub fn draft_from(f: &HashMap<String, String>) -> AppealDraft {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn submit(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -352,6 +357,7 @@ struct StatusPage {
     found: Option<TrackedAppeal>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn status_form(State(state): State<AppState>, jar: CookieJar) -> Result<Response, PageError> {
     let token = random_token();
     let mut chrome = Chrome::anonymous("Статус обращения");
@@ -376,6 +382,7 @@ pub struct StatusForm {
     code: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn status(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,

@@ -28,6 +28,7 @@ impl AuditParams {
 /// The newest audit entries matching the filter.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams),
     responses((status = 200, body = [AuditEntry]), (status = 403, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     State(state): State<AppState>,
     me: CurrentStaff,

@@ -27,6 +27,7 @@ struct AuditPage {
     rows: Vec<(String, AuditEntry)>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn page(
     State(state): State<AppState>,
     me: CurrentStaff,

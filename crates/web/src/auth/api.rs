@@ -45,6 +45,7 @@ pub struct Me {
 #[utoipa::path(post, path = "/api/v1/session", tag = "auth", request_body = Credentials,
     responses((status = 201, body = SessionCreated), (status = 401, body = crate::common::error::ErrorBody),
               (status = 429, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create_session(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -65,6 +66,7 @@ pub async fn create_session(
 
 /// Ends the current session.
 #[utoipa::path(delete, path = "/api/v1/session", tag = "auth", responses((status = 204)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete_session(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -75,6 +77,7 @@ pub async fn delete_session(
 
 /// Who is signed in and what they may do.
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = Me)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn me(me: CurrentStaff) -> Json<Me> {
     let permissions = [
         Permission::ViewClients,
@@ -107,6 +110,7 @@ pub struct PasswordChange {
 /// Changes one's own password; every session of this staff member ends.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", request_body = PasswordChange,
     responses((status = 204), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn change_password(
     State(state): State<AppState>,
     me: CurrentStaff,

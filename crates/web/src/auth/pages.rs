@@ -63,6 +63,7 @@ fn login_csrf_cookie(token: String, secure: bool) -> Cookie<'static> {
         .build()
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn login_form(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -93,6 +94,7 @@ pub struct LoginForm {
     csrf: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -142,6 +144,7 @@ async fn login(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn logout(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -165,6 +168,7 @@ struct PasswordPage {
     errors: FieldErrors,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn password_form(me: CurrentStaff) -> Result<Response, PageError> {
     Ok(render(&PasswordPage {
         chrome: Chrome::for_staff("Смена пароля", &me, ""),
@@ -185,6 +189,7 @@ pub struct PasswordForm {
     new_password_again: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn password_change(
     State(state): State<AppState>,
     me: CurrentStaff,

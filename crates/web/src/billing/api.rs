@@ -43,6 +43,7 @@ pub fn routes() -> Router<AppState> {
 
 /// Tariffs by period and category, newest first (BIL-01).
 #[utoipa::path(get, path = "/api/v1/tariffs", tag = "billing", responses((status = 200, body = [Tariff])))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn tariffs(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -53,6 +54,7 @@ pub async fn tariffs(
 
 /// The tariffs in force and coming, for the public «Тарифы» page of the portal (no sign-in).
 #[utoipa::path(get, path = "/api/v1/public/tariffs", tag = "billing", responses((status = 200, body = [Tariff])))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn public_tariffs(State(state): State<AppState>) -> Result<Json<Vec<Tariff>>, ApiError> {
     Ok(Json(state.store.tariffs().await?))
 }
@@ -60,6 +62,7 @@ pub async fn public_tariffs(State(state): State<AppState>) -> Result<Json<Vec<Ta
 /// Adds or replaces the tariff of a category from a period; periods already billed are refused.
 #[utoipa::path(post, path = "/api/v1/tariffs", tag = "billing", request_body = TariffDraft,
     responses((status = 201, body = Tariff), (status = 422, body = crate::common::error::ErrorBody), (status = 409, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn save_tariff(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -74,6 +77,7 @@ pub async fn save_tariff(
 
 /// Consumption norms per category, rooms and residents (BIL-02), Wh per resident and month.
 #[utoipa::path(get, path = "/api/v1/norms", tag = "billing", responses((status = 200, body = [Norm])))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn norms(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -95,6 +99,7 @@ pub struct NormCell {
 #[utoipa::path(put, path = "/api/v1/norms/{category}", tag = "billing", request_body = Vec<NormCell>,
     params(("category" = String, Path)),
     responses((status = 204), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn save_norms(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -115,6 +120,7 @@ pub async fn save_norms(
 }
 
 #[utoipa::path(get, path = "/api/v1/billing/settings", tag = "billing", responses((status = 200, body = BillingSettings)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn settings(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -126,6 +132,7 @@ pub async fn settings(
 /// Due day, key rate and its cap, warning term, payee requisites (checked as the QR needs them).
 #[utoipa::path(put, path = "/api/v1/billing/settings", tag = "billing", request_body = BillingSettings,
     responses((status = 204), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn save_settings(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -139,6 +146,7 @@ pub async fn save_settings(
 
 /// Billing periods: running or closed, with totals.
 #[utoipa::path(get, path = "/api/v1/billing/periods", tag = "billing", responses((status = 200, body = [PeriodRow])))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn periods(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -157,6 +165,7 @@ pub struct DateParam {
 /// Balance and debt past due of an account at the end of a date (PAY-02).
 #[utoipa::path(get, path = "/api/v1/accounts/{id}/balance", tag = "billing",
     params(("id" = i64, Path), DateParam), responses((status = 200, body = Balance)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn balance(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -183,6 +192,7 @@ pub async fn balance(
 /// The account's invoices, newest first.
 #[utoipa::path(get, path = "/api/v1/accounts/{id}/invoices", tag = "billing",
     params(("id" = i64, Path)), responses((status = 200, body = [InvoiceRow])))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn invoices(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -202,6 +212,7 @@ pub struct InvoiceBody {
 /// One invoice with its lines (each with the rule and clause that produced it).
 #[utoipa::path(get, path = "/api/v1/accounts/{id}/invoices/{period}", tag = "billing",
     params(("id" = i64, Path), ("period" = String, Path)), responses((status = 200, body = InvoiceBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn invoice(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -229,6 +240,7 @@ pub async fn invoice(
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/invoices/{period}/email", tag = "billing",
     params(("id" = i64, Path), ("period" = String, Path)), request_body = InvoiceMailDraft,
     responses((status = 202, body = OutboxView), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mail_invoice(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -248,6 +260,7 @@ pub async fn mail_invoice(
 /// first.
 #[utoipa::path(get, path = "/api/v1/accounts/{id}/messages", tag = "billing",
     params(("id" = i64, Path)), responses((status = 200, body = [OutboxView])))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn messages(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -260,6 +273,7 @@ pub async fn messages(
 
 /// Open restriction cases (PAY-04), newest first.
 #[utoipa::path(get, path = "/api/v1/restrictions", tag = "billing", responses((status = 200, body = [RestrictionCase])))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn restrictions(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -273,6 +287,7 @@ pub async fn restrictions(
 #[utoipa::path(post, path = "/api/v1/restrictions/{id}/steps", tag = "billing", request_body = StepDraft,
     params(("id" = i64, Path)),
     responses((status = 204), (status = 409, body = crate::common::error::ErrorBody), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn step(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -287,6 +302,7 @@ pub async fn step(
 #[utoipa::path(get, path = "/api/v1/restrictions/{id}/deliveries", tag = "billing",
     params(("id" = i64, Path)),
     responses((status = 200, body = [WarningDelivery]), (status = 404, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn deliveries(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -311,6 +327,7 @@ pub struct DeliveryRecorded {
     params(("id" = i64, Path)),
     responses((status = 201, body = DeliveryRecorded), (status = 403, body = crate::common::error::ErrorBody),
         (status = 409, body = crate::common::error::ErrorBody), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_delivery(
     State(state): State<AppState>,
     me: CurrentStaff,

@@ -104,6 +104,7 @@ fn period_lines(rows: Vec<PeriodRow>, tz: &jiff::tz::TimeZone) -> Vec<PeriodLine
         .collect()
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn index(State(state): State<AppState>, me: CurrentStaff) -> Result<Response, PageError> {
     Rights::view(&me)?;
     let rows = state.store.billing_periods().await?;
@@ -139,6 +140,7 @@ pub struct PrintParams {
 const BATCH_LIMIT: i64 = 5000;
 
 /// One print-ready PDF of a settlement's (or street's) invoices for hand delivery.
+#[tracing::instrument(level = "debug", skip_all)]
 async fn print_batch(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -374,6 +376,7 @@ impl SettingsForm {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn tariffs_view(
     state: &AppState,
     me: &CurrentStaff,
@@ -419,6 +422,7 @@ pub struct DoneParam {
     done: Option<String>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn tariffs_page(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -449,6 +453,7 @@ pub struct TariffForm {
     draft: TariffDraft,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn tariff_save(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -488,6 +493,7 @@ async fn tariff_save(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn norms_save(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -545,6 +551,7 @@ async fn norms_save(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn settings_save(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -584,6 +591,7 @@ struct PublicTariffsPage {
 }
 
 /// The portal's «Тарифы» page, generated from the same data billing uses (BIL-01).
+#[tracing::instrument(level = "debug", skip_all)]
 async fn public_tariffs(State(state): State<AppState>) -> Result<Response, PageError> {
     if let Some(html) = state.pages.get("tariffs") {
         return Ok(axum::response::Html(html).into_response());
@@ -650,6 +658,7 @@ pub struct DateQuery {
     date: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn account_view(
     state: &AppState,
     me: &CurrentStaff,
@@ -736,6 +745,7 @@ async fn account_view(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn account_page(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -765,6 +775,7 @@ pub struct PaymentForm {
     draft: PaymentDraft,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn payment_take(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -822,6 +833,7 @@ pub fn message_status(s: &str) -> &'static str {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn invoice_view(
     state: &AppState,
     me: &CurrentStaff,
@@ -894,6 +906,7 @@ pub struct QueuedQuery {
     queued: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn invoice_page(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -925,6 +938,7 @@ pub struct InvoiceMailForm {
 }
 
 /// «Отправить копию по электронной почте» on the invoice (BIL-05).
+#[tracing::instrument(level = "debug", skip_all)]
 async fn invoice_mail(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -954,6 +968,7 @@ async fn invoice_mail(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn invoice_pdf(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -1018,6 +1033,7 @@ struct RestrictionsPage {
     districts: Vec<(String, i64)>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn restrictions_page(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -1070,6 +1086,7 @@ pub struct ListParams {
     saved: Option<usize>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn delivery_list_view(
     state: &AppState,
     me: &CurrentStaff,
@@ -1119,6 +1136,7 @@ async fn delivery_list_view(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn delivery_list_page(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -1136,6 +1154,7 @@ async fn delivery_list_page(
     Ok(render(&page)?.into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn delivery_list_save(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -1257,6 +1276,7 @@ fn delivery_line(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn case_view(
     state: &AppState,
     me: &CurrentStaff,
@@ -1276,6 +1296,7 @@ async fn case_view(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn case_view_with(
     state: &AppState,
     me: &CurrentStaff,
@@ -1339,6 +1360,7 @@ async fn case_view_with(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn case_delivery(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -1392,6 +1414,7 @@ async fn case_delivery(
     Ok((refused.0, render(&page)?).into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn case_page(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -1415,6 +1438,7 @@ pub struct StepForm {
     note: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn case_step(
     State(state): State<AppState>,
     me: CurrentStaff,

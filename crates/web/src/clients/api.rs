@@ -32,6 +32,7 @@ pub struct SearchParams {
 #[utoipa::path(get, path = "/api/v1/clients", tag = "clients", params(SearchParams),
     responses((status = 200, body = [SearchHit]), (status = 422, body = crate::common::error::ErrorBody),
               (status = 403, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn search(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -44,6 +45,7 @@ pub async fn search(
 #[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "clients",
     params(("id" = i64, Path, description = "client id")),
     responses((status = 200, body = ClientCard), (status = 404, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn card(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -55,6 +57,7 @@ pub async fn card(
 /// Registers a client.
 #[utoipa::path(post, path = "/api/v1/clients", tag = "clients", request_body = ClientDraft,
     responses((status = 201, body = Created), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -82,6 +85,7 @@ pub struct Updated {
     params(("id" = i64, Path, description = "client id")),
     responses((status = 200, body = Updated), (status = 409, body = crate::common::error::ErrorBody),
               (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -96,6 +100,7 @@ pub async fn update(
 #[utoipa::path(get, path = "/api/v1/clients/{id}/export", tag = "clients",
     params(("id" = i64, Path, description = "client id")),
     responses((status = 200, body = ClientExport), (status = 404, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn export(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -117,6 +122,7 @@ pub struct AccountOpened {
     params(("id" = i64, Path, description = "client id")),
     responses((status = 201, body = AccountOpened), (status = 422, body = crate::common::error::ErrorBody),
               (status = 404, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn open_account(
     State(state): State<AppState>,
     me: CurrentStaff,

@@ -53,6 +53,7 @@ pub struct SearchParams {
     q: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn search_page(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -128,6 +129,7 @@ pub struct CardParams {
     saved: Option<String>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn card_page(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -319,6 +321,7 @@ impl ClientForm {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn new_form(State(state): State<AppState>, me: CurrentStaff) -> Result<Response, PageError> {
     me.require_audited(&state, Permission::EditClients, "client", "new")
         .await?;
@@ -330,6 +333,7 @@ async fn new_form(State(state): State<AppState>, me: CurrentStaff) -> Result<Res
     Ok(render(&form_page(&me, None, draft, 0, FieldErrors::new()))?.into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn create(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -346,6 +350,7 @@ async fn create(
     )
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn edit_form(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -365,6 +370,7 @@ async fn edit_form(
     .into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn update(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -385,6 +391,7 @@ async fn update(
 }
 
 /// The client's data as a JSON file to hand over on the client's request.
+#[tracing::instrument(level = "debug", skip_all)]
 async fn export_file(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -420,6 +427,7 @@ struct AccountFormPage {
     errors: FieldErrors,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn account_page(
     state: &AppState,
     me: &CurrentStaff,
@@ -446,6 +454,7 @@ async fn account_page(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn account_form(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -478,6 +487,7 @@ pub struct AccountForm {
     account: AccountDraft,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn account_create(
     State(state): State<AppState>,
     me: CurrentStaff,

@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
 /// Readings held for review, oldest first (MTR-03).
 #[utoipa::path(get, path = "/api/v1/readings/held", tag = "metering",
     responses((status = 200, body = [HeldReading])))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn held(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -39,6 +40,7 @@ pub async fn held(
 #[utoipa::path(post, path = "/api/v1/readings/{id}/review", tag = "metering", request_body = ReviewDraft,
     params(("id" = i64, Path, description = "reading id")),
     responses((status = 204), (status = 409, body = crate::common::error::ErrorBody), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn review(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -53,6 +55,7 @@ pub async fn review(
 #[utoipa::path(put, path = "/api/v1/meters/{id}/state", tag = "metering", request_body = MeterStateDraft,
     params(("id" = i64, Path, description = "meter id")),
     responses((status = 204), (status = 404, body = crate::common::error::ErrorBody), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_state(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -73,6 +76,7 @@ pub struct MeterCreated {
     params(("id" = i64, Path, description = "account id")),
     responses((status = 201, body = MeterCreated), (status = 422, body = crate::common::error::ErrorBody),
               (status = 404, body = crate::common::error::ErrorBody), (status = 403, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_meter(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -87,6 +91,7 @@ pub async fn add_meter(
 #[utoipa::path(get, path = "/api/v1/accounts/{id}/meters", tag = "metering",
     params(("id" = i64, Path, description = "account id")),
     responses((status = 200, body = [MeterView])))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn meters(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -102,6 +107,7 @@ pub async fn meters(
     params(("id" = i64, Path, description = "meter id")),
     responses((status = 201, body = ReadingOutcome), (status = 422, body = crate::common::error::ErrorBody),
               (status = 409, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn submit(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -118,6 +124,7 @@ pub async fn submit(
 #[utoipa::path(get, path = "/api/v1/meters/{id}/readings", tag = "metering",
     params(("id" = i64, Path, description = "meter id")),
     responses((status = 200, body = [ReadingView])))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn readings(
     State(state): State<AppState>,
     me: CurrentStaff,

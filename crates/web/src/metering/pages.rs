@@ -45,6 +45,7 @@ struct ReviewPage {
     done: bool,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn review_view(
     state: &AppState,
     me: &CurrentStaff,
@@ -69,6 +70,7 @@ pub struct DoneParam {
     done: Option<String>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn review_page(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -90,6 +92,7 @@ pub struct ReviewForm {
     note: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn review_save(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -125,6 +128,7 @@ pub struct StateForm {
     draft: super::MeterStateDraft,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn state_save(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -154,6 +158,7 @@ struct MeterPage {
     errors: FieldErrors,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn meter_page(
     state: &AppState,
     me: &CurrentStaff,
@@ -173,6 +178,7 @@ async fn meter_page(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn meter_form(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -195,6 +201,7 @@ pub struct MeterForm {
     draft: MeterDraft,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn meter_create(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -234,6 +241,7 @@ struct ReadingPage {
     history: Vec<(String, String, String, String)>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn reading_page(
     state: &AppState,
     me: &CurrentStaff,
@@ -282,6 +290,7 @@ async fn reading_page(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn reading_form(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -310,6 +319,7 @@ pub struct ReadingForm {
     channel: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn reading_create(
     State(state): State<AppState>,
     me: CurrentStaff,

@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
 
 /// Company contacts and hotline hours.
 #[utoipa::path(get, path = "/api/v1/company", tag = "org", responses((status = 200, body = Company)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn company(
     State(state): State<AppState>,
     _me: CurrentStaff,
@@ -50,6 +51,7 @@ pub async fn company(
 
 #[utoipa::path(put, path = "/api/v1/company", tag = "org", request_body = CompanyDraft,
     responses((status = 204), (status = 422, body = crate::common::error::ErrorBody), (status = 403, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn put_company(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -60,6 +62,7 @@ pub async fn put_company(
 }
 
 #[utoipa::path(get, path = "/api/v1/branches", tag = "org", responses((status = 200, body = [Branch])))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn branches(
     State(state): State<AppState>,
     _me: CurrentStaff,
@@ -69,6 +72,7 @@ pub async fn branches(
 
 #[utoipa::path(post, path = "/api/v1/branches", tag = "org", request_body = BranchDraft,
     responses((status = 201, body = Created), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create_branch(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -81,6 +85,7 @@ pub async fn create_branch(
 #[utoipa::path(put, path = "/api/v1/branches/{id}", tag = "org", request_body = BranchDraft,
     params(("id" = i64, Path, description = "branch id")),
     responses((status = 204), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_branch(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -92,6 +97,7 @@ pub async fn update_branch(
 }
 
 #[utoipa::path(get, path = "/api/v1/centres", tag = "org", responses((status = 200, body = [Centre])))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn centres(
     State(state): State<AppState>,
     _me: CurrentStaff,
@@ -101,6 +107,7 @@ pub async fn centres(
 
 #[utoipa::path(post, path = "/api/v1/centres", tag = "org", request_body = CentreDraft,
     responses((status = 201, body = Created), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create_centre(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -113,6 +120,7 @@ pub async fn create_centre(
 #[utoipa::path(put, path = "/api/v1/centres/{id}", tag = "org", request_body = CentreDraft,
     params(("id" = i64, Path, description = "centre id")),
     responses((status = 204), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_centre(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -125,6 +133,7 @@ pub async fn update_centre(
 
 /// The staff directory (ORG-02).
 #[utoipa::path(get, path = "/api/v1/staff", tag = "org", responses((status = 200, body = [Staff])))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn staff(
     State(state): State<AppState>,
     _me: CurrentStaff,
@@ -141,6 +150,7 @@ pub struct NewStaff {
 
 #[utoipa::path(post, path = "/api/v1/staff", tag = "org", request_body = NewStaff,
     responses((status = 201, body = Created), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create_staff(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -153,6 +163,7 @@ pub async fn create_staff(
 #[utoipa::path(put, path = "/api/v1/staff/{id}", tag = "org", request_body = StaffDraft,
     params(("id" = i64, Path, description = "staff id")),
     responses((status = 204), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_staff(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -172,6 +183,7 @@ pub struct NewPassword {
 #[utoipa::path(post, path = "/api/v1/staff/{id}/password", tag = "org", request_body = NewPassword,
     params(("id" = i64, Path, description = "staff id")),
     responses((status = 204), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn reset_password(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -186,6 +198,7 @@ pub async fn reset_password(
 #[utoipa::path(get, path = "/api/v1/calendar/{year}", tag = "org",
     params(("year" = i16, Path, description = "calendar year")),
     responses((status = 200, body = CalendarYearView)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn calendar_year(
     State(state): State<AppState>,
     _me: CurrentStaff,
@@ -197,6 +210,7 @@ pub async fn calendar_year(
 #[utoipa::path(put, path = "/api/v1/calendar/{year}", tag = "org", request_body = CalendarYearDraft,
     params(("year" = i16, Path, description = "calendar year")),
     responses((status = 204), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn put_calendar_year(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -226,6 +240,7 @@ pub struct DeadlineView {
 /// "N calendar days from a date, moved to the next working day" (ГК РФ ст. 191, 193).
 #[utoipa::path(get, path = "/api/v1/calendar/deadline", tag = "org", params(DeadlineParams),
     responses((status = 200, body = DeadlineView), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn deadline(
     State(state): State<AppState>,
     _me: CurrentStaff,

@@ -60,6 +60,7 @@ fn role_label(code: &str) -> &'static str {
     Role::parse(code).map_or("—", |r| r.label_ru())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn index(State(state): State<AppState>, me: CurrentStaff) -> Result<Response, PageError> {
     admin(&me)?;
     let years = state
@@ -98,6 +99,7 @@ pub struct CompanyForm {
     company: CompanyDraft,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn company_form(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -124,6 +126,7 @@ async fn company_form(
     .into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn company_save(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -189,6 +192,7 @@ fn branch_page(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn branch_new(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -206,6 +210,7 @@ async fn branch_new(
     Ok(render(&branch_page(&me, None, form, FieldErrors::new()))?.into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn branch_edit(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -222,6 +227,7 @@ async fn branch_edit(
     Ok(render(&branch_page(&me, Some(id), form, FieldErrors::new()))?.into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn branch_create(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -238,6 +244,7 @@ async fn branch_create(
     )
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn branch_update(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -275,6 +282,7 @@ pub struct CentreForm {
     centre: CentreDraft,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn centre_page(
     state: &AppState,
     me: &CurrentStaff,
@@ -301,6 +309,7 @@ async fn centre_page(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn centre_new(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -315,6 +324,7 @@ async fn centre_new(
         .into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn centre_edit(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -336,6 +346,7 @@ async fn centre_edit(
         .into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn centre_save(
     state: AppState,
     me: CurrentStaff,
@@ -360,6 +371,7 @@ async fn centre_save(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn centre_create(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -368,6 +380,7 @@ async fn centre_create(
     centre_save(state, me, None, f).await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn centre_update(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -445,6 +458,7 @@ impl StaffForm {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn staff_page(
     state: &AppState,
     me: &CurrentStaff,
@@ -498,6 +512,7 @@ fn staff_draft(s: Staff) -> StaffDraft {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn staff_new(State(state): State<AppState>, me: CurrentStaff) -> Result<Response, PageError> {
     admin(&me)?;
     let form = StaffDraft {
@@ -524,6 +539,7 @@ pub struct SavedQuery {
     password: Option<String>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn staff_edit(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -546,6 +562,7 @@ async fn staff_edit(
     .into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn staff_create(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -565,6 +582,7 @@ async fn staff_create(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn staff_update(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -593,6 +611,7 @@ pub struct PasswordForm {
     password: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn staff_password(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -640,12 +659,14 @@ pub struct DeadlineQuery {
     days: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn calendar_current(me: CurrentStaff) -> Result<Response, PageError> {
     admin(&me)?;
     let year = jiff::Zoned::now().year();
     Ok(Redirect::to(&format!("/admin/calendar/{year}")).into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn calendar_page(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -712,6 +733,7 @@ pub struct CalendarForm {
     year: CalendarYearDraft,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn calendar_save(
     State(state): State<AppState>,
     me: CurrentStaff,

@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
 /// Payments of the account, newest first.
 #[utoipa::path(get, path = "/api/v1/accounts/{id}/payments", tag = "billing",
     params(("id" = i64, Path)), responses((status = 200, body = [PaymentView])))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn payments(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -49,6 +50,7 @@ pub struct PaymentTaken {
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/payments", tag = "billing", request_body = PaymentDraft,
     params(("id" = i64, Path)),
     responses((status = 201, body = PaymentTaken), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn pay(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -80,6 +82,7 @@ pub struct ImportParams {
 #[utoipa::path(post, path = "/api/v1/payments/registries", tag = "billing", params(ImportParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 200, body = ImportOutcome), (status = 422, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn import(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -98,6 +101,7 @@ pub async fn import(
 
 /// Registry rows naming no known account, waiting for a person.
 #[utoipa::path(get, path = "/api/v1/payments/unmatched", tag = "billing", responses((status = 200, body = [UnmatchedView])))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn unmatched(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -114,6 +118,7 @@ pub struct ResolveDraft {
 #[utoipa::path(post, path = "/api/v1/payments/unmatched/{id}/resolve", tag = "billing", request_body = ResolveDraft,
     params(("id" = i64, Path)),
     responses((status = 201, body = PaymentTaken), (status = 422, body = crate::common::error::ErrorBody), (status = 409, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn resolve(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -139,6 +144,7 @@ pub struct RejectDraft {
 #[utoipa::path(post, path = "/api/v1/payments/unmatched/{id}/reject", tag = "billing", request_body = RejectDraft,
     params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = crate::common::error::ErrorBody), (status = 409, body = crate::common::error::ErrorBody)))]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn reject(
     State(state): State<AppState>,
     me: CurrentStaff,

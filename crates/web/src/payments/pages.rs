@@ -50,6 +50,7 @@ struct ReceiptPage {
 }
 
 /// The cashier's receipt (PAY-01), to print.
+#[tracing::instrument(level = "debug", skip_all)]
 async fn receipt(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -88,6 +89,7 @@ struct RegistriesPage {
     tz: jiff::tz::TimeZone,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn registries_view(
     state: &AppState,
     me: &CurrentStaff,
@@ -124,6 +126,7 @@ pub struct ResolvedParam {
     resolved: Option<String>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn registries_page(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -141,6 +144,7 @@ async fn registries_page(
     Ok(render(&page)?.into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn registry_upload(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -172,6 +176,7 @@ async fn registry_upload(
 }
 
 /// The registry form's fields: CSRF token, layout, file name and bytes.
+#[tracing::instrument(level = "debug", skip_all)]
 async fn read_upload(mut mp: Multipart) -> Result<(String, String, String, Vec<u8>), WebError> {
     let too_big = |_| {
         WebError::from(FieldErrors::single(
@@ -206,6 +211,7 @@ pub struct ResolveForm {
     account_number: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn unmatched_resolve(
     State(state): State<AppState>,
     me: CurrentStaff,
@@ -235,6 +241,7 @@ pub struct RejectForm {
     note: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn unmatched_reject(
     State(state): State<AppState>,
     me: CurrentStaff,

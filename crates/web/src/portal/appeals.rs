@@ -71,6 +71,7 @@ pub struct ListQuery {
     registered: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn list(
     State(state): State<AppState>,
     me: CurrentClient,
@@ -170,6 +171,7 @@ struct FormPage {
     has_email: bool,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn form_view(
     state: &AppState,
     me: &CurrentClient,
@@ -196,6 +198,7 @@ async fn form_view(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn form(State(state): State<AppState>, me: CurrentClient) -> Result<Response, PageError> {
     let page = form_view(
         &state,
@@ -239,6 +242,7 @@ pub(crate) fn kept_appeal(d: &ClientAppealDraft) -> super::views::Kept {
 }
 
 /// The appeal form filled in again after signing in (nothing was sent).
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn kept_form(
     state: &AppState,
     me: &CurrentClient,
@@ -257,6 +261,7 @@ pub(crate) async fn kept_form(
     render(&page)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn submit(
     State(state): State<AppState>,
     me: Result<CurrentClient, crate::auth::client::PortalRejection>,

@@ -80,6 +80,7 @@ fn phone_page(
 }
 
 /// The form for the code sent by SMS (after signing up with a phone).
+#[tracing::instrument(level = "debug", skip_all)]
 async fn phone_form(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -109,6 +110,7 @@ pub struct PhoneForm {
     action: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn phone_submit(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -167,6 +169,7 @@ fn link_page(me: &CurrentClient, account: String, code: String, errors: FieldErr
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn link_form(me: CurrentClient) -> Result<Response, PageError> {
     Ok(render(&link_page(
         &me,
@@ -188,6 +191,7 @@ pub struct LinkForm {
 }
 
 /// Another account into this personal account, by its number and invoice code.
+#[tracing::instrument(level = "debug", skip_all)]
 async fn link_submit(
     State(state): State<AppState>,
     me: CurrentClient,
@@ -215,6 +219,7 @@ struct SignUpPage {
     errors: FieldErrors,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn signup_form(State(state): State<AppState>, jar: CookieJar) -> Result<Response, PageError> {
     let (jar, token) = with_form_token(jar, &state);
     let page = SignUpPage {
@@ -237,6 +242,7 @@ pub struct SignUpForm {
     draft: SignUpDraft,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn signup(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -289,6 +295,7 @@ pub struct ConfirmQuery {
     token: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn confirm(
     State(state): State<AppState>,
     Query(q): Query<ConfirmQuery>,
@@ -325,6 +332,7 @@ pub struct LoginQuery {
     expired: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn login_form(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -406,6 +414,7 @@ pub(crate) fn kept_reading(meter: i64, values: &str) -> Kept {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -479,6 +488,7 @@ async fn login(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn logout(
     State(state): State<AppState>,
     me: CurrentClient,
@@ -651,6 +661,7 @@ fn history(
     )
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn home_view(
     state: &AppState,
     me: &CurrentClient,
@@ -755,6 +766,7 @@ pub struct HomeQuery {
     typed: Option<String>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn home(
     State(state): State<AppState>,
     me: CurrentClient,
@@ -788,6 +800,7 @@ async fn home(
     Ok(render(&home_view(&state, &me, ms).await?)?.into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn invoice_pdf(
     State(state): State<AppState>,
     me: CurrentClient,
@@ -820,6 +833,7 @@ pub struct ReadingForm {
 }
 
 /// A reading from the personal account: the same checks as at the counter (MTR-02, MTR-03).
+#[tracing::instrument(level = "debug", skip_all)]
 async fn reading(
     State(state): State<AppState>,
     me: Result<CurrentClient, crate::auth::client::PortalRejection>,
@@ -925,6 +939,7 @@ struct QuickReadingPage {
     outcome: Option<String>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn quick_form(State(state): State<AppState>, jar: CookieJar) -> Result<Response, PageError> {
     let (jar, token) = with_form_token(jar, &state);
     let page = QuickReadingPage {
@@ -948,6 +963,7 @@ pub struct QuickForm {
     draft: QuickReadingDraft,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn quick_submit(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,

@@ -49,6 +49,7 @@ fn chrome(title: &str, csrf: String) -> PortalChrome {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn ask_form(State(state): State<AppState>, jar: CookieJar) -> Result<Response, PageError> {
     let (jar, token) = with_form_token(jar, &state);
     let page = AskPage {
@@ -67,6 +68,7 @@ pub struct AskForm {
     email: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn ask(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -119,6 +121,7 @@ async fn ask(
 
 /// Sends the link when the address is a confirmed user's; every request counts against the
 /// throttle, so the mailbox of someone else cannot be flooded.
+#[tracing::instrument(level = "debug", skip_all)]
 async fn send_link(state: &AppState, ip: &str, login: &PortalLogin) -> Result<(), WebError> {
     let shown = login.shown();
     let key = format!("reset:{shown}");
@@ -216,6 +219,7 @@ fn gone() -> Result<Response, PageError> {
         .into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn new_form(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -245,6 +249,7 @@ pub struct NewForm {
     password_again: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn set_new(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,

@@ -55,6 +55,7 @@ pub(crate) fn kept_channel(channel: &str) -> super::views::Kept {
 }
 
 /// The client of the user's accounts (the first one's, when several are linked).
+#[tracing::instrument(level = "debug", skip_all)]
 async fn client_of(state: &AppState, me: &CurrentClient) -> Result<i64, WebError> {
     let id = *me
         .accounts
@@ -63,6 +64,7 @@ async fn client_of(state: &AppState, me: &CurrentClient) -> Result<i64, WebError
     Ok(state.store.account(id).await?.client_id)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn view(
     state: &AppState,
     me: &CurrentClient,
@@ -140,6 +142,7 @@ pub struct SavedQuery {
     typed: Option<String>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn page(
     State(state): State<AppState>,
     me: CurrentClient,
@@ -164,6 +167,7 @@ pub struct SettingsForm {
     channel: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn save(
     State(state): State<AppState>,
     me: Result<CurrentClient, crate::auth::client::PortalRejection>,
