@@ -210,7 +210,9 @@ async fn main() -> Result<()> {
             // `abonent bill` (the default, the previous month, has ended).
             if let Some(until) = until.filter(|_| billing_until.is_some()) {
                 if !billing_leave_last_open {
-                    if let Err(refusal) = period_ended(&store, until).await? {
+                    if let Err(refusal) =
+                        period_ended(&store, &cfg.company.time_zone, until).await?
+                    {
                         bail!("{refusal} Оставьте его открытым: --billing-leave-last-open.");
                     }
                 }
@@ -232,7 +234,7 @@ async fn main() -> Result<()> {
             before_end,
         } => {
             let store = open_with_cache(&cfg, Some(BATCH_CACHE_MIB)).await?;
-            let r = bill(&store, &period, chunk, before_end).await;
+            let r = bill(&store, &cfg.company.time_zone, &period, chunk, before_end).await;
             store.close().await;
             r
         }
@@ -244,7 +246,7 @@ async fn main() -> Result<()> {
                     .with_context(|| format!("дата «{d}»: укажите ГГГГ-ММ-ДД"))?,
                 None => jiff::Zoned::now()
                     .with_time_zone(
-                        abonent_jobs::company_zone(&store)
+                        abonent_jobs::company_zone(&store, &cfg.company.time_zone)
                             .await
                             .map_err(|e| anyhow::anyhow!("{e}"))?,
                     )
@@ -445,22 +447,29 @@ async fn seed_demo_appeals(store: &Store, target: u64) -> Result<()> {
 /// (`abonent_domain::billing::period_ended`).
 async fn period_ended(
     store: &Store,
+    company_zone: &jiff::tz::TimeZone,
     period: abonent_domain::tariffs::Period,
 ) -> Result<std::result::Result<(), String>> {
-    let zone = abonent_jobs::company_zone(store)
+    let zone = abonent_jobs::company_zone(store, company_zone)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let today = jiff::Zoned::now().with_time_zone(zone).date();
     Ok(abonent_domain::billing::period_ended(period, today))
 }
 
-async fn bill(store: &Store, period: &str, chunk: usize, before_end: bool) -> Result<()> {
+async fn bill(
+    store: &Store,
+    company_zone: &jiff::tz::TimeZone,
+    period: &str,
+    chunk: usize,
+    before_end: bool,
+) -> Result<()> {
     use abonent_store::billing::RunOutcome;
     let Some(p) = abonent_domain::tariffs::Period::parse(period) else {
         bail!("период «{period}» — укажите его в виде ГГГГ-ММ, например 2026-11");
     };
     if !before_end {
-        if let Err(refusal) = period_ended(store, p).await? {
+        if let Err(refusal) = period_ended(store, company_zone, p).await? {
             bail!(
                 "{refusal} Чтобы рассчитать и закрыть его раньше: abonent bill {p} --before-end."
             );
@@ -539,7 +548,7 @@ async fn import_payments(
     let started = std::time::Instant::now();
     let today = jiff::Zoned::now()
         .with_time_zone(
-            abonent_jobs::company_zone(store)
+            abonent_jobs::company_zone(store, &cfg.company.time_zone)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?,
         )
@@ -669,6 +678,7 @@ async fn worker(cfg: Config, once: bool) -> Result<()> {
     let jobs_config = abonent_jobs::JobsConfig {
         mail: cfg.mail.clone(),
         sms: cfg.sms.clone(),
+        time_zone: cfg.company.time_zone.clone(),
     };
     let name = format!("worker-{}", std::process::id());
     let stop = signals()?;
@@ -752,6 +762,7 @@ async fn serve(
     let mut jobs_config = abonent_jobs::JobsConfig {
         mail: cfg.mail.clone(),
         sms: cfg.sms.clone(),
+        time_zone: cfg.company.time_zone.clone(),
     };
     // The demo has no mail server: its letters become files to open.
     if demo && jobs_config.mail.smtp_url.is_empty() {
