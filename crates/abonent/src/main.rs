@@ -358,7 +358,7 @@ async fn open_with_cache(cfg: &Config, cache_mib: Option<u32>) -> Result<Store> 
 
 async fn seed_demo(store: &Store, accounts: u32, progress: bool) -> Result<()> {
     let hash =
-        tokio::task::spawn_blocking(|| abonent_domain::password::hash(DEMO_PASSWORD)).await?;
+        tokio::task::spawn_blocking(|| abonent_domain::password::try_hash(DEMO_PASSWORD)).await??;
     store.seed_demo_staff(&hash).await?;
     let have = store.max_account_serial().await?;
     if have >= accounts {
@@ -371,9 +371,7 @@ async fn seed_demo(store: &Store, accounts: u32, progress: bool) -> Result<()> {
         ProgressBar::hidden()
     };
     bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, осталось {eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
+        bar_style("{msg} [{bar:40}] {pos}/{len} ({per_sec}, осталось {eta})").progress_chars("=> "),
     );
     bar.set_message("Лицевые счета");
     let started = std::time::Instant::now();
@@ -405,9 +403,7 @@ async fn seed_demo_billing(
         ProgressBar::hidden()
     };
     bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, осталось {eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
+        bar_style("{msg} [{bar:40}] {pos}/{len} ({per_sec}, осталось {eta})").progress_chars("=> "),
     );
     let started = std::time::Instant::now();
     store
@@ -428,9 +424,7 @@ async fn seed_demo_billing(
 async fn seed_demo_appeals(store: &Store, target: u64) -> Result<()> {
     let bar = ProgressBar::new(target);
     bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, осталось {eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
+        bar_style("{msg} [{bar:40}] {pos}/{len} ({per_sec}, осталось {eta})").progress_chars("=> "),
     );
     bar.set_message("Обращения");
     let started = std::time::Instant::now();
@@ -477,9 +471,7 @@ async fn bill(
     }
     let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, осталось {eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
+        bar_style("{msg} [{bar:40}] {pos}/{len} ({per_sec}, осталось {eta})").progress_chars("=> "),
     );
     bar.set_message(format!("Начисления за {}", p.label_ru()));
     let started = std::time::Instant::now();
@@ -638,7 +630,8 @@ async fn add_user(
         bail!("{e}");
     }
     let pw = password.to_owned();
-    let hash = tokio::task::spawn_blocking(move || abonent_domain::password::hash(&pw)).await?;
+    let hash =
+        tokio::task::spawn_blocking(move || abonent_domain::password::try_hash(&pw)).await??;
     let id = store
         .create_staff(
             &StaffData {
@@ -733,8 +726,8 @@ async fn serve(
             seed_demo_billing(&store, 3, previous_month(), false, true).await?;
         } else {
             let hash =
-                tokio::task::spawn_blocking(|| abonent_domain::password::hash(DEMO_PASSWORD))
-                    .await?;
+                tokio::task::spawn_blocking(|| abonent_domain::password::try_hash(DEMO_PASSWORD))
+                    .await??;
             store.seed_demo_staff(&hash).await?;
         }
     }
@@ -903,9 +896,7 @@ async fn backup(cfg: &Config, file: &std::path::Path, force: bool) -> Result<()>
         .sum::<u64>();
     let bar = ProgressBar::new(approx.max(1));
     bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {bytes} из ~{total_bytes} ({elapsed})")
-            .expect("valid template")
-            .progress_chars("=> "),
+        bar_style("{msg} [{bar:40}] {bytes} из ~{total_bytes} ({elapsed})").progress_chars("=> "),
     );
     bar.set_message("Резервная копия");
     let started = std::time::Instant::now();
@@ -989,4 +980,10 @@ async fn restore(cfg: &Config, file: &std::path::Path) -> Result<()> {
         }
         Err(e) => Err(e).context("база данных не восстановлена"),
     }
+}
+
+/// A progress bar style from a template of ours; a template indicatif refused would show the
+/// plain default bar rather than stop the command.
+fn bar_style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
 }

@@ -215,13 +215,17 @@ impl MeterDraft {
                 }
             }
         };
+        // A date that did not parse has its message in `e`.
+        let (Some(installed_on), Some(verified_on)) = (installed_on, verified_on) else {
+            return Err(e);
+        };
         e.into_result(())?;
         Ok(MeterData {
             serial,
             model,
             spec: MeterSpec { zones, digits },
-            installed_on: installed_on.expect("checked"),
-            verified_on: verified_on.expect("checked"),
+            installed_on,
+            verified_on,
             interval_years,
             initial,
         })
