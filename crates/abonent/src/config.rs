@@ -41,6 +41,32 @@ pub struct Config {
     /// The address clients reach the server at, for links in letters (personal account
     /// confirmation); empty: `http://` + `listen`.
     pub public_url: String,
+    /// `[company]`: what holds for the whole company (its time zone).
+    pub company: CompanyConfig,
+}
+
+/// `[company]` in the configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CompanyConfig {
+    /// `time_zone`: the company's IANA time zone (default `Asia/Yekaterinburg`), read once at
+    /// start; an unknown name stops the start with a clear message.
+    #[serde(deserialize_with = "time_zone")]
+    pub time_zone: jiff::tz::TimeZone,
+}
+
+impl Default for CompanyConfig {
+    fn default() -> Self {
+        Self {
+            time_zone: abonent_domain::org::default_time_zone(),
+        }
+    }
+}
+
+/// Reads an IANA zone name, refusing one the zone database does not know.
+fn time_zone<'de, D: serde::Deserializer<'de>>(d: D) -> Result<jiff::tz::TimeZone, D::Error> {
+    let name = String::deserialize(d)?;
+    abonent_domain::org::parse_time_zone(&name).map_err(serde::de::Error::custom)
 }
 
 impl Default for Config {
@@ -49,7 +75,7 @@ impl Default for Config {
             database_url: "sqlite://data/abonent.db".into(),
             max_connections: 8,
             sqlite_mmap_mib: 0,
-            listen: "127.0.0.1:8080".parse().expect("valid address"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             log_format: "text".into(),
             secure_cookies: false,
             session_ttl_hours: 12,
@@ -62,6 +88,7 @@ impl Default for Config {
             registry_layouts: abonent_domain::payments::registry::RegistryLayout::defaults(),
             payment_limits: abonent_domain::payments::registry::PaymentLimits::default(),
             public_url: String::new(),
+            company: CompanyConfig::default(),
         }
     }
 }
@@ -189,5 +216,25 @@ mod tests {
         std::fs::write(&p, "listn = 1\n").unwrap();
         assert!(Config::load(Some(&p)).is_err(), "unknown keys are refused");
         assert!(Config::load(Some(&dir.path().join("missing.toml"))).is_err());
+    }
+
+    #[test]
+    fn the_company_time_zone_is_read_once_and_an_unknown_one_is_refused() {
+        assert_eq!(
+            Config::default().company.time_zone.iana_name(),
+            Some("Asia/Yekaterinburg")
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.toml");
+        std::fs::write(&p, "[company]\ntime_zone = \"Europe/Moscow\"\n").unwrap();
+        let c = Config::load(Some(&p)).unwrap();
+        assert_eq!(c.company.time_zone.iana_name(), Some("Europe/Moscow"));
+        std::fs::write(&p, "[company]\ntime_zone = \"Asia/Ekaterinburg\"\n").unwrap();
+        let e = format!("{:#}", Config::load(Some(&p)).unwrap_err());
+        assert!(
+            e.contains("неизвестный часовой пояс «Asia/Ekaterinburg»")
+                && e.contains("unknown time zone"),
+            "{e}"
+        );
     }
 }

@@ -210,7 +210,9 @@ async fn main() -> Result<()> {
             // `abonent bill` (the default, the previous month, has ended).
             if let Some(until) = until.filter(|_| billing_until.is_some()) {
                 if !billing_leave_last_open {
-                    if let Err(refusal) = period_ended(&store, until).await? {
+                    if let Err(refusal) =
+                        period_ended(&store, &cfg.company.time_zone, until).await?
+                    {
                         bail!("{refusal} Оставьте его открытым: --billing-leave-last-open.");
                     }
                 }
@@ -232,7 +234,7 @@ async fn main() -> Result<()> {
             before_end,
         } => {
             let store = open_with_cache(&cfg, Some(BATCH_CACHE_MIB)).await?;
-            let r = bill(&store, &period, chunk, before_end).await;
+            let r = bill(&store, &cfg.company.time_zone, &period, chunk, before_end).await;
             store.close().await;
             r
         }
@@ -244,7 +246,7 @@ async fn main() -> Result<()> {
                     .with_context(|| format!("дата «{d}»: укажите ГГГГ-ММ-ДД"))?,
                 None => jiff::Zoned::now()
                     .with_time_zone(
-                        abonent_jobs::company_zone(&store)
+                        abonent_jobs::company_zone(&store, &cfg.company.time_zone)
                             .await
                             .map_err(|e| anyhow::anyhow!("{e}"))?,
                     )
@@ -359,7 +361,7 @@ async fn open_with_cache(cfg: &Config, cache_mib: Option<u32>) -> Result<Store> 
 
 async fn seed_demo(store: &Store, accounts: u32, progress: bool) -> Result<()> {
     let hash =
-        tokio::task::spawn_blocking(|| abonent_domain::password::hash(DEMO_PASSWORD)).await?;
+        tokio::task::spawn_blocking(|| abonent_domain::password::try_hash(DEMO_PASSWORD)).await??;
     store.seed_demo_staff(&hash).await?;
     let have = store.max_account_serial().await?;
     if have >= accounts {
@@ -372,9 +374,7 @@ async fn seed_demo(store: &Store, accounts: u32, progress: bool) -> Result<()> {
         ProgressBar::hidden()
     };
     bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, осталось {eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
+        bar_style("{msg} [{bar:40}] {pos}/{len} ({per_sec}, осталось {eta})").progress_chars("=> "),
     );
     bar.set_message("Лицевые счета");
     let started = std::time::Instant::now();
@@ -406,9 +406,7 @@ async fn seed_demo_billing(
         ProgressBar::hidden()
     };
     bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, осталось {eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
+        bar_style("{msg} [{bar:40}] {pos}/{len} ({per_sec}, осталось {eta})").progress_chars("=> "),
     );
     let started = std::time::Instant::now();
     store
@@ -429,9 +427,7 @@ async fn seed_demo_billing(
 async fn seed_demo_appeals(store: &Store, target: u64) -> Result<()> {
     let bar = ProgressBar::new(target);
     bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, осталось {eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
+        bar_style("{msg} [{bar:40}] {pos}/{len} ({per_sec}, осталось {eta})").progress_chars("=> "),
     );
     bar.set_message("Обращения");
     let started = std::time::Instant::now();
@@ -448,22 +444,29 @@ async fn seed_demo_appeals(store: &Store, target: u64) -> Result<()> {
 /// (`abonent_domain::billing::period_ended`).
 async fn period_ended(
     store: &Store,
+    company_zone: &jiff::tz::TimeZone,
     period: abonent_domain::tariffs::Period,
 ) -> Result<std::result::Result<(), String>> {
-    let zone = abonent_jobs::company_zone(store)
+    let zone = abonent_jobs::company_zone(store, company_zone)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let today = jiff::Zoned::now().with_time_zone(zone).date();
     Ok(abonent_domain::billing::period_ended(period, today))
 }
 
-async fn bill(store: &Store, period: &str, chunk: usize, before_end: bool) -> Result<()> {
+async fn bill(
+    store: &Store,
+    company_zone: &jiff::tz::TimeZone,
+    period: &str,
+    chunk: usize,
+    before_end: bool,
+) -> Result<()> {
     use abonent_store::billing::RunOutcome;
     let Some(p) = abonent_domain::tariffs::Period::parse(period) else {
         bail!("период «{period}» — укажите его в виде ГГГГ-ММ, например 2026-11");
     };
     if !before_end {
-        if let Err(refusal) = period_ended(store, p).await? {
+        if let Err(refusal) = period_ended(store, company_zone, p).await? {
             bail!(
                 "{refusal} Чтобы рассчитать и закрыть его раньше: abonent bill {p} --before-end."
             );
@@ -471,9 +474,7 @@ async fn bill(store: &Store, period: &str, chunk: usize, before_end: bool) -> Re
     }
     let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, осталось {eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
+        bar_style("{msg} [{bar:40}] {pos}/{len} ({per_sec}, осталось {eta})").progress_chars("=> "),
     );
     bar.set_message(format!("Начисления за {}", p.label_ru()));
     let started = std::time::Instant::now();
@@ -542,7 +543,7 @@ async fn import_payments(
     let started = std::time::Instant::now();
     let today = jiff::Zoned::now()
         .with_time_zone(
-            abonent_jobs::company_zone(store)
+            abonent_jobs::company_zone(store, &cfg.company.time_zone)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?,
         )
@@ -632,7 +633,8 @@ async fn add_user(
         bail!("{e}");
     }
     let pw = password.to_owned();
-    let hash = tokio::task::spawn_blocking(move || abonent_domain::password::hash(&pw)).await?;
+    let hash =
+        tokio::task::spawn_blocking(move || abonent_domain::password::try_hash(&pw)).await??;
     let id = store
         .create_staff(
             &StaffData {
@@ -672,6 +674,7 @@ async fn worker(cfg: Config, once: bool) -> Result<()> {
     let jobs_config = abonent_jobs::JobsConfig {
         mail: cfg.mail.clone(),
         sms: cfg.sms.clone(),
+        time_zone: cfg.company.time_zone.clone(),
     };
     let name = format!("worker-{}", std::process::id());
     let stop = signals()?;
@@ -726,8 +729,8 @@ async fn serve(
             seed_demo_billing(&store, 3, previous_month(), false, true).await?;
         } else {
             let hash =
-                tokio::task::spawn_blocking(|| abonent_domain::password::hash(DEMO_PASSWORD))
-                    .await?;
+                tokio::task::spawn_blocking(|| abonent_domain::password::try_hash(DEMO_PASSWORD))
+                    .await??;
             store.seed_demo_staff(&hash).await?;
         }
     }
@@ -755,6 +758,7 @@ async fn serve(
     let mut jobs_config = abonent_jobs::JobsConfig {
         mail: cfg.mail.clone(),
         sms: cfg.sms.clone(),
+        time_zone: cfg.company.time_zone.clone(),
     };
     // The demo has no mail server: its letters become files to open.
     if demo && jobs_config.mail.smtp_url.is_empty() {
@@ -895,9 +899,7 @@ async fn backup(cfg: &Config, file: &std::path::Path, force: bool) -> Result<()>
         .sum::<u64>();
     let bar = ProgressBar::new(approx.max(1));
     bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {bytes} из ~{total_bytes} ({elapsed})")
-            .expect("valid template")
-            .progress_chars("=> "),
+        bar_style("{msg} [{bar:40}] {bytes} из ~{total_bytes} ({elapsed})").progress_chars("=> "),
     );
     bar.set_message("Резервная копия");
     let started = std::time::Instant::now();
@@ -981,4 +983,10 @@ async fn restore(cfg: &Config, file: &std::path::Path) -> Result<()> {
         }
         Err(e) => Err(e).context("база данных не восстановлена"),
     }
+}
+
+/// A progress bar style from a template of ours; a template indicatif refused would show the
+/// plain default bar rather than stop the command.
+fn bar_style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
 }

@@ -363,10 +363,15 @@ impl AppealDraft {
             );
         }
         let flagged = looks_obscene(&self.text);
+        // A choice that did not parse has its message in `e`.
+        let (Some(channel), Some(kind), Some(answer_channel)) = (channel, kind, answer_channel)
+        else {
+            return Err(e);
+        };
         e.into_result(())?;
         Ok(AppealData {
-            channel: channel.expect("checked"),
-            kind: kind.expect("checked"),
+            channel,
+            kind,
             topic,
             text,
             branch_id,
@@ -376,7 +381,7 @@ impl AppealDraft {
             email,
             phone,
             postal_address,
-            answer_channel: answer_channel.expect("checked"),
+            answer_channel,
             flagged,
         })
     }
@@ -468,6 +473,10 @@ impl AnswerDraft {
                 "Для ответа по телефону запишите дату, время и содержание разговора.",
             );
         }
+        // A channel that did not parse has its message in `e`.
+        let Some(channel) = channel else {
+            return Err(e);
+        };
         e.into_result(())?;
         Ok(AnswerData {
             substance: substance.to_owned(),
@@ -475,7 +484,7 @@ impl AnswerDraft {
             executor_phone,
             signatory_name: signatory_name.to_owned(),
             signatory_position,
-            channel: channel.expect("checked"),
+            channel,
             call_note,
         })
     }

@@ -144,8 +144,10 @@ pub fn parse_calendar_data(text: &str) -> Result<Vec<CalendarYear>, CalendarData
 }
 
 /// The production calendar years that ship with Abonent (2025, 2026, …).
+/// The data is checked by a test; were it ever unreadable, no year would be official and every
+/// deadline would follow the Labour Code fallback (which the deadline's basis then says).
 pub fn shipped_years() -> Vec<CalendarYear> {
-    parse_calendar_data(SHIPPED).expect("shipped calendar data is valid (tested)")
+    parse_calendar_data(SHIPPED).unwrap_or_default()
 }
 
 fn is_weekend(d: Date) -> bool {
@@ -176,7 +178,7 @@ const LABOUR_CODE_HOLIDAYS: [(i8, i8); 14] = [
 pub fn labour_code_year(year: i16) -> CalendarYear {
     let holidays: BTreeSet<Date> = LABOUR_CODE_HOLIDAYS
         .iter()
-        .map(|&(m, d)| Date::new(year, m, d).expect("valid fixed holiday"))
+        .filter_map(|&(m, d)| Date::new(year, m, d).ok())
         .collect();
     let mut days: Vec<SpecialDay> = holidays
         .iter()
@@ -192,7 +194,8 @@ pub fn labour_code_year(year: i16) -> CalendarYear {
     {
         let mut d = h;
         loop {
-            d = d.tomorrow().expect("date in range");
+            let Ok(next) = d.tomorrow() else { break };
+            d = next;
             if !is_weekend(d) && !holidays.contains(&d) && !taken.contains(&d) {
                 break;
             }
@@ -290,13 +293,13 @@ impl WorkingCalendar {
     /// "N calendar days from `start`, moved to the next working day if it lands on a
     /// non-working one" (ГК РФ ст. 191 and 193). The count starts the day after `start`.
     pub fn deadline(&self, start: Date, calendar_days: i32) -> Deadline {
-        let reached = start
-            .checked_add(calendar_days.days())
-            .expect("deadline within the supported date range");
+        // Beyond the supported range (year 9999) the last supported day stands.
+        let reached = start.saturating_add(calendar_days.days());
         let mut basis = self.basis_for(reached);
         let mut date = reached;
         while !self.is_working_day(date) {
-            date = date.tomorrow().expect("date in range");
+            let Ok(next) = date.tomorrow() else { break };
+            date = next;
             if self.basis_for(date) == Basis::LabourCodeFallback {
                 basis = Basis::LabourCodeFallback;
             }
@@ -318,13 +321,16 @@ impl WorkingCalendar {
 
     /// Working days in a year, as the production calendar states it (for review by staff).
     pub fn working_days_in_year(&self, year: i16) -> usize {
-        let mut d = Date::new(year, 1, 1).expect("valid");
+        let Ok(mut d) = Date::new(year, 1, 1) else {
+            return 0;
+        };
         let mut n = 0;
         while d.year() == year {
             if self.is_working_day(d) {
                 n += 1;
             }
-            d = d.tomorrow().expect("in range");
+            let Ok(next) = d.tomorrow() else { break };
+            d = next;
         }
         n
     }

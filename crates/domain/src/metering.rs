@@ -9,6 +9,91 @@ use serde::{Deserialize, Serialize};
 use crate::money::Wh;
 use crate::validation::{optional_text, required_text, FieldErrors};
 
+/// Values of a meter per zone, in zone order: readings (whole kWh) or consumption (Wh). Stored
+/// (and shown by the API) as the text the readings table always held, `12345,6789`; parsed once
+/// by the store, so nothing re-splits the text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ZoneValues(pub Vec<i64>);
+
+/// Stored zone values that are not a list of integers.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("zone values are not comma-separated integers: {0:?}")]
+pub struct BadZoneValues(pub String);
+
+impl ZoneValues {
+    /// The stored text: `12345,6789` (empty for no values).
+    pub fn to_db(&self) -> String {
+        self.to_string()
+    }
+
+    /// The values, in zone order.
+    pub fn values(&self) -> &[i64] {
+        &self.0
+    }
+
+    /// All zones together.
+    pub fn total(&self) -> i64 {
+        self.0.iter().sum()
+    }
+}
+
+impl From<Vec<i64>> for ZoneValues {
+    fn from(v: Vec<i64>) -> Self {
+        ZoneValues(v)
+    }
+}
+
+impl std::fmt::Display for ZoneValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, v) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{v}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::str::FromStr for ZoneValues {
+    type Err = BadZoneValues;
+
+    /// Reads the stored text; spaces around a value are allowed, an empty text is no values.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.trim().is_empty() {
+            return Ok(ZoneValues::default());
+        }
+        s.split(',')
+            .map(|v| v.trim().parse::<i64>())
+            .collect::<Result<Vec<_>, _>>()
+            .map(ZoneValues)
+            .map_err(|_| BadZoneValues(s.to_owned()))
+    }
+}
+
+/// Decoding from the database (`#[sqlx(try_from = "String")]`).
+impl TryFrom<String> for ZoneValues {
+    type Error = BadZoneValues;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl Serialize for ZoneValues {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ZoneValues {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// What the meter is: zones (1, 2 or 3) and the digits of its register (whole kWh).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MeterSpec {
@@ -130,13 +215,17 @@ impl MeterDraft {
                 }
             }
         };
+        // A date that did not parse has its message in `e`.
+        let (Some(installed_on), Some(verified_on)) = (installed_on, verified_on) else {
+            return Err(e);
+        };
         e.into_result(())?;
         Ok(MeterData {
             serial,
             model,
             spec: MeterSpec { zones, digits },
-            installed_on: installed_on.expect("checked"),
-            verified_on: verified_on.expect("checked"),
+            installed_on,
+            verified_on,
             interval_years,
             initial,
         })
@@ -282,6 +371,20 @@ pub fn check_reading(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn zone_values_keep_the_stored_text() {
+        let z: ZoneValues = "12345, 6789".parse().unwrap();
+        assert_eq!(z, ZoneValues(vec![12345, 6789]));
+        assert_eq!(z.to_db(), "12345,6789");
+        assert_eq!(z.total(), 19134);
+        assert_eq!(
+            ZoneValues::try_from(String::new()).unwrap(),
+            ZoneValues::default()
+        );
+        assert_eq!(ZoneValues::default().to_db(), "");
+        assert!(ZoneValues::try_from("1,x".to_owned()).is_err());
+    }
+
     use super::*;
 
     const ONE: MeterSpec = MeterSpec {

@@ -91,6 +91,31 @@ impl Role {
     }
 }
 
+/// The company's time zone unless configured otherwise (`[company] time_zone`), and the zone of a
+/// branch that names none.
+pub const DEFAULT_TIME_ZONE: &str = "Asia/Yekaterinburg";
+
+/// A time zone name that the zone database does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "неизвестный часовой пояс «{0}»: укажите его по базе IANA, например {zone} \
+     (unknown time zone {0:?}: use an IANA name such as {zone})",
+    zone = DEFAULT_TIME_ZONE
+)]
+pub struct UnknownTimeZone(pub String);
+
+/// Reads an IANA time zone name, once, at the edge (configuration, a branch's record).
+pub fn parse_time_zone(name: &str) -> Result<jiff::tz::TimeZone, UnknownTimeZone> {
+    jiff::tz::TimeZone::get(name.trim()).map_err(|_| UnknownTimeZone(name.to_owned()))
+}
+
+/// The zone of [`DEFAULT_TIME_ZONE`]; where the zone database lacks it, its fixed offset (UTC+5,
+/// no daylight saving since 2014), so a default never fails.
+pub fn default_time_zone() -> jiff::tz::TimeZone {
+    parse_time_zone(DEFAULT_TIME_ZONE)
+        .unwrap_or_else(|_| jiff::tz::TimeZone::fixed(jiff::tz::offset(5)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,7 +195,7 @@ mod drafts {
             let phones = optional_text(&mut e, "phones", &self.phones, 200).unwrap_or_default();
             let tz = self.time_zone.trim();
             let time_zone = if tz.is_empty() {
-                "Asia/Yekaterinburg".to_owned()
+                super::DEFAULT_TIME_ZONE.to_owned()
             } else {
                 tz.to_owned()
             };

@@ -50,6 +50,7 @@ use crate::billing::{
     monthly_volume, penalty_days, penalty_from_units, penalty_units, MeterState, PenaltyTerms,
     VolumeInput, VolumeRule, FREE_DAYS, LOW_RATE_LAST_DAY,
 };
+use crate::metering::ZoneValues;
 use crate::money::{Kopecks, MoneyOverflow, TariffRate, Wh};
 use crate::tariffs::{Period, Tariff};
 
@@ -84,11 +85,8 @@ pub struct CarriedState {
 impl CarriedState {
     /// `123000,120000` style text for storage.
     pub fn history_text(&self) -> String {
-        self.history
-            .iter()
-            .map(|w| w.0.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
+        // The same comma-separated list of integers as a meter's zone values.
+        ZoneValues(self.history.iter().map(|w| w.0).collect()).to_db()
     }
 
     /// `2026-10-15:150000,2026-11-15:20000` style text for storage.
@@ -100,9 +98,12 @@ impl CarriedState {
             .join(",")
     }
 
+    /// Reads [`CarriedState::history_text`]; a value that is not an integer is skipped.
     pub fn parse_history(s: &str) -> Vec<Wh> {
         s.split(',')
-            .filter_map(|v| v.trim().parse().ok().map(Wh))
+            .filter_map(|v| v.parse::<ZoneValues>().ok())
+            .flat_map(|z| z.0)
+            .map(Wh)
             .collect()
     }
 

@@ -79,8 +79,11 @@ impl Period {
         }
     }
 
+    /// A period from [`Period::parse`] or the arithmetic here is a real month; one built by hand
+    /// out of range is read as the nearest real month.
     pub fn first_day(self) -> Date {
-        Date::new(self.year, self.month, 1).expect("valid period")
+        let (year, month) = (self.year.clamp(-9999, 9999), self.month.clamp(1, 12));
+        Date::new(year, month, 1).unwrap_or(Date::MIN)
     }
 
     pub fn last_day(self) -> Date {
@@ -92,7 +95,11 @@ impl Period {
     pub fn due_date(self, day: i8) -> Date {
         let n = self.next();
         let last = n.last_day().day();
-        Date::new(n.year, n.month, day.clamp(1, last)).expect("valid day")
+        n.first_day()
+            .with()
+            .day(day.clamp(1, last))
+            .build()
+            .unwrap_or(n.last_day())
     }
 
     /// `MMYYYY`, as the payment QR's PaymPeriod wants it.

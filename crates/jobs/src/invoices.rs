@@ -52,6 +52,7 @@ pub fn warning_is_current(case: &RestrictionCase, period: Period, overdue: i64) 
 
 /// Builds the invoice of an account for a period, formatted for print, as of today in the
 /// account's branch.
+#[tracing::instrument(skip_all, fields(account = account_id, %period))]
 pub async fn invoice_doc(store: &Store, account_id: i64, period: Period) -> Result<InvoiceDoc> {
     let a = store.account(account_id).await?;
     let zone = store
@@ -68,6 +69,7 @@ pub async fn invoice_doc(store: &Store, account_id: i64, period: Period) -> Resu
 /// As [`invoice_doc`], with what is current (a restriction warning) judged on `today`.
 /// Refuses an invoice whose payee requisites fail the checks, instead of printing it with a
 /// wrong or no payment QR code.
+#[tracing::instrument(skip_all, fields(account = account_id, %period, %today))]
 pub async fn invoice_doc_on(
     store: &Store,
     account_id: i64,

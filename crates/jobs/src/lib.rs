@@ -15,13 +15,18 @@
 
 use std::time::Duration;
 
-use abonent_store::jobs::Job;
+use abonent_store::jobs::{
+    DeliverAnswer, Job, JobKind, JobPayload, NewsNotify, RemindersDaily, StaffMail,
+};
 use abonent_store::{now_micros, Store};
+use tracing::instrument;
 
+pub mod error;
 pub mod invoices;
 pub mod mail;
 pub mod outbox;
 
+pub use error::{JobError, Result};
 pub use mail::MailConfig;
 
 /// Asks the workers to stop (held by whoever handles the signals).
@@ -68,10 +73,23 @@ impl Stop {
 }
 
 /// What the workers need besides the store.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct JobsConfig {
     pub mail: MailConfig,
     pub sms: outbox::SmsConfig,
+    /// The company's time zone (`[company] time_zone`): the day of reminders and deadlines
+    /// when no branch names a zone.
+    pub time_zone: jiff::tz::TimeZone,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            mail: MailConfig::default(),
+            sms: outbox::SmsConfig::default(),
+            time_zone: abonent_domain::org::default_time_zone(),
+        }
+    }
 }
 
 /// How often the scheduler looks at the clock, and how long a claimed job is leased.
@@ -83,19 +101,21 @@ pub const SWEEP_EVERY_MINUTES: i64 = 15;
 /// Local hour from which the day's reminders go out.
 pub const REMINDERS_HOUR: i8 = 10;
 
-/// The zone of the company's (first) branch.
-pub async fn company_zone(store: &Store) -> abonent_store::Result<jiff::tz::TimeZone> {
-    let tz = store
-        .branches()
-        .await?
-        .first()
-        .map(|b| b.time_zone.clone())
-        .unwrap_or_else(|| "Asia/Yekaterinburg".into());
-    Ok(jiff::tz::TimeZone::get(&tz).unwrap_or(jiff::tz::TimeZone::UTC))
+/// The zone of the company's (first) branch; `configured` (`[company] time_zone`) while there
+/// is no branch.
+pub async fn company_zone(
+    store: &Store,
+    configured: &jiff::tz::TimeZone,
+) -> abonent_store::Result<jiff::tz::TimeZone> {
+    Ok(match store.branches().await?.first() {
+        Some(b) => jiff::tz::TimeZone::get(&b.time_zone).unwrap_or(jiff::tz::TimeZone::UTC),
+        None => configured.clone(),
+    })
 }
 
 /// Queues the reminders of a day (debt, due date, readings, a new tariff) for every account
 /// concerned.
+#[instrument(skip_all, fields(%today))]
 pub async fn queue_reminders(
     store: &Store,
     today: jiff::civil::Date,
@@ -116,19 +136,25 @@ pub async fn queue_reminders(
 }
 
 /// Enqueues the periodic jobs due in the current slots (idempotent across instances).
+#[instrument(skip_all)]
 pub async fn schedule(store: &Store, cfg: &JobsConfig) -> abonent_store::Result<()> {
     let now = now_micros();
     if !cfg.mail.imap_url.is_empty() {
         let slot = now / 1_000_000 / cfg.mail.poll_seconds();
         store
-            .enqueue("mail.poll", "", Some(&format!("mail.poll@{slot}")), now)
+            .enqueue(
+                &JobKind::MailPoll,
+                "",
+                Some(&format!("mail.poll@{slot}")),
+                now,
+            )
             .await?;
     }
     let minutes = now / 60_000_000;
     let slot = minutes / SWEEP_EVERY_MINUTES;
     store
         .enqueue(
-            "appeals.sweep",
+            &JobKind::AppealsSweep,
             "",
             Some(&format!("appeals.sweep@{slot}")),
             now,
@@ -138,7 +164,7 @@ pub async fn schedule(store: &Store, cfg: &JobsConfig) -> abonent_store::Result<
         // Retries of messages whose channel was down (new messages start the sender at once).
         store
             .enqueue(
-                "outbox.send",
+                &JobKind::OutboxSend,
                 "",
                 Some(&format!("outbox.send@{minutes}")),
                 now,
@@ -146,12 +172,11 @@ pub async fn schedule(store: &Store, cfg: &JobsConfig) -> abonent_store::Result<
             .await?;
     }
     // Reminders to clients once a day, from 10:00 in the company's zone (NTF-02).
-    let local = jiff::Timestamp::now().to_zoned(company_zone(store).await?);
+    let local = jiff::Timestamp::now().to_zoned(company_zone(store, &cfg.time_zone).await?);
     if local.hour() >= REMINDERS_HOUR {
         store
-            .enqueue(
-                "reminders.daily",
-                &local.date().to_string(),
+            .enqueue_payload(
+                &RemindersDaily { day: local.date() },
                 Some(&format!("reminders@{}", local.date())),
                 now,
             )
@@ -160,7 +185,7 @@ pub async fn schedule(store: &Store, cfg: &JobsConfig) -> abonent_store::Result<
     let day = minutes / (24 * 60);
     store
         .enqueue(
-            "maintenance.purge",
+            &JobKind::MaintenancePurge,
             "",
             Some(&format!("maintenance.purge@{day}")),
             now,
@@ -177,41 +202,35 @@ enum JobEnd {
 }
 
 /// Runs one job; an error is recorded and the job retried later.
-pub async fn run_job(store: &Store, cfg: &JobsConfig, job: &Job) -> Result<String, String> {
+pub async fn run_job(store: &Store, cfg: &JobsConfig, job: &Job) -> Result<String> {
     match run_job_until(store, cfg, job, &Stop::never()).await? {
         JobEnd::Done(s) | JobEnd::Interrupted(s) => Ok(s),
     }
 }
 
+/// The typed payload of a job, or [`JobError::BadPayload`].
+fn payload<P: JobPayload>(job: &Job) -> Result<P> {
+    job.payload().ok_or(JobError::BadPayload)
+}
+
 /// Runs one job, looking at `stop` where the job is long (the outbox, the appeals sweep).
-async fn run_job_until(
-    store: &Store,
-    cfg: &JobsConfig,
-    job: &Job,
-    stop: &Stop,
-) -> Result<JobEnd, String> {
-    let done = match job.kind.as_str() {
-        "mail.poll" => {
-            let fetched = mail::fetch_mailbox(store, &cfg.mail).await?;
-            let r = mail::process_inbox(store).await?;
-            Ok(format!(
-                "fetched {fetched}; registered {}, attached {}, failed {}",
-                r.registered, r.attached, r.failed
-            ))
+#[instrument(skip_all, fields(job = job.id, kind = %job.kind, attempts = job.attempts))]
+async fn run_job_until(store: &Store, cfg: &JobsConfig, job: &Job, stop: &Stop) -> Result<JobEnd> {
+    let done = match &job.kind {
+        JobKind::MailPoll => poll_mailbox(store, cfg).await?,
+        JobKind::StaffMail => {
+            let p: StaffMail = payload(job)?;
+            mail::send_staff_notice(store, &cfg.mail, p.notice_id).await?
         }
-        "staff.mail" => {
-            let id: i64 = job.payload.parse().map_err(|_| "bad payload")?;
-            mail::send_staff_notice(store, &cfg.mail, id).await
+        JobKind::AppealConfirm => {
+            let p: abonent_store::jobs::AppealConfirm = payload(job)?;
+            mail::send_confirmation(store, &cfg.mail, p.appeal_id).await?
         }
-        "appeal.confirm" => {
-            let id: i64 = job.payload.parse().map_err(|_| "bad payload")?;
-            mail::send_confirmation(store, &cfg.mail, id).await
+        JobKind::AppealDeliverAnswer => {
+            let p: DeliverAnswer = payload(job)?;
+            mail::deliver_answer(store, &cfg.mail, p.reply_id).await?
         }
-        "appeal.deliver_answer" => {
-            let id: i64 = job.payload.parse().map_err(|_| "bad payload")?;
-            mail::deliver_answer(store, &cfg.mail, id).await
-        }
-        "outbox.send" => {
+        JobKind::OutboxSend => {
             let r =
                 outbox::send_due_until(store, &cfg.mail, &cfg.sms, &job_worker(job), stop).await?;
             return Ok(if r.stopped {
@@ -220,65 +239,82 @@ async fn run_job_until(
                 JobEnd::Done(r.summary())
             });
         }
-        "news.notify" => {
-            let id: i64 = job.payload.parse().map_err(|_| "bad payload")?;
-            let f = store.news_fan_out(id).await.map_err(|e| e.to_string())?;
-            Ok(format!(
-                "news {id}: {} (e-mail {}, SMS {}, portal {})",
-                f.total(),
-                f.email,
-                f.sms,
-                f.portal
-            ))
+        JobKind::NewsNotify => notify_news(store, payload(job)?).await?,
+        JobKind::RemindersDaily => {
+            let p: RemindersDaily = payload(job)?;
+            queue_reminders(store, p.day).await?
         }
-        "reminders.daily" => {
-            let day: jiff::civil::Date = job.payload.parse().map_err(|_| "bad payload")?;
-            queue_reminders(store, day).await.map_err(|e| e.to_string())
-        }
-        "appeals.sweep" => {
-            let norms = store.appeal_norms().await.map_err(|e| e.to_string())?;
-            let remind = norms.values().map(|n| n.remind_days).max().unwrap_or(3);
-            let zone = company_zone(store).await.map_err(|e| e.to_string())?;
-            let today = jiff::Timestamp::now().to_zoned(zone).date();
-            let until = today.saturating_add(jiff::Span::new().days(remind));
-            let mut total = abonent_store::appeals::SweepReport::default();
-            loop {
-                if stop.requested() {
-                    return Ok(JobEnd::Interrupted(format!(
-                        "stopped: reminded {}, escalated {}",
-                        total.reminded, total.escalated
-                    )));
-                }
-                let r = store
-                    .appeal_sweep(today, until, 500)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                total.reminded += r.reminded;
-                total.escalated += r.escalated;
-                if r.reminded + r.escalated == 0 {
-                    break;
-                }
-            }
-            Ok(format!(
-                "reminded {}, escalated {}",
-                total.reminded, total.escalated
-            ))
-        }
-        "maintenance.purge" => {
-            let now = now_micros();
-            let keys = store
-                .purge_idempotency_keys(now - 7 * 86_400_000_000)
-                .await
-                .map_err(|e| e.to_string())?;
-            let jobs = store
-                .purge_done_jobs(now - 30 * 86_400_000_000)
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(format!("purged {keys} keys, {jobs} jobs"))
-        }
-        other => Err(format!("unknown job kind {other}")),
+        JobKind::AppealsSweep => return sweep_appeals(store, cfg, stop).await,
+        JobKind::MaintenancePurge => purge(store).await?,
+        JobKind::Unknown(other) => return Err(JobError::UnknownKind(other.clone())),
     };
-    done.map(JobEnd::Done)
+    Ok(JobEnd::Done(done))
+}
+
+/// `mail.poll`: fetches the mailbox, then registers or attaches what came.
+#[instrument(skip_all)]
+async fn poll_mailbox(store: &Store, cfg: &JobsConfig) -> Result<String> {
+    let fetched = mail::fetch_mailbox(store, &cfg.mail).await?;
+    let r = mail::process_inbox(store).await?;
+    Ok(format!(
+        "fetched {fetched}; registered {}, attached {}, failed {}",
+        r.registered, r.attached, r.failed
+    ))
+}
+
+/// `news.notify`: queues an announcement's messages to its clients.
+#[instrument(skip_all, fields(news = p.news_id))]
+async fn notify_news(store: &Store, p: NewsNotify) -> Result<String> {
+    let id = p.news_id;
+    let f = store.news_fan_out(id).await?;
+    Ok(format!(
+        "news {id}: {} (e-mail {}, SMS {}, portal {})",
+        f.total(),
+        f.email,
+        f.sms,
+        f.portal
+    ))
+}
+
+/// `appeals.sweep`: reminders before the deadlines and escalations of overdue appeals, in
+/// batches, until none is left or a stop is asked.
+#[instrument(skip_all)]
+async fn sweep_appeals(store: &Store, cfg: &JobsConfig, stop: &Stop) -> Result<JobEnd> {
+    let norms = store.appeal_norms().await?;
+    let remind = norms.values().map(|n| n.remind_days).max().unwrap_or(3);
+    let zone = company_zone(store, &cfg.time_zone).await?;
+    let today = jiff::Timestamp::now().to_zoned(zone).date();
+    let until = today.saturating_add(jiff::Span::new().days(remind));
+    let mut total = abonent_store::appeals::SweepReport::default();
+    loop {
+        if stop.requested() {
+            return Ok(JobEnd::Interrupted(format!(
+                "stopped: reminded {}, escalated {}",
+                total.reminded, total.escalated
+            )));
+        }
+        let r = store.appeal_sweep(today, until, 500).await?;
+        total.reminded += r.reminded;
+        total.escalated += r.escalated;
+        if r.reminded + r.escalated == 0 {
+            break;
+        }
+    }
+    Ok(JobEnd::Done(format!(
+        "reminded {}, escalated {}",
+        total.reminded, total.escalated
+    )))
+}
+
+/// `maintenance.purge`: forgets idempotency keys after a week and finished jobs after 30 days.
+#[instrument(skip_all)]
+async fn purge(store: &Store) -> Result<String> {
+    let now = now_micros();
+    let keys = store
+        .purge_idempotency_keys(now - 7 * 86_400_000_000)
+        .await?;
+    let jobs = store.purge_done_jobs(now - 30 * 86_400_000_000).await?;
+    Ok(format!("purged {keys} keys, {jobs} jobs"))
 }
 
 /// The outbox lease holder of a job: the job's id makes it unique per run.
@@ -287,12 +323,14 @@ fn job_worker(job: &Job) -> String {
 }
 
 /// Claims and runs due jobs until none is left; returns how many ran.
+#[instrument(skip_all, fields(%worker))]
 pub async fn drain(store: &Store, cfg: &JobsConfig, worker: &str) -> abonent_store::Result<usize> {
     drain_until(store, cfg, worker, &Stop::never()).await
 }
 
 /// As [`drain`], until `stop` is asked: no job is claimed after that, and a job it interrupts
 /// is given back (claimable again at once). Returns how many jobs finished.
+#[instrument(skip_all, fields(%worker))]
 pub async fn drain_until(
     store: &Store,
     cfg: &JobsConfig,
@@ -316,7 +354,9 @@ pub async fn drain_until(
             }
             Err(e) => {
                 tracing::warn!(job = job.id, kind = %job.kind, attempts = job.attempts, error = %e, "job failed");
-                store.fail_job(job.id, worker, job.attempts, &e).await?;
+                store
+                    .fail_job(job.id, worker, job.attempts, &e.to_string())
+                    .await?;
             }
         }
         n += 1;
@@ -326,6 +366,7 @@ pub async fn drain_until(
 
 /// The scheduler and one worker, until `stop` is asked; then the job in hand is given back
 /// after its current message, and this returns.
+#[instrument(skip_all, fields(%worker))]
 pub async fn run(store: Store, cfg: JobsConfig, worker: String, stop: Stop) {
     let mut tick = tokio::time::interval(TICK);
     loop {

@@ -19,6 +19,8 @@ use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
+use crate::error::{JobError, Result};
+
 /// Mail settings (`[mail]` in the configuration file, `ABONENT_MAIL_…` in the environment).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -88,31 +90,26 @@ fn appeal_id_in(header: &str) -> Option<i64> {
 }
 
 /// Sends the answer letter of `reply_id` and records the delivery.
-pub async fn deliver_answer(
-    store: &Store,
-    cfg: &MailConfig,
-    reply_id: i64,
-) -> Result<String, String> {
+#[tracing::instrument(skip_all, fields(reply = reply_id))]
+pub async fn deliver_answer(store: &Store, cfg: &MailConfig, reply_id: i64) -> Result<String> {
     let appeal_id = store
         .appeal_of_reply(reply_id)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("no such reply")?;
-    let appeal = store.appeal(appeal_id).await.map_err(|e| e.to_string())?;
+        .await?
+        .ok_or(JobError::NoSuchReply)?;
+    let appeal = store.appeal(appeal_id).await?;
     let reply = store
         .appeal_replies(appeal_id)
-        .await
-        .map_err(|e| e.to_string())?
+        .await?
         .into_iter()
         .find(|r| r.id == reply_id)
-        .ok_or("no such reply")?;
+        .ok_or(JobError::NoSuchReply)?;
     if reply.delivery != "queued" {
         return Ok(format!("reply {reply_id} already {}", reply.delivery));
     }
     let to = appeal
         .applicant_email
         .clone()
-        .ok_or("the applicant has no e-mail address")?;
+        .ok_or(JobError::NoApplicantEmail)?;
     let body = format!(
         "{}!\n\nНа Ваше обращение № {} сообщаем.\n\n{}\n\nИсполнитель: {}, тел. {}\n\n{}\n{}\n\n\
          Ответить можно на это письмо: ответ будет приложен к обращению.\n",
@@ -136,20 +133,14 @@ pub async fn deliver_answer(
         body,
     )
     .await?;
-    store
-        .mark_reply_delivered(reply_id, "sent")
-        .await
-        .map_err(|e| e.to_string())?;
+    store.mark_reply_delivered(reply_id, "sent").await?;
     Ok(format!("answer {reply_id} sent"))
 }
 
 /// Sends the applicant the confirmation of registration: number, date and deadline (APL-02).
-pub async fn send_confirmation(
-    store: &Store,
-    cfg: &MailConfig,
-    appeal_id: i64,
-) -> Result<String, String> {
-    let a = store.appeal(appeal_id).await.map_err(|e| e.to_string())?;
+#[tracing::instrument(skip_all, fields(appeal = appeal_id))]
+pub async fn send_confirmation(store: &Store, cfg: &MailConfig, appeal_id: i64) -> Result<String> {
+    let a = store.appeal(appeal_id).await?;
     let Some(to) = a.applicant_email.clone() else {
         return Ok("no e-mail address".into());
     };
@@ -177,15 +168,9 @@ pub async fn send_confirmation(
 
 /// Sends a staff member the copy of a workspace notice (assignment, reminder, escalation). Staff
 /// without an address, or a server without a mail transport, have the workspace only.
-pub async fn send_staff_notice(
-    store: &Store,
-    cfg: &MailConfig,
-    notice_id: i64,
-) -> Result<String, String> {
-    let (n, email) = store
-        .notice_for_mail(notice_id)
-        .await
-        .map_err(|e| e.to_string())?;
+#[tracing::instrument(skip_all, fields(notice = notice_id))]
+pub async fn send_staff_notice(store: &Store, cfg: &MailConfig, notice_id: i64) -> Result<String> {
+    let (n, email) = store.notice_for_mail(notice_id).await?;
     if email.trim().is_empty() || cfg.smtp_url.is_empty() {
         return Ok("workspace only".into());
     }
@@ -207,10 +192,8 @@ async fn send(
     subject: &str,
     message_id: &str,
     body: String,
-) -> Result<(), String> {
-    send_with(cfg, to, subject, message_id, body, Vec::new())
-        .await
-        .map_err(|e| e.to_string())
+) -> Result<(), SendError> {
+    send_with(cfg, to, subject, message_id, body, Vec::new()).await
 }
 
 /// A file attached to a letter.
@@ -224,18 +207,12 @@ pub struct MailFile {
 /// Why a letter was not sent: a malformed `Address` will not change by retrying; anything else
 /// (the server down or refusing, even with a permanent code that may be its configuration) is
 /// retried.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum SendError {
+    #[error("{0}")]
     Address(String),
+    #[error("{0}")]
     Other(String),
-}
-
-impl std::fmt::Display for SendError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SendError::Address(e) | SendError::Other(e) => f.write_str(e),
-        }
-    }
 }
 
 /// Sends a plain-text letter with attachments.
@@ -347,12 +324,16 @@ pub struct ImapTarget {
     pub mailbox: String,
 }
 
-pub fn parse_imap_url(u: &str) -> Result<ImapTarget, String> {
-    let url = url::Url::parse(u).map_err(|e| format!("mail.imap_url: {e}"))?;
+pub fn parse_imap_url(u: &str) -> Result<ImapTarget> {
+    let url = url::Url::parse(u).map_err(|e| JobError::Config(format!("mail.imap_url: {e}")))?;
     let tls = match url.scheme() {
         "imaps" => true,
         "imap" => false,
-        s => return Err(format!("mail.imap_url: unknown scheme {s} (imap or imaps)")),
+        s => {
+            return Err(JobError::Config(format!(
+                "mail.imap_url: unknown scheme {s} (imap or imaps)"
+            )))
+        }
     };
     let decode = |s: &str| {
         url::form_urlencoded::parse(format!("x={s}").as_bytes())
@@ -363,7 +344,10 @@ pub fn parse_imap_url(u: &str) -> Result<ImapTarget, String> {
     let mailbox = url.path().trim_start_matches('/');
     Ok(ImapTarget {
         tls,
-        host: url.host_str().ok_or("mail.imap_url: no host")?.to_owned(),
+        host: url
+            .host_str()
+            .ok_or_else(|| JobError::Config("mail.imap_url: no host".into()))?
+            .to_owned(),
         port: url.port().unwrap_or(if tls { 993 } else { 143 }),
         user: decode(url.username()),
         password: decode(url.password().unwrap_or("")),
@@ -375,10 +359,10 @@ pub fn parse_imap_url(u: &str) -> Result<ImapTarget, String> {
     })
 }
 
-async fn connect(t: &ImapTarget) -> Result<async_imap::Client<MailStream>, String> {
+async fn connect(t: &ImapTarget) -> Result<async_imap::Client<MailStream>> {
     let tcp = TcpStream::connect((t.host.as_str(), t.port))
         .await
-        .map_err(|e| format!("IMAP {}:{}: {e}", t.host, t.port))?;
+        .map_err(|e| JobError::Imap(format!("IMAP {}:{}: {e}", t.host, t.port)))?;
     let stream = if t.tls {
         let mut roots = tokio_rustls::rustls::RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
@@ -386,15 +370,15 @@ async fn connect(t: &ImapTarget) -> Result<async_imap::Client<MailStream>, Strin
             tokio_rustls::rustls::crypto::ring::default_provider(),
         ))
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .map_err(|e| JobError::Imap(e.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth();
         let name = tokio_rustls::rustls::pki_types::ServerName::try_from(t.host.clone())
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| JobError::Imap(e.to_string()))?;
         let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
             .connect(name, tcp)
             .await
-            .map_err(|e| format!("IMAP TLS: {e}"))?;
+            .map_err(|e| JobError::Imap(format!("IMAP TLS: {e}")))?;
         MailStream::Tls(Box::new(tls))
     } else {
         MailStream::Plain(tcp)
@@ -403,33 +387,33 @@ async fn connect(t: &ImapTarget) -> Result<async_imap::Client<MailStream>, Strin
     client
         .read_response()
         .await
-        .map_err(|e| e.to_string())?
-        .ok_or("IMAP server closed the connection before its greeting")?;
+        .map_err(|e| JobError::Imap(e.to_string()))?
+        .ok_or_else(|| {
+            JobError::Imap("IMAP server closed the connection before its greeting".into())
+        })?;
     Ok(client)
 }
 
 /// Fetches new letters into the store (raw, unchanged); returns how many were new.
-pub async fn fetch_mailbox(store: &Store, cfg: &MailConfig) -> Result<usize, String> {
+#[tracing::instrument(skip_all)]
+pub async fn fetch_mailbox(store: &Store, cfg: &MailConfig) -> Result<usize> {
     let t = parse_imap_url(&cfg.imap_url)?;
     let client = connect(&t).await?;
     let mut session = client
         .login(&t.user, &t.password)
         .await
-        .map_err(|(e, _)| format!("IMAP login: {e}"))?;
+        .map_err(|(e, _)| JobError::Imap(format!("IMAP login: {e}")))?;
     let mb = session
         .select(&t.mailbox)
         .await
-        .map_err(|e| format!("IMAP select {}: {e}", t.mailbox))?;
+        .map_err(|e| JobError::Imap(format!("IMAP select {}: {e}", t.mailbox)))?;
     let validity = i64::from(mb.uid_validity.unwrap_or(0));
     let key = format!("{}@{}:{}/{}", t.user, t.host, t.port, t.mailbox);
-    let last = store
-        .inbox_last_uid(&key, validity)
-        .await
-        .map_err(|e| e.to_string())?;
+    let last = store.inbox_last_uid(&key, validity).await?;
     let mut uids: Vec<u32> = session
         .uid_search(format!("UID {}:*", last + 1))
         .await
-        .map_err(|e| e.to_string())?
+        .map_err(|e| JobError::Imap(e.to_string()))?
         .into_iter()
         .filter(|u| i64::from(*u) > last)
         .collect();
@@ -439,10 +423,10 @@ pub async fn fetch_mailbox(store: &Store, cfg: &MailConfig) -> Result<usize, Str
         let fetches: Vec<_> = session
             .uid_fetch(uid.to_string(), "(UID BODY.PEEK[])")
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(|e| JobError::Imap(e.to_string()))?
             .try_collect()
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| JobError::Imap(e.to_string()))?;
         for f in fetches {
             let Some(body) = f.body() else { continue };
             let message_id = MessageParser::default()
@@ -450,8 +434,7 @@ pub async fn fetch_mailbox(store: &Store, cfg: &MailConfig) -> Result<usize, Str
                 .and_then(|m| m.message_id().map(str::to_owned));
             if store
                 .inbox_store(&key, validity, i64::from(uid), message_id.as_deref(), body)
-                .await
-                .map_err(|e| e.to_string())?
+                .await?
             {
                 new += 1;
             }
@@ -470,10 +453,11 @@ pub struct IntakeReport {
 }
 
 /// Registers or attaches every stored letter that is still new.
-pub async fn process_inbox(store: &Store) -> Result<IntakeReport, String> {
+#[tracing::instrument(skip_all)]
+pub async fn process_inbox(store: &Store) -> Result<IntakeReport> {
     let mut rep = IntakeReport::default();
     loop {
-        let batch = store.inbox_pending(50).await.map_err(|e| e.to_string())?;
+        let batch = store.inbox_pending(50).await?;
         if batch.is_empty() {
             return Ok(rep);
         }
@@ -483,9 +467,8 @@ pub async fn process_inbox(store: &Store) -> Result<IntakeReport, String> {
                 Ok(Outcome::Attached) => rep.attached += 1,
                 Err(reason) => {
                     store
-                        .inbox_mark(letter.id, "failed", None, Some(&reason))
-                        .await
-                        .map_err(|e| e.to_string())?;
+                        .inbox_mark(letter.id, "failed", None, Some(&reason.to_string()))
+                        .await?;
                     rep.failed += 1;
                 }
             }
@@ -527,17 +510,18 @@ fn files_of(raw: &[u8], msg: &mail_parser::Message<'_>) -> (Vec<NewAttachment>, 
     (files, skipped)
 }
 
-async fn process_letter(store: &Store, inbox_id: i64, raw: &[u8]) -> Result<Outcome, String> {
+#[tracing::instrument(skip_all, fields(letter = inbox_id))]
+async fn process_letter(store: &Store, inbox_id: i64, raw: &[u8]) -> Result<Outcome> {
     let msg = MessageParser::default()
         .parse(raw)
-        .ok_or("письмо не удалось разобрать")?;
+        .ok_or_else(|| JobError::Letter("письмо не удалось разобрать".into()))?;
     let from = msg
         .from()
         .and_then(|a| a.first())
         .and_then(|a| a.address())
         .map(|a| a.trim().to_lowercase())
         .filter(|a| a.contains('@'))
-        .ok_or("в письме нет адреса отправителя")?;
+        .ok_or_else(|| JobError::Letter("в письме нет адреса отправителя".into()))?;
     let name = msg
         .from()
         .and_then(|a| a.first())
@@ -570,10 +554,7 @@ async fn process_letter(store: &Store, inbox_id: i64, raw: &[u8]) -> Result<Outc
             }
         }
         if let Some(rid) = reply_id_in(t) {
-            target = store
-                .appeal_of_reply(rid)
-                .await
-                .map_err(|e| e.to_string())?;
+            target = store.appeal_of_reply(rid).await?;
             if target.is_some() {
                 break;
             }
@@ -599,13 +580,12 @@ async fn process_letter(store: &Store, inbox_id: i64, raw: &[u8]) -> Result<Outc
         }
         store
             .attach_letter_to_appeal(inbox_id, appeal_id, &summary, &files)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         return Ok(Outcome::Attached);
     }
 
     if text.is_empty() && files.len() == 1 {
-        return Err("письмо без текста и без вложений".into());
+        return Err(JobError::Letter("письмо без текста и без вложений".into()));
     }
     let mut body = String::new();
     if !subject.is_empty() {
@@ -640,21 +620,22 @@ async fn process_letter(store: &Store, inbox_id: i64, raw: &[u8]) -> Result<Outc
             draft.email.clear();
             draft.answer_channel = "post".into();
             draft.applicant_name = format!("{} <{from}>", draft.applicant_name);
-            draft.validate(false).map_err(|e| e.to_string())?
+            draft
+                .validate(false)
+                .map_err(|e| JobError::Letter(e.to_string()))?
         }
     };
-    let branches = store.branches().await.map_err(|e| e.to_string())?;
-    let branch = branches.first().ok_or("no branch")?;
+    let branches = store.branches().await?;
+    let branch = branches.first().ok_or(JobError::NoBranch)?;
     let zone = jiff::tz::TimeZone::get(&branch.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
     let today = jiff::Timestamp::now().to_zoned(zone).date();
     let norms = store
         .appeal_norms()
-        .await
-        .map_err(|e| e.to_string())?
+        .await?
         .get(&data.kind)
         .copied()
         .unwrap_or_default();
-    let cal = store.working_calendar().await.map_err(|e| e.to_string())?;
+    let cal = store.working_calendar().await?;
     let new = NewAppeal {
         data,
         branch_id: branch.id,
@@ -677,12 +658,10 @@ async fn process_letter(store: &Store, inbox_id: i64, raw: &[u8]) -> Result<Outc
             Some(&IdemKey::new("mail", inbox_id.to_string())),
             &actor,
         )
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     store
         .inbox_mark(inbox_id, "registered", Some(reg.id), None)
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     Ok(Outcome::Registered)
 }
 

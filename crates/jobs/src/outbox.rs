@@ -11,6 +11,7 @@ use abonent_store::outbox::OutboxMessage;
 use abonent_store::Store;
 use serde::Deserialize;
 
+use crate::error::JobError;
 use crate::mail::{send_with, MailConfig, MailFile, SendError};
 use crate::Stop;
 
@@ -36,12 +37,13 @@ pub fn message_id(id: i64) -> String {
 }
 
 /// Sends every due message; returns a summary.
+#[tracing::instrument(skip_all, fields(%worker))]
 pub async fn send_due(
     store: &Store,
     cfg: &MailConfig,
     sms: &SmsConfig,
     worker: &str,
-) -> Result<String, String> {
+) -> Result<String, JobError> {
     Ok(send_due_until(store, cfg, sms, worker, &Stop::never())
         .await?
         .summary())
@@ -69,23 +71,21 @@ impl SendReport {
 
 /// Sends due messages until none is left or `stop` is asked: the message in hand is finished
 /// and recorded, the rest of the claimed batch is given back (claimable again at once).
+#[tracing::instrument(skip_all, fields(%worker))]
 pub async fn send_due_until(
     store: &Store,
     cfg: &MailConfig,
     sms: &SmsConfig,
     worker: &str,
     stop: &Stop,
-) -> Result<SendReport, String> {
+) -> Result<SendReport, JobError> {
     let mut r = SendReport::default();
     loop {
         if stop.requested() {
             r.stopped = true;
             break;
         }
-        let batch = store
-            .claim_messages(worker, BATCH, LEASE_MICROS)
-            .await
-            .map_err(|e| e.to_string())?;
+        let batch = store.claim_messages(worker, BATCH, LEASE_MICROS).await?;
         if batch.is_empty() {
             break;
         }
@@ -97,10 +97,7 @@ pub async fn send_due_until(
             }
             match send_one(store, cfg, sms, &m).await {
                 Ok((subject, body)) => {
-                    let recorded = store
-                        .message_sent(m.id, worker, &subject, &body)
-                        .await
-                        .map_err(|e| e.to_string())?;
+                    let recorded = store.message_sent(m.id, worker, &subject, &body).await?;
                     if recorded && m.kind == "restriction_warning" {
                         record_delivery(store, &m).await?;
                     }
@@ -112,17 +109,13 @@ pub async fn send_due_until(
                     tracing::warn!(message = m.id, attempts = m.attempts, error = %e, "message not sent");
                     store
                         .message_failed(m.id, worker, m.attempts, &e.to_string(), permanent)
-                        .await
-                        .map_err(|e| e.to_string())?;
+                        .await?;
                     r.failed += 1;
                 }
             }
         }
         if r.stopped {
-            let released = store
-                .release_messages(worker)
-                .await
-                .map_err(|e| e.to_string())?;
+            let released = store.release_messages(worker).await?;
             tracing::info!(%worker, released, "stopping: claimed messages given back");
             break;
         }
@@ -135,15 +128,15 @@ pub async fn send_due_until(
 }
 
 /// A delivered restriction warning is a step of its case (PAY-04).
-async fn record_delivery(store: &Store, m: &OutboxMessage) -> Result<(), String> {
-    let v: serde_json::Value = serde_json::from_str(&m.params).map_err(|e| e.to_string())?;
+#[tracing::instrument(skip_all, fields(message = m.id))]
+async fn record_delivery(store: &Store, m: &OutboxMessage) -> Result<(), JobError> {
+    let v: serde_json::Value = serde_json::from_str(&m.params)?;
     let Some(case) = v["case"].as_i64() else {
-        return Err(format!("message {} names no case", m.id));
+        return Err(JobError::NoCase(m.id));
     };
-    store
+    Ok(store
         .record_warning_delivery(case, &m.channel, &m.recipient)
-        .await
-        .map_err(|e| e.to_string())
+        .await?)
 }
 
 /// The subject and text of a reminder from its template and values.
@@ -200,6 +193,7 @@ async fn render_notice(store: &Store, m: &OutboxMessage) -> Result<(String, Stri
 }
 
 /// Sends one message by its channel; returns the subject and text as sent.
+#[tracing::instrument(skip_all, fields(message = m.id, channel = %m.channel))]
 async fn send_one(
     store: &Store,
     cfg: &MailConfig,

@@ -4,6 +4,7 @@ use abonent_domain::appeals::AppealDraft;
 use abonent_domain::org::{Role, StaffData};
 use abonent_store::appeals::NewAppeal;
 use abonent_store::audit::Actor;
+use abonent_store::jobs::JobKind;
 use abonent_store::testing;
 
 #[tokio::test]
@@ -67,7 +68,11 @@ async fn the_sweep_runs_as_a_job_once_per_slot() {
             .await
             .unwrap();
         // From 10:00 in the company's zone the day's reminders are scheduled too.
-        let local = jiff::Timestamp::now().to_zoned(abonent_jobs::company_zone(s).await.unwrap());
+        let local = jiff::Timestamp::now().to_zoned(
+            abonent_jobs::company_zone(s, &abonent_jobs::JobsConfig::default().time_zone)
+                .await
+                .unwrap(),
+        );
         let reminders = usize::from(local.hour() >= abonent_jobs::REMINDERS_HOUR);
         assert_eq!(
             ran,
@@ -76,7 +81,7 @@ async fn the_sweep_runs_as_a_job_once_per_slot() {
              and, from 10:00, the day's reminders",
             db.label
         );
-        let sweeps = s.jobs_of_kind("appeals.sweep", 10).await.unwrap();
+        let sweeps = s.jobs_of_kind(&JobKind::AppealsSweep, 10).await.unwrap();
         assert_eq!(sweeps.len(), 1);
         assert!(sweeps[0].done_at.is_some());
         let notices = s.staff_notices(head, 10).await.unwrap();

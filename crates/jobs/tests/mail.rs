@@ -12,6 +12,7 @@ use abonent_domain::org::{Role, StaffData};
 use abonent_jobs::{JobsConfig, MailConfig};
 use abonent_store::appeals::AppealFilter;
 use abonent_store::audit::Actor;
+use abonent_store::jobs::JobKind;
 use abonent_store::testing;
 
 fn free_port() -> u16 {
@@ -312,7 +313,10 @@ async fn mailbox_intake_and_answer_delivery() {
             ..Default::default()
         };
         abonent_jobs::drain(s, &down, "w").await.unwrap();
-        let jobs = s.jobs_of_kind("appeal.deliver_answer", 5).await.unwrap();
+        let jobs = s
+            .jobs_of_kind(&JobKind::AppealDeliverAnswer, 5)
+            .await
+            .unwrap();
         assert!(
             jobs[0].done_at.is_none() && jobs[0].last_error.is_some(),
             "{}",
@@ -495,7 +499,7 @@ async fn invoices_by_email_wait_while_smtp_is_down_and_go_out_once_with_the_pdf(
         // scheduler would also queue the day's reminders after 10:00, other letters).
         let minute = abonent_store::now_micros() / 60_000_000;
         s.enqueue(
-            "outbox.send",
+            &JobKind::OutboxSend,
             "",
             Some(&format!("outbox.send@{minute}")),
             abonent_store::now_micros(),

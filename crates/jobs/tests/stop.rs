@@ -162,11 +162,11 @@ async fn a_stopped_worker_gives_back_its_job_and_returns() {
         assert_eq!(leased, 0, "{l}");
         let next = loop {
             let j = s.claim_job("next", 60_000_000).await.unwrap().expect("due");
-            if j.kind == "outbox.send" {
+            if j.kind == abonent_store::jobs::JobKind::OutboxSend {
                 break j;
             }
         };
-        assert_eq!(next.kind, "outbox.send");
+        assert_eq!(next.kind, abonent_store::jobs::JobKind::OutboxSend);
         // A stop asked before anything runs: nothing is claimed.
         let (handle, stop) = Stop::pair();
         handle.stop();

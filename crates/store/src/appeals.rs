@@ -302,10 +302,9 @@ pub(crate) async fn notice_in(
     .bind(text)
     .fetch_one(&mut *tx)
     .await?;
-    crate::jobs::enqueue_in(
+    crate::jobs::enqueue_payload_in(
         tx,
-        "staff.mail",
-        &id.to_string(),
+        &crate::jobs::StaffMail { notice_id: id },
         Some(&format!("notice:{id}")),
         now,
     )
@@ -909,6 +908,7 @@ async fn register_batch(
         .map(|i| first_id + i as i64)
         .collect();
     if !confirm.is_empty() {
+        use crate::jobs::{AppealConfirm, JobPayload};
         let sql = format!(
             "INSERT INTO jobs (kind, payload, dedupe_key, run_at, created_at) VALUES {}
              ON CONFLICT (dedupe_key) DO NOTHING",
@@ -917,8 +917,8 @@ async fn register_batch(
         let mut q = sqlx::query(&sql);
         for id in confirm {
             q = q
-                .bind("appeal.confirm")
-                .bind(id.to_string())
+                .bind(AppealConfirm::KIND.as_str().to_owned())
+                .bind(AppealConfirm { appeal_id: id }.to_payload())
                 .bind(format!("confirm:{id}"))
                 .bind(now)
                 .bind(now);
@@ -1251,10 +1251,9 @@ impl Store {
         )
         .await?;
         if delivery == "queued" {
-            crate::jobs::enqueue_in(
+            crate::jobs::enqueue_payload_in(
                 &mut tx,
-                "appeal.deliver_answer",
-                &rid.to_string(),
+                &crate::jobs::DeliverAnswer { reply_id: rid },
                 Some(&format!("answer:{rid}")),
                 now,
             )

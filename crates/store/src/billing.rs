@@ -784,7 +784,9 @@ impl Store {
             .collect();
         let mut by_account: HashMap<i64, Vec<Wh>> = HashMap::new();
         for (acc, cons) in readings {
-            let zones: Vec<i64> = cons.split(',').filter_map(|v| v.parse().ok()).collect();
+            let zones = abonent_domain::metering::ZoneValues::try_from(cons)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                .0;
             let sum = by_account.entry(acc).or_default();
             if sum.is_empty() {
                 sum.resize(zones.len(), Wh(0));

@@ -1,7 +1,7 @@
 //! Meters and readings (MTR-01 … MTR-04): the domain checks a reading against the last accepted
 //! one; this module stores it with a guard that nobody accepted another reading in between.
 
-use abonent_domain::metering::MeterData;
+use abonent_domain::metering::{MeterData, ZoneValues};
 use abonent_domain::money::Wh;
 use serde::Serialize;
 use sqlx::FromRow;
@@ -40,7 +40,9 @@ pub struct ReadingView {
     pub id: i64,
     pub reading_values: String,
     /// Wh per zone, comma-separated.
-    pub consumption_wh: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub consumption_wh: ZoneValues,
     pub received_at: i64,
     pub period: String,
     pub channel: String,
@@ -66,10 +68,6 @@ const METER_SELECT: &str = "SELECT m.id, m.account_id, m.serial, m.model, m.zone
     LEFT JOIN readings r ON r.id = (SELECT MAX(x.id) FROM readings x
                                      WHERE x.meter_id = m.id AND x.status = 'accepted')";
 
-fn join<T: ToString>(v: &[T]) -> String {
-    v.iter().map(T::to_string).collect::<Vec<_>>().join(",")
-}
-
 impl Store {
     /// Registers a meter on an account; audited.
     pub async fn create_meter(&self, account_id: i64, m: &MeterData, actor: &Actor) -> Result<i64> {
@@ -87,7 +85,7 @@ impl Store {
         .bind(m.installed_on.to_string())
         .bind(m.verified_on.to_string())
         .bind(i64::from(m.interval_years))
-        .bind(join(&m.initial))
+        .bind(ZoneValues(m.initial.clone()).to_db())
         .bind(now_micros())
         .fetch_one(&mut *tx)
         .await
@@ -239,7 +237,9 @@ pub struct HeldReading {
     pub account_number: String,
     pub serial: String,
     pub reading_values: String,
-    pub consumption_wh: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub consumption_wh: ZoneValues,
     pub received_at: i64,
     pub period: String,
     pub channel: String,
@@ -435,8 +435,8 @@ async fn add_reading_in(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(meter_id)
-    .bind(join(&r.values))
-    .bind(join(&r.consumption.iter().map(|w| w.0).collect::<Vec<_>>()))
+    .bind(ZoneValues(r.values.clone()).to_db())
+    .bind(ZoneValues(r.consumption.iter().map(|w| w.0).collect()).to_db())
     .bind(now_micros())
     .bind(&period)
     .bind(&r.channel)

@@ -151,10 +151,9 @@ impl Store {
         )
         .await?;
         if n.notify {
-            crate::jobs::enqueue_in(
+            crate::jobs::enqueue_payload_in(
                 &mut tx,
-                "news.notify",
-                &id.to_string(),
+                &crate::jobs::NewsNotify { news_id: id },
                 Some(&format!("news.notify@{id}")),
                 now,
             )

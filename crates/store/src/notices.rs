@@ -111,7 +111,7 @@ pub(crate) async fn queue_notice_in(
         .rows_affected();
     }
     if n > 0 {
-        crate::jobs::enqueue_in(tx, "outbox.send", "", None, now).await?;
+        crate::jobs::enqueue_in(tx, &crate::jobs::JobKind::OutboxSend, "", None, now).await?;
     }
     Ok(n)
 }
@@ -151,7 +151,7 @@ pub(crate) async fn fan_out_in(
         }
     }
     if out.total() > 0 {
-        crate::jobs::enqueue_in(tx, "outbox.send", "", None, now).await?;
+        crate::jobs::enqueue_in(tx, &crate::jobs::JobKind::OutboxSend, "", None, now).await?;
     }
     Ok(out)
 }

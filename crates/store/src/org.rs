@@ -74,7 +74,10 @@ impl<'r> FromRow<'r, sqlx::any::AnyRow> for Staff {
             email: row.try_get("email")?,
             badge: row.try_get("badge")?,
             active: row.try_get::<i64, _>("active")? != 0,
-            time_zone: row.try_get("time_zone")?,
+            // Staff without a branch see times in the default zone.
+            time_zone: row
+                .try_get::<Option<String>, _>("time_zone")?
+                .unwrap_or_else(|| abonent_domain::org::DEFAULT_TIME_ZONE.to_owned()),
         })
     }
 }
@@ -89,7 +92,7 @@ impl Staff {
 /// Staff with the time zone of their branch (times are shown to them in it, ORG-06).
 const STAFF_SELECT: &str =
     "SELECT s.id, s.login, s.full_name, s.position, s.role, s.branch_id, s.centre_id, s.phone,
-        s.email, s.badge, s.active, COALESCE(b.time_zone, 'Asia/Yekaterinburg') AS time_zone
+        s.email, s.badge, s.active, b.time_zone AS time_zone
      FROM staff s LEFT JOIN branches b ON b.id = s.branch_id";
 
 fn conflict(e: sqlx::Error, msg: &str) -> StoreError {

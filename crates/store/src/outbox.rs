@@ -109,7 +109,8 @@ impl Store {
                 &format!("{} {} → {}", m.channel, m.kind, m.recipient),
             )
             .await?;
-            crate::jobs::enqueue_in(&mut tx, "outbox.send", "", None, now).await?;
+            crate::jobs::enqueue_in(&mut tx, &crate::jobs::JobKind::OutboxSend, "", None, now)
+                .await?;
         }
         tx.commit().await?;
         Ok(id.map(|(id,)| id))
@@ -142,7 +143,8 @@ impl Store {
         .await?
         .rows_affected();
         if n > 0 {
-            crate::jobs::enqueue_in(&mut tx, "outbox.send", "", None, now).await?;
+            crate::jobs::enqueue_in(&mut tx, &crate::jobs::JobKind::OutboxSend, "", None, now)
+                .await?;
         }
         tx.commit().await?;
         Ok(n)

@@ -57,7 +57,7 @@ impl Store {
                         name: DEFAULT_BRANCH.into(),
                         address: "628462, г. Радужный, 1 мкр., д. 43".into(),
                         phones: HOTLINE_PHONES.into(),
-                        time_zone: "Asia/Yekaterinburg".into(),
+                        time_zone: abonent_domain::org::DEFAULT_TIME_ZONE.into(),
                     },
                 )
                 .await;

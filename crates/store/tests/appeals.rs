@@ -6,6 +6,7 @@ use abonent_domain::org::{Role, StaffData};
 use abonent_store::appeals::{AppealFilter, NewAppeal, NewAttachment, View};
 use abonent_store::audit::Actor;
 use abonent_store::idempotency::IdemKey;
+use abonent_store::jobs::JobKind;
 use abonent_store::{testing, Store, StoreError};
 use jiff::civil::{date, Date};
 
@@ -380,7 +381,10 @@ async fn lifecycle_views_extension_answer_and_sweep() {
         let replies = s.appeal_replies(r.id).await.unwrap();
         assert_eq!(replies.len(), 2);
         assert_eq!(replies[1].delivery, "queued");
-        let jobs = s.jobs_of_kind("appeal.deliver_answer", 10).await.unwrap();
+        let jobs = s
+            .jobs_of_kind(&JobKind::AppealDeliverAnswer, 10)
+            .await
+            .unwrap();
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].payload, rid.to_string());
 
@@ -416,9 +420,15 @@ async fn lifecycle_views_extension_answer_and_sweep() {
 async fn jobs_are_claimed_once_and_retried() {
     for db in testing::all().await {
         let s = &db.store;
-        s.enqueue("test.job", "1", Some("slot-1"), 0).await.unwrap();
-        s.enqueue("test.job", "1", Some("slot-1"), 0).await.unwrap();
-        s.enqueue("test.job", "2", None, 0).await.unwrap();
+        s.enqueue(&JobKind::from("test.job"), "1", Some("slot-1"), 0)
+            .await
+            .unwrap();
+        s.enqueue(&JobKind::from("test.job"), "1", Some("slot-1"), 0)
+            .await
+            .unwrap();
+        s.enqueue(&JobKind::from("test.job"), "2", None, 0)
+            .await
+            .unwrap();
         let a = s.claim_job("w1", 60_000_000).await.unwrap().unwrap();
         let b = s.claim_job("w2", 60_000_000).await.unwrap().unwrap();
         assert_ne!(a.id, b.id, "{}", db.label);
@@ -432,13 +442,18 @@ async fn jobs_are_claimed_once_and_retried() {
             .unwrap();
         // The retry waits for its pause.
         assert!(s.claim_job("w3", 60_000_000).await.unwrap().is_none());
-        let st = s.jobs_of_kind("test.job", 10).await.unwrap();
+        let st = s
+            .jobs_of_kind(&JobKind::from("test.job"), 10)
+            .await
+            .unwrap();
         assert_eq!(st.len(), 2);
         assert!(st
             .iter()
             .any(|j| j.last_error.as_deref() == Some("SMTP down")));
         // An expired lease is claimed again by another worker.
-        s.enqueue("test.job", "3", None, 0).await.unwrap();
+        s.enqueue(&JobKind::from("test.job"), "3", None, 0)
+            .await
+            .unwrap();
         let c = s.claim_job("w4", -1).await.unwrap().unwrap();
         let again = s.claim_job("w5", 60_000_000).await.unwrap().unwrap();
         assert_eq!(c.id, again.id);

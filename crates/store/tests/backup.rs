@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use abonent_store::backup::{self, BackupError};
+use abonent_store::jobs::JobKind;
 use abonent_store::Store;
 
 async fn open(path: &Path) -> Store {
@@ -51,7 +52,7 @@ async fn a_backup_taken_during_writes_restores_what_was_committed_before_it() {
         let mut i = 0i64;
         while !halt.load(Ordering::SeqCst) {
             writer
-                .enqueue("test.write", &i.to_string(), None, i64::MAX)
+                .enqueue(&JobKind::from("test.write"), &i.to_string(), None, i64::MAX)
                 .await
                 .unwrap();
             i += 1;

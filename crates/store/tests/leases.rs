@@ -1,6 +1,7 @@
 //! A stopping worker gives back what it claimed (OPS-06), on SQLite and PostgreSQL.
 
 use abonent_store::audit::Actor;
+use abonent_store::jobs::JobKind;
 use abonent_store::outbox::NewMessage;
 use abonent_store::testing;
 
@@ -51,7 +52,7 @@ async fn released_messages_and_jobs_are_claimable_again_at_once() {
         while let Some(j) = s.claim_job("w0", 300_000_000).await.unwrap() {
             s.complete_job(j.id, "w0").await.unwrap();
         }
-        s.enqueue("outbox.send", "", None, 0).await.unwrap();
+        s.enqueue(&JobKind::OutboxSend, "", None, 0).await.unwrap();
         let job = s.claim_job("w1", 300_000_000).await.unwrap().unwrap();
         s.release_job(job.id, "someone-else").await.unwrap();
         assert!(

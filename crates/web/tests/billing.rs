@@ -791,7 +791,11 @@ async fn an_invoice_copy_by_email_is_queued_with_checks() {
         assert_eq!(list.as_array().unwrap().len(), 1);
         assert_eq!(list[0]["recipient"], json!("buh@example.org"));
         // The sender job was queued with the message.
-        assert!(!s.jobs_of_kind("outbox.send", 5).await.unwrap().is_empty());
+        assert!(!s
+            .jobs_of_kind(&abonent_store::jobs::JobKind::OutboxSend, 5)
+            .await
+            .unwrap()
+            .is_empty());
 
         // The form on the invoice: a wrong address keeps the input; a good one is queued once
         // however often the form is sent.

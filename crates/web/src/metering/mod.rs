@@ -276,8 +276,7 @@ async fn usual_daily(state: &AppState, meter_id: i64) -> Result<Option<Wh>, WebE
     }
     let total: i64 = r[..r.len() - 1]
         .iter()
-        .flat_map(|x| x.consumption_wh.split(','))
-        .filter_map(|v| v.parse::<i64>().ok())
+        .map(|x| x.consumption_wh.total())
         .sum();
     Ok(Some(Wh(total / days)))
 }

@@ -918,9 +918,9 @@ fn reading_outcome(r: &abonent_store::metering::ReadingView) -> String {
         _ => format!(
             "Показания приняты и учтены за {period}: расход {} кВт·ч.",
             r.consumption_wh
-                .split(',')
-                .filter_map(|w| w.trim().parse::<i64>().ok())
-                .map(|w| abonent_domain::money::Wh(w)
+                .values()
+                .iter()
+                .map(|&w| abonent_domain::money::Wh(w)
                     .display_kwh()
                     .trim_end_matches(" кВт·ч")
                     .to_owned())
