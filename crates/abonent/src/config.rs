@@ -159,7 +159,7 @@ impl Config {
             max_public_appeals_per_hour: self.reception_max_appeals_per_hour,
             registry_layouts: self.registry_layouts.clone(),
             payment_limits: self.payment_limits,
-            time_zone: abonent_domain::calendar::default_time_zone(),
+            time_zone: self.company.time_zone.clone(),
             public_url: if self.public_url.is_empty() {
                 format!("http://{}", self.listen)
             } else {

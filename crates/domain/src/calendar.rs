@@ -12,15 +12,6 @@ use jiff::civil::{Date, Weekday};
 use jiff::ToSpan;
 use serde::{Deserialize, Serialize};
 
-/// The time zone of the standard's first company (Khanty-Mansiysk), the default of the
-/// `[company] time_zone` setting.
-pub const DEFAULT_TIME_ZONE: &str = "Asia/Yekaterinburg";
-
-/// [`DEFAULT_TIME_ZONE`] as a zone; UTC on a machine without the time-zone database.
-pub fn default_time_zone() -> jiff::tz::TimeZone {
-    jiff::tz::TimeZone::get(DEFAULT_TIME_ZONE).unwrap_or(jiff::tz::TimeZone::UTC)
-}
-
 /// How a date differs from an ordinary Monday–Friday week.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]

@@ -71,7 +71,7 @@ impl Default for WebConfig {
             registry_layouts: abonent_domain::payments::registry::RegistryLayout::defaults(),
             payment_limits: abonent_domain::payments::registry::PaymentLimits::default(),
             throttle_window: Duration::from_secs(15 * 60),
-            time_zone: abonent_domain::calendar::default_time_zone(),
+            time_zone: abonent_domain::org::default_time_zone(),
             public_url: "http://127.0.0.1:8080".into(),
         }
     }
