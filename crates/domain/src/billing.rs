@@ -231,6 +231,16 @@ pub fn period_ended(period: Period, today: Date) -> Result<(), String> {
     ))
 }
 
+/// The open period for something (a payment, a reading) that naturally belongs to `natural`,
+/// when `last_billed` is the last period being billed or closed: that period, or the first one
+/// after the last billed (BIL-04; closed periods never change).
+pub fn open_period(natural: Period, last_billed: Option<Period>) -> Period {
+    match last_billed {
+        Some(l) if natural <= l => l.next(),
+        _ => natural,
+    }
+}
+
 /// The penalty on `debt` unpaid since `due` (the last day to pay) up to and including `until`:
 /// nothing for 30 days, 1/300 of the rate per day from day 31 to day 90, 1/130 from day 91.
 pub fn penalty(debt: Kopecks, due: Date, until: Date, terms: &PenaltyTerms) -> Kopecks {

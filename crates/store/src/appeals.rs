@@ -645,7 +645,7 @@ async fn register_batch(
     backend: Backend,
     items: &[Item<'_>],
 ) -> Result<Vec<Registered>> {
-    use crate::demo::values_clause;
+    use crate::sql::values_clause;
     let now = now_micros();
     // Numbers first: the first statement writes, so SQLite takes the write lock at once.
     let mut numbers = vec![String::new(); items.len()];

@@ -26,12 +26,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
 
 use crate::audit::{audit_in, Actor};
-use crate::demo::values_clause;
+use crate::periods::{open_period_in, period_guard};
+use crate::sql::values_clause;
 use crate::{now_micros, Backend, Result, Store, StoreError};
-
-/// The advisory lock that orders a billing run's start against payments and readings being
-/// stored (PostgreSQL; SQLite's single writer orders them already).
-const PERIOD_LOCK: i64 = 0x4249_4c4c; // "BILL"
 
 /// Billing terms and the payee's requisites printed on invoices and in the QR code.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow, Serialize, Deserialize, utoipa::ToSchema)]
@@ -279,43 +276,6 @@ const INVOICE_COLS: &str = "period, account_id, opening, charged, paid, penalty,
     periods_pending";
 /// Columns of [`INVOICE_COLS`], plus `lines` when writing.
 const INVOICE_COL_COUNT: usize = 17;
-
-/// Takes the lock that orders storing a payment or reading against the start of a billing run.
-pub(crate) async fn period_guard(
-    tx: &mut sqlx::AnyConnection,
-    backend: Backend,
-    exclusive: bool,
-) -> Result<()> {
-    if backend == Backend::Postgres {
-        let f = if exclusive {
-            "pg_advisory_xact_lock"
-        } else {
-            "pg_advisory_xact_lock_shared"
-        };
-        sqlx::query(&format!("SELECT {f}($1)::text"))
-            .bind(PERIOD_LOCK)
-            .execute(&mut *tx)
-            .await?;
-    }
-    Ok(())
-}
-
-/// The open period for something that naturally belongs to `natural`: that period, or the
-/// first one after the last period being billed or closed.
-pub(crate) async fn open_period_in(
-    tx: &mut sqlx::AnyConnection,
-    backend: Backend,
-    natural: Period,
-) -> Result<Period> {
-    period_guard(tx, backend, false).await?;
-    let (last,): (Option<String>,) = sqlx::query_as("SELECT MAX(period) FROM billing_periods")
-        .fetch_one(&mut *tx)
-        .await?;
-    Ok(match last.as_deref().and_then(Period::parse) {
-        Some(l) if natural <= l => l.next(),
-        _ => natural,
-    })
-}
 
 impl Store {
     /// Writes default tariffs, norms and settings where missing (seeding).

@@ -9,6 +9,7 @@ use abonent_domain::search::text_key;
 use jiff::civil::Date;
 
 use crate::accounts::{contract_documents_text, typical_contract_form, PremisesData};
+use crate::sql::values_clause;
 use crate::{now_micros, Backend, Result, Store, StoreError};
 
 /// Demo staff: (login, role, full name, position). One per role, two technicians.
@@ -332,33 +333,6 @@ pub fn demo_client(serial: u32) -> DemoClient {
 /// Rows per multi-row INSERT statement and per transaction.
 pub(crate) const BATCH: usize = 1000;
 
-/// `($1,$2),($3,$4)…` for PostgreSQL; `(?,?),(?,?)…` for SQLite, where numbered parameters make
-/// every bind a linear search of the parameter names (quadratic in a 12,000-value statement).
-pub(crate) fn values_clause(backend: Backend, rows: usize, cols: usize) -> String {
-    if backend == Backend::Sqlite {
-        let row = format!("({})", vec!["?"; cols].join(","));
-        return vec![row; rows].join(",");
-    }
-    let mut s = String::with_capacity(rows * cols * 6);
-    let mut n = 1;
-    for r in 0..rows {
-        if r > 0 {
-            s.push(',');
-        }
-        s.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                s.push(',');
-            }
-            s.push('$');
-            s.push_str(&n.to_string());
-            n += 1;
-        }
-        s.push(')');
-    }
-    s
-}
-
 impl Store {
     /// Creates the demo staff that are missing, all with the given password hash.
     pub async fn seed_demo_staff(&self, password_hash: &str) -> Result<usize> {
@@ -600,11 +574,5 @@ mod tests {
             );
             assert_eq!(female, c.patronymic.ends_with("на"));
         }
-    }
-
-    #[test]
-    fn values_clause_numbers_placeholders() {
-        assert_eq!(values_clause(Backend::Postgres, 2, 2), "($1,$2),($3,$4)");
-        assert_eq!(values_clause(Backend::Sqlite, 2, 2), "(?,?),(?,?)");
     }
 }

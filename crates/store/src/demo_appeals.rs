@@ -9,7 +9,8 @@ use abonent_domain::calendar::WorkingCalendar;
 use jiff::civil::Date;
 use jiff::ToSpan;
 
-use crate::demo::{demo_client, values_clause, BATCH};
+use crate::demo::{demo_client, BATCH};
+use crate::sql::values_clause;
 use crate::{now_micros, Backend, Result, Store, StoreError};
 
 const TEXTS: &[&str] = &[

@@ -6,7 +6,8 @@
 use abonent_domain::tariffs::Period;
 use jiff::civil::Date;
 
-use crate::demo::{values_clause, Rng};
+use crate::demo::Rng;
+use crate::sql::values_clause;
 use crate::{now_micros, Result, Store};
 
 /// Rows per statement and per transaction while generating.

@@ -26,9 +26,11 @@ pub mod notices;
 pub mod org;
 pub mod outbox;
 pub mod payments;
+mod periods;
 pub mod portal;
 pub mod restriction;
 pub mod seed;
+mod sql;
 mod time;
 
 pub use time::{from_micros, now_micros};

@@ -1,6 +1,7 @@
 //! Meters and readings (MTR-01 … MTR-04): the domain checks a reading against the last accepted
 //! one; this module stores it with a guard that nobody accepted another reading in between.
 
+use abonent_domain::billing::open_period;
 use abonent_domain::metering::MeterData;
 use abonent_domain::money::Wh;
 use serde::Serialize;
@@ -9,8 +10,8 @@ use sqlx::FromRow;
 use abonent_domain::tariffs::Period;
 
 use crate::audit::{audit_in, Actor};
-use crate::billing::{open_period_in, period_guard};
 use crate::group::Failed;
+use crate::periods::{open_period_in, period_guard};
 use crate::{now_micros, Backend, Result, Store, StoreError};
 
 /// A meter with its last accepted reading.
@@ -423,10 +424,9 @@ async fn add_reading_in(
     }
     // A reading for a period already billed counts in the next open one (BIL-04).
     let period = match Period::parse(&r.period) {
-        Some(natural) => match last_period.as_deref().and_then(Period::parse) {
-            Some(l) if natural <= l => l.next().to_string(),
-            _ => natural.to_string(),
-        },
+        Some(natural) => {
+            open_period(natural, last_period.as_deref().and_then(Period::parse)).to_string()
+        }
         None => r.period.clone(),
     };
     let (id,): (i64,) = sqlx::query_as(

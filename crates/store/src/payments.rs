@@ -13,8 +13,8 @@ use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 
 use crate::audit::{audit_in, Actor};
-use crate::billing::open_period_in;
-use crate::demo::values_clause;
+use crate::periods::open_period_in;
+use crate::sql::values_clause;
 use crate::{now_micros, Backend, Result, Store, StoreError};
 
 #[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
