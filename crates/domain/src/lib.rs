@@ -16,6 +16,7 @@ pub mod notices;
 pub mod org;
 pub mod password;
 pub mod payment_qr;
+pub mod refusal;
 pub mod registry;
 pub mod restriction;
 pub mod search;

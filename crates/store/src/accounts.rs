@@ -1,12 +1,13 @@
 //! Accounts (лицевые счета), premises and supply contracts (ACC-02, ACC-03).
 
 use abonent_domain::accounts::{AccountCategory, AccountNumber, AccountStatus, ContractStatus};
+use abonent_domain::refusal::{AccountsRefusal, OrgRefusal, Refusal};
 use abonent_domain::search::address_key;
 use serde::Serialize;
 use sqlx::FromRow;
 
 use crate::audit::{audit_in, Actor};
-use crate::{is_unique_violation, now_micros, Result, Store, StoreError};
+use crate::{is_unique_violation, now_micros, refused, Result, Store, StoreError};
 
 /// An address of premises supplied with electricity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -168,7 +169,7 @@ impl Store {
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
-                StoreError::Conflict("Лицевой счёт с таким номером уже есть.".into())
+                refused(AccountsRefusal::NumberTaken)
             } else {
                 StoreError::Db(e)
             }
@@ -217,7 +218,7 @@ impl Store {
     ) -> Result<(i64, AccountNumber)> {
         self.client(client_id).await?;
         self.branch(a.branch_id).await.map_err(|e| match e {
-            StoreError::NotFound => StoreError::Conflict("Выбранного отделения нет.".into()),
+            StoreError::NotFound => refused(OrgRefusal::NoSuchBranch),
             e => e,
         })?;
         let data = |number: AccountNumber| AccountData {
@@ -241,7 +242,11 @@ impl Store {
             let number = AccountNumber::from_serial(self.max_account_serial().await? + 1);
             match self.create_account(&data(number.clone()), actor).await {
                 Ok(id) => return Ok((id, number)),
-                Err(StoreError::Conflict(_)) if attempt < 5 => attempt += 1,
+                Err(StoreError::Refused(Refusal::Accounts(AccountsRefusal::NumberTaken)))
+                    if attempt < 5 =>
+                {
+                    attempt += 1
+                }
                 Err(e) => return Err(e),
             }
         }

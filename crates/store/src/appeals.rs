@@ -9,13 +9,14 @@
 use std::collections::HashMap;
 
 use abonent_domain::appeals::{AnswerData, AppealData, AppealKind, AppealNorms, Ground};
+use abonent_domain::refusal::AppealsRefusal;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
 
 use crate::audit::Actor;
 use crate::idempotency::IdemKey;
-use crate::{is_unique_violation, now_micros, Backend, Result, Store, StoreError};
+use crate::{is_unique_violation, now_micros, refused, Backend, Result, Store, StoreError};
 
 /// A topic of the catalogue (APL-08).
 #[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
@@ -327,9 +328,7 @@ pub(crate) async fn branch_heads_in(
 }
 
 fn conflict_closed() -> StoreError {
-    StoreError::Conflict(
-        "Обращение уже закрыто или изменено другим сотрудником; обновите страницу.".into(),
-    )
+    refused(AppealsRefusal::ClosedOrChanged)
 }
 
 impl Store {
@@ -796,7 +795,7 @@ async fn register_batch(
         sqlx::Error::Database(db)
             if db.message().contains("FOREIGN KEY") || db.code().as_deref() == Some("23503") =>
         {
-            StoreError::Conflict("Тематика, отделение, клиент или лицевой счёт не найдены.".into())
+            refused(AppealsRefusal::UnknownReference)
         }
         _ => StoreError::Db(e),
     })?;
@@ -1045,13 +1044,11 @@ impl Store {
                 .await?;
         let Some((exec_name, role, active)) = exec else {
             tx.rollback().await?;
-            return Err(StoreError::Conflict("Исполнитель не найден.".into()));
+            return Err(refused(AppealsRefusal::NoSuchExecutor));
         };
         if active != 1 || role == "administrator" || role == "records_clerk" {
             tx.rollback().await?;
-            return Err(StoreError::Conflict(
-                "Этот сотрудник не может быть исполнителем обращения.".into(),
-            ));
+            return Err(refused(AppealsRefusal::NotAnExecutor));
         }
         let r = sqlx::query(
             "UPDATE appeals SET executor_id = $1, assigned_at = $2, status = 'assigned', version = version + 1
@@ -1312,7 +1309,7 @@ impl Store {
                 if db.message().contains("FOREIGN KEY")
                     || db.code().as_deref() == Some("23503") =>
             {
-                StoreError::Conflict("Такой тематики нет.".into())
+                refused(AppealsRefusal::NoSuchTopic)
             }
             _ => StoreError::Db(e),
         })?;
@@ -1347,9 +1344,7 @@ impl Store {
         .await?;
         let Some((appeal_id,)) = row else {
             tx.rollback().await?;
-            return Err(StoreError::Conflict(
-                "Письмо уже отмечено отправленным.".into(),
-            ));
+            return Err(refused(AppealsRefusal::LetterAlreadyPosted));
         };
         event_in(
             &mut tx,

@@ -11,10 +11,13 @@
 
 use std::collections::HashMap;
 
-use abonent_domain::billing::{MeterState, PenaltyTerms};
+use abonent_domain::billing::{
+    may_start_run, run_inputs_complete, tariff_may_start, MeterState, PenaltyTerms,
+};
 use abonent_domain::metering::verification_due;
 use abonent_domain::money::{Kopecks, Wh};
 use abonent_domain::payment_qr::PaymentDetails;
+use abonent_domain::refusal::BillingRefusal;
 use abonent_domain::statement::{
     compute, restriction_due, CarriedState, MeterFacts, Statement, StatementInput,
 };
@@ -28,7 +31,7 @@ use sqlx::FromRow;
 use crate::audit::{audit_in, Actor};
 use crate::periods::{open_period_in, period_guard};
 use crate::sql::values_clause;
-use crate::{now_micros, Backend, Result, Store, StoreError};
+use crate::{now_micros, refused, Backend, Result, Store, StoreError};
 
 /// Billing terms and the payee's requisites printed on invoices and in the QR code.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow, Serialize, Deserialize, utoipa::ToSchema)]
@@ -76,27 +79,9 @@ impl BillingSettings {
     /// rendering stop here with every wrong requisite named, instead of printing a wrong or no
     /// payment QR code.
     pub fn check_requisites(&self) -> Result<()> {
-        self.payment_details().validate_payee().map_err(|e| {
-            let label = |f: &str| match f {
-                "name" => "получатель",
-                "personal_acc" => "расчётный счёт",
-                "bank_name" => "банк",
-                "bic" => "БИК",
-                "corresp_acc" => "корреспондентский счёт",
-                "payee_inn" => "ИНН",
-                "kpp" => "КПП",
-                _ => "реквизит",
-            };
-            let parts: Vec<String> = e
-                .0
-                .iter()
-                .map(|f| format!("{} — {}", label(&f.field), f.detail))
-                .collect();
-            StoreError::Conflict(format!(
-                "Реквизиты для оплаты в настройках расчётов неверны, счёт с ними не выставляется: {} Исправьте их в разделе «Расчёты» → «Настройки».",
-                parts.join(" ")
-            ))
-        })
+        self.payment_details()
+            .validate_payee()
+            .map_err(|e| refused(BillingRefusal::BadRequisites(e)))
     }
 }
 
@@ -163,6 +148,16 @@ pub struct PeriodRow {
     pub closed_at: Option<i64>,
     pub accounts: i64,
     pub charged: i64,
+}
+
+/// How a billing run starts (see `Store::start_run`).
+enum RunStart {
+    /// The period was closed before.
+    AlreadyClosed(RunOutcome),
+    /// An interrupted run goes on.
+    Resumed,
+    /// A new run.
+    Started,
 }
 
 /// What `bill` did.
@@ -380,14 +375,16 @@ impl Store {
         let (last,): (Option<String>,) = sqlx::query_as("SELECT MAX(period) FROM billing_periods")
             .fetch_one(&mut *tx)
             .await?;
-        if let Some(last) = last.filter(|l| t.valid_from <= *l) {
+        let last = match last {
+            Some(l) => Some(
+                Period::parse(&l)
+                    .ok_or_else(|| StoreError::Corrupt(format!("billing period {l}")))?,
+            ),
+            None => None,
+        };
+        if let Err(refusal) = tariff_may_start(&t.valid_from, last) {
             tx.rollback().await?;
-            return Err(StoreError::Conflict(format!(
-                "Период {last} уже рассчитан: тариф можно ввести с {} или позже.",
-                Period::parse(&last)
-                    .map(|p| p.next().to_string())
-                    .unwrap_or_default()
-            )));
+            return Err(refused(refusal));
         }
         sqlx::query("DELETE FROM tariffs WHERE valid_from = $1 AND category = $2")
             .bind(&t.valid_from)
@@ -482,105 +479,11 @@ impl Store {
         let norms = self.norms().await?;
         let settings = self.billing_settings().await?;
         settings.check_requisites()?;
-        let resumed = {
-            let mut tx = self.begin_write().await?;
-            period_guard(&mut tx, self.backend(), true).await?;
-            let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
-                "SELECT period, status, accounts, charged FROM billing_periods ORDER BY period DESC LIMIT 1",
-            )
-            .fetch_all(&mut *tx)
-            .await?;
-            let (this,): (Option<String>,) =
-                sqlx::query_as("SELECT status FROM billing_periods WHERE period = $1")
-                    .bind(&p)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .unwrap_or((None,));
-            match (this.as_deref(), rows.first()) {
-                (Some("closed"), _) => {
-                    let (accounts, charged) = rows
-                        .iter()
-                        .find(|r| r.0 == p)
-                        .map(|r| (r.2, r.3))
-                        .unwrap_or_default();
-                    let (accounts, charged) = if accounts == 0 && charged == 0 {
-                        sqlx::query_as::<_, (i64, i64)>(
-                            "SELECT accounts, charged FROM billing_periods WHERE period = $1",
-                        )
-                        .bind(&p)
-                        .fetch_one(&mut *tx)
-                        .await?
-                    } else {
-                        (accounts, charged)
-                    };
-                    tx.rollback().await?;
-                    return Ok(RunOutcome::AlreadyClosed { accounts, charged });
-                }
-                (Some(_), _) => {
-                    tx.rollback().await?;
-                    true
-                }
-                (None, Some((last, status, _, _))) if *last > p => {
-                    let last = last.clone();
-                    let status = status.clone();
-                    tx.rollback().await?;
-                    return Err(StoreError::Conflict(format!(
-                        "Период {p} раньше последнего рассчитанного ({last}, {}): закрытые периоды не меняются, исправления — строками в открытом периоде.",
-                        if status == "closed" { "закрыт" } else { "идёт расчёт" }
-                    )));
-                }
-                (None, Some((last, status, _, _)))
-                    if status != "closed"
-                        || Period::parse(last).map(Period::next) != Some(period) =>
-                {
-                    let msg = if status != "closed" {
-                        format!("Сначала завершите расчёт периода {last}: abonent bill {last}.")
-                    } else {
-                        format!(
-                            "Следующий период для расчёта — {}: периоды рассчитываются по порядку.",
-                            Period::parse(last)
-                                .map(Period::next)
-                                .map(|n| n.to_string())
-                                .unwrap_or_default()
-                        )
-                    };
-                    tx.rollback().await?;
-                    return Err(StoreError::Conflict(msg));
-                }
-                (None, _) => {
-                    // Every category in use needs a tariff and norms for the period.
-                    let cats: Vec<(String,)> = sqlx::query_as(
-                        "SELECT DISTINCT category FROM accounts WHERE status <> 'closed'",
-                    )
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    for (c,) in &cats {
-                        if tariff_for(&tariffs, c, period).is_none() {
-                            tx.rollback().await?;
-                            return Err(StoreError::Conflict(format!(
-                                "Нет тарифа категории «{c}» на период {p}: введите его на странице «Тарифы и нормативы»."
-                            )));
-                        }
-                        if norm_for(&norms, c, 1, 1).is_none() {
-                            tx.rollback().await?;
-                            return Err(StoreError::Conflict(format!(
-                                "Нет нормативов потребления категории «{c}»."
-                            )));
-                        }
-                    }
-                    sqlx::query(
-                        "INSERT INTO billing_periods (period, status, started_at) VALUES ($1, 'running', $2)",
-                    )
-                    .bind(&p)
-                    .bind(now_micros())
-                    .execute(&mut *tx)
-                    .await?;
-                    tx.commit().await?;
-                    false
-                }
-            }
+        let resumed = match self.start_run(period, &tariffs, &norms).await? {
+            RunStart::AlreadyClosed(outcome) => return Ok(outcome),
+            RunStart::Resumed => true,
+            RunStart::Started => false,
         };
-
         if self.backend() == Backend::Postgres {
             // The month's readings and payments usually arrived just before the run; with the
             // statistics of before, the planner scans the whole period per chunk (10× slower).
@@ -624,6 +527,99 @@ impl Store {
             chunks += 1;
             progress(done as u64, total as u64);
         }
+        let (accounts, charged) = self.close_period(period).await?;
+        Ok(RunOutcome::Closed {
+            accounts,
+            charged,
+            resumed,
+        })
+    }
+
+    /// Starts the run of `period`, or finds it closed already or to be resumed. Periods are
+    /// billed in order (see [`may_start_run`]), and only once every category in use has a
+    /// tariff and norms for the period.
+    async fn start_run(
+        &self,
+        period: Period,
+        tariffs: &[Tariff],
+        norms: &[Norm],
+    ) -> Result<RunStart> {
+        let p = period.to_string();
+        let mut tx = self.begin_write().await?;
+        period_guard(&mut tx, self.backend(), true).await?;
+        let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+            "SELECT period, status, accounts, charged FROM billing_periods ORDER BY period DESC LIMIT 1",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let (this,): (Option<String>,) =
+            sqlx::query_as("SELECT status FROM billing_periods WHERE period = $1")
+                .bind(&p)
+                .fetch_optional(&mut *tx)
+                .await?
+                .unwrap_or((None,));
+        match this.as_deref() {
+            Some("closed") => {
+                let (accounts, charged) = rows
+                    .iter()
+                    .find(|r| r.0 == p)
+                    .map(|r| (r.2, r.3))
+                    .unwrap_or_default();
+                let (accounts, charged) = if accounts == 0 && charged == 0 {
+                    sqlx::query_as::<_, (i64, i64)>(
+                        "SELECT accounts, charged FROM billing_periods WHERE period = $1",
+                    )
+                    .bind(&p)
+                    .fetch_one(&mut *tx)
+                    .await?
+                } else {
+                    (accounts, charged)
+                };
+                tx.rollback().await?;
+                return Ok(RunStart::AlreadyClosed(RunOutcome::AlreadyClosed {
+                    accounts,
+                    charged,
+                }));
+            }
+            Some(_) => {
+                tx.rollback().await?;
+                return Ok(RunStart::Resumed);
+            }
+            None => {}
+        }
+        let last = match rows.first() {
+            Some((last, status, _, _)) => Some((
+                Period::parse(last)
+                    .ok_or_else(|| StoreError::Corrupt(format!("billing period {last}")))?,
+                status == "closed",
+            )),
+            None => None,
+        };
+        let categories: Vec<(String,)> =
+            sqlx::query_as("SELECT DISTINCT category FROM accounts WHERE status <> 'closed'")
+                .fetch_all(&mut *tx)
+                .await?;
+        let categories: Vec<String> = categories.into_iter().map(|(c,)| c).collect();
+        if let Err(refusal) = may_start_run(period, last)
+            .and_then(|()| run_inputs_complete(&categories, tariffs, norms, period))
+        {
+            tx.rollback().await?;
+            return Err(refused(refusal));
+        }
+        sqlx::query(
+            "INSERT INTO billing_periods (period, status, started_at) VALUES ($1, 'running', $2)",
+        )
+        .bind(&p)
+        .bind(now_micros())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(RunStart::Started)
+    }
+
+    /// Closes `period` once every account is billed: its accounts and the sum charged.
+    async fn close_period(&self, period: Period) -> Result<(i64, i64)> {
+        let p = period.to_string();
         let mut tx = self.begin_write().await?;
         let (accounts, charged): (i64, Option<i64>) = sqlx::query_as(
             "SELECT COUNT(*), CAST(SUM(charged + penalty) AS BIGINT) FROM invoices WHERE period = $1",
@@ -643,11 +639,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(RunOutcome::Closed {
-            accounts,
-            charged,
-            resumed,
-        })
+        Ok((accounts, charged))
     }
 
     /// Reads and computes the next `chunk` billable accounts after `after`: the last account
@@ -763,13 +755,15 @@ impl Store {
         let mut statements = Vec::with_capacity(accounts.len());
         for a in accounts.iter().filter(|a| a.billable != 0) {
             let tariff = tariff_for(ctx.tariffs, &a.category, ctx.period).ok_or_else(|| {
-                StoreError::Conflict(format!(
-                    "Нет тарифа категории «{}» на период {p}",
-                    a.category
-                ))
+                refused(BillingRefusal::NoTariffForAccount {
+                    category: a.category.clone(),
+                    period: ctx.period,
+                })
             })?;
             let norm = norm_for(ctx.norms, &a.category, a.rooms, a.residents).ok_or_else(|| {
-                StoreError::Conflict(format!("Нет норматива категории «{}»", a.category))
+                refused(BillingRefusal::NoNormForAccount {
+                    category: a.category.clone(),
+                })
             })?;
             let meter = meters.get(&a.id).map(|m| {
                 let expired = m
@@ -801,7 +795,12 @@ impl Store {
                 penalty_terms: terms,
                 due_day: ctx.settings.due_day as i8,
             })
-            .map_err(|e| StoreError::Conflict(format!("Лицевой счёт id {}: {e}", a.id)))?;
+            .map_err(|error| {
+                refused(BillingRefusal::Statement {
+                    account_id: a.id,
+                    error,
+                })
+            })?;
             statements.push((a.id, s));
         }
         tracing::debug!(
@@ -852,9 +851,7 @@ impl Store {
             }
             q.execute(&mut *tx).await.map_err(|e| {
                 if crate::is_unique_violation(&e) {
-                    StoreError::Conflict(format!(
-                        "Период {p} рассчитывается другим процессом одновременно."
-                    ))
+                    refused(BillingRefusal::RunConcurrent { period: ctx.period })
                 } else {
                     StoreError::Db(e)
                 }

@@ -4,12 +4,13 @@
 //! normalised keys (`domain::search`), the same SQL on both engines.
 
 use abonent_domain::clients::{full_name, Channel, ClientData, ConsentKind};
+use abonent_domain::refusal::ClientsRefusal;
 use abonent_domain::search::{prefix_upper_bound, SearchQuery};
 use serde::Serialize;
 use sqlx::FromRow;
 
 use crate::audit::{audit_in, Actor};
-use crate::{now_micros, Result, Store, StoreError};
+use crate::{now_micros, refused, Result, Store, StoreError};
 
 /// A consent as recorded, with its history.
 #[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
@@ -218,9 +219,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if r.rows_affected() == 0 {
-            return Err(StoreError::Conflict(
-                "Карточку клиента уже изменил другой сотрудник. Обновите страницу и внесите изменения заново.".into(),
-            ));
+            return Err(refused(ClientsRefusal::CardChanged));
         }
         Self::write_client_children(&mut tx, id, c, actor, now, &before.consents).await?;
         let changed = changed_fields(&before, c);

@@ -4,6 +4,7 @@
 //! history. One application under consideration per account.
 
 use abonent_domain::accounts::{contract_document, AccountCategory, ContractStatus};
+use abonent_domain::refusal::ContractsRefusal;
 use jiff::civil::Date;
 use serde::Serialize;
 use sqlx::FromRow;
@@ -12,7 +13,7 @@ use utoipa::ToSchema;
 use crate::accounts::typical_contract_form;
 use crate::appeals::{sha256_hex, NewAttachment};
 use crate::audit::{audit_in, Actor};
-use crate::{is_unique_violation, now_micros, Result, Store, StoreError};
+use crate::{is_unique_violation, now_micros, refused, Result, Store, StoreError};
 
 /// An application as the client made it.
 #[derive(Debug, Clone)]
@@ -66,9 +67,6 @@ impl ContractRecord {
 const SELECT: &str = "SELECT k.id, k.account_id, a.number AS account_number, a.client_id, k.number,
         k.typical_form, k.status, k.applied_on, k.concluded_on, k.documents
      FROM contracts k JOIN accounts a ON a.id = k.account_id";
-
-const ALREADY: &str = "Заявление о заключении договора по этому лицевому счёту уже подано и \
-     рассматривается: дождитесь решения.";
 
 async fn history_in(
     tx: &mut sqlx::AnyConnection,
@@ -128,7 +126,7 @@ impl Store {
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
-                StoreError::Conflict(ALREADY.into())
+                refused(ContractsRefusal::AlreadyApplied)
             } else {
                 StoreError::Db(e)
             }
@@ -196,9 +194,7 @@ impl Store {
         .await?
         .rows_affected();
         if n == 0 {
-            return Err(StoreError::Conflict(
-                "Это заявление уже рассмотрено (или его нет).".into(),
-            ));
+            return Err(refused(ContractsRefusal::AlreadyDecided));
         }
         history_in(&mut tx, id, status, actor, note).await?;
         audit_in(

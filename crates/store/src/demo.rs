@@ -391,7 +391,7 @@ impl Store {
             .await?
             .first()
             .map(|b| b.id)
-            .ok_or_else(|| StoreError::Conflict("no branch: run seed_defaults first".into()))?;
+            .ok_or_else(|| StoreError::Setup("no branch: run seed_defaults first".into()))?;
         let start = self.max_account_serial().await? + 1;
         if start > target {
             return Ok(0);

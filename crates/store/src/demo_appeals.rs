@@ -70,7 +70,7 @@ impl Store {
             .await?
             .first()
             .map(|b| (b.id, b.time_zone.clone()))
-            .ok_or_else(|| StoreError::Conflict("no branch: run seed_defaults first".into()))?;
+            .ok_or_else(|| StoreError::Setup("no branch: run seed_defaults first".into()))?;
         let executors: Vec<i64> = self
             .staff_list()
             .await?

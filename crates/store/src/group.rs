@@ -173,7 +173,9 @@ mod tests {
                     .fetch_one(&mut *conn)
                     .await?;
                 if seen > 0 {
-                    return Err(Failed::Refused(StoreError::Conflict("seen".into())));
+                    return Err(Failed::Refused(StoreError::Refused(
+                        abonent_domain::refusal::MailRefusal::AlreadyHandled.into(),
+                    )));
                 }
                 for v in &values {
                     sqlx::query("INSERT INTO t (x) VALUES ($1)")
@@ -218,7 +220,7 @@ mod tests {
             replies.push(rx.await.expect("answered"));
         }
         assert_eq!(replies[0].as_ref().ok(), Some(&2));
-        assert!(matches!(replies[1], Err(StoreError::Conflict(_))));
+        assert!(matches!(replies[1], Err(StoreError::Refused(_))));
         assert!(matches!(replies[2], Err(StoreError::Db(_))));
         assert_eq!(replies[3].as_ref().ok(), Some(&1));
         let rows: Vec<(i64,)> = sqlx::query_as("SELECT x FROM t ORDER BY x")

@@ -38,6 +38,7 @@ pub use time::{from_micros, now_micros};
 use std::str::FromStr;
 use std::time::Duration;
 
+use abonent_domain::refusal::Refusal;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
@@ -53,9 +54,13 @@ pub enum Backend {
 pub enum StoreError {
     #[error("not found")]
     NotFound,
-    /// A uniqueness rule or a concurrent change refused the write; the message is for people.
+    /// A rule, a uniqueness rule or a concurrent change refused the write; its text is for
+    /// people, its variant tells callers which refusal it is.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// The store cannot be opened as configured (the URL's scheme, the database's folder).
     #[error("{0}")]
-    Conflict(String),
+    Setup(String),
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
     #[error("migration: {0}")]
@@ -65,6 +70,11 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A refusal of any capability as the store's error.
+pub(crate) fn refused(r: impl Into<Refusal>) -> StoreError {
+    StoreError::Refused(r.into())
+}
 
 /// Whether a database error is a uniqueness violation on either engine.
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -127,7 +137,7 @@ impl Store {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Backend::Postgres
         } else {
-            return Err(StoreError::Conflict(format!(
+            return Err(StoreError::Setup(format!(
                 "unsupported database URL scheme (expected sqlite:// or postgres://): {}",
                 url.split(':').next().unwrap_or("")
             )));
@@ -141,7 +151,7 @@ impl Store {
                 if let Some(dir) = std::path::Path::new(path).parent() {
                     if !dir.as_os_str().is_empty() && path != ":memory:" {
                         std::fs::create_dir_all(dir).map_err(|e| {
-                            StoreError::Conflict(format!("cannot create {}: {e}", dir.display()))
+                            StoreError::Setup(format!("cannot create {}: {e}", dir.display()))
                         })?;
                     }
                 }

@@ -4,9 +4,11 @@
 use serde::Serialize;
 use sqlx::FromRow;
 
+use abonent_domain::refusal::MailRefusal;
+
 use crate::appeals::NewAttachment;
 use crate::audit::Actor;
-use crate::{is_unique_violation, now_micros, Result, Store, StoreError};
+use crate::{is_unique_violation, now_micros, refused, Result, Store, StoreError};
 
 /// A stored letter waiting to be processed.
 #[derive(Debug, Clone, FromRow)]
@@ -132,7 +134,7 @@ impl Store {
         .await?;
         if r.rows_affected() != 1 {
             tx.rollback().await?;
-            return Err(StoreError::Conflict("Письмо уже обработано.".into()));
+            return Err(refused(MailRefusal::AlreadyHandled));
         }
         crate::audit::audit_in(&mut tx, actor, "mail.handled", "mail", &id.to_string(), "").await?;
         tx.commit().await?;

@@ -7,12 +7,13 @@ use abonent_domain::money::Wh;
 use serde::Serialize;
 use sqlx::FromRow;
 
+use abonent_domain::refusal::MeteringRefusal;
 use abonent_domain::tariffs::Period;
 
 use crate::audit::{audit_in, Actor};
 use crate::group::Failed;
 use crate::periods::{open_period_in, period_guard};
-use crate::{now_micros, Backend, Result, Store, StoreError};
+use crate::{now_micros, refused, Backend, Result, Store, StoreError};
 
 /// A meter with its last accepted reading.
 #[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
@@ -283,9 +284,7 @@ impl Store {
         };
         if status != "held" {
             tx.rollback().await?;
-            return Err(StoreError::Conflict(
-                "Эти показания уже рассмотрены.".into(),
-            ));
+            return Err(refused(MeteringRefusal::AlreadyReviewed));
         }
         let period = match Period::parse(&period) {
             Some(natural) => open_period_in(&mut tx, self.backend(), natural)
@@ -303,10 +302,7 @@ impl Store {
             .await?;
             if later > 0 {
                 tx.rollback().await?;
-                return Err(StoreError::Conflict(
-                    "После этих показаний по счётчику приняты другие: эти можно только отклонить."
-                        .into(),
-                ));
+                return Err(refused(MeteringRefusal::LaterAccepted));
             }
         }
         let decision = if accept {
@@ -417,10 +413,7 @@ async fn add_reading_in(
     .fetch_one(&mut *conn)
     .await?;
     if last != expected_last {
-        return Err(Failed::Refused(StoreError::Conflict(
-            "Пока вы вводили, по этому счётчику приняли другие показания. Обновите страницу."
-                .into(),
-        )));
+        return Err(Failed::Refused(refused(MeteringRefusal::ChangedMeanwhile)));
     }
     // A reading for a period already billed counts in the next open one (BIL-04).
     let period = match Period::parse(&r.period) {

@@ -4,13 +4,14 @@
 //! often it runs.
 
 use abonent_domain::news::{NewsItem, NewsKind};
+use abonent_domain::refusal::NewsRefusal;
 use serde::Serialize;
 use sqlx::FromRow;
 use utoipa::ToSchema;
 
 use crate::audit::{audit_in, Actor};
 use crate::notices::{fan_out_in, FanOut};
-use crate::{now_micros, Backend, Result, Store, StoreError};
+use crate::{now_micros, refused, Backend, Result, Store, StoreError};
 
 /// A published announcement.
 #[derive(Debug, Clone, FromRow, Serialize, ToSchema)]
@@ -97,7 +98,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
             if found.is_none() {
-                return Err(StoreError::Conflict("Такого отделения нет.".into()));
+                return Err(refused(NewsRefusal::NoSuchBranch));
             }
         }
         if n.branch_id.is_some() || n.settlement.is_some() {
@@ -110,11 +111,9 @@ impl Store {
                 q = q.bind(s.as_str());
             }
             if q.fetch_optional(&mut *tx).await?.is_none() {
-                return Err(StoreError::Conflict(format!(
-                    "В районе «{}» нет ни одного действующего лицевого счёта: проверьте \
-                     населённый пункт и отделение.",
-                    n.settlement.as_deref().unwrap_or("выбранное отделение")
-                )));
+                return Err(refused(NewsRefusal::EmptyDistrict {
+                    settlement: n.settlement.clone(),
+                }));
             }
         }
         let now = now_micros();

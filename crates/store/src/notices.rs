@@ -312,7 +312,7 @@ impl Store {
                     next.to_string(),
                 )
             }
-            _ => return Err(StoreError::Conflict(format!("unknown reminder {kind}"))),
+            _ => return Err(StoreError::Corrupt(format!("unknown reminder {kind}"))),
         };
         let params = match backend {
             Backend::Sqlite => {

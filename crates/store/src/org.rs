@@ -2,11 +2,12 @@
 
 use abonent_domain::calendar::{CalendarYear, DayKind, SpecialDay, WorkingCalendar};
 use abonent_domain::org::{BranchData, CentreData, Role, StaffData};
+use abonent_domain::refusal::OrgRefusal;
 use jiff::civil::Date;
 use serde::Serialize;
 use sqlx::FromRow;
 
-use crate::{is_unique_violation, now_micros, Result, Store, StoreError};
+use crate::{is_unique_violation, now_micros, refused, Result, Store, StoreError};
 
 /// Company-wide contact data shown on invoices and the portal (§7.1.2, §7.1.7).
 #[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
@@ -92,9 +93,9 @@ const STAFF_SELECT: &str =
         s.email, s.badge, s.active, COALESCE(b.time_zone, 'Asia/Yekaterinburg') AS time_zone
      FROM staff s LEFT JOIN branches b ON b.id = s.branch_id";
 
-fn conflict(e: sqlx::Error, msg: &str) -> StoreError {
+fn conflict(e: sqlx::Error, refusal: OrgRefusal) -> StoreError {
     if is_unique_violation(&e) {
-        StoreError::Conflict(msg.to_owned())
+        refused(refusal)
     } else {
         StoreError::Db(e)
     }
@@ -148,7 +149,7 @@ impl Store {
     /// Creates (`id` = None) or updates a branch; returns its id.
     pub async fn save_branch(&self, id: Option<i64>, b: &BranchData) -> Result<i64> {
         let now = now_micros();
-        let dup = "Отделение с таким названием уже есть.";
+        let dup = || OrgRefusal::BranchNameTaken;
         match id {
             None => {
                 let (id,): (i64,) = sqlx::query_as(
@@ -162,7 +163,7 @@ impl Store {
                 .bind(now)
                 .fetch_one(self.pool())
                 .await
-                .map_err(|e| conflict(e, dup))?;
+                .map_err(|e| conflict(e, dup()))?;
                 Ok(id)
             }
             Some(id) => {
@@ -178,7 +179,7 @@ impl Store {
                 .bind(id)
                 .execute(self.pool())
                 .await
-                .map_err(|e| conflict(e, dup))?;
+                .map_err(|e| conflict(e, dup()))?;
                 if r.rows_affected() == 0 {
                     return Err(StoreError::NotFound);
                 }
@@ -211,13 +212,13 @@ impl Store {
 
     pub async fn save_centre(&self, id: Option<i64>, c: &CentreData) -> Result<i64> {
         self.branch(c.branch_id).await.map_err(|e| match e {
-            StoreError::NotFound => StoreError::Conflict("Выбранного отделения нет.".into()),
+            StoreError::NotFound => refused(OrgRefusal::NoSuchBranch),
             e => e,
         })?;
         let now = now_micros();
         let opening = c.opening_hours.to_string();
         let reception = c.reception_hours.as_ref().map(|h| h.to_string());
-        let dup = "Центр обслуживания с таким названием уже есть.";
+        let dup = || OrgRefusal::CentreNameTaken;
         match id {
             None => {
                 let (id,): (i64,) = sqlx::query_as(
@@ -235,7 +236,7 @@ impl Store {
                 .bind(now)
                 .fetch_one(self.pool())
                 .await
-                .map_err(|e| conflict(e, dup))?;
+                .map_err(|e| conflict(e, dup()))?;
                 Ok(id)
             }
             Some(id) => {
@@ -255,7 +256,7 @@ impl Store {
                 .bind(id)
                 .execute(self.pool())
                 .await
-                .map_err(|e| conflict(e, dup))?;
+                .map_err(|e| conflict(e, dup()))?;
                 if r.rows_affected() == 0 {
                     return Err(StoreError::NotFound);
                 }
@@ -463,10 +464,10 @@ impl Store {
 
 fn staff_write_error(e: sqlx::Error) -> StoreError {
     if is_unique_violation(&e) {
-        StoreError::Conflict("Сотрудник с таким логином уже есть.".into())
+        refused(OrgRefusal::LoginTaken)
     } else if matches!(&e, sqlx::Error::Database(d) if d.message().to_lowercase().contains("foreign key"))
     {
-        StoreError::Conflict("Выбранного отделения или центра нет.".into())
+        refused(OrgRefusal::NoSuchBranchOrCentre)
     } else {
         StoreError::Db(e)
     }

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use abonent_domain::money::Kopecks;
+use abonent_domain::refusal::PaymentsRefusal;
 use abonent_domain::registry::{classify, normalize_payer, InFile, RegistryRow};
 use abonent_domain::tariffs::Period;
 use jiff::civil::Date;
@@ -15,7 +16,7 @@ use sqlx::FromRow;
 use crate::audit::{audit_in, Actor};
 use crate::periods::open_period_in;
 use crate::sql::values_clause;
-use crate::{now_micros, Backend, Result, Store, StoreError};
+use crate::{now_micros, refused, Backend, Result, Store, StoreError};
 
 #[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
 pub struct PaymentView {
@@ -65,12 +66,9 @@ pub struct RowNote {
 /// The advisory lock that makes registry imports one at a time on PostgreSQL.
 const REGISTRY_LOCK: i64 = 0x5245_4753; // "REGS"
 
-const CONCURRENT_IMPORT: &str =
-    "Те же платежи зачислены другим процессом одновременно: загрузите реестр ещё раз — повторы не зачислятся.";
-
 fn concurrent_import(e: sqlx::Error) -> StoreError {
     if crate::is_unique_violation(&e) {
-        StoreError::Conflict(CONCURRENT_IMPORT.into())
+        refused(PaymentsRefusal::ConcurrentImport)
     } else {
         StoreError::Db(e)
     }
@@ -327,9 +325,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<i64> {
         if amount.0 <= 0 {
-            return Err(StoreError::Conflict(
-                "Сумма должна быть больше нуля.".into(),
-            ));
+            return Err(refused(PaymentsRefusal::NotPositive));
         }
         let mut tx = self.begin_write().await?;
         let period = open_period_in(&mut tx, self.backend(), Period::of(paid_on)).await?;
@@ -450,16 +446,9 @@ impl Store {
         actor: &Actor,
     ) -> Result<ImportOutcome> {
         let sha = hex::encode(Sha256::digest(bytes));
-        let in_file = classify(rows).map_err(|e| {
-            StoreError::Conflict(
-                e.iter()
-                    .map(|l| format!("строка {}: {}", l.line_no, l.detail))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )
-        })?;
+        let in_file = classify(rows).map_err(|e| refused(PaymentsRefusal::BadLines(e)))?;
         let total = Kopecks::checked_sum(rows.iter().map(|r| r.amount))
-            .map_err(|e| StoreError::Conflict(e.to_string()))?;
+            .map_err(|e| refused(PaymentsRefusal::Overflow(e)))?;
         let mut tx = self.begin_write().await?;
         if self.backend() == Backend::Postgres {
             // Imports one after another, so two files with the same payments cannot both
@@ -535,7 +524,7 @@ impl Store {
         .await?;
         tx.commit().await.map_err(|e| {
             if crate::is_unique_violation(&e) {
-                StoreError::Conflict(CONCURRENT_IMPORT.into())
+                refused(PaymentsRefusal::ConcurrentImport)
             } else {
                 StoreError::Db(e)
             }
@@ -934,10 +923,10 @@ impl Store {
         };
         if status != "open" {
             tx.rollback().await?;
-            return Err(StoreError::Conflict(if status == "rejected" {
-                "Эта строка реестра отклонена как повтор.".into()
+            return Err(refused(if status == "rejected" {
+                PaymentsRefusal::RowRejected
             } else {
-                "Этот платёж уже зачислен.".into()
+                PaymentsRefusal::AlreadyCredited
             }));
         }
         let (exists,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM accounts WHERE id = $1")
@@ -972,10 +961,9 @@ impl Store {
         .await
         .map_err(|e| {
             if crate::is_unique_violation(&e) {
-                StoreError::Conflict(format!(
-                    "Операция № {} этого банка уже зачислена.",
-                    operation_id.clone().unwrap_or_default()
-                ))
+                refused(PaymentsRefusal::OperationCredited {
+                    operation_id: operation_id.clone().unwrap_or_default(),
+                })
             } else {
                 StoreError::Db(e)
             }
@@ -1016,9 +1004,7 @@ impl Store {
         };
         if status != "open" {
             tx.rollback().await?;
-            return Err(StoreError::Conflict(
-                "Эта строка реестра уже разобрана.".into(),
-            ));
+            return Err(refused(PaymentsRefusal::RowSettled));
         }
         sqlx::query(
             "UPDATE unmatched_payments SET status = 'rejected', note = $2, resolved_by = $3,

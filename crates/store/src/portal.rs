@@ -1,11 +1,12 @@
 //! The client's personal account (PRT-02): sign-up with an account number and the code printed
 //! on its invoice, confirmation of the e-mail address, sessions, and which accounts a user sees.
 
+use abonent_domain::refusal::PortalRefusal;
 use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 
 use crate::audit::{audit_in, Actor};
-use crate::{is_unique_violation, now_micros, Result, Store, StoreError};
+use crate::{is_unique_violation, now_micros, refused, Result, Store};
 
 /// A client who signed up: with an e-mail address or a mobile phone (10 national digits).
 #[derive(Debug, Clone, FromRow)]
@@ -154,7 +155,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
         if linked.is_some() {
-            return Err(StoreError::Conflict("account".into()));
+            return Err(refused(PortalRefusal::AccountLinked));
         }
         let sql = match login {
             PortalLogin::Email(_) => {
@@ -177,7 +178,7 @@ impl Store {
             .await
         {
             Ok(id) => id,
-            Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("login".into())),
+            Err(e) if is_unique_violation(&e) => return Err(refused(PortalRefusal::LoginTaken)),
             Err(e) => return Err(e.into()),
         };
         link_in(&mut tx, id.0, account_id, now).await?;
@@ -495,7 +496,7 @@ async fn link_in(
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
-                StoreError::Conflict("account".into())
+                refused(PortalRefusal::AccountLinked)
             } else {
                 e.into()
             }

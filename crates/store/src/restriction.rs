@@ -2,13 +2,14 @@
 //! the delivery of their warnings.
 
 use abonent_domain::money::Kopecks;
+use abonent_domain::refusal::RestrictionCaseRefusal;
 use abonent_domain::restriction::{check_restriction, pay_by, DeliveryWay, NewDelivery};
 use jiff::civil::Date;
 use serde::Serialize;
 use sqlx::FromRow;
 
 use crate::audit::{audit_in, Actor};
-use crate::{now_micros, Result, Store, StoreError};
+use crate::{now_micros, refused, Result, Store, StoreError};
 
 #[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
 pub struct RestrictionCase {
@@ -35,27 +36,7 @@ pub struct RestrictionStep {
     pub note: String,
 }
 
-/// Steps of the restriction procedure (PAY-04, ПП 354 п. 119) and the status each needs before.
-pub fn next_steps(status: &str) -> &'static [&'static str] {
-    match status {
-        "warning" => &["restricted", "closed"],
-        "restricted" => &["suspended", "reconnected"],
-        "suspended" => &["reconnected"],
-        _ => &[],
-    }
-}
-
-pub fn step_label(step: &str) -> &'static str {
-    match step {
-        "warning" => "предупреждение направлено",
-        "warning_delivered" => "предупреждение доставлено",
-        "restricted" => "режим потребления ограничен",
-        "suspended" => "подача приостановлена",
-        "reconnected" => "подача возобновлена",
-        "closed" => "закрыто: задолженность погашена",
-        _ => "",
-    }
-}
+pub use abonent_domain::restriction::{next_steps, step_label};
 
 const CASE_SELECT: &str = "SELECT c.id, c.account_id, a.number AS account_number, c.period, c.debt,
         c.status, c.pay_by, CASE WHEN c.open THEN 1 ELSE 0 END AS open, c.version,
@@ -121,36 +102,30 @@ impl Store {
     ) -> Result<()> {
         let (case, _) = self.restriction_case(id).await?;
         if case.version != version {
-            return Err(StoreError::Conflict(
-                "Дело уже изменили: обновите страницу.".into(),
-            ));
+            return Err(refused(RestrictionCaseRefusal::CaseChanged));
         }
         if !next_steps(&case.status).contains(&step) {
-            return Err(StoreError::Conflict(format!(
-                "После шага «{}» нельзя «{}».",
-                step_label(&case.status),
-                step_label(step)
-            )));
+            return Err(refused(RestrictionCaseRefusal::StepNotNext {
+                status: case.status.clone(),
+                step: step.to_owned(),
+            }));
         }
         let balance = self.balance_at(case.account_id, today).await?;
         if step == "restricted" {
             let delivered_on = case.delivered_on()?;
             let warning_days = self.billing_settings().await?.warning_days;
             if let Err(refusal) = check_restriction(delivered_on, warning_days, today) {
-                return Err(StoreError::Conflict(refusal.to_string()));
+                return Err(refused(RestrictionCaseRefusal::Term(refusal)));
             }
         }
         match step {
             "restricted" | "suspended" if balance.overdue <= 0 => {
-                return Err(StoreError::Conflict(
-                    "Просроченной задолженности нет: ограничение не вводится.".into(),
-                ))
+                return Err(refused(RestrictionCaseRefusal::NoOverdue))
             }
             "reconnected" | "closed" if balance.overdue > 0 => {
-                return Err(StoreError::Conflict(format!(
-                    "Задолженность не погашена: просрочено {}.",
-                    Kopecks(balance.overdue)
-                )))
+                return Err(refused(RestrictionCaseRefusal::DebtUnpaid {
+                    overdue: Kopecks(balance.overdue),
+                }))
             }
             _ => {}
         }
@@ -169,9 +144,7 @@ impl Store {
         .rows_affected();
         if n == 0 {
             tx.rollback().await?;
-            return Err(StoreError::Conflict(
-                "Дело уже изменили: обновите страницу.".into(),
-            ));
+            return Err(refused(RestrictionCaseRefusal::CaseChanged));
         }
         sqlx::query(
             "INSERT INTO restriction_steps (case_id, step, at, staff_id, note) VALUES ($1, $2, $3, $4, $5)",
@@ -274,7 +247,7 @@ const DELIVERY_SELECT: &str =
 
 /// The refusal when a case is closed or past the warning.
 fn closed_case() -> StoreError {
-    StoreError::Conflict("Дело закрыто: вручение предупреждения уже не записывается.".into())
+    refused(RestrictionCaseRefusal::CaseClosed)
 }
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
@@ -357,14 +330,10 @@ async fn insert_delivery_in(
                     (format!("case {case_id}: letter {rpo} received {r}"), id)
                 }
                 (Some(_), _) => {
-                    return Err(StoreError::Conflict(format!(
-                        "Письмо с почтовым идентификатором {rpo} уже записано в этом деле{}.",
-                        if receipt_on.is_some() {
-                            " с датой вручения по уведомлению"
-                        } else {
-                            ""
-                        }
-                    )))
+                    return Err(refused(RestrictionCaseRefusal::LetterRecorded {
+                        rpo: rpo.to_string(),
+                        with_receipt: receipt_on.is_some(),
+                    }))
                 }
                 (None, _) => {
                     let (id,): (i64,) = sqlx::query_as(

@@ -4,6 +4,7 @@
 
 use abonent_domain::hours::WeeklyHours;
 use abonent_domain::org::{BranchData, CentreData};
+use abonent_domain::refusal::{OrgRefusal, Refusal};
 
 use crate::org::Company;
 use crate::{Result, Store, StoreError};
@@ -63,7 +64,9 @@ impl Store {
                 .await;
             // Another instance starting at the same moment wrote the defaults first.
             let branch_id = match branch {
-                Err(StoreError::Conflict(_)) => return Ok(wrote),
+                Err(StoreError::Refused(Refusal::Org(OrgRefusal::BranchNameTaken))) => {
+                    return Ok(wrote)
+                }
                 other => other?,
             };
             let hours = WeeklyHours::parse(STANDARD_HOURS).expect("standard hours parse");
@@ -94,7 +97,9 @@ impl Store {
                     )
                     .await;
                 match saved {
-                    Err(StoreError::Conflict(_)) => return Ok(wrote),
+                    Err(StoreError::Refused(Refusal::Org(OrgRefusal::BranchNameTaken))) => {
+                        return Ok(wrote)
+                    }
                     other => other?,
                 };
             }
