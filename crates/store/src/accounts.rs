@@ -136,6 +136,7 @@ pub fn typical_contract_form(c: AccountCategory) -> String {
 
 impl Store {
     /// Opens an account with its premises and a concluded typical contract, in one transaction.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_account(&self, a: &AccountData, actor: &Actor) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let (premises_id,): (i64,) = sqlx::query_as(
@@ -210,6 +211,7 @@ impl Store {
 
     /// Opens an account with the next free number for an existing client; a number taken by a
     /// concurrent instance is retried with the next one.
+    #[tracing::instrument(level = "debug", skip_all, fields(client_id = client_id))]
     pub async fn open_account(
         &self,
         client_id: i64,
@@ -253,6 +255,7 @@ impl Store {
     }
 
     /// The client's accounts with premises and contracts.
+    #[tracing::instrument(level = "debug", skip_all, fields(client_id = client_id))]
     pub async fn accounts_of_client(&self, client_id: i64) -> Result<Vec<AccountView>> {
         let mut accounts: Vec<AccountView> = sqlx::query_as(&format!(
             "{ACCOUNT_SELECT} WHERE a.client_id = $1 ORDER BY a.number"
@@ -272,6 +275,7 @@ impl Store {
         Ok(accounts)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn account(&self, id: i64) -> Result<AccountView> {
         sqlx::query_as(&format!("{ACCOUNT_SELECT} WHERE a.id = $1"))
             .bind(id)
@@ -280,6 +284,7 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn account_by_number(&self, number: &AccountNumber) -> Result<AccountView> {
         sqlx::query_as(&format!("{ACCOUNT_SELECT} WHERE a.number = $1"))
             .bind(number.as_str())
@@ -289,6 +294,7 @@ impl Store {
     }
 
     /// The largest account serial in use, so new numbers continue after it.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn max_account_serial(&self) -> Result<u32> {
         let (n,): (Option<String>,) = sqlx::query_as("SELECT MAX(number) FROM accounts")
             .fetch_one(self.pool())

@@ -318,6 +318,7 @@ impl Store {
         Ok(true)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn billing_settings(&self) -> Result<BillingSettings> {
         sqlx::query_as(
             "SELECT due_day, key_rate_bp, cap_bp, warning_days, payee_name, payee_inn, payee_kpp,
@@ -330,6 +331,7 @@ impl Store {
 
     /// Saves the settings; requisites an invoice cannot be paid by are refused (the web form
     /// names each field first, this is the last guard).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn save_billing_settings(&self, s: &BillingSettings, actor: &Actor) -> Result<()> {
         s.check_requisites()?;
         let mut tx = self.begin_write().await?;
@@ -357,6 +359,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn tariffs(&self) -> Result<Vec<Tariff>> {
         let rows: Vec<TariffRow> = sqlx::query_as(
             "SELECT valid_from, category, single_rate, day_rate, night_rate, peak_rate, half_peak_rate,
@@ -370,6 +373,7 @@ impl Store {
 
     /// Adds or replaces the tariff of a category from a period. Tariffs of periods already
     /// billed cannot change.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn save_tariff(&self, t: &Tariff, actor: &Actor) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let (last,): (Option<String>,) = sqlx::query_as("SELECT MAX(period) FROM billing_periods")
@@ -408,6 +412,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn norms(&self) -> Result<Vec<Norm>> {
         Ok(sqlx::query_as::<_, (String, i64, i64, i64)>(
             "SELECT category, rooms, residents, wh FROM consumption_norms
@@ -426,6 +431,7 @@ impl Store {
     }
 
     /// Replaces the norms of a category (all rooms × residents cells at once).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn save_norms(&self, category: &str, norms: &[Norm], actor: &Actor) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM consumption_norms WHERE category = $1")
@@ -448,6 +454,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn billing_periods(&self) -> Result<Vec<PeriodRow>> {
         Ok(sqlx::query_as(
             "SELECT period, status, started_at, closed_at, accounts, charged FROM billing_periods
@@ -458,6 +465,7 @@ impl Store {
     }
 
     /// The period a reading or payment of `natural` counts in now (for display).
+    #[tracing::instrument(level = "debug", skip_all, fields(natural = %natural))]
     pub async fn open_period(&self, natural: Period) -> Result<Period> {
         let mut tx = self.pool().begin().await?;
         let p = open_period_in(&mut tx, self.backend(), natural).await?;
@@ -467,6 +475,7 @@ impl Store {
 
     /// Bills every account for `period` and closes it (BIL-04), `chunk` accounts per
     /// transaction, calling `progress(done, total)`. `stop_after` chunks: stop early (tests).
+    #[tracing::instrument(level = "debug", skip_all, fields(period = %period))]
     pub async fn bill(
         &self,
         period: Period,
@@ -676,13 +685,31 @@ impl Store {
         ) else {
             return Ok(None);
         };
-        // The chunk's payments with their dates (penalties run to the day of each, PAY-03): one
-        // query over the index on (period, account_id).
+        let payments = self.chunk_payments(&p, first, last).await?;
+        let (meters, by_account) = self.chunk_meters(&p, first, last, last_day).await?;
+        let statements = compute_statements(ctx, &accounts, &meters, &by_account, payments)?;
+        tracing::debug!(
+            after,
+            accounts = statements.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "billing chunk read"
+        );
+        Ok(Some((last, statements)))
+    }
+
+    /// The chunk's payments with their dates (penalties run to the day of each, PAY-03): one
+    /// query over the index on (period, account_id).
+    async fn chunk_payments(
+        &self,
+        p: &str,
+        first: i64,
+        last: i64,
+    ) -> Result<HashMap<i64, Vec<(Date, Kopecks)>>> {
         let paid: Vec<(i64, String, i64)> = sqlx::query_as(
             "SELECT account_id, paid_on, amount FROM payments
              WHERE period = $1 AND account_id BETWEEN $2 AND $3",
         )
-        .bind(&p)
+        .bind(p)
         .bind(first)
         .bind(last)
         .fetch_all(self.pool())
@@ -697,6 +724,18 @@ impl Store {
                 .or_default()
                 .push((day, Kopecks(amount)));
         }
+        Ok(payments)
+    }
+
+    /// The chunk's meters billing looks at (by account) and their accepted readings summed by
+    /// account and zone.
+    async fn chunk_meters(
+        &self,
+        p: &str,
+        first: i64,
+        last: i64,
+        last_day: Date,
+    ) -> Result<(HashMap<i64, MeterFact>, HashMap<i64, Vec<Wh>>)> {
         // Every meter of the chunk (readings of a meter removed during the period count too);
         // the one billing looks at is the latest installed and not removed.
         let all_meters: Vec<MeterFact> = sqlx::query_as(
@@ -721,7 +760,7 @@ impl Store {
                  WHERE period = $1 AND meter_id IN ({}) AND status = 'accepted'",
                 ids.join(",")
             ))
-            .bind(&p)
+            .bind(p)
             .fetch_all(self.pool())
             .await?
         };
@@ -734,82 +773,7 @@ impl Store {
             .into_iter()
             .filter_map(|(meter, c)| owner.get(&meter).map(|a| (*a, c)))
             .collect();
-        let mut by_account: HashMap<i64, Vec<Wh>> = HashMap::new();
-        for (acc, cons) in readings {
-            let zones: Vec<i64> = cons.split(',').filter_map(|v| v.parse().ok()).collect();
-            let sum = by_account.entry(acc).or_default();
-            if sum.is_empty() {
-                sum.resize(zones.len(), Wh(0));
-            }
-            if sum.len() == zones.len() {
-                for (s, z) in sum.iter_mut().zip(&zones) {
-                    s.0 += z;
-                }
-            } else {
-                // Readings of meters with different zones (a replaced meter): one total.
-                let total: i64 = sum.iter().map(|w| w.0).sum::<i64>() + zones.iter().sum::<i64>();
-                *sum = vec![Wh(total)];
-            }
-        }
-        let terms = ctx.settings.penalty_terms();
-        let mut statements = Vec::with_capacity(accounts.len());
-        for a in accounts.iter().filter(|a| a.billable != 0) {
-            let tariff = tariff_for(ctx.tariffs, &a.category, ctx.period).ok_or_else(|| {
-                refused(BillingRefusal::NoTariffForAccount {
-                    category: a.category.clone(),
-                    period: ctx.period,
-                })
-            })?;
-            let norm = norm_for(ctx.norms, &a.category, a.rooms, a.residents).ok_or_else(|| {
-                refused(BillingRefusal::NoNormForAccount {
-                    category: a.category.clone(),
-                })
-            })?;
-            let meter = meters.get(&a.id).map(|m| {
-                let expired = m
-                    .verified_on
-                    .parse::<Date>()
-                    .map(|v| verification_due(v, m.interval_years as i32) <= last_day)
-                    .unwrap_or(false);
-                MeterFacts {
-                    zones: m.zones as usize,
-                    state: if m.state == "broken" {
-                        MeterState::Broken
-                    } else if expired || m.state == "expired" {
-                        MeterState::Expired
-                    } else {
-                        MeterState::Working
-                    },
-                }
-            });
-            let s = compute(&StatementInput {
-                period: ctx.period,
-                tariff,
-                meter,
-                installation_possible: a.installable != 0,
-                readings: by_account.get(&a.id).cloned(),
-                norm_per_resident: norm,
-                residents: a.residents.max(0) as u32,
-                payments: payments.remove(&a.id).unwrap_or_default(),
-                prev: a.carried(),
-                penalty_terms: terms,
-                due_day: ctx.settings.due_day as i8,
-            })
-            .map_err(|error| {
-                refused(BillingRefusal::Statement {
-                    account_id: a.id,
-                    error,
-                })
-            })?;
-            statements.push((a.id, s));
-        }
-        tracing::debug!(
-            after,
-            accounts = statements.len(),
-            ms = started.elapsed().as_millis() as u64,
-            "billing chunk read"
-        );
-        Ok(Some((last, statements)))
+        Ok((meters, sum_readings(readings)))
     }
 
     /// Writes a chunk's invoices, lines and restriction warnings in one transaction.
@@ -820,7 +784,6 @@ impl Store {
     ) -> Result<()> {
         let started = std::time::Instant::now();
         let p = ctx.period.to_string();
-        let last_day = ctx.period.last_day();
         let mut tx = self.begin_write().await?;
         for part in statements.chunks(1000) {
             let sql = format!(
@@ -847,7 +810,7 @@ impl Store {
                     .bind(s.next.debts_text())
                     .bind(s.next.penalty_debt.0)
                     .bind(i64::from(s.next.periods_pending))
-                    .bind(lines_json(&s.lines));
+                    .bind(lines_json(&s.lines)?);
             }
             q.execute(&mut *tx).await.map_err(|e| {
                 if crate::is_unique_violation(&e) {
@@ -857,63 +820,7 @@ impl Store {
                 }
             })?;
         }
-        // PAY-04: a debt past due over two months of norm-based charges opens a case with a
-        // warning (at most one open case per account).
-        let warn_on = ctx.period.next().first_day();
-        let pay_by = warn_on
-            .checked_add(jiff::Span::new().days(ctx.settings.warning_days))
-            .unwrap_or(warn_on);
-        let now = now_micros();
-        for (id, s) in &statements {
-            let overdue = s.next.overdue_on(last_day);
-            if !restriction_due(overdue, s.norm_charge) {
-                continue;
-            }
-            let opened: Option<(i64,)> = sqlx::query_as(
-                "INSERT INTO restriction_cases (account_id, period, debt, status, pay_by, created_at)
-                 VALUES ($1, $2, $3, 'warning', $4, $5) ON CONFLICT DO NOTHING RETURNING id",
-            )
-            .bind(*id)
-            .bind(&p)
-            .bind(overdue.0)
-            .bind(pay_by.to_string())
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some((case,)) = opened {
-                sqlx::query(
-                    "INSERT INTO restriction_steps (case_id, step, at, note) VALUES ($1, 'warning', $2, $3)",
-                )
-                .bind(case)
-                .bind(now)
-                .bind(format!(
-                    "Предупреждение в счёте за {}: задолженность {overdue}; срок оплаты — {} дн. со дня вручения",
-                    ctx.period.label_ru(),
-                    ctx.settings.warning_days
-                ))
-                .execute(&mut *tx)
-                .await?;
-                // Also by the client's channels, each delivery recorded in the case (PAY-04).
-                let number: (String,) = sqlx::query_as("SELECT number FROM accounts WHERE id = $1")
-                    .bind(*id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                crate::notices::queue_notice_in(
-                    &mut tx,
-                    "restriction_warning",
-                    *id,
-                    &serde_json::json!({
-                        "case": case,
-                        "account": number.0,
-                        "amount": overdue.0,
-                        "due_date": pay_by.to_string(),
-                        "period": p,
-                    }),
-                    &format!("restriction_warning:{case}"),
-                )
-                .await?;
-            }
-        }
+        open_restriction_cases(&mut tx, ctx, &statements).await?;
         let before_commit = started.elapsed().as_millis() as u64;
         tx.commit().await?;
         tracing::debug!(
@@ -926,6 +833,7 @@ impl Store {
     }
 
     /// An account's invoice for a period with its lines.
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id, period = %period))]
     pub async fn invoice(
         &self,
         account_id: i64,
@@ -953,6 +861,7 @@ impl Store {
 
     /// An account's invoices of the last 36 billed periods, newest first (one query: each
     /// (period, account) pair is read off the primary key).
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn invoices_of_account(&self, account_id: i64) -> Result<Vec<InvoiceRow>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {INVOICE_COLS} FROM invoices WHERE account_id = $1 AND period IN (
@@ -966,6 +875,7 @@ impl Store {
 
     /// An account's invoices of the last `n` billed periods, newest first, each with the energy
     /// billed (Wh, with recalculations, without penalties) for the client's chart — one query.
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn recent_invoices(&self, account_id: i64, n: i64) -> Result<Vec<(InvoiceRow, i64)>> {
         #[derive(FromRow)]
         struct WithLines {
@@ -1004,6 +914,7 @@ impl Store {
     /// to that date, less payments received since up to that date. Payments settle as billing
     /// settles them (`abonent_domain::statement`): charges, oldest due date first, then
     /// penalties owed.
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn balance_at(&self, account_id: i64, date: Date) -> Result<Balance> {
         let range = self.payment_range().await?;
         self.balance_at_in(account_id, date, range).await
@@ -1011,6 +922,7 @@ impl Store {
 
     /// An account's balance at the end of `date` and its last `limit` payments (the personal
     /// account's page), reading the range of payment periods once for both.
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn balance_and_payments(
         &self,
         account_id: i64,
@@ -1085,11 +997,169 @@ impl Store {
     }
 }
 
+/// PAY-04: a debt past due over two months of norm-based charges opens a case with a warning
+/// (at most one open case per account), sent by the client's channels too.
+async fn open_restriction_cases(
+    tx: &mut sqlx::AnyConnection,
+    ctx: &RunContext<'_>,
+    statements: &[(i64, Statement)],
+) -> Result<()> {
+    let p = ctx.period.to_string();
+    let last_day = ctx.period.last_day();
+    let warn_on = ctx.period.next().first_day();
+    let pay_by = warn_on
+        .checked_add(jiff::Span::new().days(ctx.settings.warning_days))
+        .unwrap_or(warn_on);
+    let now = now_micros();
+    for (id, s) in statements {
+        let overdue = s.next.overdue_on(last_day);
+        if !restriction_due(overdue, s.norm_charge) {
+            continue;
+        }
+        let opened: Option<(i64,)> = sqlx::query_as(
+            "INSERT INTO restriction_cases (account_id, period, debt, status, pay_by, created_at)
+             VALUES ($1, $2, $3, 'warning', $4, $5) ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(*id)
+        .bind(&p)
+        .bind(overdue.0)
+        .bind(pay_by.to_string())
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((case,)) = opened {
+            sqlx::query(
+                "INSERT INTO restriction_steps (case_id, step, at, note) VALUES ($1, 'warning', $2, $3)",
+            )
+            .bind(case)
+            .bind(now)
+            .bind(format!(
+                "Предупреждение в счёте за {}: задолженность {overdue}; срок оплаты — {} дн. со дня вручения",
+                ctx.period.label_ru(),
+                ctx.settings.warning_days
+            ))
+            .execute(&mut *tx)
+            .await?;
+            // Also by the client's channels, each delivery recorded in the case (PAY-04).
+            let number: (String,) = sqlx::query_as("SELECT number FROM accounts WHERE id = $1")
+                .bind(*id)
+                .fetch_one(&mut *tx)
+                .await?;
+            crate::notices::queue_notice_in(
+                &mut *tx,
+                "restriction_warning",
+                *id,
+                &serde_json::json!({
+                    "case": case,
+                    "account": number.0,
+                    "amount": overdue.0,
+                    "due_date": pay_by.to_string(),
+                    "period": p,
+                }),
+                &format!("restriction_warning:{case}"),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Accepted readings (account, consumption by zone as `a,b,…`) summed by account and zone;
+/// readings of meters with different zones (a replaced meter) make one total.
+fn sum_readings(readings: Vec<(i64, String)>) -> HashMap<i64, Vec<Wh>> {
+    let mut by_account: HashMap<i64, Vec<Wh>> = HashMap::new();
+    for (acc, cons) in readings {
+        let zones: Vec<i64> = cons.split(',').filter_map(|v| v.parse().ok()).collect();
+        let sum = by_account.entry(acc).or_default();
+        if sum.is_empty() {
+            sum.resize(zones.len(), Wh(0));
+        }
+        if sum.len() == zones.len() {
+            for (s, z) in sum.iter_mut().zip(&zones) {
+                s.0 += z;
+            }
+        } else {
+            // Readings of meters with different zones (a replaced meter): one total.
+            let total: i64 = sum.iter().map(|w| w.0).sum::<i64>() + zones.iter().sum::<i64>();
+            *sum = vec![Wh(total)];
+        }
+    }
+    by_account
+}
+
+/// The statements of the chunk's billable accounts.
+fn compute_statements(
+    ctx: &RunContext<'_>,
+    accounts: &[AccountFacts],
+    meters: &HashMap<i64, MeterFact>,
+    by_account: &HashMap<i64, Vec<Wh>>,
+    mut payments: HashMap<i64, Vec<(Date, Kopecks)>>,
+) -> Result<Vec<(i64, Statement)>> {
+    let last_day = ctx.period.last_day();
+    let terms = ctx.settings.penalty_terms();
+    let mut statements = Vec::with_capacity(accounts.len());
+    for a in accounts.iter().filter(|a| a.billable != 0) {
+        let tariff = tariff_for(ctx.tariffs, &a.category, ctx.period).ok_or_else(|| {
+            refused(BillingRefusal::NoTariffForAccount {
+                category: a.category.clone(),
+                period: ctx.period,
+            })
+        })?;
+        let norm = norm_for(ctx.norms, &a.category, a.rooms, a.residents).ok_or_else(|| {
+            refused(BillingRefusal::NoNormForAccount {
+                category: a.category.clone(),
+            })
+        })?;
+        let meter = meters.get(&a.id).map(|m| meter_facts(m, last_day));
+        let s = compute(&StatementInput {
+            period: ctx.period,
+            tariff,
+            meter,
+            installation_possible: a.installable != 0,
+            readings: by_account.get(&a.id).cloned(),
+            norm_per_resident: norm,
+            residents: a.residents.max(0) as u32,
+            payments: payments.remove(&a.id).unwrap_or_default(),
+            prev: a.carried(),
+            penalty_terms: terms,
+            due_day: ctx.settings.due_day as i8,
+        })
+        .map_err(|error| {
+            refused(BillingRefusal::Statement {
+                account_id: a.id,
+                error,
+            })
+        })?;
+        statements.push((a.id, s));
+    }
+    Ok(statements)
+}
+
+/// What billing needs of a meter: its zones and its state at the period's end (a meter past
+/// its verification counts as expired).
+fn meter_facts(m: &MeterFact, last_day: Date) -> MeterFacts {
+    let expired = m
+        .verified_on
+        .parse::<Date>()
+        .map(|v| verification_due(v, m.interval_years as i32) <= last_day)
+        .unwrap_or(false);
+    MeterFacts {
+        zones: m.zones as usize,
+        state: if m.state == "broken" {
+            MeterState::Broken
+        } else if expired || m.state == "expired" {
+            MeterState::Expired
+        } else {
+            MeterState::Working
+        },
+    }
+}
+
 /// A line as stored: `[rule, clause, explanation, zone, energy_wh, rate, amount]` — positions
 /// instead of names keep a million invoices a third smaller; the kind follows from the rule.
 type StoredLine = (String, String, String, String, i64, i64, i64);
 
-fn lines_json(lines: &[abonent_domain::statement::Line]) -> String {
+fn lines_json(lines: &[abonent_domain::statement::Line]) -> Result<String> {
     let rows: Vec<StoredLine> = lines
         .iter()
         .map(|l| {
@@ -1104,7 +1174,7 @@ fn lines_json(lines: &[abonent_domain::statement::Line]) -> String {
             )
         })
         .collect();
-    serde_json::to_string(&rows).expect("lines serialise")
+    serde_json::to_string(&rows).map_err(|e| StoreError::Corrupt(format!("invoice lines: {e}")))
 }
 
 fn lines_from_json(text: &str) -> std::result::Result<Vec<LineRow>, serde_json::Error> {
@@ -1166,6 +1236,7 @@ async fn insert_tariff(tx: &mut sqlx::Transaction<'static, sqlx::Any>, t: &Tarif
 
 impl Store {
     /// Settlements with accounts, for choosing a print batch or the district of an announcement.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn settlements(&self) -> Result<Vec<String>> {
         Ok(sqlx::query_as::<_, (String,)>(
             "SELECT DISTINCT settlement FROM premises ORDER BY settlement",
@@ -1179,6 +1250,7 @@ impl Store {
 
     /// Accounts with an invoice for `period` in a settlement (and street, when given), in
     /// delivery order: street, house, apartment.
+    #[tracing::instrument(level = "debug", skip_all, fields(period = %period))]
     pub async fn batch_accounts(
         &self,
         period: Period,

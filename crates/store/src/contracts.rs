@@ -92,6 +92,7 @@ async fn history_in(
 impl Store {
     /// Records an application for a written contract of the account's typical form, its files
     /// and its checklist, in one transaction. Refused while another is under consideration.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn apply_for_contract(&self, a: &ContractApplication, actor: &Actor) -> Result<i64> {
         let account = self.account(a.account_id).await?;
         let category = AccountCategory::parse(&account.category)
@@ -169,6 +170,7 @@ impl Store {
     }
 
     /// Concludes (on `date`) or refuses (with `note` as the reason) an application.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn decide_contract(
         &self,
         id: i64,
@@ -214,6 +216,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn contract(&self, id: i64) -> Result<ContractRecord> {
         sqlx::query_as(&format!("{SELECT} WHERE k.id = $1"))
             .bind(id)
@@ -223,6 +226,7 @@ impl Store {
     }
 
     /// The contracts of an account, newest first.
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn contracts_of_account(&self, account_id: i64) -> Result<Vec<ContractRecord>> {
         Ok(sqlx::query_as(&format!(
             "{SELECT} WHERE k.account_id = $1 ORDER BY k.id DESC"
@@ -233,6 +237,7 @@ impl Store {
     }
 
     /// Applications under consideration, oldest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn contract_applications(&self, limit: i64) -> Result<Vec<ContractRecord>> {
         Ok(sqlx::query_as(&format!(
             "{SELECT} WHERE k.status = 'applied' ORDER BY k.id LIMIT $1"
@@ -242,6 +247,7 @@ impl Store {
         .await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn contract_files(&self, id: i64) -> Result<Vec<ContractFile>> {
         Ok(sqlx::query_as(
             "SELECT id, document, file_name, size FROM contract_documents
@@ -253,6 +259,7 @@ impl Store {
     }
 
     /// One attached file: (contract, name, type, content).
+    #[tracing::instrument(level = "debug", skip_all, fields(file_id = file_id))]
     pub async fn contract_file(&self, file_id: i64) -> Result<(i64, String, String, Vec<u8>)> {
         sqlx::query_as(
             "SELECT contract_id, file_name, content_type, content FROM contract_documents
@@ -264,6 +271,7 @@ impl Store {
         .ok_or(StoreError::NotFound)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn contract_history(&self, id: i64) -> Result<Vec<ContractEvent>> {
         Ok(sqlx::query_as(
             "SELECT h.status, h.at, s.full_name AS staff_name, h.note

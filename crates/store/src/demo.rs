@@ -311,7 +311,8 @@ pub fn demo_client(serial: u32) -> DemoClient {
         1 + r.below(12) as i8,
         1 + r.below(28) as i8,
     )
-    .expect("valid date");
+    // Always a valid date: no month is shorter than 28 days.
+    .unwrap_or_default();
     DemoClient {
         surname,
         first_name,
@@ -335,6 +336,7 @@ pub(crate) const BATCH: usize = 1000;
 
 impl Store {
     /// Creates the demo staff that are missing, all with the given password hash.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn seed_demo_staff(&self, password_hash: &str) -> Result<usize> {
         let branch_id = self.branches().await?.first().map(|b| b.id);
         let centres = self.centres().await?;
@@ -369,6 +371,7 @@ impl Store {
         Ok(created)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn account_count(&self) -> Result<i64> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM accounts")
             .fetch_one(self.pool())
@@ -385,6 +388,7 @@ impl Store {
 
     /// Adds demo clients with accounts until the database has `target` demo account serials,
     /// calling `progress` with the number added so far. Returns how many were added.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn demo_accounts(&self, target: u32, mut progress: impl FnMut(u64)) -> Result<u32> {
         let branch_id = self
             .branches()

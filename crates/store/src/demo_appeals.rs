@@ -57,6 +57,7 @@ pub fn demo_appeal_text(i: u64) -> (String, &'static str) {
 
 impl Store {
     /// Adds demo appeals until the registry holds `target`; resumable and idempotent.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn demo_appeals(&self, target: u64, mut progress: impl FnMut(u64)) -> Result<u64> {
         let (have,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM appeals")
             .fetch_one(self.pool())

@@ -101,9 +101,10 @@ async fn write<T>(pool: &sqlx::AnyPool, batch: Vec<Request<T>>) {
     let results = match attempt(pool, &works, false).await {
         Ok(Some(results)) => Ok(results),
         // A work broke without savepoints: everything was rolled back; once more, each alone.
-        Ok(None) => attempt(pool, &works, true)
-            .await
-            .map(|r| r.expect("with savepoints every failure is the work's own")),
+        Ok(None) => attempt(pool, &works, true).await.and_then(|r| {
+            // With savepoints every failure is the work's own, so this never happens.
+            r.ok_or_else(|| sqlx::Error::Protocol("a work broke its savepoint".into()))
+        }),
         Err(e) => Err(e),
     };
     match results {

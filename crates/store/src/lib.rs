@@ -106,6 +106,7 @@ static MIGRATOR_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations
 impl Store {
     /// Connects to `url`: `sqlite://path` (the file and its folder are created) or
     /// `postgres://…`. Does not migrate.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
         Self::connect_with_cache(url, max_connections, None).await
     }
@@ -113,6 +114,7 @@ impl Store {
     /// As [`connect`](Self::connect), with SQLite's page cache per connection set to
     /// `cache_mib` (batch commands: billing runs and registry imports touch indexes of millions
     /// of rows; SQLite's own default is 2 MiB). Ignored on PostgreSQL.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn connect_with_cache(
         url: &str,
         max_connections: u32,
@@ -125,6 +127,7 @@ impl Store {
     /// a memory map of up to `mmap_mib` MiB (0: off; SQLite then copies every page it reads
     /// with a system call). Pages are still written with `write`, so durability is the same.
     /// Ignored on PostgreSQL.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn connect_tuned(
         url: &str,
         max_connections: u32,
@@ -210,6 +213,7 @@ impl Store {
 
     /// Applies every pending migration of this engine (safe with several instances: PostgreSQL
     /// takes an advisory lock).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn migrate(&self) -> Result<()> {
         match self.backend {
             Backend::Sqlite => MIGRATOR_SQLITE.run(&self.pool).await?,
@@ -238,11 +242,13 @@ impl Store {
     }
 
     /// Readiness: the database answers.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn close(&self) {
         self.pool.close().await;
     }

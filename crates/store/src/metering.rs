@@ -74,6 +74,7 @@ fn join<T: ToString>(v: &[T]) -> String {
 
 impl Store {
     /// Registers a meter on an account; audited.
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn create_meter(&self, account_id: i64, m: &MeterData, actor: &Actor) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let (id,): (i64,) = sqlx::query_as(
@@ -114,6 +115,7 @@ impl Store {
         Ok(id)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn meters_of_account(&self, account_id: i64) -> Result<Vec<MeterView>> {
         Ok(sqlx::query_as(&format!(
             "{METER_SELECT} WHERE m.account_id = $1 ORDER BY m.id"
@@ -123,6 +125,7 @@ impl Store {
         .await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn meter(&self, id: i64) -> Result<MeterView> {
         sqlx::query_as(&format!("{METER_SELECT} WHERE m.id = $1"))
             .bind(id)
@@ -133,6 +136,7 @@ impl Store {
 
     /// A meter of an account linked to the personal-account user `user_id`; `None` when there
     /// is no such meter or it is someone else's.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id, user_id = user_id))]
     pub async fn meter_of_portal_user(&self, id: i64, user_id: i64) -> Result<Option<MeterView>> {
         Ok(sqlx::query_as(&format!(
             "{METER_SELECT} JOIN portal_links l ON l.account_id = m.account_id AND l.user_id = $2
@@ -146,6 +150,7 @@ impl Store {
 
     /// Stores a checked reading if the last accepted reading is still `expected_last` (on SQLite
     /// through the group commit: durable when this returns).
+    #[tracing::instrument(level = "debug", skip_all, fields(meter_id = meter_id))]
     pub async fn add_reading(
         &self,
         meter_id: i64,
@@ -161,6 +166,7 @@ impl Store {
 
     /// As [`add_reading`](Self::add_reading), returning the reading's id and the period it was
     /// counted in (a period already billed moves it to the open one, BIL-04).
+    #[tracing::instrument(level = "debug", skip_all, fields(meter_id = meter_id))]
     pub async fn add_reading_in_period(
         &self,
         meter_id: i64,
@@ -197,6 +203,7 @@ impl Store {
         }
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn reading(&self, id: i64) -> Result<ReadingView> {
         sqlx::query_as(
             "SELECT id, reading_values, consumption_wh, received_at, period, channel, status, note
@@ -209,6 +216,7 @@ impl Store {
     }
 
     /// A reading, when it is of this meter.
+    #[tracing::instrument(level = "debug", skip_all, fields(meter_id = meter_id, id = id))]
     pub async fn reading_of_meter(&self, meter_id: i64, id: i64) -> Result<Option<ReadingView>> {
         Ok(sqlx::query_as(
             "SELECT id, reading_values, consumption_wh, received_at, period, channel, status, note
@@ -220,6 +228,7 @@ impl Store {
         .await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(meter_id = meter_id))]
     pub async fn readings_of_meter(&self, meter_id: i64, limit: i64) -> Result<Vec<ReadingView>> {
         Ok(sqlx::query_as(
             "SELECT id, reading_values, consumption_wh, received_at, period, channel, status, note
@@ -250,6 +259,7 @@ pub struct HeldReading {
 
 impl Store {
     /// Readings held for review (MTR-03), oldest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn held_readings(&self, limit: i64) -> Result<Vec<HeldReading>> {
         Ok(sqlx::query_as(
             "SELECT r.id, r.meter_id, m.account_id, a.number AS account_number, m.serial,
@@ -265,6 +275,7 @@ impl Store {
     /// Accepts or rejects a held reading. Accepting is refused when another reading of the meter
     /// was accepted after it (its consumption no longer follows); a reading whose period has been
     /// billed meanwhile counts in the open period.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn review_reading(
         &self,
         id: i64,
@@ -345,6 +356,7 @@ impl Store {
     /// Marks a meter working or broken (MTR-01), or removed from a date: billing then charges
     /// by the average and the norm (ПП 354 п. 59 «а»). An expired verification interval is
     /// seen by billing from the verification date itself.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn set_meter_state(
         &self,
         id: i64,

@@ -90,6 +90,7 @@ impl Store {
     /// Publishes an announcement (its page at `{site}/info/news/{id}`); with `notify`, the job that
     /// tells the clients concerned is queued in the same transaction. A district with no open
     /// account is refused.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn publish_news(&self, n: &NewsItem, site: &str, actor: &Actor) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         if let Some(b) = n.branch_id {
@@ -165,6 +166,7 @@ impl Store {
 
     /// Queues the notification of an announcement to every open account it concerns, by every
     /// channel its client is reached by; once per account and channel however often it runs.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn news_fan_out(&self, id: i64) -> Result<FanOut> {
         let n = self.news_item(id).await?.ok_or(StoreError::NotFound)?;
         if n.notify == 0 || n.withdrawn_at.is_some() {
@@ -196,6 +198,7 @@ impl Store {
         Ok(out)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn news_item(&self, id: i64) -> Result<Option<News>> {
         Ok(sqlx::query_as(&format!("{NEWS_SELECT} WHERE n.id = $1"))
             .bind(id)
@@ -204,6 +207,7 @@ impl Store {
     }
 
     /// Announcements newest first; withdrawn ones only with `with_withdrawn` (for staff).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn news_list(
         &self,
         with_withdrawn: bool,
@@ -226,6 +230,7 @@ impl Store {
 
     /// The announcements that concern a personal account's user: to everyone, or to the district
     /// of one of the user's accounts; newest first.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = user_id))]
     pub async fn news_for_portal_user(&self, user_id: i64, limit: i64) -> Result<Vec<News>> {
         Ok(sqlx::query_as(&format!(
             "{NEWS_SELECT}
@@ -246,6 +251,7 @@ impl Store {
     }
 
     /// Takes an announcement off the site and the personal accounts; messages already sent stay.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn withdraw_news(&self, id: i64, actor: &Actor) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let n = sqlx::query(

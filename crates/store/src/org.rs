@@ -102,6 +102,7 @@ fn conflict(e: sqlx::Error, refusal: OrgRefusal) -> StoreError {
 }
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn company(&self) -> Result<Option<Company>> {
         Ok(sqlx::query_as(
             "SELECT name, short_name, inn, website, hotline_phones, hotline_hours FROM company WHERE id = 1",
@@ -110,6 +111,7 @@ impl Store {
         .await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn save_company(&self, c: &Company) -> Result<()> {
         let now = now_micros();
         sqlx::query(
@@ -130,6 +132,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn branches(&self) -> Result<Vec<Branch>> {
         Ok(sqlx::query_as(
             "SELECT id, name, address, phones, time_zone FROM branches ORDER BY name",
@@ -138,6 +141,7 @@ impl Store {
         .await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn branch(&self, id: i64) -> Result<Branch> {
         sqlx::query_as("SELECT id, name, address, phones, time_zone FROM branches WHERE id = $1")
             .bind(id)
@@ -147,6 +151,7 @@ impl Store {
     }
 
     /// Creates (`id` = None) or updates a branch; returns its id.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = ?id))]
     pub async fn save_branch(&self, id: Option<i64>, b: &BranchData) -> Result<i64> {
         let now = now_micros();
         let dup = || OrgRefusal::BranchNameTaken;
@@ -188,6 +193,7 @@ impl Store {
         }
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn centres(&self) -> Result<Vec<Centre>> {
         Ok(sqlx::query_as(
             "SELECT c.id, c.branch_id, b.name AS branch_name, c.name, c.postcode, c.address, c.phones,
@@ -198,6 +204,7 @@ impl Store {
         .await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn centre(&self, id: i64) -> Result<Centre> {
         sqlx::query_as(
             "SELECT c.id, c.branch_id, b.name AS branch_name, c.name, c.postcode, c.address, c.phones,
@@ -210,6 +217,7 @@ impl Store {
         .ok_or(StoreError::NotFound)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = ?id))]
     pub async fn save_centre(&self, id: Option<i64>, c: &CentreData) -> Result<i64> {
         self.branch(c.branch_id).await.map_err(|e| match e {
             StoreError::NotFound => refused(OrgRefusal::NoSuchBranch),
@@ -265,6 +273,7 @@ impl Store {
         }
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn staff_list(&self) -> Result<Vec<Staff>> {
         Ok(
             sqlx::query_as(&format!("{STAFF_SELECT} ORDER BY s.full_name"))
@@ -273,6 +282,7 @@ impl Store {
         )
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn staff(&self, id: i64) -> Result<Staff> {
         sqlx::query_as(&format!("{STAFF_SELECT} WHERE s.id = $1"))
             .bind(id)
@@ -282,6 +292,7 @@ impl Store {
     }
 
     /// The staff member and password hash for a login, for sign-in.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn staff_credentials(&self, login: &str) -> Result<Option<(Staff, String)>> {
         let row: Option<(i64, String)> =
             sqlx::query_as("SELECT id, password_hash FROM staff WHERE login = $1")
@@ -295,6 +306,7 @@ impl Store {
     }
 
     /// Creates a staff member with an already hashed password.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_staff(&self, s: &StaffData, password_hash: &str) -> Result<i64> {
         let now = now_micros();
         let (id,): (i64,) = sqlx::query_as(
@@ -320,6 +332,7 @@ impl Store {
         Ok(id)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn update_staff(&self, id: i64, s: &StaffData) -> Result<()> {
         let r = sqlx::query(
             "UPDATE staff SET login = $1, full_name = $2, position = $3, role = $4, branch_id = $5,
@@ -351,6 +364,7 @@ impl Store {
     }
 
     /// Sets a new password hash and ends every session of that staff member.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn set_staff_password(&self, id: i64, password_hash: &str) -> Result<()> {
         let r = sqlx::query(
             "UPDATE staff SET password_hash = $1, password_changed_at = $2, updated_at = $2 WHERE id = $3",
@@ -366,6 +380,7 @@ impl Store {
         self.delete_sessions_of(id).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn staff_count(&self) -> Result<i64> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM staff")
             .fetch_one(self.pool())
@@ -376,6 +391,7 @@ impl Store {
     // ---- working calendar (ORG-06) ----
 
     /// Every loaded calendar year with its special days.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn calendar_years(&self) -> Result<Vec<CalendarYear>> {
         let years: Vec<(i64, String)> =
             sqlx::query_as("SELECT year, source FROM calendar_years ORDER BY year")
@@ -407,11 +423,13 @@ impl Store {
     }
 
     /// The working calendar in force.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn working_calendar(&self) -> Result<WorkingCalendar> {
         Ok(WorkingCalendar::new(&self.calendar_years().await?))
     }
 
     /// Replaces a year's special days in one transaction.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn save_calendar_year(&self, y: &CalendarYear, by: Option<i64>) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM calendar_days WHERE year = $1")
@@ -444,6 +462,7 @@ impl Store {
 
     /// Loads each shipped calendar year that the database does not have yet; edited years are
     /// left as the administrator left them.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn seed_shipped_calendar(&self) -> Result<usize> {
         let have: Vec<i16> = self
             .calendar_years()

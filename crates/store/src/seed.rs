@@ -18,6 +18,7 @@ impl Store {
     /// Writes whatever default data is missing; returns whether anything was written. Several
     /// instances may start together: each step is idempotent, so a step that lost a race (a
     /// uniqueness conflict, or a deadlock victim on PostgreSQL) is simply tried again.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn seed_defaults(&self) -> Result<bool> {
         let mut attempt = 0;
         loop {
@@ -69,7 +70,7 @@ impl Store {
                 }
                 other => other?,
             };
-            let hours = WeeklyHours::parse(STANDARD_HOURS).expect("standard hours parse");
+            let hours = WeeklyHours::parse(STANDARD_HOURS).map_err(StoreError::Corrupt)?;
             for (name, postcode, address) in [
                 (
                     "Центр очного обслуживания г. Радужный",
