@@ -6,7 +6,8 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::money::{div_round, Kopecks, MoneyOverflow, Wh};
-use crate::tariffs::Period;
+use crate::refusal::BillingRefusal;
+use crate::tariffs::{norm_for, tariff_for, Norm, Period, Tariff};
 
 /// The state of the client's meter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -231,6 +232,77 @@ pub fn period_ended(period: Period, today: Date) -> Result<(), String> {
     ))
 }
 
+/// The open period for something (a payment, a reading) that naturally belongs to `natural`,
+/// when `last_billed` is the last period being billed or closed: that period, or the first one
+/// after the last billed (BIL-04; closed periods never change).
+pub fn open_period(natural: Period, last_billed: Option<Period>) -> Period {
+    match last_billed {
+        Some(l) if natural <= l => l.next(),
+        _ => natural,
+    }
+}
+
+/// Whether a billing run for `period` may start when `last` is the last period being billed or
+/// closed (and whether it is closed), `period` itself having no run yet: periods are billed in
+/// order, one at a time, and closed periods never change.
+pub fn may_start_run(period: Period, last: Option<(Period, bool)>) -> Result<(), BillingRefusal> {
+    let Some((last, closed)) = last else {
+        return Ok(());
+    };
+    if last > period {
+        return Err(BillingRefusal::PeriodBeforeLast {
+            period,
+            last,
+            last_closed: closed,
+        });
+    }
+    if !closed {
+        return Err(BillingRefusal::LastRunUnfinished { last });
+    }
+    if last.next() != period {
+        return Err(BillingRefusal::NotNextPeriod { next: last.next() });
+    }
+    Ok(())
+}
+
+/// Whether a run of `period` has what it needs: every category in use (`categories`) has a
+/// tariff for the period and consumption norms.
+pub fn run_inputs_complete(
+    categories: &[String],
+    tariffs: &[Tariff],
+    norms: &[Norm],
+    period: Period,
+) -> Result<(), BillingRefusal> {
+    for c in categories {
+        if tariff_for(tariffs, c, period).is_none() {
+            return Err(BillingRefusal::NoTariff {
+                category: c.clone(),
+                period,
+            });
+        }
+        if norm_for(norms, c, 1, 1).is_none() {
+            return Err(BillingRefusal::NoNorms {
+                category: c.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whether a tariff may start from `valid_from` (`YYYY-MM`) when `last_billed` is the last
+/// period being billed or closed: tariffs of periods already billed never change.
+pub fn tariff_may_start(
+    valid_from: &str,
+    last_billed: Option<Period>,
+) -> Result<(), BillingRefusal> {
+    match last_billed {
+        Some(last) if valid_from <= last.to_string().as_str() => {
+            Err(BillingRefusal::TariffPeriodBilled { last })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The penalty on `debt` unpaid since `due` (the last day to pay) up to and including `until`:
 /// nothing for 30 days, 1/300 of the rate per day from day 31 to day 90, 1/130 from day 91.
 pub fn penalty(debt: Kopecks, due: Date, until: Date, terms: &PenaltyTerms) -> Kopecks {
@@ -406,5 +478,58 @@ mod tests {
             cap_bp: None,
         };
         assert!(penalty(debt, due, at(91), &uncapped) > penalty(debt, due, at(91), &terms));
+    }
+
+    fn per(year: i16, month: i8) -> Period {
+        Period { year, month }
+    }
+
+    #[test]
+    fn runs_go_in_order_one_at_a_time() {
+        assert_eq!(may_start_run(per(2026, 10), None), Ok(()));
+        assert_eq!(
+            may_start_run(per(2026, 11), Some((per(2026, 10), true))),
+            Ok(())
+        );
+        let before = may_start_run(per(2026, 9), Some((per(2026, 10), true))).unwrap_err();
+        assert_eq!(
+            before.to_string(),
+            "Период 2026-09 раньше последнего рассчитанного (2026-10, закрыт): закрытые периоды не меняются, исправления — строками в открытом периоде."
+        );
+        assert_eq!(
+            may_start_run(per(2026, 11), Some((per(2026, 10), false))),
+            Err(BillingRefusal::LastRunUnfinished {
+                last: per(2026, 10)
+            })
+        );
+        let gap = may_start_run(per(2026, 12), Some((per(2026, 10), true))).unwrap_err();
+        assert_eq!(
+            gap.to_string(),
+            "Следующий период для расчёта — 2026-11: периоды рассчитываются по порядку."
+        );
+    }
+
+    #[test]
+    fn tariffs_start_after_the_last_billed_period() {
+        assert_eq!(tariff_may_start("2026-11", Some(per(2026, 10))), Ok(()));
+        assert_eq!(tariff_may_start("2026-11", None), Ok(()));
+        let e = tariff_may_start("2026-10", Some(per(2026, 10))).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Период 2026-10 уже рассчитан: тариф можно ввести с 2026-11 или позже."
+        );
+    }
+
+    #[test]
+    fn open_period_follows_the_last_billed() {
+        assert_eq!(
+            open_period(per(2026, 9), Some(per(2026, 10))),
+            per(2026, 11)
+        );
+        assert_eq!(
+            open_period(per(2026, 12), Some(per(2026, 10))),
+            per(2026, 12)
+        );
+        assert_eq!(open_period(per(2026, 9), None), per(2026, 9));
     }
 }

@@ -16,6 +16,7 @@ pub mod org;
 pub mod password;
 pub mod payment_qr;
 pub mod payments;
+pub mod refusal;
 pub mod restriction;
 pub mod search;
 pub mod statement;

@@ -311,6 +311,29 @@ pub fn restriction_from(pay_by: Date) -> Date {
     pay_by.tomorrow().unwrap_or(pay_by)
 }
 
+/// Steps of the restriction procedure (PAY-04, ПП 354 п. 119) that may follow a case's status.
+pub fn next_steps(status: &str) -> &'static [&'static str] {
+    match status {
+        "warning" => &["restricted", "closed"],
+        "restricted" => &["suspended", "reconnected"],
+        "suspended" => &["reconnected"],
+        _ => &[],
+    }
+}
+
+/// A step's name for people; empty for a code that is no step.
+pub fn step_label(step: &str) -> &'static str {
+    match step {
+        "warning" => "предупреждение направлено",
+        "warning_delivered" => "предупреждение доставлено",
+        "restricted" => "режим потребления ограничен",
+        "suspended" => "подача приостановлена",
+        "reconnected" => "подача возобновлена",
+        "closed" => "закрыто: задолженность погашена",
+        _ => "",
+    }
+}
+
 /// Why the restriction step is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RestrictionRefusal {

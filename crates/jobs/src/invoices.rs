@@ -4,6 +4,7 @@
 use abonent_domain::calendar::ru_date;
 use abonent_domain::money::{Kopecks, Wh};
 use abonent_domain::payment_qr::PaymentDetails;
+use abonent_domain::refusal::BillingRefusal;
 use abonent_domain::tariffs::Period;
 use abonent_render::{InvoiceDoc, InvoiceLineDoc};
 use abonent_store::restriction::RestrictionCase;
@@ -176,11 +177,7 @@ pub async fn invoice_doc_on(
             ..settings.payment_details()
         }
         .payload()
-        .map_err(|e| {
-            StoreError::Conflict(format!(
-                "Платёжный QR-код счёта не сформирован: {e}. Проверьте реквизиты в разделе «Расчёты» → «Настройки»."
-            ))
-        })?
+        .map_err(|e| StoreError::Refused(BillingRefusal::QrNotFormed(e).into()))?
     } else {
         String::new()
     };

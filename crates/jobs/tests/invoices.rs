@@ -164,7 +164,8 @@ async fn the_qr_code_carries_the_printed_purpose_and_the_payer_and_bad_requisite
         .await
         .unwrap();
         match invoice_doc(s, a, p("2026-09")).await {
-            Err(StoreError::Conflict(m)) => {
+            Err(StoreError::Refused(m)) => {
+                let m = m.to_string();
                 assert!(m.contains("расчётный счёт"), "{l}: {m}");
                 assert!(m.contains("контрольному ключу"), "{l}: {m}");
             }

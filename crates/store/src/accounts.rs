@@ -1,12 +1,13 @@
 //! Accounts (лицевые счета), premises and supply contracts (ACC-02, ACC-03).
 
 use abonent_domain::accounts::{AccountCategory, AccountNumber, AccountStatus, ContractStatus};
+use abonent_domain::refusal::{AccountsRefusal, OrgRefusal, Refusal};
 use abonent_domain::search::address_key;
 use serde::Serialize;
 use sqlx::FromRow;
 
 use crate::audit::{audit_in, Actor};
-use crate::{is_unique_violation, now_micros, Result, Store, StoreError};
+use crate::{is_unique_violation, now_micros, refused, Result, Store, StoreError};
 
 /// An address of premises supplied with electricity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -135,6 +136,7 @@ pub fn typical_contract_form(c: AccountCategory) -> String {
 
 impl Store {
     /// Opens an account with its premises and a concluded typical contract, in one transaction.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_account(&self, a: &AccountData, actor: &Actor) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let (premises_id,): (i64,) = sqlx::query_as(
@@ -168,7 +170,7 @@ impl Store {
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
-                StoreError::Conflict("Лицевой счёт с таким номером уже есть.".into())
+                refused(AccountsRefusal::NumberTaken)
             } else {
                 StoreError::Db(e)
             }
@@ -209,6 +211,7 @@ impl Store {
 
     /// Opens an account with the next free number for an existing client; a number taken by a
     /// concurrent instance is retried with the next one.
+    #[tracing::instrument(level = "debug", skip_all, fields(client_id = client_id))]
     pub async fn open_account(
         &self,
         client_id: i64,
@@ -217,7 +220,7 @@ impl Store {
     ) -> Result<(i64, AccountNumber)> {
         self.client(client_id).await?;
         self.branch(a.branch_id).await.map_err(|e| match e {
-            StoreError::NotFound => StoreError::Conflict("Выбранного отделения нет.".into()),
+            StoreError::NotFound => refused(OrgRefusal::NoSuchBranch),
             e => e,
         })?;
         let data = |number: AccountNumber| AccountData {
@@ -241,13 +244,18 @@ impl Store {
             let number = AccountNumber::from_serial(self.max_account_serial().await? + 1);
             match self.create_account(&data(number.clone()), actor).await {
                 Ok(id) => return Ok((id, number)),
-                Err(StoreError::Conflict(_)) if attempt < 5 => attempt += 1,
+                Err(StoreError::Refused(Refusal::Accounts(AccountsRefusal::NumberTaken)))
+                    if attempt < 5 =>
+                {
+                    attempt += 1
+                }
                 Err(e) => return Err(e),
             }
         }
     }
 
     /// The client's accounts with premises and contracts.
+    #[tracing::instrument(level = "debug", skip_all, fields(client_id = client_id))]
     pub async fn accounts_of_client(&self, client_id: i64) -> Result<Vec<AccountView>> {
         let mut accounts: Vec<AccountView> = sqlx::query_as(&format!(
             "{ACCOUNT_SELECT} WHERE a.client_id = $1 ORDER BY a.number"
@@ -267,6 +275,7 @@ impl Store {
         Ok(accounts)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn account(&self, id: i64) -> Result<AccountView> {
         sqlx::query_as(&format!("{ACCOUNT_SELECT} WHERE a.id = $1"))
             .bind(id)
@@ -275,6 +284,7 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn account_by_number(&self, number: &AccountNumber) -> Result<AccountView> {
         sqlx::query_as(&format!("{ACCOUNT_SELECT} WHERE a.number = $1"))
             .bind(number.as_str())
@@ -284,6 +294,7 @@ impl Store {
     }
 
     /// The largest account serial in use, so new numbers continue after it.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn max_account_serial(&self) -> Result<u32> {
         let (n,): (Option<String>,) = sqlx::query_as("SELECT MAX(number) FROM accounts")
             .fetch_one(self.pool())

@@ -9,13 +9,15 @@
 use std::collections::HashMap;
 
 use abonent_domain::appeals::{AnswerData, AppealData, AppealKind, AppealNorms, Ground};
+use abonent_domain::refusal::AppealsRefusal;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
 
 use crate::audit::Actor;
 use crate::idempotency::IdemKey;
-use crate::{is_unique_violation, now_micros, Backend, Result, Store, StoreError};
+use crate::sql::values_clause;
+use crate::{is_unique_violation, now_micros, refused, Backend, Result, Store, StoreError};
 
 /// A topic of the catalogue (APL-08).
 #[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
@@ -326,13 +328,12 @@ pub(crate) async fn branch_heads_in(
 }
 
 fn conflict_closed() -> StoreError {
-    StoreError::Conflict(
-        "Обращение уже закрыто или изменено другим сотрудником; обновите страницу.".into(),
-    )
+    refused(AppealsRefusal::ClosedOrChanged)
 }
 
 impl Store {
     /// The topic catalogue, in order.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn appeal_topics(&self) -> Result<Vec<Topic>> {
         Ok(sqlx::query_as(
             "SELECT code, name FROM appeal_topics WHERE active = 1 ORDER BY position, code",
@@ -343,6 +344,7 @@ impl Store {
 
     /// Adds a topic or renames / retires one (APL-08); audited. Retired topics stay on the
     /// appeals that have them.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn save_appeal_topic(
         &self,
         code: &str,
@@ -375,6 +377,7 @@ impl Store {
     }
 
     /// Every topic with whether it is offered, for the settings page.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn all_appeal_topics(&self) -> Result<Vec<(String, String, i64)>> {
         Ok(
             sqlx::query_as("SELECT code, name, active FROM appeal_topics ORDER BY position, code")
@@ -384,6 +387,7 @@ impl Store {
     }
 
     /// The norms per kind of appeal.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn appeal_norms(&self) -> Result<HashMap<AppealKind, AppealNorms>> {
         let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
             "SELECT kind, answer_days, max_extension_days, remind_days, repeat_window_days FROM appeal_norms",
@@ -411,6 +415,7 @@ impl Store {
     }
 
     /// Changes the norms of one kind; audited.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_appeal_norms(
         &self,
         kind: AppealKind,
@@ -451,6 +456,7 @@ impl Store {
     /// Registers an appeal: number, history event, search terms, attachments, repeat link and a
     /// notice to the branch heads, in one transaction. With `idem`, a repeated request returns
     /// the first result and writes nothing (OPS-05).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn register_appeal(
         &self,
         a: &NewAppeal,
@@ -508,7 +514,9 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let r = register_batch(&mut tx, self.backend(), &[(a, idem, actor)]).await?;
         tx.commit().await?;
-        Ok(r.into_iter().next().expect("one registration"))
+        r.into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Corrupt("a registration wrote no appeal".into()))
     }
 }
 
@@ -644,9 +652,58 @@ async fn register_batch(
     backend: Backend,
     items: &[Item<'_>],
 ) -> Result<Vec<Registered>> {
-    use crate::demo::values_clause;
     let now = now_micros();
     // Numbers first: the first statement writes, so SQLite takes the write lock at once.
+    let numbers = allocate_numbers(tx, items).await?;
+    let first_id = reserve_ids(tx, backend, items.len()).await?;
+    let repeat_of = find_repeats(tx, items, now, first_id).await?;
+    let b = Batch {
+        items,
+        backend,
+        now,
+        first_id,
+        numbers,
+        repeat_of,
+    };
+    insert_appeals(tx, &b).await?;
+    insert_attachments(tx, &b).await?;
+    insert_history(tx, &b).await?;
+    notify_branch_heads(tx, &b).await?;
+    queue_confirmations(tx, &b).await?;
+    let out: Vec<Registered> = b
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, (a, _, _))| Registered {
+            id: b.first_id + i as i64,
+            number: b.numbers[i].clone(),
+            registered_at: b.now,
+            deadline: a.deadline.to_string(),
+            repeat_of: b.repeat_of[i],
+            replayed: false,
+        })
+        .collect();
+    for (i, (_, idem, _)) in items.iter().enumerate() {
+        if let Some(k) = idem {
+            crate::idempotency::remember(&mut *tx, k, &out[i]).await?;
+        }
+    }
+    Ok(out)
+}
+
+/// A batch of registrations being written: the items with their numbers, ids (consecutive from
+/// `first_id`) and the first appeals they repeat.
+struct Batch<'a, 'b> {
+    items: &'b [Item<'a>],
+    backend: Backend,
+    now: i64,
+    first_id: i64,
+    numbers: Vec<String>,
+    repeat_of: Vec<Option<i64>>,
+}
+
+/// The registration numbers of `items`, from the counter of each registration year.
+async fn allocate_numbers(tx: &mut sqlx::AnyConnection, items: &[Item<'_>]) -> Result<Vec<String>> {
     let mut numbers = vec![String::new(); items.len()];
     let mut years: Vec<i16> = items
         .iter()
@@ -671,7 +728,12 @@ async fn register_batch(
             numbers[i] = abonent_domain::appeals::registration_number(y, last - k + 1 + n as i64);
         }
     }
-    let first_id: i64 = match backend {
+    Ok(numbers)
+}
+
+/// The first of `n` consecutive appeal ids for the batch.
+async fn reserve_ids(tx: &mut sqlx::AnyConnection, backend: Backend, n: usize) -> Result<i64> {
+    Ok(match backend {
         Backend::Sqlite => {
             let (m,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM appeals")
                 .fetch_one(&mut *tx)
@@ -684,14 +746,22 @@ async fn register_batch(
                 "SELECT MAX(v) FROM (SELECT nextval(pg_get_serial_sequence('appeals', 'id')) AS v
                    FROM generate_series(1, $1)) s",
             )
-            .bind(items.len() as i64)
+            .bind(n as i64)
             .fetch_one(&mut *tx)
             .await?;
-            last - items.len() as i64 + 1
+            last - n as i64 + 1
         }
-    };
-    // Repeat detection (§2.3): the same client, account or e-mail on the same topic within the
-    // window is the same event; link to the first appeal of it (also within this batch).
+    })
+}
+
+/// Repeat detection (§2.3): the same client, account or e-mail on the same topic within the
+/// window is the same event; each item links to the first appeal of it (also within this batch).
+async fn find_repeats(
+    tx: &mut sqlx::AnyConnection,
+    items: &[Item<'_>],
+    now: i64,
+    first_id: i64,
+) -> Result<Vec<Option<i64>>> {
     let mut repeat_of: Vec<Option<i64>> = vec![None; items.len()];
     let mut seen: HashMap<(&'static str, String, String), i64> = HashMap::new();
     for (i, (a, _, _)) in items.iter().enumerate() {
@@ -743,7 +813,13 @@ async fn register_batch(
             }
         }
     }
-    let terms: Vec<String> = items
+    Ok(repeat_of)
+}
+
+/// The appeals' rows, and their search terms (a separate full-text table on SQLite).
+async fn insert_appeals(tx: &mut sqlx::AnyConnection, b: &Batch<'_, '_>) -> Result<()> {
+    let terms: Vec<String> = b
+        .items
         .iter()
         .map(|(a, _, _)| {
             let mut t = abonent_domain::appeals::search_terms(&a.data.text);
@@ -760,15 +836,15 @@ async fn register_batch(
              topic, branch_id, client_id, account_id, applicant_name, applicant_email,
              applicant_phone, applicant_address, answer_channel, original_text, flagged, status,
              deadline, original_deadline, repeat_of, tracking_hash, search_terms) VALUES {}",
-        values_clause(backend, items.len(), 24)
+        values_clause(b.backend, b.items.len(), 24)
     );
     let mut q = sqlx::query(&sql);
-    for (i, (a, _, actor)) in items.iter().enumerate() {
+    for (i, (a, _, actor)) in b.items.iter().enumerate() {
         let d = &a.data;
         q = q
-            .bind(first_id + i as i64)
-            .bind(numbers[i].clone())
-            .bind(now)
+            .bind(b.first_id + i as i64)
+            .bind(b.numbers[i].clone())
+            .bind(b.now)
             .bind(a.registered_on.to_string())
             .bind(actor.staff_id)
             .bind(d.channel.code())
@@ -787,7 +863,7 @@ async fn register_batch(
             .bind("registered")
             .bind(a.deadline.to_string())
             .bind(a.deadline.to_string())
-            .bind(repeat_of[i])
+            .bind(b.repeat_of[i])
             .bind(a.tracking_hash.clone())
             .bind(terms[i].clone());
     }
@@ -795,43 +871,51 @@ async fn register_batch(
         sqlx::Error::Database(db)
             if db.message().contains("FOREIGN KEY") || db.code().as_deref() == Some("23503") =>
         {
-            StoreError::Conflict("Тематика, отделение, клиент или лицевой счёт не найдены.".into())
+            refused(AppealsRefusal::UnknownReference)
         }
         _ => StoreError::Db(e),
     })?;
-    if backend == Backend::Sqlite {
+    if b.backend == Backend::Sqlite {
         let sql = format!(
             "INSERT INTO appeal_fts (rowid, terms) VALUES {}",
-            values_clause(backend, items.len(), 2)
+            values_clause(b.backend, b.items.len(), 2)
         );
         let mut q = sqlx::query(&sql);
         for (i, t) in terms.iter().enumerate() {
-            q = q.bind(first_id + i as i64).bind(t.clone());
+            q = q.bind(b.first_id + i as i64).bind(t.clone());
         }
         q.execute(&mut *tx).await?;
     }
-    for (i, (a, _, _)) in items.iter().enumerate() {
+    Ok(())
+}
+
+async fn insert_attachments(tx: &mut sqlx::AnyConnection, b: &Batch<'_, '_>) -> Result<()> {
+    for (i, (a, _, _)) in b.items.iter().enumerate() {
         for f in &a.attachments {
             sqlx::query(
                 "INSERT INTO appeal_attachments (appeal_id, file_name, content_type, size, sha256, content, added_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
-            .bind(first_id + i as i64)
+            .bind(b.first_id + i as i64)
             .bind(&f.file_name)
             .bind(&f.content_type)
             .bind(f.content.len() as i64)
             .bind(sha256_hex(&f.content))
             .bind(f.content.clone())
-            .bind(now)
+            .bind(b.now)
             .execute(&mut *tx)
             .await?;
         }
     }
-    // History.
+    Ok(())
+}
+
+/// The history: registered, and linked as a repeat.
+async fn insert_history(tx: &mut sqlx::AnyConnection, b: &Batch<'_, '_>) -> Result<()> {
     let mut events: Vec<(i64, Option<i64>, String, &str, String)> = Vec::new();
-    for (i, (a, _, actor)) in items.iter().enumerate() {
+    for (i, (a, _, actor)) in b.items.iter().enumerate() {
         let d = &a.data;
-        let id = first_id + i as i64;
+        let id = b.first_id + i as i64;
         let mut details = format!("{}; {}", d.channel.label_ru(), d.kind.label_ru());
         if !a.attachments.is_empty() {
             details.push_str(&format!("; вложений: {}", a.attachments.len()));
@@ -846,7 +930,7 @@ async fn register_batch(
             "registered",
             details,
         ));
-        if let Some(first) = repeat_of[i] {
+        if let Some(first) = b.repeat_of[i] {
             events.push((
                 id,
                 actor.staff_id,
@@ -858,61 +942,69 @@ async fn register_batch(
     }
     let sql = format!(
         "INSERT INTO appeal_events (appeal_id, at, actor_id, actor_name, action, details) VALUES {}",
-        values_clause(backend, events.len(), 6)
+        values_clause(b.backend, events.len(), 6)
     );
     let mut q = sqlx::query(&sql);
     for (id, actor_id, name, action, details) in events {
         q = q
             .bind(id)
-            .bind(now)
+            .bind(b.now)
             .bind(actor_id)
             .bind(name)
             .bind(action)
             .bind(details);
     }
     q.execute(&mut *tx).await?;
-    // The branch heads are told of each new appeal (APL-03).
+    Ok(())
+}
+
+/// The branch heads are told of each new appeal (APL-03).
+async fn notify_branch_heads(tx: &mut sqlx::AnyConnection, b: &Batch<'_, '_>) -> Result<()> {
     let mut heads: HashMap<i64, Vec<i64>> = HashMap::new();
     let mut notices: Vec<(i64, i64, String)> = Vec::new();
-    for (i, (a, _, _)) in items.iter().enumerate() {
+    for (i, (a, _, _)) in b.items.iter().enumerate() {
         if let std::collections::hash_map::Entry::Vacant(e) = heads.entry(a.branch_id) {
             e.insert(branch_heads_in(&mut *tx, a.branch_id).await?);
         }
         for h in &heads[&a.branch_id] {
             notices.push((
                 *h,
-                first_id + i as i64,
-                format!("Новое обращение № {}: назначьте исполнителя.", numbers[i]),
+                b.first_id + i as i64,
+                format!("Новое обращение № {}: назначьте исполнителя.", b.numbers[i]),
             ));
         }
     }
     if !notices.is_empty() {
         let sql = format!(
             "INSERT INTO staff_notices (staff_id, at, kind, appeal_id, text) VALUES {}",
-            values_clause(backend, notices.len(), 5)
+            values_clause(b.backend, notices.len(), 5)
         );
         let mut q = sqlx::query(&sql);
         for (staff, id, text) in notices {
             q = q
                 .bind(staff)
-                .bind(now)
+                .bind(b.now)
                 .bind("new_appeal")
                 .bind(id)
                 .bind(text);
         }
         q.execute(&mut *tx).await?;
     }
-    // The applicant with an e-mail address gets the number and the deadline (APL-02).
-    let confirm: Vec<i64> = (0..items.len())
-        .filter(|&i| items[i].0.data.email.is_some())
-        .map(|i| first_id + i as i64)
+    Ok(())
+}
+
+/// The applicant with an e-mail address gets the number and the deadline (APL-02).
+async fn queue_confirmations(tx: &mut sqlx::AnyConnection, b: &Batch<'_, '_>) -> Result<()> {
+    let confirm: Vec<i64> = (0..b.items.len())
+        .filter(|&i| b.items[i].0.data.email.is_some())
+        .map(|i| b.first_id + i as i64)
         .collect();
     if !confirm.is_empty() {
         use crate::jobs::{AppealConfirm, JobPayload};
         let sql = format!(
             "INSERT INTO jobs (kind, payload, dedupe_key, run_at, created_at) VALUES {}
              ON CONFLICT (dedupe_key) DO NOTHING",
-            values_clause(backend, confirm.len(), 5)
+            values_clause(b.backend, confirm.len(), 5)
         );
         let mut q = sqlx::query(&sql);
         for id in confirm {
@@ -920,33 +1012,129 @@ async fn register_batch(
                 .bind(AppealConfirm::KIND.as_str().to_owned())
                 .bind(AppealConfirm { appeal_id: id }.to_payload())
                 .bind(format!("confirm:{id}"))
-                .bind(now)
-                .bind(now);
+                .bind(b.now)
+                .bind(b.now);
         }
         q.execute(&mut *tx).await?;
     }
-    let out: Vec<Registered> = items
-        .iter()
-        .enumerate()
-        .map(|(i, (a, _, _))| Registered {
-            id: first_id + i as i64,
-            number: numbers[i].clone(),
-            registered_at: now,
-            deadline: a.deadline.to_string(),
-            repeat_of: repeat_of[i],
-            replayed: false,
-        })
-        .collect();
-    for (i, (_, idem, _)) in items.iter().enumerate() {
-        if let Some(k) = idem {
-            crate::idempotency::remember(&mut *tx, k, &out[i]).await?;
+    Ok(())
+}
+
+/// The registry's list query being built: its SQL and the values to bind, in order.
+struct Filtered {
+    sql: String,
+    binds: Vec<Bind>,
+}
+
+impl Filtered {
+    /// Appends `clause`, its `$?` numbered as the next parameter, bound to `b`.
+    fn push(&mut self, clause: &str, b: Bind) {
+        self.binds.push(b);
+        self.sql
+            .push_str(&clause.replace("$?", &format!("${}", self.binds.len())));
+    }
+
+    /// The view's condition; returns its order.
+    fn view(&mut self, f: &AppealFilter, fts_driven: bool) -> &'static str {
+        let today = f.today.map(|d| d.to_string()).unwrap_or_default();
+        match f.view {
+            // Rowids grow with registration time: the FTS index yields the newest first.
+            View::All if fts_driven => "f.rowid DESC",
+            View::All => "a.registered_at DESC, a.id DESC",
+            View::New => {
+                self.sql
+                    .push_str(" AND a.closed_at IS NULL AND a.status = 'registered'");
+                "a.deadline, a.id"
+            }
+            View::Mine => {
+                self.sql.push_str(" AND a.closed_at IS NULL");
+                self.push(
+                    " AND a.executor_id = $?",
+                    Bind::I(f.executor_id.unwrap_or(-1)),
+                );
+                "a.deadline, a.id"
+            }
+            View::DueSoon => {
+                self.sql.push_str(" AND a.closed_at IS NULL");
+                self.push(" AND a.deadline >= $?", Bind::S(today.clone()));
+                self.push(
+                    " AND a.deadline <= $?",
+                    Bind::S(
+                        f.due_soon_until
+                            .map(|d| d.to_string())
+                            .unwrap_or(today.clone()),
+                    ),
+                );
+                "a.deadline, a.id"
+            }
+            View::Overdue => {
+                self.sql.push_str(" AND a.closed_at IS NULL");
+                self.push(" AND a.deadline < $?", Bind::S(today.clone()));
+                "a.deadline, a.id"
+            }
         }
     }
-    Ok(out)
+
+    /// The conditions of the filter's fields.
+    fn fields(&mut self, f: &AppealFilter) {
+        if f.view != View::Mine {
+            if let Some(e) = f.executor_id {
+                self.push(" AND a.executor_id = $?", Bind::I(e));
+            }
+        }
+        if let Some(b) = f.branch_id {
+            self.push(" AND a.branch_id = $?", Bind::I(b));
+        }
+        if let Some(v) = &f.kind {
+            self.push(" AND a.kind = $?", Bind::S(v.clone()));
+        }
+        if let Some(v) = &f.topic {
+            self.push(" AND a.topic = $?", Bind::S(v.clone()));
+        }
+        if let Some(v) = &f.channel {
+            self.push(" AND a.channel = $?", Bind::S(v.clone()));
+        }
+        if let Some(v) = &f.status {
+            self.push(" AND a.status = $?", Bind::S(v.clone()));
+        }
+        if let Some(v) = f.from {
+            self.push(" AND a.registered_at >= $?", Bind::I(v));
+        }
+        if let Some(v) = f.to {
+            self.push(" AND a.registered_at < $?", Bind::I(v));
+        }
+        if let Some(v) = f.client_id {
+            self.push(" AND a.client_id = $?", Bind::I(v));
+        }
+    }
+
+    /// The full-text condition on the search terms `t`.
+    fn terms(&mut self, backend: Backend, t: &str, fts_driven: bool) {
+        let fts_query = || {
+            t.split_whitespace()
+                .map(|w| format!("\"{}\"", w.replace('"', "")))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        match backend {
+            Backend::Sqlite if fts_driven => {
+                self.push(" AND f.terms MATCH $?", Bind::S(fts_query()))
+            }
+            Backend::Sqlite => self.push(
+                " AND EXISTS (SELECT 1 FROM appeal_fts WHERE appeal_fts MATCH $? AND rowid = a.id)",
+                Bind::S(fts_query()),
+            ),
+            Backend::Postgres => self.push(
+                " AND a.search_vector @@ plainto_tsquery('simple', $?)",
+                Bind::S(t.to_owned()),
+            ),
+        }
+    }
 }
 
 impl Store {
     /// One appeal with its card's data.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn appeal(&self, id: i64) -> Result<AppealRecord> {
         sqlx::query_as(&format!("{SELECT_RECORD} WHERE a.id = $1"))
             .bind(id)
@@ -955,6 +1143,7 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn appeal_by_number(&self, number: &str) -> Result<AppealRecord> {
         sqlx::query_as(&format!("{SELECT_RECORD} WHERE a.number = $1"))
             .bind(number)
@@ -963,6 +1152,7 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn appeal_events(&self, id: i64) -> Result<Vec<AppealEvent>> {
         Ok(sqlx::query_as(
             "SELECT at, actor_name, action, details FROM appeal_events WHERE appeal_id = $1 ORDER BY at, id",
@@ -972,6 +1162,7 @@ impl Store {
         .await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn appeal_replies(&self, id: i64) -> Result<Vec<Reply>> {
         Ok(sqlx::query_as(
             "SELECT id, interim, body, executor_name, executor_phone, signatory_name, signatory_position,
@@ -983,6 +1174,7 @@ impl Store {
         .await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn appeal_attachments(&self, id: i64) -> Result<Vec<AttachmentMeta>> {
         Ok(sqlx::query_as(
             "SELECT id, appeal_id, file_name, content_type, size, sha256 FROM appeal_attachments
@@ -994,6 +1186,7 @@ impl Store {
     }
 
     /// An attachment with its content.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn appeal_attachment(&self, id: i64) -> Result<(AttachmentMeta, Vec<u8>)> {
         let meta: AttachmentMeta = sqlx::query_as(
             "SELECT id, appeal_id, file_name, content_type, size, sha256 FROM appeal_attachments WHERE id = $1",
@@ -1011,6 +1204,7 @@ impl Store {
     }
 
     /// Appeals linked to this one as the same event (§2.3): its first and every repeat.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn related_appeals(&self, a: &AppealRecord) -> Result<Vec<AppealRow>> {
         let root = a.repeat_of.unwrap_or(a.id);
         Ok(sqlx::query_as(&format!(
@@ -1023,6 +1217,7 @@ impl Store {
     }
 
     /// Assigns (or reassigns) the executor (APL-03); the executor gets a notice.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id, executor_id = executor_id))]
     pub async fn assign_appeal(
         &self,
         id: i64,
@@ -1045,13 +1240,11 @@ impl Store {
                 .await?;
         let Some((exec_name, role, active)) = exec else {
             tx.rollback().await?;
-            return Err(StoreError::Conflict("Исполнитель не найден.".into()));
+            return Err(refused(AppealsRefusal::NoSuchExecutor));
         };
         if active != 1 || role == "administrator" || role == "records_clerk" {
             tx.rollback().await?;
-            return Err(StoreError::Conflict(
-                "Этот сотрудник не может быть исполнителем обращения.".into(),
-            ));
+            return Err(refused(AppealsRefusal::NotAnExecutor));
         }
         let r = sqlx::query(
             "UPDATE appeals SET executor_id = $1, assigned_at = $2, status = 'assigned', version = version + 1
@@ -1098,6 +1291,7 @@ impl Store {
 
     /// Records an interim reply (§8.2.4); with `new_deadline`, extends the deadline in the same
     /// transaction (the domain has checked the rule).
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn interim_reply(
         &self,
         id: i64,
@@ -1152,6 +1346,7 @@ impl Store {
     }
 
     /// Extends the deadline to `new_deadline` (checked by `domain::appeals::extend_deadline`).
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn extend_appeal(
         &self,
         id: i64,
@@ -1187,6 +1382,7 @@ impl Store {
     }
 
     /// Records the answer and closes the appeal (APL-05); `delivery` says how far it went.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn answer_appeal(
         &self,
         id: i64,
@@ -1264,6 +1460,7 @@ impl Store {
     }
 
     /// Marks an answer's delivery (e-mail sent, letter printed and posted).
+    #[tracing::instrument(level = "debug", skip_all, fields(reply_id = reply_id))]
     pub async fn mark_reply_delivered(&self, reply_id: i64, delivery: &str) -> Result<()> {
         sqlx::query("UPDATE appeal_replies SET delivery = $1, delivered_at = $2 WHERE id = $3")
             .bind(delivery)
@@ -1276,6 +1473,7 @@ impl Store {
 
     /// Corrects the kind and topic of an open appeal (a letter from the mailbox arrives as a
     /// request for information on "other"); with `deadline`, the deadline of the new kind.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn reclassify_appeal(
         &self,
         id: i64,
@@ -1311,7 +1509,7 @@ impl Store {
                 if db.message().contains("FOREIGN KEY")
                     || db.code().as_deref() == Some("23503") =>
             {
-                StoreError::Conflict("Такой тематики нет.".into())
+                refused(AppealsRefusal::NoSuchTopic)
             }
             _ => StoreError::Db(e),
         })?;
@@ -1334,6 +1532,7 @@ impl Store {
     }
 
     /// A printed letter was handed to the post; recorded in the history.
+    #[tracing::instrument(level = "debug", skip_all, fields(reply_id = reply_id))]
     pub async fn mark_letter_posted(&self, reply_id: i64, actor: &Actor) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let row: Option<(i64,)> = sqlx::query_as(
@@ -1346,9 +1545,7 @@ impl Store {
         .await?;
         let Some((appeal_id,)) = row else {
             tx.rollback().await?;
-            return Err(StoreError::Conflict(
-                "Письмо уже отмечено отправленным.".into(),
-            ));
+            return Err(refused(AppealsRefusal::LetterAlreadyPosted));
         };
         event_in(
             &mut tx,
@@ -1363,6 +1560,7 @@ impl Store {
     }
 
     /// Leaves an appeal without action with its ground (APL-06).
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn leave_without_action(
         &self,
         id: i64,
@@ -1401,6 +1599,7 @@ impl Store {
     }
 
     /// A person looked at a flagged text and found nothing unacceptable (APL-06).
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn clear_appeal_flag(
         &self,
         id: i64,
@@ -1432,133 +1631,44 @@ impl Store {
     }
 
     /// The registry list with its view and filters (APL-09); keyset-friendly orders on indexes.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_appeals(&self, f: &AppealFilter) -> Result<Vec<AppealRow>> {
         let terms = f.terms.as_deref().filter(|t| !t.trim().is_empty());
         // Full-text search over the whole registry on SQLite is driven by the FTS index in
         // descending rowid order (newest first), so a common word stops after one page.
         let fts_driven =
             self.backend() == Backend::Sqlite && f.view == View::All && terms.is_some();
-        let mut sql = if fts_driven {
-            SELECT_ROW.replace(
-                "FROM appeals a",
-                "FROM appeal_fts f JOIN appeals a ON a.id = f.rowid",
-            ) + " WHERE 1 = 1"
-        } else {
-            format!("{SELECT_ROW} WHERE 1 = 1")
+        let mut q = Filtered {
+            sql: if fts_driven {
+                SELECT_ROW.replace(
+                    "FROM appeals a",
+                    "FROM appeal_fts f JOIN appeals a ON a.id = f.rowid",
+                ) + " WHERE 1 = 1"
+            } else {
+                format!("{SELECT_ROW} WHERE 1 = 1")
+            },
+            binds: Vec::new(),
         };
-        let mut binds: Vec<Bind> = Vec::new();
-        let mut push = |sql: &mut String, clause: &str, b: Bind| {
-            binds.push(b);
-            sql.push_str(&clause.replace("$?", &format!("${}", binds.len())));
-        };
-        let today = f.today.map(|d| d.to_string()).unwrap_or_default();
-        let order = match f.view {
-            // Rowids grow with registration time: the FTS index yields the newest first.
-            View::All if fts_driven => "f.rowid DESC",
-            View::All => "a.registered_at DESC, a.id DESC",
-            View::New => {
-                sql.push_str(" AND a.closed_at IS NULL AND a.status = 'registered'");
-                "a.deadline, a.id"
-            }
-            View::Mine => {
-                sql.push_str(" AND a.closed_at IS NULL");
-                push(
-                    &mut sql,
-                    " AND a.executor_id = $?",
-                    Bind::I(f.executor_id.unwrap_or(-1)),
-                );
-                "a.deadline, a.id"
-            }
-            View::DueSoon => {
-                sql.push_str(" AND a.closed_at IS NULL");
-                push(&mut sql, " AND a.deadline >= $?", Bind::S(today.clone()));
-                push(
-                    &mut sql,
-                    " AND a.deadline <= $?",
-                    Bind::S(
-                        f.due_soon_until
-                            .map(|d| d.to_string())
-                            .unwrap_or(today.clone()),
-                    ),
-                );
-                "a.deadline, a.id"
-            }
-            View::Overdue => {
-                sql.push_str(" AND a.closed_at IS NULL");
-                push(&mut sql, " AND a.deadline < $?", Bind::S(today.clone()));
-                "a.deadline, a.id"
-            }
-        };
-        if f.view != View::Mine {
-            if let Some(e) = f.executor_id {
-                push(&mut sql, " AND a.executor_id = $?", Bind::I(e));
-            }
-        }
-        if let Some(b) = f.branch_id {
-            push(&mut sql, " AND a.branch_id = $?", Bind::I(b));
-        }
-        if let Some(v) = &f.kind {
-            push(&mut sql, " AND a.kind = $?", Bind::S(v.clone()));
-        }
-        if let Some(v) = &f.topic {
-            push(&mut sql, " AND a.topic = $?", Bind::S(v.clone()));
-        }
-        if let Some(v) = &f.channel {
-            push(&mut sql, " AND a.channel = $?", Bind::S(v.clone()));
-        }
-        if let Some(v) = &f.status {
-            push(&mut sql, " AND a.status = $?", Bind::S(v.clone()));
-        }
-        if let Some(v) = f.from {
-            push(&mut sql, " AND a.registered_at >= $?", Bind::I(v));
-        }
-        if let Some(v) = f.to {
-            push(&mut sql, " AND a.registered_at < $?", Bind::I(v));
-        }
-        if let Some(v) = f.client_id {
-            push(&mut sql, " AND a.client_id = $?", Bind::I(v));
-        }
+        let order = q.view(f, fts_driven);
+        q.fields(f);
         if let Some(t) = terms {
-            let fts_query = || {
-                t.split_whitespace()
-                    .map(|w| format!("\"{}\"", w.replace('"', "")))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            };
-            match self.backend() {
-                Backend::Sqlite if fts_driven => {
-                    push(&mut sql, " AND f.terms MATCH $?", Bind::S(fts_query()))
-                }
-                Backend::Sqlite => push(
-                    &mut sql,
-                    " AND EXISTS (SELECT 1 FROM appeal_fts WHERE appeal_fts MATCH $? AND rowid = a.id)",
-                    Bind::S(fts_query()),
-                ),
-                Backend::Postgres => push(
-                    &mut sql,
-                    " AND a.search_vector @@ plainto_tsquery('simple', $?)",
-                    Bind::S(t.to_owned()),
-                ),
-            }
+            q.terms(self.backend(), t, fts_driven);
         }
         let limit = if f.limit <= 0 { 50 } else { f.limit.min(500) };
-        push(
-            &mut sql,
-            &format!(" ORDER BY {order} LIMIT $?"),
-            Bind::I(limit),
-        );
-        push(&mut sql, " OFFSET $?", Bind::I(f.offset.max(0)));
-        let mut q = sqlx::query_as::<_, AppealRow>(&sql);
-        for b in binds {
-            q = match b {
-                Bind::I(v) => q.bind(v),
-                Bind::S(v) => q.bind(v),
+        q.push(&format!(" ORDER BY {order} LIMIT $?"), Bind::I(limit));
+        q.push(" OFFSET $?", Bind::I(f.offset.max(0)));
+        let mut query = sqlx::query_as::<_, AppealRow>(&q.sql);
+        for b in q.binds {
+            query = match b {
+                Bind::I(v) => query.bind(v),
+                Bind::S(v) => query.bind(v),
             };
         }
-        Ok(q.fetch_all(self.pool()).await?)
+        Ok(query.fetch_all(self.pool()).await?)
     }
 
     /// Counts for the period [from, to) (µs), optionally one branch (APL-08, §9.6).
+    #[tracing::instrument(level = "debug", skip_all, fields(branch_id = ?branch_id))]
     pub async fn appeal_stats(
         &self,
         from: i64,
@@ -1636,6 +1746,7 @@ impl Store {
     /// Reminders before the deadline and escalation when overdue (APL-09): each open appeal is
     /// reminded once per deadline (an extension re-arms it) and escalated once per deadline, in
     /// the same transaction as the marks, so a second run or a second instance sends nothing.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn appeal_sweep(
         &self,
         today: Date,
@@ -1739,6 +1850,7 @@ impl Store {
     }
 
     /// Notices of one staff member, newest first.
+    #[tracing::instrument(level = "debug", skip_all, fields(staff_id = staff_id))]
     pub async fn staff_notices(&self, staff_id: i64, limit: i64) -> Result<Vec<StaffNotice>> {
         Ok(sqlx::query_as(
             "SELECT id, at, kind, appeal_id, text, read_at FROM staff_notices
@@ -1751,6 +1863,7 @@ impl Store {
     }
 
     /// A notice with its recipient's e-mail address (empty when none), for the mail job.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn notice_for_mail(&self, id: i64) -> Result<(StaffNotice, String)> {
         let n: StaffNotice = sqlx::query_as(
             "SELECT id, at, kind, appeal_id, text, read_at FROM staff_notices WHERE id = $1",
@@ -1768,6 +1881,7 @@ impl Store {
         Ok((n, email))
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(staff_id = staff_id))]
     pub async fn mark_notices_read(&self, staff_id: i64) -> Result<()> {
         sqlx::query(
             "UPDATE staff_notices SET read_at = $1 WHERE staff_id = $2 AND read_at IS NULL",

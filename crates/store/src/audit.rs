@@ -39,6 +39,7 @@ pub struct AuditFilter {
 impl Store {
     /// Appends one entry. Callers that change data write the entry in the same transaction via
     /// [`audit_in`](crate::audit::audit_in).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn audit(
         &self,
         actor: &Actor,
@@ -51,6 +52,7 @@ impl Store {
         audit_in(&mut conn, actor, action, object_kind, object_id, details).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn audit_entries(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
         let limit = if f.limit <= 0 { 200 } else { f.limit.min(1000) };
         Ok(sqlx::query_as(
@@ -69,6 +71,7 @@ impl Store {
 }
 
 /// Appends an audit entry on the given connection or transaction.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn audit_in(
     conn: &mut sqlx::AnyConnection,
     actor: &Actor,

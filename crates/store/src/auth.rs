@@ -13,6 +13,7 @@ pub struct Session {
 }
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all, fields(staff_id = staff_id))]
     pub async fn create_session(
         &self,
         token_hash: &str,
@@ -38,6 +39,7 @@ impl Store {
     }
 
     /// The session for a token hash, if it is live and its staff member is active.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
         let row: Option<(i64, String, i64)> = sqlx::query_as(
             "SELECT s.staff_id, s.csrf_token, s.expires_at FROM sessions s JOIN staff st ON st.id = s.staff_id
@@ -58,6 +60,7 @@ impl Store {
         }
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
@@ -66,6 +69,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(staff_id = staff_id))]
     pub async fn delete_sessions_of(&self, staff_id: i64) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE staff_id = $1")
             .bind(staff_id)
@@ -75,6 +79,7 @@ impl Store {
     }
 
     /// Removes expired sessions and sign-in attempts older than `keep_attempts_micros`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn purge_expired(&self, keep_attempts_micros: i64) -> Result<()> {
         let now = now_micros();
         sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
@@ -88,6 +93,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn record_login_attempt(&self, login: &str, ip: &str, success: bool) -> Result<()> {
         sqlx::query("INSERT INTO login_attempts (login, ip, at, success) VALUES ($1, $2, $3, $4)")
             .bind(login)
@@ -101,6 +107,7 @@ impl Store {
 
     /// Attempts of any outcome recorded under `login` from `ip` since `since` (µs): rate limits
     /// of public forms.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn attempts_since(&self, login: &str, ip: &str, since: i64) -> Result<i64> {
         let (n,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM login_attempts WHERE login = $1 AND ip = $2 AND at >= $3",
@@ -115,6 +122,7 @@ impl Store {
 
     /// Failed attempts within the window for this login and for this address (throttling works
     /// across instances because it is counted in the shared database).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn recent_failures(
         &self,
         login: &str,

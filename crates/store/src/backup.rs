@@ -161,6 +161,7 @@ fn sync_dir(file: &Path) -> Result<()> {
 /// Copies the SQLite database of `store` into `target` while it may be in use; `progress` is
 /// called with the bytes written so far, a few times a second. Refuses to replace an existing
 /// `target` unless `force`. Returns the size of the backup.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn backup(
     store: &Store,
     db: &Path,
@@ -235,6 +236,7 @@ pub struct BackupInfo {
 /// Checks that `file` is a sound SQLite database of Abonent that this version can open: the
 /// SQLite header, `PRAGMA integrity_check`, and the migrations table with only migrations this
 /// version knows. Reads only.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn verify(file: &Path) -> Result<BackupInfo> {
     let not = |reason: &str| BackupError::NotAbonent {
         path: file.to_owned(),
@@ -309,6 +311,7 @@ pub struct Restored {
 /// [`BackupError::InUse`] while any process of Abonent holds the database. The replaced
 /// database is kept beside it as `<db>.before-restore-<time>` (with its WAL when it could not
 /// be checkpointed).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn restore(db: &Path, file: &Path) -> Result<Restored> {
     if same_file(db, file) {
         return Err(BackupError::SameFile(file.to_owned()));

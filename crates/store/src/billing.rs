@@ -11,10 +11,13 @@
 
 use std::collections::HashMap;
 
-use abonent_domain::billing::{MeterState, PenaltyTerms};
+use abonent_domain::billing::{
+    may_start_run, run_inputs_complete, tariff_may_start, MeterState, PenaltyTerms,
+};
 use abonent_domain::metering::verification_due;
 use abonent_domain::money::{Kopecks, Wh};
 use abonent_domain::payment_qr::PaymentDetails;
+use abonent_domain::refusal::BillingRefusal;
 use abonent_domain::statement::{
     compute, restriction_due, CarriedState, MeterFacts, Statement, StatementInput,
 };
@@ -26,12 +29,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
 
 use crate::audit::{audit_in, Actor};
-use crate::demo::values_clause;
-use crate::{now_micros, Backend, Result, Store, StoreError};
-
-/// The advisory lock that orders a billing run's start against payments and readings being
-/// stored (PostgreSQL; SQLite's single writer orders them already).
-const PERIOD_LOCK: i64 = 0x4249_4c4c; // "BILL"
+use crate::periods::{open_period_in, period_guard};
+use crate::sql::values_clause;
+use crate::{now_micros, refused, Backend, Result, Store, StoreError};
 
 /// Billing terms and the payee's requisites printed on invoices and in the QR code.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow, Serialize, Deserialize, utoipa::ToSchema)]
@@ -79,27 +79,9 @@ impl BillingSettings {
     /// rendering stop here with every wrong requisite named, instead of printing a wrong or no
     /// payment QR code.
     pub fn check_requisites(&self) -> Result<()> {
-        self.payment_details().validate_payee().map_err(|e| {
-            let label = |f: &str| match f {
-                "name" => "получатель",
-                "personal_acc" => "расчётный счёт",
-                "bank_name" => "банк",
-                "bic" => "БИК",
-                "corresp_acc" => "корреспондентский счёт",
-                "payee_inn" => "ИНН",
-                "kpp" => "КПП",
-                _ => "реквизит",
-            };
-            let parts: Vec<String> = e
-                .0
-                .iter()
-                .map(|f| format!("{} — {}", label(&f.field), f.detail))
-                .collect();
-            StoreError::Conflict(format!(
-                "Реквизиты для оплаты в настройках расчётов неверны, счёт с ними не выставляется: {} Исправьте их в разделе «Расчёты» → «Настройки».",
-                parts.join(" ")
-            ))
-        })
+        self.payment_details()
+            .validate_payee()
+            .map_err(|e| refused(BillingRefusal::BadRequisites(e)))
     }
 }
 
@@ -166,6 +148,16 @@ pub struct PeriodRow {
     pub closed_at: Option<i64>,
     pub accounts: i64,
     pub charged: i64,
+}
+
+/// How a billing run starts (see `Store::start_run`).
+enum RunStart {
+    /// The period was closed before.
+    AlreadyClosed(RunOutcome),
+    /// An interrupted run goes on.
+    Resumed,
+    /// A new run.
+    Started,
 }
 
 /// What `bill` did.
@@ -280,43 +272,6 @@ const INVOICE_COLS: &str = "period, account_id, opening, charged, paid, penalty,
 /// Columns of [`INVOICE_COLS`], plus `lines` when writing.
 const INVOICE_COL_COUNT: usize = 17;
 
-/// Takes the lock that orders storing a payment or reading against the start of a billing run.
-pub(crate) async fn period_guard(
-    tx: &mut sqlx::AnyConnection,
-    backend: Backend,
-    exclusive: bool,
-) -> Result<()> {
-    if backend == Backend::Postgres {
-        let f = if exclusive {
-            "pg_advisory_xact_lock"
-        } else {
-            "pg_advisory_xact_lock_shared"
-        };
-        sqlx::query(&format!("SELECT {f}($1)::text"))
-            .bind(PERIOD_LOCK)
-            .execute(&mut *tx)
-            .await?;
-    }
-    Ok(())
-}
-
-/// The open period for something that naturally belongs to `natural`: that period, or the
-/// first one after the last period being billed or closed.
-pub(crate) async fn open_period_in(
-    tx: &mut sqlx::AnyConnection,
-    backend: Backend,
-    natural: Period,
-) -> Result<Period> {
-    period_guard(tx, backend, false).await?;
-    let (last,): (Option<String>,) = sqlx::query_as("SELECT MAX(period) FROM billing_periods")
-        .fetch_one(&mut *tx)
-        .await?;
-    Ok(match last.as_deref().and_then(Period::parse) {
-        Some(l) if natural <= l => l.next(),
-        _ => natural,
-    })
-}
-
 impl Store {
     /// Writes default tariffs, norms and settings where missing (seeding).
     pub(crate) async fn seed_billing(&self) -> Result<bool> {
@@ -363,6 +318,7 @@ impl Store {
         Ok(true)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn billing_settings(&self) -> Result<BillingSettings> {
         sqlx::query_as(
             "SELECT due_day, key_rate_bp, cap_bp, warning_days, payee_name, payee_inn, payee_kpp,
@@ -375,6 +331,7 @@ impl Store {
 
     /// Saves the settings; requisites an invoice cannot be paid by are refused (the web form
     /// names each field first, this is the last guard).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn save_billing_settings(&self, s: &BillingSettings, actor: &Actor) -> Result<()> {
         s.check_requisites()?;
         let mut tx = self.begin_write().await?;
@@ -402,6 +359,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn tariffs(&self) -> Result<Vec<Tariff>> {
         let rows: Vec<TariffRow> = sqlx::query_as(
             "SELECT valid_from, category, single_rate, day_rate, night_rate, peak_rate, half_peak_rate,
@@ -415,19 +373,22 @@ impl Store {
 
     /// Adds or replaces the tariff of a category from a period. Tariffs of periods already
     /// billed cannot change.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn save_tariff(&self, t: &Tariff, actor: &Actor) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let (last,): (Option<String>,) = sqlx::query_as("SELECT MAX(period) FROM billing_periods")
             .fetch_one(&mut *tx)
             .await?;
-        if let Some(last) = last.filter(|l| t.valid_from <= *l) {
+        let last = match last {
+            Some(l) => Some(
+                Period::parse(&l)
+                    .ok_or_else(|| StoreError::Corrupt(format!("billing period {l}")))?,
+            ),
+            None => None,
+        };
+        if let Err(refusal) = tariff_may_start(&t.valid_from, last) {
             tx.rollback().await?;
-            return Err(StoreError::Conflict(format!(
-                "Период {last} уже рассчитан: тариф можно ввести с {} или позже.",
-                Period::parse(&last)
-                    .map(|p| p.next().to_string())
-                    .unwrap_or_default()
-            )));
+            return Err(refused(refusal));
         }
         sqlx::query("DELETE FROM tariffs WHERE valid_from = $1 AND category = $2")
             .bind(&t.valid_from)
@@ -451,6 +412,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn norms(&self) -> Result<Vec<Norm>> {
         Ok(sqlx::query_as::<_, (String, i64, i64, i64)>(
             "SELECT category, rooms, residents, wh FROM consumption_norms
@@ -469,6 +431,7 @@ impl Store {
     }
 
     /// Replaces the norms of a category (all rooms × residents cells at once).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn save_norms(&self, category: &str, norms: &[Norm], actor: &Actor) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM consumption_norms WHERE category = $1")
@@ -491,6 +454,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn billing_periods(&self) -> Result<Vec<PeriodRow>> {
         Ok(sqlx::query_as(
             "SELECT period, status, started_at, closed_at, accounts, charged FROM billing_periods
@@ -501,6 +465,7 @@ impl Store {
     }
 
     /// The period a reading or payment of `natural` counts in now (for display).
+    #[tracing::instrument(level = "debug", skip_all, fields(natural = %natural))]
     pub async fn open_period(&self, natural: Period) -> Result<Period> {
         let mut tx = self.pool().begin().await?;
         let p = open_period_in(&mut tx, self.backend(), natural).await?;
@@ -510,6 +475,7 @@ impl Store {
 
     /// Bills every account for `period` and closes it (BIL-04), `chunk` accounts per
     /// transaction, calling `progress(done, total)`. `stop_after` chunks: stop early (tests).
+    #[tracing::instrument(level = "debug", skip_all, fields(period = %period))]
     pub async fn bill(
         &self,
         period: Period,
@@ -522,105 +488,11 @@ impl Store {
         let norms = self.norms().await?;
         let settings = self.billing_settings().await?;
         settings.check_requisites()?;
-        let resumed = {
-            let mut tx = self.begin_write().await?;
-            period_guard(&mut tx, self.backend(), true).await?;
-            let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
-                "SELECT period, status, accounts, charged FROM billing_periods ORDER BY period DESC LIMIT 1",
-            )
-            .fetch_all(&mut *tx)
-            .await?;
-            let (this,): (Option<String>,) =
-                sqlx::query_as("SELECT status FROM billing_periods WHERE period = $1")
-                    .bind(&p)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .unwrap_or((None,));
-            match (this.as_deref(), rows.first()) {
-                (Some("closed"), _) => {
-                    let (accounts, charged) = rows
-                        .iter()
-                        .find(|r| r.0 == p)
-                        .map(|r| (r.2, r.3))
-                        .unwrap_or_default();
-                    let (accounts, charged) = if accounts == 0 && charged == 0 {
-                        sqlx::query_as::<_, (i64, i64)>(
-                            "SELECT accounts, charged FROM billing_periods WHERE period = $1",
-                        )
-                        .bind(&p)
-                        .fetch_one(&mut *tx)
-                        .await?
-                    } else {
-                        (accounts, charged)
-                    };
-                    tx.rollback().await?;
-                    return Ok(RunOutcome::AlreadyClosed { accounts, charged });
-                }
-                (Some(_), _) => {
-                    tx.rollback().await?;
-                    true
-                }
-                (None, Some((last, status, _, _))) if *last > p => {
-                    let last = last.clone();
-                    let status = status.clone();
-                    tx.rollback().await?;
-                    return Err(StoreError::Conflict(format!(
-                        "Период {p} раньше последнего рассчитанного ({last}, {}): закрытые периоды не меняются, исправления — строками в открытом периоде.",
-                        if status == "closed" { "закрыт" } else { "идёт расчёт" }
-                    )));
-                }
-                (None, Some((last, status, _, _)))
-                    if status != "closed"
-                        || Period::parse(last).map(Period::next) != Some(period) =>
-                {
-                    let msg = if status != "closed" {
-                        format!("Сначала завершите расчёт периода {last}: abonent bill {last}.")
-                    } else {
-                        format!(
-                            "Следующий период для расчёта — {}: периоды рассчитываются по порядку.",
-                            Period::parse(last)
-                                .map(Period::next)
-                                .map(|n| n.to_string())
-                                .unwrap_or_default()
-                        )
-                    };
-                    tx.rollback().await?;
-                    return Err(StoreError::Conflict(msg));
-                }
-                (None, _) => {
-                    // Every category in use needs a tariff and norms for the period.
-                    let cats: Vec<(String,)> = sqlx::query_as(
-                        "SELECT DISTINCT category FROM accounts WHERE status <> 'closed'",
-                    )
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    for (c,) in &cats {
-                        if tariff_for(&tariffs, c, period).is_none() {
-                            tx.rollback().await?;
-                            return Err(StoreError::Conflict(format!(
-                                "Нет тарифа категории «{c}» на период {p}: введите его на странице «Тарифы и нормативы»."
-                            )));
-                        }
-                        if norm_for(&norms, c, 1, 1).is_none() {
-                            tx.rollback().await?;
-                            return Err(StoreError::Conflict(format!(
-                                "Нет нормативов потребления категории «{c}»."
-                            )));
-                        }
-                    }
-                    sqlx::query(
-                        "INSERT INTO billing_periods (period, status, started_at) VALUES ($1, 'running', $2)",
-                    )
-                    .bind(&p)
-                    .bind(now_micros())
-                    .execute(&mut *tx)
-                    .await?;
-                    tx.commit().await?;
-                    false
-                }
-            }
+        let resumed = match self.start_run(period, &tariffs, &norms).await? {
+            RunStart::AlreadyClosed(outcome) => return Ok(outcome),
+            RunStart::Resumed => true,
+            RunStart::Started => false,
         };
-
         if self.backend() == Backend::Postgres {
             // The month's readings and payments usually arrived just before the run; with the
             // statistics of before, the planner scans the whole period per chunk (10× slower).
@@ -664,6 +536,99 @@ impl Store {
             chunks += 1;
             progress(done as u64, total as u64);
         }
+        let (accounts, charged) = self.close_period(period).await?;
+        Ok(RunOutcome::Closed {
+            accounts,
+            charged,
+            resumed,
+        })
+    }
+
+    /// Starts the run of `period`, or finds it closed already or to be resumed. Periods are
+    /// billed in order (see [`may_start_run`]), and only once every category in use has a
+    /// tariff and norms for the period.
+    async fn start_run(
+        &self,
+        period: Period,
+        tariffs: &[Tariff],
+        norms: &[Norm],
+    ) -> Result<RunStart> {
+        let p = period.to_string();
+        let mut tx = self.begin_write().await?;
+        period_guard(&mut tx, self.backend(), true).await?;
+        let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+            "SELECT period, status, accounts, charged FROM billing_periods ORDER BY period DESC LIMIT 1",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let (this,): (Option<String>,) =
+            sqlx::query_as("SELECT status FROM billing_periods WHERE period = $1")
+                .bind(&p)
+                .fetch_optional(&mut *tx)
+                .await?
+                .unwrap_or((None,));
+        match this.as_deref() {
+            Some("closed") => {
+                let (accounts, charged) = rows
+                    .iter()
+                    .find(|r| r.0 == p)
+                    .map(|r| (r.2, r.3))
+                    .unwrap_or_default();
+                let (accounts, charged) = if accounts == 0 && charged == 0 {
+                    sqlx::query_as::<_, (i64, i64)>(
+                        "SELECT accounts, charged FROM billing_periods WHERE period = $1",
+                    )
+                    .bind(&p)
+                    .fetch_one(&mut *tx)
+                    .await?
+                } else {
+                    (accounts, charged)
+                };
+                tx.rollback().await?;
+                return Ok(RunStart::AlreadyClosed(RunOutcome::AlreadyClosed {
+                    accounts,
+                    charged,
+                }));
+            }
+            Some(_) => {
+                tx.rollback().await?;
+                return Ok(RunStart::Resumed);
+            }
+            None => {}
+        }
+        let last = match rows.first() {
+            Some((last, status, _, _)) => Some((
+                Period::parse(last)
+                    .ok_or_else(|| StoreError::Corrupt(format!("billing period {last}")))?,
+                status == "closed",
+            )),
+            None => None,
+        };
+        let categories: Vec<(String,)> =
+            sqlx::query_as("SELECT DISTINCT category FROM accounts WHERE status <> 'closed'")
+                .fetch_all(&mut *tx)
+                .await?;
+        let categories: Vec<String> = categories.into_iter().map(|(c,)| c).collect();
+        if let Err(refusal) = may_start_run(period, last)
+            .and_then(|()| run_inputs_complete(&categories, tariffs, norms, period))
+        {
+            tx.rollback().await?;
+            return Err(refused(refusal));
+        }
+        sqlx::query(
+            "INSERT INTO billing_periods (period, status, started_at) VALUES ($1, 'running', $2)",
+        )
+        .bind(&p)
+        .bind(now_micros())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(RunStart::Started)
+    }
+
+    /// Closes `period` once every account is billed: its accounts and the sum charged.
+    async fn close_period(&self, period: Period) -> Result<(i64, i64)> {
+        let p = period.to_string();
         let mut tx = self.begin_write().await?;
         let (accounts, charged): (i64, Option<i64>) = sqlx::query_as(
             "SELECT COUNT(*), CAST(SUM(charged + penalty) AS BIGINT) FROM invoices WHERE period = $1",
@@ -683,11 +648,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(RunOutcome::Closed {
-            accounts,
-            charged,
-            resumed,
-        })
+        Ok((accounts, charged))
     }
 
     /// Reads and computes the next `chunk` billable accounts after `after`: the last account
@@ -724,13 +685,31 @@ impl Store {
         ) else {
             return Ok(None);
         };
-        // The chunk's payments with their dates (penalties run to the day of each, PAY-03): one
-        // query over the index on (period, account_id).
+        let payments = self.chunk_payments(&p, first, last).await?;
+        let (meters, by_account) = self.chunk_meters(&p, first, last, last_day).await?;
+        let statements = compute_statements(ctx, &accounts, &meters, &by_account, payments)?;
+        tracing::debug!(
+            after,
+            accounts = statements.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "billing chunk read"
+        );
+        Ok(Some((last, statements)))
+    }
+
+    /// The chunk's payments with their dates (penalties run to the day of each, PAY-03): one
+    /// query over the index on (period, account_id).
+    async fn chunk_payments(
+        &self,
+        p: &str,
+        first: i64,
+        last: i64,
+    ) -> Result<HashMap<i64, Vec<(Date, Kopecks)>>> {
         let paid: Vec<(i64, String, i64)> = sqlx::query_as(
             "SELECT account_id, paid_on, amount FROM payments
              WHERE period = $1 AND account_id BETWEEN $2 AND $3",
         )
-        .bind(&p)
+        .bind(p)
         .bind(first)
         .bind(last)
         .fetch_all(self.pool())
@@ -745,6 +724,18 @@ impl Store {
                 .or_default()
                 .push((day, Kopecks(amount)));
         }
+        Ok(payments)
+    }
+
+    /// The chunk's meters billing looks at (by account) and their accepted readings summed by
+    /// account and zone.
+    async fn chunk_meters(
+        &self,
+        p: &str,
+        first: i64,
+        last: i64,
+        last_day: Date,
+    ) -> Result<(HashMap<i64, MeterFact>, HashMap<i64, Vec<Wh>>)> {
         // Every meter of the chunk (readings of a meter removed during the period count too);
         // the one billing looks at is the latest installed and not removed.
         let all_meters: Vec<MeterFact> = sqlx::query_as(
@@ -769,7 +760,7 @@ impl Store {
                  WHERE period = $1 AND meter_id IN ({}) AND status = 'accepted'",
                 ids.join(",")
             ))
-            .bind(&p)
+            .bind(p)
             .fetch_all(self.pool())
             .await?
         };
@@ -782,77 +773,7 @@ impl Store {
             .into_iter()
             .filter_map(|(meter, c)| owner.get(&meter).map(|a| (*a, c)))
             .collect();
-        let mut by_account: HashMap<i64, Vec<Wh>> = HashMap::new();
-        for (acc, cons) in readings {
-            let zones = abonent_domain::metering::ZoneValues::try_from(cons)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?
-                .0;
-            let sum = by_account.entry(acc).or_default();
-            if sum.is_empty() {
-                sum.resize(zones.len(), Wh(0));
-            }
-            if sum.len() == zones.len() {
-                for (s, z) in sum.iter_mut().zip(&zones) {
-                    s.0 += z;
-                }
-            } else {
-                // Readings of meters with different zones (a replaced meter): one total.
-                let total: i64 = sum.iter().map(|w| w.0).sum::<i64>() + zones.iter().sum::<i64>();
-                *sum = vec![Wh(total)];
-            }
-        }
-        let terms = ctx.settings.penalty_terms();
-        let mut statements = Vec::with_capacity(accounts.len());
-        for a in accounts.iter().filter(|a| a.billable != 0) {
-            let tariff = tariff_for(ctx.tariffs, &a.category, ctx.period).ok_or_else(|| {
-                StoreError::Conflict(format!(
-                    "Нет тарифа категории «{}» на период {p}",
-                    a.category
-                ))
-            })?;
-            let norm = norm_for(ctx.norms, &a.category, a.rooms, a.residents).ok_or_else(|| {
-                StoreError::Conflict(format!("Нет норматива категории «{}»", a.category))
-            })?;
-            let meter = meters.get(&a.id).map(|m| {
-                let expired = m
-                    .verified_on
-                    .parse::<Date>()
-                    .map(|v| verification_due(v, m.interval_years as i32) <= last_day)
-                    .unwrap_or(false);
-                MeterFacts {
-                    zones: m.zones as usize,
-                    state: if m.state == "broken" {
-                        MeterState::Broken
-                    } else if expired || m.state == "expired" {
-                        MeterState::Expired
-                    } else {
-                        MeterState::Working
-                    },
-                }
-            });
-            let s = compute(&StatementInput {
-                period: ctx.period,
-                tariff,
-                meter,
-                installation_possible: a.installable != 0,
-                readings: by_account.get(&a.id).cloned(),
-                norm_per_resident: norm,
-                residents: a.residents.max(0) as u32,
-                payments: payments.remove(&a.id).unwrap_or_default(),
-                prev: a.carried(),
-                penalty_terms: terms,
-                due_day: ctx.settings.due_day as i8,
-            })
-            .map_err(|e| StoreError::Conflict(format!("Лицевой счёт id {}: {e}", a.id)))?;
-            statements.push((a.id, s));
-        }
-        tracing::debug!(
-            after,
-            accounts = statements.len(),
-            ms = started.elapsed().as_millis() as u64,
-            "billing chunk read"
-        );
-        Ok(Some((last, statements)))
+        Ok((meters, sum_readings(readings)?))
     }
 
     /// Writes a chunk's invoices, lines and restriction warnings in one transaction.
@@ -863,7 +784,6 @@ impl Store {
     ) -> Result<()> {
         let started = std::time::Instant::now();
         let p = ctx.period.to_string();
-        let last_day = ctx.period.last_day();
         let mut tx = self.begin_write().await?;
         for part in statements.chunks(1000) {
             let sql = format!(
@@ -890,75 +810,17 @@ impl Store {
                     .bind(s.next.debts_text())
                     .bind(s.next.penalty_debt.0)
                     .bind(i64::from(s.next.periods_pending))
-                    .bind(lines_json(&s.lines));
+                    .bind(lines_json(&s.lines)?);
             }
             q.execute(&mut *tx).await.map_err(|e| {
                 if crate::is_unique_violation(&e) {
-                    StoreError::Conflict(format!(
-                        "Период {p} рассчитывается другим процессом одновременно."
-                    ))
+                    refused(BillingRefusal::RunConcurrent { period: ctx.period })
                 } else {
                     StoreError::Db(e)
                 }
             })?;
         }
-        // PAY-04: a debt past due over two months of norm-based charges opens a case with a
-        // warning (at most one open case per account).
-        let warn_on = ctx.period.next().first_day();
-        let pay_by = warn_on
-            .checked_add(jiff::Span::new().days(ctx.settings.warning_days))
-            .unwrap_or(warn_on);
-        let now = now_micros();
-        for (id, s) in &statements {
-            let overdue = s.next.overdue_on(last_day);
-            if !restriction_due(overdue, s.norm_charge) {
-                continue;
-            }
-            let opened: Option<(i64,)> = sqlx::query_as(
-                "INSERT INTO restriction_cases (account_id, period, debt, status, pay_by, created_at)
-                 VALUES ($1, $2, $3, 'warning', $4, $5) ON CONFLICT DO NOTHING RETURNING id",
-            )
-            .bind(*id)
-            .bind(&p)
-            .bind(overdue.0)
-            .bind(pay_by.to_string())
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some((case,)) = opened {
-                sqlx::query(
-                    "INSERT INTO restriction_steps (case_id, step, at, note) VALUES ($1, 'warning', $2, $3)",
-                )
-                .bind(case)
-                .bind(now)
-                .bind(format!(
-                    "Предупреждение в счёте за {}: задолженность {overdue}; срок оплаты — {} дн. со дня вручения",
-                    ctx.period.label_ru(),
-                    ctx.settings.warning_days
-                ))
-                .execute(&mut *tx)
-                .await?;
-                // Also by the client's channels, each delivery recorded in the case (PAY-04).
-                let number: (String,) = sqlx::query_as("SELECT number FROM accounts WHERE id = $1")
-                    .bind(*id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                crate::notices::queue_notice_in(
-                    &mut tx,
-                    "restriction_warning",
-                    *id,
-                    &serde_json::json!({
-                        "case": case,
-                        "account": number.0,
-                        "amount": overdue.0,
-                        "due_date": pay_by.to_string(),
-                        "period": p,
-                    }),
-                    &format!("restriction_warning:{case}"),
-                )
-                .await?;
-            }
-        }
+        open_restriction_cases(&mut tx, ctx, &statements).await?;
         let before_commit = started.elapsed().as_millis() as u64;
         tx.commit().await?;
         tracing::debug!(
@@ -971,6 +833,7 @@ impl Store {
     }
 
     /// An account's invoice for a period with its lines.
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id, period = %period))]
     pub async fn invoice(
         &self,
         account_id: i64,
@@ -998,6 +861,7 @@ impl Store {
 
     /// An account's invoices of the last 36 billed periods, newest first (one query: each
     /// (period, account) pair is read off the primary key).
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn invoices_of_account(&self, account_id: i64) -> Result<Vec<InvoiceRow>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {INVOICE_COLS} FROM invoices WHERE account_id = $1 AND period IN (
@@ -1011,6 +875,7 @@ impl Store {
 
     /// An account's invoices of the last `n` billed periods, newest first, each with the energy
     /// billed (Wh, with recalculations, without penalties) for the client's chart — one query.
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn recent_invoices(&self, account_id: i64, n: i64) -> Result<Vec<(InvoiceRow, i64)>> {
         #[derive(FromRow)]
         struct WithLines {
@@ -1049,6 +914,7 @@ impl Store {
     /// to that date, less payments received since up to that date. Payments settle as billing
     /// settles them (`abonent_domain::statement`): charges, oldest due date first, then
     /// penalties owed.
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn balance_at(&self, account_id: i64, date: Date) -> Result<Balance> {
         let range = self.payment_range().await?;
         self.balance_at_in(account_id, date, range).await
@@ -1056,6 +922,7 @@ impl Store {
 
     /// An account's balance at the end of `date` and its last `limit` payments (the personal
     /// account's page), reading the range of payment periods once for both.
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn balance_and_payments(
         &self,
         account_id: i64,
@@ -1130,11 +997,171 @@ impl Store {
     }
 }
 
+/// PAY-04: a debt past due over two months of norm-based charges opens a case with a warning
+/// (at most one open case per account), sent by the client's channels too.
+async fn open_restriction_cases(
+    tx: &mut sqlx::AnyConnection,
+    ctx: &RunContext<'_>,
+    statements: &[(i64, Statement)],
+) -> Result<()> {
+    let p = ctx.period.to_string();
+    let last_day = ctx.period.last_day();
+    let warn_on = ctx.period.next().first_day();
+    let pay_by = warn_on
+        .checked_add(jiff::Span::new().days(ctx.settings.warning_days))
+        .unwrap_or(warn_on);
+    let now = now_micros();
+    for (id, s) in statements {
+        let overdue = s.next.overdue_on(last_day);
+        if !restriction_due(overdue, s.norm_charge) {
+            continue;
+        }
+        let opened: Option<(i64,)> = sqlx::query_as(
+            "INSERT INTO restriction_cases (account_id, period, debt, status, pay_by, created_at)
+             VALUES ($1, $2, $3, 'warning', $4, $5) ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(*id)
+        .bind(&p)
+        .bind(overdue.0)
+        .bind(pay_by.to_string())
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((case,)) = opened {
+            sqlx::query(
+                "INSERT INTO restriction_steps (case_id, step, at, note) VALUES ($1, 'warning', $2, $3)",
+            )
+            .bind(case)
+            .bind(now)
+            .bind(format!(
+                "Предупреждение в счёте за {}: задолженность {overdue}; срок оплаты — {} дн. со дня вручения",
+                ctx.period.label_ru(),
+                ctx.settings.warning_days
+            ))
+            .execute(&mut *tx)
+            .await?;
+            // Also by the client's channels, each delivery recorded in the case (PAY-04).
+            let number: (String,) = sqlx::query_as("SELECT number FROM accounts WHERE id = $1")
+                .bind(*id)
+                .fetch_one(&mut *tx)
+                .await?;
+            crate::notices::queue_notice_in(
+                &mut *tx,
+                "restriction_warning",
+                *id,
+                &serde_json::json!({
+                    "case": case,
+                    "account": number.0,
+                    "amount": overdue.0,
+                    "due_date": pay_by.to_string(),
+                    "period": p,
+                }),
+                &format!("restriction_warning:{case}"),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Accepted readings (account, consumption by zone as `a,b,…`) summed by account and zone;
+/// readings of meters with different zones (a replaced meter) make one total.
+fn sum_readings(readings: Vec<(i64, String)>) -> Result<HashMap<i64, Vec<Wh>>> {
+    let mut by_account: HashMap<i64, Vec<Wh>> = HashMap::new();
+    for (acc, cons) in readings {
+        let zones = abonent_domain::metering::ZoneValues::try_from(cons)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?
+            .0;
+        let sum = by_account.entry(acc).or_default();
+        if sum.is_empty() {
+            sum.resize(zones.len(), Wh(0));
+        }
+        if sum.len() == zones.len() {
+            for (s, z) in sum.iter_mut().zip(&zones) {
+                s.0 += z;
+            }
+        } else {
+            // Readings of meters with different zones (a replaced meter): one total.
+            let total: i64 = sum.iter().map(|w| w.0).sum::<i64>() + zones.iter().sum::<i64>();
+            *sum = vec![Wh(total)];
+        }
+    }
+    Ok(by_account)
+}
+
+/// The statements of the chunk's billable accounts.
+fn compute_statements(
+    ctx: &RunContext<'_>,
+    accounts: &[AccountFacts],
+    meters: &HashMap<i64, MeterFact>,
+    by_account: &HashMap<i64, Vec<Wh>>,
+    mut payments: HashMap<i64, Vec<(Date, Kopecks)>>,
+) -> Result<Vec<(i64, Statement)>> {
+    let last_day = ctx.period.last_day();
+    let terms = ctx.settings.penalty_terms();
+    let mut statements = Vec::with_capacity(accounts.len());
+    for a in accounts.iter().filter(|a| a.billable != 0) {
+        let tariff = tariff_for(ctx.tariffs, &a.category, ctx.period).ok_or_else(|| {
+            refused(BillingRefusal::NoTariffForAccount {
+                category: a.category.clone(),
+                period: ctx.period,
+            })
+        })?;
+        let norm = norm_for(ctx.norms, &a.category, a.rooms, a.residents).ok_or_else(|| {
+            refused(BillingRefusal::NoNormForAccount {
+                category: a.category.clone(),
+            })
+        })?;
+        let meter = meters.get(&a.id).map(|m| meter_facts(m, last_day));
+        let s = compute(&StatementInput {
+            period: ctx.period,
+            tariff,
+            meter,
+            installation_possible: a.installable != 0,
+            readings: by_account.get(&a.id).cloned(),
+            norm_per_resident: norm,
+            residents: a.residents.max(0) as u32,
+            payments: payments.remove(&a.id).unwrap_or_default(),
+            prev: a.carried(),
+            penalty_terms: terms,
+            due_day: ctx.settings.due_day as i8,
+        })
+        .map_err(|error| {
+            refused(BillingRefusal::Statement {
+                account_id: a.id,
+                error,
+            })
+        })?;
+        statements.push((a.id, s));
+    }
+    Ok(statements)
+}
+
+/// What billing needs of a meter: its zones and its state at the period's end (a meter past
+/// its verification counts as expired).
+fn meter_facts(m: &MeterFact, last_day: Date) -> MeterFacts {
+    let expired = m
+        .verified_on
+        .parse::<Date>()
+        .map(|v| verification_due(v, m.interval_years as i32) <= last_day)
+        .unwrap_or(false);
+    MeterFacts {
+        zones: m.zones as usize,
+        state: if m.state == "broken" {
+            MeterState::Broken
+        } else if expired || m.state == "expired" {
+            MeterState::Expired
+        } else {
+            MeterState::Working
+        },
+    }
+}
+
 /// A line as stored: `[rule, clause, explanation, zone, energy_wh, rate, amount]` — positions
 /// instead of names keep a million invoices a third smaller; the kind follows from the rule.
 type StoredLine = (String, String, String, String, i64, i64, i64);
 
-fn lines_json(lines: &[abonent_domain::statement::Line]) -> String {
+fn lines_json(lines: &[abonent_domain::statement::Line]) -> Result<String> {
     let rows: Vec<StoredLine> = lines
         .iter()
         .map(|l| {
@@ -1149,7 +1176,7 @@ fn lines_json(lines: &[abonent_domain::statement::Line]) -> String {
             )
         })
         .collect();
-    serde_json::to_string(&rows).expect("lines serialise")
+    serde_json::to_string(&rows).map_err(|e| StoreError::Corrupt(format!("invoice lines: {e}")))
 }
 
 fn lines_from_json(text: &str) -> std::result::Result<Vec<LineRow>, serde_json::Error> {
@@ -1211,6 +1238,7 @@ async fn insert_tariff(tx: &mut sqlx::Transaction<'static, sqlx::Any>, t: &Tarif
 
 impl Store {
     /// Settlements with accounts, for choosing a print batch or the district of an announcement.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn settlements(&self) -> Result<Vec<String>> {
         Ok(sqlx::query_as::<_, (String,)>(
             "SELECT DISTINCT settlement FROM premises ORDER BY settlement",
@@ -1224,6 +1252,7 @@ impl Store {
 
     /// Accounts with an invoice for `period` in a settlement (and street, when given), in
     /// delivery order: street, house, apartment.
+    #[tracing::instrument(level = "debug", skip_all, fields(period = %period))]
     pub async fn batch_accounts(
         &self,
         period: Period,

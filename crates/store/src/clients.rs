@@ -4,12 +4,13 @@
 //! normalised keys (`domain::search`), the same SQL on both engines.
 
 use abonent_domain::clients::{full_name, Channel, ClientData, ConsentKind};
+use abonent_domain::refusal::ClientsRefusal;
 use abonent_domain::search::{prefix_upper_bound, SearchQuery};
 use serde::Serialize;
 use sqlx::FromRow;
 
 use crate::audit::{audit_in, Actor};
-use crate::{now_micros, Result, Store, StoreError};
+use crate::{now_micros, refused, Result, Store, StoreError};
 
 /// A consent as recorded, with its history.
 #[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
@@ -151,6 +152,7 @@ impl Store {
     }
 
     /// Creates a client; the audit entry is written in the same transaction.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_client(&self, c: &ClientData, actor: &Actor) -> Result<i64> {
         let now = now_micros();
         let mut tx = self.begin_write().await?;
@@ -187,6 +189,7 @@ impl Store {
 
     /// Updates a client if nobody changed it since `expected_version` was read; returns the new
     /// version. Names of changed fields go to the audit log (never their values).
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn update_client(
         &self,
         id: i64,
@@ -218,9 +221,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if r.rows_affected() == 0 {
-            return Err(StoreError::Conflict(
-                "Карточку клиента уже изменил другой сотрудник. Обновите страницу и внесите изменения заново.".into(),
-            ));
+            return Err(refused(ClientsRefusal::CardChanged));
         }
         Self::write_client_children(&mut tx, id, c, actor, now, &before.consents).await?;
         let changed = changed_fields(&before, c);
@@ -242,6 +243,7 @@ impl Store {
     /// `phone`, one confirmed by SMS there, is recorded on the card when the card has none.
     /// Choosing e-mail or SMS records that notices by it are consented to. Audited with the
     /// names of what changed.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn set_client_channel(
         &self,
         id: i64,
@@ -337,6 +339,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn client(&self, id: i64) -> Result<ClientRecord> {
         let row: ClientRow = sqlx::query_as(
             "SELECT id, surname, first_name, patronymic, email, postal_address, preferred_channel,
@@ -384,6 +387,7 @@ impl Store {
     }
 
     /// Finds clients by account number, phone, surname (name) prefix or address prefix.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn search_clients(&self, q: &SearchQuery, limit: i64) -> Result<Vec<SearchHit>> {
         let limit = limit.clamp(1, 200);
         let hits = match q {
@@ -449,6 +453,7 @@ impl Store {
         Ok(hits)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn client_count(&self) -> Result<i64> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM clients")
             .fetch_one(self.pool())

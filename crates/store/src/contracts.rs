@@ -4,6 +4,7 @@
 //! history. One application under consideration per account.
 
 use abonent_domain::accounts::{contract_document, AccountCategory, ContractStatus};
+use abonent_domain::refusal::ContractsRefusal;
 use jiff::civil::Date;
 use serde::Serialize;
 use sqlx::FromRow;
@@ -12,7 +13,7 @@ use utoipa::ToSchema;
 use crate::accounts::typical_contract_form;
 use crate::appeals::{sha256_hex, NewAttachment};
 use crate::audit::{audit_in, Actor};
-use crate::{is_unique_violation, now_micros, Result, Store, StoreError};
+use crate::{is_unique_violation, now_micros, refused, Result, Store, StoreError};
 
 /// An application as the client made it.
 #[derive(Debug, Clone)]
@@ -67,9 +68,6 @@ const SELECT: &str = "SELECT k.id, k.account_id, a.number AS account_number, a.c
         k.typical_form, k.status, k.applied_on, k.concluded_on, k.documents
      FROM contracts k JOIN accounts a ON a.id = k.account_id";
 
-const ALREADY: &str = "Заявление о заключении договора по этому лицевому счёту уже подано и \
-     рассматривается: дождитесь решения.";
-
 async fn history_in(
     tx: &mut sqlx::AnyConnection,
     contract: i64,
@@ -94,6 +92,7 @@ async fn history_in(
 impl Store {
     /// Records an application for a written contract of the account's typical form, its files
     /// and its checklist, in one transaction. Refused while another is under consideration.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn apply_for_contract(&self, a: &ContractApplication, actor: &Actor) -> Result<i64> {
         let account = self.account(a.account_id).await?;
         let category = AccountCategory::parse(&account.category)
@@ -128,7 +127,7 @@ impl Store {
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
-                StoreError::Conflict(ALREADY.into())
+                refused(ContractsRefusal::AlreadyApplied)
             } else {
                 StoreError::Db(e)
             }
@@ -171,6 +170,7 @@ impl Store {
     }
 
     /// Concludes (on `date`) or refuses (with `note` as the reason) an application.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn decide_contract(
         &self,
         id: i64,
@@ -196,9 +196,7 @@ impl Store {
         .await?
         .rows_affected();
         if n == 0 {
-            return Err(StoreError::Conflict(
-                "Это заявление уже рассмотрено (или его нет).".into(),
-            ));
+            return Err(refused(ContractsRefusal::AlreadyDecided));
         }
         history_in(&mut tx, id, status, actor, note).await?;
         audit_in(
@@ -218,6 +216,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn contract(&self, id: i64) -> Result<ContractRecord> {
         sqlx::query_as(&format!("{SELECT} WHERE k.id = $1"))
             .bind(id)
@@ -227,6 +226,7 @@ impl Store {
     }
 
     /// The contracts of an account, newest first.
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn contracts_of_account(&self, account_id: i64) -> Result<Vec<ContractRecord>> {
         Ok(sqlx::query_as(&format!(
             "{SELECT} WHERE k.account_id = $1 ORDER BY k.id DESC"
@@ -237,6 +237,7 @@ impl Store {
     }
 
     /// Applications under consideration, oldest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn contract_applications(&self, limit: i64) -> Result<Vec<ContractRecord>> {
         Ok(sqlx::query_as(&format!(
             "{SELECT} WHERE k.status = 'applied' ORDER BY k.id LIMIT $1"
@@ -246,6 +247,7 @@ impl Store {
         .await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn contract_files(&self, id: i64) -> Result<Vec<ContractFile>> {
         Ok(sqlx::query_as(
             "SELECT id, document, file_name, size FROM contract_documents
@@ -257,6 +259,7 @@ impl Store {
     }
 
     /// One attached file: (contract, name, type, content).
+    #[tracing::instrument(level = "debug", skip_all, fields(file_id = file_id))]
     pub async fn contract_file(&self, file_id: i64) -> Result<(i64, String, String, Vec<u8>)> {
         sqlx::query_as(
             "SELECT contract_id, file_name, content_type, content FROM contract_documents
@@ -268,6 +271,7 @@ impl Store {
         .ok_or(StoreError::NotFound)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn contract_history(&self, id: i64) -> Result<Vec<ContractEvent>> {
         Ok(sqlx::query_as(
             "SELECT h.status, h.at, s.full_name AS staff_name, h.note

@@ -9,6 +9,7 @@ use abonent_domain::search::text_key;
 use jiff::civil::Date;
 
 use crate::accounts::{contract_documents_text, typical_contract_form, PremisesData};
+use crate::sql::values_clause;
 use crate::{now_micros, Backend, Result, Store, StoreError};
 
 /// Demo staff: (login, role, full name, position). One per role, two technicians.
@@ -310,7 +311,8 @@ pub fn demo_client(serial: u32) -> DemoClient {
         1 + r.below(12) as i8,
         1 + r.below(28) as i8,
     )
-    .expect("valid date");
+    // Always a valid date: no month is shorter than 28 days.
+    .unwrap_or_default();
     DemoClient {
         surname,
         first_name,
@@ -332,35 +334,9 @@ pub fn demo_client(serial: u32) -> DemoClient {
 /// Rows per multi-row INSERT statement and per transaction.
 pub(crate) const BATCH: usize = 1000;
 
-/// `($1,$2),($3,$4)…` for PostgreSQL; `(?,?),(?,?)…` for SQLite, where numbered parameters make
-/// every bind a linear search of the parameter names (quadratic in a 12,000-value statement).
-pub(crate) fn values_clause(backend: Backend, rows: usize, cols: usize) -> String {
-    if backend == Backend::Sqlite {
-        let row = format!("({})", vec!["?"; cols].join(","));
-        return vec![row; rows].join(",");
-    }
-    let mut s = String::with_capacity(rows * cols * 6);
-    let mut n = 1;
-    for r in 0..rows {
-        if r > 0 {
-            s.push(',');
-        }
-        s.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                s.push(',');
-            }
-            s.push('$');
-            s.push_str(&n.to_string());
-            n += 1;
-        }
-        s.push(')');
-    }
-    s
-}
-
 impl Store {
     /// Creates the demo staff that are missing, all with the given password hash.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn seed_demo_staff(&self, password_hash: &str) -> Result<usize> {
         let branch_id = self.branches().await?.first().map(|b| b.id);
         let centres = self.centres().await?;
@@ -395,6 +371,7 @@ impl Store {
         Ok(created)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn account_count(&self) -> Result<i64> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM accounts")
             .fetch_one(self.pool())
@@ -411,13 +388,14 @@ impl Store {
 
     /// Adds demo clients with accounts until the database has `target` demo account serials,
     /// calling `progress` with the number added so far. Returns how many were added.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn demo_accounts(&self, target: u32, mut progress: impl FnMut(u64)) -> Result<u32> {
         let branch_id = self
             .branches()
             .await?
             .first()
             .map(|b| b.id)
-            .ok_or_else(|| StoreError::Conflict("no branch: run seed_defaults first".into()))?;
+            .ok_or_else(|| StoreError::Setup("no branch: run seed_defaults first".into()))?;
         let start = self.max_account_serial().await? + 1;
         if start > target {
             return Ok(0);
@@ -600,11 +578,5 @@ mod tests {
             );
             assert_eq!(female, c.patronymic.ends_with("на"));
         }
-    }
-
-    #[test]
-    fn values_clause_numbers_placeholders() {
-        assert_eq!(values_clause(Backend::Postgres, 2, 2), "($1,$2),($3,$4)");
-        assert_eq!(values_clause(Backend::Sqlite, 2, 2), "(?,?),(?,?)");
     }
 }

@@ -9,7 +9,8 @@ use abonent_domain::calendar::WorkingCalendar;
 use jiff::civil::Date;
 use jiff::ToSpan;
 
-use crate::demo::{demo_client, values_clause, BATCH};
+use crate::demo::{demo_client, BATCH};
+use crate::sql::values_clause;
 use crate::{now_micros, Backend, Result, Store, StoreError};
 
 const TEXTS: &[&str] = &[
@@ -56,6 +57,7 @@ pub fn demo_appeal_text(i: u64) -> (String, &'static str) {
 
 impl Store {
     /// Adds demo appeals until the registry holds `target`; resumable and idempotent.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn demo_appeals(&self, target: u64, mut progress: impl FnMut(u64)) -> Result<u64> {
         let (have,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM appeals")
             .fetch_one(self.pool())
@@ -69,7 +71,7 @@ impl Store {
             .await?
             .first()
             .map(|b| (b.id, b.time_zone.clone()))
-            .ok_or_else(|| StoreError::Conflict("no branch: run seed_defaults first".into()))?;
+            .ok_or_else(|| StoreError::Setup("no branch: run seed_defaults first".into()))?;
         let executors: Vec<i64> = self
             .staff_list()
             .await?

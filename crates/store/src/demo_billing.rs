@@ -6,7 +6,8 @@
 use abonent_domain::tariffs::Period;
 use jiff::civil::Date;
 
-use crate::demo::{values_clause, Rng};
+use crate::demo::Rng;
+use crate::sql::values_clause;
 use crate::{now_micros, Result, Store};
 
 /// Rows per statement and per transaction while generating.
@@ -67,6 +68,7 @@ impl Store {
     /// billed and closed too unless `leave_last_open` (its readings and payments wait for
     /// `abonent bill`, as in the billing benchmark). `progress(stage, done, total)` reports
     /// each stage.
+    #[tracing::instrument(level = "debug", skip_all, fields(last = %last))]
     pub async fn demo_billing(
         &self,
         months: u32,
@@ -119,6 +121,7 @@ impl Store {
     /// every way: by case id, the invoice from a courier's list, a signature, a registered letter
     /// with its receipt, one still without it, a recorded call; three in eight await delivery
     /// (the outbox may still deliver them by SMS or e-mail). Cases with a record are left alone.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn demo_warning_deliveries(&self, today: Date) -> Result<usize> {
         use abonent_domain::restriction::NewDelivery;
         let cases: Vec<(i64, String)> = sqlx::query_as(

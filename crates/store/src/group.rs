@@ -101,9 +101,10 @@ async fn write<T>(pool: &sqlx::AnyPool, batch: Vec<Request<T>>) {
     let results = match attempt(pool, &works, false).await {
         Ok(Some(results)) => Ok(results),
         // A work broke without savepoints: everything was rolled back; once more, each alone.
-        Ok(None) => attempt(pool, &works, true)
-            .await
-            .map(|r| r.expect("with savepoints every failure is the work's own")),
+        Ok(None) => attempt(pool, &works, true).await.and_then(|r| {
+            // With savepoints every failure is the work's own, so this never happens.
+            r.ok_or_else(|| sqlx::Error::Protocol("a work broke its savepoint".into()))
+        }),
         Err(e) => Err(e),
     };
     match results {
@@ -173,7 +174,9 @@ mod tests {
                     .fetch_one(&mut *conn)
                     .await?;
                 if seen > 0 {
-                    return Err(Failed::Refused(StoreError::Conflict("seen".into())));
+                    return Err(Failed::Refused(StoreError::Refused(
+                        abonent_domain::refusal::MailRefusal::AlreadyHandled.into(),
+                    )));
                 }
                 for v in &values {
                     sqlx::query("INSERT INTO t (x) VALUES ($1)")
@@ -218,7 +221,7 @@ mod tests {
             replies.push(rx.await.expect("answered"));
         }
         assert_eq!(replies[0].as_ref().ok(), Some(&2));
-        assert!(matches!(replies[1], Err(StoreError::Conflict(_))));
+        assert!(matches!(replies[1], Err(StoreError::Refused(_))));
         assert!(matches!(replies[2], Err(StoreError::Db(_))));
         assert_eq!(replies[3].as_ref().ok(), Some(&1));
         let rows: Vec<(i64,)> = sqlx::query_as("SELECT x FROM t ORDER BY x")

@@ -45,6 +45,7 @@ pub(crate) async fn remember<T: Serialize>(
 
 impl Store {
     /// The stored result of an earlier request with this key.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn idempotent_result<T: DeserializeOwned>(&self, k: &IdemKey) -> Result<Option<T>> {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT result FROM idempotency_keys WHERE scope = $1 AND key = $2")
@@ -57,6 +58,7 @@ impl Store {
     }
 
     /// Stores the result of a change made outside a key-aware transaction (the first one wins).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn remember_result<T: Serialize>(&self, k: &IdemKey, result: &T) -> Result<()> {
         let json = serde_json::to_string(result).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         sqlx::query(
@@ -73,6 +75,7 @@ impl Store {
     }
 
     /// Forgets keys older than `before` (µs); run daily.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn purge_idempotency_keys(&self, before: i64) -> Result<u64> {
         Ok(
             sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")

@@ -68,6 +68,7 @@ impl Store {
         Ok(wrote)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn info_pages(&self) -> Result<Vec<InfoPage>> {
         Ok(sqlx::query_as(
             "SELECT p.slug, p.title, p.published_version,
@@ -79,6 +80,7 @@ impl Store {
     }
 
     /// The published text of a page.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn info_published(&self, slug: &str) -> Result<Option<InfoVersion>> {
         Ok(sqlx::query_as(
             "SELECT v.id, v.title, v.body, NULL AS author, v.created_at, v.published_at
@@ -92,6 +94,7 @@ impl Store {
 
     /// The published version of a page without its text (`body` empty): for a reader that has
     /// the version rendered already.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn info_published_head(&self, slug: &str) -> Result<Option<InfoVersion>> {
         Ok(sqlx::query_as(
             "SELECT v.id, v.title, '' AS body, NULL AS author, v.created_at, v.published_at
@@ -105,6 +108,7 @@ impl Store {
 
     /// The editions a page has had on the site (every version ever published), newest first:
     /// id and when it was published.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn info_editions(&self, slug: &str) -> Result<Vec<(i64, i64)>> {
         Ok(sqlx::query_as(
             "SELECT id, published_at FROM info_page_versions
@@ -116,6 +120,7 @@ impl Store {
     }
 
     /// An earlier edition of a page: a version that was published once (drafts never are).
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn info_edition(&self, slug: &str, id: i64) -> Result<Option<InfoVersion>> {
         Ok(sqlx::query_as(
             "SELECT id, title, body, NULL AS author, created_at, published_at
@@ -128,6 +133,7 @@ impl Store {
     }
 
     /// Every version of a page, newest first, with who wrote it.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn info_versions(&self, slug: &str) -> Result<Vec<InfoVersion>> {
         Ok(sqlx::query_as(
             "SELECT v.id, v.title, v.body, s.full_name AS author, v.created_at, v.published_at
@@ -140,6 +146,7 @@ impl Store {
     }
 
     /// Saves a new version of a page and, with `publish`, makes it the public one.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn save_info_page(
         &self,
         slug: &str,
@@ -210,6 +217,7 @@ pub struct PaymentPoint {
 
 impl Store {
     /// Payment points by kind and name; withdrawn ones only with `all`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn payment_points(&self, all: bool) -> Result<Vec<PaymentPoint>> {
         Ok(sqlx::query_as(&format!(
             "SELECT id, kind, name, address, hours, fee, withdrawn_at FROM payment_points {}
@@ -225,6 +233,7 @@ impl Store {
     }
 
     /// Adds a payment point (`id` none) or changes one; audited.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = ?id))]
     pub async fn save_payment_point(
         &self,
         id: Option<i64>,
@@ -284,6 +293,7 @@ impl Store {
     }
 
     /// Takes a payment point off the site (kept for the record); audited.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn withdraw_payment_point(&self, id: i64, actor: &Actor) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let n = sqlx::query(

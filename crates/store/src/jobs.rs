@@ -202,6 +202,7 @@ pub const MAX_ATTEMPTS: i64 = 25;
 /// Enqueues a job on the caller's transaction. With `dedupe_key`, a second job with the same key
 /// is not created (periodic slots, one delivery per answer). `payload` is the text of the kind's
 /// [`JobPayload`], empty for a kind without one ([`enqueue_payload_in`] writes it).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn enqueue_in(
     tx: &mut sqlx::AnyConnection,
     kind: &JobKind,
@@ -247,6 +248,7 @@ pub struct JobState {
 
 impl Store {
     /// Enqueues a job in its own transaction.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn enqueue(
         &self,
         kind: &JobKind,
@@ -270,6 +272,7 @@ impl Store {
     }
 
     /// Claims the next due job for `lease_micros`, or `None`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn claim_job(&self, worker: &str, lease_micros: i64) -> Result<Option<Job>> {
         let now = now_micros();
         let lock = match self.backend() {
@@ -294,6 +297,7 @@ impl Store {
     }
 
     /// Marks a claimed job done.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn complete_job(&self, id: i64, worker: &str) -> Result<()> {
         sqlx::query(
             "UPDATE jobs SET done_at = $1, locked_until = NULL, last_error = NULL
@@ -309,6 +313,7 @@ impl Store {
 
     /// Gives back a claimed job that was interrupted by a stopping worker (OPS-06): claimable
     /// again at once, and the attempt is not counted.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn release_job(&self, id: i64, worker: &str) -> Result<()> {
         sqlx::query(
             "UPDATE jobs SET locked_until = NULL,
@@ -324,6 +329,7 @@ impl Store {
 
     /// Records a failure and schedules the retry after a pause that grows with the attempts
     /// (capped at one hour).
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn fail_job(&self, id: i64, worker: &str, attempts: i64, error: &str) -> Result<()> {
         let pause = (5_000_000i64 << attempts.clamp(0, 10)).min(3_600_000_000);
         sqlx::query(
@@ -340,6 +346,7 @@ impl Store {
     }
 
     /// Jobs of a kind, newest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn jobs_of_kind(&self, kind: &JobKind, limit: i64) -> Result<Vec<JobState>> {
         Ok(sqlx::query_as(
             "SELECT id, kind, payload, attempts, last_error, done_at FROM jobs WHERE kind = $1
@@ -352,6 +359,7 @@ impl Store {
     }
 
     /// Forgets finished jobs older than `before` (µs).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn purge_done_jobs(&self, before: i64) -> Result<u64> {
         Ok(
             sqlx::query("DELETE FROM jobs WHERE done_at IS NOT NULL AND done_at < $1")

@@ -26,9 +26,11 @@ pub mod notices;
 pub mod org;
 pub mod outbox;
 pub mod payments;
+mod periods;
 pub mod portal;
 pub mod restriction;
 pub mod seed;
+mod sql;
 mod time;
 
 pub use time::{from_micros, now_micros};
@@ -36,6 +38,7 @@ pub use time::{from_micros, now_micros};
 use std::str::FromStr;
 use std::time::Duration;
 
+use abonent_domain::refusal::Refusal;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
@@ -51,9 +54,13 @@ pub enum Backend {
 pub enum StoreError {
     #[error("not found")]
     NotFound,
-    /// A uniqueness rule or a concurrent change refused the write; the message is for people.
+    /// A rule, a uniqueness rule or a concurrent change refused the write; its text is for
+    /// people, its variant tells callers which refusal it is.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// The store cannot be opened as configured (the URL's scheme, the database's folder).
     #[error("{0}")]
-    Conflict(String),
+    Setup(String),
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
     #[error("migration: {0}")]
@@ -63,6 +70,11 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A refusal of any capability as the store's error.
+pub(crate) fn refused(r: impl Into<Refusal>) -> StoreError {
+    StoreError::Refused(r.into())
+}
 
 /// Whether a database error is a uniqueness violation on either engine.
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -94,6 +106,7 @@ static MIGRATOR_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations
 impl Store {
     /// Connects to `url`: `sqlite://path` (the file and its folder are created) or
     /// `postgres://…`. Does not migrate.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
         Self::connect_with_cache(url, max_connections, None).await
     }
@@ -101,6 +114,7 @@ impl Store {
     /// As [`connect`](Self::connect), with SQLite's page cache per connection set to
     /// `cache_mib` (batch commands: billing runs and registry imports touch indexes of millions
     /// of rows; SQLite's own default is 2 MiB). Ignored on PostgreSQL.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn connect_with_cache(
         url: &str,
         max_connections: u32,
@@ -113,6 +127,7 @@ impl Store {
     /// a memory map of up to `mmap_mib` MiB (0: off; SQLite then copies every page it reads
     /// with a system call). Pages are still written with `write`, so durability is the same.
     /// Ignored on PostgreSQL.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn connect_tuned(
         url: &str,
         max_connections: u32,
@@ -125,7 +140,7 @@ impl Store {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Backend::Postgres
         } else {
-            return Err(StoreError::Conflict(format!(
+            return Err(StoreError::Setup(format!(
                 "unsupported database URL scheme (expected sqlite:// or postgres://): {}",
                 url.split(':').next().unwrap_or("")
             )));
@@ -139,7 +154,7 @@ impl Store {
                 if let Some(dir) = std::path::Path::new(path).parent() {
                     if !dir.as_os_str().is_empty() && path != ":memory:" {
                         std::fs::create_dir_all(dir).map_err(|e| {
-                            StoreError::Conflict(format!("cannot create {}: {e}", dir.display()))
+                            StoreError::Setup(format!("cannot create {}: {e}", dir.display()))
                         })?;
                     }
                 }
@@ -198,6 +213,7 @@ impl Store {
 
     /// Applies every pending migration of this engine (safe with several instances: PostgreSQL
     /// takes an advisory lock).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn migrate(&self) -> Result<()> {
         match self.backend {
             Backend::Sqlite => MIGRATOR_SQLITE.run(&self.pool).await?,
@@ -226,11 +242,13 @@ impl Store {
     }
 
     /// Readiness: the database answers.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn close(&self) {
         self.pool.close().await;
     }

@@ -4,9 +4,11 @@
 use serde::Serialize;
 use sqlx::FromRow;
 
+use abonent_domain::refusal::MailRefusal;
+
 use crate::appeals::NewAttachment;
 use crate::audit::Actor;
-use crate::{is_unique_violation, now_micros, Result, Store, StoreError};
+use crate::{is_unique_violation, now_micros, refused, Result, Store, StoreError};
 
 /// A stored letter waiting to be processed.
 #[derive(Debug, Clone, FromRow)]
@@ -29,6 +31,7 @@ pub struct InboxEntry {
 
 impl Store {
     /// The highest UID stored for a mailbox in its current UIDVALIDITY (0 when none).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn inbox_last_uid(&self, mailbox: &str, uidvalidity: i64) -> Result<i64> {
         let (n,): (Option<i64>,) = sqlx::query_as(
             "SELECT MAX(uid) FROM mail_inbox WHERE mailbox = $1 AND uidvalidity = $2",
@@ -41,6 +44,7 @@ impl Store {
     }
 
     /// Stores a fetched letter unchanged; a letter already stored is ignored (returns false).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn inbox_store(
         &self,
         mailbox: &str,
@@ -70,6 +74,7 @@ impl Store {
     }
 
     /// Letters stored but not yet processed, oldest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn inbox_pending(&self, limit: i64) -> Result<Vec<InboxLetter>> {
         Ok(sqlx::query_as(
             "SELECT id, raw FROM mail_inbox WHERE status = 'new' ORDER BY id LIMIT $1",
@@ -80,6 +85,7 @@ impl Store {
     }
 
     /// Records what became of a letter (only while it is still new).
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id, appeal_id = ?appeal_id))]
     pub async fn inbox_mark(
         &self,
         id: i64,
@@ -100,6 +106,7 @@ impl Store {
     }
 
     /// Letters of a status, newest first (the clerk's queue of letters that could not be read).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn inbox_entries(&self, status: &str, limit: i64) -> Result<Vec<InboxEntry>> {
         Ok(sqlx::query_as(
             "SELECT id, message_id, received_at, size, status, appeal_id, error FROM mail_inbox
@@ -112,6 +119,7 @@ impl Store {
     }
 
     /// The raw letter (RFC 5322), for a clerk to open.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn inbox_raw(&self, id: i64) -> Result<Vec<u8>> {
         let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT raw FROM mail_inbox WHERE id = $1")
             .bind(id)
@@ -121,6 +129,7 @@ impl Store {
     }
 
     /// A clerk has dealt with a letter that could not be registered automatically.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn inbox_handled(&self, id: i64, actor: &Actor) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let r = sqlx::query(
@@ -132,7 +141,7 @@ impl Store {
         .await?;
         if r.rows_affected() != 1 {
             tx.rollback().await?;
-            return Err(StoreError::Conflict("Письмо уже обработано.".into()));
+            return Err(refused(MailRefusal::AlreadyHandled));
         }
         crate::audit::audit_in(&mut tx, actor, "mail.handled", "mail", &id.to_string(), "").await?;
         tx.commit().await?;
@@ -140,6 +149,7 @@ impl Store {
     }
 
     /// The appeal an answer was sent for (reply threading).
+    #[tracing::instrument(level = "debug", skip_all, fields(reply_id = reply_id))]
     pub async fn appeal_of_reply(&self, reply_id: i64) -> Result<Option<i64>> {
         let r: Option<(i64,)> =
             sqlx::query_as("SELECT appeal_id FROM appeal_replies WHERE id = $1")
@@ -152,6 +162,7 @@ impl Store {
     /// Attaches a citizen's reply letter to the appeal it answers, with its files, a history
     /// event and a notice to the executor (or the branch heads), and marks the letter, in one
     /// transaction.
+    #[tracing::instrument(level = "debug", skip_all, fields(inbox_id = inbox_id, appeal_id = appeal_id))]
     pub async fn attach_letter_to_appeal(
         &self,
         inbox_id: i64,

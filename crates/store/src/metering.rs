@@ -1,17 +1,19 @@
 //! Meters and readings (MTR-01 … MTR-04): the domain checks a reading against the last accepted
 //! one; this module stores it with a guard that nobody accepted another reading in between.
 
+use abonent_domain::billing::open_period;
 use abonent_domain::metering::{MeterData, ZoneValues};
 use abonent_domain::money::Wh;
 use serde::Serialize;
 use sqlx::FromRow;
 
+use abonent_domain::refusal::MeteringRefusal;
 use abonent_domain::tariffs::Period;
 
 use crate::audit::{audit_in, Actor};
-use crate::billing::{open_period_in, period_guard};
 use crate::group::Failed;
-use crate::{now_micros, Backend, Result, Store, StoreError};
+use crate::periods::{open_period_in, period_guard};
+use crate::{now_micros, refused, Backend, Result, Store, StoreError};
 
 /// A meter with its last accepted reading.
 #[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
@@ -70,6 +72,7 @@ const METER_SELECT: &str = "SELECT m.id, m.account_id, m.serial, m.model, m.zone
 
 impl Store {
     /// Registers a meter on an account; audited.
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn create_meter(&self, account_id: i64, m: &MeterData, actor: &Actor) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let (id,): (i64,) = sqlx::query_as(
@@ -110,6 +113,7 @@ impl Store {
         Ok(id)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn meters_of_account(&self, account_id: i64) -> Result<Vec<MeterView>> {
         Ok(sqlx::query_as(&format!(
             "{METER_SELECT} WHERE m.account_id = $1 ORDER BY m.id"
@@ -119,6 +123,7 @@ impl Store {
         .await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn meter(&self, id: i64) -> Result<MeterView> {
         sqlx::query_as(&format!("{METER_SELECT} WHERE m.id = $1"))
             .bind(id)
@@ -129,6 +134,7 @@ impl Store {
 
     /// A meter of an account linked to the personal-account user `user_id`; `None` when there
     /// is no such meter or it is someone else's.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id, user_id = user_id))]
     pub async fn meter_of_portal_user(&self, id: i64, user_id: i64) -> Result<Option<MeterView>> {
         Ok(sqlx::query_as(&format!(
             "{METER_SELECT} JOIN portal_links l ON l.account_id = m.account_id AND l.user_id = $2
@@ -142,6 +148,7 @@ impl Store {
 
     /// Stores a checked reading if the last accepted reading is still `expected_last` (on SQLite
     /// through the group commit: durable when this returns).
+    #[tracing::instrument(level = "debug", skip_all, fields(meter_id = meter_id))]
     pub async fn add_reading(
         &self,
         meter_id: i64,
@@ -157,6 +164,7 @@ impl Store {
 
     /// As [`add_reading`](Self::add_reading), returning the reading's id and the period it was
     /// counted in (a period already billed moves it to the open one, BIL-04).
+    #[tracing::instrument(level = "debug", skip_all, fields(meter_id = meter_id))]
     pub async fn add_reading_in_period(
         &self,
         meter_id: i64,
@@ -193,6 +201,7 @@ impl Store {
         }
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn reading(&self, id: i64) -> Result<ReadingView> {
         sqlx::query_as(
             "SELECT id, reading_values, consumption_wh, received_at, period, channel, status, note
@@ -205,6 +214,7 @@ impl Store {
     }
 
     /// A reading, when it is of this meter.
+    #[tracing::instrument(level = "debug", skip_all, fields(meter_id = meter_id, id = id))]
     pub async fn reading_of_meter(&self, meter_id: i64, id: i64) -> Result<Option<ReadingView>> {
         Ok(sqlx::query_as(
             "SELECT id, reading_values, consumption_wh, received_at, period, channel, status, note
@@ -216,6 +226,7 @@ impl Store {
         .await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(meter_id = meter_id))]
     pub async fn readings_of_meter(&self, meter_id: i64, limit: i64) -> Result<Vec<ReadingView>> {
         Ok(sqlx::query_as(
             "SELECT id, reading_values, consumption_wh, received_at, period, channel, status, note
@@ -248,6 +259,7 @@ pub struct HeldReading {
 
 impl Store {
     /// Readings held for review (MTR-03), oldest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn held_readings(&self, limit: i64) -> Result<Vec<HeldReading>> {
         Ok(sqlx::query_as(
             "SELECT r.id, r.meter_id, m.account_id, a.number AS account_number, m.serial,
@@ -263,6 +275,7 @@ impl Store {
     /// Accepts or rejects a held reading. Accepting is refused when another reading of the meter
     /// was accepted after it (its consumption no longer follows); a reading whose period has been
     /// billed meanwhile counts in the open period.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn review_reading(
         &self,
         id: i64,
@@ -282,9 +295,7 @@ impl Store {
         };
         if status != "held" {
             tx.rollback().await?;
-            return Err(StoreError::Conflict(
-                "Эти показания уже рассмотрены.".into(),
-            ));
+            return Err(refused(MeteringRefusal::AlreadyReviewed));
         }
         let period = match Period::parse(&period) {
             Some(natural) => open_period_in(&mut tx, self.backend(), natural)
@@ -302,10 +313,7 @@ impl Store {
             .await?;
             if later > 0 {
                 tx.rollback().await?;
-                return Err(StoreError::Conflict(
-                    "После этих показаний по счётчику приняты другие: эти можно только отклонить."
-                        .into(),
-                ));
+                return Err(refused(MeteringRefusal::LaterAccepted));
             }
         }
         let decision = if accept {
@@ -348,6 +356,7 @@ impl Store {
     /// Marks a meter working or broken (MTR-01), or removed from a date: billing then charges
     /// by the average and the norm (ПП 354 п. 59 «а»). An expired verification interval is
     /// seen by billing from the verification date itself.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn set_meter_state(
         &self,
         id: i64,
@@ -416,17 +425,13 @@ async fn add_reading_in(
     .fetch_one(&mut *conn)
     .await?;
     if last != expected_last {
-        return Err(Failed::Refused(StoreError::Conflict(
-            "Пока вы вводили, по этому счётчику приняли другие показания. Обновите страницу."
-                .into(),
-        )));
+        return Err(Failed::Refused(refused(MeteringRefusal::ChangedMeanwhile)));
     }
     // A reading for a period already billed counts in the next open one (BIL-04).
     let period = match Period::parse(&r.period) {
-        Some(natural) => match last_period.as_deref().and_then(Period::parse) {
-            Some(l) if natural <= l => l.next().to_string(),
-            _ => natural.to_string(),
-        },
+        Some(natural) => {
+            open_period(natural, last_period.as_deref().and_then(Period::parse)).to_string()
+        }
         None => r.period.clone(),
     };
     let (id,): (i64,) = sqlx::query_as(

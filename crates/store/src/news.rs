@@ -4,13 +4,14 @@
 //! often it runs.
 
 use abonent_domain::news::{NewsItem, NewsKind};
+use abonent_domain::refusal::NewsRefusal;
 use serde::Serialize;
 use sqlx::FromRow;
 use utoipa::ToSchema;
 
 use crate::audit::{audit_in, Actor};
 use crate::notices::{fan_out_in, FanOut};
-use crate::{now_micros, Backend, Result, Store, StoreError};
+use crate::{now_micros, refused, Backend, Result, Store, StoreError};
 
 /// A published announcement.
 #[derive(Debug, Clone, FromRow, Serialize, ToSchema)]
@@ -89,6 +90,7 @@ impl Store {
     /// Publishes an announcement (its page at `{site}/info/news/{id}`); with `notify`, the job that
     /// tells the clients concerned is queued in the same transaction. A district with no open
     /// account is refused.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn publish_news(&self, n: &NewsItem, site: &str, actor: &Actor) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         if let Some(b) = n.branch_id {
@@ -97,7 +99,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
             if found.is_none() {
-                return Err(StoreError::Conflict("Такого отделения нет.".into()));
+                return Err(refused(NewsRefusal::NoSuchBranch));
             }
         }
         if n.branch_id.is_some() || n.settlement.is_some() {
@@ -110,11 +112,9 @@ impl Store {
                 q = q.bind(s.as_str());
             }
             if q.fetch_optional(&mut *tx).await?.is_none() {
-                return Err(StoreError::Conflict(format!(
-                    "В районе «{}» нет ни одного действующего лицевого счёта: проверьте \
-                     населённый пункт и отделение.",
-                    n.settlement.as_deref().unwrap_or("выбранное отделение")
-                )));
+                return Err(refused(NewsRefusal::EmptyDistrict {
+                    settlement: n.settlement.clone(),
+                }));
             }
         }
         let now = now_micros();
@@ -165,6 +165,7 @@ impl Store {
 
     /// Queues the notification of an announcement to every open account it concerns, by every
     /// channel its client is reached by; once per account and channel however often it runs.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn news_fan_out(&self, id: i64) -> Result<FanOut> {
         let n = self.news_item(id).await?.ok_or(StoreError::NotFound)?;
         if n.notify == 0 || n.withdrawn_at.is_some() {
@@ -196,6 +197,7 @@ impl Store {
         Ok(out)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn news_item(&self, id: i64) -> Result<Option<News>> {
         Ok(sqlx::query_as(&format!("{NEWS_SELECT} WHERE n.id = $1"))
             .bind(id)
@@ -204,6 +206,7 @@ impl Store {
     }
 
     /// Announcements newest first; withdrawn ones only with `with_withdrawn` (for staff).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn news_list(
         &self,
         with_withdrawn: bool,
@@ -226,6 +229,7 @@ impl Store {
 
     /// The announcements that concern a personal account's user: to everyone, or to the district
     /// of one of the user's accounts; newest first.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = user_id))]
     pub async fn news_for_portal_user(&self, user_id: i64, limit: i64) -> Result<Vec<News>> {
         Ok(sqlx::query_as(&format!(
             "{NEWS_SELECT}
@@ -246,6 +250,7 @@ impl Store {
     }
 
     /// Takes an announcement off the site and the personal accounts; messages already sent stay.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn withdraw_news(&self, id: i64, actor: &Actor) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let n = sqlx::query(

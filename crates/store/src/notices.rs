@@ -182,6 +182,7 @@ impl Store {
         Ok(wrote)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn notice_templates(&self) -> Result<Vec<NoticeTemplate>> {
         Ok(sqlx::query_as(
             "SELECT kind, channel, subject, body, updated_by, updated_at FROM notice_templates
@@ -191,6 +192,7 @@ impl Store {
         .await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn notice_template(&self, kind: &str, channel: &str) -> Result<NoticeTemplate> {
         sqlx::query_as(
             "SELECT kind, channel, subject, body, updated_by, updated_at FROM notice_templates
@@ -204,6 +206,7 @@ impl Store {
     }
 
     /// Saves a template (checked by the caller), audited.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn save_notice_template(
         &self,
         kind: &str,
@@ -246,6 +249,7 @@ impl Store {
     /// concerned, by the channels its client can be reached by: e-mail or SMS when that is the
     /// client's chosen channel, and the personal account's inbox when the account has one. Once
     /// per account, channel and period however often it runs.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn queue_reminders(&self, kind: &str, today: Date) -> Result<FanOut> {
         let backend = self.backend();
         let (targets, key_period): (String, String) = match kind {
@@ -312,7 +316,7 @@ impl Store {
                     next.to_string(),
                 )
             }
-            _ => return Err(StoreError::Conflict(format!("unknown reminder {kind}"))),
+            _ => return Err(StoreError::Corrupt(format!("unknown reminder {kind}"))),
         };
         let params = match backend {
             Backend::Sqlite => {
@@ -349,6 +353,7 @@ impl Store {
     }
 
     /// The portal inbox of a user: delivered messages to the user's accounts, newest first.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = user_id))]
     pub async fn portal_inbox(&self, user_id: i64, limit: i64) -> Result<Vec<InboxMessage>> {
         Ok(sqlx::query_as(
             "SELECT o.id, o.account_id, o.kind, o.subject, o.body, o.sent_at
@@ -363,6 +368,7 @@ impl Store {
     }
 
     /// The text of a message as sent (for the inbox).
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn message_body(&self, id: i64) -> Result<String> {
         let (b,): (String,) = sqlx::query_as("SELECT body FROM outbox WHERE id = $1")
             .bind(id)

@@ -2,11 +2,12 @@
 
 use abonent_domain::calendar::{CalendarYear, DayKind, SpecialDay, WorkingCalendar};
 use abonent_domain::org::{BranchData, CentreData, Role, StaffData};
+use abonent_domain::refusal::OrgRefusal;
 use jiff::civil::Date;
 use serde::Serialize;
 use sqlx::FromRow;
 
-use crate::{is_unique_violation, now_micros, Result, Store, StoreError};
+use crate::{is_unique_violation, now_micros, refused, Result, Store, StoreError};
 
 /// Company-wide contact data shown on invoices and the portal (§7.1.2, §7.1.7).
 #[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
@@ -95,15 +96,16 @@ const STAFF_SELECT: &str =
         s.email, s.badge, s.active, b.time_zone AS time_zone
      FROM staff s LEFT JOIN branches b ON b.id = s.branch_id";
 
-fn conflict(e: sqlx::Error, msg: &str) -> StoreError {
+fn conflict(e: sqlx::Error, refusal: OrgRefusal) -> StoreError {
     if is_unique_violation(&e) {
-        StoreError::Conflict(msg.to_owned())
+        refused(refusal)
     } else {
         StoreError::Db(e)
     }
 }
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn company(&self) -> Result<Option<Company>> {
         Ok(sqlx::query_as(
             "SELECT name, short_name, inn, website, hotline_phones, hotline_hours FROM company WHERE id = 1",
@@ -112,6 +114,7 @@ impl Store {
         .await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn save_company(&self, c: &Company) -> Result<()> {
         let now = now_micros();
         sqlx::query(
@@ -132,6 +135,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn branches(&self) -> Result<Vec<Branch>> {
         Ok(sqlx::query_as(
             "SELECT id, name, address, phones, time_zone FROM branches ORDER BY name",
@@ -140,6 +144,7 @@ impl Store {
         .await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn branch(&self, id: i64) -> Result<Branch> {
         sqlx::query_as("SELECT id, name, address, phones, time_zone FROM branches WHERE id = $1")
             .bind(id)
@@ -149,9 +154,10 @@ impl Store {
     }
 
     /// Creates (`id` = None) or updates a branch; returns its id.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = ?id))]
     pub async fn save_branch(&self, id: Option<i64>, b: &BranchData) -> Result<i64> {
         let now = now_micros();
-        let dup = "Отделение с таким названием уже есть.";
+        let dup = || OrgRefusal::BranchNameTaken;
         match id {
             None => {
                 let (id,): (i64,) = sqlx::query_as(
@@ -165,7 +171,7 @@ impl Store {
                 .bind(now)
                 .fetch_one(self.pool())
                 .await
-                .map_err(|e| conflict(e, dup))?;
+                .map_err(|e| conflict(e, dup()))?;
                 Ok(id)
             }
             Some(id) => {
@@ -181,7 +187,7 @@ impl Store {
                 .bind(id)
                 .execute(self.pool())
                 .await
-                .map_err(|e| conflict(e, dup))?;
+                .map_err(|e| conflict(e, dup()))?;
                 if r.rows_affected() == 0 {
                     return Err(StoreError::NotFound);
                 }
@@ -190,6 +196,7 @@ impl Store {
         }
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn centres(&self) -> Result<Vec<Centre>> {
         Ok(sqlx::query_as(
             "SELECT c.id, c.branch_id, b.name AS branch_name, c.name, c.postcode, c.address, c.phones,
@@ -200,6 +207,7 @@ impl Store {
         .await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn centre(&self, id: i64) -> Result<Centre> {
         sqlx::query_as(
             "SELECT c.id, c.branch_id, b.name AS branch_name, c.name, c.postcode, c.address, c.phones,
@@ -212,15 +220,16 @@ impl Store {
         .ok_or(StoreError::NotFound)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = ?id))]
     pub async fn save_centre(&self, id: Option<i64>, c: &CentreData) -> Result<i64> {
         self.branch(c.branch_id).await.map_err(|e| match e {
-            StoreError::NotFound => StoreError::Conflict("Выбранного отделения нет.".into()),
+            StoreError::NotFound => refused(OrgRefusal::NoSuchBranch),
             e => e,
         })?;
         let now = now_micros();
         let opening = c.opening_hours.to_string();
         let reception = c.reception_hours.as_ref().map(|h| h.to_string());
-        let dup = "Центр обслуживания с таким названием уже есть.";
+        let dup = || OrgRefusal::CentreNameTaken;
         match id {
             None => {
                 let (id,): (i64,) = sqlx::query_as(
@@ -238,7 +247,7 @@ impl Store {
                 .bind(now)
                 .fetch_one(self.pool())
                 .await
-                .map_err(|e| conflict(e, dup))?;
+                .map_err(|e| conflict(e, dup()))?;
                 Ok(id)
             }
             Some(id) => {
@@ -258,7 +267,7 @@ impl Store {
                 .bind(id)
                 .execute(self.pool())
                 .await
-                .map_err(|e| conflict(e, dup))?;
+                .map_err(|e| conflict(e, dup()))?;
                 if r.rows_affected() == 0 {
                     return Err(StoreError::NotFound);
                 }
@@ -267,6 +276,7 @@ impl Store {
         }
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn staff_list(&self) -> Result<Vec<Staff>> {
         Ok(
             sqlx::query_as(&format!("{STAFF_SELECT} ORDER BY s.full_name"))
@@ -275,6 +285,7 @@ impl Store {
         )
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn staff(&self, id: i64) -> Result<Staff> {
         sqlx::query_as(&format!("{STAFF_SELECT} WHERE s.id = $1"))
             .bind(id)
@@ -284,6 +295,7 @@ impl Store {
     }
 
     /// The staff member and password hash for a login, for sign-in.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn staff_credentials(&self, login: &str) -> Result<Option<(Staff, String)>> {
         let row: Option<(i64, String)> =
             sqlx::query_as("SELECT id, password_hash FROM staff WHERE login = $1")
@@ -297,6 +309,7 @@ impl Store {
     }
 
     /// Creates a staff member with an already hashed password.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_staff(&self, s: &StaffData, password_hash: &str) -> Result<i64> {
         let now = now_micros();
         let (id,): (i64,) = sqlx::query_as(
@@ -322,6 +335,7 @@ impl Store {
         Ok(id)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn update_staff(&self, id: i64, s: &StaffData) -> Result<()> {
         let r = sqlx::query(
             "UPDATE staff SET login = $1, full_name = $2, position = $3, role = $4, branch_id = $5,
@@ -353,6 +367,7 @@ impl Store {
     }
 
     /// Sets a new password hash and ends every session of that staff member.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn set_staff_password(&self, id: i64, password_hash: &str) -> Result<()> {
         let r = sqlx::query(
             "UPDATE staff SET password_hash = $1, password_changed_at = $2, updated_at = $2 WHERE id = $3",
@@ -368,6 +383,7 @@ impl Store {
         self.delete_sessions_of(id).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn staff_count(&self) -> Result<i64> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM staff")
             .fetch_one(self.pool())
@@ -378,6 +394,7 @@ impl Store {
     // ---- working calendar (ORG-06) ----
 
     /// Every loaded calendar year with its special days.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn calendar_years(&self) -> Result<Vec<CalendarYear>> {
         let years: Vec<(i64, String)> =
             sqlx::query_as("SELECT year, source FROM calendar_years ORDER BY year")
@@ -409,11 +426,13 @@ impl Store {
     }
 
     /// The working calendar in force.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn working_calendar(&self) -> Result<WorkingCalendar> {
         Ok(WorkingCalendar::new(&self.calendar_years().await?))
     }
 
     /// Replaces a year's special days in one transaction.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn save_calendar_year(&self, y: &CalendarYear, by: Option<i64>) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM calendar_days WHERE year = $1")
@@ -446,6 +465,7 @@ impl Store {
 
     /// Loads each shipped calendar year that the database does not have yet; edited years are
     /// left as the administrator left them.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn seed_shipped_calendar(&self) -> Result<usize> {
         let have: Vec<i16> = self
             .calendar_years()
@@ -466,10 +486,10 @@ impl Store {
 
 fn staff_write_error(e: sqlx::Error) -> StoreError {
     if is_unique_violation(&e) {
-        StoreError::Conflict("Сотрудник с таким логином уже есть.".into())
+        refused(OrgRefusal::LoginTaken)
     } else if matches!(&e, sqlx::Error::Database(d) if d.message().to_lowercase().contains("foreign key"))
     {
-        StoreError::Conflict("Выбранного отделения или центра нет.".into())
+        refused(OrgRefusal::NoSuchBranchOrCentre)
     } else {
         StoreError::Db(e)
     }

@@ -77,6 +77,7 @@ const VIEW_COLUMNS: &str = "id, channel, recipient, kind, subject, attachment, s
 
 impl Store {
     /// Queues a message; with a dedupe key already used nothing is queued and `None` returned.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn queue_message(&self, m: &NewMessage, actor: &Actor) -> Result<Option<i64>> {
         let mut tx = self.begin_write().await?;
         let now = now_micros();
@@ -119,6 +120,7 @@ impl Store {
     /// Queues the invoices of a billed period by e-mail to the clients who chose e-mail as their
     /// channel and gave an address; once per account and period however often it is called.
     /// Returns how many were queued now.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn queue_invoice_mails(&self, period: &str) -> Result<u64> {
         let mut tx = self.begin_write().await?;
         let now = now_micros();
@@ -151,6 +153,7 @@ impl Store {
     }
 
     /// Whether any message is due for an attempt (the scheduler starts the sender only then).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn messages_due(&self) -> Result<bool> {
         let row: Option<(i64,)> = sqlx::query_as(
             "SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= $1 LIMIT 1",
@@ -162,6 +165,7 @@ impl Store {
     }
 
     /// Claims up to `limit` due messages for `worker` for `lease_micros`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn claim_messages(
         &self,
         worker: &str,
@@ -194,6 +198,7 @@ impl Store {
     }
 
     /// Records that the channel accepted a claimed message, with the text as it was sent.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn message_sent(
         &self,
         id: i64,
@@ -218,6 +223,7 @@ impl Store {
 
     /// Records a failed attempt: retried later, or marked failed when `permanent` (the address
     /// is not valid) or after [`MAX_ATTEMPTS`].
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn message_failed(
         &self,
         id: i64,
@@ -248,6 +254,7 @@ impl Store {
 
     /// Gives back the messages `worker` claimed and has not yet sent (a stopping worker, OPS-06):
     /// they are claimable again at once, and the attempt is not counted. Returns how many.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn release_messages(&self, worker: &str) -> Result<u64> {
         Ok(sqlx::query(
             "UPDATE outbox SET locked_until = NULL, locked_by = NULL,
@@ -261,6 +268,7 @@ impl Store {
     }
 
     /// The messages to an account's client, newest first.
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn messages_of_account(
         &self,
         account_id: i64,
@@ -275,6 +283,7 @@ impl Store {
         .await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn message(&self, id: i64) -> Result<OutboxView> {
         sqlx::query_as(&format!("SELECT {VIEW_COLUMNS} FROM outbox WHERE id = $1"))
             .bind(id)

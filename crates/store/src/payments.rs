@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use abonent_domain::money::Kopecks;
 use abonent_domain::payments::registry::{classify, normalize_payer, InFile, RegistryRow};
+use abonent_domain::refusal::PaymentsRefusal;
 use abonent_domain::tariffs::Period;
 use jiff::civil::Date;
 use serde::Serialize;
@@ -13,9 +14,9 @@ use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 
 use crate::audit::{audit_in, Actor};
-use crate::billing::open_period_in;
-use crate::demo::values_clause;
-use crate::{now_micros, Backend, Result, Store, StoreError};
+use crate::periods::open_period_in;
+use crate::sql::values_clause;
+use crate::{now_micros, refused, Backend, Result, Store, StoreError};
 
 #[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
 pub struct PaymentView {
@@ -65,12 +66,9 @@ pub struct RowNote {
 /// The advisory lock that makes registry imports one at a time on PostgreSQL.
 const REGISTRY_LOCK: i64 = 0x5245_4753; // "REGS"
 
-const CONCURRENT_IMPORT: &str =
-    "Те же платежи зачислены другим процессом одновременно: загрузите реестр ещё раз — повторы не зачислятся.";
-
 fn concurrent_import(e: sqlx::Error) -> StoreError {
     if crate::is_unique_violation(&e) {
-        StoreError::Conflict(CONCURRENT_IMPORT.into())
+        refused(PaymentsRefusal::ConcurrentImport)
     } else {
         StoreError::Db(e)
     }
@@ -105,6 +103,43 @@ struct ImportPlan<'a> {
     unmatched: Vec<&'a RegistryRow>,
     held: Vec<Queued<'a>>,
     repeated: Vec<RowNote>,
+}
+
+impl ImportPlan<'_> {
+    /// The plan's figures for the audit record.
+    fn summary(&self, rows: usize) -> String {
+        format!(
+            "{} rows, {} credited, {} unmatched, {} repeated, {} held",
+            rows,
+            self.credit.len(),
+            self.unmatched.len(),
+            self.repeated.len(),
+            self.held.len()
+        )
+    }
+
+    /// What the import of `rows` rows worth `total`, carried out by the plan, did.
+    fn outcome(self, registry_id: i64, rows: usize, total: Kopecks) -> ImportOutcome {
+        ImportOutcome {
+            registry_id,
+            already_imported: false,
+            rows: rows as i64,
+            matched: self.credit.len() as i64,
+            unmatched: self.unmatched.len() as i64,
+            repeated: self.repeated.len() as i64,
+            held: self.held.len() as i64,
+            total: total.0,
+            held_lines: self
+                .held
+                .iter()
+                .map(|h| RowNote {
+                    line_no: h.row.line_no as i64,
+                    note: h.note.clone(),
+                })
+                .collect(),
+            repeated_lines: self.repeated,
+        }
+    }
 }
 
 /// Decides for each row: credit it, queue it (no such account), hold it for a person (a
@@ -318,6 +353,7 @@ fn values_with_constants(backend: Backend, rows: usize, cols: usize, constants: 
 
 impl Store {
     /// A payment at the cashier (PAY-01); returns its id, which is the receipt number.
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn take_payment(
         &self,
         account_id: i64,
@@ -327,9 +363,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<i64> {
         if amount.0 <= 0 {
-            return Err(StoreError::Conflict(
-                "Сумма должна быть больше нуля.".into(),
-            ));
+            return Err(refused(PaymentsRefusal::NotPositive));
         }
         let mut tx = self.begin_write().await?;
         let period = open_period_in(&mut tx, self.backend(), Period::of(paid_on)).await?;
@@ -370,6 +404,7 @@ impl Store {
         Ok(id)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn payment(&self, id: i64) -> Result<PaymentView> {
         sqlx::query_as(
             "SELECT id, account_id, paid_on, amount, period, source, registry_id, payer, created_at
@@ -381,6 +416,7 @@ impl Store {
         .ok_or(StoreError::NotFound)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn payments_of_account(
         &self,
         account_id: i64,
@@ -441,6 +477,7 @@ impl Store {
     /// queued before is not credited again, and is listed by line), otherwise its date,
     /// account, amount and payer (a row repeating a credited payment waits for a person).
     /// The same file's bytes again return the first import's figures at once.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn import_registry(
         &self,
         bank: &str,
@@ -450,16 +487,9 @@ impl Store {
         actor: &Actor,
     ) -> Result<ImportOutcome> {
         let sha = hex::encode(Sha256::digest(bytes));
-        let in_file = classify(rows).map_err(|e| {
-            StoreError::Conflict(
-                e.iter()
-                    .map(|l| format!("строка {}: {}", l.line_no, l.detail))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )
-        })?;
+        let in_file = classify(rows).map_err(|e| refused(PaymentsRefusal::BadLines(e)))?;
         let total = Kopecks::checked_sum(rows.iter().map(|r| r.amount))
-            .map_err(|e| StoreError::Conflict(e.to_string()))?;
+            .map_err(|e| refused(PaymentsRefusal::Overflow(e)))?;
         let mut tx = self.begin_write().await?;
         if self.backend() == Backend::Postgres {
             // Imports one after another, so two files with the same payments cannot both
@@ -523,19 +553,12 @@ impl Store {
             "payments.import",
             "registry",
             &registry_id.to_string(),
-            &format!(
-                "{bank} {file_name}: {} rows, {} credited, {} unmatched, {} repeated, {} held",
-                rows.len(),
-                plan.credit.len(),
-                plan.unmatched.len(),
-                plan.repeated.len(),
-                plan.held.len()
-            ),
+            &format!("{bank} {file_name}: {}", plan.summary(rows.len())),
         )
         .await?;
         tx.commit().await.map_err(|e| {
             if crate::is_unique_violation(&e) {
-                StoreError::Conflict(CONCURRENT_IMPORT.into())
+                refused(PaymentsRefusal::ConcurrentImport)
             } else {
                 StoreError::Db(e)
             }
@@ -544,25 +567,7 @@ impl Store {
             ms = started.elapsed().as_millis() as u64,
             "registry: committed"
         );
-        Ok(ImportOutcome {
-            registry_id,
-            already_imported: false,
-            rows: rows.len() as i64,
-            matched: plan.credit.len() as i64,
-            unmatched: plan.unmatched.len() as i64,
-            repeated: plan.repeated.len() as i64,
-            held: plan.held.len() as i64,
-            total: total.0,
-            repeated_lines: plan.repeated,
-            held_lines: plan
-                .held
-                .iter()
-                .map(|h| RowNote {
-                    line_no: h.row.line_no as i64,
-                    note: h.note.clone(),
-                })
-                .collect(),
-        })
+        Ok(plan.outcome(registry_id, rows.len(), total))
     }
 
     /// The figures of a file imported before (known by its bytes' SHA-256).
@@ -657,6 +662,24 @@ impl Store {
         accounts: &HashMap<String, (i64, Date)>,
     ) -> Result<Earlier> {
         let mut earlier = Earlier::default();
+        self.earlier_operations(tx, bank, rows, in_file, &mut earlier)
+            .await?;
+        self.earlier_queued(tx, rows, accounts, &mut earlier)
+            .await?;
+        self.earlier_contents(tx, rows, accounts, &mut earlier)
+            .await?;
+        Ok(earlier)
+    }
+
+    /// Operation numbers of the file's rows credited or queued before.
+    async fn earlier_operations(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        bank: &str,
+        rows: &[RegistryRow],
+        in_file: &[InFile],
+        earlier: &mut Earlier,
+    ) -> Result<()> {
         let ops: Vec<&str> = rows
             .iter()
             .zip(in_file)
@@ -694,8 +717,18 @@ impl Store {
                 }
             }
         }
-        // Rows without a number naming no account: rows of earlier files waiting with the
-        // same content.
+        Ok(())
+    }
+
+    /// Rows without a number naming no account: rows of earlier files waiting with the same
+    /// content.
+    async fn earlier_queued(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        rows: &[RegistryRow],
+        accounts: &HashMap<String, (i64, Date)>,
+        earlier: &mut Earlier,
+    ) -> Result<()> {
         let mut unknown: Vec<&str> = rows
             .iter()
             .filter(|r| r.operation.is_none() && !accounts.contains_key(&r.account))
@@ -720,16 +753,26 @@ impl Store {
                 );
             }
         }
-        // Rows without a number: credited payments of the same accounts, dates and amounts.
+        Ok(())
+    }
+
+    /// Rows without a number: credited payments of the same accounts, dates and amounts.
+    async fn earlier_contents(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        rows: &[RegistryRow],
+        accounts: &HashMap<String, (i64, Date)>,
+        earlier: &mut Earlier,
+    ) -> Result<()> {
         let plain: Vec<&RegistryRow> = rows
             .iter()
             .filter(|r| r.operation.is_none() && accounts.contains_key(&r.account))
             .collect();
         if plain.is_empty() {
-            return Ok(earlier);
+            return Ok(());
         }
         let Some(first) = plain.iter().map(|r| Period::of(r.paid_on)).min() else {
-            return Ok(earlier);
+            return Ok(());
         };
         // A payment counts in the period of its date or a later open one: every period from
         // the earliest date's to the last that holds payments.
@@ -739,7 +782,7 @@ impl Store {
                 .map(|(_, last)| (first, last)),
             None,
         ) else {
-            return Ok(earlier);
+            return Ok(());
         };
         let mut ids: Vec<i64> = plain.iter().map(|r| accounts[&r.account].0).collect();
         ids.sort_unstable();
@@ -761,7 +804,7 @@ impl Store {
                     .insert((account_id, paid_on, amount, normalize_payer(&payer)), id);
             }
         }
-        Ok(earlier)
+        Ok(())
     }
 
     async fn payment_range_in(
@@ -884,6 +927,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn registries(&self, limit: i64) -> Result<Vec<RegistryView>> {
         Ok(sqlx::query_as(
             "SELECT id, bank, file_name, imported_at, row_count, matched, unmatched, total,
@@ -895,6 +939,7 @@ impl Store {
         .await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn unmatched_payments(&self, limit: i64) -> Result<Vec<UnmatchedView>> {
         Ok(sqlx::query_as(
             "SELECT u.id, u.registry_id, r.bank, r.file_name, u.line_no, u.account_text, u.payer,
@@ -909,6 +954,7 @@ impl Store {
     }
 
     /// Credits an unmatched registry row to an account a person found; returns the payment.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id, account_id = account_id))]
     pub async fn resolve_unmatched(&self, id: i64, account_id: i64, actor: &Actor) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let row: Option<UnmatchedRow> = sqlx::query_as(
@@ -934,10 +980,10 @@ impl Store {
         };
         if status != "open" {
             tx.rollback().await?;
-            return Err(StoreError::Conflict(if status == "rejected" {
-                "Эта строка реестра отклонена как повтор.".into()
+            return Err(refused(if status == "rejected" {
+                PaymentsRefusal::RowRejected
             } else {
-                "Этот платёж уже зачислен.".into()
+                PaymentsRefusal::AlreadyCredited
             }));
         }
         let (exists,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM accounts WHERE id = $1")
@@ -972,10 +1018,9 @@ impl Store {
         .await
         .map_err(|e| {
             if crate::is_unique_violation(&e) {
-                StoreError::Conflict(format!(
-                    "Операция № {} этого банка уже зачислена.",
-                    operation_id.clone().unwrap_or_default()
-                ))
+                refused(PaymentsRefusal::OperationCredited {
+                    operation_id: operation_id.clone().unwrap_or_default(),
+                })
             } else {
                 StoreError::Db(e)
             }
@@ -1003,6 +1048,7 @@ impl Store {
         Ok(payment)
     }
     /// Leaves a held row uncredited: a person found it repeats a payment already credited.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn reject_unmatched(&self, id: i64, note: &str, actor: &Actor) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let row: Option<(String, Option<i64>)> =
@@ -1016,9 +1062,7 @@ impl Store {
         };
         if status != "open" {
             tx.rollback().await?;
-            return Err(StoreError::Conflict(
-                "Эта строка реестра уже разобрана.".into(),
-            ));
+            return Err(refused(PaymentsRefusal::RowSettled));
         }
         sqlx::query(
             "UPDATE unmatched_payments SET status = 'rejected', note = $2, resolved_by = $3,

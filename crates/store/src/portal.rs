@@ -1,11 +1,12 @@
 //! The client's personal account (PRT-02): sign-up with an account number and the code printed
 //! on its invoice, confirmation of the e-mail address, sessions, and which accounts a user sees.
 
+use abonent_domain::refusal::PortalRefusal;
 use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 
 use crate::audit::{audit_in, Actor};
-use crate::{is_unique_violation, now_micros, Result, Store, StoreError};
+use crate::{is_unique_violation, now_micros, refused, Result, Store};
 
 /// A client who signed up: with an e-mail address or a mobile phone (10 national digits).
 #[derive(Debug, Clone, FromRow)]
@@ -125,6 +126,7 @@ pub fn code_matches(expected: &str, typed: &str) -> bool {
 
 impl Store {
     /// The sign-up code printed on the invoices of account `number`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn portal_code(&self, number: &str) -> Result<String> {
         let (secret,): (String,) =
             sqlx::query_as("SELECT value FROM app_secrets WHERE name = 'portal_code'")
@@ -137,6 +139,7 @@ impl Store {
     /// confirms the login: the link's token for an address, the SMS code for a phone. Refused
     /// with a conflict (`login`) when the address or phone is taken, (`account`) when the
     /// account already has a personal account.
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn portal_sign_up(
         &self,
         account_id: i64,
@@ -154,7 +157,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
         if linked.is_some() {
-            return Err(StoreError::Conflict("account".into()));
+            return Err(refused(PortalRefusal::AccountLinked));
         }
         let sql = match login {
             PortalLogin::Email(_) => {
@@ -177,7 +180,7 @@ impl Store {
             .await
         {
             Ok(id) => id,
-            Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("login".into())),
+            Err(e) if is_unique_violation(&e) => return Err(refused(PortalRefusal::LoginTaken)),
             Err(e) => return Err(e.into()),
         };
         link_in(&mut tx, id.0, account_id, now).await?;
@@ -196,6 +199,7 @@ impl Store {
 
     /// Confirms the address whose token hashes to `confirm_hash`; returns the user, or `None`
     /// when the token is unknown or expired.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn portal_confirm(&self, confirm_hash: &str) -> Result<Option<i64>> {
         let now = now_micros();
         let row: Option<(i64,)> = sqlx::query_as(
@@ -211,6 +215,7 @@ impl Store {
 
     /// Confirms a phone by the code sent to it (`code_hash`, see [`phone_code_hash`]); returns
     /// the user, or `None` when the code is wrong or expired. A code works once.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn portal_confirm_phone(&self, phone: &str, code_hash: &str) -> Result<Option<i64>> {
         let now = now_micros();
         let row: Option<(i64,)> = sqlx::query_as(
@@ -229,6 +234,7 @@ impl Store {
 
     /// Stores a new code for a phone not yet confirmed (the one before no longer works), unless
     /// the last one was sent less than `pause_micros` ago.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn portal_new_phone_code(
         &self,
         phone: &str,
@@ -270,6 +276,7 @@ impl Store {
     }
 
     /// The user and password hash for an address or a phone.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn portal_credentials(
         &self,
         login: &PortalLogin,
@@ -291,6 +298,7 @@ impl Store {
         Ok(row.map(|r| (r.user, r.password_hash)))
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = user_id))]
     pub async fn create_portal_session(
         &self,
         token_hash: &str,
@@ -316,6 +324,7 @@ impl Store {
     }
 
     /// The live session of a token hash.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn portal_session(&self, token_hash: &str) -> Result<Option<PortalSession>> {
         // One query for the session, its user and the linked accounts (a row per account).
         /// The user's id, e-mail, phone, confirmation, the session's form token, a linked
@@ -360,6 +369,7 @@ impl Store {
     /// Starts a password reset for a confirmed address: stores the token's hash (replacing an
     /// earlier one) and returns the user and the first linked account; `None` for an unknown
     /// or unconfirmed address.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn portal_reset_request(
         &self,
         login: &PortalLogin,
@@ -386,6 +396,7 @@ impl Store {
     }
 
     /// Whether a reset token (its hash) is live.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn portal_reset_live(&self, reset_hash: &str) -> Result<bool> {
         let row: Option<(i64,)> = sqlx::query_as(
             "SELECT id FROM portal_users WHERE reset_hash = $1 AND reset_expires_at > $2",
@@ -399,6 +410,7 @@ impl Store {
 
     /// Sets a new password by a live reset token, once; every session of the user ends.
     /// Returns the user, or `None` when the token is unknown, used or expired.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn portal_reset_password(
         &self,
         reset_hash: &str,
@@ -435,6 +447,7 @@ impl Store {
         Ok(Some(user))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn delete_portal_session(&self, token_hash: &str) -> Result<()> {
         sqlx::query("DELETE FROM portal_sessions WHERE token_hash = $1")
             .bind(token_hash)
@@ -444,6 +457,7 @@ impl Store {
     }
 
     /// The accounts a user sees, in the order they were linked.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = user_id))]
     pub async fn portal_accounts(&self, user_id: i64) -> Result<Vec<i64>> {
         let rows: Vec<(i64,)> = sqlx::query_as(
             "SELECT account_id FROM portal_links WHERE user_id = $1 ORDER BY linked_at, account_id",
@@ -458,6 +472,7 @@ impl Store {
 impl Store {
     /// Links another account to a personal-account user; a conflict when the account already
     /// has a personal account (one per account). Audited.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = user_id, account_id = account_id))]
     pub async fn portal_link_account(
         &self,
         user_id: i64,
@@ -495,7 +510,7 @@ async fn link_in(
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
-                StoreError::Conflict("account".into())
+                refused(PortalRefusal::AccountLinked)
             } else {
                 e.into()
             }

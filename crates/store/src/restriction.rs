@@ -2,13 +2,14 @@
 //! the delivery of their warnings.
 
 use abonent_domain::money::Kopecks;
+use abonent_domain::refusal::RestrictionCaseRefusal;
 use abonent_domain::restriction::{check_restriction, pay_by, DeliveryWay, NewDelivery};
 use jiff::civil::Date;
 use serde::Serialize;
 use sqlx::FromRow;
 
 use crate::audit::{audit_in, Actor};
-use crate::{now_micros, Result, Store, StoreError};
+use crate::{now_micros, refused, Result, Store, StoreError};
 
 #[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
 pub struct RestrictionCase {
@@ -35,27 +36,7 @@ pub struct RestrictionStep {
     pub note: String,
 }
 
-/// Steps of the restriction procedure (PAY-04, ПП 354 п. 119) and the status each needs before.
-pub fn next_steps(status: &str) -> &'static [&'static str] {
-    match status {
-        "warning" => &["restricted", "closed"],
-        "restricted" => &["suspended", "reconnected"],
-        "suspended" => &["reconnected"],
-        _ => &[],
-    }
-}
-
-pub fn step_label(step: &str) -> &'static str {
-    match step {
-        "warning" => "предупреждение направлено",
-        "warning_delivered" => "предупреждение доставлено",
-        "restricted" => "режим потребления ограничен",
-        "suspended" => "подача приостановлена",
-        "reconnected" => "подача возобновлена",
-        "closed" => "закрыто: задолженность погашена",
-        _ => "",
-    }
-}
+pub use abonent_domain::restriction::{next_steps, step_label};
 
 const CASE_SELECT: &str = "SELECT c.id, c.account_id, a.number AS account_number, c.period, c.debt,
         c.status, c.pay_by, CASE WHEN c.open THEN 1 ELSE 0 END AS open, c.version,
@@ -63,6 +44,7 @@ const CASE_SELECT: &str = "SELECT c.id, c.account_id, a.number AS account_number
     FROM restriction_cases c JOIN accounts a ON a.id = c.account_id";
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn restriction_cases(
         &self,
         open_only: bool,
@@ -77,6 +59,7 @@ impl Store {
         .await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn restriction_cases_of_account(
         &self,
         account_id: i64,
@@ -89,6 +72,7 @@ impl Store {
         .await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn restriction_case(
         &self,
         id: i64,
@@ -110,6 +94,7 @@ impl Store {
 
     /// Records the next step of a restriction case. Restriction only after the warning's term
     /// has passed with the debt unpaid; reconnection and closing only once the debt is repaid.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn restriction_step(
         &self,
         id: i64,
@@ -121,36 +106,30 @@ impl Store {
     ) -> Result<()> {
         let (case, _) = self.restriction_case(id).await?;
         if case.version != version {
-            return Err(StoreError::Conflict(
-                "Дело уже изменили: обновите страницу.".into(),
-            ));
+            return Err(refused(RestrictionCaseRefusal::CaseChanged));
         }
         if !next_steps(&case.status).contains(&step) {
-            return Err(StoreError::Conflict(format!(
-                "После шага «{}» нельзя «{}».",
-                step_label(&case.status),
-                step_label(step)
-            )));
+            return Err(refused(RestrictionCaseRefusal::StepNotNext {
+                status: case.status.clone(),
+                step: step.to_owned(),
+            }));
         }
         let balance = self.balance_at(case.account_id, today).await?;
         if step == "restricted" {
             let delivered_on = case.delivered_on()?;
             let warning_days = self.billing_settings().await?.warning_days;
             if let Err(refusal) = check_restriction(delivered_on, warning_days, today) {
-                return Err(StoreError::Conflict(refusal.to_string()));
+                return Err(refused(RestrictionCaseRefusal::Term(refusal)));
             }
         }
         match step {
             "restricted" | "suspended" if balance.overdue <= 0 => {
-                return Err(StoreError::Conflict(
-                    "Просроченной задолженности нет: ограничение не вводится.".into(),
-                ))
+                return Err(refused(RestrictionCaseRefusal::NoOverdue))
             }
             "reconnected" | "closed" if balance.overdue > 0 => {
-                return Err(StoreError::Conflict(format!(
-                    "Задолженность не погашена: просрочено {}.",
-                    Kopecks(balance.overdue)
-                )))
+                return Err(refused(RestrictionCaseRefusal::DebtUnpaid {
+                    overdue: Kopecks(balance.overdue),
+                }))
             }
             _ => {}
         }
@@ -169,9 +148,7 @@ impl Store {
         .rows_affected();
         if n == 0 {
             tx.rollback().await?;
-            return Err(StoreError::Conflict(
-                "Дело уже изменили: обновите страницу.".into(),
-            ));
+            return Err(refused(RestrictionCaseRefusal::CaseChanged));
         }
         sqlx::query(
             "INSERT INTO restriction_steps (case_id, step, at, staff_id, note) VALUES ($1, $2, $3, $4, $5)",
@@ -274,7 +251,7 @@ const DELIVERY_SELECT: &str =
 
 /// The refusal when a case is closed or past the warning.
 fn closed_case() -> StoreError {
-    StoreError::Conflict("Дело закрыто: вручение предупреждения уже не записывается.".into())
+    refused(RestrictionCaseRefusal::CaseClosed)
 }
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
@@ -319,6 +296,68 @@ async fn sync_pay_by_in(tx: &mut Tx, case_id: i64, warning_days: i64) -> Result<
     Ok(())
 }
 
+/// A registered letter (`rpo`), or its receipt completing the letter's earlier record: the
+/// audit detail and the record's id.
+async fn insert_letter_in(
+    tx: &mut Tx,
+    case_id: i64,
+    rpo: &str,
+    sent_on: Date,
+    receipt_on: Option<Date>,
+    actor: &Actor,
+    now: i64,
+) -> Result<(String, i64)> {
+    let known: Option<(i64, Option<String>)> = sqlx::query_as(
+        "SELECT id, delivered_on FROM warning_deliveries WHERE case_id = $1 AND rpo = $2",
+    )
+    .bind(case_id)
+    .bind(rpo)
+    .fetch_optional(&mut **tx)
+    .await?;
+    match (known, receipt_on) {
+        (Some((id, None)), Some(r)) => {
+            sqlx::query(
+                "UPDATE warning_deliveries SET delivered_on = $2, receipt_by = $3, receipt_at = $4
+                     WHERE id = $1",
+            )
+            .bind(id)
+            .bind(r.to_string())
+            .bind(actor.staff_id)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+            Ok((format!("case {case_id}: letter {rpo} received {r}"), id))
+        }
+        (Some(_), _) => Err(refused(RestrictionCaseRefusal::LetterRecorded {
+            rpo: rpo.to_string(),
+            with_receipt: receipt_on.is_some(),
+        })),
+        (None, _) => {
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO warning_deliveries
+                         (case_id, way, delivered_on, rpo, sent_on, entered_by, entered_at,
+                          receipt_by, receipt_at)
+                     VALUES ($1, 'letter', $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            )
+            .bind(case_id)
+            .bind(receipt_on.map(|r| r.to_string()))
+            .bind(rpo)
+            .bind(sent_on.to_string())
+            .bind(actor.staff_id)
+            .bind(now)
+            .bind(receipt_on.and(actor.staff_id))
+            .bind(receipt_on.map(|_| now))
+            .fetch_one(&mut **tx)
+            .await?;
+            let r = receipt_on.map_or("no receipt yet".to_owned(), |r| format!("received {r}"));
+            Ok((
+                format!("case {case_id}: letter {rpo} sent {sent_on}, {r}"),
+                id,
+            ))
+        }
+    }
+}
+
 /// Inserts one record entered by a person (a registered letter's receipt completes its earlier
 /// record) and audits it; returns the record's id.
 async fn insert_delivery_in(
@@ -334,64 +373,7 @@ async fn insert_delivery_in(
             rpo,
             sent_on,
             receipt_on,
-        } => {
-            let known: Option<(i64, Option<String>)> = sqlx::query_as(
-                "SELECT id, delivered_on FROM warning_deliveries WHERE case_id = $1 AND rpo = $2",
-            )
-            .bind(case_id)
-            .bind(rpo)
-            .fetch_optional(&mut **tx)
-            .await?;
-            match (known, receipt_on) {
-                (Some((id, None)), Some(r)) => {
-                    sqlx::query(
-                        "UPDATE warning_deliveries SET delivered_on = $2, receipt_by = $3, receipt_at = $4
-                         WHERE id = $1",
-                    )
-                    .bind(id)
-                    .bind(r.to_string())
-                    .bind(actor.staff_id)
-                    .bind(now)
-                    .execute(&mut **tx)
-                    .await?;
-                    (format!("case {case_id}: letter {rpo} received {r}"), id)
-                }
-                (Some(_), _) => {
-                    return Err(StoreError::Conflict(format!(
-                        "Письмо с почтовым идентификатором {rpo} уже записано в этом деле{}.",
-                        if receipt_on.is_some() {
-                            " с датой вручения по уведомлению"
-                        } else {
-                            ""
-                        }
-                    )))
-                }
-                (None, _) => {
-                    let (id,): (i64,) = sqlx::query_as(
-                        "INSERT INTO warning_deliveries
-                             (case_id, way, delivered_on, rpo, sent_on, entered_by, entered_at,
-                              receipt_by, receipt_at)
-                         VALUES ($1, 'letter', $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                    )
-                    .bind(case_id)
-                    .bind(receipt_on.map(|r| r.to_string()))
-                    .bind(rpo)
-                    .bind(sent_on.to_string())
-                    .bind(actor.staff_id)
-                    .bind(now)
-                    .bind(receipt_on.and(actor.staff_id))
-                    .bind(receipt_on.map(|_| now))
-                    .fetch_one(&mut **tx)
-                    .await?;
-                    let r =
-                        receipt_on.map_or("no receipt yet".to_owned(), |r| format!("received {r}"));
-                    (
-                        format!("case {case_id}: letter {rpo} sent {sent_on}, {r}"),
-                        id,
-                    )
-                }
-            }
-        }
+        } => insert_letter_in(tx, case_id, rpo, *sent_on, *receipt_on, actor, now).await?,
         NewDelivery::Invoice { on, by } | NewDelivery::Signature { on, by } => {
             let way = d.way();
             let (id,): (i64,) = sqlx::query_as(
@@ -450,6 +432,7 @@ async fn insert_delivery_in(
 
 impl Store {
     /// The records of delivery of a case's warning, in the order entered.
+    #[tracing::instrument(level = "debug", skip_all, fields(case_id = case_id))]
     pub async fn warning_deliveries(&self, case_id: i64) -> Result<Vec<WarningDelivery>> {
         Ok(sqlx::query_as(&format!(
             "{DELIVERY_SELECT} WHERE d.case_id = $1 ORDER BY d.id"
@@ -461,6 +444,7 @@ impl Store {
 
     /// Records how a case's warning reached the client (entered by a person); the warning's
     /// term then runs from the first delivery. Returns the record's id.
+    #[tracing::instrument(level = "debug", skip_all, fields(case_id = case_id))]
     pub async fn record_delivery(
         &self,
         case_id: i64,
@@ -477,6 +461,7 @@ impl Store {
 
     /// Records a courier's delivery list in one go: the invoices carrying the warnings of
     /// `cases` were handed over by `by` on the days given. All or nothing.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn record_invoice_deliveries(
         &self,
         cases: &[(i64, Date)],
@@ -500,6 +485,7 @@ impl Store {
     /// Records in a restriction case that its warning reached the client by an outbox message
     /// on `channel` (`email`, `sms`, else the personal account): a step of the case and a
     /// record of delivery dated today in the account's branch.
+    #[tracing::instrument(level = "debug", skip_all, fields(case_id = case_id))]
     pub async fn record_warning_delivery(
         &self,
         case_id: i64,
@@ -572,6 +558,7 @@ impl Store {
 
     /// The warnings of open cases in `settlement` awaiting delivery (no delivery recorded that
     /// starts the term), in a courier's order: street, house, apartment.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn delivery_list(&self, settlement: &str) -> Result<Vec<DeliveryListRow>> {
         let mut rows: Vec<DeliveryListRow> = sqlx::query_as(
             "SELECT c.id AS case_id, a.number AS account_number, p.street, p.house, p.apartment,
@@ -601,6 +588,7 @@ impl Store {
     }
 
     /// Settlements with warnings awaiting delivery, for choosing a delivery list.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn delivery_settlements(&self) -> Result<Vec<(String, i64)>> {
         Ok(sqlx::query_as(
             "SELECT p.settlement, COUNT(*) FROM restriction_cases c

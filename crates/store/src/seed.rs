@@ -4,6 +4,7 @@
 
 use abonent_domain::hours::WeeklyHours;
 use abonent_domain::org::{BranchData, CentreData};
+use abonent_domain::refusal::{OrgRefusal, Refusal};
 
 use crate::org::Company;
 use crate::{Result, Store, StoreError};
@@ -17,6 +18,7 @@ impl Store {
     /// Writes whatever default data is missing; returns whether anything was written. Several
     /// instances may start together: each step is idempotent, so a step that lost a race (a
     /// uniqueness conflict, or a deadlock victim on PostgreSQL) is simply tried again.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn seed_defaults(&self) -> Result<bool> {
         let mut attempt = 0;
         loop {
@@ -63,10 +65,12 @@ impl Store {
                 .await;
             // Another instance starting at the same moment wrote the defaults first.
             let branch_id = match branch {
-                Err(StoreError::Conflict(_)) => return Ok(wrote),
+                Err(StoreError::Refused(Refusal::Org(OrgRefusal::BranchNameTaken))) => {
+                    return Ok(wrote)
+                }
                 other => other?,
             };
-            let hours = WeeklyHours::parse(STANDARD_HOURS).expect("standard hours parse");
+            let hours = WeeklyHours::parse(STANDARD_HOURS).map_err(StoreError::Corrupt)?;
             for (name, postcode, address) in [
                 (
                     "Центр очного обслуживания г. Радужный",
@@ -94,7 +98,9 @@ impl Store {
                     )
                     .await;
                 match saved {
-                    Err(StoreError::Conflict(_)) => return Ok(wrote),
+                    Err(StoreError::Refused(Refusal::Org(OrgRefusal::BranchNameTaken))) => {
+                        return Ok(wrote)
+                    }
                     other => other?,
                 };
             }

@@ -250,7 +250,7 @@ async fn lifecycle_views_extension_answer_and_sweep() {
         // A records clerk cannot be an executor.
         assert!(matches!(
             s.assign_appeal(r.id, clerk, 1, &actor(head)).await,
-            Err(StoreError::Conflict(_))
+            Err(StoreError::Refused(_))
         ));
         s.assign_appeal(r.id, tech, 1, &actor(head)).await.unwrap();
         // A stale version is refused.

@@ -143,11 +143,11 @@ async fn billing_rules_order_and_closed_periods() {
         );
         // Out of order: refused with the reason.
         match s.bill(p("2026-11"), 2, None, |_, _| {}).await {
-            Err(StoreError::Conflict(m)) => assert!(m.contains("2026-10"), "{m}"),
+            Err(StoreError::Refused(m)) => assert!(m.to_string().contains("2026-10"), "{m}"),
             other => panic!("{other:?}"),
         }
         match s.bill(p("2026-08"), 2, None, |_, _| {}).await {
-            Err(StoreError::Conflict(m)) => assert!(m.contains("закрыт"), "{m}"),
+            Err(StoreError::Refused(m)) => assert!(m.to_string().contains("закрыт"), "{m}"),
             other => panic!("{other:?}"),
         }
         // A tariff for a billed period is refused.
@@ -155,7 +155,7 @@ async fn billing_rules_order_and_closed_periods() {
         t.valid_from = "2026-09".into();
         assert!(matches!(
             s.save_tariff(&t, &Actor::default()).await,
-            Err(StoreError::Conflict(_))
+            Err(StoreError::Refused(_))
         ));
 
         // A late September reading and a payment dated September count in October.
@@ -332,7 +332,7 @@ async fn registry_import_is_idempotent_and_queues_unknown_accounts() {
         assert!(matches!(
             s.resolve_unmatched(queue[0].id, a1, &Actor::default())
                 .await,
-            Err(StoreError::Conflict(_))
+            Err(StoreError::Refused(_))
         ));
         assert_eq!(s.payments_of_account(a1, 10).await.unwrap().len(), 2);
         assert_eq!(s.registries(10).await.unwrap().len(), 1);
@@ -478,7 +478,7 @@ async fn registry_rows_without_numbers_that_repeat_are_held() {
         }
         assert!(matches!(
             s.resolve_unmatched(held[1].id, a1, &Actor::default()).await,
-            Err(StoreError::Conflict(m)) if m.contains("отклонена")
+            Err(StoreError::Refused(m)) if m.to_string().contains("отклонена")
         ));
         assert!(s.unmatched_payments(10).await.unwrap().is_empty());
         let paid: i64 = s
@@ -514,7 +514,7 @@ async fn registry_total_cannot_overflow() {
             .import_registry("sber", "x.txt", b"x", &rows, &Actor::default())
             .await
             .unwrap_err();
-        assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+        assert!(matches!(e, StoreError::Refused(_)), "{e:?}");
         assert!(s.registries(10).await.unwrap().is_empty());
         db.cleanup().await;
     }
@@ -577,7 +577,7 @@ async fn penalties_accrue_and_a_debtor_goes_through_restriction() {
             )
             .await
         {
-            Err(StoreError::Conflict(m)) => assert!(m.contains("21.12.2026"), "{m}"),
+            Err(StoreError::Refused(m)) => assert!(m.to_string().contains("21.12.2026"), "{m}"),
             other => panic!("{other:?}"),
         }
         match s
@@ -591,7 +591,7 @@ async fn penalties_accrue_and_a_debtor_goes_through_restriction() {
             )
             .await
         {
-            Err(StoreError::Conflict(m)) => assert!(m.contains("нельзя"), "{m}"),
+            Err(StoreError::Refused(m)) => assert!(m.to_string().contains("нельзя"), "{m}"),
             other => panic!("{other:?}"),
         }
         s.restriction_step(
@@ -617,7 +617,7 @@ async fn penalties_accrue_and_a_debtor_goes_through_restriction() {
             )
             .await
         {
-            Err(StoreError::Conflict(m)) => assert!(m.contains("не погашена"), "{m}"),
+            Err(StoreError::Refused(m)) => assert!(m.to_string().contains("не погашена"), "{m}"),
             other => panic!("{other:?}"),
         }
         let debt = s.balance_at(a, date(2026, 12, 23)).await.unwrap().balance;
@@ -699,8 +699,8 @@ async fn requisites_that_fail_the_control_key_are_not_saved_and_stop_a_billing_r
         bad.corresp_acc = "30101810800000000652".into();
         bad.due_day = 10;
         match s.save_billing_settings(&bad, &Actor::default()).await {
-            Err(StoreError::Conflict(m)) => {
-                assert!(m.contains("корреспондентский счёт"), "{l}: {m}")
+            Err(StoreError::Refused(m)) => {
+                assert!(m.to_string().contains("корреспондентский счёт"), "{l}: {m}")
             }
             other => panic!("{l}: {other:?}"),
         }
@@ -716,10 +716,10 @@ async fn requisites_that_fail_the_control_key_are_not_saved_and_stop_a_billing_r
             .await
             .unwrap();
         match s.bill(p("2026-09"), 10, None, |_, _| {}).await {
-            Err(StoreError::Conflict(m)) => {
-                assert!(m.contains("расчётный счёт"), "{l}: {m}");
-                assert!(m.contains("КПП"), "{l}: {m}");
-                assert!(m.contains("Настройки"), "{l}: {m}");
+            Err(StoreError::Refused(m)) => {
+                assert!(m.to_string().contains("расчётный счёт"), "{l}: {m}");
+                assert!(m.to_string().contains("КПП"), "{l}: {m}");
+                assert!(m.to_string().contains("Настройки"), "{l}: {m}");
             }
             other => panic!("{l}: {other:?}"),
         }

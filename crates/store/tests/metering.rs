@@ -58,7 +58,7 @@ async fn readings_are_guarded_against_a_concurrent_one() {
             .add_reading(id, None, &reading(vec![120, 60]), &Actor::default())
             .await
         {
-            Err(StoreError::Conflict(m)) => assert!(m.contains("Обновите"), "{m}"),
+            Err(StoreError::Refused(m)) => assert!(m.to_string().contains("Обновите"), "{m}"),
             other => panic!("{}: {other:?}", db.label),
         }
         s.add_reading(id, Some(first), &reading(vec![120, 60]), &Actor::default())
@@ -139,7 +139,7 @@ async fn a_held_reading_is_accepted_into_the_open_period() {
         );
         assert!(matches!(
             s.review_reading(held, false, "", &Actor::default()).await,
-            Err(StoreError::Conflict(_))
+            Err(StoreError::Refused(_))
         ));
         assert_eq!(
             s.meter(m).await.unwrap().last_values.as_deref(),
@@ -215,7 +215,7 @@ async fn concurrent_readings_commit_together_and_fail_alone() {
         while let Some(r) = set.join_next().await {
             match r.unwrap() {
                 (i, Ok(_)) => stored[i] += 1,
-                (i, Err(StoreError::Conflict(_))) => refused[i] += 1,
+                (i, Err(StoreError::Refused(_))) => refused[i] += 1,
                 (_, Err(e)) => panic!("{}: {e}", db.label),
             }
         }

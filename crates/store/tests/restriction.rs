@@ -100,7 +100,7 @@ async fn restrict(s: &Store, id: i64, today: Date) -> Result<(), StoreError> {
 
 fn conflict(r: Result<(), StoreError>) -> String {
     match r {
-        Err(StoreError::Conflict(m)) => m,
+        Err(StoreError::Refused(m)) => m.to_string(),
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
@@ -215,7 +215,7 @@ async fn each_way_of_delivery_is_recorded_with_who_entered_it_and_audited() {
                 &tech,
             )
             .await;
-        assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+        assert!(matches!(r, Err(StoreError::Refused(_))), "{r:?}");
         db.cleanup().await;
     }
 }
@@ -257,7 +257,7 @@ async fn restriction_waits_for_a_delivery_and_twenty_days_after_it() {
                 &tech,
             )
             .await;
-        assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+        assert!(matches!(again, Err(StoreError::Refused(_))), "{again:?}");
         let before = s.restriction_case(c.id).await.unwrap().0.version;
         s.record_delivery(
             c.id,

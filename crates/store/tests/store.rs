@@ -124,7 +124,7 @@ async fn staff_and_sessions() {
         };
         let id = s.create_staff(&data, "hash1").await.unwrap();
         match s.create_staff(&data, "hash2").await {
-            Err(StoreError::Conflict(m)) => assert!(m.contains("логином"), "{m}"),
+            Err(StoreError::Refused(m)) => assert!(m.to_string().contains("логином"), "{m}"),
             other => panic!("{}: expected conflict, got {other:?}", db.label),
         }
         let (st, hash) = s.staff_credentials("ivanova").await.unwrap().unwrap();
@@ -211,11 +211,7 @@ async fn client_create_update_and_audit() {
                 &actor(),
             )
             .await;
-        assert!(
-            matches!(stale, Err(StoreError::Conflict(_))),
-            "{}",
-            db.label
-        );
+        assert!(matches!(stale, Err(StoreError::Refused(_))), "{}", db.label);
         assert_eq!(s.client(id).await.unwrap().surname, "Ёлкина");
 
         let log = s
@@ -339,7 +335,7 @@ async fn search_by_number_phone_name_and_address() {
                 &actor(),
             )
             .await;
-        assert!(matches!(dup, Err(StoreError::Conflict(_))));
+        assert!(matches!(dup, Err(StoreError::Refused(_))));
         db.cleanup().await;
     }
 }

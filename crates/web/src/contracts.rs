@@ -306,7 +306,7 @@ async fn portal_apply(
         .await
     {
         Ok(_) => Ok(Redirect::to("/my/contract?applied=1").into_response()),
-        Err(StoreError::Conflict(m)) => again(FieldErrors::single("account", m)).await,
+        Err(StoreError::Refused(r)) => again(FieldErrors::single("account", r.to_string())).await,
         Err(err) => Err(WebError::from(err).into()),
     }
 }
@@ -459,7 +459,7 @@ async fn decide(
             .decide_contract(id, conclude, day, note, &me.actor())
             .await
             .map_err(|err| match err {
-                StoreError::Conflict(m) => FieldErrors::single("note", m),
+                StoreError::Refused(r) => FieldErrors::single("note", r.to_string()),
                 other => {
                     tracing::error!(error = %other, "contract decision failed");
                     FieldErrors::single("note", "Не удалось сохранить решение, повторите.")

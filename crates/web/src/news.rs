@@ -284,14 +284,16 @@ async fn publish(state: &AppState, me: &CurrentStaff, d: &NewsDraft) -> Result<i
     {
         Ok(id) => Ok(id),
         // The district names no open account: the message belongs to the field.
-        Err(abonent_store::StoreError::Conflict(m)) => Err(WebError::Invalid(FieldErrors::single(
-            if n.settlement.is_some() {
-                "settlement"
-            } else {
-                "branch_id"
-            },
-            m,
-        ))),
+        Err(abonent_store::StoreError::Refused(abonent_domain::refusal::Refusal::News(r))) => {
+            Err(WebError::Invalid(FieldErrors::single(
+                if n.settlement.is_some() {
+                    "settlement"
+                } else {
+                    "branch_id"
+                },
+                r.to_string(),
+            )))
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -16,6 +16,7 @@ use abonent_domain::appeals::{
 };
 use abonent_domain::calendar::WorkingCalendar;
 use abonent_domain::org::Permission;
+use abonent_domain::refusal::Refusal;
 use abonent_domain::validation::FieldErrors;
 use abonent_store::appeals::{
     AppealEvent, AppealFilter, AppealRecord, AppealRow, AttachmentMeta, NewAppeal, Registered,
@@ -445,8 +446,8 @@ pub async fn assign(
         .assign_appeal(id, executor, version, &me.actor())
         .await
         .map_err(|e| match e {
-            abonent_store::StoreError::Conflict(m) if m.contains("исполнител") => {
-                FieldErrors::single("executor_id", m).into()
+            abonent_store::StoreError::Refused(Refusal::Appeals(r)) if r.is_about_executor() => {
+                FieldErrors::single("executor_id", r.to_string()).into()
             }
             e => WebError::from(e),
         })

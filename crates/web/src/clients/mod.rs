@@ -6,6 +6,7 @@ pub mod pages;
 
 use abonent_domain::clients::ClientDraft;
 use abonent_domain::org::Permission;
+use abonent_domain::refusal::{OrgRefusal, Refusal};
 use abonent_domain::search::SearchQuery;
 use abonent_domain::validation::FieldErrors;
 use abonent_store::accounts::AccountView;
@@ -187,8 +188,8 @@ pub async fn open_account(
         .await
         .map_err(|e| match e {
             abonent_store::StoreError::NotFound => WebError::NotFound("Клиент не найден.".into()),
-            abonent_store::StoreError::Conflict(m) if m.contains("отделения") => {
-                WebError::Invalid(FieldErrors::single("branch_id", m))
+            abonent_store::StoreError::Refused(Refusal::Org(r @ OrgRefusal::NoSuchBranch)) => {
+                WebError::Invalid(FieldErrors::single("branch_id", r.to_string()))
             }
             e => e.into(),
         })?;

@@ -79,7 +79,7 @@ impl From<StoreError> for WebError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => WebError::NotFound("Запись не найдена.".into()),
-            StoreError::Conflict(m) => WebError::Conflict(m),
+            StoreError::Refused(r) => WebError::Conflict(r.to_string()),
             other => WebError::Internal(other.into()),
         }
     }

@@ -9,6 +9,7 @@ use abonent_domain::calendar::{labour_code_year, parse_year_text, CalendarYear, 
 use abonent_domain::clients::valid_email;
 use abonent_domain::hours::WeeklyHours;
 use abonent_domain::org::{validate_password, BranchDraft, CentreDraft, Permission, StaffDraft};
+use abonent_domain::refusal::{OrgRefusal, Refusal};
 use abonent_domain::validation::{required_text, FieldErrors};
 use abonent_store::org::Company;
 use serde::{Deserialize, Serialize};
@@ -61,8 +62,8 @@ pub async fn save_centre(
         .save_centre(id, &data)
         .await
         .map_err(|e| match e {
-            abonent_store::StoreError::Conflict(m) if m.contains("отделения") => {
-                WebError::Invalid(FieldErrors::single("branch_id", m))
+            abonent_store::StoreError::Refused(Refusal::Org(r @ OrgRefusal::NoSuchBranch)) => {
+                WebError::Invalid(FieldErrors::single("branch_id", r.to_string()))
             }
             e => e.into(),
         })?;
@@ -79,8 +80,8 @@ async fn hash_password(password: String) -> Result<String, WebError> {
 /// A login conflict is a field error, so the form shows it next to the login.
 fn staff_conflict(e: abonent_store::StoreError) -> WebError {
     match e {
-        abonent_store::StoreError::Conflict(m) if m.contains("логином") => {
-            WebError::Invalid(FieldErrors::single("login", m))
+        abonent_store::StoreError::Refused(Refusal::Org(r @ OrgRefusal::LoginTaken)) => {
+            WebError::Invalid(FieldErrors::single("login", r.to_string()))
         }
         e => e.into(),
     }

@@ -12,6 +12,7 @@ pub mod views;
 
 use abonent_domain::accounts::AccountNumber;
 use abonent_domain::clients::format_phone;
+use abonent_domain::refusal::{PortalRefusal, Refusal};
 use abonent_domain::validation::FieldErrors;
 use abonent_store::audit::Actor;
 use abonent_store::portal::{code_matches, phone_code_hash, PhoneCode, PortalLogin};
@@ -144,7 +145,7 @@ pub async fn sign_up(state: &AppState, ip: &str, d: &SignUpDraft) -> Result<Port
         .await
     {
         Ok(_) => {}
-        Err(StoreError::Conflict(what)) if what == "login" => {
+        Err(StoreError::Refused(Refusal::Portal(PortalRefusal::LoginTaken))) => {
             return Err(FieldErrors::single(
                 "email",
                 match login {
@@ -158,7 +159,7 @@ pub async fn sign_up(state: &AppState, ip: &str, d: &SignUpDraft) -> Result<Port
             )
             .into())
         }
-        Err(StoreError::Conflict(_)) => {
+        Err(StoreError::Refused(Refusal::Portal(PortalRefusal::AccountLinked))) => {
             store
                 .audit(
                     &actor,
@@ -471,7 +472,7 @@ pub async fn link_account(
                 .await?;
             Ok(account.id)
         }
-        Err(StoreError::Conflict(_)) => Err(FieldErrors::single(
+        Err(StoreError::Refused(Refusal::Portal(PortalRefusal::AccountLinked))) => Err(FieldErrors::single(
             "account",
             "К этому лицевому счёту уже открыт другой личный кабинет. Если вы его не открывали, обратитесь в центр обслуживания.",
         )

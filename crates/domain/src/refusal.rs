@@ -1,0 +1,295 @@
+//! Refusals: why a change that was asked for is not made, one enum per capability. Each variant
+//! carries the data it names; its `Display` is the Russian text shown to people (forms show it
+//! next to the field, the API returns it as the detail of a 409). The store reports them as
+//! `StoreError::Refused`, so callers tell them apart by variant, never by their text.
+
+use crate::money::{Kopecks, MoneyOverflow};
+use crate::payments::registry::LineError;
+use crate::restriction::{step_label, RestrictionRefusal};
+use crate::tariffs::Period;
+use crate::validation::{FieldError, FieldErrors};
+
+/// A refusal of any capability.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error(transparent)]
+    Accounts(#[from] AccountsRefusal),
+    #[error(transparent)]
+    Appeals(#[from] AppealsRefusal),
+    #[error(transparent)]
+    Billing(#[from] BillingRefusal),
+    #[error(transparent)]
+    Clients(#[from] ClientsRefusal),
+    #[error(transparent)]
+    Contracts(#[from] ContractsRefusal),
+    #[error(transparent)]
+    Mail(#[from] MailRefusal),
+    #[error(transparent)]
+    Metering(#[from] MeteringRefusal),
+    #[error(transparent)]
+    News(#[from] NewsRefusal),
+    #[error(transparent)]
+    Org(#[from] OrgRefusal),
+    #[error(transparent)]
+    Payments(#[from] PaymentsRefusal),
+    #[error(transparent)]
+    Portal(#[from] PortalRefusal),
+    #[error(transparent)]
+    Restriction(#[from] RestrictionCaseRefusal),
+}
+
+/// Personal accounts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountsRefusal {
+    /// The number is taken (by a concurrent opening, too: opening retries with the next one).
+    #[error("Лицевой счёт с таким номером уже есть.")]
+    NumberTaken,
+}
+
+/// Appeals.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AppealsRefusal {
+    /// The appeal was closed, or changed since the page was shown (its version moved on).
+    #[error("Обращение уже закрыто или изменено другим сотрудником; обновите страницу.")]
+    ClosedOrChanged,
+    /// A registration names a topic, branch, client or account that does not exist.
+    #[error("Тематика, отделение, клиент или лицевой счёт не найдены.")]
+    UnknownReference,
+    #[error("Исполнитель не найден.")]
+    NoSuchExecutor,
+    /// Inactive staff, administrators and records clerks do not execute appeals.
+    #[error("Этот сотрудник не может быть исполнителем обращения.")]
+    NotAnExecutor,
+    #[error("Такой тематики нет.")]
+    NoSuchTopic,
+    #[error("Письмо уже отмечено отправленным.")]
+    LetterAlreadyPosted,
+}
+
+impl AppealsRefusal {
+    /// Whether the refusal is about the chosen executor (a form shows it at that field).
+    pub fn is_about_executor(&self) -> bool {
+        matches!(
+            self,
+            AppealsRefusal::NoSuchExecutor | AppealsRefusal::NotAnExecutor
+        )
+    }
+}
+
+/// Billing: tariffs, runs and invoices.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BillingRefusal {
+    /// The payee's requisites in the billing settings fail the checks (BIL-05).
+    #[error(
+        "Реквизиты для оплаты в настройках расчётов неверны, счёт с ними не выставляется: {} Исправьте их в разделе «Расчёты» → «Настройки».",
+        requisite_problems(.0)
+    )]
+    BadRequisites(FieldErrors),
+    /// An invoice's payment QR code could not be formed from the requisites.
+    #[error(
+        "Платёжный QR-код счёта не сформирован: {0}. Проверьте реквизиты в разделе «Расчёты» → «Настройки»."
+    )]
+    QrNotFormed(FieldErrors),
+    /// A tariff may only start after the last period billed.
+    #[error("Период {last} уже рассчитан: тариф можно ввести с {} или позже.", .last.next())]
+    TariffPeriodBilled { last: Period },
+    /// Closed periods never change; corrections are lines in the open period.
+    #[error(
+        "Период {period} раньше последнего рассчитанного ({last}, {}): закрытые периоды не меняются, исправления — строками в открытом периоде.",
+        if *.last_closed { "закрыт" } else { "идёт расчёт" }
+    )]
+    PeriodBeforeLast {
+        period: Period,
+        last: Period,
+        last_closed: bool,
+    },
+    /// The last run has not finished.
+    #[error("Сначала завершите расчёт периода {last}: abonent bill {last}.")]
+    LastRunUnfinished { last: Period },
+    /// Periods are billed in order.
+    #[error("Следующий период для расчёта — {next}: периоды рассчитываются по порядку.")]
+    NotNextPeriod { next: Period },
+    /// A category in use has no tariff for the period (checked before a run starts).
+    #[error(
+        "Нет тарифа категории «{category}» на период {period}: введите его на странице «Тарифы и нормативы»."
+    )]
+    NoTariff { category: String, period: Period },
+    /// A category in use has no consumption norms (checked before a run starts).
+    #[error("Нет нормативов потребления категории «{category}».")]
+    NoNorms { category: String },
+    /// An account's category has no tariff for the period (found while billing).
+    #[error("Нет тарифа категории «{category}» на период {period}")]
+    NoTariffForAccount { category: String, period: Period },
+    /// An account's category has no norm for its rooms and residents (found while billing).
+    #[error("Нет норматива категории «{category}»")]
+    NoNormForAccount { category: String },
+    /// An account's statement overflowed.
+    #[error("Лицевой счёт id {account_id}: {error}")]
+    Statement {
+        account_id: i64,
+        error: MoneyOverflow,
+    },
+    /// Another process bills the same period at the same time.
+    #[error("Период {period} рассчитывается другим процессом одновременно.")]
+    RunConcurrent { period: Period },
+}
+
+/// The wrong requisites, each named in Russian with its problem.
+fn requisite_problems(e: &FieldErrors) -> String {
+    let label = |f: &FieldError| match f.field.as_str() {
+        "name" => "получатель",
+        "personal_acc" => "расчётный счёт",
+        "bank_name" => "банк",
+        "bic" => "БИК",
+        "corresp_acc" => "корреспондентский счёт",
+        "payee_inn" => "ИНН",
+        "kpp" => "КПП",
+        _ => "реквизит",
+    };
+    e.0.iter()
+        .map(|f| format!("{} — {}", label(f), f.detail))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Client cards.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientsRefusal {
+    /// The card changed since the form was shown (its version moved on).
+    #[error(
+        "Карточку клиента уже изменил другой сотрудник. Обновите страницу и внесите изменения заново."
+    )]
+    CardChanged,
+}
+
+/// Written contracts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContractsRefusal {
+    #[error(
+        "Заявление о заключении договора по этому лицевому счёту уже подано и рассматривается: дождитесь решения."
+    )]
+    AlreadyApplied,
+    #[error("Это заявление уже рассмотрено (или его нет).")]
+    AlreadyDecided,
+}
+
+/// The mailbox of incoming letters.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MailRefusal {
+    #[error("Письмо уже обработано.")]
+    AlreadyHandled,
+}
+
+/// Meter readings.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MeteringRefusal {
+    #[error("Эти показания уже рассмотрены.")]
+    AlreadyReviewed,
+    /// Later readings of the meter were accepted: these may only be rejected.
+    #[error("После этих показаний по счётчику приняты другие: эти можно только отклонить.")]
+    LaterAccepted,
+    /// Another reading of the meter was accepted while this one was entered.
+    #[error("Пока вы вводили, по этому счётчику приняли другие показания. Обновите страницу.")]
+    ChangedMeanwhile,
+}
+
+/// News for clients.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NewsRefusal {
+    #[error("Такого отделения нет.")]
+    NoSuchBranch,
+    /// The district (`settlement`, or the chosen branch when None) has no open account.
+    #[error(
+        "В районе «{}» нет ни одного действующего лицевого счёта: проверьте населённый пункт и отделение.",
+        .settlement.as_deref().unwrap_or("выбранное отделение")
+    )]
+    EmptyDistrict { settlement: Option<String> },
+}
+
+/// The organisation: branches, service centres, staff.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OrgRefusal {
+    #[error("Отделение с таким названием уже есть.")]
+    BranchNameTaken,
+    #[error("Центр обслуживания с таким названием уже есть.")]
+    CentreNameTaken,
+    #[error("Выбранного отделения нет.")]
+    NoSuchBranch,
+    #[error("Сотрудник с таким логином уже есть.")]
+    LoginTaken,
+    #[error("Выбранного отделения или центра нет.")]
+    NoSuchBranchOrCentre,
+}
+
+/// Payments: the cashier, registries and the rows held for a person.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PaymentsRefusal {
+    /// Another import credited the same payments at the same time.
+    #[error(
+        "Те же платежи зачислены другим процессом одновременно: загрузите реестр ещё раз — повторы не зачислятся."
+    )]
+    ConcurrentImport,
+    #[error("Сумма должна быть больше нуля.")]
+    NotPositive,
+    /// Rows of a registry contradict each other.
+    #[error("{}", line_problems(.0))]
+    BadLines(Vec<LineError>),
+    /// The registry's total does not fit.
+    #[error(transparent)]
+    Overflow(#[from] MoneyOverflow),
+    #[error("Эта строка реестра отклонена как повтор.")]
+    RowRejected,
+    #[error("Этот платёж уже зачислен.")]
+    AlreadyCredited,
+    #[error("Операция № {operation_id} этого банка уже зачислена.")]
+    OperationCredited { operation_id: String },
+    #[error("Эта строка реестра уже разобрана.")]
+    RowSettled,
+}
+
+fn line_problems(lines: &[LineError]) -> String {
+    lines
+        .iter()
+        .map(|l| format!("строка {}: {}", l.line_no, l.detail))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The clients' portal. The sign-up form words these itself (by the kind of login).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PortalRefusal {
+    /// The account is linked to another portal user already.
+    #[error(
+        "К этому лицевому счёту уже открыт другой личный кабинет. Если вы его не открывали, обратитесь в центр обслуживания."
+    )]
+    AccountLinked,
+    /// The e-mail address or phone number is registered already.
+    #[error("Этот адрес или номер уже зарегистрирован.")]
+    LoginTaken,
+}
+
+/// Restriction cases for debt (PAY-04, ПП 354 п. 119).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RestrictionCaseRefusal {
+    /// The case changed since the page was shown.
+    #[error("Дело уже изменили: обновите страницу.")]
+    CaseChanged,
+    /// The step does not follow the case's status.
+    #[error("После шага «{}» нельзя «{}».", step_label(.status), step_label(.step))]
+    StepNotNext { status: String, step: String },
+    /// The warning's term (ПП 354 п. 119).
+    #[error("{0}")]
+    Term(RestrictionRefusal),
+    #[error("Просроченной задолженности нет: ограничение не вводится.")]
+    NoOverdue,
+    #[error("Задолженность не погашена: просрочено {overdue}.")]
+    DebtUnpaid { overdue: Kopecks },
+    #[error("Дело закрыто: вручение предупреждения уже не записывается.")]
+    CaseClosed,
+    /// The letter is recorded in the case already (with its receipt date, when `with_receipt`).
+    #[error(
+        "Письмо с почтовым идентификатором {rpo} уже записано в этом деле{}.",
+        if *.with_receipt { " с датой вручения по уведомлению" } else { "" }
+    )]
+    LetterRecorded { rpo: String, with_receipt: bool },
+}
