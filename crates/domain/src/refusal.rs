@@ -367,10 +367,10 @@ mod tests {
         );
         assert_eq!(
             RestrictionCaseRefusal::DebtUnpaid {
-                overdue: Kopecks(123_45)
+                overdue: Kopecks(12_345)
             }
             .to_string(),
-            format!("Задолженность не погашена: просрочено {}.", Kopecks(123_45))
+            "Задолженность не погашена: просрочено 123,45\u{a0}₽."
         );
         let term = RestrictionRefusal::NotDelivered { warning_days: 20 };
         assert_eq!(
