@@ -293,3 +293,96 @@ pub enum RestrictionCaseRefusal {
     )]
     LetterRecorded { rpo: String, with_receipt: bool },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn per(year: i16, month: i8) -> Period {
+        Period { year, month }
+    }
+
+    #[test]
+    fn texts_name_their_data() {
+        let mut e = FieldErrors::new();
+        e.add("bic", "9 цифр");
+        e.add("kpp", "не заполнен");
+        assert_eq!(
+            Refusal::from(BillingRefusal::BadRequisites(e)).to_string(),
+            "Реквизиты для оплаты в настройках расчётов неверны, счёт с ними не выставляется: БИК — 9 цифр КПП — не заполнен Исправьте их в разделе «Расчёты» → «Настройки»."
+        );
+        assert_eq!(
+            BillingRefusal::PeriodBeforeLast {
+                period: per(2026, 8),
+                last: per(2026, 10),
+                last_closed: false
+            }
+            .to_string(),
+            "Период 2026-08 раньше последнего рассчитанного (2026-10, идёт расчёт): закрытые периоды не меняются, исправления — строками в открытом периоде."
+        );
+        assert_eq!(
+            BillingRefusal::LastRunUnfinished {
+                last: per(2026, 10)
+            }
+            .to_string(),
+            "Сначала завершите расчёт периода 2026-10: abonent bill 2026-10."
+        );
+        assert_eq!(
+            NewsRefusal::EmptyDistrict { settlement: None }.to_string(),
+            "В районе «выбранное отделение» нет ни одного действующего лицевого счёта: проверьте населённый пункт и отделение."
+        );
+        assert_eq!(
+            ContractsRefusal::AlreadyApplied.to_string(),
+            "Заявление о заключении договора по этому лицевому счёту уже подано и рассматривается: дождитесь решения."
+        );
+        assert_eq!(
+            PaymentsRefusal::BadLines(vec![
+                LineError {
+                    line_no: 2,
+                    detail: "нет суммы".into()
+                },
+                LineError {
+                    line_no: 5,
+                    detail: "нет даты".into()
+                }
+            ])
+            .to_string(),
+            "строка 2: нет суммы; строка 5: нет даты"
+        );
+        assert_eq!(
+            RestrictionCaseRefusal::StepNotNext {
+                status: "warning".into(),
+                step: "reconnected".into()
+            }
+            .to_string(),
+            "После шага «предупреждение направлено» нельзя «подача возобновлена»."
+        );
+        assert_eq!(
+            RestrictionCaseRefusal::LetterRecorded {
+                rpo: "62846200000001".into(),
+                with_receipt: true
+            }
+            .to_string(),
+            "Письмо с почтовым идентификатором 62846200000001 уже записано в этом деле с датой вручения по уведомлению."
+        );
+        assert_eq!(
+            RestrictionCaseRefusal::DebtUnpaid {
+                overdue: Kopecks(12_345)
+            }
+            .to_string(),
+            "Задолженность не погашена: просрочено 123,45\u{a0}₽."
+        );
+        let term = RestrictionRefusal::NotDelivered { warning_days: 20 };
+        assert_eq!(
+            Refusal::from(RestrictionCaseRefusal::Term(term.clone())).to_string(),
+            term.to_string()
+        );
+    }
+
+    #[test]
+    fn executor_refusals_are_told_apart() {
+        assert!(AppealsRefusal::NoSuchExecutor.is_about_executor());
+        assert!(AppealsRefusal::NotAnExecutor.is_about_executor());
+        assert!(!AppealsRefusal::ClosedOrChanged.is_about_executor());
+    }
+}

@@ -411,122 +411,15 @@ impl Store {
             let end = (serial + BATCH as u32 - 1).min(target);
             let batch: Vec<DemoClient> = (serial..=end).map(demo_client).collect();
             let n = batch.len();
+            let ids = DemoIds {
+                client: client_id,
+                premises: premises_id,
+                account: account_id,
+                contract: contract_id,
+            };
             let mut tx = self.begin_write().await?;
-
-            let sql = format!(
-                "INSERT INTO clients (id, surname, first_name, patronymic, name_key, email, postal_address,
-                     preferred_channel, vulnerable, version, created_at, updated_at) VALUES {}",
-                values_clause(self.backend(), n, 12)
-            );
-            let mut q = sqlx::query(&sql);
-            for (i, c) in batch.iter().enumerate() {
-                let name_key =
-                    text_key(&format!("{} {} {}", c.surname, c.first_name, c.patronymic));
-                q = q
-                    .bind(client_id + i as i64)
-                    .bind(c.surname.clone())
-                    .bind(c.first_name.clone())
-                    .bind(c.patronymic.clone())
-                    .bind(name_key)
-                    .bind(c.email.clone())
-                    .bind(c.postal_address.clone())
-                    .bind(c.channel.code())
-                    .bind(c.vulnerable)
-                    .bind(1i64)
-                    .bind(now)
-                    .bind(now);
-            }
-            q.execute(&mut *tx).await?;
-
-            let phones: Vec<(i64, i64, &String)> = batch
-                .iter()
-                .enumerate()
-                .flat_map(|(i, c)| {
-                    c.phones
-                        .iter()
-                        .enumerate()
-                        .map(move |(p, ph)| (client_id + i as i64, p as i64, ph))
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO client_phones (client_id, position, phone) VALUES {}",
-                values_clause(self.backend(), phones.len(), 3)
-            );
-            let mut q = sqlx::query(&sql);
-            for (cid, pos, ph) in &phones {
-                q = q.bind(*cid).bind(*pos).bind((*ph).clone());
-            }
-            q.execute(&mut *tx).await?;
-
-            let sql = format!(
-                "INSERT INTO client_consents (client_id, kind, given_at) VALUES {}",
-                values_clause(self.backend(), n, 3)
-            );
-            let mut q = sqlx::query(&sql);
-            for i in 0..n {
-                q = q.bind(client_id + i as i64).bind("personal_data").bind(now);
-            }
-            q.execute(&mut *tx).await?;
-
-            let sql = format!(
-                "INSERT INTO premises (id, postcode, settlement, street, house, apartment, address_key) VALUES {}",
-                values_clause(self.backend(), n, 7)
-            );
-            let mut q = sqlx::query(&sql);
-            for (i, c) in batch.iter().enumerate() {
-                let p = &c.premises;
-                q = q
-                    .bind(premises_id + i as i64)
-                    .bind(p.postcode.clone())
-                    .bind(p.settlement.clone())
-                    .bind(p.street.clone())
-                    .bind(p.house.clone())
-                    .bind(p.apartment.clone())
-                    .bind(p.search_key());
-            }
-            q.execute(&mut *tx).await?;
-
-            let sql = format!(
-                "INSERT INTO accounts (id, number, client_id, premises_id, branch_id, category, residents, rooms,
-                     status, opened_on, created_at) VALUES {}",
-                values_clause(self.backend(), n, 11)
-            );
-            let mut q = sqlx::query(&sql);
-            for (i, c) in batch.iter().enumerate() {
-                q = q
-                    .bind(account_id + i as i64)
-                    .bind(c.number.to_string())
-                    .bind(client_id + i as i64)
-                    .bind(premises_id + i as i64)
-                    .bind(branch_id)
-                    .bind(c.category.code())
-                    .bind(c.residents)
-                    .bind(c.rooms)
-                    .bind("active")
-                    .bind(c.opened_on.to_string())
-                    .bind(now);
-            }
-            q.execute(&mut *tx).await?;
-
-            let sql = format!(
-                "INSERT INTO contracts (id, account_id, number, typical_form, status, applied_on, concluded_on, documents)
-                 VALUES {}",
-                values_clause(self.backend(), n, 8)
-            );
-            let documents = contract_documents_text();
-            let mut q = sqlx::query(&sql);
-            for (i, c) in batch.iter().enumerate() {
-                q = q
-                    .bind(contract_id + i as i64)
-                    .bind(account_id + i as i64)
-                    .bind(format!("ЭС-{}", c.number))
-                    .bind(typical_contract_form(c.category))
-                    .bind(ContractStatus::Concluded.code())
-                    .bind(c.opened_on.to_string())
-                    .bind(c.opened_on.to_string())
-                    .bind(documents.clone());
-            }
-            q.execute(&mut *tx).await?;
+            insert_demo_clients(&mut tx, self.backend(), &batch, &ids, now).await?;
+            insert_demo_accounts(&mut tx, self.backend(), &batch, &ids, branch_id, now).await?;
             tx.commit().await?;
 
             client_id += n as i64;
@@ -548,6 +441,154 @@ impl Store {
         }
         Ok(added)
     }
+}
+
+/// The first ids of a batch of demo clients, premises, accounts and contracts.
+struct DemoIds {
+    client: i64,
+    premises: i64,
+    account: i64,
+    contract: i64,
+}
+
+/// A batch of demo clients with their phones and consents.
+async fn insert_demo_clients(
+    tx: &mut sqlx::AnyConnection,
+    backend: Backend,
+    batch: &[DemoClient],
+    ids: &DemoIds,
+    now: i64,
+) -> Result<()> {
+    let n = batch.len();
+    let sql = format!(
+        "INSERT INTO clients (id, surname, first_name, patronymic, name_key, email, postal_address,
+             preferred_channel, vulnerable, version, created_at, updated_at) VALUES {}",
+        values_clause(backend, n, 12)
+    );
+    let mut q = sqlx::query(&sql);
+    for (i, c) in batch.iter().enumerate() {
+        let name_key = text_key(&format!("{} {} {}", c.surname, c.first_name, c.patronymic));
+        q = q
+            .bind(ids.client + i as i64)
+            .bind(c.surname.clone())
+            .bind(c.first_name.clone())
+            .bind(c.patronymic.clone())
+            .bind(name_key)
+            .bind(c.email.clone())
+            .bind(c.postal_address.clone())
+            .bind(c.channel.code())
+            .bind(c.vulnerable)
+            .bind(1i64)
+            .bind(now)
+            .bind(now);
+    }
+    q.execute(&mut *tx).await?;
+
+    let phones: Vec<(i64, i64, &String)> = batch
+        .iter()
+        .enumerate()
+        .flat_map(|(i, c)| {
+            c.phones
+                .iter()
+                .enumerate()
+                .map(move |(p, ph)| (ids.client + i as i64, p as i64, ph))
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO client_phones (client_id, position, phone) VALUES {}",
+        values_clause(backend, phones.len(), 3)
+    );
+    let mut q = sqlx::query(&sql);
+    for (cid, pos, ph) in &phones {
+        q = q.bind(*cid).bind(*pos).bind((*ph).clone());
+    }
+    q.execute(&mut *tx).await?;
+
+    let sql = format!(
+        "INSERT INTO client_consents (client_id, kind, given_at) VALUES {}",
+        values_clause(backend, n, 3)
+    );
+    let mut q = sqlx::query(&sql);
+    for i in 0..n {
+        q = q
+            .bind(ids.client + i as i64)
+            .bind("personal_data")
+            .bind(now);
+    }
+    q.execute(&mut *tx).await?;
+    Ok(())
+}
+
+/// The batch's premises, accounts and concluded contracts.
+async fn insert_demo_accounts(
+    tx: &mut sqlx::AnyConnection,
+    backend: Backend,
+    batch: &[DemoClient],
+    ids: &DemoIds,
+    branch_id: i64,
+    now: i64,
+) -> Result<()> {
+    let n = batch.len();
+    let sql = format!(
+        "INSERT INTO premises (id, postcode, settlement, street, house, apartment, address_key) VALUES {}",
+        values_clause(backend, n, 7)
+    );
+    let mut q = sqlx::query(&sql);
+    for (i, c) in batch.iter().enumerate() {
+        let p = &c.premises;
+        q = q
+            .bind(ids.premises + i as i64)
+            .bind(p.postcode.clone())
+            .bind(p.settlement.clone())
+            .bind(p.street.clone())
+            .bind(p.house.clone())
+            .bind(p.apartment.clone())
+            .bind(p.search_key());
+    }
+    q.execute(&mut *tx).await?;
+
+    let sql = format!(
+        "INSERT INTO accounts (id, number, client_id, premises_id, branch_id, category, residents, rooms,
+             status, opened_on, created_at) VALUES {}",
+        values_clause(backend, n, 11)
+    );
+    let mut q = sqlx::query(&sql);
+    for (i, c) in batch.iter().enumerate() {
+        q = q
+            .bind(ids.account + i as i64)
+            .bind(c.number.to_string())
+            .bind(ids.client + i as i64)
+            .bind(ids.premises + i as i64)
+            .bind(branch_id)
+            .bind(c.category.code())
+            .bind(c.residents)
+            .bind(c.rooms)
+            .bind("active")
+            .bind(c.opened_on.to_string())
+            .bind(now);
+    }
+    q.execute(&mut *tx).await?;
+
+    let sql = format!(
+        "INSERT INTO contracts (id, account_id, number, typical_form, status, applied_on, concluded_on, documents)
+         VALUES {}",
+        values_clause(backend, n, 8)
+    );
+    let documents = contract_documents_text();
+    let mut q = sqlx::query(&sql);
+    for (i, c) in batch.iter().enumerate() {
+        q = q
+            .bind(ids.contract + i as i64)
+            .bind(ids.account + i as i64)
+            .bind(format!("ЭС-{}", c.number))
+            .bind(typical_contract_form(c.category))
+            .bind(ContractStatus::Concluded.code())
+            .bind(c.opened_on.to_string())
+            .bind(c.opened_on.to_string())
+            .bind(documents.clone());
+    }
+    q.execute(&mut *tx).await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -72,155 +72,28 @@ impl Store {
             .first()
             .map(|b| (b.id, b.time_zone.clone()))
             .ok_or_else(|| StoreError::Setup("no branch: run seed_defaults first".into()))?;
-        let executors: Vec<i64> = self
-            .staff_list()
-            .await?
-            .into_iter()
-            .filter(|s| {
-                s.active
-                    && matches!(
-                        s.role.as_str(),
-                        "technician"
-                            | "cashier_technician"
-                            | "head_of_retail_sales"
-                            | "branch_head"
-                    )
-            })
-            .map(|s| s.id)
-            .collect();
+        let executors = self.demo_executors().await?;
         let zone = jiff::tz::TimeZone::get(&branch.1).unwrap_or(jiff::tz::TimeZone::UTC);
         let today = jiff::Timestamp::now().to_zoned(zone.clone()).date();
-        let cal: WorkingCalendar = self.working_calendar().await?;
+        let run = DemoAppealsRun {
+            target,
+            branch_id: branch.0,
+            zone,
+            today,
+            cal: self.working_calendar().await?,
+            executors,
+            now: now_micros(),
+            span_days: 730,
+        };
         let mut deadlines: HashMap<Date, Date> = HashMap::new();
-        let span_days: i64 = 730;
         let mut next_id = self.next_id("appeals").await?;
         let mut i = have;
         let mut added = 0;
-        let now = now_micros();
         while i < target {
             let end = (i + BATCH as u64).min(target);
             let n = (end - i) as usize;
-            let mut tx = self.begin_write().await?;
-            let sql = format!(
-                "INSERT INTO appeals (id, number, registered_at, registered_on, channel, kind, topic,
-                     branch_id, applicant_name, applicant_email, applicant_address, answer_channel,
-                     original_text, flagged, status, executor_id, assigned_at, deadline,
-                     original_deadline, closed_at, closed_on, on_time, search_terms, version,
-                     reminded_for, escalated_for)
-                 VALUES {}",
-                values_clause(self.backend(), n, 26)
-            );
-            let mut q = sqlx::query(&sql);
-            let mut fts: Vec<(i64, String)> = Vec::with_capacity(n);
-            let mut events: Vec<(i64, i64)> = Vec::with_capacity(n);
-            for k in 0..n {
-                let seq = i + k as u64;
-                let id = next_id + k as i64;
-                // Older appeals first; the newest land in the last few days.
-                let days_ago = span_days - (seq as i64 * span_days / target.max(1) as i64);
-                let on = today.saturating_sub(days_ago.days());
-                let at = on
-                    .to_zoned(zone.clone())
-                    .map(|z| z.timestamp().as_microsecond())
-                    .unwrap_or(now)
-                    + ((seq * 7_919) % 36_000) as i64 * 1_000_000
-                    + 8 * 3_600_000_000;
-                let deadline = *deadlines
-                    .entry(on)
-                    .or_insert_with(|| cal.deadline(on, 15).date);
-                let c = demo_client((seq % 999_983) as u32 + 1);
-                let name = format!("{} {} {}", c.surname, c.first_name, c.patronymic);
-                let (text, topic) = demo_appeal_text(seq);
-                let terms = format!("{} {}", search_terms(&text), search_terms(&name));
-                let kind = AppealKind::ALL[(seq % 5) as usize].code();
-                let channel = IntakeChannel::ALL[(seq % 8) as usize].code();
-                let open = deadline >= today || seq.is_multiple_of(37);
-                let exec = if executors.is_empty() || (open && seq.is_multiple_of(3)) {
-                    None
-                } else {
-                    Some(executors[(seq % executors.len() as u64) as usize])
-                };
-                let status = match (open, exec) {
-                    (true, None) => "registered",
-                    (true, Some(_)) => "assigned",
-                    (false, _) if seq.is_multiple_of(50) => "left_without_action",
-                    _ => "answered",
-                };
-                let closed_on = (!open).then(|| {
-                    let late = seq.is_multiple_of(41);
-                    if late {
-                        deadline.saturating_add(2.days())
-                    } else {
-                        on.saturating_add(((seq % 12) as i64 + 1).days())
-                    }
-                });
-                let closed_at = closed_on.map(|d| {
-                    d.to_zoned(zone.clone())
-                        .map(|z| z.timestamp().as_microsecond())
-                        .unwrap_or(now)
-                        + 12 * 3_600_000_000
-                });
-                q = q
-                    .bind(id)
-                    .bind(abonent_domain::appeals::registration_number(on.year(), id))
-                    .bind(at)
-                    .bind(on.to_string())
-                    .bind(channel)
-                    .bind(kind)
-                    .bind(topic)
-                    .bind(branch.0)
-                    .bind(name)
-                    .bind(c.email.clone())
-                    .bind(c.postal_address.clone())
-                    .bind(if c.email.is_some() { "email" } else { "post" })
-                    .bind(text)
-                    .bind(0i64)
-                    .bind(status)
-                    .bind(exec)
-                    .bind(exec.map(|_| at + 3_600_000_000))
-                    .bind(deadline.to_string())
-                    .bind(deadline.to_string())
-                    .bind(closed_at)
-                    .bind(closed_on.map(|d| d.to_string()))
-                    .bind(closed_on.map(|d| i64::from(d <= deadline)))
-                    .bind(terms.clone())
-                    .bind(1i64)
-                    // History: reminders and escalations of past deadlines were sent then.
-                    .bind(
-                        (open && deadline <= today.saturating_add(3.days()))
-                            .then(|| deadline.to_string()),
-                    )
-                    .bind((open && deadline < today).then(|| deadline.to_string()));
-                fts.push((id, terms));
-                events.push((id, at));
-            }
-            q.execute(&mut *tx).await?;
-            if self.backend() == Backend::Sqlite {
-                let sql = format!(
-                    "INSERT INTO appeal_fts (rowid, terms) VALUES {}",
-                    values_clause(self.backend(), n, 2)
-                );
-                let mut q = sqlx::query(&sql);
-                for (id, t) in fts {
-                    q = q.bind(id).bind(t);
-                }
-                q.execute(&mut *tx).await?;
-            }
-            let sql = format!(
-                "INSERT INTO appeal_events (appeal_id, at, actor_name, action, details) VALUES {}",
-                values_clause(self.backend(), n, 5)
-            );
-            let mut q = sqlx::query(&sql);
-            for (id, at) in events {
-                q = q
-                    .bind(id)
-                    .bind(at)
-                    .bind("demo")
-                    .bind("registered")
-                    .bind("демо-данные");
-            }
-            q.execute(&mut *tx).await?;
-            tx.commit().await?;
+            self.write_demo_appeals(&run, &mut deadlines, i, n, next_id)
+                .await?;
             next_id += n as i64;
             added += n as u64;
             i = end;
@@ -252,4 +125,186 @@ impl Store {
         }
         Ok(added)
     }
+}
+
+/// What every generated appeal shares.
+struct DemoAppealsRun {
+    target: u64,
+    branch_id: i64,
+    zone: jiff::tz::TimeZone,
+    today: Date,
+    cal: WorkingCalendar,
+    executors: Vec<i64>,
+    now: i64,
+    /// Registrations spread over this many days before today.
+    span_days: i64,
+}
+
+impl Store {
+    /// Active staff who may execute appeals.
+    async fn demo_executors(&self) -> Result<Vec<i64>> {
+        Ok(self
+            .staff_list()
+            .await?
+            .into_iter()
+            .filter(|s| {
+                s.active
+                    && matches!(
+                        s.role.as_str(),
+                        "technician"
+                            | "cashier_technician"
+                            | "head_of_retail_sales"
+                            | "branch_head"
+                    )
+            })
+            .map(|s| s.id)
+            .collect())
+    }
+
+    /// Writes the `n` appeals from number `first_seq` of the run (ids from `next_id`), their
+    /// search terms and history, in one transaction.
+    async fn write_demo_appeals(
+        &self,
+        run: &DemoAppealsRun,
+        deadlines: &mut HashMap<Date, Date>,
+        first_seq: u64,
+        n: usize,
+        next_id: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let sql = format!(
+            "INSERT INTO appeals (id, number, registered_at, registered_on, channel, kind, topic,
+                 branch_id, applicant_name, applicant_email, applicant_address, answer_channel,
+                 original_text, flagged, status, executor_id, assigned_at, deadline,
+                 original_deadline, closed_at, closed_on, on_time, search_terms, version,
+                 reminded_for, escalated_for)
+             VALUES {}",
+            values_clause(self.backend(), n, 26)
+        );
+        let mut q = sqlx::query(&sql);
+        let mut fts: Vec<(i64, String)> = Vec::with_capacity(n);
+        let mut events: Vec<(i64, i64)> = Vec::with_capacity(n);
+        for k in 0..n {
+            let seq = first_seq + k as u64;
+            let id = next_id + k as i64;
+            // Older appeals first; the newest land in the last few days.
+            let days_ago = run.span_days - (seq as i64 * run.span_days / run.target.max(1) as i64);
+            let on = run.today.saturating_sub(days_ago.days());
+            let at = on
+                .to_zoned(run.zone.clone())
+                .map(|z| z.timestamp().as_microsecond())
+                .unwrap_or(run.now)
+                + ((seq * 7_919) % 36_000) as i64 * 1_000_000
+                + 8 * 3_600_000_000;
+            let deadline = *deadlines
+                .entry(on)
+                .or_insert_with(|| run.cal.deadline(on, 15).date);
+            let c = demo_client((seq % 999_983) as u32 + 1);
+            let name = format!("{} {} {}", c.surname, c.first_name, c.patronymic);
+            let (text, topic) = demo_appeal_text(seq);
+            let terms = format!("{} {}", search_terms(&text), search_terms(&name));
+            let kind = AppealKind::ALL[(seq % 5) as usize].code();
+            let channel = IntakeChannel::ALL[(seq % 8) as usize].code();
+            let open = deadline >= run.today || seq.is_multiple_of(37);
+            let exec = if run.executors.is_empty() || (open && seq.is_multiple_of(3)) {
+                None
+            } else {
+                Some(run.executors[(seq % run.executors.len() as u64) as usize])
+            };
+            let status = match (open, exec) {
+                (true, None) => "registered",
+                (true, Some(_)) => "assigned",
+                (false, _) if seq.is_multiple_of(50) => "left_without_action",
+                _ => "answered",
+            };
+            let closed_on = (!open).then(|| {
+                let late = seq.is_multiple_of(41);
+                if late {
+                    deadline.saturating_add(2.days())
+                } else {
+                    on.saturating_add(((seq % 12) as i64 + 1).days())
+                }
+            });
+            let closed_at = closed_on.map(|d| {
+                d.to_zoned(run.zone.clone())
+                    .map(|z| z.timestamp().as_microsecond())
+                    .unwrap_or(run.now)
+                    + 12 * 3_600_000_000
+            });
+            q = q
+                .bind(id)
+                .bind(abonent_domain::appeals::registration_number(on.year(), id))
+                .bind(at)
+                .bind(on.to_string())
+                .bind(channel)
+                .bind(kind)
+                .bind(topic)
+                .bind(run.branch_id)
+                .bind(name)
+                .bind(c.email.clone())
+                .bind(c.postal_address.clone())
+                .bind(if c.email.is_some() { "email" } else { "post" })
+                .bind(text)
+                .bind(0i64)
+                .bind(status)
+                .bind(exec)
+                .bind(exec.map(|_| at + 3_600_000_000))
+                .bind(deadline.to_string())
+                .bind(deadline.to_string())
+                .bind(closed_at)
+                .bind(closed_on.map(|d| d.to_string()))
+                .bind(closed_on.map(|d| i64::from(d <= deadline)))
+                .bind(terms.clone())
+                .bind(1i64)
+                // History: reminders and escalations of past deadlines were sent then.
+                .bind(
+                    (open && deadline <= run.today.saturating_add(3.days()))
+                        .then(|| deadline.to_string()),
+                )
+                .bind((open && deadline < run.today).then(|| deadline.to_string()));
+            fts.push((id, terms));
+            events.push((id, at));
+        }
+        q.execute(&mut *tx).await?;
+        insert_demo_history(&mut tx, self.backend(), fts, events).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The generated appeals' search terms (SQLite's full-text table) and their registration in
+/// the history.
+async fn insert_demo_history(
+    tx: &mut sqlx::AnyConnection,
+    backend: Backend,
+    fts: Vec<(i64, String)>,
+    events: Vec<(i64, i64)>,
+) -> Result<()> {
+    let n = events.len();
+    if backend == Backend::Sqlite {
+        let sql = format!(
+            "INSERT INTO appeal_fts (rowid, terms) VALUES {}",
+            values_clause(backend, n, 2)
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, t) in fts {
+            q = q.bind(id).bind(t);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    let sql = format!(
+        "INSERT INTO appeal_events (appeal_id, at, actor_name, action, details) VALUES {}",
+        values_clause(backend, n, 5)
+    );
+    let mut q = sqlx::query(&sql);
+    for (id, at) in events {
+        q = q
+            .bind(id)
+            .bind(at)
+            .bind("demo")
+            .bind("registered")
+            .bind("демо-данные");
+    }
+    q.execute(&mut *tx).await?;
+    Ok(())
 }
