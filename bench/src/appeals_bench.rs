@@ -39,10 +39,11 @@ fn agent() -> ureq::Agent {
         .build()
 }
 
-fn latency(url: &str, per_kind: usize) -> BoxResult<()> {
-    let agent = agent();
-    let head = sign_in(&agent, url, "head")?;
-    let tech = sign_in(&agent, url, "tech")?;
+/// A request of the latency run: the query of the i-th request and who sends it.
+type Make = Box<dyn Fn(usize) -> (String, &'static str)>;
+
+/// The requests of the latency run, by kind, with parameters varied across the registry.
+fn cases() -> Vec<(&'static str, Make)> {
     let topics = [
         "billing",
         "meter",
@@ -71,8 +72,7 @@ fn latency(url: &str, per_kind: usize) -> BoxResult<()> {
         "мессенджер",
     ];
     let today = jiff::Zoned::now().date();
-    type Make = Box<dyn Fn(usize) -> (String, &'static str)>;
-    let cases: Vec<(&str, Make)> = vec![
+    vec![
         ("view=new (head)", Box::new(|_| ("view=new".into(), "head"))),
         (
             "view=mine (tech)",
@@ -123,7 +123,14 @@ fn latency(url: &str, per_kind: usize) -> BoxResult<()> {
                 )
             }),
         ),
-    ];
+    ]
+}
+
+fn latency(url: &str, per_kind: usize) -> BoxResult<()> {
+    let agent = agent();
+    let head = sign_in(&agent, url, "head")?;
+    let tech = sign_in(&agent, url, "tech")?;
+    let cases = cases();
     println!("| request | requests | p50 ms | p95 ms | p99 ms | max ms | mean rows |");
     println!("|---|---|---|---|---|---|---|");
     for (name, make) in &cases {
