@@ -19,6 +19,7 @@ use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
+pub use crate::error::SendError;
 use crate::error::{JobError, Result};
 
 /// Mail settings (`[mail]` in the configuration file, `ABONENT_MAIL_…` in the environment).
@@ -204,16 +205,6 @@ pub struct MailFile {
     pub bytes: Vec<u8>,
 }
 
-/// Why a letter was not sent: a malformed `Address` will not change by retrying; anything else
-/// (the server down or refusing, even with a permanent code that may be its configuration) is
-/// retried.
-#[derive(Debug, thiserror::Error)]
-pub enum SendError {
-    #[error("{0}")]
-    Address(String),
-    #[error("{0}")]
-    Other(String),
-}
 
 /// Sends a plain-text letter with attachments.
 pub async fn send_with(
