@@ -12,6 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Errors end the run with their message (a benchmark has no one to recover for).
+type BoxResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[idx]
@@ -21,14 +24,13 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn sign_in(agent: &ureq::Agent, url: &str, login: &str) -> String {
+fn sign_in(agent: &ureq::Agent, url: &str, login: &str) -> BoxResult<String> {
     let r: serde_json::Value = agent
         .post(&format!("{url}/api/v1/session"))
         .send_json(serde_json::json!({"login": login, "password": "demo-abonent-2026"}))
-        .expect("sign-in")
-        .into_json()
-        .expect("json");
-    r["token"].as_str().expect("token").to_owned()
+        .map_err(|e| format!("sign-in: {e}"))?
+        .into_json()?;
+    Ok(r["token"].as_str().ok_or("sign-in: no token")?.to_owned())
 }
 
 fn agent() -> ureq::Agent {
@@ -37,10 +39,11 @@ fn agent() -> ureq::Agent {
         .build()
 }
 
-fn latency(url: &str, per_kind: usize) {
-    let agent = agent();
-    let head = sign_in(&agent, url, "head");
-    let tech = sign_in(&agent, url, "tech");
+/// A request of the latency run: the query of the i-th request and who sends it.
+type Make = Box<dyn Fn(usize) -> (String, &'static str)>;
+
+/// The requests of the latency run, by kind, with parameters varied across the registry.
+fn cases() -> Vec<(&'static str, Make)> {
     let topics = [
         "billing",
         "meter",
@@ -69,8 +72,7 @@ fn latency(url: &str, per_kind: usize) {
         "мессенджер",
     ];
     let today = jiff::Zoned::now().date();
-    type Make = Box<dyn Fn(usize) -> (String, &'static str)>;
-    let cases: Vec<(&str, Make)> = vec![
+    vec![
         ("view=new (head)", Box::new(|_| ("view=new".into(), "head"))),
         (
             "view=mine (tech)",
@@ -121,7 +123,14 @@ fn latency(url: &str, per_kind: usize) {
                 )
             }),
         ),
-    ];
+    ]
+}
+
+fn latency(url: &str, per_kind: usize) -> BoxResult<()> {
+    let agent = agent();
+    let head = sign_in(&agent, url, "head")?;
+    let tech = sign_in(&agent, url, "tech")?;
+    let cases = cases();
     println!("| request | requests | p50 ms | p95 ms | p99 ms | max ms | mean rows |");
     println!("|---|---|---|---|---|---|---|");
     for (name, make) in &cases {
@@ -135,9 +144,8 @@ fn latency(url: &str, per_kind: usize) {
                 .get(&format!("{url}/api/v1/appeals?{query}"))
                 .set("Authorization", &format!("Bearer {token}"))
                 .call()
-                .unwrap_or_else(|e| panic!("{query}: {e}"))
-                .into_json()
-                .expect("json");
+                .map_err(|e| format!("{query}: {e}"))?
+                .into_json()?;
             times.push(started.elapsed());
             rows += res.as_array().map_or(0, Vec::len);
         }
@@ -147,10 +155,11 @@ fn latency(url: &str, per_kind: usize) {
             ms(percentile(&times, 0.50)),
             ms(percentile(&times, 0.95)),
             ms(percentile(&times, 0.99)),
-            ms(*times.last().unwrap()),
+            ms(times.last().copied().unwrap_or_default()),
             rows as f64 / per_kind as f64
         );
     }
+    Ok(())
 }
 
 fn enc(s: &str) -> String {
@@ -164,8 +173,8 @@ fn enc(s: &str) -> String {
     out
 }
 
-fn register(url: &str, seconds: u64, clients: usize) {
-    let token = sign_in(&agent(), url, "clerk");
+fn register(url: &str, seconds: u64, clients: usize) -> BoxResult<()> {
+    let token = sign_in(&agent(), url, "clerk")?;
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let handles: Vec<_> = (0..clients)
@@ -200,10 +209,10 @@ fn register(url: &str, seconds: u64, clients: usize) {
         .collect();
     std::thread::sleep(Duration::from_secs(seconds));
     stop.store(true, Ordering::Relaxed);
-    let mut all: Vec<Duration> = handles
-        .into_iter()
-        .flat_map(|h| h.join().expect("client thread"))
-        .collect();
+    let mut all: Vec<Duration> = Vec::new();
+    for h in handles {
+        all.extend(h.join().map_err(|_| "a client thread panicked")?);
+    }
     let elapsed = started.elapsed().as_secs_f64();
     all.sort();
     println!("| clients | seconds | appeals registered | appeals/s | p50 ms | p99 ms |");
@@ -215,19 +224,23 @@ fn register(url: &str, seconds: u64, clients: usize) {
         ms(percentile(&all, 0.50)),
         ms(percentile(&all, 0.99)),
     );
+    Ok(())
 }
 
-fn main() {
+fn main() -> BoxResult<()> {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("latency") if args.len() >= 3 => latency(
             args[2].trim_end_matches('/'),
-            args.get(3).map_or(300, |s| s.parse().expect("a number")),
+            match args.get(3) {
+                Some(s) => s.parse().map_err(|e| format!("REQUESTS_PER_KIND: {e}"))?,
+                None => 300,
+            },
         ),
         Some("register") if args.len() >= 5 => register(
             args[2].trim_end_matches('/'),
-            args[3].parse().expect("SECONDS"),
-            args[4].parse().expect("CLIENTS"),
+            args[3].parse().map_err(|e| format!("SECONDS: {e}"))?,
+            args[4].parse().map_err(|e| format!("CLIENTS: {e}"))?,
         ),
         _ => {
             eprintln!("usage: appeals-bench latency URL [REQUESTS_PER_KIND] | register URL SECONDS CLIENTS");

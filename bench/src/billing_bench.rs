@@ -12,15 +12,18 @@
 use std::io::Write;
 use std::time::Instant;
 
+/// Errors end the run with their message (a benchmark has no one to recover for).
+type BoxResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
 use abonent_domain::accounts::AccountNumber;
 use abonent_domain::money::Kopecks;
 use abonent_domain::payment_qr::PaymentDetails;
 use abonent_render::{InvoiceDoc, InvoiceLineDoc};
 
-fn doc(i: u32) -> InvoiceDoc {
+fn doc(i: u32) -> BoxResult<InvoiceDoc> {
     let number = AccountNumber::from_serial(i + 1).to_string();
     let sum = Kopecks(50_000 + i64::from(i % 1000) * 37);
-    InvoiceDoc {
+    Ok(InvoiceDoc {
         company: "АО «ЮТЭК»".into(),
         company_lines: vec![
             "Акционерное общество «Югорская территориальная энергетическая компания»".into(),
@@ -87,19 +90,21 @@ fn doc(i: u32) -> InvoiceDoc {
             paym_period: "112026".into(),
         }
         .payload()
-        .expect("valid requisites"),
+        .map_err(|e| format!("requisites: {e}"))?,
         notices: Vec::new(),
-    }
+    })
 }
 
-fn pdf(n: u32) {
-    let docs: Vec<InvoiceDoc> = (0..n).map(doc).collect();
+fn pdf(n: u32) -> BoxResult<()> {
+    let docs: Vec<InvoiceDoc> = (0..n).map(doc).collect::<BoxResult<_>>()?;
     // Warm-up.
-    abonent_render::invoice(&docs[0]).expect("render");
+    if let Some(first) = docs.first() {
+        abonent_render::invoice(first)?;
+    }
     let started = Instant::now();
     let mut bytes = 0usize;
     for d in &docs {
-        bytes += abonent_render::invoice(d).expect("render").len();
+        bytes += abonent_render::invoice(d)?.len();
     }
     let secs = started.elapsed().as_secs_f64();
     println!(
@@ -108,21 +113,23 @@ fn pdf(n: u32) {
         bytes as f64 / f64::from(n) / 1024.0
     );
     let started = Instant::now();
-    let batch = abonent_render::invoices(&docs, "batch").expect("render");
+    let batch = abonent_render::invoices(&docs, "batch")?;
     let secs = started.elapsed().as_secs_f64();
     println!(
         "print batch: {n} pages in {secs:.2} s = {:.0} invoices/s, {:.1} MB",
         f64::from(n) / secs,
         batch.len() as f64 / 1024.0 / 1024.0
     );
+    Ok(())
 }
 
-fn registry(path: &str, rows: u32, accounts: u32) {
+fn registry(path: &str, rows: u32, accounts: u32) -> BoxResult<()> {
     let seed: u32 = path
         .bytes()
         .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
         % 100_000;
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("create file"));
+    let mut out =
+        std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| format!("{path}: {e}"))?);
     let mut total = 0i64;
     for i in 0..rows {
         let account = if i % 1000 == 999 {
@@ -146,7 +153,7 @@ fn registry(path: &str, rows: u32, accounts: u32) {
             i
         );
         let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(&line);
-        out.write_all(&bytes).expect("write");
+        out.write_all(&bytes)?;
     }
     let footer = format!(
         "={rows};{}.{:02};0;{}.{:02}\r\n",
@@ -155,18 +162,20 @@ fn registry(path: &str, rows: u32, accounts: u32) {
         total / 100,
         total % 100
     );
-    out.write_all(footer.as_bytes()).expect("write");
+    out.write_all(footer.as_bytes())?;
+    out.flush()?;
     println!("{path}: {rows} payments");
+    Ok(())
 }
 
-fn main() {
+fn main() -> BoxResult<()> {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("pdf") => pdf(args.get(2).and_then(|n| n.parse().ok()).unwrap_or(1000)),
         Some("registry") if args.len() == 5 => registry(
             &args[2],
-            args[3].parse().expect("rows"),
-            args[4].parse().expect("accounts"),
+            args[3].parse().map_err(|e| format!("ROWS: {e}"))?,
+            args[4].parse().map_err(|e| format!("ACCOUNTS: {e}"))?,
         ),
         _ => {
             eprintln!("usage: billing-bench pdf N | billing-bench registry FILE ROWS ACCOUNTS");

@@ -23,6 +23,9 @@ use abonent_store::audit::Actor;
 use abonent_store::Store;
 use sha2::Digest;
 
+/// Errors end the run with their message (a benchmark has no one to recover for).
+type BoxResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
 fn sha256_hex(s: &str) -> String {
     hex::encode(sha2::Sha256::digest(s.as_bytes()))
 }
@@ -43,10 +46,10 @@ struct Client {
     last: i64,
 }
 
-async fn setup(url: &str, clients: usize, first: u32) {
-    let store = Store::connect(url, 4).await.expect("database");
-    store.migrate().await.expect("migrations");
-    let hash = abonent_domain::password::hash("bench-password-1");
+async fn setup(url: &str, clients: usize, first: u32) -> BoxResult<()> {
+    let store = Store::connect(url, 4).await?;
+    store.migrate().await?;
+    let hash = abonent_domain::password::try_hash("bench-password-1")?;
     let actor = Actor::default();
     let mut made = 0;
     let mut serial = first;
@@ -58,8 +61,7 @@ async fn setup(url: &str, clients: usize, first: u32) {
         };
         let meters: Vec<_> = store
             .meters_of_account(a.id)
-            .await
-            .expect("meters")
+            .await?
             .into_iter()
             .filter(|m| m.removed_on.is_none())
             .collect();
@@ -85,9 +87,8 @@ async fn setup(url: &str, clients: usize, first: u32) {
         }
         let user = store
             .portal_confirm(&sha256_hex(&confirm))
-            .await
-            .expect("confirm")
-            .expect("user");
+            .await?
+            .ok_or("the sign-up was not confirmed")?;
         let token = format!("bench-session-{serial}");
         let csrf = format!("bench-csrf-{serial}");
         store
@@ -98,39 +99,41 @@ async fn setup(url: &str, clients: usize, first: u32) {
                 "127.0.0.1",
                 86_400_000_000,
             )
-            .await
-            .expect("session");
+            .await?;
         let last: i64 = m
             .last_values
             .clone()
             .unwrap_or(m.initial_values.clone())
             .trim()
             .parse()
-            .expect("single-zone value");
+            .map_err(|e| format!("meter {}: a single-zone value: {e}", m.id))?;
         println!("{token} {csrf} {} {last}", m.id);
         made += 1;
     }
+    Ok(())
 }
 
-fn load(file: &str) -> Vec<Client> {
+fn load(file: &str) -> BoxResult<Vec<Client>> {
     std::fs::read_to_string(file)
-        .expect("clients file")
+        .map_err(|e| format!("clients file {file}: {e}"))?
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
-            let p: Vec<&str> = l.split_whitespace().collect();
-            Client {
-                token: p[0].into(),
-                csrf: p[1].into(),
-                meter: p[2].parse().expect("meter"),
-                last: p[3].parse().expect("last"),
-            }
+            let [token, csrf, meter, last] = l.split_whitespace().collect::<Vec<_>>()[..] else {
+                return Err(format!("clients file: «{l}» is not TOKEN CSRF METER LAST").into());
+            };
+            Ok(Client {
+                token: token.into(),
+                csrf: csrf.into(),
+                meter: meter.parse()?,
+                last: last.parse()?,
+            })
         })
         .collect()
 }
 
-fn run(url: &str, file: &str, seconds: u64, readings: bool) {
-    let clients = load(file);
+fn run(url: &str, file: &str, seconds: u64, readings: bool) -> BoxResult<()> {
+    let clients = load(file)?;
     let n = clients.len();
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
@@ -179,10 +182,10 @@ fn run(url: &str, file: &str, seconds: u64, readings: bool) {
         .collect();
     std::thread::sleep(Duration::from_secs(seconds));
     stop.store(true, Ordering::Relaxed);
-    let mut all: Vec<Duration> = handles
-        .into_iter()
-        .flat_map(|h| h.join().expect("client thread"))
-        .collect();
+    let mut all: Vec<Duration> = Vec::new();
+    for h in handles {
+        all.extend(h.join().map_err(|_| "a client thread panicked")?);
+    }
     let elapsed = started.elapsed().as_secs_f64();
     all.sort();
     let what = if readings { "readings stored" } else { "pages" };
@@ -195,26 +198,26 @@ fn run(url: &str, file: &str, seconds: u64, readings: bool) {
         ms(percentile(&all, 0.50)),
         ms(percentile(&all, 0.99)),
     );
+    Ok(())
 }
 
-fn main() {
+fn main() -> BoxResult<()> {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("setup") if args.len() >= 5 => {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
-                .build()
-                .expect("runtime");
+                .build()?;
             rt.block_on(setup(
                 &args[2],
-                args[3].parse().expect("CLIENTS"),
-                args[4].parse().expect("FIRST_ACCOUNT"),
-            ));
+                args[3].parse().map_err(|e| format!("CLIENTS: {e}"))?,
+                args[4].parse().map_err(|e| format!("FIRST_ACCOUNT: {e}"))?,
+            ))
         }
         Some(mode @ ("readings" | "home")) if args.len() >= 5 => run(
             args[2].trim_end_matches('/'),
             &args[3],
-            args[4].parse().expect("SECONDS"),
+            args[4].parse().map_err(|e| format!("SECONDS: {e}"))?,
             mode == "readings",
         ),
         _ => {

@@ -7,6 +7,9 @@
 
 use std::time::{Duration, Instant};
 
+/// Errors end the run with their message (a benchmark has no one to recover for).
+type BoxResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
 use abonent_store::demo::demo_client;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -18,25 +21,32 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn main() {
+fn main() -> BoxResult<()> {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 3 {
         eprintln!("usage: search-latency URL ACCOUNTS [REQUESTS_PER_KIND]");
         std::process::exit(2);
     }
     let url = args[1].trim_end_matches('/').to_owned();
-    let accounts: u32 = args[2].parse().expect("ACCOUNTS is a number");
-    let per_kind: u32 = args.get(3).map_or(500, |s| s.parse().expect("a number"));
+    let accounts: u32 = args[2]
+        .parse()
+        .map_err(|e| format!("ACCOUNTS is a number: {e}"))?;
+    let per_kind: u32 = match args.get(3) {
+        Some(s) => s.parse().map_err(|e| format!("REQUESTS_PER_KIND: {e}"))?,
+        None => 500,
+    };
     let agent = ureq::AgentBuilder::new()
         .timeout(Duration::from_secs(30))
         .build();
     let login: serde_json::Value = agent
         .post(&format!("{url}/api/v1/session"))
         .send_json(serde_json::json!({"login": "tech", "password": "demo-abonent-2026"}))
-        .expect("sign-in")
-        .into_json()
-        .expect("json");
-    let token = login["token"].as_str().expect("token").to_owned();
+        .map_err(|e| format!("sign-in: {e}"))?
+        .into_json()?;
+    let token = login["token"]
+        .as_str()
+        .ok_or("sign-in: no token")?
+        .to_owned();
 
     // A fixed stride through the serial range, so runs are comparable.
     let serial = |i: u32| 1 + (u64::from(i) * 7_919_993 % u64::from(accounts)) as u32;
@@ -96,9 +106,8 @@ fn main() {
                 .query("q", &q)
                 .set("Authorization", &format!("Bearer {token}"))
                 .call()
-                .unwrap_or_else(|e| panic!("search {q}: {e}"))
-                .into_json()
-                .expect("json");
+                .map_err(|e| format!("search {q}: {e}"))?
+                .into_json()?;
             times.push(started.elapsed());
             let n = res.as_array().map_or(0, Vec::len);
             assert!(n > 0, "{name} «{q}» found nothing");
@@ -110,8 +119,9 @@ fn main() {
             ms(percentile(&times, 0.50)),
             ms(percentile(&times, 0.95)),
             ms(percentile(&times, 0.99)),
-            ms(*times.last().unwrap()),
+            ms(times.last().copied().unwrap_or_default()),
             hits as f64 / f64::from(per_kind)
         );
     }
+    Ok(())
 }

@@ -197,36 +197,15 @@ async fn main() -> Result<()> {
             billing_until,
             billing_leave_last_open,
         } => {
-            let store = open_with_cache(&cfg, Some(BATCH_CACHE_MIB)).await?;
-            let until = match billing_until.as_deref() {
-                _ if billing_months == 0 => None,
-                Some(s) => Some(
-                    abonent_domain::tariffs::Period::parse(s)
-                        .with_context(|| format!("период «{s}»: укажите ГГГГ-ММ"))?,
-                ),
-                None => Some(previous_month()),
-            };
-            // The demo bills its last month too: a month named explicitly, by the same rule as
-            // `abonent bill` (the default, the previous month, has ended).
-            if let Some(until) = until.filter(|_| billing_until.is_some()) {
-                if !billing_leave_last_open {
-                    if let Err(refusal) =
-                        period_ended(&store, &cfg.company.time_zone, until).await?
-                    {
-                        bail!("{refusal} Оставьте его открытым: --billing-leave-last-open.");
-                    }
-                }
-            }
-            seed_demo(&store, accounts, true).await?;
-            if appeals > 0 {
-                seed_demo_appeals(&store, appeals).await?;
-            }
-            if let Some(until) = until {
-                seed_demo_billing(&store, billing_months, until, billing_leave_last_open, true)
-                    .await?;
-            }
-            store.close().await;
-            Ok(())
+            demo(
+                &cfg,
+                accounts,
+                appeals,
+                billing_months,
+                billing_until,
+                billing_leave_last_open,
+            )
+            .await
         }
         Command::Bill {
             period,
@@ -238,31 +217,7 @@ async fn main() -> Result<()> {
             store.close().await;
             r
         }
-        Command::Remind { date } => {
-            let store = open_with_cache(&cfg, Some(BATCH_CACHE_MIB)).await?;
-            let day = match date.as_deref() {
-                Some(d) => d
-                    .parse::<jiff::civil::Date>()
-                    .with_context(|| format!("дата «{d}»: укажите ГГГГ-ММ-ДД"))?,
-                None => jiff::Zoned::now()
-                    .with_time_zone(
-                        abonent_jobs::company_zone(&store, &cfg.company.time_zone)
-                            .await
-                            .map_err(|e| anyhow::anyhow!("{e}"))?,
-                    )
-                    .date(),
-            };
-            let started = std::time::Instant::now();
-            let summary = abonent_jobs::queue_reminders(&store, day)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!(
-                "Напоминания на {day} поставлены в очередь за {:.1} с: {summary}.",
-                started.elapsed().as_secs_f64()
-            );
-            store.close().await;
-            Ok(())
-        }
+        Command::Remind { date } => remind(&cfg, date).await,
         Command::Import {
             command: ImportCommand::Payments { file, bank },
         } => {
@@ -437,6 +392,71 @@ async fn seed_demo_appeals(store: &Store, target: u64) -> Result<()> {
         "Добавлено {added} обращений за {:.1} с.",
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// `abonent demo`: demo accounts, appeals and billed months.
+async fn demo(
+    cfg: &Config,
+    accounts: u32,
+    appeals: u64,
+    billing_months: u32,
+    billing_until: Option<String>,
+    billing_leave_last_open: bool,
+) -> Result<()> {
+    let store = open_with_cache(cfg, Some(BATCH_CACHE_MIB)).await?;
+    let until = match billing_until.as_deref() {
+        _ if billing_months == 0 => None,
+        Some(s) => Some(
+            abonent_domain::tariffs::Period::parse(s)
+                .with_context(|| format!("период «{s}»: укажите ГГГГ-ММ"))?,
+        ),
+        None => Some(previous_month()),
+    };
+    // The demo bills its last month too: a month named explicitly, by the same rule as
+    // `abonent bill` (the default, the previous month, has ended).
+    if let Some(until) = until.filter(|_| billing_until.is_some()) {
+        if !billing_leave_last_open {
+            if let Err(refusal) = period_ended(&store, &cfg.company.time_zone, until).await? {
+                bail!("{refusal} Оставьте его открытым: --billing-leave-last-open.");
+            }
+        }
+    }
+    seed_demo(&store, accounts, true).await?;
+    if appeals > 0 {
+        seed_demo_appeals(&store, appeals).await?;
+    }
+    if let Some(until) = until {
+        seed_demo_billing(&store, billing_months, until, billing_leave_last_open, true).await?;
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// `abonent remind`: queues the reminders of a day (today in the company's zone by default).
+async fn remind(cfg: &Config, date: Option<String>) -> Result<()> {
+    let store = open_with_cache(cfg, Some(BATCH_CACHE_MIB)).await?;
+    let day = match date.as_deref() {
+        Some(d) => d
+            .parse::<jiff::civil::Date>()
+            .with_context(|| format!("дата «{d}»: укажите ГГГГ-ММ-ДД"))?,
+        None => jiff::Zoned::now()
+            .with_time_zone(
+                abonent_jobs::company_zone(&store, &cfg.company.time_zone)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+            )
+            .date(),
+    };
+    let started = std::time::Instant::now();
+    let summary = abonent_jobs::queue_reminders(&store, day)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "Напоминания на {day} поставлены в очередь за {:.1} с: {summary}.",
+        started.elapsed().as_secs_f64()
+    );
+    store.close().await;
     Ok(())
 }
 

@@ -268,6 +268,39 @@ fn parse_id(e: &mut FieldErrors, field: &str, v: &str, what: &str) -> Option<i64
     }
 }
 
+/// An account number as typed, if any; a malformed one adds its message to `e`.
+fn optional_account_number(
+    e: &mut FieldErrors,
+    text: &str,
+) -> Option<crate::accounts::AccountNumber> {
+    if text.trim().is_empty() {
+        return None;
+    }
+    match crate::accounts::AccountNumber::parse(text) {
+        Ok(n) => Some(n),
+        Err(m) => {
+            e.add("account_number", m);
+            None
+        }
+    }
+}
+
+/// A phone as typed (its ten digits), if any; a malformed one adds its message to `e`.
+fn optional_phone(e: &mut FieldErrors, text: &str) -> Option<String> {
+    if text.trim().is_empty() {
+        return None;
+    }
+    let k = phone_key(text);
+    if k.len() != 10 {
+        e.add(
+            "phone",
+            "Телефон — 10 цифр после +7 или 8 (пример: 8 912 345-67-89).",
+        );
+        return None;
+    }
+    Some(k)
+}
+
 impl AppealDraft {
     /// Validates the draft. `public` is the online reception: there the applicant must give a
     /// name and a way to answer, since nobody can ask them later (§7.2.7).
@@ -288,17 +321,7 @@ impl AppealDraft {
         let text = required_text(&mut e, "text", &self.text, MAX_TEXT_CHARS);
         let branch_id = parse_id(&mut e, "branch_id", &self.branch_id, "отделение");
         let client_id = parse_id(&mut e, "client_id", &self.client_id, "клиента");
-        let account_number = if self.account_number.trim().is_empty() {
-            None
-        } else {
-            match crate::accounts::AccountNumber::parse(&self.account_number) {
-                Ok(n) => Some(n),
-                Err(m) => {
-                    e.add("account_number", m);
-                    None
-                }
-            }
-        };
+        let account_number = optional_account_number(&mut e, &self.account_number);
         let applicant_name =
             optional_text(&mut e, "applicant_name", &self.applicant_name, 200).unwrap_or_default();
         let email = optional_text(&mut e, "email", &self.email, 200);
@@ -310,20 +333,7 @@ impl AppealDraft {
                 );
             }
         }
-        let phone = if self.phone.trim().is_empty() {
-            None
-        } else {
-            let k = phone_key(&self.phone);
-            if k.len() != 10 {
-                e.add(
-                    "phone",
-                    "Телефон — 10 цифр после +7 или 8 (пример: 8 912 345-67-89).",
-                );
-                None
-            } else {
-                Some(k)
-            }
-        };
+        let phone = optional_phone(&mut e, &self.phone);
         let postal_address = optional_text(&mut e, "postal_address", &self.postal_address, 300);
         let answer_channel = if self.answer_channel.trim().is_empty() {
             if email.is_some() {

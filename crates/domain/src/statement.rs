@@ -48,7 +48,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::billing::{
     monthly_volume, penalty_days, penalty_from_units, penalty_units, MeterState, PenaltyTerms,
-    VolumeInput, VolumeRule, FREE_DAYS, LOW_RATE_LAST_DAY,
+    Volume, VolumeInput, VolumeRule, FREE_DAYS, LOW_RATE_LAST_DAY,
 };
 use crate::metering::ZoneValues;
 use crate::money::{Kopecks, MoneyOverflow, TariffRate, Wh};
@@ -454,28 +454,15 @@ fn spread(total: Wh, n: u32) -> Vec<Wh> {
     (0..n).map(|i| Wh(q + i64::from(i >= n - r))).collect()
 }
 
-/// Computes the bill of one account for one period; [`MoneyOverflow`] when a sum leaves the
-/// range of kopecks (inputs are bounded at the edges, so it names a defect or forged data).
-pub fn compute(input: &StatementInput<'_>) -> Result<Statement, MoneyOverflow> {
+/// The energy lines of the period by the volume's rule, and what the next period carries of
+/// them: the history of monthly volumes and what waits for a recalculation (п. 61).
+fn energy_lines(
+    input: &StatementInput<'_>,
+    volume: &Volume,
+    lines: &mut Vec<Line>,
+    next: &mut CarriedState,
+) -> Result<(), MoneyOverflow> {
     let prev = &input.prev;
-    let mut lines = Vec::new();
-    let mut next = CarriedState {
-        history: prev.history.clone(),
-        ..Default::default()
-    };
-
-    let volume = monthly_volume(&VolumeInput {
-        meter: input.meter.map(|m| m.state),
-        installation_possible: input.installation_possible,
-        by_readings: input
-            .readings
-            .as_ref()
-            .map(|z| Wh(z.iter().map(|w| w.0).sum())),
-        history: prev.history.clone(),
-        periods_on_average: prev.periods_on_average,
-        norm_per_resident: input.norm_per_resident,
-        residents: input.residents,
-    });
     let rule = rule_code(volume.rule);
     let single = TariffRate(input.tariff.single);
     if volume.rule == VolumeRule::Readings {
@@ -551,15 +538,12 @@ pub fn compute(input: &StatementInput<'_>) -> Result<Statement, MoneyOverflow> {
             next.periods_on_average = prev.periods_on_average;
         }
     }
-    if next.history.len() > HISTORY {
-        next.history.drain(..next.history.len() - HISTORY);
-    }
-    let charged = Kopecks::checked_sum(lines.iter().map(|l| l.amount))?;
+    Ok(())
+}
 
-    // Payments in date order (late ones first), each settling as of its day.
-    let mut payments = input.payments.clone();
-    payments.sort_by_key(|p| p.0);
-    let paid = Kopecks::checked_sum(payments.iter().map(|p| p.1))?;
+/// What was owed at the start of the period: the debts by their due dates, unpaid penalties
+/// and a credit.
+fn opening_ledger(prev: &CarriedState) -> Ledger {
     let mut ledger = Ledger {
         debts: prev
             .debts
@@ -576,12 +560,16 @@ pub fn compute(input: &StatementInput<'_>) -> Result<Statement, MoneyOverflow> {
         credit: Kopecks((-prev.closing.0).max(0)),
     };
     ledger.debts.sort_by_key(|d| d.due);
-    ledger.settle();
-    let pen = penalties(input, &mut ledger, &payments, &mut lines)?;
+    ledger
+}
 
-    // The new charge (or a credit), then the period's penalties (or their reversal), settled by
-    // what is left of the payments: energy first.
-    let due_on = input.period.due_date(input.due_day);
+/// Adds the period's charge (or credit) and its penalties (or their reversal) to the ledger.
+fn post_period(
+    ledger: &mut Ledger,
+    charged: Kopecks,
+    pen: Kopecks,
+    due_on: Date,
+) -> Result<(), MoneyOverflow> {
     if charged.0 >= 0 {
         ledger.debts.push(OpenDebt {
             due: due_on,
@@ -600,6 +588,51 @@ pub fn compute(input: &StatementInput<'_>) -> Result<Statement, MoneyOverflow> {
         ledger.penalty_debt = ledger.penalty_debt.checked_sub(off)?;
         ledger.credit = ledger.credit.checked_add(back.checked_sub(off)?)?;
     }
+    Ok(())
+}
+
+/// Computes the bill of one account for one period; [`MoneyOverflow`] when a sum leaves the
+/// range of kopecks (inputs are bounded at the edges, so it names a defect or forged data).
+pub fn compute(input: &StatementInput<'_>) -> Result<Statement, MoneyOverflow> {
+    let prev = &input.prev;
+    let mut lines = Vec::new();
+    let mut next = CarriedState {
+        history: prev.history.clone(),
+        ..Default::default()
+    };
+
+    let volume = monthly_volume(&VolumeInput {
+        meter: input.meter.map(|m| m.state),
+        installation_possible: input.installation_possible,
+        by_readings: input
+            .readings
+            .as_ref()
+            .map(|z| Wh(z.iter().map(|w| w.0).sum())),
+        history: prev.history.clone(),
+        periods_on_average: prev.periods_on_average,
+        norm_per_resident: input.norm_per_resident,
+        residents: input.residents,
+    });
+    let rule = rule_code(volume.rule);
+    let single = TariffRate(input.tariff.single);
+    energy_lines(input, &volume, &mut lines, &mut next)?;
+    if next.history.len() > HISTORY {
+        next.history.drain(..next.history.len() - HISTORY);
+    }
+    let charged = Kopecks::checked_sum(lines.iter().map(|l| l.amount))?;
+
+    // Payments in date order (late ones first), each settling as of its day.
+    let mut payments = input.payments.clone();
+    payments.sort_by_key(|p| p.0);
+    let paid = Kopecks::checked_sum(payments.iter().map(|p| p.1))?;
+    let mut ledger = opening_ledger(prev);
+    ledger.settle();
+    let pen = penalties(input, &mut ledger, &payments, &mut lines)?;
+
+    // The new charge (or a credit), then the period's penalties (or their reversal), settled by
+    // what is left of the payments: energy first.
+    let due_on = input.period.due_date(input.due_day);
+    post_period(&mut ledger, charged, pen, due_on)?;
     ledger.settle();
 
     let opening = prev.closing;

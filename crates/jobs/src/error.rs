@@ -4,8 +4,6 @@
 
 use abonent_store::StoreError;
 
-use crate::mail::SendError;
-
 /// Why a job failed; the job is retried later (see `abonent_store::jobs`).
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
@@ -39,6 +37,17 @@ pub enum JobError {
     NoCase(i64),
     #[error(transparent)]
     Json(#[from] serde_json::Error),
+}
+
+/// Why a letter was not sent: a malformed `Address` will not change by retrying; anything else
+/// (the server down or refusing, even with a permanent code that may be its configuration) is
+/// retried.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("{0}")]
+    Address(String),
+    #[error("{0}")]
+    Other(String),
 }
 
 /// The jobs' result.

@@ -7,6 +7,7 @@ use abonent_domain::payment_qr::PaymentDetails;
 use abonent_domain::refusal::BillingRefusal;
 use abonent_domain::tariffs::Period;
 use abonent_render::{InvoiceDoc, InvoiceLineDoc};
+use abonent_store::billing::{InvoiceRow, LineRow};
 use abonent_store::restriction::RestrictionCase;
 use abonent_store::{Result, Store, StoreError};
 use jiff::civil::Date;
@@ -88,78 +89,15 @@ pub async fn invoice_doc_on(
         .await?
         .into_iter()
         .find(|b| b.id == a.branch_id);
-    let mut company_lines = Vec::new();
-    if let Some(c) = &company {
-        company_lines.push(c.name.clone());
-        company_lines.push(format!(
-            "Горячая линия: {} ({})",
-            c.hotline_phones, c.hotline_hours
-        ));
-        if !c.website.is_empty() {
-            company_lines.push(format!("Сайт: {}", c.website));
-        }
-    }
-    if let Some(b) = &branch {
-        company_lines.push(format!("{}: {}, тел. {}", b.name, b.address, b.phones));
-    }
-    let site = company
-        .as_ref()
-        .map(|c| c.website.trim().trim_end_matches('/').to_owned())
-        .unwrap_or_default();
-    company_lines.push(format!(
-        "Личный кабинет: {}, код для регистрации {}",
-        if site.is_empty() {
-            "раздел «Клиентам» на сайте".to_owned()
-        } else {
-            format!("{site}/my")
-        },
-        store.portal_code(&a.number).await?
-    ));
-    let docs_lines = lines
-        .iter()
-        .map(|l| InvoiceLineDoc {
-            description: if l.zone.is_empty() {
-                rule_label(&l.rule).to_owned()
-            } else {
-                format!("{}, зона «{}»", rule_label(&l.rule), l.zone)
-            },
-            basis: format!("{}: {}", l.clause, l.explanation),
-            volume: if l.energy_wh == 0 {
-                String::new()
-            } else {
-                Wh(l.energy_wh).display_kwh()
-            },
-            rate: if l.rate == 0 {
-                String::new()
-            } else {
-                rate_label(l.rate)
-            },
-            amount: money(l.amount),
-        })
-        .collect();
+    let portal_code = store.portal_code(&a.number).await?;
+    let company_lines = company_lines(company.as_ref(), branch.as_ref(), &portal_code);
+    let docs_lines = lines.iter().map(line_doc).collect();
     let due_on = abonent_domain::tariffs::Period::parse(&inv.period)
         .map(|p| p.due_date(settings.due_day as i8))
         .map(|d| d.strftime("%d.%m.%Y").to_string())
         .unwrap_or_default();
     let to_pay = inv.closing.max(0);
-    let mut summary = vec![
-        (
-            if inv.opening < 0 {
-                "Аванс на начало периода"
-            } else {
-                "Задолженность на начало периода"
-            }
-            .to_owned(),
-            money(inv.opening.abs()),
-        ),
-        ("Начислено за период".to_owned(), money(inv.charged)),
-        ("Оплачено в периоде".to_owned(), money(inv.paid)),
-        ("Пени".to_owned(), money(inv.penalty)),
-    ];
-    if inv.closing < 0 {
-        summary.push(("Переплата (аванс)".into(), money(-inv.closing)));
-    }
-    summary.push(("Итого к оплате".into(), money(to_pay)));
+    let summary = summary(&inv, to_pay);
     let purpose = format!(
         "Оплата электроэнергии, л/с {}, период {:02}.{}",
         a.number, period.month, period.year
@@ -181,21 +119,7 @@ pub async fn invoice_doc_on(
     } else {
         String::new()
     };
-    let mut notices = Vec::new();
-    let cases = store.restriction_cases_of_account(account_id).await?;
-    if cases.iter().any(|c| c.open != 0 && c.status == "warning") {
-        let overdue = store.balance_at(account_id, today).await?.overdue;
-        for c in cases
-            .iter()
-            .filter(|c| warning_is_current(c, period, overdue))
-        {
-            notices.push(format!(
-                "ПРЕДУПРЕЖДЕНИЕ. Задолженность {} превышает сумму двух месячных начислений по нормативу. Если её не погасить до {} включительно, предоставление коммунальной услуги по электроснабжению будет ограничено, а затем приостановлено (ПП РФ №\u{a0}354, пп.\u{a0}117–119).",
-                money(c.debt),
-                ru_date(&c.pay_by)
-            ));
-        }
-    }
+    let notices = warnings(store, account_id, period, today).await?;
     Ok(InvoiceDoc {
         company: company.map(|c| c.short_name).unwrap_or_default(),
         company_lines,
@@ -228,4 +152,110 @@ pub async fn invoice_doc_on(
         qr_payload,
         notices,
     })
+}
+
+/// The company's and the branch's contacts, and how to reach the personal account.
+fn company_lines(
+    company: Option<&abonent_store::org::Company>,
+    branch: Option<&abonent_store::org::Branch>,
+    portal_code: &str,
+) -> Vec<String> {
+    let mut company_lines = Vec::new();
+    if let Some(c) = company {
+        company_lines.push(c.name.clone());
+        company_lines.push(format!(
+            "Горячая линия: {} ({})",
+            c.hotline_phones, c.hotline_hours
+        ));
+        if !c.website.is_empty() {
+            company_lines.push(format!("Сайт: {}", c.website));
+        }
+    }
+    if let Some(b) = branch {
+        company_lines.push(format!("{}: {}, тел. {}", b.name, b.address, b.phones));
+    }
+    let site = company
+        .map(|c| c.website.trim().trim_end_matches('/').to_owned())
+        .unwrap_or_default();
+    company_lines.push(format!(
+        "Личный кабинет: {}, код для регистрации {}",
+        if site.is_empty() {
+            "раздел «Клиентам» на сайте".to_owned()
+        } else {
+            format!("{site}/my")
+        },
+        portal_code
+    ));
+    company_lines
+}
+
+/// An invoice line as printed.
+fn line_doc(l: &LineRow) -> InvoiceLineDoc {
+    InvoiceLineDoc {
+        description: if l.zone.is_empty() {
+            rule_label(&l.rule).to_owned()
+        } else {
+            format!("{}, зона «{}»", rule_label(&l.rule), l.zone)
+        },
+        basis: format!("{}: {}", l.clause, l.explanation),
+        volume: if l.energy_wh == 0 {
+            String::new()
+        } else {
+            Wh(l.energy_wh).display_kwh()
+        },
+        rate: if l.rate == 0 {
+            String::new()
+        } else {
+            rate_label(l.rate)
+        },
+        amount: money(l.amount),
+    }
+}
+
+/// The sums of the period: opening balance, charges, payments, penalties, what to pay.
+fn summary(inv: &InvoiceRow, to_pay: i64) -> Vec<(String, String)> {
+    let mut summary = vec![
+        (
+            if inv.opening < 0 {
+                "Аванс на начало периода"
+            } else {
+                "Задолженность на начало периода"
+            }
+            .to_owned(),
+            money(inv.opening.abs()),
+        ),
+        ("Начислено за период".to_owned(), money(inv.charged)),
+        ("Оплачено в периоде".to_owned(), money(inv.paid)),
+        ("Пени".to_owned(), money(inv.penalty)),
+    ];
+    if inv.closing < 0 {
+        summary.push(("Переплата (аванс)".into(), money(-inv.closing)));
+    }
+    summary.push(("Итого к оплате".into(), money(to_pay)));
+    summary
+}
+
+/// The restriction warnings the invoice of `period` still carries on `today` (PAY-04).
+async fn warnings(
+    store: &Store,
+    account_id: i64,
+    period: Period,
+    today: Date,
+) -> Result<Vec<String>> {
+    let mut notices = Vec::new();
+    let cases = store.restriction_cases_of_account(account_id).await?;
+    if cases.iter().any(|c| c.open != 0 && c.status == "warning") {
+        let overdue = store.balance_at(account_id, today).await?.overdue;
+        for c in cases
+            .iter()
+            .filter(|c| warning_is_current(c, period, overdue))
+        {
+            notices.push(format!(
+                "ПРЕДУПРЕЖДЕНИЕ. Задолженность {} превышает сумму двух месячных начислений по нормативу. Если её не погасить до {} включительно, предоставление коммунальной услуги по электроснабжению будет ограничено, а затем приостановлено (ПП РФ №\u{a0}354, пп.\u{a0}117–119).",
+                money(c.debt),
+                ru_date(&c.pay_by)
+            ));
+        }
+    }
+    Ok(notices)
 }

@@ -19,6 +19,7 @@ use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
+pub use crate::error::SendError;
 use crate::error::{JobError, Result};
 
 /// Mail settings (`[mail]` in the configuration file, `ABONENT_MAIL_…` in the environment).
@@ -204,16 +205,6 @@ pub struct MailFile {
     pub bytes: Vec<u8>,
 }
 
-/// Why a letter was not sent: a malformed `Address` will not change by retrying; anything else
-/// (the server down or refusing, even with a permanent code that may be its configuration) is
-/// retried.
-#[derive(Debug, thiserror::Error)]
-pub enum SendError {
-    #[error("{0}")]
-    Address(String),
-    #[error("{0}")]
-    Other(String),
-}
 
 /// Sends a plain-text letter with attachments.
 pub async fn send_with(
@@ -510,8 +501,20 @@ fn files_of(raw: &[u8], msg: &mail_parser::Message<'_>) -> (Vec<NewAttachment>, 
     (files, skipped)
 }
 
-#[tracing::instrument(skip_all, fields(letter = inbox_id))]
-async fn process_letter(store: &Store, inbox_id: i64, raw: &[u8]) -> Result<Outcome> {
+/// A stored letter, read: who wrote, about what, what came with it, and what it answers.
+struct Letter {
+    from: String,
+    name: String,
+    subject: String,
+    text: String,
+    files: Vec<NewAttachment>,
+    skipped: Vec<String>,
+    /// Message-IDs it replies to or references.
+    threads: Vec<String>,
+}
+
+/// Reads a stored letter; one without a sender's address is refused.
+fn read_letter(raw: &[u8]) -> Result<Letter> {
     let msg = MessageParser::default()
         .parse(raw)
         .ok_or_else(|| JobError::Letter("письмо не удалось разобрать".into()))?;
@@ -536,7 +539,6 @@ async fn process_letter(store: &Store, inbox_id: i64, raw: &[u8]) -> Result<Outc
         .unwrap_or_default();
     let (files, skipped) = files_of(raw, &msg);
 
-    // A reply to our answer, or a letter naming an appeal of the same sender: attach it.
     let mut threads: Vec<String> = Vec::new();
     for h in [msg.in_reply_to(), msg.references()] {
         if let Some(list) = h.as_text_list() {
@@ -545,8 +547,28 @@ async fn process_letter(store: &Store, inbox_id: i64, raw: &[u8]) -> Result<Outc
             threads.push(one.to_owned());
         }
     }
+    Ok(Letter {
+        from,
+        name,
+        subject,
+        text,
+        files,
+        skipped,
+        threads,
+    })
+}
+
+/// The appeal a letter belongs to: a reply to our answer, or a letter naming an appeal of the
+/// same sender.
+async fn appeal_of_letter(store: &Store, letter: &Letter) -> Result<Option<i64>> {
+    let Letter {
+        from,
+        subject,
+        threads,
+        ..
+    } = letter;
     let mut target = None;
-    for t in &threads {
+    for t in threads {
         if let Some(id) = appeal_id_in(t) {
             if store.appeal(id).await.is_ok() {
                 target = Some(id);
@@ -561,7 +583,7 @@ async fn process_letter(store: &Store, inbox_id: i64, raw: &[u8]) -> Result<Outc
         }
     }
     if target.is_none() {
-        if let Some(number) = number_in(&subject) {
+        if let Some(number) = number_in(subject) {
             if let Ok(a) = store.appeal_by_number(&number).await {
                 if a.applicant_email.as_deref().map(str::to_lowercase) == Some(from.clone()) {
                     target = Some(a.id);
@@ -569,21 +591,48 @@ async fn process_letter(store: &Store, inbox_id: i64, raw: &[u8]) -> Result<Outc
             }
         }
     }
-    if let Some(appeal_id) = target {
-        let mut summary = format!("письмо от {from}");
-        if !subject.is_empty() {
-            summary.push_str(&format!(", тема «{subject}»"));
-        }
-        let excerpt: String = text.chars().take(500).collect();
-        if !excerpt.is_empty() {
-            summary.push_str(&format!(": {excerpt}"));
-        }
-        store
-            .attach_letter_to_appeal(inbox_id, appeal_id, &summary, &files)
-            .await?;
-        return Ok(Outcome::Attached);
-    }
+    Ok(target)
+}
 
+/// Attaches a letter to its appeal.
+async fn attach_letter(
+    store: &Store,
+    inbox_id: i64,
+    appeal_id: i64,
+    letter: &Letter,
+) -> Result<Outcome> {
+    let Letter {
+        from,
+        subject,
+        text,
+        files,
+        ..
+    } = letter;
+    let mut summary = format!("письмо от {from}");
+    if !subject.is_empty() {
+        summary.push_str(&format!(", тема «{subject}»"));
+    }
+    let excerpt: String = text.chars().take(500).collect();
+    if !excerpt.is_empty() {
+        summary.push_str(&format!(": {excerpt}"));
+    }
+    store
+        .attach_letter_to_appeal(inbox_id, appeal_id, &summary, files)
+        .await?;
+    Ok(Outcome::Attached)
+}
+
+/// Registers a letter as a new appeal (an information request by e-mail, APL-01).
+async fn register_letter(store: &Store, inbox_id: i64, letter: Letter) -> Result<Outcome> {
+    let Letter {
+        from,
+        name,
+        subject,
+        text,
+        files,
+        skipped,
+        ..
+    } = letter;
     if text.is_empty() && files.len() == 1 {
         return Err(JobError::Letter("письмо без текста и без вложений".into()));
     }
@@ -663,6 +712,15 @@ async fn process_letter(store: &Store, inbox_id: i64, raw: &[u8]) -> Result<Outc
         .inbox_mark(inbox_id, "registered", Some(reg.id), None)
         .await?;
     Ok(Outcome::Registered)
+}
+
+#[tracing::instrument(skip_all, fields(letter = inbox_id))]
+async fn process_letter(store: &Store, inbox_id: i64, raw: &[u8]) -> Result<Outcome> {
+    let letter = read_letter(raw)?;
+    match appeal_of_letter(store, &letter).await? {
+        Some(appeal_id) => attach_letter(store, inbox_id, appeal_id, &letter).await,
+        None => register_letter(store, inbox_id, letter).await,
+    }
 }
 
 /// «2026-000123» in a subject.

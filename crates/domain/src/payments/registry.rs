@@ -314,6 +314,45 @@ pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<String, String> {
     }
 }
 
+/// The payment's date from its column, within the limits; a refusal goes to `bad`.
+fn paid_on(
+    text: &str,
+    layout: &RegistryLayout,
+    rules: &ParseRules,
+    bad: &mut Vec<String>,
+) -> Option<Date> {
+    match jiff::fmt::strtime::parse(&layout.date_format, text).and_then(|t| t.to_date()) {
+        Ok(d) => match rules.limits.check_date(d, rules.today) {
+            Ok(()) => Some(d),
+            Err(e) => {
+                bad.push(e);
+                None
+            }
+        },
+        Err(_) => {
+            bad.push(format!("дата «{text}» не в формате {}", layout.date_format));
+            None
+        }
+    }
+}
+
+/// The payment's amount from its column, within the limits; a refusal goes to `bad`.
+fn amount(text: &str, rules: &ParseRules, bad: &mut Vec<String>) -> Option<Kopecks> {
+    match Kopecks::parse_rubles(text) {
+        Ok(k) => match rules.limits.check_amount(k) {
+            Ok(()) => Some(k),
+            Err(e) => {
+                bad.push(e);
+                None
+            }
+        },
+        Err(e) => {
+            bad.push(format!("сумма «{text}»: {e}"));
+            None
+        }
+    }
+}
+
 /// Parses a registry; either every payment line or every error.
 pub fn parse(
     bytes: &[u8],
@@ -353,38 +392,8 @@ pub fn parse(
         }
         let col = |n: usize| cols[n - 1];
         let mut bad = Vec::new();
-        let paid_on = match jiff::fmt::strtime::parse(&layout.date_format, col(layout.date_column))
-            .and_then(|t| t.to_date())
-        {
-            Ok(d) => match rules.limits.check_date(d, rules.today) {
-                Ok(()) => Some(d),
-                Err(e) => {
-                    bad.push(e);
-                    None
-                }
-            },
-            Err(_) => {
-                bad.push(format!(
-                    "дата «{}» не в формате {}",
-                    col(layout.date_column),
-                    layout.date_format
-                ));
-                None
-            }
-        };
-        let amount = match Kopecks::parse_rubles(col(layout.amount_column)) {
-            Ok(k) => match rules.limits.check_amount(k) {
-                Ok(()) => Some(k),
-                Err(e) => {
-                    bad.push(e);
-                    None
-                }
-            },
-            Err(e) => {
-                bad.push(format!("сумма «{}»: {e}", col(layout.amount_column)));
-                None
-            }
-        };
+        let paid_on = paid_on(col(layout.date_column), layout, rules, &mut bad);
+        let amount = amount(col(layout.amount_column), rules, &mut bad);
         let account = col(layout.account_column).to_owned();
         if account.is_empty() {
             bad.push("не указан лицевой счёт".into());
