@@ -417,7 +417,7 @@ async fn demo(
     // `abonent bill` (the default, the previous month, has ended).
     if let Some(until) = until.filter(|_| billing_until.is_some()) {
         if !billing_leave_last_open {
-            if let Err(refusal) = period_ended(&store, &cfg.company.time_zone, until).await? {
+            if let Err(refusal) = period_ended(&cfg.company.time_zone, until) {
                 bail!("{refusal} Оставьте его открытым: --billing-leave-last-open.");
             }
         }
@@ -441,11 +441,7 @@ async fn remind(cfg: &Config, date: Option<String>) -> Result<()> {
             .parse::<jiff::civil::Date>()
             .with_context(|| format!("дата «{d}»: укажите ГГГГ-ММ-ДД"))?,
         None => jiff::Zoned::now()
-            .with_time_zone(
-                abonent_jobs::company_zone(&store, &cfg.company.time_zone)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?,
-            )
+            .with_time_zone(cfg.company.time_zone.clone())
             .date(),
     };
     let started = std::time::Instant::now();
@@ -462,16 +458,14 @@ async fn remind(cfg: &Config, date: Option<String>) -> Result<()> {
 
 /// Whether `period` has ended today in the company's time zone; the refusal says when it ends
 /// (`abonent_domain::billing::period_ended`).
-async fn period_ended(
-    store: &Store,
+fn period_ended(
     company_zone: &jiff::tz::TimeZone,
     period: abonent_domain::tariffs::Period,
-) -> Result<std::result::Result<(), String>> {
-    let zone = abonent_jobs::company_zone(store, company_zone)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let today = jiff::Zoned::now().with_time_zone(zone).date();
-    Ok(abonent_domain::billing::period_ended(period, today))
+) -> std::result::Result<(), String> {
+    let today = jiff::Zoned::now()
+        .with_time_zone(company_zone.clone())
+        .date();
+    abonent_domain::billing::period_ended(period, today)
 }
 
 async fn bill(
@@ -486,7 +480,7 @@ async fn bill(
         bail!("период «{period}» — укажите его в виде ГГГГ-ММ, например 2026-11");
     };
     if !before_end {
-        if let Err(refusal) = period_ended(store, company_zone, p).await? {
+        if let Err(refusal) = period_ended(company_zone, p) {
             bail!(
                 "{refusal} Чтобы рассчитать и закрыть его раньше: abonent bill {p} --before-end."
             );
@@ -562,11 +556,7 @@ async fn import_payments(
     let bytes = std::fs::read(file).with_context(|| format!("чтение {}", file.display()))?;
     let started = std::time::Instant::now();
     let today = jiff::Zoned::now()
-        .with_time_zone(
-            abonent_jobs::company_zone(store, &cfg.company.time_zone)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
-        )
+        .with_time_zone(cfg.company.time_zone.clone())
         .date();
     let rules = abonent_domain::payments::registry::ParseRules {
         limits: cfg.payment_limits,

@@ -1,5 +1,6 @@
 //! The command line, run as a process: migrate, user add, demo, help, and a real server on a
 //! free port answering health checks and a sign-in.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // tests: a failed unwrap is a failed test; scenarios read top to bottom
 
 use std::process::{Command, Output};
 

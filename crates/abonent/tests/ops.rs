@@ -1,6 +1,7 @@
 //! Operations through the real binary: a server or a worker stops at SIGTERM within seconds
 //! whatever the backlog, leaving the rest queued (OPS-06); backup while a server runs and
 //! restore, which refuses while the database is in use (OPS-04).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // tests: a failed unwrap is a failed test; scenarios read top to bottom
 
 use std::io::{Read, Write};
 use std::net::TcpListener;

@@ -21,17 +21,6 @@ pub fn try_hash(password: &str) -> Result<String, HashError> {
         .map_err(|e| HashError(e.to_string()))
 }
 
-/// As [`try_hash`], for the callers that have no error path yet (the web layer moves to
-/// [`try_hash`] with its own restructuring).
-#[allow(
-    clippy::expect_used,
-    reason = "argon2 with default parameters and a generated salt does not fail; callers in web \
-              move to try_hash"
-)]
-pub fn hash(password: &str) -> String {
-    try_hash(password).expect("argon2 hashing with default parameters does not fail")
-}
-
 /// Whether `password` matches the stored PHC string; a malformed string never matches.
 pub fn verify(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
@@ -56,11 +45,15 @@ mod tests {
 
     #[test]
     fn argon2id_round_trip() {
-        let h = hash("correct-horse-7");
+        let h = try_hash("correct-horse-7").unwrap();
         assert!(h.starts_with("$argon2id$"));
         assert!(verify("correct-horse-7", &h));
         assert!(!verify("wrong", &h));
         assert!(!verify("x", "not a hash"));
-        assert_ne!(hash("same"), hash("same"), "salted");
+        assert_ne!(
+            try_hash("same").unwrap(),
+            try_hash("same").unwrap(),
+            "salted"
+        );
     }
 }

@@ -101,18 +101,6 @@ pub const SWEEP_EVERY_MINUTES: i64 = 15;
 /// Local hour from which the day's reminders go out.
 pub const REMINDERS_HOUR: i8 = 10;
 
-/// The zone of the company's (first) branch; `configured` (`[company] time_zone`) while there
-/// is no branch.
-pub async fn company_zone(
-    store: &Store,
-    configured: &jiff::tz::TimeZone,
-) -> abonent_store::Result<jiff::tz::TimeZone> {
-    Ok(match store.branches().await?.first() {
-        Some(b) => jiff::tz::TimeZone::get(&b.time_zone).unwrap_or(jiff::tz::TimeZone::UTC),
-        None => configured.clone(),
-    })
-}
-
 /// Queues the reminders of a day (debt, due date, readings, a new tariff) for every account
 /// concerned.
 #[instrument(skip_all, fields(%today))]
@@ -172,7 +160,7 @@ pub async fn schedule(store: &Store, cfg: &JobsConfig) -> abonent_store::Result<
             .await?;
     }
     // Reminders to clients once a day, from 10:00 in the company's zone (NTF-02).
-    let local = jiff::Timestamp::now().to_zoned(company_zone(store, &cfg.time_zone).await?);
+    let local = jiff::Timestamp::now().to_zoned(cfg.time_zone.clone());
     if local.hour() >= REMINDERS_HOUR {
         store
             .enqueue_payload(
@@ -282,7 +270,7 @@ async fn notify_news(store: &Store, p: NewsNotify) -> Result<String> {
 async fn sweep_appeals(store: &Store, cfg: &JobsConfig, stop: &Stop) -> Result<JobEnd> {
     let norms = store.appeal_norms().await?;
     let remind = norms.values().map(|n| n.remind_days).max().unwrap_or(3);
-    let zone = company_zone(store, &cfg.time_zone).await?;
+    let zone = cfg.time_zone.clone();
     let today = jiff::Timestamp::now().to_zoned(zone).date();
     let until = today.saturating_add(jiff::Span::new().days(remind));
     let mut total = abonent_store::appeals::SweepReport::default();

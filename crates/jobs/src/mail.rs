@@ -205,7 +205,6 @@ pub struct MailFile {
     pub bytes: Vec<u8>,
 }
 
-
 /// Sends a plain-text letter with attachments.
 pub async fn send_with(
     cfg: &MailConfig,

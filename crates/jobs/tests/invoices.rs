@@ -2,6 +2,7 @@
 //! restriction warning while its case is open and the debt unpaid), read back from the PDF with
 //! poppler's `pdftotext` (scripts/test.sh installs it); and it is refused with requisites that
 //! fail the Bank of Russia's checks.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // tests: a failed unwrap is a failed test; scenarios read top to bottom
 
 use std::process::Command;
 

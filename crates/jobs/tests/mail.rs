@@ -1,6 +1,7 @@
 //! Mailbox intake against a real IMAP server (Dovecot) and answer delivery against a real SMTP
 //! server (aiosmtpd), both started on loopback by the test, on SQLite and PostgreSQL.
 //! `scripts/test.sh` installs them (Debian packages dovecot-imapd and python3-aiosmtpd).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // tests: a failed unwrap is a failed test; scenarios read top to bottom
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! Reminders to clients (NTF-02) through the outbox by e-mail, SMS and the personal account's
 //! inbox, rendered from editable templates (NTF-03), with an SMS gateway that is down and then
 //! back (a real HTTP server on loopback started by the test), on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // tests: a failed unwrap is a failed test; scenarios read top to bottom
 
 use std::sync::{Arc, Mutex};
 
@@ -127,7 +128,7 @@ async fn reminders_go_out_by_every_channel_and_wait_while_the_sms_gateway_is_dow
         .execute(s.pool())
         .await
         .unwrap();
-        let hash = abonent_domain::password::hash("klient-2026-pass");
+        let hash = abonent_domain::password::try_hash("klient-2026-pass").unwrap();
         s.portal_sign_up(
             a3.id,
             &abonent_store::portal::PortalLogin::Email("petrova@example.org".into()),
@@ -383,7 +384,7 @@ async fn a_new_tariff_is_announced_to_its_category_ten_days_ahead_once() {
             .await
             .unwrap();
         let a = account(s, 1).await;
-        let hash = abonent_domain::password::hash("klient-2026-pass");
+        let hash = abonent_domain::password::try_hash("klient-2026-pass").unwrap();
         s.portal_sign_up(
             a.id,
             &abonent_store::portal::PortalLogin::Email("tariff@example.org".into()),

@@ -1,5 +1,6 @@
 //! A worker asked to stop (OPS-06) finishes the message in hand, gives back the rest of what it
 //! claimed and returns, whatever the backlog; on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // tests: a failed unwrap is a failed test; scenarios read top to bottom
 
 use std::io::{Read, Write};
 use std::net::TcpListener;

@@ -1,6 +1,7 @@
 //! The invoice read back by real readers: poppler renders it and extracts its text, and zbar
 //! (`zbarimg`, which scripts/test.sh installs) decodes the payment QR code from the rendered page
 //! — the payload a banking app would read.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // tests: a failed unwrap is a failed test; scenarios read top to bottom
 
 use std::process::Command;
 

@@ -1,5 +1,6 @@
 //! The answer letter read back by a real PDF reader (poppler's pdftotext and pdffonts, which
 //! scripts/test.sh installs): the Russian text is there and the fonts are embedded.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // tests: a failed unwrap is a failed test; scenarios read top to bottom
 
 use std::process::Command;
 

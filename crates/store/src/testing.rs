@@ -1,5 +1,6 @@
 //! Test databases: every store and HTTP test runs on a temporary SQLite file and, when
 //! `ABONENT_TEST_POSTGRES_URL` is set, on a fresh PostgreSQL schema of its own.
+#![allow(clippy::expect_used)] // test support only (feature "testing"): a broken test database fails the test
 
 use crate::{Backend, Store};
 

@@ -1,4 +1,5 @@
 //! Appeals registry, idempotency keys and the job queue, on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // tests: a failed unwrap is a failed test; scenarios read top to bottom
 
 use abonent_domain::appeals::{search_terms, AnswerChannel, AnswerDraft, AppealDraft, Ground};
 use abonent_domain::clients::ClientDraft;

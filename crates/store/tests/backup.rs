@@ -1,5 +1,6 @@
 //! Backup and restore of the SQLite database (OPS-04): a consistent copy while a task keeps
 //! writing, a restore into a fresh place and over an existing database, and the refusals.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // tests: a failed unwrap is a failed test; scenarios read top to bottom
 
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};

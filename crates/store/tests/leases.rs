@@ -1,4 +1,5 @@
 //! A stopping worker gives back what it claimed (OPS-06), on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // tests: a failed unwrap is a failed test; scenarios read top to bottom
 
 use abonent_store::audit::Actor;
 use abonent_store::jobs::JobKind;

@@ -1,4 +1,5 @@
 //! Meters and readings on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // tests: a failed unwrap is a failed test; scenarios read top to bottom
 
 use abonent_domain::metering::MeterDraft;
 use abonent_domain::money::Wh;

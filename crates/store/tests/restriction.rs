@@ -1,5 +1,6 @@
 //! Restriction for debt (PAY-04, ПП 354 п. 119): every warning's delivery is recorded, and the
 //! restriction waits for the delivery and the warning's term after it. SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // tests: a failed unwrap is a failed test; scenarios read top to bottom
 
 use abonent_domain::accounts::AccountNumber;
 use abonent_domain::restriction::NewDelivery;

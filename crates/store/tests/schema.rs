@@ -3,6 +3,7 @@
 //! partial) and triggers (the events they guard). A migration added to one engine only, or a
 //! column typed differently, fails here. The differences that are by design are listed in
 //! `BY_DESIGN` with the reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // tests: a failed unwrap is a failed test; scenarios read top to bottom
 
 use std::collections::{BTreeMap, BTreeSet};
 

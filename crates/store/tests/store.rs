@@ -1,4 +1,5 @@
 //! Store tests: each runs on SQLite and, when `ABONENT_TEST_POSTGRES_URL` is set, on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // tests: a failed unwrap is a failed test; scenarios read top to bottom
 
 use abonent_domain::accounts::{AccountCategory, AccountNumber};
 use abonent_domain::calendar::{DayKind, SpecialDay};

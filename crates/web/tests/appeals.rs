@@ -1,4 +1,5 @@
 //! Appeals through the API and the pages, for each role, on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // tests: a failed unwrap is a failed test; scenarios read top to bottom
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Billing through the API and the pages, on SQLite and PostgreSQL: tariffs and norms, the
 //! cashier with its receipt, registries, invoices, balance, restriction.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // tests: a failed unwrap is a failed test; scenarios read top to bottom
 
 mod common;
 

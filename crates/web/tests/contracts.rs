@@ -1,6 +1,7 @@
 //! A supply contract applied for in the personal account and decided by staff (ACC-03), on SQLite
 //! and PostgreSQL: the documents checklist, files kept and audited, one application at a time,
 //! conclusion and refusal with the status history.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // tests: a failed unwrap is a failed test; scenarios read top to bottom
 
 mod common;
 

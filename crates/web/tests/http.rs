@@ -1,5 +1,6 @@
 //! HTTP tests through the real router: sign-in, rights of every role on every protected route,
 //! validation, CSRF, auditing, the OpenAPI snapshot. Each runs on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // tests: a failed unwrap is a failed test; scenarios read top to bottom
 
 mod common;
 

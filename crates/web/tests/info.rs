@@ -1,5 +1,6 @@
 //! The public section «Клиентам» and its editor, and readings without signing in, on SQLite and
 //! PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // tests: a failed unwrap is a failed test; scenarios read top to bottom
 
 mod common;
 

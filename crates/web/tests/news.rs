@@ -2,6 +2,7 @@
 //! one district with notification, the clients there (and only there) get it by their channels
 //! and in the personal account, everyone reads it on the site; bad input is refused with the
 //! input kept; withdrawing takes it off and stops its unsent messages.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // tests: a failed unwrap is a failed test; scenarios read top to bottom
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The client's personal account through its pages, on SQLite and PostgreSQL: sign-up with the
 //! code from the invoice, confirmation, sign-in, readings, invoices; refusals and throttling.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // tests: a failed unwrap is a failed test; scenarios read top to bottom
 
 mod common;
 
@@ -413,7 +414,7 @@ async fn a_client_files_an_appeal_in_the_personal_account_and_reads_the_answer()
             .account_by_number(&AccountNumber::from_serial(7))
             .await
             .unwrap();
-        let hash = abonent_domain::password::hash(PASSWORD);
+        let hash = abonent_domain::password::try_hash(PASSWORD).unwrap();
         let confirm = common::sha256_hex("tok6");
         s.portal_sign_up(
             a.id,

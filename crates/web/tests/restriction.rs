@@ -1,6 +1,7 @@
 //! Recording how restriction warnings reached the clients (PAY-04, ПП 354 п. 119) through the
 //! pages and the API, on SQLite and PostgreSQL. Set `ABONENT_SAVE_PAGES=/tmp/dir` to keep the
 //! rendered pages for looking at them.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // tests: a failed unwrap is a failed test; scenarios read top to bottom
 
 mod common;
 

@@ -363,9 +363,7 @@ pub async fn apply_password_change(
     }
     e.into_result(())?;
     let pw = new.to_owned();
-    let hash = tokio::task::spawn_blocking(move || abonent_domain::password::hash(&pw))
-        .await
-        .map_err(|e| WebError::Internal(e.into()))?;
+    let hash = crate::common::tokens::hash_password(pw).await?;
     state.store.set_staff_password(me.staff.id, &hash).await?;
     state
         .store

@@ -19,3 +19,11 @@ pub fn same_secret(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+/// A password's argon2id hash, computed off the async threads.
+pub async fn hash_password(password: String) -> Result<String, crate::WebError> {
+    tokio::task::spawn_blocking(move || abonent_domain::password::try_hash(&password))
+        .await
+        .map_err(|e| crate::WebError::Internal(e.into()))?
+        .map_err(|e| crate::WebError::Internal(anyhow::anyhow!("password hashing: {e}")))
+}

@@ -72,9 +72,7 @@ pub async fn save_centre(
 }
 
 async fn hash_password(password: String) -> Result<String, WebError> {
-    tokio::task::spawn_blocking(move || abonent_domain::password::hash(&password))
-        .await
-        .map_err(|e| WebError::Internal(e.into()))
+    crate::common::tokens::hash_password(password).await
 }
 
 /// A login conflict is a field error, so the form shows it next to the login.

@@ -122,9 +122,7 @@ pub async fn sign_up(state: &AppState, ip: &str, d: &SignUpDraft) -> Result<Port
         account_by_code(state, ip, &number, &d.code, ("signup", "sign_up"), &actor).await?;
     let key = format!("signup:{number}");
     let pw = d.password.clone();
-    let hash = tokio::task::spawn_blocking(move || abonent_domain::password::hash(&pw))
-        .await
-        .map_err(|e| WebError::Internal(e.into()))?;
+    let hash = crate::common::tokens::hash_password(pw).await?;
     let shown = login.shown();
     // The link's token for an address, a six-digit code for a phone.
     let (secret, secret_hash, ttl) = match &login {

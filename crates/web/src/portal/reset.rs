@@ -275,9 +275,7 @@ async fn set_new(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, jar, render(&page)?).into_response());
     }
     let pw = f.password.clone();
-    let hash = tokio::task::spawn_blocking(move || abonent_domain::password::hash(&pw))
-        .await
-        .map_err(|e| WebError::Internal(e.into()))?;
+    let hash = crate::common::tokens::hash_password(pw).await?;
     let done = state
         .store
         .portal_reset_password(&token_hash(&f.token), &hash, &anonymous(&ip, "portal"))

@@ -41,7 +41,7 @@ static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 /// demo clients.
 pub async fn apps() -> Vec<App> {
     let hash = HASH
-        .get_or_init(|| abonent_domain::password::hash(PASSWORD))
+        .get_or_init(|| abonent_domain::password::try_hash(PASSWORD).unwrap())
         .clone();
     let mut out = Vec::new();
     for db in testing::all().await {
