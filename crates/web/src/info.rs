@@ -33,14 +33,6 @@ pub fn routes() -> Router<AppState> {
         .route("/info/admin/{slug}", get(editor).post(save))
 }
 
-fn public_chrome(title: &str) -> PortalChrome {
-    PortalChrome {
-        title: title.into(),
-        email: None,
-        csrf: String::new(),
-    }
-}
-
 struct IndexItem {
     title: String,
     href: String,
@@ -73,7 +65,7 @@ async fn index(State(state): State<AppState>) -> Result<Response, PageError> {
         })
         .collect();
     Ok(render(&IndexPage {
-        chrome: public_chrome("Клиентам"),
+        chrome: PortalChrome::public("Клиентам"),
         items,
     })?
     .into_response())
@@ -92,7 +84,7 @@ struct OfficesPage {
 async fn offices(State(state): State<AppState>) -> Result<Response, PageError> {
     let company = state.store.company().await?;
     Ok(render(&OfficesPage {
-        chrome: public_chrome("Центры обслуживания"),
+        chrome: PortalChrome::public("Центры обслуживания"),
         centres: state.store.centres().await?,
         hotline: company
             .as_ref()
@@ -113,7 +105,7 @@ struct RequisitesPage {
 #[tracing::instrument(level = "debug", skip_all)]
 async fn requisites(State(state): State<AppState>) -> Result<Response, PageError> {
     Ok(render(&RequisitesPage {
-        chrome: public_chrome("Реквизиты для оплаты"),
+        chrome: PortalChrome::public("Реквизиты для оплаты"),
         s: state.store.billing_settings().await?,
     })?
     .into_response())
@@ -251,7 +243,7 @@ async fn show_page(state: &AppState, slug: String, id: Option<i64>) -> Result<Re
         .map(|(id, at)| (id, format_time(at, &tz), id == v.id))
         .collect();
     Ok(render(&PublicPage {
-        chrome: public_chrome(&v.title),
+        chrome: PortalChrome::public(&v.title),
         norms,
         html,
         updated: v

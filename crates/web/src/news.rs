@@ -85,14 +85,6 @@ pub struct PageQuery {
     page: Option<i64>,
 }
 
-fn public_chrome(title: &str) -> PortalChrome {
-    PortalChrome {
-        title: title.into(),
-        email: None,
-        csrf: String::new(),
-    }
-}
-
 #[tracing::instrument(level = "debug", skip_all)]
 async fn public_list(
     State(state): State<AppState>,
@@ -107,7 +99,7 @@ async fn public_list(
     let more = rows.len() as i64 > PER_PAGE;
     rows.truncate(PER_PAGE as usize);
     Ok(render(&PublicList {
-        chrome: public_chrome("Новости и объявления"),
+        chrome: PortalChrome::public("Новости и объявления"),
         items: rows.iter().map(|n| NewsLine::of(n, &tz)).collect(),
         page,
         more,
@@ -135,7 +127,7 @@ async fn public_item(
         .filter(|n| n.withdrawn_at.is_none())
         .ok_or_else(|| WebError::NotFound("Такого объявления нет или оно снято.".into()))?;
     Ok(render(&PublicItem {
-        chrome: public_chrome(&n.title),
+        chrome: PortalChrome::public(&n.title),
         n: NewsLine::of(&n, &tz),
     })?
     .into_response())

@@ -339,17 +339,7 @@ async fn login_form(
     Query(q): Query<LoginQuery>,
 ) -> Result<Response, PageError> {
     let (jar, token) = with_form_token(jar, &state);
-    let page = LoginPage {
-        chrome: PortalChrome {
-            title: "Вход в личный кабинет".into(),
-            email: None,
-            csrf: token,
-        },
-        email: String::new(),
-        error: None,
-        expired: !q.expired.is_empty(),
-        keep: None,
-    };
+    let page = LoginPage::form(token, !q.expired.is_empty(), None);
     Ok((jar, render(&page)?).into_response())
 }
 

@@ -44,6 +44,23 @@ pub struct LoginPage {
     pub keep: Option<Kept>,
 }
 
+impl LoginPage {
+    /// The empty sign-in form with its one-time token; `expired` says the session ended.
+    pub fn form(token: String, expired: bool, keep: Option<Kept>) -> Self {
+        Self {
+            chrome: PortalChrome {
+                title: "Вход в личный кабинет".into(),
+                email: None,
+                csrf: token,
+            },
+            email: String::new(),
+            error: None,
+            expired,
+            keep,
+        }
+    }
+}
+
 /// A form typed when the session ended, as hidden fields of the sign-in form, with a note.
 pub struct Kept {
     pub fields: Vec<(&'static str, String)>,
@@ -69,16 +86,6 @@ pub async fn sign_in_again(
         )
         .await?;
     let (jar, token) = with_form_token(jar, state);
-    let page = LoginPage {
-        chrome: PortalChrome {
-            title: "Вход в личный кабинет".into(),
-            email: None,
-            csrf: token,
-        },
-        email: String::new(),
-        error: None,
-        expired: true,
-        keep: Some(kept),
-    };
+    let page = LoginPage::form(token, true, Some(kept));
     Ok((StatusCode::UNAUTHORIZED, jar, render(&page)?).into_response())
 }
