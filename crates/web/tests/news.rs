@@ -339,3 +339,63 @@ async fn an_outage_reaches_its_district_only_and_can_be_withdrawn() {
         assert!(actions.contains(&"news.withdraw"), "{l}");
     }
 }
+
+/// The public site shows times in the company's configured time zone (`[company] time_zone`,
+/// `WebConfig::time_zone`), the same item an hour-exact two hours apart for Moscow and
+/// Yekaterinburg.
+#[tokio::test]
+async fn public_times_are_in_the_configured_company_zone() {
+    use tower::ServiceExt;
+    for app in apps().await {
+        let l = app.label();
+        let token = app.token("sales").await;
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/news",
+                Some(&token),
+                Some(
+                    json!({ "kind": "news", "title": "Часы работы в праздники", "body": "Текст" }),
+                ),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{l}: {}", r.body);
+        let id = r.json()["id"].as_i64().unwrap();
+        let at = app
+            .db
+            .store
+            .news_item(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .published_at;
+        let shown = |zone: &str| {
+            abonent_store::from_micros(at)
+                .to_zoned(jiff::tz::TimeZone::get(zone).unwrap())
+                .strftime("%d.%m.%Y %H:%M")
+                .to_string()
+        };
+        for zone in ["Europe/Moscow", "Asia/Yekaterinburg"] {
+            let cfg = abonent_web::WebConfig {
+                time_zone: jiff::tz::TimeZone::get(zone).unwrap(),
+                ..abonent_web::WebConfig::default()
+            };
+            let router = abonent_web::router(abonent_web::AppState::new(app.db.store.clone(), cfg));
+            let res = router
+                .oneshot(
+                    axum::http::Request::get(format!("/info/news/{id}"))
+                        .body(axum::body::Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{l} {zone}");
+            let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            let body = String::from_utf8(body.to_vec()).unwrap();
+            assert!(body.contains(&shown(zone)), "{l} {zone}: {}", shown(zone));
+        }
+        assert_ne!(shown("Europe/Moscow"), shown("Asia/Yekaterinburg"));
+    }
+}
