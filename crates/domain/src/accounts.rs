@@ -109,9 +109,43 @@ macro_rules! coded_enum {
                 Self::ALL.iter().copied().find(|v| v.code() == code)
             }
         }
+
+        impl std::fmt::Display for $name {
+            /// Writes the code.
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+
+        /// How the store decodes a stored code (`#[sqlx(try_from = "String")]`).
+        impl TryFrom<String> for $name {
+            type Error = $crate::accounts::UnknownCode;
+            fn try_from(code: String) -> Result<Self, Self::Error> {
+                Self::parse(&code).ok_or($crate::accounts::UnknownCode {
+                    kind: stringify!($name),
+                    code,
+                })
+            }
+        }
     };
 }
 pub(crate) use coded_enum;
+
+/// A stored or sent code that names no variant of a coded enum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownCode {
+    /// The enum, e.g. `AppealStatus`.
+    pub kind: &'static str,
+    pub code: String,
+}
+
+impl std::fmt::Display for UnknownCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown {} code {:?}", self.kind, self.code)
+    }
+}
+
+impl std::error::Error for UnknownCode {}
 
 coded_enum! {
     /// Tariff category of the premises (ACC-02); drives tariffs and norms later (BIL-01, BIL-02).

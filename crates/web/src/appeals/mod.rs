@@ -526,7 +526,7 @@ pub async fn interim(
     }
     state
         .store
-        .interim_reply(id, version, &body, channel.code(), &me.actor())
+        .interim_reply(id, version, &body, channel, &me.actor())
         .await?;
     Ok(())
 }
