@@ -325,6 +325,41 @@ impl AccountDraft {
 mod tests {
     use super::*;
 
+    /// The store decodes these enums from their codes and the API serialises them with serde:
+    /// both forms must be the code, or the JSON would change under the typed rows.
+    fn assert_codes_round_trip<T>(all: &[T], code: fn(T) -> &'static str)
+    where
+        T: Copy + std::fmt::Debug + PartialEq + Serialize + TryFrom<String, Error = UnknownCode>,
+        T: std::fmt::Display,
+    {
+        for &v in all {
+            assert_eq!(serde_json::to_value(v).unwrap(), code(v), "{v:?}");
+            assert_eq!(v.to_string(), code(v));
+            assert_eq!(T::try_from(code(v).to_owned()), Ok(v));
+        }
+    }
+
+    #[test]
+    fn typed_codes_serialise_as_their_codes() {
+        use crate::appeals::{AnswerChannel, AppealKind, AppealStatus, Ground, IntakeChannel};
+        assert_codes_round_trip(AccountCategory::ALL, AccountCategory::code);
+        assert_codes_round_trip(AccountStatus::ALL, AccountStatus::code);
+        assert_codes_round_trip(ContractStatus::ALL, ContractStatus::code);
+        assert_codes_round_trip(AppealKind::ALL, AppealKind::code);
+        assert_codes_round_trip(IntakeChannel::ALL, IntakeChannel::code);
+        assert_codes_round_trip(AppealStatus::ALL, AppealStatus::code);
+        assert_codes_round_trip(AnswerChannel::ALL, AnswerChannel::code);
+        assert_codes_round_trip(Ground::ALL, Ground::code);
+        assert_codes_round_trip(crate::org::Role::ALL, crate::org::Role::code);
+        assert_codes_round_trip(crate::news::NewsKind::ALL, crate::news::NewsKind::code);
+        assert_codes_round_trip(
+            crate::restriction::DeliveryWay::ALL,
+            crate::restriction::DeliveryWay::code,
+        );
+        let e = AppealStatus::try_from("closed".to_owned()).unwrap_err();
+        assert_eq!(e.to_string(), "unknown AppealStatus code \"closed\"");
+    }
+
     #[test]
     fn generated_numbers_validate() {
         for s in [0, 1, 42, 123_456_789, 999_999_999] {
