@@ -186,11 +186,12 @@ async fn portal_page(
     Ok(render(&page)?.into_response())
 }
 
+/// A multipart form's text fields, and its files, by field name.
+type FormParts = (HashMap<String, String>, HashMap<String, Upload>);
+
 /// Text fields, and files by field name.
 #[tracing::instrument(level = "debug", skip_all)]
-async fn read_form(
-    mut mp: Multipart,
-) -> Result<(HashMap<String, String>, HashMap<String, Upload>), WebError> {
+async fn read_form(mut mp: Multipart) -> Result<FormParts, WebError> {
     let mut fields = HashMap::new();
     let mut files = HashMap::new();
     let too_big = |_| {

@@ -95,7 +95,7 @@ pub async fn queue_invoice_mail(
     period: &str,
     d: &InvoiceMailDraft,
 ) -> Result<abonent_store::outbox::OutboxView, WebError> {
-    Rights::view(&me)?;
+    Rights::view(me)?;
     let p = parse_period(period)?;
     let store = &state.store;
     let a = store.account(account_id).await?;
@@ -170,7 +170,7 @@ pub async fn restriction_step(
     id: i64,
     d: &StepDraft,
 ) -> Result<(), WebError> {
-    Rights::manage_restriction(&me)?;
+    Rights::manage_restriction(me)?;
     if abonent_store::restriction::step_label(&d.step).is_empty() || d.step == "warning" {
         return Err(FieldErrors::single("step", "Выберите шаг.").into());
     }

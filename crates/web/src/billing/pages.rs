@@ -386,7 +386,7 @@ async fn tariffs_view(
     errors_for: &str,
     done: bool,
 ) -> Result<TariffsPage, WebError> {
-    Rights::view(&me)?;
+    Rights::view(me)?;
     let norms = state.store.norms().await?;
     let tables = norm_tables(&norms);
     Ok(TariffsPage {
@@ -397,7 +397,7 @@ async fn tariffs_view(
             Some(s) => s,
             None => SettingsForm::of(&state.store.billing_settings().await?),
         },
-        can_edit: Rights::may_configure(&me),
+        can_edit: Rights::may_configure(me),
         form,
         categories: categories(),
         tariff_errors: if errors_for == "tariff" {
@@ -667,7 +667,7 @@ async fn account_view(
     form: PaymentDraft,
     errors: FieldErrors,
 ) -> Result<AccountPage, WebError> {
-    Rights::view(&me)?;
+    Rights::view(me)?;
     let a = state.store.account(id).await?;
     let client = state.store.client(a.client_id).await?;
     let today = today_in(&me.zone);
@@ -739,7 +739,7 @@ async fn account_view(
         invoices,
         payments,
         cases: state.store.restriction_cases_of_account(id).await?,
-        can_pay: Rights::may_take_payments(&me),
+        can_pay: Rights::may_take_payments(me),
         form,
         errors,
     })
@@ -843,7 +843,7 @@ async fn invoice_view(
     errors: FieldErrors,
     queued: bool,
 ) -> Result<InvoicePage, WebError> {
-    Rights::view(&me)?;
+    Rights::view(me)?;
     let p = super::parse_period(period)?;
     let doc = super::invoice_doc(state, id, p).await?;
     state
@@ -1095,7 +1095,7 @@ async fn delivery_list_view(
     errors: FieldErrors,
     saved: Option<usize>,
 ) -> Result<DeliveryListPage, WebError> {
-    Rights::view(&me)?;
+    Rights::view(me)?;
     let lines = if settlement.is_empty() {
         Vec::new()
     } else {
@@ -1129,7 +1129,7 @@ async fn delivery_list_view(
         districts: state.store.delivery_settlements().await?,
         lines,
         today: ru_date(&today_in(&me.zone).to_string()),
-        can_deliver: Rights::may_record_delivery(&me),
+        can_deliver: Rights::may_record_delivery(me),
         delivered_by: typed.get("delivered_by").cloned().unwrap_or_default(),
         errors,
         saved,
@@ -1304,7 +1304,7 @@ async fn case_view_with(
     dform: std::collections::HashMap<String, String>,
     derrors: FieldErrors,
 ) -> Result<CasePage, WebError> {
-    Rights::view(&me)?;
+    Rights::view(me)?;
     let (case, steps) = state.store.restriction_case(id).await?;
     let tz0 = me.zone.clone();
     let deliveries = state
@@ -1343,7 +1343,7 @@ async fn case_view_with(
                 label: step_label(c),
             })
             .collect(),
-        can_act: Rights::may_manage_restriction(&me),
+        can_act: Rights::may_manage_restriction(me),
         debt: money(case.debt),
         overdue: money(b.overdue),
         steps,
@@ -1352,7 +1352,7 @@ async fn case_view_with(
         errors,
         note,
         deliveries,
-        can_deliver: Rights::may_record_delivery(&me) && case_open,
+        can_deliver: Rights::may_record_delivery(me) && case_open,
         dform,
         derrors,
     })

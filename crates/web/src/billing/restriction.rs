@@ -29,7 +29,7 @@ pub async fn record_delivery(
     case_id: i64,
     d: &DeliveryDraft,
 ) -> Result<i64, WebError> {
-    Rights::record_delivery(&me)?;
+    Rights::record_delivery(me)?;
     let (case, _) = state.store.restriction_case(case_id).await?;
     let today = today_in(&me.zone);
     let delivery = validate(d, issued_on(&case)?, today).map_err(WebError::Invalid)?;
@@ -54,7 +54,7 @@ pub async fn record_delivery_list(
     delivered_by: &str,
     dates: &[(i64, String)],
 ) -> Result<usize, WebError> {
-    Rights::record_delivery(&me)?;
+    Rights::record_delivery(me)?;
     let today = today_in(&me.zone);
     let listed = state.store.delivery_list(settlement).await?;
     let mut e = FieldErrors::new();
