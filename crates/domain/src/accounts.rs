@@ -109,9 +109,43 @@ macro_rules! coded_enum {
                 Self::ALL.iter().copied().find(|v| v.code() == code)
             }
         }
+
+        impl std::fmt::Display for $name {
+            /// Writes the code.
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+
+        /// How the store decodes a stored code (`#[sqlx(try_from = "String")]`).
+        impl TryFrom<String> for $name {
+            type Error = $crate::accounts::UnknownCode;
+            fn try_from(code: String) -> Result<Self, Self::Error> {
+                Self::parse(&code).ok_or($crate::accounts::UnknownCode {
+                    kind: stringify!($name),
+                    code,
+                })
+            }
+        }
     };
 }
 pub(crate) use coded_enum;
+
+/// A stored or sent code that names no variant of a coded enum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownCode {
+    /// The enum, e.g. `AppealStatus`.
+    pub kind: &'static str,
+    pub code: String,
+}
+
+impl std::fmt::Display for UnknownCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown {} code {:?}", self.kind, self.code)
+    }
+}
+
+impl std::error::Error for UnknownCode {}
 
 coded_enum! {
     /// Tariff category of the premises (ACC-02); drives tariffs and norms later (BIL-01, BIL-02).
@@ -290,6 +324,41 @@ impl AccountDraft {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The store decodes these enums from their codes and the API serialises them with serde:
+    /// both forms must be the code, or the JSON would change under the typed rows.
+    fn assert_codes_round_trip<T>(all: &[T], code: fn(T) -> &'static str)
+    where
+        T: Copy + std::fmt::Debug + PartialEq + Serialize + TryFrom<String, Error = UnknownCode>,
+        T: std::fmt::Display,
+    {
+        for &v in all {
+            assert_eq!(serde_json::to_value(v).unwrap(), code(v), "{v:?}");
+            assert_eq!(v.to_string(), code(v));
+            assert_eq!(T::try_from(code(v).to_owned()), Ok(v));
+        }
+    }
+
+    #[test]
+    fn typed_codes_serialise_as_their_codes() {
+        use crate::appeals::{AnswerChannel, AppealKind, AppealStatus, Ground, IntakeChannel};
+        assert_codes_round_trip(AccountCategory::ALL, AccountCategory::code);
+        assert_codes_round_trip(AccountStatus::ALL, AccountStatus::code);
+        assert_codes_round_trip(ContractStatus::ALL, ContractStatus::code);
+        assert_codes_round_trip(AppealKind::ALL, AppealKind::code);
+        assert_codes_round_trip(IntakeChannel::ALL, IntakeChannel::code);
+        assert_codes_round_trip(AppealStatus::ALL, AppealStatus::code);
+        assert_codes_round_trip(AnswerChannel::ALL, AnswerChannel::code);
+        assert_codes_round_trip(Ground::ALL, Ground::code);
+        assert_codes_round_trip(crate::org::Role::ALL, crate::org::Role::code);
+        assert_codes_round_trip(crate::news::NewsKind::ALL, crate::news::NewsKind::code);
+        assert_codes_round_trip(
+            crate::restriction::DeliveryWay::ALL,
+            crate::restriction::DeliveryWay::code,
+        );
+        let e = AppealStatus::try_from("closed".to_owned()).unwrap_err();
+        assert_eq!(e.to_string(), "unknown AppealStatus code \"closed\"");
+    }
 
     #[test]
     fn generated_numbers_validate() {

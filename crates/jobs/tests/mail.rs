@@ -234,7 +234,7 @@ async fn mailbox_intake_and_answer_delivery() {
         let appeals = s.list_appeals(&AppealFilter::default()).await.unwrap();
         assert_eq!(appeals.len(), 1, "{}", db.label);
         let a = s.appeal(appeals[0].id).await.unwrap();
-        assert_eq!(a.channel, "email");
+        assert_eq!(a.channel.code(), "email");
         assert_eq!(a.applicant_email.as_deref(), Some("ivanov@example.org"));
         assert_eq!(a.applicant_name, "Иванов Иван");
         assert!(a.original_text.contains("Тема: Перерасчёт"));

@@ -400,7 +400,7 @@ async fn a_new_tariff_is_announced_to_its_category_ten_days_ahead_once() {
             .await
             .unwrap()
             .into_iter()
-            .find(|t| t.category == a.category)
+            .find(|t| t.category == a.category.code())
             .unwrap();
         t.valid_from = "2027-01".into();
         t.single += 5_000;
@@ -441,7 +441,7 @@ async fn a_new_tariff_is_announced_to_its_category_ten_days_ahead_once() {
             "SELECT COUNT(*) FROM outbox o JOIN accounts x ON x.id = o.account_id
              WHERE o.kind = 'tariff_change' AND x.category <> $1",
         )
-        .bind(&a.category)
+        .bind(a.category.code())
         .fetch_one(s.pool())
         .await
         .unwrap();

@@ -50,7 +50,9 @@ pub struct ContractView {
     pub id: i64,
     pub number: String,
     pub typical_form: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub status: ContractStatus,
     pub applied_on: String,
     pub concluded_on: Option<String>,
     pub documents: String,
@@ -64,10 +66,14 @@ pub struct AccountView {
     pub client_id: i64,
     pub branch_id: i64,
     pub branch_name: String,
-    pub category: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub category: AccountCategory,
     pub residents: i64,
     pub rooms: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub status: AccountStatus,
     pub opened_on: String,
     pub closed_on: Option<String>,
     pub postcode: String,
@@ -81,7 +87,7 @@ pub struct AccountView {
 
 impl ContractView {
     pub fn status_label(&self) -> &'static str {
-        ContractStatus::parse(&self.status).map_or("—", |s| s.label_ru())
+        self.status.label_ru()
     }
 }
 
@@ -103,11 +109,11 @@ impl AccountView {
     }
 
     pub fn category_label(&self) -> &'static str {
-        AccountCategory::parse(&self.category).map_or("—", |c| c.label_ru())
+        self.category.label_ru()
     }
 
     pub fn status_label(&self) -> &'static str {
-        AccountStatus::parse(&self.status).map_or("—", |c| c.label_ru())
+        self.status.label_ru()
     }
 }
 

@@ -8,7 +8,10 @@
 
 use std::collections::HashMap;
 
-use abonent_domain::appeals::{AnswerData, AppealData, AppealKind, AppealNorms, Ground};
+use abonent_domain::appeals::{
+    AnswerChannel, AnswerData, AppealData, AppealKind, AppealNorms, AppealStatus, Ground,
+    IntakeChannel,
+};
 use abonent_domain::refusal::AppealsRefusal;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -69,12 +72,18 @@ pub struct AppealRow {
     pub id: i64,
     pub number: String,
     pub registered_at: i64,
-    pub channel: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub channel: IntakeChannel,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub kind: AppealKind,
     pub topic: String,
     pub branch_id: i64,
     pub applicant_name: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub status: AppealStatus,
     pub executor_id: Option<i64>,
     pub executor_name: Option<String>,
     pub deadline: String,
@@ -90,8 +99,12 @@ pub struct AppealRecord {
     pub registered_at: i64,
     pub registered_on: String,
     pub registered_by: Option<i64>,
-    pub channel: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub channel: IntakeChannel,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub kind: AppealKind,
     pub topic: String,
     pub topic_name: String,
     pub branch_id: i64,
@@ -103,11 +116,15 @@ pub struct AppealRecord {
     pub applicant_email: Option<String>,
     pub applicant_phone: Option<String>,
     pub applicant_address: Option<String>,
-    pub answer_channel: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub answer_channel: AnswerChannel,
     /// The text as received, never changed (APL-02).
     pub original_text: String,
     pub flagged: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub status: AppealStatus,
     pub executor_id: Option<i64>,
     pub executor_name: Option<String>,
     pub executor_phone: Option<String>,
@@ -144,7 +161,9 @@ pub struct Reply {
     pub executor_phone: String,
     pub signatory_name: String,
     pub signatory_position: String,
-    pub channel: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub channel: AnswerChannel,
     pub call_note: Option<String>,
     pub sent_at: i64,
     /// `delivered`, `to_print` (a letter to post), `queued` (e-mail waiting for the transport).
@@ -1297,7 +1316,7 @@ impl Store {
         id: i64,
         expected_version: i64,
         body: &str,
-        channel: &str,
+        channel: AnswerChannel,
         actor: &Actor,
     ) -> Result<i64> {
         let now = now_micros();
@@ -1315,7 +1334,7 @@ impl Store {
             tx.rollback().await?;
             return Err(conflict_closed());
         }
-        let delivery = if channel == "post" {
+        let delivery = if channel == AnswerChannel::Post {
             "to_print"
         } else {
             "delivered"
@@ -1326,7 +1345,7 @@ impl Store {
         )
         .bind(id)
         .bind(body)
-        .bind(channel)
+        .bind(channel.code())
         .bind(now)
         .bind(actor.staff_id)
         .bind(delivery)

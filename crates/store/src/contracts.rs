@@ -3,7 +3,7 @@
 //! and the decision — concluded on a date or refused with the reason — each status kept in the
 //! history. One application under consideration per account.
 
-use abonent_domain::accounts::{contract_document, AccountCategory, ContractStatus};
+use abonent_domain::accounts::{contract_document, ContractStatus};
 use abonent_domain::refusal::ContractsRefusal;
 use jiff::civil::Date;
 use serde::Serialize;
@@ -35,7 +35,9 @@ pub struct ContractRecord {
     pub client_id: i64,
     pub number: String,
     pub typical_form: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub status: ContractStatus,
     pub applied_on: String,
     pub concluded_on: Option<String>,
     /// The checklist: each document and how it comes.
@@ -52,7 +54,9 @@ pub struct ContractFile {
 
 #[derive(Debug, Clone, FromRow, Serialize, ToSchema)]
 pub struct ContractEvent {
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub status: ContractStatus,
     pub at: i64,
     pub staff_name: Option<String>,
     pub note: String,
@@ -60,7 +64,7 @@ pub struct ContractEvent {
 
 impl ContractRecord {
     pub fn status_label(&self) -> &'static str {
-        ContractStatus::parse(&self.status).map_or("—", |s| s.label_ru())
+        self.status.label_ru()
     }
 }
 
@@ -95,8 +99,7 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn apply_for_contract(&self, a: &ContractApplication, actor: &Actor) -> Result<i64> {
         let account = self.account(a.account_id).await?;
-        let category = AccountCategory::parse(&account.category)
-            .ok_or_else(|| StoreError::Corrupt(format!("category {}", account.category)))?;
+        let category = account.category;
         let mut tx = self.begin_write().await?;
         let (count,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM contracts WHERE account_id = $1")

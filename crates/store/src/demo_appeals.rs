@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use abonent_domain::appeals::{search_terms, AppealKind, IntakeChannel, DEFAULT_TOPICS};
 use abonent_domain::calendar::WorkingCalendar;
+use abonent_domain::org::Role;
 use jiff::civil::Date;
 use jiff::ToSpan;
 
@@ -150,11 +151,11 @@ impl Store {
             .filter(|s| {
                 s.active
                     && matches!(
-                        s.role.as_str(),
-                        "technician"
-                            | "cashier_technician"
-                            | "head_of_retail_sales"
-                            | "branch_head"
+                        s.role,
+                        Role::Technician
+                            | Role::CashierTechnician
+                            | Role::HeadOfRetailSales
+                            | Role::BranchHead
                     )
             })
             .map(|s| s.id)

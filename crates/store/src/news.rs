@@ -18,7 +18,9 @@ use crate::{now_micros, refused, Backend, Result, Store, StoreError};
 pub struct News {
     pub id: i64,
     /// `news`, `outage` or `rules`.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub kind: NewsKind,
     pub title: String,
     /// Markdown.
     pub body: String,
@@ -41,7 +43,7 @@ pub struct News {
 
 impl News {
     pub fn kind_label(&self) -> &'static str {
-        NewsKind::parse(&self.kind).map_or("—", |k| k.label_ru())
+        self.kind.label_ru()
     }
 
     /// «всем клиентам», «г. Радужный», «Радужнинское отделение, г. Радужный».
@@ -171,8 +173,7 @@ impl Store {
         if n.notify == 0 || n.withdrawn_at.is_some() {
             return Ok(FanOut::default());
         }
-        let kind = NewsKind::parse(&n.kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("news {id}: kind {}", n.kind)))?;
+        let kind = n.kind;
         let key_id = match self.backend() {
             Backend::Postgres => "a.id::text",
             Backend::Sqlite => "a.id",

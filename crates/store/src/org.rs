@@ -49,7 +49,8 @@ pub struct Staff {
     pub login: String,
     pub full_name: String,
     pub position: String,
-    pub role: String,
+    #[schema(value_type = String)]
+    pub role: Role,
     pub branch_id: Option<i64>,
     pub centre_id: Option<i64>,
     pub phone: String,
@@ -68,7 +69,12 @@ impl<'r> FromRow<'r, sqlx::any::AnyRow> for Staff {
             login: row.try_get("login")?,
             full_name: row.try_get("full_name")?,
             position: row.try_get("position")?,
-            role: row.try_get("role")?,
+            role: Role::try_from(row.try_get::<String, _>("role")?).map_err(|e| {
+                sqlx::Error::ColumnDecode {
+                    index: "role".into(),
+                    source: Box::new(e),
+                }
+            })?,
             branch_id: row.try_get("branch_id")?,
             centre_id: row.try_get("centre_id")?,
             phone: row.try_get("phone")?,
@@ -80,13 +86,6 @@ impl<'r> FromRow<'r, sqlx::any::AnyRow> for Staff {
                 .try_get::<Option<String>, _>("time_zone")?
                 .unwrap_or_else(|| abonent_domain::org::DEFAULT_TIME_ZONE.to_owned()),
         })
-    }
-}
-
-impl Staff {
-    /// The role; an unknown stored code (never written by this code) reads as no rights at all.
-    pub fn role(&self) -> Option<Role> {
-        Role::parse(&self.role)
     }
 }
 

@@ -192,7 +192,9 @@ impl RestrictionCase {
 pub struct WarningDelivery {
     pub id: i64,
     /// `invoice`, `signature`, `letter`, `email`, `sms`, `portal` or `call`.
-    pub way: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub way: DeliveryWay,
     /// The day the term runs from; none for a letter whose receipt has not come back.
     pub delivered_on: Option<String>,
     /// Who handed it over or called.

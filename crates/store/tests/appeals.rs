@@ -1,7 +1,9 @@
 //! Appeals registry, idempotency keys and the job queue, on SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // tests: a failed unwrap is a failed test; scenarios read top to bottom
 
-use abonent_domain::appeals::{search_terms, AnswerChannel, AnswerDraft, AppealDraft, Ground};
+use abonent_domain::appeals::{
+    search_terms, AnswerChannel, AnswerDraft, AppealDraft, AppealStatus, Ground,
+};
 use abonent_domain::clients::ClientDraft;
 use abonent_domain::org::{Role, StaffData};
 use abonent_store::appeals::{AppealFilter, NewAppeal, NewAttachment, View};
@@ -195,7 +197,7 @@ async fn registration_numbers_idempotency_repeats_and_search() {
         // Kept unchanged with its attachment and history; the head was told.
         let rec = s.appeal(r1.id).await.unwrap();
         assert_eq!(rec.original_text, "Замена счётчика в квартире");
-        assert_eq!(rec.status, "registered");
+        assert_eq!(rec.status, AppealStatus::Registered);
         let att = s.appeal_attachments(r1.id).await.unwrap();
         assert_eq!(att.len(), 1);
         let (_, content) = s.appeal_attachment(att[0].id).await.unwrap();
@@ -332,9 +334,15 @@ async fn lifecycle_views_extension_answer_and_sweep() {
             .extend_appeal(r.id, v, date(2026, 4, 1), 15, &actor(tech))
             .await
             .is_err());
-        s.interim_reply(r.id, v, "Проводится проверка.", "post", &actor(tech))
-            .await
-            .unwrap();
+        s.interim_reply(
+            r.id,
+            v,
+            "Проводится проверка.",
+            AnswerChannel::Post,
+            &actor(tech),
+        )
+        .await
+        .unwrap();
         let v = s.appeal(r.id).await.unwrap().version;
         s.extend_appeal(r.id, v, date(2026, 4, 1), 15, &actor(tech))
             .await
@@ -378,7 +386,7 @@ async fn lifecycle_views_extension_answer_and_sweep() {
             "a second answer is refused"
         );
         let rec = s.appeal(r.id).await.unwrap();
-        assert_eq!((rec.status.as_str(), rec.on_time), ("answered", Some(1)));
+        assert_eq!((rec.status, rec.on_time), (AppealStatus::Answered, Some(1)));
         let replies = s.appeal_replies(r.id).await.unwrap();
         assert_eq!(replies.len(), 2);
         assert_eq!(replies[1].delivery, "queued");
@@ -401,7 +409,7 @@ async fn lifecycle_views_extension_answer_and_sweep() {
         .await
         .unwrap();
         let rec = s.appeal(other.id).await.unwrap();
-        assert_eq!(rec.status, "left_without_action");
+        assert_eq!(rec.status, AppealStatus::LeftWithoutAction);
         assert_eq!(rec.on_time, Some(0));
 
         let stats = s

@@ -157,7 +157,7 @@ async fn each_way_of_delivery_is_recorded_with_who_entered_it_and_audited() {
             .await
             .unwrap();
         let d = s.warning_deliveries(c.id).await.unwrap();
-        let ways: Vec<&str> = d.iter().map(|x| x.way.as_str()).collect();
+        let ways: Vec<&str> = d.iter().map(|x| x.way.code()).collect();
         assert_eq!(
             ways,
             ["signature", "invoice", "letter", "call", "sms"],
@@ -418,7 +418,7 @@ async fn the_demo_records_every_way_of_delivery_once() {
         let mut ways = Vec::new();
         for c in &cases {
             for d in s.warning_deliveries(c.id).await.unwrap() {
-                ways.push((d.way, d.delivered_on.is_some()));
+                ways.push((d.way.code().to_owned(), d.delivered_on.is_some()));
             }
         }
         ways.sort();

@@ -130,7 +130,7 @@ async fn staff_and_sessions() {
         }
         let (st, hash) = s.staff_credentials("ivanova").await.unwrap().unwrap();
         assert_eq!((st.id, hash.as_str()), (id, "hash1"));
-        assert_eq!(st.role(), Some(Role::Technician));
+        assert_eq!(st.role, Role::Technician);
 
         s.create_session("tok", id, "csrf", "127.0.0.1", 3_600_000_000)
             .await
@@ -317,7 +317,10 @@ async fn search_by_number_phone_name_and_address() {
         let accounts = s.accounts_of_client(id).await.unwrap();
         assert_eq!(accounts.len(), 1);
         assert_eq!(accounts[0].contracts.len(), 1);
-        assert_eq!(accounts[0].contracts[0].status, "concluded");
+        assert_eq!(
+            accounts[0].contracts[0].status,
+            abonent_domain::accounts::ContractStatus::Concluded
+        );
         assert_eq!(s.account_by_number(&number).await.unwrap().client_id, id);
 
         // A duplicate number is refused with a message.

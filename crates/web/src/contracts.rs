@@ -59,7 +59,7 @@ pub struct HistoryLine {
 
 impl ContractBox {
     pub fn applied(&self) -> bool {
-        self.c.status == ContractStatus::Applied.code()
+        self.c.status == ContractStatus::Applied
     }
 }
 
@@ -75,7 +75,7 @@ async fn contract_box(
         .await?
         .into_iter()
         .map(|h| HistoryLine {
-            status: ContractStatus::parse(&h.status).map_or("—", |s| s.label_ru()),
+            status: h.status.label_ru(),
             at: format_time(h.at, tz),
             who: h.staff_name.unwrap_or_else(|| "клиент".into()),
             note: h.note,

@@ -60,7 +60,7 @@ impl NewsLine {
         Self {
             id: n.id,
             kind: n.kind_label(),
-            outage: n.kind == NewsKind::Outage.code(),
+            outage: n.kind == NewsKind::Outage,
             title: n.title.clone(),
             html: markdown(&n.body),
             audience: n.audience(),

@@ -981,7 +981,7 @@ async fn staff_open_an_account_with_the_next_number() {
             accounts[0].address(),
             "628647, пгт Новоаганск, ул. Лесная, д. 5"
         );
-        assert_eq!(accounts[0].contracts[0].status, "concluded");
+        assert_eq!(accounts[0].contracts[0].status.code(), "concluded");
         // Found by the new number and by the address.
         let hits = app
             .api(

@@ -494,7 +494,7 @@ async fn a_client_files_an_appeal_in_the_personal_account_and_reads_the_answer()
         assert_eq!(appeals.len(), 1);
         let rec = s.appeal(appeals[0].id).await.unwrap();
         assert_eq!(rec.account_id, Some(a.id));
-        assert_eq!(rec.channel, "online_reception");
+        assert_eq!(rec.channel.code(), "online_reception");
 
         // Staff answer it; the client reads the answer in the personal account.
         let tech = s.staff_credentials("tech").await.unwrap().unwrap().0.id;

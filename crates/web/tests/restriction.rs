@@ -343,7 +343,7 @@ async fn the_printable_delivery_list_shows_a_districts_cases_and_records_them_in
         let d = app.db.store.warning_deliveries(cases[0].id).await.unwrap();
         assert_eq!(
             (
-                d[0].way.as_str(),
+                d[0].way.code(),
                 d[0].delivered_by.as_str(),
                 d[0].delivered_on.clone()
             ),

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use abonent_domain::appeals::{
     extend_deadline, AnswerChannel, AnswerDraft, AppealDraft, AppealKind, AppealNorms,
-    AppealStatus, ExtensionState, Ground, IntakeChannel,
+    ExtensionState, Ground, IntakeChannel,
 };
 use abonent_domain::calendar::WorkingCalendar;
 use abonent_domain::org::Permission;
@@ -425,10 +425,6 @@ fn require_handler(me: &CurrentStaff, a: &AppealRecord) -> Result<(), WebError> 
     }
 }
 
-fn status_of(a: &AppealRecord) -> AppealStatus {
-    AppealStatus::parse(&a.status).unwrap_or(AppealStatus::Registered)
-}
-
 /// Assigns or reassigns the executor (APL-03).
 pub async fn assign(
     state: &AppState,
@@ -478,7 +474,7 @@ pub async fn reclassify(
         e.add("topic", "Выберите тематику из списка.");
     }
     let k = e.into_checked(k, "kind")?;
-    let deadline = if a.kind != k.code() && a.extended == 0 {
+    let deadline = if a.kind != k && a.extended == 0 {
         let on: Date = a
             .registered_on
             .parse()
@@ -513,7 +509,7 @@ pub async fn interim(
         abonent_domain::appeals::MAX_TEXT_CHARS,
     );
     let channel = if channel.trim().is_empty() {
-        AnswerChannel::parse(&a.answer_channel)
+        Some(a.answer_channel)
     } else {
         AnswerChannel::parse(channel.trim())
     };
@@ -521,12 +517,12 @@ pub async fn interim(
         e.add("channel", "Выберите, как направить промежуточный ответ.");
     }
     let channel = e.into_checked(channel, "channel")?;
-    if !status_of(&a).is_open() {
+    if !a.status.is_open() {
         return Err(WebError::Conflict("Обращение уже закрыто.".into()));
     }
     state
         .store
-        .interim_reply(id, version, &body, channel.code(), &me.actor())
+        .interim_reply(id, version, &body, channel, &me.actor())
         .await?;
     Ok(())
 }
@@ -545,7 +541,7 @@ pub async fn extend(
         return Err(FieldErrors::single("days", "Укажите число календарных дней.").into());
     };
     let rules = state.rules.get(&state.store).await?;
-    let kind = AppealKind::parse(&a.kind).unwrap_or(AppealKind::Complaint);
+    let kind = a.kind;
     let deadline: Date = a
         .deadline
         .parse()
@@ -554,7 +550,7 @@ pub async fn extend(
         &rules.calendar,
         &rules.norms(kind),
         ExtensionState {
-            status: status_of(&a),
+            status: a.status,
             deadline,
             interim_reply_sent: a.interim_reply_at.is_some(),
             already_extended: a.extended == 1,
@@ -578,7 +574,7 @@ pub async fn answer(
 ) -> Result<i64, WebError> {
     let a = state.store.appeal(id).await?;
     require_handler(me, &a)?;
-    let chosen = AnswerChannel::parse(&a.answer_channel).unwrap_or(AnswerChannel::Post);
+    let chosen = a.answer_channel;
     let ans = d.validate(chosen)?;
     match ans.channel {
         AnswerChannel::Email if a.applicant_email.is_none() => {
@@ -702,18 +698,12 @@ pub fn day_start_micros(d: Date, zone: &jiff::tz::TimeZone) -> i64 {
         .unwrap_or(0)
 }
 
-/// Labels for codes, for pages.
+/// Labels for codes counted by the statistics, for pages.
 pub fn kind_label(code: &str) -> &'static str {
     AppealKind::parse(code).map_or("—", |k| k.label_ru())
 }
 pub fn channel_label(code: &str) -> &'static str {
     IntakeChannel::parse(code).map_or("—", |k| k.label_ru())
-}
-pub fn status_label(code: &str) -> &'static str {
-    AppealStatus::parse(code).map_or("—", |k| k.label_ru())
-}
-pub fn answer_channel_label(code: &str) -> &'static str {
-    AnswerChannel::parse(code).map_or("—", |k| k.label_ru())
 }
 pub fn ground_label(code: &str) -> &'static str {
     Ground::parse(code).map_or("—", |k| k.label_ru())

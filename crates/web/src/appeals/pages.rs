@@ -4,7 +4,7 @@
 use abonent_domain::appeals::{
     AnswerChannel, AnswerDraft, AppealDraft, AppealKind, Ground, IntakeChannel,
 };
-use abonent_domain::org::Permission;
+use abonent_domain::org::{Permission, Role};
 use abonent_domain::validation::FieldErrors;
 use abonent_store::appeals::{AppealRow, AppealStats, View};
 use abonent_store::idempotency::IdemKey;
@@ -249,16 +249,16 @@ fn line(
     today: jiff::civil::Date,
     tz: &jiff::tz::TimeZone,
 ) -> Line {
-    let open = matches!(r.status.as_str(), "registered" | "assigned");
+    let open = r.status.is_open();
     Line {
         overdue: open && is_overdue_on(&r.deadline, today),
         id: r.id,
         number: r.number,
         registered: format_time(r.registered_at, tz),
-        kind: super::kind_label(&r.kind),
+        kind: r.kind.label_ru(),
         topic: rules.topic_name(&r.topic),
         applicant: r.applicant_name,
-        status: super::status_label(&r.status),
+        status: r.status.label_ru(),
         executor: r.executor_name.unwrap_or_default(),
         deadline: ru_date(&r.deadline),
         flagged: r.flagged == 1,
@@ -411,9 +411,9 @@ async fn confirmation(
         id,
         number: a.number.clone(),
         registered: format_time(a.registered_at, &me.zone),
-        kind: super::kind_label(&a.kind),
+        kind: a.kind.label_ru(),
         topic: a.topic_name.clone(),
-        channel: super::channel_label(&a.channel),
+        channel: a.channel.label_ru(),
         applicant: a.applicant_name.clone(),
         deadline: ru_date(&a.deadline),
         code: super::normalise_code(&p.code),
@@ -540,7 +540,7 @@ async fn executors(
         .filter(|s| {
             s.active
                 && s.branch_id == Some(branch_id)
-                && !matches!(s.role.as_str(), "administrator" | "records_clerk")
+                && !matches!(s.role, Role::Administrator | Role::RecordsClerk)
         })
         .map(|s| Opt {
             code: s.id.to_string(),
@@ -557,7 +557,7 @@ fn reply_line(r: abonent_store::appeals::Reply, tz: &jiff::tz::TimeZone) -> Repl
         interim: r.interim == 1,
         body: r.body,
         sent: format_time(r.sent_at, tz),
-        channel: super::answer_channel_label(&r.channel),
+        channel: r.channel.label_ru(),
         delivery: delivery_label(&r.delivery),
         executor: if r.executor_name.is_empty() {
             String::new()
@@ -590,7 +590,7 @@ async fn card_view(
     let tz = &me.zone;
     let a = card.appeal;
     let today = rules.today_in(a.branch_id);
-    let open = matches!(a.status.as_str(), "registered" | "assigned");
+    let open = a.status.is_open();
     let can_handle = me.can(Permission::AssignAppeals)
         || (me.can(Permission::HandleAppeals) && a.executor_id == Some(me.staff.id));
     let executors = executors(state, me, a.branch_id).await?;
@@ -604,16 +604,16 @@ async fn card_view(
             .unwrap_or_default();
     }
     if forms.answer.channel.is_empty() {
-        forms.answer.channel = a.answer_channel.clone();
+        forms.answer.channel = a.answer_channel.code().to_owned();
     }
-    let kind = AppealKind::parse(&a.kind).unwrap_or(AppealKind::Complaint);
+    let kind = a.kind;
     Ok(CardPage {
         chrome: Chrome::for_staff(&format!("Обращение № {}", a.number), me, "appeals"),
         registered: format_time(a.registered_at, tz),
-        kind: super::kind_label(&a.kind),
-        channel: super::channel_label(&a.channel),
-        status: super::status_label(&a.status),
-        answer_channel: super::answer_channel_label(&a.answer_channel),
+        kind: a.kind.label_ru(),
+        channel: a.channel.label_ru(),
+        status: a.status.label_ru(),
+        answer_channel: a.answer_channel.label_ru(),
         ground: a.ground.as_deref().map_or("", super::ground_label),
         deadline: ru_date(&a.deadline),
         original_deadline: ru_date(&a.original_deadline),

@@ -132,9 +132,9 @@ pub async fn track(
     Ok(TrackedAppeal {
         number: a.number.clone(),
         registered_at: format_time(a.registered_at, &tz),
-        kind: super::kind_label(&a.kind).to_owned(),
+        kind: a.kind.label_ru().to_owned(),
         topic: a.topic_name.clone(),
-        status: super::status_label(&a.status).to_owned(),
+        status: a.status.label_ru().to_owned(),
         deadline: ru_date(&a.deadline),
         replies,
         ground: a

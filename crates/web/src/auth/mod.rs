@@ -170,9 +170,7 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<CurrentSt
     let Some(session) = state.store.session(&hash).await? else {
         return Ok(None);
     };
-    let Some(role) = session.staff.role() else {
-        return Ok(None);
-    };
+    let role = session.staff.role;
     let zone = crate::common::clock::zone_or(&session.staff.time_zone, &state.config.time_zone);
     let me = CurrentStaff {
         zone,

@@ -1228,7 +1228,7 @@ fn delivery_line(
     tz: &jiff::tz::TimeZone,
 ) -> DeliveryLine {
     use abonent_domain::restriction::DeliveryWay;
-    let way = DeliveryWay::parse(&d.way).map_or("", |w| w.label_ru());
+    let way = d.way.label_ru();
     let mut details = Vec::new();
     if let Some(r) = &d.rpo {
         details.push(format!("РПО {r}"));
@@ -1236,7 +1236,7 @@ fn delivery_line(
     if let Some(x) = &d.sent_on {
         details.push(format!("отправлено {}", ru_date(x)));
     }
-    if d.way == "letter" && d.delivered_on.is_none() {
+    if d.way == DeliveryWay::Letter && d.delivered_on.is_none() {
         details.push("уведомление о вручении не вернулось: срок не начался".into());
     }
     if let Some(x) = &d.called_at {
@@ -1265,12 +1265,10 @@ fn delivery_line(
         details: details.join("; "),
         entered: format!(
             "{}, {}",
-            d.entered_by_login
-                .as_deref()
-                .unwrap_or(match d.way.as_str() {
-                    "email" | "sms" | "portal" => "рассылка",
-                    _ => "—",
-                }),
+            d.entered_by_login.as_deref().unwrap_or(match d.way {
+                DeliveryWay::Email | DeliveryWay::Sms | DeliveryWay::Portal => "рассылка",
+                _ => "—",
+            }),
             format_time(d.entered_at, tz)
         ),
     }

@@ -193,7 +193,7 @@ async fn card_page(
                     id: a.id,
                     number: a.number,
                     registered: format_time(a.registered_at, tz),
-                    status: crate::appeals::status_label(&a.status),
+                    status: a.status.label_ru(),
                     repeat: a.repeat_of.is_some(),
                 })
                 .collect()

@@ -56,10 +56,6 @@ struct IndexPage {
     years: Vec<i16>,
 }
 
-fn role_label(code: &str) -> &'static str {
-    Role::parse(code).map_or("—", |r| r.label_ru())
-}
-
 #[tracing::instrument(level = "debug", skip_all)]
 async fn index(State(state): State<AppState>, me: CurrentStaff) -> Result<Response, PageError> {
     admin(&me)?;
@@ -502,7 +498,7 @@ fn staff_draft(s: Staff) -> StaffDraft {
         login: s.login,
         full_name: s.full_name,
         position: s.position,
-        role: s.role,
+        role: s.role.code().to_owned(),
         branch_id: s.branch_id.map(|v| v.to_string()).unwrap_or_default(),
         centre_id: s.centre_id.map(|v| v.to_string()).unwrap_or_default(),
         phone: s.phone,

@@ -16,7 +16,7 @@ use axum_extra::extract::cookie::CookieJar;
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
-use crate::appeals::{kind_label, register, status_label, Registrar};
+use crate::appeals::{register, Registrar};
 use crate::auth::client::CurrentClient;
 use crate::auth::ClientIp;
 use crate::common::clock::format_time;
@@ -116,9 +116,9 @@ async fn list(
                 .collect();
             appeals.push(AppealLine {
                 registered: format_time(a.registered_at, &tz),
-                kind: kind_label(&a.kind),
+                kind: a.kind.label_ru(),
                 topic: rules.topic_name(&a.topic),
-                status: status_label(&a.status),
+                status: a.status.label_ru(),
                 deadline: ru_date(&a.deadline),
                 number: a.number,
                 replies,
