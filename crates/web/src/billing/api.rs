@@ -2,7 +2,6 @@
 
 use abonent_domain::restriction::DeliveryDraft;
 use abonent_domain::tariffs::{Norm, Tariff, TariffDraft};
-use abonent_domain::validation::FieldErrors;
 use abonent_store::billing::{Balance, BillingSettings, InvoiceRow, LineRow, PeriodRow};
 use abonent_store::outbox::OutboxView;
 use abonent_store::restriction::{RestrictionCase, WarningDelivery};
@@ -13,12 +12,10 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::Rights;
 use super::{InvoiceMailDraft, StepDraft};
 use crate::auth::CurrentStaff;
-use crate::common::clock::today_in;
 use crate::common::idempotency::{idempotency_key, once};
-use crate::{ApiError, AppState, WebError};
+use crate::{ApiError, AppState};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -48,15 +45,14 @@ pub async fn tariffs(
     State(state): State<AppState>,
     me: CurrentStaff,
 ) -> Result<Json<Vec<Tariff>>, ApiError> {
-    Rights::view(&me)?;
-    Ok(Json(state.store.tariffs().await?))
+    Ok(Json(super::tariffs(&state, &me).await?))
 }
 
 /// The tariffs in force and coming, for the public «Тарифы» page of the portal (no sign-in).
 #[utoipa::path(get, path = "/api/v1/public/tariffs", tag = "billing", responses((status = 200, body = [Tariff])))]
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn public_tariffs(State(state): State<AppState>) -> Result<Json<Vec<Tariff>>, ApiError> {
-    Ok(Json(state.store.tariffs().await?))
+    Ok(Json(super::public_tariffs(&state).await?))
 }
 
 /// Adds or replaces the tariff of a category from a period; periods already billed are refused.
@@ -68,10 +64,7 @@ pub async fn save_tariff(
     me: CurrentStaff,
     Json(d): Json<TariffDraft>,
 ) -> Result<(StatusCode, Json<Tariff>), ApiError> {
-    Rights::configure(&me)?;
-    let t = d.validate()?;
-    state.store.save_tariff(&t, &me.actor()).await?;
-    state.pages.clear();
+    let t = super::save_tariff(&state, &me, &d).await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
 
@@ -82,8 +75,7 @@ pub async fn norms(
     State(state): State<AppState>,
     me: CurrentStaff,
 ) -> Result<Json<Vec<Norm>>, ApiError> {
-    Rights::view(&me)?;
-    Ok(Json(state.store.norms().await?))
+    Ok(Json(super::norms(&state, &me).await?))
 }
 
 /// One cell of the norm table as typed.
@@ -106,16 +98,13 @@ pub async fn save_norms(
     Path(category): Path<String>,
     Json(cells): Json<Vec<NormCell>>,
 ) -> Result<StatusCode, ApiError> {
-    Rights::configure(&me)?;
-    let norms = super::validate_norms(
+    super::save_norms(
+        &state,
+        &me,
         &category,
         cells.iter().map(|c| (c.rooms, c.residents, c.kwh.as_str())),
-    )?;
-    state
-        .store
-        .save_norms(&category, &norms, &me.actor())
-        .await?;
-    state.pages.clear();
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -125,8 +114,7 @@ pub async fn settings(
     State(state): State<AppState>,
     me: CurrentStaff,
 ) -> Result<Json<BillingSettings>, ApiError> {
-    Rights::view(&me)?;
-    Ok(Json(state.store.billing_settings().await?))
+    Ok(Json(super::settings(&state, &me).await?))
 }
 
 /// Due day, key rate and its cap, warning term, payee requisites (checked as the QR needs them).
@@ -138,9 +126,7 @@ pub async fn save_settings(
     me: CurrentStaff,
     Json(s): Json<BillingSettings>,
 ) -> Result<StatusCode, ApiError> {
-    Rights::configure(&me)?;
-    super::validate_settings(&s)?;
-    state.store.save_billing_settings(&s, &me.actor()).await?;
+    super::save_settings(&state, &me, &s).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -151,8 +137,7 @@ pub async fn periods(
     State(state): State<AppState>,
     me: CurrentStaff,
 ) -> Result<Json<Vec<PeriodRow>>, ApiError> {
-    Rights::view(&me)?;
-    Ok(Json(state.store.billing_periods().await?))
+    Ok(Json(super::periods(&state, &me).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -172,21 +157,7 @@ pub async fn balance(
     Path(id): Path<i64>,
     Query(p): Query<DateParam>,
 ) -> Result<Json<Balance>, ApiError> {
-    Rights::view(&me)?;
-    let date = if p.date.trim().is_empty() {
-        today_in(&me.zone)
-    } else {
-        p.date
-            .trim()
-            .parse()
-            .map_err(|_| WebError::from(FieldErrors::single("date", "Дата в виде ГГГГ-ММ-ДД.")))?
-    };
-    state.store.account(id).await?;
-    state
-        .store
-        .audit(&me.actor(), "balance.view", "account", &id.to_string(), "")
-        .await?;
-    Ok(Json(state.store.balance_at(id, date).await?))
+    Ok(Json(super::balance(&state, &me, id, &p.date).await?))
 }
 
 /// The account's invoices, newest first.
@@ -198,9 +169,7 @@ pub async fn invoices(
     me: CurrentStaff,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<InvoiceRow>>, ApiError> {
-    Rights::view(&me)?;
-    state.store.account(id).await?;
-    Ok(Json(state.store.invoices_of_account(id).await?))
+    Ok(Json(super::invoices(&state, &me, id).await?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -218,19 +187,7 @@ pub async fn invoice(
     me: CurrentStaff,
     Path((id, period)): Path<(i64, String)>,
 ) -> Result<Json<InvoiceBody>, ApiError> {
-    Rights::view(&me)?;
-    let p = super::parse_period(&period)?;
-    let (invoice, lines) = state.store.invoice(id, p).await?;
-    state
-        .store
-        .audit(
-            &me.actor(),
-            "invoice.view",
-            "account",
-            &id.to_string(),
-            &period,
-        )
-        .await?;
+    let (invoice, lines) = super::invoice(&state, &me, id, &period).await?;
     Ok(Json(InvoiceBody { invoice, lines }))
 }
 
@@ -266,9 +223,7 @@ pub async fn messages(
     me: CurrentStaff,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<OutboxView>>, ApiError> {
-    Rights::view(&me)?;
-    state.store.account(id).await?;
-    Ok(Json(state.store.messages_of_account(id, 100).await?))
+    Ok(Json(super::messages(&state, &me, id).await?))
 }
 
 /// Open restriction cases (PAY-04), newest first.
@@ -278,8 +233,7 @@ pub async fn restrictions(
     State(state): State<AppState>,
     me: CurrentStaff,
 ) -> Result<Json<Vec<RestrictionCase>>, ApiError> {
-    Rights::view(&me)?;
-    Ok(Json(state.store.restriction_cases(true, 500).await?))
+    Ok(Json(super::restrictions(&state, &me).await?))
 }
 
 /// Records the next step of a case: restriction after the warning's term with the debt unpaid,
@@ -308,9 +262,7 @@ pub async fn deliveries(
     me: CurrentStaff,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<WarningDelivery>>, ApiError> {
-    Rights::view(&me)?;
-    state.store.restriction_case(id).await?;
-    Ok(Json(state.store.warning_deliveries(id).await?))
+    Ok(Json(super::deliveries(&state, &me, id).await?))
 }
 
 /// The id of a record of delivery.

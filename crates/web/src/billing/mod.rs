@@ -13,6 +13,11 @@ use abonent_render::InvoiceDoc;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use abonent_domain::tariffs::{Norm, Tariff, TariffDraft};
+use abonent_store::billing::{Balance, BillingSettings, InvoiceRow, LineRow, PeriodRow};
+use abonent_store::outbox::OutboxView;
+use abonent_store::restriction::{RestrictionCase, WarningDelivery};
+
 use crate::auth::CurrentStaff;
 use crate::common::clock::today_in;
 use crate::{AppState, WebError};
@@ -61,6 +66,172 @@ impl Rights {
     pub fn may_record_delivery(me: &CurrentStaff) -> bool {
         me.can(Permission::RecordWarningDelivery)
     }
+}
+
+/// Tariffs by period and category, newest first (BIL-01).
+pub async fn tariffs(state: &AppState, me: &CurrentStaff) -> Result<Vec<Tariff>, WebError> {
+    Rights::view(me)?;
+    Ok(state.store.tariffs().await?)
+}
+
+/// The tariffs for the public page: no sign-in.
+pub async fn public_tariffs(state: &AppState) -> Result<Vec<Tariff>, WebError> {
+    Ok(state.store.tariffs().await?)
+}
+
+/// Adds or replaces a category's tariff from a period; the public pages show it at once.
+pub async fn save_tariff(
+    state: &AppState,
+    me: &CurrentStaff,
+    d: &TariffDraft,
+) -> Result<Tariff, WebError> {
+    Rights::configure(me)?;
+    let t = d.validate()?;
+    state.store.save_tariff(&t, &me.actor()).await?;
+    state.pages.clear();
+    Ok(t)
+}
+
+/// Consumption norms per category, rooms and residents (BIL-02).
+pub async fn norms(state: &AppState, me: &CurrentStaff) -> Result<Vec<Norm>, WebError> {
+    Rights::view(me)?;
+    Ok(state.store.norms().await?)
+}
+
+/// Replaces a category's norm table with the cells as typed (all checked first).
+pub async fn save_norms<'a>(
+    state: &AppState,
+    me: &CurrentStaff,
+    category: &str,
+    cells: impl Iterator<Item = (i64, i64, &'a str)>,
+) -> Result<(), WebError> {
+    Rights::configure(me)?;
+    let norms = validate_norms(category, cells)?;
+    state
+        .store
+        .save_norms(category, &norms, &me.actor())
+        .await?;
+    state.pages.clear();
+    Ok(())
+}
+
+/// Due day, rates, warning term, payee requisites.
+pub async fn settings(state: &AppState, me: &CurrentStaff) -> Result<BillingSettings, WebError> {
+    Rights::view(me)?;
+    Ok(state.store.billing_settings().await?)
+}
+
+/// Checks and saves the billing settings.
+pub async fn save_settings(
+    state: &AppState,
+    me: &CurrentStaff,
+    s: &BillingSettings,
+) -> Result<(), WebError> {
+    Rights::configure(me)?;
+    validate_settings(s)?;
+    state.store.save_billing_settings(s, &me.actor()).await?;
+    Ok(())
+}
+
+/// Billing periods, running or closed, with totals.
+pub async fn periods(state: &AppState, me: &CurrentStaff) -> Result<Vec<PeriodRow>, WebError> {
+    Rights::view(me)?;
+    Ok(state.store.billing_periods().await?)
+}
+
+/// An account's balance and debt past due at the end of a typed date (today when empty);
+/// the view is audited.
+pub async fn balance(
+    state: &AppState,
+    me: &CurrentStaff,
+    account_id: i64,
+    date: &str,
+) -> Result<Balance, WebError> {
+    Rights::view(me)?;
+    let date = if date.trim().is_empty() {
+        today_in(&me.zone)
+    } else {
+        date.trim()
+            .parse()
+            .map_err(|_| WebError::from(FieldErrors::single("date", "Дата в виде ГГГГ-ММ-ДД.")))?
+    };
+    state.store.account(account_id).await?;
+    state
+        .store
+        .audit(
+            &me.actor(),
+            "balance.view",
+            "account",
+            &account_id.to_string(),
+            "",
+        )
+        .await?;
+    Ok(state.store.balance_at(account_id, date).await?)
+}
+
+/// An account's invoices, newest first.
+pub async fn invoices(
+    state: &AppState,
+    me: &CurrentStaff,
+    account_id: i64,
+) -> Result<Vec<InvoiceRow>, WebError> {
+    Rights::view(me)?;
+    state.store.account(account_id).await?;
+    Ok(state.store.invoices_of_account(account_id).await?)
+}
+
+/// One invoice with its lines; the view is audited.
+pub async fn invoice(
+    state: &AppState,
+    me: &CurrentStaff,
+    account_id: i64,
+    period: &str,
+) -> Result<(InvoiceRow, Vec<LineRow>), WebError> {
+    Rights::view(me)?;
+    let p = parse_period(period)?;
+    let found = state.store.invoice(account_id, p).await?;
+    state
+        .store
+        .audit(
+            &me.actor(),
+            "invoice.view",
+            "account",
+            &account_id.to_string(),
+            period,
+        )
+        .await?;
+    Ok(found)
+}
+
+/// Messages to the account's client with their delivery status, newest first.
+pub async fn messages(
+    state: &AppState,
+    me: &CurrentStaff,
+    account_id: i64,
+) -> Result<Vec<OutboxView>, WebError> {
+    Rights::view(me)?;
+    state.store.account(account_id).await?;
+    Ok(state.store.messages_of_account(account_id, 100).await?)
+}
+
+/// Open restriction cases, newest first.
+pub async fn restrictions(
+    state: &AppState,
+    me: &CurrentStaff,
+) -> Result<Vec<RestrictionCase>, WebError> {
+    Rights::view(me)?;
+    Ok(state.store.restriction_cases(true, 500).await?)
+}
+
+/// How a case's warning reached the client, in the order entered.
+pub async fn deliveries(
+    state: &AppState,
+    me: &CurrentStaff,
+    case_id: i64,
+) -> Result<Vec<WarningDelivery>, WebError> {
+    Rights::view(me)?;
+    state.store.restriction_case(case_id).await?;
+    Ok(state.store.warning_deliveries(case_id).await?)
 }
 
 pub fn parse_period(s: &str) -> Result<Period, WebError> {

@@ -460,18 +460,8 @@ async fn tariff_save(
     Form(f): Form<TariffForm>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&f.csrf)?;
-    Rights::configure(&me)?;
-    let result = match f.draft.validate() {
-        Ok(t) => state
-            .store
-            .save_tariff(&t, &me.actor())
-            .await
-            .map_err(WebError::from),
-        Err(e) => Err(e.into()),
-    };
-    state.pages.clear();
-    match result {
-        Ok(()) => Ok(Redirect::to("/billing/tariffs?done=1").into_response()),
+    match super::save_tariff(&state, &me, &f.draft).await {
+        Ok(_) => Ok(Redirect::to("/billing/tariffs?done=1").into_response()),
         Err(WebError::Invalid(e)) => {
             let page = tariffs_view(&state, &me, f.draft, None, e, "tariff", false).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
@@ -506,7 +496,6 @@ async fn norms_save(
         .map(|(_, v)| v.as_str())
         .unwrap_or("");
     me.check_csrf(csrf)?;
-    Rights::configure(&me)?;
     let cells: Vec<(i64, i64, &str)> = f
         .iter()
         .filter_map(|(k, v)| {
@@ -515,16 +504,9 @@ async fn norms_save(
             Some((r.parse().ok()?, p.parse().ok()?, v.as_str()))
         })
         .collect();
-    match super::validate_norms(&category, cells.into_iter()) {
-        Ok(norms) => {
-            state
-                .store
-                .save_norms(&category, &norms, &me.actor())
-                .await?;
-            state.pages.clear();
-            Ok(Redirect::to("/billing/tariffs?done=1").into_response())
-        }
-        Err(e) => {
+    match super::save_norms(&state, &me, &category, cells.into_iter()).await {
+        Ok(()) => Ok(Redirect::to("/billing/tariffs?done=1").into_response()),
+        Err(WebError::Invalid(e)) => {
             let mut page = tariffs_view(
                 &state,
                 &me,
@@ -548,6 +530,7 @@ async fn norms_save(
             }
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -561,7 +544,7 @@ async fn settings_save(
     Rights::configure(&me)?;
     match f.parse() {
         Ok(s) => {
-            state.store.save_billing_settings(&s, &me.actor()).await?;
+            super::save_settings(&state, &me, &s).await?;
             Ok(Redirect::to("/billing/tariffs?done=1").into_response())
         }
         Err(e) => {
