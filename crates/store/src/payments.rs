@@ -266,23 +266,14 @@ pub struct UnmatchedView {
     pub amount: i64,
     /// `account`: no account of that number; `duplicate`: the same content as a credited
     /// payment or an earlier row; `date`: dated before the account was opened.
-    pub reason: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub reason: abonent_domain::payments::HoldReason,
     /// The account the row names (held rows).
     pub account_number: Option<String>,
     /// The payment it may repeat.
     pub duplicate_of: Option<i64>,
     pub note: String,
-}
-
-impl UnmatchedView {
-    /// Why the row waits, for people.
-    pub fn reason_label(&self) -> &'static str {
-        match self.reason.as_str() {
-            "duplicate" => "возможный повтор платежа",
-            "date" => "дата раньше открытия счёта",
-            _ => "лицевой счёт не найден",
-        }
-    }
 }
 
 #[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
@@ -297,17 +288,6 @@ pub struct RegistryView {
     pub total: i64,
     pub repeated: i64,
     pub held: i64,
-}
-
-impl RegistryView {
-    /// When it was imported, in a time zone, for pages.
-    pub fn imported_at_text(&self, tz: &str) -> String {
-        let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
-        crate::from_micros(self.imported_at)
-            .to_zoned(zone)
-            .strftime("%d.%m.%Y %H:%M")
-            .to_string()
-    }
 }
 
 #[derive(Debug, FromRow)]

@@ -465,7 +465,7 @@ async fn registry_rows_without_numbers_that_repeat_are_held() {
         assert_eq!(s.payments_of_account(a1, 10).await.unwrap().len(), 1);
         let held = s.unmatched_payments(10).await.unwrap();
         assert_eq!(held.len(), 4);
-        assert!(held.iter().all(|h| h.reason == "duplicate"));
+        assert!(held.iter().all(|h| h.reason.code() == "duplicate"));
         assert_eq!(held[0].account_number.as_deref(), Some(n1.as_str()));
         assert!(held[1].duplicate_of.is_some(), "{:?}", held[1]);
         // A person confirms one as a real second payment and leaves the others out.

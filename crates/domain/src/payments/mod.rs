@@ -6,11 +6,21 @@ pub mod bank;
 pub mod registry;
 
 use jiff::civil::Date;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+use crate::accounts::coded_enum;
 use crate::money::Kopecks;
 use crate::validation::FieldErrors;
 use registry::PaymentLimits;
+
+coded_enum! {
+    /// Why a registry row waits for a person at «Неразобранные платежи».
+    HoldReason {
+        NoAccount = "account" / "лицевой счёт не найден",
+        Duplicate = "duplicate" / "возможный повтор платежа",
+        BeforeOpening = "date" / "дата раньше открытия счёта",
+    }
+}
 
 /// A payment as typed at the cashier.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
