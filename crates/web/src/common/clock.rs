@@ -16,11 +16,6 @@ pub fn company_tz(state: &AppState) -> &TimeZone {
     &state.config.time_zone
 }
 
-/// Today in the company's time zone.
-pub fn company_today(state: &AppState) -> Date {
-    today_in(company_tz(state))
-}
-
 /// A stored zone name as a zone; an unknown name (never stored by the forms, which check it) is
 /// shown in the company's zone.
 pub fn zone_or(name: &str, fallback: &TimeZone) -> TimeZone {
