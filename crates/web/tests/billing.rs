@@ -440,6 +440,17 @@ async fn cashier_registry_invoice_and_balance() {
             .await
             .json();
         assert_eq!(queue.as_array().unwrap().len(), 3, "{l}: {queue}");
+        // The page names why they wait and offers to leave them out.
+        let (cookie, _) = app.browser_login("sales").await;
+        let page = app
+            .page(Method::GET, "/billing/registries", &cookie, None)
+            .await;
+        assert_eq!(
+            page.body.matches("возможный повтор платежа").count(),
+            3,
+            "{l}"
+        );
+        assert_eq!(page.body.matches("Не зачислять: повтор").count(), 3, "{l}");
         for h in queue.as_array().unwrap() {
             assert_eq!(h["reason"], json!("duplicate"));
             let r = app
