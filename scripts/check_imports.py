@@ -5,7 +5,10 @@ capability"):
 1. capabilities (the top-level modules of a crate, the crate root excepted) import each other in
    no cycle;
 2. inside a capability, the adapters `api.rs` and `pages.rs` import neither each other nor
-   another capability's `api`/`pages`.
+   another capability's `api`/`pages`;
+3. in the web crate (the one whose files hold axum handlers, `State(..)`), a file with handlers
+   reaches neither the store (`.store.`) nor a `Permission::`: the capability's `mod.rs` is its
+   only entry, and it checks the rights and calls the store. `lib.rs` (the router) is exempt.
 
 Usage: python3 scripts/check_imports.py crates/web/src crates/store/src crates/jobs/src crates/domain/src
 Prints every problem found and `N import problems`; exits 1 when N > 0.
@@ -57,6 +60,11 @@ def check_crate(src):
             for m in re.finditer(r"\bcrate::(\w+)::(api|pages)\b", code):
                 if m.group(1) != a:
                     problems.append(f"{src}: {rel} imports {m.group(1)}/{m.group(2)}.rs")
+        if rel != "lib.rs" and re.search(r"\bState\(", code):
+            if re.search(r"\.store\b", code):
+                problems.append(f"{src}: {rel} has handlers that reach the store (move it to the capability's mod.rs)")
+            if re.search(r"\bPermission::", code):
+                problems.append(f"{src}: {rel} has handlers that name a Permission (ask the capability's Rights)")
     for comp in cycles(graph):
         problems.append(f"{src}: capabilities import each other in a cycle: {' ↔ '.join(comp)}")
     return problems

@@ -45,4 +45,15 @@ assert code == 1 and "a/pages.rs imports its sibling api.rs" in out, out
 code, out = run(tree({**clean, "b/api.rs": "use crate::a::pages::render;"}))
 assert code == 1 and "b/api.rs imports a/pages.rs" in out, out
 
-print("check_imports: 4 cases ok")
+code, out = run(tree({**clean, "a/pages.rs": "async fn h(State(s): State<AppState>) { s.store.x().await; }"}))
+assert code == 1 and "a/pages.rs has handlers that reach the store" in out, out
+
+code, out = run(tree({**clean, "a/api.rs": "async fn h(State(s): State<AppState>, me: Me) { me.require(Permission::X)?; }"}))
+assert code == 1 and "a/api.rs has handlers that name a Permission" in out, out
+
+# The entry may do both; the router may name the store to build the state.
+code, out = run(tree({**clean, "a/mod.rs": "fn e(s: &AppState, me: &Me) { me.require(Permission::X); s.store.x(); }",
+                      "lib.rs": "pub mod common; pub mod a; pub mod b; fn r(State(s): State<S>) { s.store; }"}))
+assert code == 0, out
+
+print("check_imports: 7 cases ok")
