@@ -1,7 +1,6 @@
 //! Appeals API: the registry for staff, and the online reception's public endpoints.
 
 use abonent_domain::appeals::{AnswerDraft, AppealDraft};
-use abonent_domain::org::Permission;
 use abonent_domain::validation::FieldErrors;
 use abonent_store::appeals::{AppealRow, AppealStats};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -92,7 +91,7 @@ pub async fn register(
     headers: HeaderMap,
     Json(s): Json<AppealSubmission>,
 ) -> Result<(StatusCode, Json<RegistrationReceipt>), ApiError> {
-    me.require(Permission::RegisterAppeals)?;
+    super::Rights::register(&me)?;
     let idem = idempotency_key(&headers, format!("staff:{}:appeal", me.staff.id))?;
     let files = decode_files(s.attachments)?;
     let r = super::register(&state, Registrar::Staff(&me), s.appeal, files, idem).await?;
@@ -407,7 +406,7 @@ pub struct TrackRequest {
 
 /// The status of an appeal and its answer, for the citizen who holds the tracking code.
 #[utoipa::path(post, path = "/api/v1/public/appeals/track", tag = "appeals", request_body = TrackRequest,
-    responses((status = 200, body = super::public::TrackedAppeal), (status = 422, body = crate::common::error::ErrorBody),
+    responses((status = 200, body = super::TrackedAppeal), (status = 422, body = crate::common::error::ErrorBody),
               (status = 429, body = crate::common::error::ErrorBody)))]
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn public_track(
@@ -415,7 +414,7 @@ pub async fn public_track(
     ClientIp(ip): ClientIp,
     Json(t): Json<TrackRequest>,
 ) -> Result<Response, ApiError> {
-    let r = super::public::track(&state, &ip, &t.number, &t.code).await?;
+    let r = super::track(&state, &ip, &t.number, &t.code).await?;
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(r)).into_response())
 }
 
@@ -435,14 +434,13 @@ pub async fn norms(
     State(state): State<AppState>,
     me: CurrentStaff,
 ) -> Result<Json<Vec<KindNorms>>, ApiError> {
-    me.require(Permission::ViewAppeals)?;
-    let rules = state.rules.get(&state.store).await?;
     Ok(Json(
-        abonent_domain::appeals::AppealKind::ALL
-            .iter()
-            .map(|k| KindNorms {
+        super::norms(&state, &me)
+            .await?
+            .into_iter()
+            .map(|(k, norms)| KindNorms {
                 kind: k.code().to_owned(),
-                norms: rules.norms(*k),
+                norms,
             })
             .collect(),
     ))
@@ -460,13 +458,7 @@ pub async fn put_norms(
     Path(kind): Path<String>,
     Json(n): Json<abonent_domain::appeals::AppealNorms>,
 ) -> Result<Json<Done>, ApiError> {
-    me.require(Permission::ConfigureAppeals)?;
-    let Some(k) = abonent_domain::appeals::AppealKind::parse(&kind) else {
-        return Err(WebError::NotFound("Такого вида обращения нет.".into()).into());
-    };
-    n.validate()?;
-    state.store.set_appeal_norms(k, &n, &me.actor()).await?;
-    state.rules.invalidate().await;
+    super::set_norms(&state, &me, &kind, &n).await?;
     Ok(Json(Done { ok: true }))
 }
 
@@ -478,8 +470,7 @@ pub async fn topics(
     State(state): State<AppState>,
     me: CurrentStaff,
 ) -> Result<Json<Vec<abonent_store::appeals::Topic>>, ApiError> {
-    me.require(Permission::ViewAppeals)?;
-    Ok(Json(state.store.appeal_topics().await?))
+    Ok(Json(super::topics(&state, &me).await?))
 }
 
 /// A topic as sent: its name and whether it is offered for new appeals.

@@ -5,6 +5,9 @@
 pub mod api;
 pub mod pages;
 pub mod public;
+mod tracking;
+
+pub use tracking::{track, PublicReply, TrackedAppeal};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,16 +18,18 @@ use abonent_domain::appeals::{
     ExtensionState, Ground, IntakeChannel,
 };
 use abonent_domain::calendar::WorkingCalendar;
-use abonent_domain::org::Permission;
+use abonent_domain::org::{Permission, Role};
 use abonent_domain::refusal::Refusal;
 use abonent_domain::validation::FieldErrors;
+use abonent_store::appeals::StaffNotice;
 use abonent_store::appeals::{
     AppealEvent, AppealFilter, AppealRecord, AppealRow, AttachmentMeta, NewAppeal, Registered,
     Reply, Topic,
 };
 use abonent_store::audit::Actor;
 use abonent_store::idempotency::IdemKey;
-use abonent_store::org::Branch;
+use abonent_store::mail::InboxEntry;
+use abonent_store::org::{Branch, Company, Staff};
 use jiff::civil::Date;
 use serde::Serialize;
 use tokio::sync::RwLock;
@@ -264,7 +269,7 @@ async fn registrar_actor(
 ) -> Result<Actor, WebError> {
     match who {
         Registrar::Staff(me) => {
-            me.require(Permission::RegisterAppeals)?;
+            Rights::register(me)?;
             Ok(me.actor())
         }
         Registrar::Public { ip } => {
@@ -414,9 +419,7 @@ pub async fn open(state: &AppState, me: &CurrentStaff, id: i64) -> Result<Appeal
 
 /// Whether `me` may act on this appeal as its executor: the executor, or whoever assigns.
 fn require_handler(me: &CurrentStaff, a: &AppealRecord) -> Result<(), WebError> {
-    if me.can(Permission::AssignAppeals)
-        || (me.can(Permission::HandleAppeals) && a.executor_id == Some(me.staff.id))
-    {
+    if Rights::may_act_on(me, a.executor_id) {
         Ok(())
     } else {
         Err(WebError::Forbidden(
@@ -433,7 +436,7 @@ pub async fn assign(
     version: i64,
     executor_id: &str,
 ) -> Result<(), WebError> {
-    me.require(Permission::AssignAppeals)?;
+    Rights::assign(me)?;
     let Ok(executor) = executor_id.trim().parse::<i64>() else {
         return Err(FieldErrors::single("executor_id", "Выберите исполнителя.").into());
     };
@@ -459,9 +462,9 @@ pub async fn reclassify(
     kind: &str,
     topic: &str,
 ) -> Result<(), WebError> {
-    me.require(Permission::ViewAppeals)?;
+    Rights::view(me)?;
     let a = state.store.appeal(id).await?;
-    if !(me.can(Permission::RegisterAppeals) || me.can(Permission::AssignAppeals)) {
+    if !(Rights::may_register(me) || Rights::may_assign(me)) {
         require_handler(me, &a)?;
     }
     let rules = state.rules.get(&state.store).await?;
@@ -660,8 +663,7 @@ pub async fn list(
     me: &CurrentStaff,
     mut f: AppealFilter,
 ) -> Result<Vec<AppealRow>, WebError> {
-    me.require_audited(state, Permission::ViewAppeals, "appeal_list", "")
-        .await?;
+    Rights::view_list(state, me).await?;
     let rules = state.rules.get(&state.store).await?;
     let today = rules.today_in(me.staff.branch_id.unwrap_or(0));
     f.today = Some(today);
@@ -791,7 +793,7 @@ pub async fn save_topic(
     name: &str,
     active: bool,
 ) -> Result<(), WebError> {
-    me.require(Permission::ConfigureAppeals)?;
+    Rights::configure(me)?;
     let mut e = FieldErrors::new();
     if code.is_empty()
         || code.len() > 40
@@ -854,7 +856,7 @@ pub async fn stats_for(
     to: &str,
     branch_id: Option<i64>,
 ) -> Result<AppealStats, WebError> {
-    me.require(Permission::ViewAppeals)?;
+    Rights::view(me)?;
     let mut e = FieldErrors::new();
     let f = parse_day("from", from, &mut e);
     let t = parse_day("to", to, &mut e);
@@ -881,4 +883,248 @@ pub async fn stats_for(
             rules.today_in(me.staff.branch_id.unwrap_or(0)),
         )
         .await?)
+}
+
+/// The rights of appeals, decided here and nowhere else: which permission each kind of action
+/// needs. The adapters ask these; `tests/http.rs` walks every route with every role.
+pub struct Rights;
+
+impl Rights {
+    /// The registry, cards, statistics, norms and topics.
+    pub fn view(me: &CurrentStaff) -> Result<(), WebError> {
+        me.require(Permission::ViewAppeals)
+    }
+    /// Viewing the registry; a refusal is audited (ORG-05).
+    pub async fn view_list(state: &AppState, me: &CurrentStaff) -> Result<(), WebError> {
+        me.require_audited(state, Permission::ViewAppeals, "appeal_list", "")
+            .await
+    }
+    /// Registering appeals, the mailbox's failed letters and printed letters.
+    pub fn register(me: &CurrentStaff) -> Result<(), WebError> {
+        me.require(Permission::RegisterAppeals)
+    }
+    pub fn may_register(me: &CurrentStaff) -> bool {
+        me.can(Permission::RegisterAppeals)
+    }
+    /// Assigning executors; who may also act on any appeal of the branch.
+    pub fn assign(me: &CurrentStaff) -> Result<(), WebError> {
+        me.require(Permission::AssignAppeals)
+    }
+    pub fn may_assign(me: &CurrentStaff) -> bool {
+        me.can(Permission::AssignAppeals)
+    }
+    /// Handling the appeals one is the executor of.
+    pub fn may_handle(me: &CurrentStaff) -> bool {
+        me.can(Permission::HandleAppeals)
+    }
+    /// Whether `me` may act on an appeal as its executor: the executor, or whoever assigns.
+    pub fn may_act_on(me: &CurrentStaff, executor_id: Option<i64>) -> bool {
+        Self::may_assign(me) || (Self::may_handle(me) && executor_id == Some(me.staff.id))
+    }
+    /// Norms and topics.
+    pub fn configure(me: &CurrentStaff) -> Result<(), WebError> {
+        me.require(Permission::ConfigureAppeals)
+    }
+    pub fn may_configure(me: &CurrentStaff) -> bool {
+        me.can(Permission::ConfigureAppeals)
+    }
+}
+
+/// The registry's first tab: new appeals for who assigns, one's own for who handles them.
+pub fn default_view(me: &CurrentStaff) -> View {
+    if Rights::may_assign(me) {
+        View::New
+    } else if Rights::may_handle(me) {
+        View::Mine
+    } else {
+        View::All
+    }
+}
+
+/// The rules in force (calendar, norms, topics, branches), from the short-lived cache.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn rules(state: &AppState) -> Result<Arc<Rules>, WebError> {
+    state.rules.get(&state.store).await
+}
+
+/// The company's name and hotline, for confirmations and letters.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn company(state: &AppState) -> Result<Option<Company>, WebError> {
+    Ok(state.store.company().await?)
+}
+
+/// The company and the appeal's branch, for the answer letter's heading.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn letterhead(
+    state: &AppState,
+    branch_id: i64,
+) -> Result<(Option<Company>, Branch), WebError> {
+    Ok((
+        state.store.company().await?,
+        state.store.branch(branch_id).await?,
+    ))
+}
+
+/// The signed-in person's latest notices (assignments, reminders, overdue marks).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn my_notices(
+    state: &AppState,
+    me: &CurrentStaff,
+    limit: i64,
+) -> Result<Vec<StaffNotice>, WebError> {
+    Ok(state.store.staff_notices(me.staff.id, limit).await?)
+}
+
+/// Marks the signed-in person's notices read.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn mark_my_notices_read(state: &AppState, me: &CurrentStaff) -> Result<(), WebError> {
+    Ok(state.store.mark_notices_read(me.staff.id).await?)
+}
+
+/// How many letters of the mailbox wait for a person (0 for who may not register them).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn failed_letter_count(state: &AppState, me: &CurrentStaff) -> Result<usize, WebError> {
+    if !Rights::may_register(me) {
+        return Ok(0);
+    }
+    Ok(state.store.inbox_entries("failed", 200).await?.len())
+}
+
+/// Letters of the company mailbox that could not be registered automatically (APL-01).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn failed_letters(
+    state: &AppState,
+    me: &CurrentStaff,
+) -> Result<Vec<InboxEntry>, WebError> {
+    Rights::register(me)?;
+    Ok(state.store.inbox_entries("failed", 200).await?)
+}
+
+/// A letter as received, for a records clerk to read; the view is audited (ORG-05).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn letter_raw(state: &AppState, me: &CurrentStaff, id: i64) -> Result<Vec<u8>, WebError> {
+    me.require_audited(state, Permission::RegisterAppeals, "mail", &id.to_string())
+        .await?;
+    let raw = state.store.inbox_raw(id).await?;
+    state
+        .store
+        .audit(&me.actor(), "mail.view", "mail", &id.to_string(), "")
+        .await?;
+    Ok(raw)
+}
+
+/// A failed letter has been dealt with by hand.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn letter_handled(state: &AppState, me: &CurrentStaff, id: i64) -> Result<(), WebError> {
+    Rights::register(me)?;
+    Ok(state.store.inbox_handled(id, &me.actor()).await?)
+}
+
+/// The printed answer `reply_id` of appeal `id` has been handed to the post.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn letter_posted(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+    reply_id: i64,
+) -> Result<(), WebError> {
+    Rights::register(me)?;
+    if state.store.appeal_of_reply(reply_id).await? != Some(id) {
+        return Err(WebError::NotFound("Такого ответа нет.".into()));
+    }
+    Ok(state
+        .store
+        .mark_letter_posted(reply_id, &me.actor())
+        .await?)
+}
+
+/// Who an appeal of the branch may be assigned to (for who assigns; nobody else sees the list).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn executors(
+    state: &AppState,
+    me: &CurrentStaff,
+    branch_id: i64,
+) -> Result<Vec<Staff>, WebError> {
+    if !Rights::may_assign(me) {
+        return Ok(Vec::new());
+    }
+    Ok(state
+        .store
+        .staff_list()
+        .await?
+        .into_iter()
+        .filter(|s| {
+            s.active
+                && s.branch_id == Some(branch_id)
+                && !matches!(s.role, Role::Administrator | Role::RecordsClerk)
+        })
+        .collect())
+}
+
+/// The topic catalogue in force (APL-08).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn topics(state: &AppState, me: &CurrentStaff) -> Result<Vec<Topic>, WebError> {
+    Rights::view(me)?;
+    Ok(state.store.appeal_topics().await?)
+}
+
+/// Every topic with whether it is offered, for the settings page.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn all_topics(
+    state: &AppState,
+    me: &CurrentStaff,
+) -> Result<Vec<(String, String, i64)>, WebError> {
+    Rights::configure(me)?;
+    Ok(state.store.all_appeal_topics().await?)
+}
+
+/// The norms in force for each kind of appeal.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn norms(
+    state: &AppState,
+    me: &CurrentStaff,
+) -> Result<Vec<(AppealKind, AppealNorms)>, WebError> {
+    Rights::view(me)?;
+    let rules = rules(state).await?;
+    Ok(AppealKind::ALL
+        .iter()
+        .map(|k| (*k, rules.norms(*k)))
+        .collect())
+}
+
+/// Checks and saves the norms of one kind; audited; the rules cache is dropped at once.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn set_norms(
+    state: &AppState,
+    me: &CurrentStaff,
+    kind: &str,
+    n: &AppealNorms,
+) -> Result<(), WebError> {
+    Rights::configure(me)?;
+    let Some(k) = AppealKind::parse(kind) else {
+        return Err(WebError::NotFound("Такого вида обращения нет.".into()));
+    };
+    n.validate()?;
+    state.store.set_appeal_norms(k, n, &me.actor()).await?;
+    state.rules.invalidate().await;
+    Ok(())
+}
+
+/// An appeal draft from form fields.
+pub fn draft_from(f: &HashMap<String, String>) -> AppealDraft {
+    let g = |k: &str| f.get(k).cloned().unwrap_or_default();
+    AppealDraft {
+        channel: g("channel"),
+        kind: g("kind"),
+        topic: g("topic"),
+        text: g("text"),
+        branch_id: g("branch_id"),
+        client_id: g("client_id"),
+        account_number: g("account_number"),
+        applicant_name: g("applicant_name"),
+        email: g("email"),
+        phone: g("phone"),
+        postal_address: g("postal_address"),
+        answer_channel: g("answer_channel"),
+    }
 }

@@ -4,7 +4,6 @@
 use abonent_domain::appeals::{
     AnswerChannel, AnswerDraft, AppealDraft, AppealKind, Ground, IntakeChannel,
 };
-use abonent_domain::org::{Permission, Role};
 use abonent_domain::validation::FieldErrors;
 use abonent_store::appeals::{AppealRow, AppealStats, View};
 use abonent_store::idempotency::IdemKey;
@@ -17,17 +16,16 @@ use axum::Router;
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
-use super::public::{draft_from, read_multipart};
 use super::ListParams;
 use super::{attachment_response, stats_for};
-use super::{AppealCard, Registrar};
+use super::{draft_from, AppealCard, Registrar, Rights};
 use crate::auth::CurrentStaff;
 use crate::common::clock::format_time;
 use crate::common::download::enc;
 use crate::common::forms::{opts, Opt};
 use crate::common::layout::{render, ru_date, Chrome};
 use crate::common::tokens::random_token;
-use crate::common::uploads::MAX_TOTAL_BYTES;
+use crate::common::uploads::{read_multipart, MAX_TOTAL_BYTES};
 use crate::{AppState, PageError, WebError};
 
 pub fn routes() -> Router<AppState> {
@@ -109,17 +107,6 @@ fn view_code(v: View) -> &'static str {
     }
 }
 
-/// The registry's first tab: new appeals for who assigns, one's own for who handles them.
-fn default_view(me: &CurrentStaff) -> View {
-    if me.can(Permission::AssignAppeals) {
-        View::New
-    } else if me.can(Permission::HandleAppeals) {
-        View::Mine
-    } else {
-        View::All
-    }
-}
-
 /// The list's filters as a query, for the pages' links.
 fn query_base(view: View, params: &ListParams) -> String {
     let s = |v: &Option<String>| enc(v.as_deref().unwrap_or_default());
@@ -142,9 +129,8 @@ async fn list_page(
     me: CurrentStaff,
     Query(p): Query<ListParams>,
 ) -> Result<Response, PageError> {
-    me.require_audited(&state, Permission::ViewAppeals, "appeal_list", "")
-        .await?;
-    let rules = state.rules.get(&state.store).await?;
+    Rights::view_list(&state, &me).await?;
+    let rules = super::rules(&state).await?;
     let tz = me.zone.clone();
     let today = rules.today_in(me.staff.branch_id.unwrap_or(0));
     let mut errors = FieldErrors::new();
@@ -154,7 +140,7 @@ async fn list_page(
         limit: Some(limit + 1),
         ..p
     };
-    let view = *params.view.get_or_insert_with(|| default_view(&me));
+    let view = *params.view.get_or_insert_with(|| super::default_view(&me));
     let mut has_more = false;
     match params.filter(&tz) {
         Ok(f) => {
@@ -168,7 +154,7 @@ async fn list_page(
         }
         Err(e) => errors = e,
     }
-    let notices = state.store.staff_notices(me.staff.id, 10).await?;
+    let notices = super::my_notices(&state, &me, 10).await?;
     let unread = notices.iter().filter(|n| n.read_at.is_none()).count();
     let s = |v: &Option<String>| v.clone().unwrap_or_default();
     let offset = params.offset.unwrap_or(0).max(0);
@@ -216,13 +202,9 @@ async fn list_page(
             .collect(),
         unread,
         errors: errors.clone(),
-        can_register: me.can(Permission::RegisterAppeals),
-        can_configure: me.can(Permission::ConfigureAppeals),
-        failed_letters: if me.can(Permission::RegisterAppeals) {
-            state.store.inbox_entries("failed", 200).await?.len()
-        } else {
-            0
-        },
+        can_register: Rights::may_register(&me),
+        can_configure: Rights::may_configure(&me),
+        failed_letters: super::failed_letter_count(&state, &me).await?,
         offset,
         next_offset: has_more.then_some(offset + limit),
         prev_offset: (offset > 0).then_some((offset - limit).max(0)),
@@ -287,7 +269,7 @@ async fn new_page(
     form: AppealDraft,
     errors: FieldErrors,
 ) -> Result<NewPage, WebError> {
-    let rules = state.rules.get(&state.store).await?;
+    let rules = super::rules(state).await?;
     Ok(NewPage {
         chrome: Chrome::for_staff("Регистрация обращения", me, "appeals"),
         form,
@@ -325,7 +307,7 @@ async fn new_form(
     me: CurrentStaff,
     Query(p): Query<NewParams>,
 ) -> Result<Response, PageError> {
-    me.require(Permission::RegisterAppeals)?;
+    Rights::register(&me)?;
     let form = AppealDraft {
         channel: IntakeChannel::InPersonWritten.code().into(),
         kind: AppealKind::Complaint.code().into(),
@@ -341,7 +323,7 @@ async fn create(
     me: CurrentStaff,
     mp: Multipart,
 ) -> Result<Response, PageError> {
-    me.require(Permission::RegisterAppeals)?;
+    Rights::register(&me)?;
     let (fields, files) = match read_multipart(mp).await {
         Ok(v) => v,
         Err(WebError::Invalid(e)) => {
@@ -405,7 +387,7 @@ async fn confirmation(
 ) -> Result<Response, PageError> {
     let card = super::open(&state, &me, id).await?;
     let a = card.appeal;
-    let company = state.store.company().await?;
+    let company = super::company(&state).await?;
     let page = ConfirmationPage {
         chrome: Chrome::for_staff(&format!("Обращение № {}", a.number), &me, "appeals"),
         id,
@@ -529,19 +511,9 @@ async fn executors(
     me: &CurrentStaff,
     branch_id: i64,
 ) -> Result<Vec<Opt>, WebError> {
-    if !me.can(Permission::AssignAppeals) {
-        return Ok(Vec::new());
-    }
-    Ok(state
-        .store
-        .staff_list()
+    Ok(super::executors(state, me, branch_id)
         .await?
         .into_iter()
-        .filter(|s| {
-            s.active
-                && s.branch_id == Some(branch_id)
-                && !matches!(s.role, Role::Administrator | Role::RecordsClerk)
-        })
         .map(|s| Opt {
             code: s.id.to_string(),
             label: format!("{} ({})", s.full_name, s.position),
@@ -586,13 +558,12 @@ async fn card_view(
     errors: FieldErrors,
     done: &str,
 ) -> Result<CardPage, WebError> {
-    let rules = state.rules.get(&state.store).await?;
+    let rules = super::rules(state).await?;
     let tz = &me.zone;
     let a = card.appeal;
     let today = rules.today_in(a.branch_id);
     let open = a.status.is_open();
-    let can_handle = me.can(Permission::AssignAppeals)
-        || (me.can(Permission::HandleAppeals) && a.executor_id == Some(me.staff.id));
+    let can_handle = Rights::may_act_on(me, a.executor_id);
     let executors = executors(state, me, a.branch_id).await?;
     let mut forms = forms;
     if forms.answer.executor_name.is_empty() {
@@ -639,13 +610,10 @@ async fn card_view(
             .into_iter()
             .map(|r| line(&rules, r, today, tz))
             .collect(),
-        can_assign: me.can(Permission::AssignAppeals) && open,
+        can_assign: Rights::may_assign(me) && open,
         can_handle: can_handle && open,
-        can_post: me.can(Permission::RegisterAppeals),
-        can_classify: open
-            && (me.can(Permission::RegisterAppeals)
-                || me.can(Permission::AssignAppeals)
-                || can_handle),
+        can_post: Rights::may_register(me),
+        can_classify: open && (Rights::may_register(me) || Rights::may_assign(me) || can_handle),
         kinds: opts(AppealKind::ALL, AppealKind::code, AppealKind::label_ru),
         topics: rules.topic_options(),
         executors,
@@ -835,7 +803,7 @@ async fn notices_read(
     Form(f): Form<ActionForm>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&f.csrf)?;
-    state.store.mark_notices_read(me.staff.id).await?;
+    super::mark_my_notices_read(&state, &me).await?;
     Ok(Redirect::to("/appeals").into_response())
 }
 
@@ -878,8 +846,8 @@ async fn stats_page(
     me: CurrentStaff,
     Query(p): Query<StatsParams>,
 ) -> Result<Response, PageError> {
-    me.require(Permission::ViewAppeals)?;
-    let rules = state.rules.get(&state.store).await?;
+    Rights::view(&me)?;
+    let rules = super::rules(&state).await?;
     let today = rules.today_in(me.staff.branch_id.unwrap_or(0));
     let (from, to) = if p.from.is_empty() && p.to.is_empty() {
         (today.first_of_month().to_string(), today.to_string())
@@ -953,11 +921,9 @@ async fn mail_page(
     me: CurrentStaff,
     Query(p): Query<DoneParam>,
 ) -> Result<Response, PageError> {
-    me.require(Permission::RegisterAppeals)?;
+    Rights::register(&me)?;
     let tz = me.zone.clone();
-    let letters = state
-        .store
-        .inbox_entries("failed", 200)
+    let letters = super::failed_letters(&state, &me)
         .await?
         .into_iter()
         .map(|l| LetterLine {
@@ -982,13 +948,7 @@ async fn mail_raw(
     me: CurrentStaff,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    me.require_audited(&state, Permission::RegisterAppeals, "mail", &id.to_string())
-        .await?;
-    let raw = state.store.inbox_raw(id).await?;
-    state
-        .store
-        .audit(&me.actor(), "mail.view", "mail", &id.to_string(), "")
-        .await?;
+    let raw = super::letter_raw(&state, &me, id).await?;
     let mut resp = raw.into_response();
     let h = resp.headers_mut();
     h.insert(
@@ -1009,9 +969,8 @@ async fn mail_handled(
     Path(id): Path<i64>,
     Form(f): Form<ActionForm>,
 ) -> Result<Response, PageError> {
-    me.require(Permission::RegisterAppeals)?;
     me.check_csrf(&f.csrf)?;
-    state.store.inbox_handled(id, &me.actor()).await?;
+    super::letter_handled(&state, &me, id).await?;
     Ok(Redirect::to("/appeals/mail?done=1").into_response())
 }
 
@@ -1029,8 +988,7 @@ async fn letter_pdf(
         .into_iter()
         .find(|r| r.id == reply_id)
         .ok_or_else(|| WebError::NotFound("Такого ответа нет.".into()))?;
-    let company = state.store.company().await?;
-    let branch = state.store.branch(a.branch_id).await?;
+    let (company, branch) = super::letterhead(&state, a.branch_id).await?;
     let letter = abonent_render::AnswerLetter {
         company: company.as_ref().map(|c| c.name.clone()).unwrap_or_default(),
         company_lines: vec![
@@ -1099,14 +1057,7 @@ async fn letter_posted(
     Form(f): Form<ActionForm>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&f.csrf)?;
-    me.require(Permission::RegisterAppeals)?;
-    if state.store.appeal_of_reply(reply_id).await? != Some(id) {
-        return Err(WebError::NotFound("Такого ответа нет.".into()).into());
-    }
-    state
-        .store
-        .mark_letter_posted(reply_id, &me.actor())
-        .await?;
+    super::letter_posted(&state, &me, id, reply_id).await?;
     Ok(Redirect::to(&format!("/appeals/{id}?done=posted")).into_response())
 }
 
@@ -1150,9 +1101,8 @@ async fn settings_view(
     new_topic: (String, String),
     done: bool,
 ) -> Result<SettingsPage, WebError> {
-    me.require(Permission::ConfigureAppeals)?;
-    let rules = state.rules.get(&state.store).await?;
-    let topics = state.store.all_appeal_topics().await?;
+    let topics = super::all_topics(state, me).await?;
+    let rules = super::rules(state).await?;
     let mut norms: Vec<NormsRow> = AppealKind::ALL
         .iter()
         .map(|k| {
@@ -1232,7 +1182,7 @@ async fn settings_norms(
     Form(f): Form<NormsForm>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&f.csrf)?;
-    me.require(Permission::ConfigureAppeals)?;
+    Rights::configure(&me)?;
     let Some(k) = AppealKind::parse(&kind) else {
         return Err(WebError::NotFound("Такого вида обращения нет.".into()).into());
     };
@@ -1252,14 +1202,14 @@ async fn settings_norms(
         remind_days: num("remind_days", &f.remind_days),
         repeat_window_days: num("repeat_window_days", &f.repeat_window_days),
     };
-    let result = if e.is_empty() { n.validate() } else { Err(e) };
+    let result = if e.is_empty() {
+        super::set_norms(&state, &me, k.code(), &n).await
+    } else {
+        Err(e.into())
+    };
     match result {
-        Ok(()) => {
-            state.store.set_appeal_norms(k, &n, &me.actor()).await?;
-            state.rules.invalidate().await;
-            Ok(Redirect::to("/appeals/settings?done=1").into_response())
-        }
-        Err(errors) => {
+        Ok(()) => Ok(Redirect::to("/appeals/settings?done=1").into_response()),
+        Err(WebError::Invalid(errors)) => {
             let typed = NormsRow {
                 kind: k.code(),
                 label: k.label_ru(),
@@ -1280,6 +1230,7 @@ async fn settings_norms(
             .await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -1302,7 +1253,7 @@ async fn settings_topic(
     Form(f): Form<TopicForm>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&f.csrf)?;
-    me.require(Permission::ConfigureAppeals)?;
+    Rights::configure(&me)?;
     match super::save_topic(&state, &me, &f.code, &f.name, f.active.is_some()).await {
         Ok(()) => Ok(Redirect::to("/appeals/settings?done=1").into_response()),
         Err(WebError::Invalid(errors)) => {

@@ -1,8 +1,6 @@
 //! The online reception (Интернет-приемная, APL-01): anyone files an appeal without an account,
 //! gets its number and a tracking code, and later reads its status and the answer.
 
-use std::collections::HashMap;
-
 use abonent_domain::appeals::{AppealDraft, AppealKind};
 use abonent_domain::validation::FieldErrors;
 use abonent_store::idempotency::IdemKey;
@@ -14,16 +12,14 @@ use axum::routing::get;
 use axum::Router;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use axum_extra::extract::Form;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde::Deserialize;
 
-use super::Registrar;
+use super::{draft_from, track, Registrar, TrackedAppeal};
 use crate::auth::ClientIp;
-use crate::common::clock::format_time;
 use crate::common::forms::{opts, Opt};
 use crate::common::layout::{render, ru_date, Chrome};
 use crate::common::tokens::{random_token, same_secret};
-use crate::common::uploads::{Upload, MAX_TOTAL_BYTES};
+use crate::common::uploads::{read_multipart, MAX_TOTAL_BYTES};
 use crate::{AppState, PageError, WebError};
 
 const PUBLIC_CSRF_COOKIE: &str = "abonent_reception_csrf";
@@ -33,115 +29,6 @@ pub fn routes() -> Router<AppState> {
         .route("/reception", get(form).post(submit))
         .route("/reception/status", get(status_form).post(status))
         .layer(DefaultBodyLimit::max(MAX_TOTAL_BYTES + 1024 * 1024))
-}
-
-/// A reply as the citizen sees it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PublicReply {
-    pub interim: bool,
-    pub body: String,
-    pub executor_name: String,
-    pub executor_phone: String,
-    pub signatory_name: String,
-    pub signatory_position: String,
-    /// «26.11.2026 16:05», the branch's time.
-    pub sent_at: String,
-}
-
-/// What the holder of the tracking code may see.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TrackedAppeal {
-    pub number: String,
-    pub registered_at: String,
-    pub kind: String,
-    pub topic: String,
-    pub status: String,
-    /// «17.03.2026».
-    pub deadline: String,
-    pub replies: Vec<PublicReply>,
-    /// The ground, when the appeal was left without action.
-    pub ground: Option<String>,
-}
-
-/// Looks an appeal up by number and code. Wrong pairs are counted per address and per number,
-/// so codes cannot be guessed.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn track(
-    state: &AppState,
-    ip: &str,
-    number: &str,
-    code: &str,
-) -> Result<TrackedAppeal, WebError> {
-    let number = number.trim();
-    let code = super::normalise_code(code);
-    let mut e = FieldErrors::new();
-    if number.is_empty() {
-        e.add("number", "Укажите регистрационный номер обращения.");
-    }
-    if code.is_empty() {
-        e.add("code", "Укажите код для проверки статуса.");
-    }
-    e.into_result(())?;
-    let probe = format!("track:{number}");
-    let window = state.config.throttle_window.as_micros() as i64;
-    let (by_number, by_ip) = state.store.recent_failures(&probe, ip, window).await?;
-    if by_number >= 10 || by_ip >= state.config.max_failures_per_ip {
-        return Err(WebError::TooManyRequests(
-            "Слишком много неверных попыток. Повторите через 15 минут.".into(),
-        ));
-    }
-    let found = match state.store.appeal_by_number(number).await {
-        Ok(a) => Some(a),
-        Err(abonent_store::StoreError::NotFound) => None,
-        Err(e) => return Err(e.into()),
-    };
-    let a = match found {
-        Some(a)
-            if a.tracking_hash
-                .as_deref()
-                .is_some_and(|h| same_secret(h, &crate::common::tokens::token_hash(&code))) =>
-        {
-            a
-        }
-        _ => {
-            state.store.record_login_attempt(&probe, ip, false).await?;
-            return Err(FieldErrors::single(
-                "code",
-                "Обращение с таким номером и кодом не найдено. Проверьте номер и код из подтверждения о регистрации.",
-            )
-            .into());
-        }
-    };
-    let rules = state.rules.get(&state.store).await?;
-    let tz = rules.branch_zone(a.branch_id);
-    let replies = state
-        .store
-        .appeal_replies(a.id)
-        .await?
-        .into_iter()
-        .map(|r| PublicReply {
-            interim: r.interim == 1,
-            body: r.body,
-            executor_name: r.executor_name,
-            executor_phone: abonent_domain::clients::format_phone(&r.executor_phone),
-            signatory_name: r.signatory_name,
-            signatory_position: r.signatory_position,
-            sent_at: format_time(r.sent_at, &tz),
-        })
-        .collect();
-    Ok(TrackedAppeal {
-        number: a.number.clone(),
-        registered_at: format_time(a.registered_at, &tz),
-        kind: a.kind.label_ru().to_owned(),
-        topic: a.topic_name.clone(),
-        status: a.status.label_ru().to_owned(),
-        deadline: ru_date(&a.deadline),
-        replies,
-        ground: a
-            .ground
-            .as_deref()
-            .map(|g| super::ground_label(g).to_owned()),
-    })
 }
 
 fn csrf_cookie(token: String, secure: bool) -> Cookie<'static> {
@@ -182,7 +69,7 @@ async fn reception_page(
     errors: FieldErrors,
     consent: bool,
 ) -> Result<ReceptionPage, WebError> {
-    let rules = state.rules.get(&state.store).await?;
+    let rules = super::rules(state).await?;
     let mut chrome = Chrome::anonymous("Интернет-приемная");
     chrome.csrf = token.to_owned();
     Ok(ReceptionPage {
@@ -212,52 +99,6 @@ async fn form(State(state): State<AppState>, jar: CookieJar) -> Result<Response,
     .await?;
     let jar = jar.add(csrf_cookie(token, state.config.secure_cookies));
     Ok((jar, render(&page)?).into_response())
-}
-
-/// Reads a multipart form: text fields and the files under `files`.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn read_multipart(
-    mut mp: Multipart,
-) -> Result<(HashMap<String, String>, Vec<Upload>), WebError> {
-    let mut fields = HashMap::new();
-    let mut files = Vec::new();
-    let too_big = |_| {
-        WebError::from(FieldErrors::single(
-            "files",
-            format!("Файлы вместе больше {} МБ.", MAX_TOTAL_BYTES / 1024 / 1024),
-        ))
-    };
-    while let Some(field) = mp.next_field().await.map_err(too_big)? {
-        let name = field.name().unwrap_or("").to_owned();
-        if name == "files" {
-            let file_name = field.file_name().unwrap_or("").to_owned();
-            let content = field.bytes().await.map_err(too_big)?.to_vec();
-            files.push(Upload { file_name, content });
-        } else {
-            let v = field.text().await.map_err(too_big)?;
-            fields.insert(name, v);
-        }
-    }
-    Ok((fields, files))
-}
-
-/// An appeal draft from form fields.
-pub fn draft_from(f: &HashMap<String, String>) -> AppealDraft {
-    let g = |k: &str| f.get(k).cloned().unwrap_or_default();
-    AppealDraft {
-        channel: g("channel"),
-        kind: g("kind"),
-        topic: g("topic"),
-        text: g("text"),
-        branch_id: g("branch_id"),
-        client_id: g("client_id"),
-        account_number: g("account_number"),
-        applicant_name: g("applicant_name"),
-        email: g("email"),
-        phone: g("phone"),
-        postal_address: g("postal_address"),
-        answer_channel: g("answer_channel"),
-    }
 }
 
 #[tracing::instrument(level = "debug", skip_all)]

@@ -1,8 +1,11 @@
 //! Files uploaded with a form or through the API (appeals, contract applications): limits and
 //! accepted types, checked before anything is stored.
 
+use std::collections::HashMap;
+
 use abonent_domain::validation::FieldErrors;
 use abonent_store::appeals::NewAttachment;
+use axum::extract::Multipart;
 
 /// Attachment limits: what a records office scans and what a mail server accepts.
 pub const MAX_FILES: usize = 10;
@@ -10,6 +13,8 @@ pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_TOTAL_BYTES: usize = 20 * 1024 * 1024;
 
 pub use abonent_domain::appeals::accepted_type;
+
+use crate::common::error::WebError;
 
 /// A file as received, before checks.
 pub struct Upload {
@@ -75,6 +80,36 @@ pub fn check_uploads(files: Vec<Upload>) -> Result<Vec<NewAttachment>, FieldErro
         });
     }
     e.into_result(out)
+}
+
+/// Reads a multipart form: text fields and the files under `files`.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn read_multipart(
+    mut mp: Multipart,
+) -> Result<(HashMap<String, String>, Vec<Upload>), WebError> {
+    let mut fields = HashMap::new();
+    let mut files = Vec::new();
+    let too_big = |_| {
+        WebError::from(FieldErrors::single(
+            "files",
+            format!("Файлы вместе больше {} МБ.", MAX_TOTAL_BYTES / 1024 / 1024),
+        ))
+    };
+    while let Some(field) = mp.next_field().await.map_err(too_big)? {
+        let name = field.name().unwrap_or("").to_owned();
+        if name == "files" {
+            let file_name = field.file_name().unwrap_or("").to_owned();
+            let content = field.bytes().await.map_err(too_big)?.to_vec();
+            files.push(Upload { file_name, content });
+        } else {
+            let v = field.text().await.map_err(too_big)?;
+            if v.contains('\0') || name.contains('\0') {
+                return Err(crate::common::nul::refusal(&name.replace('\0', "")));
+            }
+            fields.insert(name, v);
+        }
+    }
+    Ok((fields, files))
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 
 use abonent_domain::appeals::AppealKind;
 use abonent_domain::validation::FieldErrors;
-use abonent_store::appeals::{AppealFilter, View};
 use abonent_store::idempotency::IdemKey;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -77,30 +76,13 @@ async fn list(
     me: CurrentClient,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let store = &state.store;
-    let rules = state.rules.get(store).await?;
-    let mut clients = Vec::new();
-    for &id in &me.accounts {
-        let c = store.account(id).await?.client_id;
-        if !clients.contains(&c) {
-            clients.push(c);
-        }
-    }
-    let mut appeals = Vec::new();
-    for c in clients {
-        let rows = store
-            .list_appeals(&AppealFilter {
-                view: View::All,
-                client_id: Some(c),
-                limit: 50,
-                ..Default::default()
-            })
-            .await?;
-        for a in rows {
+    let rules = crate::appeals::rules(&state).await?;
+    let appeals = super::my_appeals(&state, &me)
+        .await?
+        .into_iter()
+        .map(|super::MyAppeal { appeal: a, replies }| {
             let tz = rules.branch_zone(a.branch_id);
-            let replies = store
-                .appeal_replies(a.id)
-                .await?
+            let replies = replies
                 .into_iter()
                 .map(|r| ReplyLine {
                     interim: r.interim == 1,
@@ -114,7 +96,7 @@ async fn list(
                     sent_at: format_time(r.sent_at, &tz),
                 })
                 .collect();
-            appeals.push(AppealLine {
+            AppealLine {
                 registered: format_time(a.registered_at, &tz),
                 kind: a.kind.label_ru(),
                 topic: rules.topic_name(&a.topic),
@@ -122,19 +104,9 @@ async fn list(
                 deadline: ru_date(&a.deadline),
                 number: a.number,
                 replies,
-            });
-        }
-    }
-    state
-        .store
-        .audit(
-            &me.actor(),
-            "portal.appeals",
-            "portal_user",
-            &me.user.id.to_string(),
-            "",
-        )
-        .await?;
+            }
+        })
+        .collect();
     Ok(render(&ListPage {
         chrome: chrome(&me, "Мои обращения"),
         appeals,
@@ -178,15 +150,15 @@ async fn form_view(
     form: ClientAppealDraft,
     errors: FieldErrors,
 ) -> Result<FormPage, WebError> {
-    let mut accounts = Vec::new();
-    for &id in &me.accounts {
-        let a = state.store.account(id).await?;
-        accounts.push(Opt {
-            code: a.number.clone(),
+    let accounts = super::my_accounts(state, me)
+        .await?
+        .into_iter()
+        .map(|a| Opt {
             label: format!("№ {}, {}", a.number, a.address()),
-        });
-    }
-    let rules = state.rules.get(&state.store).await?;
+            code: a.number,
+        })
+        .collect();
+    let rules = crate::appeals::rules(state).await?;
     Ok(FormPage {
         chrome: chrome(me, "Новое обращение"),
         accounts,
@@ -295,11 +267,7 @@ async fn submit(
     }
     let d = &f.draft;
     let account = match abonent_domain::accounts::AccountNumber::parse(d.account.trim()) {
-        Ok(n) => match state.store.account_by_number(&n).await {
-            Ok(a) => Some(a),
-            Err(abonent_store::StoreError::NotFound) => None,
-            Err(e) => return Err(WebError::from(e).into()),
-        },
+        Ok(n) => super::account_by_number(&state, &n).await?,
         Err(_) => None,
     };
     let Some(account) = account else {

@@ -6,21 +6,32 @@
 pub mod appeals;
 pub mod chart;
 pub mod pages;
+mod recovery;
 pub mod reset;
 pub mod settings;
 pub mod views;
 
 use abonent_domain::accounts::AccountNumber;
-use abonent_domain::clients::format_phone;
+use abonent_domain::clients::{format_phone, Channel};
 use abonent_domain::refusal::{PortalRefusal, Refusal};
 use abonent_domain::validation::FieldErrors;
+use abonent_store::accounts::AccountView;
+use abonent_store::appeals::{AppealFilter, AppealRow, Reply, View};
 use abonent_store::audit::Actor;
+use abonent_store::billing::{Balance, InvoiceRow};
+use abonent_store::clients::ClientRecord;
+use abonent_store::metering::{MeterView, ReadingView};
+use abonent_store::news::News;
+use abonent_store::notices::InboxMessage;
+use abonent_store::payments::PaymentView;
 use abonent_store::portal::{code_matches, phone_code_hash, PhoneCode, PortalLogin};
 use abonent_store::StoreError;
 use serde::Deserialize;
 
 use crate::auth::client::CurrentClient;
+use crate::common::clock::{company_tz, today_in};
 use crate::common::tokens::{random_token, token_hash};
+use crate::metering::ReadingOutcome;
 use crate::{AppState, WebError};
 
 /// How long the confirmation link of a new address works.
@@ -659,4 +670,261 @@ pub async fn quick_reading(
             r.consumption.join(" / ")
         )
     })
+}
+
+/// The client of the user's accounts (the first one's, when several are linked).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn my_client(state: &AppState, me: &CurrentClient) -> Result<ClientRecord, WebError> {
+    let id = *me
+        .accounts
+        .first()
+        .ok_or_else(|| WebError::NotFound("К кабинету не подключён лицевой счёт.".into()))?;
+    let client_id = state.store.account(id).await?.client_id;
+    Ok(state.store.client(client_id).await?)
+}
+
+/// Saves how the client wants to be told (and the confirmed address or phone it needs).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn set_my_channel(
+    state: &AppState,
+    me: &CurrentClient,
+    client_id: i64,
+    channel: Channel,
+    email: Option<&str>,
+    phone: Option<&str>,
+) -> Result<(), WebError> {
+    Ok(state
+        .store
+        .set_client_channel(client_id, channel, email, phone, &me.actor())
+        .await?)
+}
+
+/// The user's accounts, as they are linked.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn my_accounts(
+    state: &AppState,
+    me: &CurrentClient,
+) -> Result<Vec<AccountView>, WebError> {
+    let mut accounts = Vec::with_capacity(me.accounts.len());
+    for &id in &me.accounts {
+        accounts.push(state.store.account(id).await?);
+    }
+    Ok(accounts)
+}
+
+/// An account by its number, if there is one.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn account_by_number(
+    state: &AppState,
+    number: &AccountNumber,
+) -> Result<Option<AccountView>, WebError> {
+    match state.store.account_by_number(number).await {
+        Ok(a) => Ok(Some(a)),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An appeal of the client's with the replies sent on it.
+pub struct MyAppeal {
+    pub appeal: AppealRow,
+    pub replies: Vec<Reply>,
+}
+
+/// The appeals of the clients of the user's accounts, newest first, with their replies; the
+/// view is audited (ORG-05).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn my_appeals(state: &AppState, me: &CurrentClient) -> Result<Vec<MyAppeal>, WebError> {
+    let store = &state.store;
+    let mut clients = Vec::new();
+    for &id in &me.accounts {
+        let c = store.account(id).await?.client_id;
+        if !clients.contains(&c) {
+            clients.push(c);
+        }
+    }
+    let mut appeals = Vec::new();
+    for c in clients {
+        let rows = store
+            .list_appeals(&AppealFilter {
+                view: View::All,
+                client_id: Some(c),
+                limit: 50,
+                ..Default::default()
+            })
+            .await?;
+        for appeal in rows {
+            let replies = store.appeal_replies(appeal.id).await?;
+            appeals.push(MyAppeal { appeal, replies });
+        }
+    }
+    store
+        .audit(
+            &me.actor(),
+            "portal.appeals",
+            "portal_user",
+            &me.user.id.to_string(),
+            "",
+        )
+        .await?;
+    Ok(appeals)
+}
+
+/// Confirms a new address by the link's token; `None`: the link does not work.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn confirm_email(state: &AppState, token: &str) -> Result<Option<i64>, WebError> {
+    if token.is_empty() {
+        return Ok(None);
+    }
+    Ok(state.store.portal_confirm(&token_hash(token)).await?)
+}
+
+/// The client signed in with a new session token (right after sign-in, before the cookie
+/// comes back).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn session_of(
+    state: &AppState,
+    token: &str,
+    ip: &str,
+) -> Result<Option<CurrentClient>, WebError> {
+    let hash = token_hash(token);
+    Ok(state
+        .store
+        .portal_session(&hash)
+        .await?
+        .map(|s| CurrentClient {
+            user: s.user,
+            csrf_token: s.csrf_token,
+            accounts: s.accounts,
+            token_hash: hash,
+            ip: ip.to_owned(),
+        }))
+}
+
+/// Ends the client's session.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn sign_out(state: &AppState, me: &CurrentClient) -> Result<(), WebError> {
+    Ok(state.store.delete_portal_session(&me.token_hash).await?)
+}
+
+/// One account as the personal account's home page shows it.
+pub struct AccountOverview {
+    pub account: AccountView,
+    pub balance: Balance,
+    /// The latest payments, newest first.
+    pub payments: Vec<PaymentView>,
+    /// The last twelve invoices with their consumption (Wh), newest first.
+    pub recent: Vec<(InvoiceRow, i64)>,
+    /// The meters in service.
+    pub meters: Vec<MeterView>,
+}
+
+/// What the personal account's home page shows.
+pub struct HomeData {
+    pub accounts: Vec<AccountOverview>,
+    pub inbox: Vec<InboxMessage>,
+    pub news: Vec<News>,
+}
+
+/// Balances, invoices, payments and meters of each linked account, the inbox and the news for
+/// the client's districts; "today" in the company's zone.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn home(state: &AppState, me: &CurrentClient) -> Result<HomeData, WebError> {
+    let store = &state.store;
+    let today = today_in(company_tz(state));
+    let mut accounts = Vec::with_capacity(me.accounts.len());
+    for &id in &me.accounts {
+        let account = store.account(id).await?;
+        let (balance, payments) = store.balance_and_payments(id, today, 10).await?;
+        let recent = store.recent_invoices(id, 12).await?;
+        let meters = store
+            .meters_of_account(id)
+            .await?
+            .into_iter()
+            .filter(|m| m.removed_on.is_none())
+            .collect();
+        accounts.push(AccountOverview {
+            account,
+            balance,
+            payments,
+            recent,
+            meters,
+        });
+    }
+    Ok(HomeData {
+        accounts,
+        inbox: store.portal_inbox(me.user.id, 20).await?,
+        news: store.news_for_portal_user(me.user.id, 5).await?,
+    })
+}
+
+/// A reading of one of the client's meters, to say how it was taken.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn my_reading(
+    state: &AppState,
+    me: &CurrentClient,
+    meter_id: i64,
+    id: i64,
+) -> Result<Option<ReadingView>, WebError> {
+    if state
+        .store
+        .meter_of_portal_user(meter_id, me.user.id)
+        .await?
+        .is_none()
+    {
+        return Ok(None);
+    }
+    Ok(state.store.reading_of_meter(meter_id, id).await?)
+}
+
+/// Sends a reading of one of the client's meters by the same checks as staff use; someone
+/// else's meter is refused (audited).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn send_reading(
+    state: &AppState,
+    me: &CurrentClient,
+    meter_id: i64,
+    values: &str,
+) -> Result<ReadingOutcome, WebError> {
+    // The meter and that it is this client's, in one query.
+    let meter = match state
+        .store
+        .meter_of_portal_user(meter_id, me.user.id)
+        .await?
+    {
+        Some(m) => m,
+        None => {
+            let m = state.store.meter(meter_id).await?;
+            me.require_account(state, m.account_id).await?;
+            m
+        }
+    };
+    let tz = company_tz(state).clone();
+    crate::metering::store_reading(state, &meter, values, "portal", &me.actor(), &tz).await
+}
+
+/// An invoice of one of the client's accounts as a PDF, with its file name; audited.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn invoice_pdf(
+    state: &AppState,
+    me: &CurrentClient,
+    id: i64,
+    period: &str,
+) -> Result<(Vec<u8>, String), WebError> {
+    me.require_account(state, id).await?;
+    let p = crate::billing::parse_period(period)?;
+    let doc = crate::billing::invoice_doc(state, id, p).await?;
+    state
+        .store
+        .audit(
+            &me.actor(),
+            "portal.invoice_pdf",
+            "account",
+            &id.to_string(),
+            period,
+        )
+        .await?;
+    let name = format!("schet-{}-{p}.pdf", doc.account_number);
+    let pdf = crate::billing::render_pdf(vec![doc], String::new()).await?;
+    Ok((pdf, name))
 }

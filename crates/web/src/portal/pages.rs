@@ -18,7 +18,6 @@ use crate::billing::{money, rule_label};
 use crate::common::forms::{check_form_token, with_form_token};
 use crate::common::layout::{render, ru_date};
 use crate::common::portal_chrome::PortalChrome;
-use crate::common::tokens::token_hash;
 use crate::{AppState, PageError, WebError};
 use abonent_domain::validation::FieldErrors;
 use abonent_store::portal::PortalLogin;
@@ -300,11 +299,7 @@ async fn confirm(
     State(state): State<AppState>,
     Query(q): Query<ConfirmQuery>,
 ) -> Result<Response, PageError> {
-    let done = if q.token.is_empty() {
-        None
-    } else {
-        state.store.portal_confirm(&token_hash(&q.token)).await?
-    };
+    let done = super::confirm_email(&state, &q.token).await?;
     Ok(match done {
         Some(_) => render(&notice(
             "Адрес подтверждён",
@@ -422,14 +417,7 @@ async fn login(
         ClientSignIn::Ok { token } => {
             if let Some(draft) = f.appeal() {
                 // The appeal form again, filled in, under the new session.
-                if let Some(s) = state.store.portal_session(&token_hash(&token)).await? {
-                    let me = CurrentClient {
-                        user: s.user,
-                        csrf_token: s.csrf_token,
-                        accounts: s.accounts,
-                        token_hash: token_hash(&token),
-                        ip: ip.clone(),
-                    };
+                if let Some(me) = super::session_of(&state, &token, &ip).await? {
                     let page = super::appeals::kept_form(&state, &me, draft).await?;
                     let jar = jar
                         .remove(Cookie::build(crate::common::forms::FORM_COOKIE).path("/"))
@@ -486,7 +474,7 @@ async fn logout(
     Form(f): Form<crate::common::forms::CsrfForm>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&f.csrf)?;
-    state.store.delete_portal_session(&me.token_hash).await?;
+    super::sign_out(&state, &me).await?;
     let jar = jar.remove(Cookie::build(PORTAL_COOKIE).path("/"));
     Ok((jar, Redirect::to("/my/login")).into_response())
 }
@@ -651,70 +639,71 @@ fn history(
     )
 }
 
+/// One account's box: balance, invoices, payments, charts and meters with the reading forms
+/// (the one in `meter_state` keeps what was typed).
+fn account_box(o: super::AccountOverview, meter_state: &mut Option<MeterState>) -> AccountBox {
+    let id = o.account.id;
+    let (a, b) = (o.account, o.balance);
+    let invoices = invoice_lines(&o.recent);
+    let payments = payment_lines(o.payments);
+    let meters = o
+        .meters
+        .into_iter()
+        .map(|m| {
+            let mine = meter_state
+                .take_if(|s| s.meter_id == m.id)
+                .map(|s| (s.typed, s.errors, s.outcome));
+            let (typed, errors, outcome) =
+                mine.unwrap_or_else(|| (String::new(), FieldErrors::new(), None));
+            MeterBox {
+                id: m.id,
+                serial: m.serial,
+                zones: m.zones,
+                last: m
+                    .last_values
+                    .clone()
+                    .unwrap_or(m.initial_values)
+                    .replace(',', ", "),
+                typed,
+                errors,
+                outcome,
+            }
+        })
+        .collect();
+    let (chart_kwh, chart_rub, months) = history(id, o.recent);
+    AccountBox {
+        chart_kwh,
+        chart_rub,
+        months,
+        id,
+        number: a.number.clone(),
+        address: a.address(),
+        owes: b.balance >= 0,
+        balance: money(b.balance.abs()),
+        overdue: money(b.overdue),
+        has_overdue: b.overdue > 0,
+        invoices,
+        payments,
+        meters,
+    }
+}
+
 #[tracing::instrument(level = "debug", skip_all)]
 async fn home_view(
     state: &AppState,
     me: &CurrentClient,
     meter_state: Option<MeterState>,
 ) -> Result<HomePage, WebError> {
-    let store = &state.store;
     let tz = crate::common::clock::company_tz(state).clone();
-    let today = crate::common::clock::today_in(&tz);
-    let mut accounts = Vec::new();
+    let data = super::home(state, me).await?;
     let mut meter_state = meter_state;
-    for &id in &me.accounts {
-        let a = store.account(id).await?;
-        let (b, payments) = store.balance_and_payments(id, today, 10).await?;
-        // Newest first: the list of invoices; the chart takes them oldest first.
-        let recent = store.recent_invoices(id, 12).await?;
-        let invoices = invoice_lines(&recent);
-        let payments = payment_lines(payments);
-        let meters = store
-            .meters_of_account(id)
-            .await?
-            .into_iter()
-            .filter(|m| m.removed_on.is_none())
-            .map(|m| {
-                let mine = meter_state
-                    .take_if(|s| s.meter_id == m.id)
-                    .map(|s| (s.typed, s.errors, s.outcome));
-                let (typed, errors, outcome) =
-                    mine.unwrap_or_else(|| (String::new(), FieldErrors::new(), None));
-                MeterBox {
-                    id: m.id,
-                    serial: m.serial,
-                    zones: m.zones,
-                    last: m
-                        .last_values
-                        .clone()
-                        .unwrap_or(m.initial_values)
-                        .replace(',', ", "),
-                    typed,
-                    errors,
-                    outcome,
-                }
-            })
-            .collect();
-        let (chart_kwh, chart_rub, months) = history(id, recent);
-        accounts.push(AccountBox {
-            chart_kwh,
-            chart_rub,
-            months,
-            id,
-            number: a.number.clone(),
-            address: a.address(),
-            owes: b.balance >= 0,
-            balance: money(b.balance.abs()),
-            overdue: money(b.overdue),
-            has_overdue: b.overdue > 0,
-            invoices,
-            payments,
-            meters,
-        });
-    }
-    let inbox = store
-        .portal_inbox(me.user.id, 20)
-        .await?
+    let accounts = data
+        .accounts
+        .into_iter()
+        .map(|o| account_box(o, &mut meter_state))
+        .collect();
+    let inbox = data
+        .inbox
         .into_iter()
         .map(|m| InboxLine {
             subject: m.subject,
@@ -725,9 +714,8 @@ async fn home_view(
                 .unwrap_or_default(),
         })
         .collect();
-    let mut news: Vec<_> = store
-        .news_for_portal_user(me.user.id, 5)
-        .await?
+    let mut news: Vec<_> = data
+        .news
         .iter()
         .map(|n| crate::news::NewsLine::of(n, &tz))
         .collect();
@@ -774,9 +762,7 @@ async fn home(
             outcome: None,
         }),
         (Some(meter_id), Some(id)) => {
-            state
-                .store
-                .reading_of_meter(meter_id, id)
+            super::my_reading(&state, &me, meter_id, id)
                 .await?
                 .map(|r| MeterState {
                     meter_id,
@@ -796,21 +782,7 @@ async fn invoice_pdf(
     me: CurrentClient,
     Path((id, period)): Path<(i64, String)>,
 ) -> Result<Response, PageError> {
-    me.require_account(&state, id).await?;
-    let p = crate::billing::parse_period(&period)?;
-    let doc = crate::billing::invoice_doc(&state, id, p).await?;
-    state
-        .store
-        .audit(
-            &me.actor(),
-            "portal.invoice_pdf",
-            "account",
-            &id.to_string(),
-            &period,
-        )
-        .await?;
-    let name = format!("schet-{}-{p}.pdf", doc.account_number);
-    let pdf = crate::billing::render_pdf(vec![doc], String::new()).await?;
+    let (pdf, name) = super::invoice_pdf(&state, &me, id, &period).await?;
     Ok(crate::common::download::pdf_response(pdf, &name))
 }
 
@@ -857,22 +829,7 @@ async fn reading(
         let page = home_view(&state, &me, Some(ms)).await?;
         return Ok((StatusCode::FORBIDDEN, render(&page)?).into_response());
     }
-    // The meter and that it is this client's, in one query; someone else's is refused (audited).
-    let meter = match state
-        .store
-        .meter_of_portal_user(meter_id, me.user.id)
-        .await?
-    {
-        Some(m) => m,
-        None => {
-            let m = state.store.meter(meter_id).await?;
-            me.require_account(&state, m.account_id).await?;
-            m
-        }
-    };
-    let tz = crate::common::clock::company_tz(&state).clone();
-    let result =
-        crate::metering::store_reading(&state, &meter, &f.values, "portal", &me.actor(), &tz).await;
+    let result = super::send_reading(&state, &me, meter_id, &f.values).await;
     match result {
         // Post/redirect/get: a reload does not send the reading again, and the answer is light.
         Ok(r) => Ok(Redirect::to(&format!(

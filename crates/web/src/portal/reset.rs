@@ -15,18 +15,15 @@ use axum_extra::extract::cookie::CookieJar;
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
+use super::recovery::{reset_link_live, reset_password, send_link};
 use super::views::notice;
-use super::{anonymous, throttle};
 use crate::auth::ClientIp;
 use crate::common::forms::{check_form_token, with_form_token};
 use crate::common::layout::render;
 use crate::common::portal_chrome::PortalChrome;
-use crate::common::tokens::{random_token, token_hash};
 use crate::{AppState, PageError, WebError};
 
 /// How long a reset link works.
-pub const RESET_TTL_MICROS: i64 = 3_600_000_000;
-
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/my/reset", get(ask_form).post(ask))
@@ -121,78 +118,6 @@ async fn ask(
 
 /// Sends the link when the address is a confirmed user's; every request counts against the
 /// throttle, so the mailbox of someone else cannot be flooded.
-#[tracing::instrument(level = "debug", skip_all)]
-async fn send_link(state: &AppState, ip: &str, login: &PortalLogin) -> Result<(), WebError> {
-    let shown = login.shown();
-    let key = format!("reset:{shown}");
-    throttle(
-        state,
-        &key,
-        ip,
-        "portal.reset_throttled",
-        " Или обратитесь по телефону горячей линии.",
-    )
-    .await?;
-    let store = &state.store;
-    store.record_login_attempt(&key, ip, false).await?;
-    let token = random_token();
-    let actor = anonymous(ip, &key);
-    let Some((user, account)) = store
-        .portal_reset_request(login, &token_hash(&token), RESET_TTL_MICROS)
-        .await?
-    else {
-        store
-            .audit(&actor, "portal.reset_unknown", "portal_user", &shown, "")
-            .await?;
-        return Ok(());
-    };
-    let client_id = match account {
-        Some(a) => Some(store.account(a).await?.client_id),
-        None => None,
-    };
-    let link = format!(
-        "{}/my/reset/new?token={token}",
-        state.config.public_url.trim_end_matches('/')
-    );
-    let message = match login {
-        PortalLogin::Phone(phone) => abonent_store::outbox::NewMessage {
-            channel: "sms".into(),
-            recipient: phone.clone(),
-            client_id,
-            account_id: account,
-            kind: "portal.reset".into(),
-            subject: String::new(),
-            body: format!("Новый пароль для личного кабинета (ссылка на 1 час): {link}"),
-            ..Default::default()
-        },
-        PortalLogin::Email(email) => abonent_store::outbox::NewMessage {
-            channel: "email".into(),
-            recipient: email.clone(),
-            client_id,
-            account_id: account,
-            kind: "portal.reset".into(),
-                subject: "Новый пароль для личного кабинета".into(),
-                body: format!(
-                    "Здравствуйте!\n\nЧтобы задать новый пароль для личного кабинета, откройте \
-                     ссылку (она действует 1 час и только один раз):\n\n{link}\n\n\
-                     Если вы не просили новый пароль, ничего не делайте: прежний пароль действует.\n"
-            ),
-            ..Default::default()
-        },
-    };
-    store.queue_message(&message, &actor).await?;
-    store
-        .audit(
-            &actor,
-            "portal.reset_sent",
-            "portal_user",
-            &user.to_string(),
-            "",
-        )
-        .await?;
-    Ok(())
-}
-
 #[derive(Template)]
 #[template(path = "portal/reset_new.html")]
 struct NewPage {
@@ -225,7 +150,7 @@ async fn new_form(
     jar: CookieJar,
     Query(q): Query<TokenQuery>,
 ) -> Result<Response, PageError> {
-    if q.token.is_empty() || !state.store.portal_reset_live(&token_hash(&q.token)).await? {
+    if q.token.is_empty() || !reset_link_live(&state, &q.token).await? {
         return gone();
     }
     let (jar, csrf) = with_form_token(jar, &state);
@@ -276,10 +201,7 @@ async fn set_new(
     }
     let pw = f.password.clone();
     let hash = crate::common::tokens::hash_password(pw).await?;
-    let done = state
-        .store
-        .portal_reset_password(&token_hash(&f.token), &hash, &anonymous(&ip, "portal"))
-        .await?;
+    let done = reset_password(&state, &f.token, &hash, &ip).await?;
     if done.is_none() {
         return gone();
     }

@@ -54,16 +54,6 @@ pub(crate) fn kept_channel(channel: &str) -> super::views::Kept {
     }
 }
 
-/// The client of the user's accounts (the first one's, when several are linked).
-#[tracing::instrument(level = "debug", skip_all)]
-async fn client_of(state: &AppState, me: &CurrentClient) -> Result<i64, WebError> {
-    let id = *me
-        .accounts
-        .first()
-        .ok_or_else(|| WebError::NotFound("К кабинету не подключён лицевой счёт.".into()))?;
-    Ok(state.store.account(id).await?.client_id)
-}
-
 #[tracing::instrument(level = "debug", skip_all)]
 async fn view(
     state: &AppState,
@@ -72,7 +62,7 @@ async fn view(
     errors: FieldErrors,
     saved: bool,
 ) -> Result<SettingsPage, WebError> {
-    let c = state.store.client(client_of(state, me).await?).await?;
+    let c = super::my_client(state, me).await?;
     // The card's phone, or the one the client confirmed by SMS at sign-up.
     let phone = c
         .phones
@@ -187,8 +177,8 @@ async fn save(
         .await;
     };
     me.check_csrf(&f.csrf)?;
-    let client = client_of(&state, &me).await?;
-    let c = state.store.client(client).await?;
+    let c = super::my_client(&state, &me).await?;
+    let client = c.id;
     let confirmed_phone = me
         .user
         .phone
@@ -206,16 +196,8 @@ async fn save(
     match refused {
         Ok(ch) => {
             let email = me.user.email.as_deref().filter(|_| ch == Channel::Email);
-            state
-                .store
-                .set_client_channel(
-                    client,
-                    ch,
-                    email,
-                    confirmed_phone.filter(|_| matches!(ch, Channel::Sms | Channel::Phone)),
-                    &me.actor(),
-                )
-                .await?;
+            let phone = confirmed_phone.filter(|_| matches!(ch, Channel::Sms | Channel::Phone));
+            super::set_my_channel(&state, &me, client, ch, email, phone).await?;
             Ok(Redirect::to("/my/settings?saved=1").into_response())
         }
         Err(msg) => {
