@@ -149,7 +149,22 @@ impl Config {
         redact(&self.database_url)
     }
 
-    pub fn web_config(&self) -> abonent_web::WebConfig {
+    /// The address links in letters and SMS start with: `public_url` when set, else the address
+    /// the server actually listens on (`--listen`, `ABONENT_LISTEN` or `listen`), with a
+    /// wildcard address (`0.0.0.0`, `::`) named `localhost`.
+    pub fn public_url_for(&self, bound: SocketAddr) -> String {
+        if !self.public_url.is_empty() {
+            return self.public_url.trim_end_matches('/').to_owned();
+        }
+        if bound.ip().is_unspecified() {
+            format!("http://localhost:{}", bound.port())
+        } else {
+            format!("http://{bound}")
+        }
+    }
+
+    /// The web settings for a server listening on `bound`.
+    pub fn web_config(&self, bound: SocketAddr) -> abonent_web::WebConfig {
         abonent_web::WebConfig {
             secure_cookies: self.secure_cookies,
             session_ttl: Duration::from_secs(self.session_ttl_hours * 3600),
@@ -160,11 +175,7 @@ impl Config {
             registry_layouts: self.registry_layouts.clone(),
             payment_limits: self.payment_limits,
             time_zone: self.company.time_zone.clone(),
-            public_url: if self.public_url.is_empty() {
-                format!("http://{}", self.listen)
-            } else {
-                self.public_url.clone()
-            },
+            public_url: self.public_url_for(bound),
         }
     }
 }
@@ -216,6 +227,21 @@ mod tests {
         std::fs::write(&p, "listn = 1\n").unwrap();
         assert!(Config::load(Some(&p)).is_err(), "unknown keys are refused");
         assert!(Config::load(Some(&dir.path().join("missing.toml"))).is_err());
+    }
+
+    #[test]
+    fn links_use_the_address_the_server_listens_on_unless_a_public_url_is_set() {
+        let c = Config::default();
+        let bound: SocketAddr = "127.0.0.1:8181".parse().unwrap();
+        assert_eq!(c.public_url_for(bound), "http://127.0.0.1:8181");
+        assert_eq!(c.web_config(bound).public_url, "http://127.0.0.1:8181");
+        let any: SocketAddr = "0.0.0.0:9000".parse().unwrap();
+        assert_eq!(c.public_url_for(any), "http://localhost:9000");
+        let c = Config {
+            public_url: "https://lk.example.ru/".into(),
+            ..Config::default()
+        };
+        assert_eq!(c.public_url_for(bound), "https://lk.example.ru");
     }
 
     #[test]

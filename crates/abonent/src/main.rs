@@ -254,6 +254,8 @@ fn init_logging(format: &str) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        // Colour codes only for a person at a terminal, never in files or journald.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
@@ -748,7 +750,7 @@ async fn serve(
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
-    let state = abonent_web::AppState::new(store.clone(), cfg.web_config());
+    let state = abonent_web::AppState::new(store.clone(), cfg.web_config(listener.local_addr()?));
 
     // Expired sessions and old sign-in attempts are removed hourly.
     let janitor = store.clone();
@@ -792,6 +794,13 @@ async fn serve(
     tracing::info!(%url, database = %cfg.redacted_database_url(), mail = %cfg.mail.redacted(), startup_ms = started.elapsed().as_millis() as u64, "Abonent is listening");
     println!("Абонент работает: {url}");
     if demo {
+        let site = cfg.public_url_for(listener.local_addr()?);
+        println!("Для клиентов:");
+        println!("  сайт компании:              {site}/");
+        println!("  передать показания:         {site}/readings");
+        println!("  интернет-приёмная:          {site}/reception");
+        println!("  статус обращения:           {site}/reception/status");
+        println!("  личный кабинет:             {site}/my (регистрация: {site}/my/signup)");
         println!("Вход для сотрудников: {url}/login");
         println!("  логины: admin (администратор), head (руководитель отделения), sales (начальник отдела),");
         println!("          tech и tech2 (техники), cashier (техник-кассир), clerk (канцелярия), director");

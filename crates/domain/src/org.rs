@@ -59,6 +59,21 @@ pub enum Permission {
 }
 
 impl Role {
+    /// Where a person of this role starts after signing in: the screen of their daily work.
+    /// Executors their own appeals, the branch head the new ones to assign, the cashier the
+    /// client search, the records clerk the registration form, the director the appeals
+    /// analysis (until the quality overview exists), the administrator the organisation.
+    pub fn start_page(self) -> &'static str {
+        match self {
+            Role::Technician | Role::HeadOfRetailSales => "/appeals?view=mine",
+            Role::CashierTechnician => "/clients",
+            Role::BranchHead => "/appeals?view=new",
+            Role::RecordsClerk => "/appeals/new",
+            Role::GeneralDirector => "/appeals/stats",
+            Role::Administrator => "/admin",
+        }
+    }
+
     /// Whether this role may perform `p`.
     pub fn can(self, p: Permission) -> bool {
         use Permission::*;
@@ -118,6 +133,25 @@ pub fn default_time_zone() -> jiff::tz::TimeZone {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn each_role_starts_where_it_works_and_may_open_its_start_page() {
+        use super::Permission::*;
+        for r in Role::ALL {
+            let needs = match r.start_page() {
+                "/admin" => AdministerOrganisation,
+                "/clients" => ViewClients,
+                "/appeals/new" => RegisterAppeals,
+                _ => ViewAppeals,
+            };
+            assert!(r.can(needs), "{r:?} cannot open its start page");
+        }
+        assert_eq!(Role::Technician.start_page(), "/appeals?view=mine");
+        assert_eq!(Role::BranchHead.start_page(), "/appeals?view=new");
+        assert_eq!(Role::CashierTechnician.start_page(), "/clients");
+        assert_eq!(Role::RecordsClerk.start_page(), "/appeals/new");
+        assert_eq!(Role::GeneralDirector.start_page(), "/appeals/stats");
+    }
+
     use super::*;
 
     #[test]

@@ -228,6 +228,21 @@ impl Store {
         .await?)
     }
 
+    /// Outages not yet over at `now_local` (`YYYY-MM-DDTHH:MM`, the company's time), not
+    /// withdrawn, soonest first: the public home page shows them first.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn current_outages(&self, now_local: &str, limit: i64) -> Result<Vec<News>> {
+        Ok(sqlx::query_as(&format!(
+            "{NEWS_SELECT} WHERE n.withdrawn_at IS NULL AND n.kind = 'outage'
+               AND n.outage_until >= $1
+             ORDER BY n.outage_from, n.id LIMIT $2"
+        ))
+        .bind(now_local)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     /// The announcements that concern a personal account's user: to everyone, or to the district
     /// of one of the user's accounts; newest first.
     #[tracing::instrument(level = "debug", skip_all, fields(user_id = user_id))]

@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod org;
 pub mod payments;
 pub mod portal;
+pub mod site;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,8 +29,7 @@ use abonent_store::Store;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::{self, HeaderValue};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::response::Response;
 use axum::Router;
 use tracing::Instrument;
 
@@ -104,7 +104,7 @@ impl AppState {
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(home))
+        .merge(site::pages::routes())
         .merge(auth::pages::routes())
         .merge(clients::pages::routes())
         .merge(org::pages::routes())
@@ -142,18 +142,9 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(assets::routes())
         .fallback(page_not_found)
+        .layer(middleware::from_fn(common::nul::refuse_nul))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
-}
-
-async fn home(staff: Option<auth::CurrentStaff>) -> Response {
-    match staff {
-        None => Redirect::to("/login").into_response(),
-        Some(s) if s.can(abonent_domain::org::Permission::ViewClients) => {
-            Redirect::to("/clients").into_response()
-        }
-        Some(_) => Redirect::to("/admin").into_response(),
-    }
 }
 
 async fn api_not_found() -> ApiError {

@@ -11,6 +11,14 @@ pub fn today_in(tz: &TimeZone) -> Date {
     jiff::Timestamp::now().to_zoned(tz.clone()).date()
 }
 
+/// The local time now to the minute, as outages are stored: `2026-12-01T14:05`.
+pub fn now_local_minute(tz: &TimeZone) -> String {
+    jiff::Timestamp::now()
+        .to_zoned(tz.clone())
+        .strftime("%Y-%m-%dT%H:%M")
+        .to_string()
+}
+
 /// The company's time zone, for dates shown to clients and the public.
 pub fn company_tz(state: &AppState) -> &TimeZone {
     &state.config.time_zone

@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod json;
 pub mod layout;
 pub mod markdown;
+pub mod nul;
 pub mod page_cache;
 pub mod portal_chrome;
 pub mod tokens;

@@ -200,6 +200,12 @@ async fn read_upload(mut mp: Multipart) -> Result<(String, String, String, Vec<u
             _ => {}
         }
     }
+    if bank.contains('\0') {
+        return Err(crate::common::nul::refusal("bank"));
+    }
+    if file_name.contains('\0') {
+        return Err(crate::common::nul::refusal("file"));
+    }
     Ok((csrf, bank, file_name, bytes))
 }
 
