@@ -67,6 +67,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+    /// An idempotency key (OPS-05) arrived again with another request body.
+    #[error("idempotency key reused with another request")]
+    KeyReused,
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -142,7 +142,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(assets::routes())
         .fallback(page_not_found)
-        .layer(middleware::from_fn(common::nul::refuse_nul))
+        .layer(middleware::from_fn(common::body::inspect_body))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }

@@ -80,6 +80,10 @@ impl From<StoreError> for WebError {
         match e {
             StoreError::NotFound => WebError::NotFound("Запись не найдена.".into()),
             StoreError::Refused(r) => WebError::Conflict(r.to_string()),
+            StoreError::KeyReused => WebError::Invalid(FieldErrors::single(
+                "Idempotency-Key",
+                "Этот ключ идемпотентности уже использован с другим запросом. Для нового запроса возьмите новый ключ.",
+            )),
             other => WebError::Internal(other.into()),
         }
     }

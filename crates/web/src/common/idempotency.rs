@@ -8,7 +8,13 @@ use serde::Serialize;
 use super::error::WebError;
 use crate::AppState;
 
-/// The `Idempotency-Key` header (OPS-05), scoped to the caller.
+/// The header through which the body middleware ([`crate::common::body::inspect_body`]) hands
+/// the SHA-256 of a request's body to [`idempotency_key`]; a client's own is dropped.
+pub const BODY_HASH_HEADER: &str = "x-abonent-body-sha256";
+
+/// The `Idempotency-Key` header (OPS-05), scoped to the caller and bound to the request body:
+/// the same key with another body is refused with 422, so one caller's key never returns
+/// another request's result.
 pub fn idempotency_key(headers: &HeaderMap, scope: String) -> Result<Option<IdemKey>, WebError> {
     let Some(v) = headers.get("idempotency-key") else {
         return Ok(None);
@@ -21,7 +27,11 @@ pub fn idempotency_key(headers: &HeaderMap, scope: String) -> Result<Option<Idem
         )
         .into());
     }
-    Ok(Some(IdemKey::new(scope, k)))
+    let body = headers
+        .get(BODY_HASH_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    Ok(Some(IdemKey::new(scope, k).with_request_hash(body)))
 }
 
 /// Runs a change once per `Idempotency-Key` (OPS-05): a retry returns the first result. The key

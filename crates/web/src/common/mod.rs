@@ -1,6 +1,7 @@
 //! What several capabilities of the web layer share. Nothing here imports a capability: each
 //! file is one named concern (no `utils`).
 
+pub mod body;
 pub mod clock;
 pub mod download;
 pub mod error;
@@ -9,7 +10,6 @@ pub mod idempotency;
 pub mod json;
 pub mod layout;
 pub mod markdown;
-pub mod nul;
 pub mod page_cache;
 pub mod portal_chrome;
 pub mod tokens;

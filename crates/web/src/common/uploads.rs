@@ -104,7 +104,7 @@ pub async fn read_multipart(
         } else {
             let v = field.text().await.map_err(too_big)?;
             if v.contains('\0') || name.contains('\0') {
-                return Err(crate::common::nul::refusal(&name.replace('\0', "")));
+                return Err(crate::common::body::refusal(&name.replace('\0', "")));
             }
             fields.insert(name, v);
         }

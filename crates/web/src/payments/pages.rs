@@ -201,10 +201,10 @@ async fn read_upload(mut mp: Multipart) -> Result<(String, String, String, Vec<u
         }
     }
     if bank.contains('\0') {
-        return Err(crate::common::nul::refusal("bank"));
+        return Err(crate::common::body::refusal("bank"));
     }
     if file_name.contains('\0') {
-        return Err(crate::common::nul::refusal("file"));
+        return Err(crate::common::body::refusal("file"));
     }
     Ok((csrf, bank, file_name, bytes))
 }

@@ -1,16 +1,21 @@
+//! What is checked of a request before a handler sees it.
+//!
 //! A NUL character (code 0) is never text a person typed: PostgreSQL cannot store it in a text
 //! column and SQLite would store it silently, so every text that arrives — the query string, a
-//! form, a JSON body, a multipart form's text fields — is refused with 422 before a handler
-//! sees it, the same on both engines.
+//! form, a JSON body, a multipart form's text fields — is refused with 422, the same on both
+//! engines. And a request with an `Idempotency-Key` gets its body's SHA-256, which binds the key
+//! to the body ([`crate::common::idempotency`]).
 
 use abonent_domain::validation::FieldErrors;
 use axum::body::{to_bytes, Body};
 use axum::extract::Request;
-use axum::http::header;
+use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
 
 use crate::common::error::{ApiError, PageError, WebError};
+use crate::common::idempotency::BODY_HASH_HEADER;
 
 /// The message on the field that carried a NUL.
 pub const NUL_MESSAGE: &str =
@@ -69,9 +74,34 @@ pub fn nul_in_json(body: &[u8]) -> Option<String> {
     walk(&v, "")
 }
 
-/// The middleware: the query string and form or JSON bodies are checked; multipart text fields
-/// are checked where they are read (`uploads::read_multipart`).
-pub async fn refuse_nul(req: Request, next: Next) -> Response {
+/// What a body's hash is taken of: a JSON document re-serialised (keys sorted, no spaces), so
+/// that a retry formatted differently is still the same request; other bodies as they are.
+fn canonical(bytes: &[u8], json: bool) -> Vec<u8> {
+    /// Objects rebuilt with their keys in order, whichever map serde_json was built with.
+    fn sorted(v: serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(map) => {
+                let mut pairs: Vec<_> = map.into_iter().collect();
+                pairs.sort_by(|a, b| a.0.cmp(&b.0));
+                serde_json::Value::Object(pairs.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+            }
+            serde_json::Value::Array(items) => {
+                serde_json::Value::Array(items.into_iter().map(sorted).collect())
+            }
+            other => other,
+        }
+    }
+    json.then(|| serde_json::from_slice::<serde_json::Value>(bytes).ok())
+        .flatten()
+        .and_then(|v| serde_json::to_vec(&sorted(v)).ok())
+        .unwrap_or_else(|| bytes.to_vec())
+}
+
+/// The middleware: the query string and form or JSON bodies are checked for NUL (multipart text
+/// fields where they are read, `uploads::read_multipart`), and a body sent with an
+/// `Idempotency-Key` is hashed for the key.
+pub async fn inspect_body(mut req: Request, next: Next) -> Response {
+    req.headers_mut().remove(BODY_HASH_HEADER);
     let api = req.uri().path().starts_with("/api/");
     let refuse = |field: String| -> Response {
         let e = refusal(if field.is_empty() { "body" } else { &field });
@@ -130,6 +160,19 @@ pub async fn refuse_nul(req: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_json_body_is_hashed_as_its_content_not_its_formatting() {
+        assert_eq!(
+            canonical(br#"{ "b": 1, "a": "x" }"#, true),
+            canonical(br#"{"a":"x","b":1}"#, true)
+        );
+        assert_ne!(
+            canonical(br#"{"a":"x"}"#, true),
+            canonical(br#"{"a":"y"}"#, true)
+        );
+        assert_eq!(canonical(b"a=1", false), b"a=1".to_vec());
+    }
 
     #[test]
     fn a_nul_is_found_in_forms_and_json_with_its_field() {

@@ -1,0 +1,330 @@
+//! The public face (issue 15) on SQLite and PostgreSQL: the site's address is a public home page
+//! for citizens with the entries they come for and the outages in force; every public page has
+//! the same navigation and a way home; staff who open it start where their role works; a NUL
+//! character in any text is refused with 422 and nothing is stored.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // tests: a failed unwrap is a failed test; scenarios read top to bottom
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use common::{apps, enc, hidden, multipart, set_cookie};
+use serde_json::json;
+
+/// Local `YYYY-MM-DDTHH:MM` `days` from now in the company's zone (the default).
+fn local(days: i64, hour: i8) -> String {
+    let tz = abonent_domain::org::default_time_zone();
+    let d = jiff::Timestamp::now().to_zoned(tz).date() + jiff::Span::new().days(days);
+    format!("{d}T{hour:02}:00")
+}
+
+#[tokio::test]
+async fn the_site_address_is_a_public_home_with_the_outages_in_force() {
+    for app in apps().await {
+        let l = app.label();
+        let company = app.db.store.company().await.unwrap().unwrap();
+        let r = app.page(Method::GET, "/", "", None).await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "{l}: not a redirect to the staff sign-in"
+        );
+        for (text, what) in [
+            (company.name.as_str(), "the company"),
+            (company.hotline_phones.as_str(), "the hotline"),
+            ("href=\"/readings\"", "readings"),
+            ("Оплатить / реквизиты", "payment"),
+            ("href=\"/my\"", "the personal account"),
+            ("href=\"/reception\"", "an appeal online"),
+            ("href=\"/reception/status\"", "an appeal's status"),
+            ("Вход для сотрудников", "a small link for staff"),
+            ("href=\"/login\"", "the staff sign-in"),
+        ] {
+            assert!(r.body.contains(text), "{l}: the home page names {what}");
+        }
+        assert!(
+            !r.body.contains("Отключения электроэнергии"),
+            "{l}: no outage yet"
+        );
+
+        // An outage tomorrow is shown first; one that is over is not; news is listed.
+        let token = app.token("sales").await;
+        for (title, from, until) in [
+            ("Отключение завтра на Лесной", local(1, 9), local(1, 17)),
+            ("Отключение, которое прошло", local(-3, 9), local(-3, 17)),
+        ] {
+            let r = app
+                .api(
+                    Method::POST,
+                    "/api/v1/news",
+                    Some(&token),
+                    Some(
+                        json!({"kind": "outage", "title": title, "body": "Ремонт линии.",
+                        "outage_from": from, "outage_until": until}),
+                    ),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{l}: {}", r.body);
+        }
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/news",
+                Some(&token),
+                Some(json!({"kind": "news", "title": "Часы работы в праздники", "body": "Текст"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{l}: {}", r.body);
+        let r = app.page(Method::GET, "/", "", None).await;
+        let outages = r
+            .body
+            .split("Отключения электроэнергии")
+            .nth(1)
+            .expect("an outage section")
+            .split("</section>")
+            .next()
+            .unwrap()
+            .to_owned();
+        assert!(outages.contains("Отключение завтра на Лесной"), "{l}");
+        assert!(!outages.contains("Отключение, которое прошло"), "{l}: over");
+        assert!(r.body.contains("Часы работы в праздники"), "{l}: the news");
+        app.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn every_public_page_has_the_same_navigation_and_a_way_home() {
+    for app in apps().await {
+        let l = app.label();
+        for path in [
+            "/",
+            "/reception",
+            "/reception/status",
+            "/tariffs",
+            "/readings",
+            "/info",
+            "/info/news",
+            "/info/offices",
+            "/info/requisites",
+            "/my/login",
+            "/my/signup",
+            "/login",
+        ] {
+            let r = app.page(Method::GET, path, "", None).await;
+            assert_eq!(r.status, StatusCode::OK, "{l}: {path}");
+            for item in [
+                "<a href=\"/\">Главная</a>",
+                "<a href=\"/readings\">Передать показания</a>",
+                "<a href=\"/info/requisites\">Оплата</a>",
+                "<a href=\"/my\">Личный кабинет</a>",
+                "<a href=\"/reception\">Обращение онлайн</a>",
+            ] {
+                assert!(r.body.contains(item), "{l}: {path} lacks {item}");
+            }
+            assert!(
+                !r.body.contains("9 цифр"),
+                "{l}: {path}: account numbers have 10 digits"
+            );
+        }
+        app.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn staff_opening_the_site_start_where_their_role_works() {
+    for app in apps().await {
+        let l = app.label();
+        for (login, start) in [
+            ("tech", "/appeals?view=mine"),
+            ("sales", "/appeals?view=mine"),
+            ("head", "/appeals?view=new"),
+            ("cashier", "/clients"),
+            ("clerk", "/appeals/new"),
+            ("director", "/appeals/stats"),
+            ("admin", "/admin"),
+        ] {
+            let (cookie, _) = app.browser_login(login).await;
+            let r = app.page(Method::GET, "/", &cookie, None).await;
+            assert_eq!(
+                (r.status, r.location()),
+                (StatusCode::SEE_OTHER, start),
+                "{l}: {login}"
+            );
+            let r = app.page(Method::GET, start, &cookie, None).await;
+            assert_eq!(r.status, StatusCode::OK, "{l}: {login} may open {start}");
+        }
+        app.db.cleanup().await;
+    }
+}
+
+async fn appeals_stored(app: &common::App) -> usize {
+    app.db
+        .store
+        .list_appeals(&abonent_store::appeals::AppealFilter {
+            view: abonent_store::appeals::View::All,
+            limit: 10_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::test]
+async fn a_nul_character_in_any_text_is_refused_with_422_and_nothing_is_stored() {
+    for app in apps().await {
+        let l = app.label();
+        let before = appeals_stored(&app).await;
+
+        // The staff sign-in form and the API sign-in.
+        let r = app
+            .page(
+                Method::POST,
+                "/login",
+                "",
+                Some("login=adm%00in&password=x&_csrf=x"),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{l}: {}",
+            r.body
+        );
+        assert!(r.body.contains("недопустимый символ"), "{l}");
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/session",
+                None,
+                Some(json!({"login": "adm\u{0}in", "password": "x"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{l}");
+        assert_eq!(r.json()["errors"][0]["field"], "login", "{l}: {}", r.body);
+
+        // A search (query string) and an appeal through the API.
+        let (cookie, _) = app.browser_login("clerk").await;
+        let r = app
+            .page(
+                Method::GET,
+                &format!("/clients?q={}", enc("Ив\0")),
+                &cookie,
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{l}");
+        let token = app.token("clerk").await;
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/appeals",
+                Some(&token),
+                Some(
+                    json!({"channel": "post", "kind": "complaint", "topic": "meter",
+                    "text": "Текст\u{0}", "applicant_name": "Иванов Иван",
+                    "email": "ivanov@example.org", "answer_channel": "email"}),
+                ),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{l}: {}",
+            r.body
+        );
+        assert_eq!(r.json()["errors"][0]["field"], "text", "{l}");
+
+        // The online reception's multipart form.
+        let form = app.page(Method::GET, "/reception", "", None).await;
+        let jar = format!(
+            "abonent_reception_csrf={}",
+            set_cookie(&form, "abonent_reception_csrf")
+        );
+        let csrf = hidden(&form.body, "_csrf");
+        let (ct, body) = multipart(
+            &[
+                ("_csrf", csrf.as_str()),
+                ("kind", "complaint"),
+                ("topic", "other"),
+                ("text", "Свет\0 мигает"),
+                ("applicant_name", "Петров Пётр"),
+                ("email", "p@example.test"),
+                ("answer_channel", "email"),
+                ("consent", "yes"),
+            ],
+            &[],
+        );
+        let r = app.post_multipart("/reception", &jar, &ct, body).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{l}: {}",
+            r.body
+        );
+        assert!(r.body.contains("недопустимый символ"), "{l}");
+
+        assert_eq!(appeals_stored(&app).await, before, "{l}: nothing stored");
+        app.db.cleanup().await;
+    }
+}
+
+/// A citizen's appeal through the public API with an `Idempotency-Key`.
+async fn public_appeal(app: &common::App, key: &str, body: String) -> common::Resp {
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/public/appeals")
+        .header("idempotency-key", key)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    app.send(req).await
+}
+
+#[tokio::test]
+async fn an_anonymous_idempotency_key_never_returns_another_callers_appeal() {
+    for app in apps().await {
+        let l = app.label();
+        let first = json!({
+            "channel": "post", "kind": "complaint", "topic": "meter",
+            "text": "Прошу заменить неисправный счётчик.",
+            "applicant_name": "Иванов Иван Иванович",
+            "email": "ivanov@example.org", "answer_channel": "email"
+        });
+        let r = public_appeal(&app, "retry-1", first.to_string()).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{l}: {}", r.body);
+        let number = r.json()["number"].clone();
+
+        // The same request again, formatted differently (a client retrying): the first answer.
+        let again = serde_json::to_string_pretty(&first).unwrap();
+        let r = public_appeal(&app, "retry-1", again).await;
+        assert_eq!(r.status, StatusCode::OK, "{l}: {}", r.body);
+        assert_eq!(r.json()["number"], number, "{l}");
+
+        // Another citizen happens to use the same key: refused, not given the first appeal.
+        let other = json!({
+            "channel": "post", "kind": "complaint", "topic": "meter",
+            "text": "Нет света в подъезде.",
+            "applicant_name": "Петрова Анна",
+            "email": "petrova@example.org", "answer_channel": "email"
+        });
+        let before = appeals_stored(&app).await;
+        let r = public_appeal(&app, "retry-1", other.to_string()).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{l}: {}",
+            r.body
+        );
+        assert_eq!(r.json()["errors"][0]["field"], "Idempotency-Key", "{l}");
+        assert!(
+            !r.body.contains(number.as_str().unwrap()),
+            "{l}: no one else's number"
+        );
+        assert_eq!(appeals_stored(&app).await, before, "{l}: nothing stored");
+        // With a key of its own it is registered.
+        let r = public_appeal(&app, "retry-2", other.to_string()).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{l}: {}", r.body);
+        app.db.cleanup().await;
+    }
+}
