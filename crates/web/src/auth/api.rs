@@ -1,6 +1,5 @@
 //! Sign-in for API clients: a bearer token for the same kind of session as the pages use.
 
-use abonent_domain::org::Permission;
 use abonent_store::org::Staff;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -71,7 +70,7 @@ pub async fn delete_session(
     State(state): State<AppState>,
     me: CurrentStaff,
 ) -> Result<StatusCode, ApiError> {
-    state.store.delete_session(&me.token_hash).await?;
+    super::end_session(&state, &me).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -79,21 +78,7 @@ pub async fn delete_session(
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = Me)))]
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn me(me: CurrentStaff) -> Json<Me> {
-    let permissions = [
-        Permission::ViewClients,
-        Permission::EditClients,
-        Permission::AdministerOrganisation,
-        Permission::ViewAudit,
-        Permission::ViewAppeals,
-        Permission::RegisterAppeals,
-        Permission::AssignAppeals,
-        Permission::HandleAppeals,
-        Permission::ConfigureAppeals,
-    ]
-    .into_iter()
-    .filter(|p| me.can(*p))
-    .map(|p| format!("{p:?}"))
-    .collect();
+    let permissions = super::permission_names(&me);
     Json(Me {
         role_label: me.role.label_ru().to_owned(),
         staff: me.staff,

@@ -376,6 +376,44 @@ pub async fn apply_password_change(
     Ok(())
 }
 
+/// Ends this session (the API's sign-out).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn end_session(state: &AppState, me: &CurrentStaff) -> Result<(), WebError> {
+    state.store.delete_session(&me.token_hash).await?;
+    Ok(())
+}
+
+/// Ends this session and audits the sign-out (the pages' «Выйти»).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn sign_out(state: &AppState, me: &CurrentStaff) -> Result<(), WebError> {
+    state.store.delete_session(&me.token_hash).await?;
+    state
+        .store
+        .audit(&me.actor(), "logout", "staff", &me.staff.id.to_string(), "")
+        .await?;
+    Ok(())
+}
+
+/// The permissions `/me` reports, by name, that this person has.
+#[tracing::instrument(level = "debug", skip_all)]
+pub fn permission_names(me: &CurrentStaff) -> Vec<String> {
+    [
+        Permission::ViewClients,
+        Permission::EditClients,
+        Permission::AdministerOrganisation,
+        Permission::ViewAudit,
+        Permission::ViewAppeals,
+        Permission::RegisterAppeals,
+        Permission::AssignAppeals,
+        Permission::HandleAppeals,
+        Permission::ConfigureAppeals,
+    ]
+    .into_iter()
+    .filter(|p| me.can(*p))
+    .map(|p| format!("{p:?}"))
+    .collect()
+}
+
 /// The layout of a staff page: the navigation this person may use.
 impl crate::common::layout::Chrome {
     pub fn for_staff(title: &str, s: &CurrentStaff, section: &'static str) -> Self {

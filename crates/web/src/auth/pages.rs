@@ -152,11 +152,7 @@ async fn logout(
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&f.csrf)?;
-    state.store.delete_session(&me.token_hash).await?;
-    state
-        .store
-        .audit(&me.actor(), "logout", "staff", &me.staff.id.to_string(), "")
-        .await?;
+    super::sign_out(&state, &me).await?;
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
     Ok((jar, Redirect::to("/login")).into_response())
 }

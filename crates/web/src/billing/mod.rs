@@ -14,9 +14,14 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use abonent_domain::tariffs::{Norm, Tariff, TariffDraft};
+use abonent_store::accounts::AccountView;
 use abonent_store::billing::{Balance, BillingSettings, InvoiceRow, LineRow, PeriodRow};
+use abonent_store::org::Company;
 use abonent_store::outbox::OutboxView;
-use abonent_store::restriction::{RestrictionCase, WarningDelivery};
+use abonent_store::payments::PaymentView;
+use abonent_store::restriction::{
+    DeliveryListRow, RestrictionCase, RestrictionStep, WarningDelivery,
+};
 
 use crate::auth::CurrentStaff;
 use crate::common::clock::today_in;
@@ -232,6 +237,273 @@ pub async fn deliveries(
     Rights::view(me)?;
     state.store.restriction_case(case_id).await?;
     Ok(state.store.warning_deliveries(case_id).await?)
+}
+
+/// What the billing index shows: periods, settlements to print for, and counts of waiting work.
+pub struct Overview {
+    pub periods: Vec<PeriodRow>,
+    pub settlements: Vec<String>,
+    /// Open restriction cases.
+    pub open_cases: usize,
+    /// Readings held for review.
+    pub held: usize,
+}
+
+/// The billing index: periods with totals, settlements, open cases and held readings.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn overview(state: &AppState, me: &CurrentStaff) -> Result<Overview, WebError> {
+    Rights::view(me)?;
+    let periods = state.store.billing_periods().await?;
+    Ok(Overview {
+        periods,
+        settlements: state.store.settlements().await?,
+        open_cases: state.store.restriction_cases(true, 10_000).await?.len(),
+        held: state.store.held_readings(1000).await?.len(),
+    })
+}
+
+/// Invoices printed at most per batch.
+const BATCH_LIMIT: i64 = 5000;
+
+/// One print-ready PDF of a settlement's (or street's) invoices for hand delivery; audited.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn batch_pdf(
+    state: &AppState,
+    me: &CurrentStaff,
+    period: &str,
+    settlement: &str,
+    street: &str,
+) -> Result<(Vec<u8>, Period), WebError> {
+    Rights::view(me)?;
+    let period = parse_period(period)?;
+    let ids = state
+        .store
+        .batch_accounts(period, settlement, street.trim(), BATCH_LIMIT)
+        .await?;
+    if ids.is_empty() {
+        return Err(WebError::NotFound(format!(
+            "За {} в «{}» счетов нет.",
+            period.label_ru(),
+            settlement
+        )));
+    }
+    let mut docs = Vec::with_capacity(ids.len());
+    for id in &ids {
+        docs.push(invoice_doc(state, *id, period).await?);
+    }
+    state
+        .store
+        .audit(
+            &me.actor(),
+            "invoice.print_batch",
+            "billing",
+            &period.to_string(),
+            &format!("{settlement} {street}: {} invoices", ids.len()),
+        )
+        .await?;
+    let title = format!("Счета за {} — {}", period.label_ru(), settlement);
+    Ok((render_pdf(docs, title).await?, period))
+}
+
+/// What the public tariff page shows; no sign-in.
+pub struct PublicTariffs {
+    pub company: Option<Company>,
+    pub tariffs: Vec<Tariff>,
+    pub norms: Vec<Norm>,
+}
+
+/// Tariffs, norms and the company's name and hotline for the public page (BIL-01).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn public_tariff_data(state: &AppState) -> Result<PublicTariffs, WebError> {
+    let company = state.store.company().await?;
+    Ok(PublicTariffs {
+        company,
+        tariffs: state.store.tariffs().await?,
+        norms: state.store.norms().await?,
+    })
+}
+
+/// An account's billing as its page shows it.
+pub struct AccountBilling {
+    pub account: AccountView,
+    pub client_name: String,
+    pub balance: Balance,
+    pub invoices: Vec<InvoiceRow>,
+    /// The latest 50, newest first.
+    pub payments: Vec<PaymentView>,
+    pub cases: Vec<RestrictionCase>,
+}
+
+/// An account's balance at a date, invoices, payments and restriction cases; the view is
+/// audited.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn account_billing(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+    on: jiff::civil::Date,
+) -> Result<AccountBilling, WebError> {
+    Rights::view(me)?;
+    let account = state.store.account(id).await?;
+    let client = state.store.client(account.client_id).await?;
+    let balance = state.store.balance_at(id, on).await?;
+    state
+        .store
+        .audit(&me.actor(), "billing.view", "account", &id.to_string(), "")
+        .await?;
+    let invoices = state.store.invoices_of_account(id).await?;
+    let payments = state.store.payments_of_account(id, 50).await?;
+    Ok(AccountBilling {
+        account,
+        client_name: client.full_name,
+        balance,
+        invoices,
+        payments,
+        cases: state.store.restriction_cases_of_account(id).await?,
+    })
+}
+
+/// An invoice formatted for the screen with the e-mail copies sent of it.
+pub struct InvoiceWithMessages {
+    pub period: Period,
+    pub doc: InvoiceDoc,
+    /// The address for the e-mail form: as typed, or the client's.
+    pub to: String,
+    /// Messages to the account that carried this invoice, newest first.
+    pub messages: Vec<OutboxView>,
+}
+
+/// One invoice for the screen with its e-mail copies; the view is audited.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn invoice_with_messages(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+    period: &str,
+    to: Option<String>,
+) -> Result<InvoiceWithMessages, WebError> {
+    Rights::view(me)?;
+    let p = parse_period(period)?;
+    let doc = invoice_doc(state, id, p).await?;
+    state
+        .store
+        .audit(
+            &me.actor(),
+            "invoice.view",
+            "account",
+            &id.to_string(),
+            period,
+        )
+        .await?;
+    let to = match to {
+        Some(t) => t,
+        None => {
+            let a = state.store.account(id).await?;
+            state
+                .store
+                .client(a.client_id)
+                .await?
+                .email
+                .unwrap_or_default()
+        }
+    };
+    let attachment = format!("invoice:{p}");
+    let messages = state
+        .store
+        .messages_of_account(id, 100)
+        .await?
+        .into_iter()
+        .filter(|m| m.attachment == attachment)
+        .collect();
+    Ok(InvoiceWithMessages {
+        period: p,
+        doc,
+        to,
+        messages,
+    })
+}
+
+/// An invoice formatted for print, for the PDF; audited.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn invoice_for_pdf(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+    period: &str,
+) -> Result<(InvoiceDoc, Period), WebError> {
+    Rights::view(me)?;
+    let p = parse_period(period)?;
+    let doc = invoice_doc(state, id, p).await?;
+    state
+        .store
+        .audit(
+            &me.actor(),
+            "invoice.pdf",
+            "account",
+            &id.to_string(),
+            period,
+        )
+        .await?;
+    Ok((doc, p))
+}
+
+/// Open restriction cases, newest first, at most `limit`.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn open_cases(
+    state: &AppState,
+    me: &CurrentStaff,
+    limit: i64,
+) -> Result<Vec<RestrictionCase>, WebError> {
+    Rights::view(me)?;
+    Ok(state.store.restriction_cases(true, limit).await?)
+}
+
+/// Settlements with warnings to hand over, and how many in each.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn delivery_districts(
+    state: &AppState,
+    me: &CurrentStaff,
+) -> Result<Vec<(String, i64)>, WebError> {
+    Rights::view(me)?;
+    Ok(state.store.delivery_settlements().await?)
+}
+
+/// A courier's list of warnings to hand over in a settlement.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn delivery_list(
+    state: &AppState,
+    me: &CurrentStaff,
+    settlement: &str,
+) -> Result<Vec<DeliveryListRow>, WebError> {
+    Rights::view(me)?;
+    Ok(state.store.delivery_list(settlement).await?)
+}
+
+/// A restriction case as its page shows it.
+pub struct CaseView {
+    pub case: RestrictionCase,
+    pub steps: Vec<RestrictionStep>,
+    pub deliveries: Vec<WarningDelivery>,
+    /// The account's balance today.
+    pub balance: Balance,
+}
+
+/// A restriction case with its steps, the records of the warning's delivery and today's balance.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn case_view(state: &AppState, me: &CurrentStaff, id: i64) -> Result<CaseView, WebError> {
+    Rights::view(me)?;
+    let (case, steps) = state.store.restriction_case(id).await?;
+    let deliveries = state.store.warning_deliveries(id).await?;
+    let balance = state
+        .store
+        .balance_at(case.account_id, today_in(&me.zone))
+        .await?;
+    Ok(CaseView {
+        case,
+        steps,
+        deliveries,
+        balance,
+    })
 }
 
 pub fn parse_period(s: &str) -> Result<Period, WebError> {

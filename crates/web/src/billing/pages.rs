@@ -106,8 +106,8 @@ fn period_lines(rows: Vec<PeriodRow>, tz: &jiff::tz::TimeZone) -> Vec<PeriodLine
 
 #[tracing::instrument(level = "debug", skip_all)]
 async fn index(State(state): State<AppState>, me: CurrentStaff) -> Result<Response, PageError> {
-    Rights::view(&me)?;
-    let rows = state.store.billing_periods().await?;
+    let o = super::overview(&state, &me).await?;
+    let rows = o.periods;
     let closed = rows
         .iter()
         .filter(|p| p.status == "closed")
@@ -116,12 +116,12 @@ async fn index(State(state): State<AppState>, me: CurrentStaff) -> Result<Respon
     let page = IndexPage {
         chrome: Chrome::for_staff("Расчёты", &me, "billing"),
         periods: period_lines(rows, &me.zone),
-        settlements: state.store.settlements().await?,
+        settlements: o.settlements,
         closed,
         can_import: Rights::may_import(&me),
-        open_cases: state.store.restriction_cases(true, 10_000).await?.len(),
+        open_cases: o.open_cases,
         can_review: Rights::may_review_readings(&me),
-        held: state.store.held_readings(1000).await?.len(),
+        held: o.held,
     };
     Ok(render(&page)?.into_response())
 }
@@ -136,9 +136,6 @@ pub struct PrintParams {
     street: String,
 }
 
-/// Invoices printed at most per batch.
-const BATCH_LIMIT: i64 = 5000;
-
 /// One print-ready PDF of a settlement's (or street's) invoices for hand delivery.
 #[tracing::instrument(level = "debug", skip_all)]
 async fn print_batch(
@@ -146,36 +143,7 @@ async fn print_batch(
     me: CurrentStaff,
     Query(p): Query<PrintParams>,
 ) -> Result<Response, PageError> {
-    Rights::view(&me)?;
-    let period = super::parse_period(&p.period)?;
-    let ids = state
-        .store
-        .batch_accounts(period, &p.settlement, p.street.trim(), BATCH_LIMIT)
-        .await?;
-    if ids.is_empty() {
-        return Err(WebError::NotFound(format!(
-            "За {} в «{}» счетов нет.",
-            period.label_ru(),
-            p.settlement
-        ))
-        .into());
-    }
-    let mut docs = Vec::with_capacity(ids.len());
-    for id in &ids {
-        docs.push(super::invoice_doc(&state, *id, period).await?);
-    }
-    state
-        .store
-        .audit(
-            &me.actor(),
-            "invoice.print_batch",
-            "billing",
-            &period.to_string(),
-            &format!("{} {}: {} invoices", p.settlement, p.street, ids.len()),
-        )
-        .await?;
-    let title = format!("Счета за {} — {}", period.label_ru(), p.settlement);
-    let pdf = super::render_pdf(docs, title).await?;
+    let (pdf, period) = super::batch_pdf(&state, &me, &p.period, &p.settlement, &p.street).await?;
     Ok(pdf_response(pdf, &format!("scheta-{period}.pdf")))
 }
 
@@ -387,15 +355,15 @@ async fn tariffs_view(
     done: bool,
 ) -> Result<TariffsPage, WebError> {
     Rights::view(me)?;
-    let norms = state.store.norms().await?;
+    let norms = super::norms(state, me).await?;
     let tables = norm_tables(&norms);
     Ok(TariffsPage {
         chrome: Chrome::for_staff("Тарифы и нормативы", me, "billing"),
-        tariffs: tariff_lines(state.store.tariffs().await?),
+        tariffs: tariff_lines(super::tariffs(state, me).await?),
         norms: tables,
         settings: match settings {
             Some(s) => s,
-            None => SettingsForm::of(&state.store.billing_settings().await?),
+            None => SettingsForm::of(&super::settings(state, me).await?),
         },
         can_edit: Rights::may_configure(me),
         form,
@@ -579,11 +547,12 @@ async fn public_tariffs(State(state): State<AppState>) -> Result<Response, PageE
     if let Some(html) = state.pages.get("tariffs") {
         return Ok(axum::response::Html(html).into_response());
     }
-    let company = state.store.company().await?;
+    let data = super::public_tariff_data(&state).await?;
+    let company = data.company;
     let page = PublicTariffsPage {
         chrome: Chrome::anonymous("Тарифы на электроэнергию для населения"),
-        tariffs: tariff_lines(state.store.tariffs().await?),
-        norms: norm_tables(&state.store.norms().await?),
+        tariffs: tariff_lines(data.tariffs),
+        norms: norm_tables(&data.norms),
         company: company.as_ref().map(|c| c.name.clone()).unwrap_or_default(),
         hotline: company.map(|c| c.hotline_phones).unwrap_or_default(),
     };
@@ -651,8 +620,6 @@ async fn account_view(
     errors: FieldErrors,
 ) -> Result<AccountPage, WebError> {
     Rights::view(me)?;
-    let a = state.store.account(id).await?;
-    let client = state.store.client(a.client_id).await?;
     let today = today_in(&me.zone);
     let (on, mut errors) = match date.trim() {
         "" => (today, errors),
@@ -665,15 +632,10 @@ async fn account_view(
             }
         },
     };
-    let b = state.store.balance_at(id, on).await?;
-    state
-        .store
-        .audit(&me.actor(), "billing.view", "account", &id.to_string(), "")
-        .await?;
-    let invoices = state
-        .store
-        .invoices_of_account(id)
-        .await?
+    let data = super::account_billing(state, me, id, on).await?;
+    let (a, b) = (data.account, data.balance);
+    let invoices = data
+        .invoices
         .into_iter()
         .map(|i| InvoiceLine {
             label: abonent_domain::tariffs::Period::parse(&i.period)
@@ -689,10 +651,8 @@ async fn account_view(
             period: i.period,
         })
         .collect();
-    let payments = state
-        .store
-        .payments_of_account(id, 50)
-        .await?
+    let payments = data
+        .payments
         .into_iter()
         .map(|p| PaymentLine {
             id: p.id,
@@ -713,7 +673,7 @@ async fn account_view(
         account_id: id,
         number: a.number.clone(),
         client_id: a.client_id,
-        client_name: client.full_name,
+        client_name: data.client_name,
         date: on.to_string(),
         balance: money(b.balance.abs()),
         overdue: money(b.overdue),
@@ -721,7 +681,7 @@ async fn account_view(
         last_period: b.last_period.unwrap_or_default(),
         invoices,
         payments,
-        cases: state.store.restriction_cases_of_account(id).await?,
+        cases: data.cases,
         can_pay: Rights::may_take_payments(me),
         form,
         errors,
@@ -826,39 +786,15 @@ async fn invoice_view(
     errors: FieldErrors,
     queued: bool,
 ) -> Result<InvoicePage, WebError> {
-    Rights::view(me)?;
-    let p = super::parse_period(period)?;
-    let doc = super::invoice_doc(state, id, p).await?;
-    state
-        .store
-        .audit(
-            &me.actor(),
-            "invoice.view",
-            "account",
-            &id.to_string(),
-            period,
-        )
-        .await?;
-    let to = match to {
-        Some(t) => t,
-        None => {
-            let a = state.store.account(id).await?;
-            state
-                .store
-                .client(a.client_id)
-                .await?
-                .email
-                .unwrap_or_default()
-        }
-    };
-    let attachment = format!("invoice:{p}");
+    let super::InvoiceWithMessages {
+        period: p,
+        doc,
+        to,
+        messages,
+    } = super::invoice_with_messages(state, me, id, period, to).await?;
     let tz = &me.zone;
-    let messages = state
-        .store
-        .messages_of_account(id, 100)
-        .await?
+    let messages = messages
         .into_iter()
-        .filter(|m| m.attachment == attachment)
         .map(|m| MessageLine {
             recipient: m.recipient,
             status: message_status(&m.status),
@@ -957,19 +893,7 @@ async fn invoice_pdf(
     me: CurrentStaff,
     Path((id, period)): Path<(i64, String)>,
 ) -> Result<Response, PageError> {
-    Rights::view(&me)?;
-    let p = super::parse_period(&period)?;
-    let doc = super::invoice_doc(&state, id, p).await?;
-    state
-        .store
-        .audit(
-            &me.actor(),
-            "invoice.pdf",
-            "account",
-            &id.to_string(),
-            &period,
-        )
-        .await?;
+    let (doc, p) = super::invoice_for_pdf(&state, &me, id, &period).await?;
     let name = format!("schet-{}-{p}.pdf", doc.account_number);
     let pdf = super::render_pdf(vec![doc], String::new()).await?;
     Ok(pdf_response(pdf, &name))
@@ -1024,14 +948,12 @@ async fn restrictions_page(
     Rights::view(&me)?;
     let page = RestrictionsPage {
         chrome: Chrome::for_staff("Ограничение за долги", &me, "billing"),
-        cases: state
-            .store
-            .restriction_cases(true, 1000)
+        cases: super::open_cases(&state, &me, 1000)
             .await?
             .into_iter()
             .map(case_line)
             .collect(),
-        districts: state.store.delivery_settlements().await?,
+        districts: super::delivery_districts(&state, &me).await?,
     };
     Ok(render(&page)?.into_response())
 }
@@ -1082,9 +1004,7 @@ async fn delivery_list_view(
     let lines = if settlement.is_empty() {
         Vec::new()
     } else {
-        state
-            .store
-            .delivery_list(settlement)
+        super::delivery_list(state, me, settlement)
             .await?
             .into_iter()
             .map(|r| {
@@ -1109,7 +1029,7 @@ async fn delivery_list_view(
     Ok(DeliveryListPage {
         chrome: Chrome::for_staff(&title, me, "billing"),
         settlement: settlement.to_owned(),
-        districts: state.store.delivery_settlements().await?,
+        districts: super::delivery_districts(state, me).await?,
         lines,
         today: ru_date(&today_in(&me.zone).to_string()),
         can_deliver: Rights::may_record_delivery(me),
@@ -1287,18 +1207,17 @@ async fn case_view_with(
     dform: std::collections::HashMap<String, String>,
     derrors: FieldErrors,
 ) -> Result<CasePage, WebError> {
-    Rights::view(me)?;
-    let (case, steps) = state.store.restriction_case(id).await?;
+    let super::CaseView {
+        case,
+        steps,
+        deliveries,
+        balance: b,
+    } = super::case_view(state, me, id).await?;
     let tz0 = me.zone.clone();
-    let deliveries = state
-        .store
-        .warning_deliveries(id)
-        .await?
+    let deliveries = deliveries
         .into_iter()
         .map(|d| delivery_line(d, &tz0))
         .collect();
-    let today = today_in(&me.zone);
-    let b = state.store.balance_at(case.account_id, today).await?;
     let case_open = case.open == 1;
     let tz = me.zone.clone();
     let steps = steps

@@ -10,7 +10,10 @@ use abonent_domain::refusal::{OrgRefusal, Refusal};
 use abonent_domain::search::SearchQuery;
 use abonent_domain::validation::FieldErrors;
 use abonent_store::accounts::AccountView;
+use abonent_store::appeals::{AppealFilter, AppealRow};
 use abonent_store::clients::{ClientRecord, SearchHit};
+use abonent_store::metering::MeterView;
+use abonent_store::org::Branch;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -19,6 +22,48 @@ use crate::{AppState, WebError};
 
 /// Search results are capped; a narrower query finds the rest.
 pub const SEARCH_LIMIT: i64 = 50;
+
+/// The rights of the clients' capability; a refusal to see or change personal data is audited
+/// against the object asked for. The adapters ask these; `tests/http.rs` walks every route.
+pub struct Rights;
+
+impl Rights {
+    /// Searching and opening clients.
+    pub async fn view(
+        state: &AppState,
+        me: &CurrentStaff,
+        object_kind: &str,
+        object_id: &str,
+    ) -> Result<(), WebError> {
+        me.require_audited(state, Permission::ViewClients, object_kind, object_id)
+            .await
+    }
+    /// Registering and editing clients, opening accounts.
+    pub async fn edit(
+        state: &AppState,
+        me: &CurrentStaff,
+        object_kind: &str,
+        object_id: &str,
+    ) -> Result<(), WebError> {
+        me.require_audited(state, Permission::EditClients, object_kind, object_id)
+            .await
+    }
+    pub fn may_edit(me: &CurrentStaff) -> bool {
+        me.can(Permission::EditClients)
+    }
+    /// The client's appeals on the card.
+    pub fn may_view_appeals(me: &CurrentStaff) -> bool {
+        me.can(Permission::ViewAppeals)
+    }
+    /// The link to register an appeal from the card.
+    pub fn may_register_appeals(me: &CurrentStaff) -> bool {
+        me.can(Permission::RegisterAppeals)
+    }
+    /// The links to an account's billing from the card.
+    pub fn may_view_billing(me: &CurrentStaff) -> bool {
+        me.can(Permission::ViewBilling)
+    }
+}
 
 /// A client's card: personal data with accounts, premises and contracts.
 #[derive(Debug, Serialize, ToSchema)]
@@ -33,8 +78,7 @@ pub async fn search(
     me: &CurrentStaff,
     q: &str,
 ) -> Result<Vec<SearchHit>, WebError> {
-    me.require_audited(state, Permission::ViewClients, "client_search", "")
-        .await?;
+    Rights::view(state, me, "client_search", "").await?;
     let Some(query) = SearchQuery::classify(q) else {
         return Err(FieldErrors::single(
             "q",
@@ -125,8 +169,7 @@ pub async fn open_card(
     me: &CurrentStaff,
     id: i64,
 ) -> Result<ClientCard, WebError> {
-    me.require_audited(state, Permission::ViewClients, "client", &id.to_string())
-        .await?;
+    Rights::view(state, me, "client", &id.to_string()).await?;
     let client = state.store.client(id).await.map_err(|e| match e {
         abonent_store::StoreError::NotFound => WebError::NotFound("Клиент не найден.".into()),
         e => e.into(),
@@ -140,8 +183,7 @@ pub async fn open_card(
 }
 
 pub async fn create(state: &AppState, me: &CurrentStaff, d: &ClientDraft) -> Result<i64, WebError> {
-    me.require_audited(state, Permission::EditClients, "client", "new")
-        .await?;
+    Rights::edit(state, me, "client", "new").await?;
     let data = d.validate()?;
     Ok(state.store.create_client(&data, &me.actor()).await?)
 }
@@ -153,13 +195,60 @@ pub async fn update(
     version: i64,
     d: &ClientDraft,
 ) -> Result<i64, WebError> {
-    me.require_audited(state, Permission::EditClients, "client", &id.to_string())
-        .await?;
+    Rights::edit(state, me, "client", &id.to_string()).await?;
     let data = d.validate()?;
     Ok(state
         .store
         .update_client(id, version, &data, &me.actor())
         .await?)
+}
+
+/// The card as the page shows it: with the meters of every account and, for those who may see
+/// them, the client's latest appeals.
+pub struct CardView {
+    pub card: ClientCard,
+    pub meters: Vec<MeterView>,
+    /// Newest first, at most 20; empty for those who may not see appeals.
+    pub appeals: Vec<AppealRow>,
+}
+
+/// Opens a client's card (audited) with meters and appeals, for the card page.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn card_view(state: &AppState, me: &CurrentStaff, id: i64) -> Result<CardView, WebError> {
+    let card = open_card(state, me, id).await?;
+    let mut meters = Vec::new();
+    for a in &card.accounts {
+        meters.extend(state.store.meters_of_account(a.id).await?);
+    }
+    let appeals = if Rights::may_view_appeals(me) {
+        state
+            .store
+            .list_appeals(&AppealFilter {
+                client_id: Some(id),
+                limit: 20,
+                ..Default::default()
+            })
+            .await?
+    } else {
+        Vec::new()
+    };
+    Ok(CardView {
+        card,
+        meters,
+        appeals,
+    })
+}
+
+/// What the form for a new account needs: the client's name and the branches to choose from.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn account_form_data(
+    state: &AppState,
+    me: &CurrentStaff,
+    client_id: i64,
+) -> Result<(String, Vec<Branch>), WebError> {
+    Rights::edit(state, me, "client", &client_id.to_string()).await?;
+    let client = state.store.client(client_id).await?;
+    Ok((client.full_name, state.store.branches().await?))
 }
 
 /// Today's date in the staff member's zone.
@@ -174,13 +263,7 @@ pub async fn open_account(
     client_id: i64,
     d: &abonent_domain::accounts::AccountDraft,
 ) -> Result<(i64, String), WebError> {
-    me.require_audited(
-        state,
-        Permission::EditClients,
-        "client",
-        &client_id.to_string(),
-    )
-    .await?;
+    Rights::edit(state, me, "client", &client_id.to_string()).await?;
     let input = d.validate(today_for(me))?;
     let (id, number) = state
         .store

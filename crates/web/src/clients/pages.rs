@@ -4,7 +4,6 @@ use abonent_domain::accounts::{AccountCategory, AccountDraft};
 use abonent_domain::clients::{
     format_phone, Channel, ClientDraft, ConsentKind, VulnerableCategory,
 };
-use abonent_domain::org::Permission;
 use abonent_domain::validation::FieldErrors;
 use abonent_store::accounts::AccountView;
 use abonent_store::clients::SearchHit;
@@ -17,6 +16,7 @@ use axum::Router;
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
+use super::Rights;
 use crate::auth::CurrentStaff;
 use crate::common::clock::format_time;
 use crate::common::forms::form_outcome;
@@ -59,14 +59,13 @@ async fn search_page(
     me: CurrentStaff,
     Query(p): Query<SearchParams>,
 ) -> Result<Response, PageError> {
-    me.require_audited(&state, Permission::ViewClients, "client_search", "")
-        .await?;
+    Rights::view(&state, &me, "client_search", "").await?;
     let mut page = SearchPage {
         chrome: Chrome::for_staff("Поиск клиентов", &me, "clients"),
         q: p.q.clone(),
         hits: None,
         error: None,
-        can_create: me.can(Permission::EditClients),
+        can_create: Rights::may_edit(&me),
         limit: super::SEARCH_LIMIT,
     };
     let mut status = StatusCode::OK;
@@ -136,7 +135,11 @@ async fn card_page(
     Path(id): Path<i64>,
     Query(p): Query<CardParams>,
 ) -> Result<Response, PageError> {
-    let card = super::open_card(&state, &me, id).await?;
+    let super::CardView {
+        card,
+        meters,
+        appeals,
+    } = super::card_view(&state, &me, id).await?;
     let c = card.client;
     let tz = &me.zone;
     let consents = c
@@ -154,10 +157,6 @@ async fn card_page(
             },
         })
         .collect();
-    let mut meters = Vec::new();
-    for a in &card.accounts {
-        meters.extend(state.store.meters_of_account(a.id).await?);
-    }
     let page = CardPage {
         chrome: Chrome::for_staff(&c.full_name, &me, "clients"),
         id: c.id,
@@ -176,33 +175,22 @@ async fn card_page(
         vulnerable_note: c.vulnerable_note.clone().unwrap_or_default(),
         consents,
         accounts: card.accounts,
-        can_edit: me.can(Permission::EditClients),
+        can_edit: Rights::may_edit(&me),
         updated: format_time(c.updated_at, tz),
         saved: p.saved.is_some(),
-        appeals: if me.can(Permission::ViewAppeals) {
-            state
-                .store
-                .list_appeals(&abonent_store::appeals::AppealFilter {
-                    client_id: Some(c.id),
-                    limit: 20,
-                    ..Default::default()
-                })
-                .await?
-                .into_iter()
-                .map(|a| ClientAppeal {
-                    id: a.id,
-                    number: a.number,
-                    registered: format_time(a.registered_at, tz),
-                    status: a.status.label_ru(),
-                    repeat: a.repeat_of.is_some(),
-                })
-                .collect()
-        } else {
-            Vec::new()
-        },
-        can_register_appeal: me.can(Permission::RegisterAppeals),
+        appeals: appeals
+            .into_iter()
+            .map(|a| ClientAppeal {
+                id: a.id,
+                number: a.number,
+                registered: format_time(a.registered_at, tz),
+                status: a.status.label_ru(),
+                repeat: a.repeat_of.is_some(),
+            })
+            .collect(),
+        can_register_appeal: Rights::may_register_appeals(&me),
         meters,
-        can_billing: me.can(Permission::ViewBilling),
+        can_billing: Rights::may_view_billing(&me),
     };
     Ok(render(&page)?.into_response())
 }
@@ -323,8 +311,7 @@ impl ClientForm {
 
 #[tracing::instrument(level = "debug", skip_all)]
 async fn new_form(State(state): State<AppState>, me: CurrentStaff) -> Result<Response, PageError> {
-    me.require_audited(&state, Permission::EditClients, "client", "new")
-        .await?;
+    Rights::edit(&state, &me, "client", "new").await?;
     let draft = ClientDraft {
         preferred_channel: Channel::Post.code().into(),
         consents: vec![ConsentKind::PersonalData.code().into()],
@@ -356,8 +343,7 @@ async fn edit_form(
     me: CurrentStaff,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    me.require_audited(&state, Permission::EditClients, "client", &id.to_string())
-        .await?;
+    Rights::edit(&state, &me, "client", &id.to_string()).await?;
     let card = super::open_card(&state, &me, id).await?;
     let draft = super::draft_of(&card.client);
     Ok(render(&form_page(
@@ -435,11 +421,11 @@ async fn account_page(
     form: AccountDraft,
     errors: FieldErrors,
 ) -> Result<axum::response::Html<String>, PageError> {
-    let client = state.store.client(client_id).await?;
+    let (client_name, branches) = super::account_form_data(state, me, client_id).await?;
     render(&AccountFormPage {
         chrome: Chrome::for_staff("Открытие лицевого счёта", me, "clients"),
         client_id,
-        client_name: client.full_name,
+        client_name,
         categories: AccountCategory::ALL
             .iter()
             .map(|c| Choice {
@@ -449,7 +435,7 @@ async fn account_page(
             })
             .collect(),
         form,
-        branches: state.store.branches().await?,
+        branches,
         errors,
     })
 }
@@ -460,8 +446,7 @@ async fn account_form(
     me: CurrentStaff,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    me.require_audited(&state, Permission::EditClients, "client", &id.to_string())
-        .await?;
+    Rights::edit(&state, &me, "client", &id.to_string()).await?;
     let form = AccountDraft {
         branch_id: me
             .staff

@@ -39,11 +39,9 @@ pub fn routes() -> Router<AppState> {
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn company(
     State(state): State<AppState>,
-    _me: CurrentStaff,
+    me: CurrentStaff,
 ) -> Result<Json<Company>, ApiError> {
-    state
-        .store
-        .company()
+    super::company(&state, &me)
         .await?
         .map(Json)
         .ok_or_else(|| WebError::NotFound("Данные компании не заполнены.".into()).into())
@@ -65,9 +63,9 @@ pub async fn put_company(
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn branches(
     State(state): State<AppState>,
-    _me: CurrentStaff,
+    me: CurrentStaff,
 ) -> Result<Json<Vec<Branch>>, ApiError> {
-    Ok(Json(state.store.branches().await?))
+    Ok(Json(super::branches(&state, &me).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/branches", tag = "org", request_body = BranchDraft,
@@ -100,9 +98,9 @@ pub async fn update_branch(
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn centres(
     State(state): State<AppState>,
-    _me: CurrentStaff,
+    me: CurrentStaff,
 ) -> Result<Json<Vec<Centre>>, ApiError> {
-    Ok(Json(state.store.centres().await?))
+    Ok(Json(super::centres(&state, &me).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/centres", tag = "org", request_body = CentreDraft,
@@ -136,9 +134,9 @@ pub async fn update_centre(
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn staff(
     State(state): State<AppState>,
-    _me: CurrentStaff,
+    me: CurrentStaff,
 ) -> Result<Json<Vec<Staff>>, ApiError> {
-    Ok(Json(state.store.staff_list().await?))
+    Ok(Json(super::staff_list(&state, &me).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -243,7 +241,7 @@ pub struct DeadlineView {
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn deadline(
     State(state): State<AppState>,
-    _me: CurrentStaff,
+    me: CurrentStaff,
     Query(p): Query<DeadlineParams>,
 ) -> Result<Json<DeadlineView>, ApiError> {
     let mut e = FieldErrors::new();
@@ -255,7 +253,7 @@ pub async fn deadline(
         e.add("days", "Число дней — от 0 до 366.");
     }
     let from = e.into_checked(from, "from")?;
-    let d = state.store.working_calendar().await?.deadline(from, p.days);
+    let d = super::deadline(&state, &me, from, p.days).await?;
     Ok(Json(DeadlineView {
         deadline: d.date.to_string(),
         moved_from: d.moved_from.map(|m| m.to_string()),

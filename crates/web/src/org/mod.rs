@@ -5,21 +5,37 @@
 pub mod api;
 pub mod pages;
 
-use abonent_domain::calendar::{labour_code_year, parse_year_text, CalendarYear, DayKind};
+use abonent_domain::calendar::{
+    labour_code_year, parse_year_text, CalendarYear, DayKind, Deadline, WorkingCalendar,
+};
 use abonent_domain::clients::valid_email;
 use abonent_domain::hours::WeeklyHours;
 use abonent_domain::org::{validate_password, BranchDraft, CentreDraft, Permission, StaffDraft};
 use abonent_domain::refusal::{OrgRefusal, Refusal};
 use abonent_domain::validation::{required_text, FieldErrors};
-use abonent_store::org::Company;
+use abonent_store::org::{Branch, Centre, Company, Staff};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::CurrentStaff;
 use crate::{AppState, WebError};
 
+/// The rights of organisation administration: reading the directory is open to every signed-in
+/// staff member, changing it is for administrators.
+pub struct Rights;
+
+impl Rights {
+    /// Company, offices, staff and the calendar: changing them and their admin pages.
+    pub fn administer(me: &CurrentStaff) -> Result<(), WebError> {
+        me.require(Permission::AdministerOrganisation)
+    }
+    pub fn may_administer(me: &CurrentStaff) -> bool {
+        me.can(Permission::AdministerOrganisation)
+    }
+}
+
 fn admin(me: &CurrentStaff) -> Result<(), WebError> {
-    me.require(Permission::AdministerOrganisation)
+    Rights::administer(me)
 }
 
 async fn audit(
@@ -295,5 +311,180 @@ pub async fn year_view(state: &AppState, year: i16) -> Result<CalendarYearView, 
             .iter()
             .map(|d| CalendarDay::new(d.date, d.kind))
             .collect(),
+    })
+}
+
+/// Company contacts, if filled in; any signed-in staff member may read them.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn company(state: &AppState, _me: &CurrentStaff) -> Result<Option<Company>, WebError> {
+    Ok(state.store.company().await?)
+}
+
+/// Branches; any signed-in staff member may read them.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn branches(state: &AppState, _me: &CurrentStaff) -> Result<Vec<Branch>, WebError> {
+    Ok(state.store.branches().await?)
+}
+
+/// Service centres; any signed-in staff member may read them.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn centres(state: &AppState, _me: &CurrentStaff) -> Result<Vec<Centre>, WebError> {
+    Ok(state.store.centres().await?)
+}
+
+/// The staff directory (ORG-02); any signed-in staff member may read it.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn staff_list(state: &AppState, _me: &CurrentStaff) -> Result<Vec<Staff>, WebError> {
+    Ok(state.store.staff_list().await?)
+}
+
+/// N calendar days from a date, moved to the next working day, by the calendar in force.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn deadline(
+    state: &AppState,
+    _me: &CurrentStaff,
+    from: jiff::civil::Date,
+    days: i32,
+) -> Result<Deadline, WebError> {
+    Ok(state.store.working_calendar().await?.deadline(from, days))
+}
+
+/// Everything the administration index shows.
+pub struct Overview {
+    pub company: Option<Company>,
+    pub branches: Vec<Branch>,
+    pub centres: Vec<Centre>,
+    pub staff: Vec<Staff>,
+    /// The years with a loaded calendar.
+    pub years: Vec<i16>,
+}
+
+/// The administration index: company, offices, staff and loaded calendar years.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn overview(state: &AppState, me: &CurrentStaff) -> Result<Overview, WebError> {
+    admin(me)?;
+    let years = state
+        .store
+        .calendar_years()
+        .await?
+        .iter()
+        .map(|y| y.year)
+        .collect();
+    Ok(Overview {
+        company: state.store.company().await?,
+        branches: state.store.branches().await?,
+        centres: state.store.centres().await?,
+        staff: state.store.staff_list().await?,
+        years,
+    })
+}
+
+/// The company form as stored (empty when not filled in yet).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn company_draft(state: &AppState, me: &CurrentStaff) -> Result<CompanyDraft, WebError> {
+    admin(me)?;
+    Ok(state
+        .store
+        .company()
+        .await?
+        .map(|c| CompanyDraft {
+            name: c.name,
+            short_name: c.short_name,
+            inn: c.inn,
+            website: c.website,
+            hotline_phones: c.hotline_phones,
+            hotline_hours: c.hotline_hours,
+        })
+        .unwrap_or_default())
+}
+
+/// A branch as its form shows it.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn branch_draft(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+) -> Result<BranchDraft, WebError> {
+    admin(me)?;
+    let b = state.store.branch(id).await?;
+    Ok(BranchDraft {
+        name: b.name,
+        address: b.address,
+        phones: b.phones,
+        time_zone: b.time_zone,
+    })
+}
+
+/// A service centre as its form shows it.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn centre_draft(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+) -> Result<CentreDraft, WebError> {
+    admin(me)?;
+    let c = state.store.centre(id).await?;
+    Ok(CentreDraft {
+        branch_id: c.branch_id.to_string(),
+        name: c.name,
+        postcode: c.postcode,
+        address: c.address,
+        phones: c.phones,
+        opening_hours: c.opening_hours,
+        reception_hours: c.reception_hours.unwrap_or_default(),
+    })
+}
+
+/// A staff member as the form shows them.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn staff_draft(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: i64,
+) -> Result<StaffDraft, WebError> {
+    admin(me)?;
+    let s = state.store.staff(id).await?;
+    Ok(StaffDraft {
+        login: s.login,
+        full_name: s.full_name,
+        position: s.position,
+        role: s.role.code().to_owned(),
+        branch_id: s.branch_id.map(|v| v.to_string()).unwrap_or_default(),
+        centre_id: s.centre_id.map(|v| v.to_string()).unwrap_or_default(),
+        phone: s.phone,
+        email: s.email,
+        badge: s.badge,
+        active: s.active,
+    })
+}
+
+/// A calendar year as the administrator edits it.
+pub struct CalendarEdit {
+    pub view: CalendarYearView,
+    /// The year as loaded, or the Labour Code fallback.
+    pub year: CalendarYear,
+    /// The calendar in force, for counting deadlines on the page.
+    pub calendar: WorkingCalendar,
+}
+
+/// A year of the calendar with its text for editing and the calendar to count deadlines by.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn calendar_edit(
+    state: &AppState,
+    me: &CurrentStaff,
+    year: i16,
+) -> Result<CalendarEdit, WebError> {
+    admin(me)?;
+    let view = year_view(state, year).await?;
+    let years = state.store.calendar_years().await?;
+    let y = years
+        .iter()
+        .find(|y| y.year == year)
+        .cloned()
+        .unwrap_or_else(|| labour_code_year(year));
+    Ok(CalendarEdit {
+        view,
+        year: y,
+        calendar: WorkingCalendar::new(&years),
     })
 }

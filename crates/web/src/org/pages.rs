@@ -1,7 +1,7 @@
 //! Administration pages: company, branches, centres, staff, working calendar.
 
-use abonent_domain::calendar::{format_year_text, labour_code_year, Basis};
-use abonent_domain::org::{BranchDraft, CentreDraft, Permission, Role, StaffDraft};
+use abonent_domain::calendar::{format_year_text, Basis};
+use abonent_domain::org::{BranchDraft, CentreDraft, Role, StaffDraft};
 use abonent_domain::validation::FieldErrors;
 use abonent_store::org::{Branch, Centre, Staff};
 use askama::Template;
@@ -13,7 +13,7 @@ use axum::Router;
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
-use super::{year_view, CalendarYearView};
+use super::{year_view, CalendarYearView, Rights};
 use super::{CalendarYearDraft, CompanyDraft};
 use crate::auth::CurrentStaff;
 use crate::common::forms::form_outcome;
@@ -39,7 +39,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn admin(me: &CurrentStaff) -> Result<(), PageError> {
-    me.require(Permission::AdministerOrganisation)?;
+    Rights::administer(me)?;
     Ok(())
 }
 
@@ -59,20 +59,14 @@ struct IndexPage {
 #[tracing::instrument(level = "debug", skip_all)]
 async fn index(State(state): State<AppState>, me: CurrentStaff) -> Result<Response, PageError> {
     admin(&me)?;
-    let years = state
-        .store
-        .calendar_years()
-        .await?
-        .iter()
-        .map(|y| y.year)
-        .collect();
+    let o = super::overview(&state, &me).await?;
     Ok(render(&IndexPage {
         chrome: Chrome::for_staff("Администрирование", &me, "admin"),
-        company: state.store.company().await?,
-        branches: state.store.branches().await?,
-        centres: state.store.centres().await?,
-        staff: state.store.staff_list().await?,
-        years,
+        company: o.company,
+        branches: o.branches,
+        centres: o.centres,
+        staff: o.staff,
+        years: o.years,
     })?
     .into_response())
 }
@@ -101,19 +95,7 @@ async fn company_form(
     me: CurrentStaff,
 ) -> Result<Response, PageError> {
     admin(&me)?;
-    let form = state
-        .store
-        .company()
-        .await?
-        .map(|c| CompanyDraft {
-            name: c.name,
-            short_name: c.short_name,
-            inn: c.inn,
-            website: c.website,
-            hotline_phones: c.hotline_phones,
-            hotline_hours: c.hotline_hours,
-        })
-        .unwrap_or_default();
+    let form = super::company_draft(&state, &me).await?;
     Ok(render(&CompanyPage {
         chrome: Chrome::for_staff("Компания", &me, "admin"),
         form,
@@ -213,13 +195,7 @@ async fn branch_edit(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     admin(&me)?;
-    let b = state.store.branch(id).await?;
-    let form = BranchDraft {
-        name: b.name,
-        address: b.address,
-        phones: b.phones,
-        time_zone: b.time_zone,
-    };
+    let form = super::branch_draft(&state, &me, id).await?;
     Ok(render(&branch_page(&me, Some(id), form, FieldErrors::new()))?.into_response())
 }
 
@@ -300,7 +276,7 @@ async fn centre_page(
             format!("/admin/centres/{i}")
         }),
         form,
-        branches: state.store.branches().await?,
+        branches: super::branches(state, me).await?,
         errors,
     })
 }
@@ -327,16 +303,7 @@ async fn centre_edit(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     admin(&me)?;
-    let c = state.store.centre(id).await?;
-    let form = CentreDraft {
-        branch_id: c.branch_id.to_string(),
-        name: c.name,
-        postcode: c.postcode,
-        address: c.address,
-        phones: c.phones,
-        opening_hours: c.opening_hours,
-        reception_hours: c.reception_hours.unwrap_or_default(),
-    };
+    let form = super::centre_draft(&state, &me, id).await?;
     Ok(centre_page(&state, &me, Some(id), form, FieldErrors::new())
         .await?
         .into_response())
@@ -484,28 +451,12 @@ async fn staff_page(
                 label: r.label_ru(),
             })
             .collect(),
-        branches: state.store.branches().await?,
-        centres: state.store.centres().await?,
+        branches: super::branches(state, me).await?,
+        centres: super::centres(state, me).await?,
         errors,
         password_errors,
         password_saved,
     })
-}
-
-/// The form values that re-create a stored staff member.
-fn staff_draft(s: Staff) -> StaffDraft {
-    StaffDraft {
-        login: s.login,
-        full_name: s.full_name,
-        position: s.position,
-        role: s.role.code().to_owned(),
-        branch_id: s.branch_id.map(|v| v.to_string()).unwrap_or_default(),
-        centre_id: s.centre_id.map(|v| v.to_string()).unwrap_or_default(),
-        phone: s.phone,
-        email: s.email,
-        badge: s.badge,
-        active: s.active,
-    }
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -543,8 +494,7 @@ async fn staff_edit(
     Query(q): Query<SavedQuery>,
 ) -> Result<Response, PageError> {
     admin(&me)?;
-    let s = state.store.staff(id).await?;
-    let form = staff_draft(s);
+    let form = super::staff_draft(&state, &me, id).await?;
     Ok(staff_page(
         &state,
         &me,
@@ -619,8 +569,7 @@ async fn staff_password(
     match super::reset_password(&state, &me, id, &f.password).await {
         Ok(()) => Ok(Redirect::to(&format!("/admin/staff/{id}?password=1")).into_response()),
         Err(WebError::Invalid(e)) => {
-            let s = state.store.staff(id).await?;
-            let form = staff_draft(s);
+            let form = super::staff_draft(&state, &me, id).await?;
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
                 staff_page(&state, &me, Some(id), form, FieldErrors::new(), e, false).await?,
@@ -670,13 +619,8 @@ async fn calendar_page(
     Query(q): Query<DeadlineQuery>,
 ) -> Result<Response, PageError> {
     admin(&me)?;
-    let view = year_view(&state, year).await?;
-    let years = state.store.calendar_years().await?;
-    let y = years
-        .iter()
-        .find(|y| y.year == year)
-        .cloned()
-        .unwrap_or_else(|| labour_code_year(year));
+    let edit = super::calendar_edit(&state, &me, year).await?;
+    let y = &edit.year;
     let (mut deadline, mut deadline_error) = (None, None);
     if !q.from.is_empty() || !q.days.is_empty() {
         match (
@@ -684,7 +628,7 @@ async fn calendar_page(
             q.days.trim().parse::<i32>(),
         ) {
             (Ok(from), Ok(days)) if (0..=366).contains(&days) => {
-                let d = abonent_domain::calendar::WorkingCalendar::new(&years).deadline(from, days);
+                let d = edit.calendar.deadline(from, days);
                 let date = crate::common::layout::ru_date(&d.date.to_string());
                 let mut text = match d.moved_from {
                     Some(m) => format!(
@@ -707,7 +651,7 @@ async fn calendar_page(
         chrome: Chrome::for_staff(&format!("Производственный календарь {year}"), &me, "admin"),
         source: y.source.clone(),
         days_text: format_year_text(&y.days),
-        view,
+        view: edit.view,
         errors: FieldErrors::new(),
         deadline_from: q.from,
         deadline_days: if q.days.is_empty() {

@@ -1,19 +1,17 @@
 //! Liveness, readiness and Prometheus metrics (OPS-03).
 
+pub mod api;
+
+pub use api::routes;
+
 use std::sync::Mutex;
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
-use serde_json::json;
 
 use crate::AppState;
 
@@ -95,39 +93,8 @@ impl Metrics {
     }
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-}
-
+/// Whether the database answers (readiness).
 #[tracing::instrument(level = "debug", skip_all)]
-async fn healthz() -> impl IntoResponse {
-    Json(json!({"status": "ok"}))
-}
-
-#[tracing::instrument(level = "debug", skip_all)]
-async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({"status": "ready"}))),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "unavailable", "detail": "database unreachable"})),
-            )
-        }
-    }
-}
-
-#[tracing::instrument(level = "debug", skip_all)]
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        state.metrics.encode(),
-    )
+pub async fn ping(state: &AppState) -> Result<(), abonent_store::StoreError> {
+    state.store.ping().await
 }
