@@ -1,210 +1,63 @@
 //! Payment points (§5.2.2 «Пункты приёма платежей, включая график обслуживания»): the public page
 //! is generated from the centres' cash desks and the points staff keep here.
+//! The one place where their rights are checked; `pages.rs` is its adapter.
 
-use abonent_domain::info::{payment_point_kind_label, PaymentPointDraft, PAYMENT_POINT_KINDS};
+pub mod pages;
+
+use abonent_domain::info::PaymentPointData;
 use abonent_domain::org::Permission;
-use abonent_domain::validation::FieldErrors;
 use abonent_store::info::PaymentPoint;
-use askama::Template;
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::Router;
-use axum_extra::extract::Form;
-use serde::Deserialize;
+use abonent_store::org::Centre;
 
 use crate::auth::CurrentStaff;
-use crate::common::forms::Opt;
-use crate::common::layout::{render, Chrome};
-use crate::common::portal_chrome::PortalChrome;
-use crate::{AppState, PageError, WebError};
+use crate::{AppState, WebError};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/info/payment-points", get(public))
-        .route("/info/payment-points/admin", get(admin).post(save))
-        .route("/info/payment-points/admin/{id}/withdraw", post(withdraw))
-}
+/// What a staff member may do with the payment points.
+pub struct Rights;
 
-/// The points of one kind, for the public page.
-struct Group {
-    label: &'static str,
-    points: Vec<PaymentPoint>,
-}
-
-#[derive(Template)]
-#[template(path = "info/payment_points.html")]
-struct PublicPage {
-    chrome: PortalChrome,
-    centres: Vec<abonent_store::org::Centre>,
-    groups: Vec<Group>,
-}
-
-#[tracing::instrument(level = "debug", skip_all)]
-async fn public(State(state): State<AppState>) -> Result<Response, PageError> {
-    let mut points = state.store.payment_points(false).await?;
-    let groups = PAYMENT_POINT_KINDS
-        .iter()
-        .map(|(code, label)| Group {
-            label,
-            points: points
-                .extract_if(.., |p| p.kind == *code)
-                .collect::<Vec<_>>(),
-        })
-        .filter(|g| !g.points.is_empty())
-        .collect();
-    Ok(render(&PublicPage {
-        chrome: PortalChrome {
-            title: "Пункты приёма платежей".into(),
-            email: None,
-            csrf: String::new(),
-        },
-        centres: state.store.centres().await?,
-        groups,
-    })?
-    .into_response())
-}
-
-struct Row {
-    p: PaymentPoint,
-    kind: &'static str,
-}
-
-#[derive(Template)]
-#[template(path = "info/payment_points_admin.html")]
-struct AdminPage {
-    chrome: Chrome,
-    rows: Vec<Row>,
-    kinds: Vec<Opt>,
-    /// The point being changed; none for a new one.
-    editing: Option<i64>,
-    form: PaymentPointDraft,
-    errors: FieldErrors,
-    saved: bool,
-}
-
-#[derive(Deserialize, Default)]
-pub struct AdminQuery {
-    #[serde(default)]
-    edit: Option<i64>,
-    #[serde(default)]
-    saved: Option<String>,
-}
-
-#[tracing::instrument(level = "debug", skip_all)]
-async fn admin_view(
-    state: &AppState,
-    me: &CurrentStaff,
-    editing: Option<i64>,
-    form: Option<PaymentPointDraft>,
-    errors: FieldErrors,
-    saved: bool,
-) -> Result<AdminPage, WebError> {
-    me.require(Permission::EditPublicPages)?;
-    let all = state.store.payment_points(true).await?;
-    let form = match (form, editing) {
-        (Some(f), _) => f,
-        (None, Some(id)) => {
-            let p = all
-                .iter()
-                .find(|p| p.id == id)
-                .ok_or_else(|| WebError::NotFound("Такого пункта нет.".into()))?;
-            PaymentPointDraft {
-                kind: p.kind.clone(),
-                name: p.name.clone(),
-                address: p.address.clone(),
-                hours: p.hours.clone(),
-                fee: p.fee.clone(),
-            }
-        }
-        (None, None) => PaymentPointDraft::default(),
-    };
-    Ok(AdminPage {
-        chrome: Chrome::for_staff("Пункты приёма платежей", me, "info"),
-        rows: all
-            .into_iter()
-            .map(|p| Row {
-                kind: payment_point_kind_label(&p.kind).unwrap_or("—"),
-                p,
-            })
-            .collect(),
-        kinds: PAYMENT_POINT_KINDS
-            .iter()
-            .map(|(c, l)| Opt {
-                code: (*c).into(),
-                label: (*l).into(),
-            })
-            .collect(),
-        editing,
-        form,
-        errors,
-        saved,
-    })
-}
-
-#[tracing::instrument(level = "debug", skip_all)]
-async fn admin(
-    State(state): State<AppState>,
-    me: CurrentStaff,
-    Query(q): Query<AdminQuery>,
-) -> Result<Response, PageError> {
-    let page = admin_view(
-        &state,
-        &me,
-        q.edit,
-        None,
-        FieldErrors::new(),
-        q.saved.is_some(),
-    )
-    .await?;
-    Ok(render(&page)?.into_response())
-}
-
-#[derive(Deserialize)]
-pub struct PointForm {
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
-    /// Empty for a new point.
-    #[serde(default)]
-    id: String,
-    #[serde(flatten)]
-    draft: PaymentPointDraft,
-}
-
-#[tracing::instrument(level = "debug", skip_all)]
-async fn save(
-    State(state): State<AppState>,
-    me: CurrentStaff,
-    Form(f): Form<PointForm>,
-) -> Result<Response, PageError> {
-    me.check_csrf(&f.csrf)?;
-    me.require(Permission::EditPublicPages)?;
-    let id = f.id.trim().parse::<i64>().ok();
-    match f.draft.validate() {
-        Ok(data) => {
-            state
-                .store
-                .save_payment_point(id, &data, &me.actor())
-                .await?;
-            Ok(Redirect::to("/info/payment-points/admin?saved=1").into_response())
-        }
-        Err(errors) => {
-            let page = admin_view(&state, &me, id, Some(f.draft), errors, false).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
-        }
+impl Rights {
+    /// Adding, changing and withdrawing points (the public pages' right).
+    pub fn edit(me: &CurrentStaff) -> Result<(), WebError> {
+        me.require(Permission::EditPublicPages)
     }
 }
 
+/// The points in service and the service centres, for the public page; no sign-in.
 #[tracing::instrument(level = "debug", skip_all)]
-async fn withdraw(
-    State(state): State<AppState>,
-    me: CurrentStaff,
-    Path(id): Path<i64>,
-    Form(f): Form<crate::common::forms::CsrfForm>,
-) -> Result<Response, PageError> {
-    me.check_csrf(&f.csrf)?;
-    me.require(Permission::EditPublicPages)?;
-    state.store.withdraw_payment_point(id, &me.actor()).await?;
-    Ok(Redirect::to("/info/payment-points/admin?saved=1").into_response())
+pub async fn public_points(state: &AppState) -> Result<(Vec<PaymentPoint>, Vec<Centre>), WebError> {
+    let points = state.store.payment_points(false).await?;
+    Ok((points, state.store.centres().await?))
+}
+
+/// Every point, withdrawn ones too, for the staff's list.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn all_points(
+    state: &AppState,
+    me: &CurrentStaff,
+) -> Result<Vec<PaymentPoint>, WebError> {
+    Rights::edit(me)?;
+    Ok(state.store.payment_points(true).await?)
+}
+
+/// Saves a checked point: a new one when `id` is none.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn save_point(
+    state: &AppState,
+    me: &CurrentStaff,
+    id: Option<i64>,
+    data: &PaymentPointData,
+) -> Result<(), WebError> {
+    Rights::edit(me)?;
+    state
+        .store
+        .save_payment_point(id, data, &me.actor())
+        .await?;
+    Ok(())
+}
+
+/// Takes a point off the public page.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn withdraw_point(state: &AppState, me: &CurrentStaff, id: i64) -> Result<(), WebError> {
+    Rights::edit(me)?;
+    Ok(state.store.withdraw_payment_point(id, &me.actor()).await?)
 }
