@@ -118,11 +118,11 @@ pub fn router(state: AppState) -> Router {
         .merge(portal::appeals::routes())
         .merge(portal::settings::routes())
         .merge(portal::reset::routes())
-        .merge(contracts::routes())
-        .merge(notices::page_routes())
-        .merge(info::routes())
-        .merge(info_points::routes())
-        .merge(news::page_routes())
+        .merge(contracts::pages::routes())
+        .merge(notices::pages::routes())
+        .merge(info::pages::routes())
+        .merge(info_points::pages::routes())
+        .merge(news::pages::routes())
         .nest(
             "/api/v1",
             Router::new()
@@ -134,8 +134,8 @@ pub fn router(state: AppState) -> Router {
                 .merge(metering::api::routes())
                 .merge(billing::api::routes())
                 .merge(payments::api::routes())
-                .merge(notices::api_routes())
-                .merge(news::api_routes())
+                .merge(notices::api::routes())
+                .merge(news::api::routes())
                 .fallback(api_not_found),
         )
         .merge(openapi::routes())

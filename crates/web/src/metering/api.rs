@@ -1,7 +1,6 @@
 //! Meters and readings API.
 
 use abonent_domain::metering::MeterDraft;
-use abonent_domain::org::Permission;
 use abonent_store::metering::{HeldReading, MeterView, ReadingView};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -32,8 +31,7 @@ pub async fn held(
     State(state): State<AppState>,
     me: CurrentStaff,
 ) -> Result<Json<Vec<HeldReading>>, ApiError> {
-    me.require(Permission::EditClients)?;
-    Ok(Json(state.store.held_readings(500).await?))
+    Ok(Json(super::held(&state, &me).await?))
 }
 
 /// Accepts or rejects a held reading (a rejection needs a reason).
@@ -97,8 +95,7 @@ pub async fn meters(
     me: CurrentStaff,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<MeterView>>, ApiError> {
-    me.require(Permission::ViewClients)?;
-    Ok(Json(state.store.meters_of_account(id).await?))
+    Ok(Json(super::meters(&state, &me, id).await?))
 }
 
 /// Enters a reading received in person or by phone (MTR-02, MTR-03): refused below the previous
@@ -130,7 +127,5 @@ pub async fn readings(
     me: CurrentStaff,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<ReadingView>>, ApiError> {
-    me.require(Permission::ViewClients)?;
-    state.store.meter(id).await?;
-    Ok(Json(state.store.readings_of_meter(id, 100).await?))
+    Ok(Json(super::readings(&state, &me, id).await?))
 }

@@ -1,5 +1,6 @@
 //! Meters and readings in the workspace (MTR-01 … MTR-04): staff register meters on an account
 //! and enter readings received in person or by phone; the same checks will serve the portal.
+//! The one place where their rights are checked; `api.rs` and `pages.rs` are its adapters.
 
 pub mod api;
 pub mod pages;
@@ -10,7 +11,8 @@ use abonent_domain::metering::{
 use abonent_domain::money::Wh;
 use abonent_domain::org::Permission;
 use abonent_domain::validation::FieldErrors;
-use abonent_store::metering::{MeterView, NewReading};
+use abonent_store::accounts::AccountView;
+use abonent_store::metering::{HeldReading, MeterView, NewReading, ReadingView};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -21,14 +23,97 @@ use crate::{AppState, WebError};
 /// Readings received up to this day of the month count for the month (MTR-04).
 pub const CUTOFF_DAY: i8 = 25;
 
+/// What a staff member may do with meters and readings.
+pub struct Rights;
+
+impl Rights {
+    /// Meters and readings of an account.
+    pub fn view(me: &CurrentStaff) -> Result<(), WebError> {
+        me.require(Permission::ViewClients)
+    }
+    /// Registering meters, entering and reviewing readings, a meter's state.
+    pub fn edit(me: &CurrentStaff) -> Result<(), WebError> {
+        me.require(Permission::EditClients)
+    }
+}
+
+/// The meters of an account with their last accepted readings.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn meters(
+    state: &AppState,
+    me: &CurrentStaff,
+    account_id: i64,
+) -> Result<Vec<MeterView>, WebError> {
+    Rights::view(me)?;
+    Ok(state.store.meters_of_account(account_id).await?)
+}
+
+/// The readings of a meter, newest first.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn readings(
+    state: &AppState,
+    me: &CurrentStaff,
+    meter_id: i64,
+) -> Result<Vec<ReadingView>, WebError> {
+    Rights::view(me)?;
+    state.store.meter(meter_id).await?;
+    Ok(state.store.readings_of_meter(meter_id, 100).await?)
+}
+
+/// Readings held for review, oldest first (MTR-03).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn held(state: &AppState, me: &CurrentStaff) -> Result<Vec<HeldReading>, WebError> {
+    Rights::edit(me)?;
+    Ok(state.store.held_readings(500).await?)
+}
+
+/// The account a meter is being registered on.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn meter_account(
+    state: &AppState,
+    me: &CurrentStaff,
+    account_id: i64,
+) -> Result<AccountView, WebError> {
+    Rights::edit(me)?;
+    Ok(state.store.account(account_id).await?)
+}
+
+/// A meter with its account and latest readings, for the form that enters a reading.
+pub struct MeterSheet {
+    pub meter: MeterView,
+    pub account: AccountView,
+    /// The latest readings, newest first.
+    pub history: Vec<ReadingView>,
+}
+
+/// A meter with its account and its last `limit` readings.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn meter_sheet(
+    state: &AppState,
+    me: &CurrentStaff,
+    meter_id: i64,
+    limit: i64,
+) -> Result<MeterSheet, WebError> {
+    Rights::edit(me)?;
+    let meter = state.store.meter(meter_id).await?;
+    let account = state.store.account(meter.account_id).await?;
+    let history = state.store.readings_of_meter(meter_id, limit).await?;
+    Ok(MeterSheet {
+        meter,
+        account,
+        history,
+    })
+}
+
 /// Registers a meter on an account.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_meter(
     state: &AppState,
     me: &CurrentStaff,
     account_id: i64,
     d: &MeterDraft,
 ) -> Result<i64, WebError> {
-    me.require(Permission::EditClients)?;
+    Rights::edit(me)?;
     state.store.account(account_id).await?;
     let data = d.validate(today_in(&me.zone))?;
     Ok(state
@@ -65,13 +150,14 @@ fn values_of(m: &MeterView) -> Vec<i64> {
 }
 
 /// Checks and stores a reading (MTR-02, MTR-03).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn submit_reading(
     state: &AppState,
     me: &CurrentStaff,
     meter_id: i64,
     d: &ReadingDraft,
 ) -> Result<ReadingOutcome, WebError> {
-    me.require(Permission::EditClients)?;
+    Rights::edit(me)?;
     let channel = match d.channel.trim() {
         "" | "in_person" => "in_person",
         "phone" => "phone",
@@ -87,6 +173,7 @@ pub async fn submit_reading(
 
 /// Checks and stores a reading received by `channel` — the one path for staff and the
 /// client's personal account (MTR-02, MTR-03). The caller has checked who may submit it.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn store_reading(
     state: &AppState,
     m: &MeterView,
@@ -188,13 +275,14 @@ pub struct ReviewDraft {
 }
 
 /// Accepts or rejects a reading held for review (MTR-03).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn review_reading(
     state: &AppState,
     me: &CurrentStaff,
     id: i64,
     d: &ReviewDraft,
 ) -> Result<(), WebError> {
-    me.require(Permission::EditClients)?;
+    Rights::edit(me)?;
     let accept = match d.decision.as_str() {
         "accept" => true,
         "reject" => false,
@@ -222,13 +310,14 @@ pub struct MeterStateDraft {
 }
 
 /// Marks a meter working, broken or removed (MTR-01).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_meter_state(
     state: &AppState,
     me: &CurrentStaff,
     id: i64,
     d: &MeterStateDraft,
 ) -> Result<(), WebError> {
-    me.require(Permission::EditClients)?;
+    Rights::edit(me)?;
     let mut e = FieldErrors::new();
     if !matches!(d.state.as_str(), "working" | "broken") {
         e.add("state", "Выберите: исправен или неисправен.");

@@ -1,7 +1,6 @@
 //! Meter and reading forms of the workspace, reached from the client's card.
 
 use abonent_domain::metering::{zone_names, MeterDraft};
-use abonent_domain::org::Permission;
 use abonent_domain::validation::FieldErrors;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -53,10 +52,10 @@ async fn review_view(
     error_for: i64,
     done: bool,
 ) -> Result<ReviewPage, WebError> {
-    me.require(Permission::EditClients)?;
+    let held = super::held(state, me).await?;
     Ok(ReviewPage {
         chrome: Chrome::for_staff("Показания на проверке", me, "clients"),
-        held: state.store.held_readings(500).await?,
+        held,
         tz: me.zone.clone(),
         errors,
         error_for,
@@ -166,8 +165,7 @@ async fn meter_page(
     form: MeterDraft,
     errors: FieldErrors,
 ) -> Result<MeterPage, WebError> {
-    me.require(Permission::EditClients)?;
-    let a = state.store.account(account_id).await?;
+    let a = super::meter_account(state, me, account_id).await?;
     Ok(MeterPage {
         chrome: Chrome::for_staff("Новый прибор учёта", me, "clients"),
         account_id,
@@ -211,7 +209,7 @@ async fn meter_create(
     me.check_csrf(&f.csrf)?;
     match super::add_meter(&state, &me, id, &f.draft).await {
         Ok(_) => {
-            let a = state.store.account(id).await?;
+            let a = super::meter_account(&state, &me, id).await?;
             Ok(Redirect::to(&format!("/clients/{}?saved=1", a.client_id)).into_response())
         }
         Err(WebError::Invalid(e)) => Ok((
@@ -251,14 +249,13 @@ async fn reading_page(
     errors: FieldErrors,
     outcome: Option<super::ReadingOutcome>,
 ) -> Result<ReadingPage, WebError> {
-    me.require(Permission::EditClients)?;
-    let m = state.store.meter(meter_id).await?;
-    let a = state.store.account(m.account_id).await?;
+    let super::MeterSheet {
+        meter: m,
+        account: a,
+        history,
+    } = super::meter_sheet(state, me, meter_id, 12).await?;
     let tz = me.zone.clone();
-    let history = state
-        .store
-        .readings_of_meter(meter_id, 12)
-        .await?
+    let history = history
         .into_iter()
         .map(|r| {
             (

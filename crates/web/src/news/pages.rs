@@ -1,73 +1,33 @@
-//! News and mass informing (§10.2, NTF-02): the public list and pages at `/info/news`, the staff
-//! pages that publish an announcement to everyone or to a district (with a preview, and optionally
-//! a message to every client concerned by their channel) and withdraw it, and the same by API.
+//! News pages (§10.2, NTF-02): the public list and pages at `/info/news`, and the staff pages that
+//! publish an announcement (with a preview) and withdraw it.
 
 use abonent_domain::news::{NewsDraft, NewsKind};
-use abonent_domain::org::Permission;
 use abonent_domain::validation::FieldErrors;
-use abonent_store::news::News;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use axum_extra::extract::Form;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde::Deserialize;
 
+use super::{NewsLine, PageQuery};
 use crate::auth::CurrentStaff;
 use crate::common::clock::format_time;
 use crate::common::forms::{opts, Opt};
 use crate::common::layout::{render, Chrome};
 use crate::common::markdown::markdown;
 use crate::common::portal_chrome::PortalChrome;
-use crate::{ApiError, AppState, PageError, WebError};
+use crate::{AppState, PageError, WebError};
 
-/// Announcements per page of the public list.
-const PER_PAGE: i64 = 20;
-
-pub fn page_routes() -> Router<AppState> {
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/info/news", get(public_list))
         .route("/info/news/{id}", get(public_item))
         .route("/news/admin", get(admin))
         .route("/news/admin/new", get(new_form).post(publish_form))
         .route("/news/admin/{id}/withdraw", post(withdraw_form))
-}
-
-pub fn api_routes() -> Router<AppState> {
-    Router::new()
-        .route("/public/news", get(api_public))
-        .route("/news", post(api_publish))
-        .route("/news/{id}/withdraw", post(api_withdraw))
-}
-
-/// An announcement as shown on the site and in the personal account.
-pub struct NewsLine {
-    pub id: i64,
-    pub kind: &'static str,
-    pub outage: bool,
-    pub title: String,
-    pub html: String,
-    pub audience: String,
-    pub interval: Option<String>,
-    pub published: String,
-}
-
-impl NewsLine {
-    pub fn of(n: &News, tz: &jiff::tz::TimeZone) -> Self {
-        Self {
-            id: n.id,
-            kind: n.kind_label(),
-            outage: n.kind == NewsKind::Outage,
-            title: n.title.clone(),
-            html: markdown(&n.body),
-            audience: n.audience(),
-            interval: n.interval(),
-            published: format_time(n.published_at, tz),
-        }
-    }
 }
 
 #[derive(Template)]
@@ -79,30 +39,19 @@ struct PublicList {
     more: bool,
 }
 
-#[derive(Deserialize, Default)]
-pub struct PageQuery {
-    #[serde(default)]
-    page: Option<i64>,
-}
-
 #[tracing::instrument(level = "debug", skip_all)]
 async fn public_list(
     State(state): State<AppState>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, PageError> {
-    let page = q.page.unwrap_or(1).clamp(1, 10_000);
+    let page = q.number();
     let tz = crate::common::clock::company_tz(&state).clone();
-    let mut rows = state
-        .store
-        .news_list(false, PER_PAGE + 1, (page - 1) * PER_PAGE)
-        .await?;
-    let more = rows.len() as i64 > PER_PAGE;
-    rows.truncate(PER_PAGE as usize);
+    let found = super::public_page(&state, page).await?;
     Ok(render(&PublicList {
         chrome: PortalChrome::public("Новости и объявления"),
-        items: rows.iter().map(|n| NewsLine::of(n, &tz)).collect(),
+        items: found.items.iter().map(|n| NewsLine::of(n, &tz)).collect(),
         page,
-        more,
+        more: found.more,
     })?
     .into_response())
 }
@@ -120,12 +69,7 @@ async fn public_item(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let tz = crate::common::clock::company_tz(&state).clone();
-    let n = state
-        .store
-        .news_item(id)
-        .await?
-        .filter(|n| n.withdrawn_at.is_none())
-        .ok_or_else(|| WebError::NotFound("Такого объявления нет или оно снято.".into()))?;
+    let n = super::public_item(&state, id).await?;
     Ok(render(&PublicItem {
         chrome: PortalChrome::public(&n.title),
         n: NewsLine::of(&n, &tz),
@@ -165,11 +109,8 @@ async fn admin(
     me: CurrentStaff,
     Query(q): Query<DoneQuery>,
 ) -> Result<Response, PageError> {
-    me.require(Permission::EditPublicPages)?;
     let tz = me.zone.clone();
-    let rows = state
-        .store
-        .news_list(true, 100, 0)
+    let rows = super::admin_list(&state, &me)
         .await?
         .into_iter()
         .map(|n| AdminRow {
@@ -216,13 +157,13 @@ async fn form_view(
     errors: FieldErrors,
     preview: Option<String>,
 ) -> Result<FormPage, WebError> {
-    me.require(Permission::EditPublicPages)?;
+    let (branches, settlements) = super::audiences(state, me).await?;
     Ok(FormPage {
         chrome: Chrome::for_staff("Новое объявление", me, "info"),
         form,
         kinds: opts(NewsKind::ALL, NewsKind::code, NewsKind::label_ru),
-        branches: state.store.branches().await?,
-        settlements: state.store.settlements().await?,
+        branches,
+        settlements,
         errors,
         preview,
     })
@@ -264,32 +205,6 @@ pub struct NewsForm {
     action: String,
 }
 
-/// Checks and publishes an announcement.
-#[tracing::instrument(level = "debug", skip_all)]
-async fn publish(state: &AppState, me: &CurrentStaff, d: &NewsDraft) -> Result<i64, WebError> {
-    me.require(Permission::EditPublicPages)?;
-    let n = d.validate()?;
-    match state
-        .store
-        .publish_news(&n, &state.config.public_url, &me.actor())
-        .await
-    {
-        Ok(id) => Ok(id),
-        // The district names no open account: the message belongs to the field.
-        Err(abonent_store::StoreError::Refused(abonent_domain::refusal::Refusal::News(r))) => {
-            Err(WebError::Invalid(FieldErrors::single(
-                if n.settlement.is_some() {
-                    "settlement"
-                } else {
-                    "branch_id"
-                },
-                r.to_string(),
-            )))
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
 #[tracing::instrument(level = "debug", skip_all)]
 async fn publish_form(
     State(state): State<AppState>,
@@ -313,7 +228,7 @@ async fn publish_form(
         let page = form_view(&state, &me, d, errors, preview).await?;
         return Ok(render(&page)?.into_response());
     }
-    match publish(&state, &me, &d).await {
+    match super::publish(&state, &me, &d).await {
         Ok(_) => Ok(Redirect::to("/news/admin?done=published").into_response()),
         Err(WebError::Invalid(errors)) => {
             let page = form_view(&state, &me, d, errors, None).await?;
@@ -331,58 +246,6 @@ async fn withdraw_form(
     Form(f): Form<crate::common::forms::CsrfForm>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&f.csrf)?;
-    me.require(Permission::EditPublicPages)?;
-    state.store.withdraw_news(id, &me.actor()).await?;
+    super::withdraw(&state, &me, id).await?;
     Ok(Redirect::to("/news/admin?done=withdrawn").into_response())
-}
-
-/// Published announcements, newest first (20 per page).
-#[utoipa::path(get, path = "/api/v1/public/news", tag = "news",
-    params(("page" = Option<i64>, Query)), responses((status = 200, body = [News])))]
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn api_public(
-    State(state): State<AppState>,
-    Query(q): Query<PageQuery>,
-) -> Result<Json<Vec<News>>, ApiError> {
-    let page = q.page.unwrap_or(1).clamp(1, 10_000);
-    Ok(Json(
-        state
-            .store
-            .news_list(false, PER_PAGE, (page - 1) * PER_PAGE)
-            .await?,
-    ))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Published {
-    pub id: i64,
-}
-
-/// Publishes an announcement to everyone or to a district (`branch_id`, `settlement`); with
-/// `notify`, every client concerned gets it by their channel (job `news.notify`).
-#[utoipa::path(post, path = "/api/v1/news", tag = "news", request_body = NewsDraft,
-    responses((status = 201, body = Published), (status = 422, body = crate::common::error::ErrorBody)))]
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn api_publish(
-    State(state): State<AppState>,
-    me: CurrentStaff,
-    Json(d): Json<NewsDraft>,
-) -> Result<(StatusCode, Json<Published>), ApiError> {
-    let id = publish(&state, &me, &d).await?;
-    Ok((StatusCode::CREATED, Json(Published { id })))
-}
-
-/// Takes an announcement off the site and the personal accounts; its messages not yet sent are
-/// not sent.
-#[utoipa::path(post, path = "/api/v1/news/{id}/withdraw", tag = "news",
-    params(("id" = i64, Path)), responses((status = 204), (status = 404, body = crate::common::error::ErrorBody)))]
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn api_withdraw(
-    State(state): State<AppState>,
-    me: CurrentStaff,
-    Path(id): Path<i64>,
-) -> Result<StatusCode, ApiError> {
-    me.require(Permission::EditPublicPages)?;
-    state.store.withdraw_news(id, &me.actor()).await?;
-    Ok(StatusCode::NO_CONTENT)
 }

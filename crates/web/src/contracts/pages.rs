@@ -1,16 +1,11 @@
-//! Supply contracts in writing (ACC-03). In the personal account a client applies for the
-//! typical contract of an account's category with the documents checklist — each document
-//! attached as a file or to be brought to a service centre — and follows its status. Staff see
-//! the applications, open the files (audited) and conclude the contract on a date or refuse it
-//! with the reason; every status is kept in the history.
+//! Contract pages (ACC-03): the client's application with the documents checklist in the
+//! personal account, and the staff's list of applications, the contract with its files and the
+//! decision.
 
 use std::collections::HashMap;
 
-use abonent_domain::accounts::{ContractStatus, CONTRACT_DOCUMENTS};
-use abonent_domain::org::Permission;
+use abonent_domain::accounts::CONTRACT_DOCUMENTS;
 use abonent_domain::validation::FieldErrors;
-use abonent_store::contracts::{ContractApplication, ContractRecord};
-use abonent_store::StoreError;
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::StatusCode;
@@ -20,9 +15,9 @@ use axum::Router;
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
+use super::{AccountContracts, ContractBox};
 use crate::auth::client::CurrentClient;
 use crate::auth::CurrentStaff;
-use crate::common::clock::format_time;
 use crate::common::forms::Opt;
 use crate::common::layout::{render, ru_date, Chrome};
 use crate::common::portal_chrome::PortalChrome;
@@ -43,64 +38,12 @@ pub fn routes() -> Router<AppState> {
         .route("/contracts/{id}/files/{file}", get(file))
 }
 
-/// A contract with its history, for both sides.
-pub struct ContractBox {
-    pub c: ContractRecord,
-    pub history: Vec<HistoryLine>,
-    pub files: Vec<abonent_store::contracts::ContractFile>,
-}
-
-pub struct HistoryLine {
-    pub status: &'static str,
-    pub at: String,
-    pub who: String,
-    pub note: String,
-}
-
-impl ContractBox {
-    pub fn applied(&self) -> bool {
-        self.c.status == ContractStatus::Applied
-    }
-}
-
-#[tracing::instrument(level = "debug", skip_all)]
-async fn contract_box(
-    state: &AppState,
-    c: ContractRecord,
-    tz: &jiff::tz::TimeZone,
-) -> Result<ContractBox, WebError> {
-    let history = state
-        .store
-        .contract_history(c.id)
-        .await?
-        .into_iter()
-        .map(|h| HistoryLine {
-            status: h.status.label_ru(),
-            at: format_time(h.at, tz),
-            who: h.staff_name.unwrap_or_else(|| "клиент".into()),
-            note: h.note,
-        })
-        .collect();
-    let files = state.store.contract_files(c.id).await?;
-    Ok(ContractBox { c, history, files })
-}
-
-pub fn document_label(code: &str) -> &'static str {
-    abonent_domain::accounts::contract_document(code).map_or("документ", |d| d.label)
-}
-
 // ---- The personal account ----
 
 struct DocField {
     code: &'static str,
     label: &'static str,
     bring: bool,
-}
-
-struct AccountContracts {
-    number: String,
-    address: String,
-    contracts: Vec<ContractBox>,
 }
 
 #[derive(Template)]
@@ -130,25 +73,14 @@ async fn portal_view(
     errors: FieldErrors,
     applied: bool,
 ) -> Result<PortalPage, WebError> {
-    let tz = crate::common::clock::company_tz(state).clone();
-    let mut accounts = Vec::new();
-    let mut options = Vec::new();
-    for &id in &me.accounts {
-        let a = state.store.account(id).await?;
-        let mut contracts = Vec::new();
-        for c in state.store.contracts_of_account(id).await? {
-            contracts.push(contract_box(state, c, &tz).await?);
-        }
-        options.push(Opt {
+    let accounts = super::client_contracts(state, me).await?;
+    let options: Vec<Opt> = accounts
+        .iter()
+        .map(|a| Opt {
             code: a.number.clone(),
-            label: format!("№ {}, {}", a.number, a.address()),
-        });
-        accounts.push(AccountContracts {
-            number: a.number.clone(),
-            address: a.address(),
-            contracts,
-        });
-    }
+            label: format!("№ {}, {}", a.number, a.address),
+        })
+        .collect();
     let field = |k: &str| typed.and_then(|t| t.get(k)).cloned().unwrap_or_default();
     Ok(PortalPage {
         chrome: PortalChrome {
@@ -235,17 +167,9 @@ async fn portal_apply(
     me.check_csrf(fields.get("_csrf").map_or("", |s| s.as_str()))?;
     let mut e = FieldErrors::new();
     let number = fields.get("account").map_or("", |s| s.trim());
-    let account = match abonent_domain::accounts::AccountNumber::parse(number) {
-        Ok(n) => match state.store.account_by_number(&n).await {
-            Ok(a) => Some(a),
-            Err(StoreError::NotFound) => None,
-            Err(err) => return Err(WebError::from(err).into()),
-        },
-        Err(_) => None,
-    };
-    match &account {
-        Some(a) => me.require_account(&state, a.id).await?,
-        None => e.add("account", "Выберите лицевой счёт из списка."),
+    let account = super::client_account(&state, &me, number).await?;
+    if account.is_none() {
+        e.add("account", "Выберите лицевой счёт из списка.");
     }
     let mut files = Vec::new();
     let mut in_person = Vec::new();
@@ -293,22 +217,10 @@ async fn portal_apply(
         (Some(a), true) => a,
         _ => return again(e).await,
     };
-    let tz = crate::common::clock::company_tz(&state).clone();
-    let application = ContractApplication {
-        account_id: account.id,
-        files,
-        in_person,
-        comment,
-        applied_on: crate::common::clock::today_in(&tz),
-    };
-    match state
-        .store
-        .apply_for_contract(&application, &me.actor())
-        .await
-    {
-        Ok(_) => Ok(Redirect::to("/my/contract?applied=1").into_response()),
-        Err(StoreError::Refused(r)) => again(FieldErrors::single("account", r.to_string())).await,
-        Err(err) => Err(WebError::from(err).into()),
+    match super::apply(&state, &me, account, files, in_person, comment).await {
+        Ok(()) => Ok(Redirect::to("/my/contract?applied=1").into_response()),
+        Err(WebError::Invalid(errors)) => again(errors).await,
+        Err(err) => Err(err.into()),
     }
 }
 
@@ -342,10 +254,7 @@ async fn applications(
     State(state): State<AppState>,
     me: CurrentStaff,
 ) -> Result<Response, PageError> {
-    me.require(Permission::ViewClients)?;
-    let rows = state
-        .store
-        .contract_applications(200)
+    let rows = super::applications(&state, &me)
         .await?
         .into_iter()
         .map(|c| ApplicationRow {
@@ -384,25 +293,12 @@ async fn staff_view(
     note: String,
     errors: FieldErrors,
 ) -> Result<StaffPage, WebError> {
-    me.require_audited(state, Permission::ViewClients, "contract", &id.to_string())
-        .await?;
-    let c = state.store.contract(id).await?;
-    state
-        .store
-        .audit(
-            &me.actor(),
-            "contract.view",
-            "contract",
-            &id.to_string(),
-            "",
-        )
-        .await?;
-    let tz = me.zone.clone();
+    let b = super::contract(state, me, id).await?;
     Ok(StaffPage {
-        chrome: Chrome::for_staff(&format!("Договор № {}", c.number), me, "clients"),
-        b: contract_box(state, c, &tz).await?,
-        can_decide: me.can(Permission::EditClients),
-        date: date.unwrap_or_else(|| crate::common::clock::today_in(&tz).to_string()),
+        chrome: Chrome::for_staff(&format!("Договор № {}", b.c.number), me, "clients"),
+        b,
+        can_decide: super::Rights::may_decide(me),
+        date: date.unwrap_or_else(|| crate::common::clock::today_in(&me.zone).to_string()),
         note,
         errors,
     })
@@ -439,7 +335,7 @@ async fn decide(
     Form(f): Form<DecisionForm>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&f.csrf)?;
-    me.require(Permission::EditClients)?;
+    super::Rights::decide(&me)?;
     let mut e = FieldErrors::new();
     let conclude = f.action == "conclude";
     let date = f.date.trim().parse::<jiff::civil::Date>();
@@ -455,23 +351,13 @@ async fn decide(
     }
     let result = if e.is_empty() {
         let day = date.unwrap_or_else(|_| crate::common::clock::today_in(&me.zone));
-        state
-            .store
-            .decide_contract(id, conclude, day, note, &me.actor())
-            .await
-            .map_err(|err| match err {
-                StoreError::Refused(r) => FieldErrors::single("note", r.to_string()),
-                other => {
-                    tracing::error!(error = %other, "contract decision failed");
-                    FieldErrors::single("note", "Не удалось сохранить решение, повторите.")
-                }
-            })
+        super::decide(&state, &me, id, conclude, day, note).await
     } else {
-        Err(e)
+        Err(WebError::Invalid(e))
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/contracts/{id}")).into_response()),
-        Err(errors) => {
+        Err(WebError::Invalid(errors)) => {
             let page = staff_view(
                 &state,
                 &me,
@@ -483,6 +369,7 @@ async fn decide(
             .await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -492,22 +379,7 @@ async fn file(
     me: CurrentStaff,
     Path((id, file_id)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
-    me.require_audited(&state, Permission::ViewClients, "contract", &id.to_string())
-        .await?;
-    let (contract, name, content_type, content) = state.store.contract_file(file_id).await?;
-    if contract != id {
-        return Err(WebError::NotFound("Такого файла нет.".into()).into());
-    }
-    state
-        .store
-        .audit(
-            &me.actor(),
-            "contract.file",
-            "contract",
-            &id.to_string(),
-            &format!("file {file_id}"),
-        )
-        .await?;
+    let (name, content_type, content) = super::file(&state, &me, id, file_id).await?;
     Ok(crate::common::download::download(
         &format!("contract-{id}-{file_id}"),
         &name,

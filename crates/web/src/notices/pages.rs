@@ -1,94 +1,26 @@
-//! Notice templates per kind and channel (NTF-03): edited by staff with a preview on sample
-//! values, checked before saving (only the kind's placeholders, SMS length), audited.
+//! The notice templates page of the workspace (NTF-03): every kind and channel with a preview on
+//! sample values.
 
-use abonent_domain::notices::{kind, render, samples, validate_template, CHANNELS, KINDS};
-use abonent_domain::org::Permission;
+use abonent_domain::notices::{kind, render, samples, CHANNELS, KINDS};
 use abonent_domain::validation::FieldErrors;
-use abonent_store::notices::NoticeTemplate;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::routing::{get, post};
+use axum::Router;
 use axum_extra::extract::Form;
 use serde::Deserialize;
-use utoipa::ToSchema;
 
+use super::TemplateDraft;
 use crate::auth::CurrentStaff;
 use crate::common::layout::{render as render_page, Chrome};
-use crate::{ApiError, AppState, PageError, WebError};
+use crate::{AppState, PageError, WebError};
 
-pub fn page_routes() -> Router<AppState> {
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/notices", get(page))
         .route("/notices/{kind}/{channel}", post(save_form))
-}
-
-pub fn api_routes() -> Router<AppState> {
-    Router::new()
-        .route("/notices/templates", get(list))
-        .route("/notices/templates/{kind}/{channel}", put(save))
-}
-
-/// A template as typed.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-pub struct TemplateDraft {
-    #[serde(default)]
-    pub subject: String,
-    pub body: String,
-}
-
-/// Checks and saves a template.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn save_template(
-    state: &AppState,
-    me: &CurrentStaff,
-    kind_code: &str,
-    channel: &str,
-    d: &TemplateDraft,
-) -> Result<(), WebError> {
-    me.require(Permission::ConfigureNotices)?;
-    validate_template(kind_code, channel, &d.subject, &d.body)?;
-    state
-        .store
-        .save_notice_template(
-            kind_code,
-            channel,
-            d.subject.trim(),
-            d.body.trim(),
-            &me.actor(),
-        )
-        .await?;
-    Ok(())
-}
-
-/// The templates of every notice and channel.
-#[utoipa::path(get, path = "/api/v1/notices/templates", tag = "notices",
-    responses((status = 200, body = [NoticeTemplate])))]
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn list(
-    State(state): State<AppState>,
-    me: CurrentStaff,
-) -> Result<Json<Vec<NoticeTemplate>>, ApiError> {
-    me.require(Permission::ConfigureNotices)?;
-    Ok(Json(state.store.notice_templates().await?))
-}
-
-/// Changes the template of a notice for a channel; placeholders are `{account}`, `{amount}`,
-/// `{due_date}`, `{period}`, `{hotline}` as the kind allows.
-#[utoipa::path(put, path = "/api/v1/notices/templates/{kind}/{channel}", tag = "notices",
-    params(("kind" = String, Path), ("channel" = String, Path)), request_body = TemplateDraft,
-    responses((status = 204), (status = 422, body = crate::common::error::ErrorBody)))]
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn save(
-    State(state): State<AppState>,
-    me: CurrentStaff,
-    Path((kind_code, channel)): Path<(String, String)>,
-    Json(d): Json<TemplateDraft>,
-) -> Result<StatusCode, ApiError> {
-    save_template(&state, &me, &kind_code, &channel, &d).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 struct ChannelForm {
@@ -138,8 +70,7 @@ async fn view(
     saved: &str,
     typed: Option<Typed>,
 ) -> Result<TemplatesPage, WebError> {
-    me.require(Permission::ConfigureNotices)?;
-    let stored = state.store.notice_templates().await?;
+    let stored = super::templates(state, me).await?;
     let mut kinds = Vec::new();
     for k in KINDS {
         let values = samples(k);
@@ -215,7 +146,7 @@ async fn save_form(
     if kind(&kind_code).is_none() || !CHANNELS.iter().any(|(c, _)| *c == channel) {
         return Err(WebError::NotFound("Такого шаблона нет.".into()).into());
     }
-    match save_template(&state, &me, &kind_code, &channel, &f.draft).await {
+    match super::save_template(&state, &me, &kind_code, &channel, &f.draft).await {
         Ok(()) => Ok(Redirect::to(&format!(
             "/notices?saved={kind_code}-{channel}#{kind_code}-{channel}"
         ))

@@ -1,8 +1,7 @@
-//! Payment points (§5.2.2 «Пункты приёма платежей, включая график обслуживания»): the public page
-//! is generated from the centres' cash desks and the points staff keep here.
+//! Payment points pages: the public page generated from the centres' cash desks and the points,
+//! and the staff's list with the form that adds, changes and withdraws a point.
 
 use abonent_domain::info::{payment_point_kind_label, PaymentPointDraft, PAYMENT_POINT_KINDS};
-use abonent_domain::org::Permission;
 use abonent_domain::validation::FieldErrors;
 use abonent_store::info::PaymentPoint;
 use askama::Template;
@@ -43,7 +42,7 @@ struct PublicPage {
 
 #[tracing::instrument(level = "debug", skip_all)]
 async fn public(State(state): State<AppState>) -> Result<Response, PageError> {
-    let mut points = state.store.payment_points(false).await?;
+    let (mut points, centres) = super::public_points(&state).await?;
     let groups = PAYMENT_POINT_KINDS
         .iter()
         .map(|(code, label)| Group {
@@ -60,7 +59,7 @@ async fn public(State(state): State<AppState>) -> Result<Response, PageError> {
             email: None,
             csrf: String::new(),
         },
-        centres: state.store.centres().await?,
+        centres,
         groups,
     })?
     .into_response())
@@ -101,8 +100,7 @@ async fn admin_view(
     errors: FieldErrors,
     saved: bool,
 ) -> Result<AdminPage, WebError> {
-    me.require(Permission::EditPublicPages)?;
-    let all = state.store.payment_points(true).await?;
+    let all = super::all_points(state, me).await?;
     let form = match (form, editing) {
         (Some(f), _) => f,
         (None, Some(id)) => {
@@ -179,14 +177,11 @@ async fn save(
     Form(f): Form<PointForm>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&f.csrf)?;
-    me.require(Permission::EditPublicPages)?;
+    super::Rights::edit(&me)?;
     let id = f.id.trim().parse::<i64>().ok();
     match f.draft.validate() {
         Ok(data) => {
-            state
-                .store
-                .save_payment_point(id, &data, &me.actor())
-                .await?;
+            super::save_point(&state, &me, id, &data).await?;
             Ok(Redirect::to("/info/payment-points/admin?saved=1").into_response())
         }
         Err(errors) => {
@@ -204,7 +199,6 @@ async fn withdraw(
     Form(f): Form<crate::common::forms::CsrfForm>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&f.csrf)?;
-    me.require(Permission::EditPublicPages)?;
-    state.store.withdraw_payment_point(id, &me.actor()).await?;
+    super::withdraw_point(&state, &me, id).await?;
     Ok(Redirect::to("/info/payment-points/admin?saved=1").into_response())
 }

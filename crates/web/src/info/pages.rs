@@ -1,11 +1,8 @@
-//! The public section «Клиентам» (PRT-01) and its editor for staff: generated pages (offices and
-//! hours, payment requisites; tariffs, zone hours and norms at `/tariffs`) and Markdown pages
-//! with a preview, drafts and a publish history.
+//! The pages of the section «Клиентам» (PRT-01): the public index, generated and edited pages
+//! with their earlier editions, and the staff's editor with a preview, drafts and a history.
 
-use abonent_domain::info::{subsection, Source, SUBSECTIONS};
-use abonent_domain::org::Permission;
+use abonent_domain::info::{Source, SUBSECTIONS};
 use abonent_domain::validation::FieldErrors;
-use abonent_store::info::InfoVersion;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -47,7 +44,7 @@ struct IndexPage {
 
 #[tracing::instrument(level = "debug", skip_all)]
 async fn index(State(state): State<AppState>) -> Result<Response, PageError> {
-    let pages = state.store.info_pages().await?;
+    let pages = super::public_pages(&state).await?;
     let items = SUBSECTIONS
         .iter()
         .filter_map(|s| match s.source {
@@ -82,10 +79,10 @@ struct OfficesPage {
 
 #[tracing::instrument(level = "debug", skip_all)]
 async fn offices(State(state): State<AppState>) -> Result<Response, PageError> {
-    let company = state.store.company().await?;
+    let (company, centres) = super::offices(&state).await?;
     Ok(render(&OfficesPage {
         chrome: PortalChrome::public("Центры обслуживания"),
-        centres: state.store.centres().await?,
+        centres,
         hotline: company
             .as_ref()
             .map(|c| c.hotline_phones.clone())
@@ -106,7 +103,7 @@ struct RequisitesPage {
 async fn requisites(State(state): State<AppState>) -> Result<Response, PageError> {
     Ok(render(&RequisitesPage {
         chrome: PortalChrome::public("Реквизиты для оплаты"),
-        s: state.store.billing_settings().await?,
+        s: super::requisites(&state).await?,
     })?
     .into_response())
 }
@@ -125,59 +122,6 @@ struct PublicPage {
     earlier: bool,
     /// Every edition the page has had on the site: id, date, whether it is the one shown.
     editions: Vec<(i64, String, bool)>,
-}
-
-/// The standard's norms as configured now (§7.2.4, §8.2.4, ПП 354, ЖК РФ 155), for the page of
-/// the standards: what the company promises, from the same data the system measures against.
-#[tracing::instrument(level = "debug", skip_all)]
-async fn standard_norms(state: &AppState) -> Result<Vec<(String, String)>, WebError> {
-    let store = &state.store;
-    let mut out = Vec::new();
-    let norms = store.appeal_norms().await?;
-    for k in abonent_domain::appeals::AppealKind::ALL {
-        if let Some(n) = norms.get(k) {
-            out.push((
-                format!("Ответ: {}", k.label_ru()),
-                format!(
-                    "не позднее {} календарных дней со дня регистрации; если нужна проверка — \
-                     продление не более чем на {} дней с промежуточным ответом",
-                    n.answer_days, n.max_extension_days
-                ),
-            ));
-        }
-    }
-    out.push((
-        "Приём показаний".into(),
-        format!(
-            "до {}-го числа месяца включительно; переданные позже учитываются в следующем месяце",
-            crate::metering::CUTOFF_DAY
-        ),
-    ));
-    let b = store.billing_settings().await?;
-    out.push((
-        "Срок оплаты счёта".into(),
-        format!("до {}-го числа месяца, следующего за расчётным", b.due_day),
-    ));
-    out.push((
-        "Предупреждение об ограничении".into(),
-        format!(
-            "не менее {} дней на погашение долга после предупреждения",
-            b.warning_days
-        ),
-    ));
-    if let Some(c) = store.company().await? {
-        out.push((
-            "Горячая линия".into(),
-            format!("{}; {}", c.hotline_phones, c.hotline_hours),
-        ));
-    }
-    for c in store.centres().await? {
-        out.push((
-            c.name.clone(),
-            format!("{}; {}", c.address, c.opening_hours),
-        ));
-    }
-    Ok(out)
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -200,45 +144,14 @@ async fn edition(
 #[tracing::instrument(level = "debug", skip_all)]
 async fn show_page(state: &AppState, slug: String, id: Option<i64>) -> Result<Response, PageError> {
     let tz = crate::common::clock::company_tz(state).clone();
-    // The text is read only when its version has not been rendered yet.
-    let current = state
-        .store
-        .info_published_head(&slug)
-        .await?
-        .ok_or_else(|| WebError::NotFound("Такой страницы нет.".into()))?;
-    let v = match id {
-        Some(id) if id != current.id => state
-            .store
-            .info_edition(&slug, id)
-            .await?
-            .ok_or_else(|| WebError::NotFound("Такой редакции страницы нет.".into()))?,
-        _ => current.clone(),
-    };
-    let earlier = v.id != current.id;
-    let norms = if slug == "standards" && !earlier {
-        standard_norms(state).await?
-    } else {
-        Vec::new()
-    };
-    let html = match state.pages.cached_version(v.id) {
-        Some(h) => h,
-        None => {
-            let body = match v.body.is_empty() {
-                true => state
-                    .store
-                    .info_edition(&slug, v.id)
-                    .await?
-                    .map(|x| x.body)
-                    .unwrap_or_default(),
-                false => v.body.clone(),
-            };
-            state.pages.version_html(v.id, || markdown(&body))
-        }
-    };
-    let editions = state
-        .store
-        .info_editions(&slug)
-        .await?
+    let super::Edition {
+        v,
+        earlier,
+        norms,
+        html,
+        editions,
+    } = super::edition(state, &slug, id).await?;
+    let editions = editions
         .into_iter()
         .map(|(id, at)| (id, format_time(at, &tz), id == v.id))
         .collect();
@@ -274,10 +187,7 @@ struct AdminPage {
 
 #[tracing::instrument(level = "debug", skip_all)]
 async fn admin(State(state): State<AppState>, me: CurrentStaff) -> Result<Response, PageError> {
-    me.require(Permission::EditPublicPages)?;
-    let rows = state
-        .store
-        .info_pages()
+    let rows = super::admin_pages(&state, &me)
         .await?
         .into_iter()
         .map(|p| AdminRow {
@@ -334,12 +244,11 @@ async fn editor_view(
     errors: FieldErrors,
     q: &EditorQuery,
 ) -> Result<EditorPage, WebError> {
-    me.require(Permission::EditPublicPages)?;
-    let s = subsection(slug)
-        .filter(|s| matches!(s.source, Source::Edited(_)))
-        .ok_or_else(|| WebError::NotFound("Такой страницы нет.".into()))?;
-    let versions: Vec<InfoVersion> = state.store.info_versions(slug).await?;
-    let published = state.store.info_published(slug).await?.map(|v| v.id);
+    let super::Draft {
+        subsection: s,
+        versions,
+        published,
+    } = super::draft(state, me, slug).await?;
     let (title, body) = match typed {
         Some(t) => t,
         None => {
@@ -406,7 +315,7 @@ async fn save(
     Form(f): Form<EditorForm>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&f.csrf)?;
-    me.require(Permission::EditPublicPages)?;
+    super::Rights::edit(&me)?;
     let q = EditorQuery::default();
     let mut e = FieldErrors::new();
     let title = f.title.trim();
@@ -430,10 +339,7 @@ async fn save(
         return Ok((status, render(&page)?).into_response());
     }
     let publish = f.action == "publish";
-    state
-        .store
-        .save_info_page(&slug, title, &f.body, publish, &me.actor())
-        .await?;
+    super::save_page(&state, &me, &slug, title, &f.body, publish).await?;
     Ok(Redirect::to(&format!(
         "/info/admin/{slug}?saved={}",
         if publish { "publish" } else { "draft" }
