@@ -153,6 +153,13 @@ pub async fn inspect_body(mut req: Request, next: Next) -> Response {
     if let Some(field) = found {
         return refuse(field);
     }
+    let mut parts = parts;
+    if parts.headers.contains_key("idempotency-key") {
+        let hash = hex::encode(Sha256::digest(canonical(&bytes, json)));
+        if let Ok(v) = HeaderValue::from_str(&hash) {
+            parts.headers.insert(BODY_HASH_HEADER, v);
+        }
+    }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
 }

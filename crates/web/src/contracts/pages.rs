@@ -143,7 +143,11 @@ async fn read_form(mut mp: Multipart) -> Result<FormParts, WebError> {
                 files.insert(name, Upload { file_name, content });
             }
             None => {
-                fields.insert(name, field.text().await.map_err(too_big)?);
+                let v = field.text().await.map_err(too_big)?;
+                if v.contains('\0') {
+                    return Err(crate::common::body::refusal(&name));
+                }
+                fields.insert(name, v);
             }
         }
     }
