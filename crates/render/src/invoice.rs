@@ -278,7 +278,8 @@ fn render(docs: &[InvoiceDoc], title: &str) -> Result<Vec<u8>, String> {
             },
         )?;
     }
-    pdf.save_to_bytes().map_err(|e| e.to_string())
+    let bytes = pdf.save_to_bytes().map_err(|e| e.to_string())?;
+    crate::with_title(bytes, title)
 }
 
 /// One invoice as a PDF.

@@ -223,7 +223,58 @@ pub fn answer_letter(l: &AnswerLetter) -> Result<Vec<u8>, String> {
     w.gap(12.0);
     w.line(&l.executor, 9.0, false, LEFT);
     drop(w);
-    doc.save_to_bytes().map_err(|e| e.to_string())
+    let bytes = doc.save_to_bytes().map_err(|e| e.to_string())?;
+    with_title(bytes, &format!("{} — {}", l.company, l.reference))
+}
+
+/// The PDF with its document title (what a viewer shows in its title bar and in the document's
+/// properties) in UTF-16, as PDF wants non-Latin text: printpdf writes the title's UTF-8 bytes,
+/// which viewers read as Latin-1 mojibake.
+pub fn with_title(pdf: Vec<u8>, title: &str) -> Result<Vec<u8>, String> {
+    let mut doc = lopdf::Document::load_mem(&pdf).map_err(|e| e.to_string())?;
+    let info = doc
+        .trailer
+        .get(b"Info")
+        .and_then(lopdf::Object::as_reference)
+        .map_err(|e| e.to_string())?;
+    let utf16: Vec<u8> = [0xFE, 0xFF]
+        .into_iter()
+        .chain(title.encode_utf16().flat_map(u16::to_be_bytes))
+        .collect();
+    doc.get_object_mut(info)
+        .and_then(lopdf::Object::as_dict_mut)
+        .map_err(|e| e.to_string())?
+        .set(
+            "Title",
+            lopdf::Object::String(utf16, lopdf::StringFormat::Hexadecimal),
+        );
+    let mut out = Vec::with_capacity(pdf.len());
+    doc.save_to(&mut out).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// The document title of a PDF, decoded (UTF-16 with its byte-order mark, or Latin-1).
+pub fn title_of(pdf: &[u8]) -> Result<String, String> {
+    let doc = lopdf::Document::load_mem(pdf).map_err(|e| e.to_string())?;
+    let info = doc
+        .trailer
+        .get(b"Info")
+        .and_then(lopdf::Object::as_reference)
+        .and_then(|id| doc.get_dictionary(id))
+        .map_err(|e| e.to_string())?;
+    let raw = info
+        .get(b"Title")
+        .and_then(lopdf::Object::as_str)
+        .map_err(|e| e.to_string())?;
+    Ok(match raw {
+        [0xFE, 0xFF, rest @ ..] => String::from_utf16_lossy(
+            &rest
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect::<Vec<_>>(),
+        ),
+        other => other.iter().map(|&b| char::from(b)).collect(),
+    })
 }
 
 #[cfg(test)]

@@ -100,6 +100,17 @@ fn the_qr_code_decodes_to_the_payload_and_the_text_is_there() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("invoice.pdf");
     std::fs::write(&path, &pdf).unwrap();
+    let info = tool(
+        Command::new("pdfinfo").arg(&path),
+        "pdfinfo (poppler-utils)",
+    );
+    let title = format!("{} — {}", d.title, d.account_number);
+    assert!(
+        info.lines()
+            .any(|l| l.starts_with("Title:") && l.ends_with(title.as_str())),
+        "the title is readable Cyrillic: {info}"
+    );
+    assert_eq!(abonent_render::title_of(&pdf).unwrap(), title);
     tool(
         Command::new("pdftoppm")
             .args(["-r", "150", "-png", "-singlefile"])

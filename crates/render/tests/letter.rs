@@ -35,6 +35,21 @@ fn answer_letter_carries_every_part_with_embedded_fonts() {
         .output()
         .expect("pdftotext (poppler-utils) is needed: scripts/test.sh installs it");
     let text = String::from_utf8(text.stdout).unwrap();
+    // The document's title is readable Cyrillic in a viewer's properties (pdfinfo decodes it).
+    let info = Command::new("pdfinfo")
+        .arg(&path)
+        .output()
+        .expect("pdfinfo");
+    let info = String::from_utf8(info.stdout).unwrap();
+    assert!(
+        info.lines().any(|l| l.starts_with("Title:")
+            && l.ends_with("АО «ЮТЭК» — На № 2026-000123 от 26.11.2026")),
+        "{info}"
+    );
+    assert_eq!(
+        abonent_render::title_of(&pdf).unwrap(),
+        "АО «ЮТЭК» — На № 2026-000123 от 26.11.2026"
+    );
     for part in [
         "АО «ЮТЭК»",
         "Иванову Ивану Ивановичу",

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use sqlx::FromRow;
 
-use crate::{now_micros, Result, Store};
+use crate::{cut, now_micros, Result, Store, MAX_LOGIN_CHARS};
 
 /// Who did it, from where.
 #[derive(Debug, Clone, Default)]
@@ -86,11 +86,11 @@ pub async fn audit_in(
     )
     .bind(now_micros())
     .bind(actor.staff_id)
-    .bind(&actor.login)
+    .bind(cut(&actor.login, MAX_LOGIN_CHARS))
     .bind(action)
     .bind(object_kind)
-    .bind(object_id)
-    .bind(&actor.ip)
+    .bind(cut(object_id, MAX_LOGIN_CHARS))
+    .bind(cut(&actor.ip, MAX_LOGIN_CHARS))
     .bind(details)
     .execute(conn)
     .await?;

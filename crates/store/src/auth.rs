@@ -2,7 +2,7 @@
 //! hashes (computed by the caller), so a copy of the database does not let anyone sign in.
 
 use crate::org::Staff;
-use crate::{now_micros, Result, Store};
+use crate::{cut, now_micros, Result, Store, MAX_LOGIN_CHARS};
 
 /// A live session: who, and the CSRF token bound to it.
 #[derive(Debug, Clone)]
@@ -95,6 +95,7 @@ impl Store {
 
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn record_login_attempt(&self, login: &str, ip: &str, success: bool) -> Result<()> {
+        let (login, ip) = (cut(login, MAX_LOGIN_CHARS), cut(ip, MAX_LOGIN_CHARS));
         sqlx::query("INSERT INTO login_attempts (login, ip, at, success) VALUES ($1, $2, $3, $4)")
             .bind(login)
             .bind(ip)
@@ -109,6 +110,7 @@ impl Store {
     /// of public forms.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn attempts_since(&self, login: &str, ip: &str, since: i64) -> Result<i64> {
+        let (login, ip) = (cut(login, MAX_LOGIN_CHARS), cut(ip, MAX_LOGIN_CHARS));
         let (n,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM login_attempts WHERE login = $1 AND ip = $2 AND at >= $3",
         )
@@ -129,6 +131,7 @@ impl Store {
         ip: &str,
         window_micros: i64,
     ) -> Result<(i64, i64)> {
+        let (login, ip) = (cut(login, MAX_LOGIN_CHARS), cut(ip, MAX_LOGIN_CHARS));
         let since = now_micros() - window_micros;
         let (by_login,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM login_attempts WHERE login = $1 AND at >= $2 AND success = $3",

@@ -35,6 +35,18 @@ mod time;
 
 pub use time::{from_micros, now_micros};
 
+/// How many characters of a typed login (or an address) are kept in sign-in attempts and in the
+/// audit log: a login is never longer, so a megabyte typed into the field is cut, not stored.
+pub const MAX_LOGIN_CHARS: usize = 100;
+
+/// `s` cut to at most `max` characters (on a character boundary).
+pub fn cut(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
 use std::str::FromStr;
 use std::time::Duration;
 

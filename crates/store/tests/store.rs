@@ -167,6 +167,39 @@ async fn staff_and_sessions() {
             .await
             .unwrap();
         assert_eq!((by_login, by_ip), (3, 3));
+
+        // A megabyte typed as the login is cut before it is stored, and counted all the same.
+        let huge = "я".repeat(1 << 20);
+        for _ in 0..2 {
+            s.record_login_attempt(&huge, "10.0.0.3", false)
+                .await
+                .unwrap();
+        }
+        let (by_login, _) = s
+            .recent_failures(&huge, "10.0.0.3", 60_000_000)
+            .await
+            .unwrap();
+        assert_eq!(by_login, 2, "{}", db.label);
+        let long = Actor {
+            login: huge.clone(),
+            ..actor()
+        };
+        s.audit(&long, "login.failed", "staff", &huge, "")
+            .await
+            .unwrap();
+        let (longest_attempt, longest_audit): (i64, i64) = sqlx::query_as(
+            "SELECT CAST((SELECT MAX(LENGTH(login)) FROM login_attempts) AS BIGINT),
+                    CAST((SELECT MAX(LENGTH(actor_login)) FROM audit_log) AS BIGINT)",
+        )
+        .fetch_one(s.pool())
+        .await
+        .unwrap();
+        assert_eq!(
+            (longest_attempt, longest_audit),
+            (100, 100),
+            "{}: cut to 100 characters",
+            db.label
+        );
         db.cleanup().await;
     }
 }

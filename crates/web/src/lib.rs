@@ -143,6 +143,7 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::routes())
         .fallback(page_not_found)
         .layer(middleware::from_fn(common::body::inspect_body))
+        .layer(middleware::from_fn(common::rejections::json_rejections))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }

@@ -262,6 +262,32 @@ async fn a_client_signs_up_confirms_signs_in_sends_a_reading_and_gets_the_invoic
         );
         let period = Period::parse(&readings[0].period).unwrap().label_ru();
         assert!(shown.body.contains(&format!("за {period}: расход")), "{l}");
+        assert!(
+            shown.body.contains("alert alert-ok"),
+            "{l}: accepted is green"
+        );
+        // An implausible jump is held for a specialist: said so, not shown as a success.
+        let jump: Vec<String> = values
+            .iter()
+            .map(|v| (v.parse::<i64>().unwrap() + 90_000).to_string())
+            .collect();
+        let r = app
+            .page(
+                Method::POST,
+                &format!("/my/meters/{meter}/readings"),
+                &me,
+                Some(&format!("_csrf={csrf}&values={}", enc(&jump.join(",")))),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{l}: {}", r.body);
+        let shown = app.page(Method::GET, r.location(), &me, None).await;
+        assert!(
+            shown.body.contains("alert alert-warn"),
+            "{l}: {}",
+            shown.body
+        );
+        assert!(shown.body.contains("ещё не учтены"), "{l}");
+        assert!(!shown.body.contains("alert alert-ok"), "{l}: not a success");
         // Another meter's reading id names nothing.
         let other_meter = meter_of(&app, a2.id).await;
         let shown = app

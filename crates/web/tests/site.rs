@@ -126,6 +126,9 @@ async fn every_public_page_has_the_same_navigation_and_a_way_home() {
                 "{l}: {path}: account numbers have 10 digits"
             );
         }
+        // The seeded requisites are an example, and the page says so.
+        let r = app.page(Method::GET, "/info/requisites", "", None).await;
+        assert!(r.body.contains("Это пример реквизитов"), "{l}");
         app.db.cleanup().await;
     }
 }
@@ -325,6 +328,106 @@ async fn an_anonymous_idempotency_key_never_returns_another_callers_appeal() {
         // With a key of its own it is registered.
         let r = public_appeal(&app, "retry-2", other.to_string()).await;
         assert_eq!(r.status, StatusCode::CREATED, "{l}: {}", r.body);
+        app.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_reception_appeal_with_an_account_number_reaches_the_clients_personal_account() {
+    for app in apps().await {
+        let l = app.label();
+        let account = app.db.store.account(3).await.unwrap();
+        let (me, _) = app.portal_user(account.id, "owner@example.test").await;
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/public/appeals",
+                None,
+                Some(json!({
+                    "channel": "online_reception", "kind": "complaint", "topic": "meter",
+                    "text": "Счётчик на лестничной клетке не светится.",
+                    "applicant_name": "Сосед Сергей", "email": "sosed@example.test",
+                    "answer_channel": "email", "account_number": account.number.as_str()
+                })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{l}: {}", r.body);
+        let number = r.json()["number"].as_str().unwrap().to_owned();
+        let id = r.json()["id"].as_i64().unwrap();
+        let stored = app.db.store.appeal(id).await.unwrap();
+        assert_eq!(stored.client_id, Some(account.client_id), "{l}: linked");
+        assert_eq!(
+            stored.applicant_email.as_deref(),
+            Some("sosed@example.test"),
+            "{l}: the typed contacts stay"
+        );
+        let mine = app.page(Method::GET, "/my/appeals", &me, None).await;
+        assert_eq!(mine.status, StatusCode::OK, "{l}");
+        assert!(
+            mine.body.contains(&number),
+            "{l}: listed in «Мои обращения»"
+        );
+        app.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn the_frameworks_own_refusals_answer_with_the_json_error_body() {
+    for app in apps().await {
+        let l = app.label();
+        let send = |ct: &'static str, body: &'static str, method: Method, path: &'static str| {
+            Request::builder()
+                .method(method)
+                .uri(path)
+                .header(header::CONTENT_TYPE, ct)
+                .body(Body::from(body))
+                .unwrap()
+        };
+        for (req, status, field) in [
+            (
+                send("application/json", "{", Method::POST, "/api/v1/session"),
+                StatusCode::BAD_REQUEST,
+                None,
+            ),
+            (
+                send("text/plain", "login=a", Method::POST, "/api/v1/session"),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                None,
+            ),
+            (
+                send(
+                    "application/json",
+                    r#"{"login":"a"}"#,
+                    Method::POST,
+                    "/api/v1/session",
+                ),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("password"),
+            ),
+            (
+                send("application/json", "{}", Method::PATCH, "/api/v1/session"),
+                StatusCode::METHOD_NOT_ALLOWED,
+                None,
+            ),
+        ] {
+            let r = app.send(req).await;
+            assert_eq!(r.status, status, "{l}: {}", r.body);
+            assert_eq!(
+                r.headers.get(header::CONTENT_TYPE).unwrap(),
+                "application/json",
+                "{l}"
+            );
+            let e = &r.json()["errors"][0];
+            assert!(
+                e["detail"]
+                    .as_str()
+                    .unwrap()
+                    .chars()
+                    .any(|c| ('а'..='я').contains(&c)),
+                "{l}: Russian: {e}"
+            );
+            assert_eq!(e["field"].as_str(), field, "{l}: {e}");
+        }
         app.db.cleanup().await;
     }
 }

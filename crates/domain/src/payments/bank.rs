@@ -21,6 +21,15 @@ fn all_digits(s: &str, len: usize) -> bool {
 }
 
 /// Whether 23 digits pass the Bank of Russia's control key (weights 7, 1, 3 repeated).
+/// The settlement account a fresh installation is seeded with: it passes every check so that the
+/// demo bills, but it is nobody's account. Pages and invoices that show it say it is an example.
+pub const EXAMPLE_SETTLEMENT_ACCOUNT: &str = "40702810900000000001";
+
+/// Whether the payee's requisites are still the seeded example (not to be paid to).
+pub fn is_example_account(settlement_account: &str) -> bool {
+    settlement_account.trim() == EXAMPLE_SETTLEMENT_ACCOUNT
+}
+
 pub fn control_key_ok(digits: &str) -> bool {
     all_digits(digits, 23)
         && digits
@@ -133,7 +142,7 @@ mod tests {
     const BIC: &str = "047102651";
     const CORR: &str = "30101810800000000651";
     const ACC: &str = "40702810967170000123";
-    const ACC_MADE_UP: &str = "40702810900000000001";
+    const ACC_MADE_UP: &str = EXAMPLE_SETTLEMENT_ACCOUNT;
 
     /// Every digit of `s` changed by one in turn (a typo), skipping `from` leading digits.
     fn one_digit_off(s: &str, from: usize) -> impl Iterator<Item = String> + '_ {

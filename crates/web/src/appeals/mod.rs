@@ -213,8 +213,14 @@ pub async fn register(
     if !rules.topics.iter().any(|t| t.code == data.topic) {
         return Err(FieldErrors::single("topic", "Выберите тематику из списка.").into());
     }
-    let (account_id, account_branch) = subject_account(state, &mut data, public).await?;
+    let (account_id, account_branch, account_client) =
+        subject_account(state, &mut data, public).await?;
     fill_from_client(state, &mut data).await?;
+    // A citizen's appeal about a valid account belongs to that account's client, so it is
+    // listed in their personal account; the contacts stay the ones the citizen typed.
+    if public && data.client_id.is_none() {
+        data.client_id = account_client;
+    }
     let branch_id = data
         .branch_id
         .or(account_branch)
@@ -331,21 +337,22 @@ fn checked_draft(
     }
 }
 
-/// The account the appeal is about (and, for staff, its client): its id and branch.
+/// The account the appeal is about (and, for staff, its client, whose card then fills what was
+/// not typed): its id, branch and client.
 async fn subject_account(
     state: &AppState,
     data: &mut abonent_domain::appeals::AppealData,
     public: bool,
-) -> Result<(Option<i64>, Option<i64>), WebError> {
+) -> Result<(Option<i64>, Option<i64>, Option<i64>), WebError> {
     let Some(n) = &data.account_number else {
-        return Ok((None, None));
+        return Ok((None, None, None));
     };
     match state.store.account_by_number(n).await {
         Ok(acc) => {
             if data.client_id.is_none() && !public {
                 data.client_id = Some(acc.client_id);
             }
-            Ok((Some(acc.id), Some(acc.branch_id)))
+            Ok((Some(acc.id), Some(acc.branch_id), Some(acc.client_id)))
         }
         Err(abonent_store::StoreError::NotFound) => Err(FieldErrors::single(
             "account_number",

@@ -12,5 +12,6 @@ pub mod layout;
 pub mod markdown;
 pub mod page_cache;
 pub mod portal_chrome;
+pub mod rejections;
 pub mod tokens;
 pub mod uploads;

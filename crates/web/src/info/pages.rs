@@ -97,13 +97,17 @@ async fn offices(State(state): State<AppState>) -> Result<Response, PageError> {
 struct RequisitesPage {
     chrome: PortalChrome,
     s: abonent_store::billing::BillingSettings,
+    /// Still the seeded example: said so, so that nobody pays to it.
+    example: bool,
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
 async fn requisites(State(state): State<AppState>) -> Result<Response, PageError> {
+    let s = super::requisites(&state).await?;
     Ok(render(&RequisitesPage {
         chrome: PortalChrome::public("Реквизиты для оплаты"),
-        s: super::requisites(&state).await?,
+        example: abonent_domain::payments::bank::is_example_account(&s.personal_acc),
+        s,
     })?
     .into_response())
 }

@@ -595,12 +595,41 @@ pub struct QuickReadingDraft {
     pub values: String,
 }
 
-/// Checks and stores a reading sent without signing in; returns the outcome's text.
+/// What a client is told about a reading sent: accepted (green), held for a specialist's check
+/// (yellow, not a success) or rejected (red).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadingNote {
+    pub text: String,
+    /// The alert's kind: `ok`, `warn` or `error`.
+    pub kind: &'static str,
+}
+
+impl ReadingNote {
+    pub fn accepted(text: String) -> Self {
+        Self { text, kind: "ok" }
+    }
+    pub fn held(note: &str) -> Self {
+        Self {
+            text: format!(
+                "Показания получены, но ещё не учтены: их проверит специалист ({note}). Результат появится в личном кабинете."
+            ),
+            kind: "warn",
+        }
+    }
+    pub fn rejected(note: &str) -> Self {
+        Self {
+            text: format!("Показания не приняты: {note}."),
+            kind: "error",
+        }
+    }
+}
+
+/// Checks and stores a reading sent without signing in; returns what to tell the client.
 pub async fn quick_reading(
     state: &AppState,
     ip: &str,
     d: &QuickReadingDraft,
-) -> Result<String, WebError> {
+) -> Result<ReadingNote, WebError> {
     let store = &state.store;
     let mut e = FieldErrors::new();
     let number = typed_account(&mut e, &d.account);
@@ -659,16 +688,13 @@ pub async fn quick_reading(
     let r = crate::metering::store_reading(state, &meter, &d.values, "portal", &actor, &tz).await?;
     store.record_login_attempt(&key, ip, true).await?;
     Ok(if r.status == "held" {
-        format!(
-            "Показания приняты и будут проверены специалистом: {}.",
-            r.note
-        )
+        ReadingNote::held(&r.note)
     } else {
-        format!(
+        ReadingNote::accepted(format!(
             "Показания приняты и учтены за {}: расход {} кВт·ч. Спасибо!",
             r.period,
             r.consumption.join(" / ")
-        )
+        ))
     })
 }
 

@@ -502,7 +502,7 @@ struct MeterBox {
     /// What the client typed and why it was refused, or what was accepted.
     typed: String,
     errors: FieldErrors,
-    outcome: Option<String>,
+    outcome: Option<super::ReadingNote>,
 }
 
 struct AccountBox {
@@ -526,6 +526,18 @@ struct MonthLine {
     label: String,
     kwh: String,
     charged: String,
+    /// A month whose net consumption or charge is below zero holds a recalculation: it is said
+    /// so on its own line, never shown as negative consumption.
+    recalc: Option<String>,
+}
+
+/// «К оплате» as people read it: an amount owed, or «переплата» — never a negative sum.
+fn to_pay(kopecks: i64) -> String {
+    if kopecks < 0 {
+        format!("переплата {}", money(kopecks.saturating_neg()))
+    } else {
+        money(kopecks)
+    }
 }
 
 const MONTHS_SHORT: [&str; 12] = [
@@ -553,7 +565,7 @@ struct MeterState {
     meter_id: i64,
     typed: String,
     errors: FieldErrors,
-    outcome: Option<String>,
+    outcome: Option<super::ReadingNote>,
 }
 
 /// The account's invoices for the list, newest first.
@@ -565,7 +577,7 @@ fn invoice_lines(recent: &[(abonent_store::billing::InvoiceRow, i64)]) -> Vec<In
                 .map(|p| p.label_ru())
                 .unwrap_or_else(|| i.period.clone()),
             charged: money(i.charged),
-            closing: money(i.closing),
+            closing: to_pay(i.closing),
             due_on: ru_date(&i.due_on),
             rule: rule_label(&i.rule),
             period: i.period.clone(),
@@ -607,6 +619,20 @@ fn history(
                 p.year % 100
             )
         });
+        let recalc = match (wh < 0, charged < 0) {
+            (false, false) => None,
+            (true, false) => Some(format!(
+                "перерасчёт {}",
+                abonent_domain::money::Wh(wh).display_kwh()
+            )),
+            (false, true) => Some(format!("перерасчёт {}", money(charged))),
+            (true, true) => Some(format!(
+                "перерасчёт {}, {}",
+                abonent_domain::money::Wh(wh).display_kwh(),
+                money(charged)
+            )),
+        };
+        let (wh, charged) = (wh.max(0), charged.max(0));
         let kwh = abonent_domain::money::Wh(wh).display_kwh();
         kwh_bars.push(super::chart::Bar {
             label: short.clone(),
@@ -622,6 +648,7 @@ fn history(
             label: p.map_or(period, |p| p.label_ru()),
             kwh,
             charged: money(charged),
+            recalc,
         });
     }
     (
@@ -852,17 +879,14 @@ async fn reading(
 }
 
 /// What the client is told about a stored reading.
-fn reading_outcome(r: &abonent_store::metering::ReadingView) -> String {
+fn reading_outcome(r: &abonent_store::metering::ReadingView) -> super::ReadingNote {
     let period = abonent_domain::tariffs::Period::parse(&r.period)
         .map(|p| p.label_ru())
         .unwrap_or_else(|| r.period.clone());
     match r.status.as_str() {
-        "held" => format!(
-            "Показания приняты и будут проверены специалистом: {}. Результат появится здесь.",
-            r.note
-        ),
-        "rejected" => format!("Показания не приняты: {}.", r.note),
-        _ => format!(
+        "held" => super::ReadingNote::held(&r.note),
+        "rejected" => super::ReadingNote::rejected(&r.note),
+        _ => super::ReadingNote::accepted(format!(
             "Показания приняты и учтены за {period}: расход {} кВт·ч.",
             r.consumption_wh
                 .values()
@@ -873,7 +897,7 @@ fn reading_outcome(r: &abonent_store::metering::ReadingView) -> String {
                     .to_owned())
                 .collect::<Vec<_>>()
                 .join(" / ")
-        ),
+        )),
     }
 }
 
@@ -883,7 +907,7 @@ struct QuickReadingPage {
     chrome: PortalChrome,
     form: QuickReadingDraft,
     errors: FieldErrors,
-    outcome: Option<String>,
+    outcome: Option<super::ReadingNote>,
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
