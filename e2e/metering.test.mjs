@@ -24,7 +24,9 @@ test('a reading entered by a technician shows on the account', async () => {
   await page.getByLabel('Логин').fill('tech');
   await page.getByLabel('Пароль').fill(PASSWORD);
   await page.getByRole('button', { name: 'Войти' }).click();
-  await page.waitForURL(`${server.url}/clients`);
+  // A technician starts at their appeals; the client search is one click away.
+  await page.waitForURL(`${server.url}/appeals?view=mine`);
+  await page.goto(`${server.url}/clients`);
   await page.getByLabel('Номер лицевого счёта, фамилия, адрес или телефон').fill('Иванов');
   await page.getByRole('button', { name: 'Найти' }).click();
   await page.locator('tbody tr').first().locator('a').first().click();

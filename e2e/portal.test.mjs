@@ -29,7 +29,7 @@ async function signIn(page, login) {
   await page.getByLabel('Логин').fill(login);
   await page.getByLabel('Пароль').fill(PASSWORD);
   await page.getByRole('button', { name: 'Войти' }).click();
-  await page.waitForURL(/\/clients$/);
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
 }
 
 /** The text of a letter: the body of its text part, transfer encoding undone. */

@@ -45,7 +45,9 @@ test('sign-in page is accessible and refuses a wrong password in Russian', async
 test('technician finds a client by surname and account number and opens the card', async () => {
   const page = await context.newPage();
   await signIn(page, 'tech');
-  await page.waitForURL(`${server.url}/clients`);
+  // A technician starts at their own appeals (Role::start_page); then the client search.
+  await page.waitForURL(`${server.url}/appeals?view=mine`);
+  await page.goto(`${server.url}/clients`);
   assert.deepEqual(await accessibilityProblems(page), []);
 
   await page.getByLabel('Номер лицевого счёта, фамилия, адрес или телефон').fill('Иванов');
