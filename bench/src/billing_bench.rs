@@ -92,6 +92,7 @@ fn doc(i: u32) -> BoxResult<InvoiceDoc> {
         .payload()
         .map_err(|e| format!("requisites: {e}"))?,
         notices: Vec::new(),
+        announcement: String::new(),
     })
 }
 

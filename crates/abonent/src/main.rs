@@ -687,6 +687,7 @@ async fn worker(cfg: Config, once: bool) -> Result<()> {
         mail: cfg.mail.clone(),
         sms: cfg.sms.clone(),
         time_zone: cfg.company.time_zone.clone(),
+        public_url: cfg.public_url_for(cfg.listen),
     };
     let name = format!("worker-{}", std::process::id());
     let stop = signals()?;
@@ -771,6 +772,7 @@ async fn serve(
         mail: cfg.mail.clone(),
         sms: cfg.sms.clone(),
         time_zone: cfg.company.time_zone.clone(),
+        public_url: cfg.public_url_for(listener.local_addr()?),
     };
     // The demo has no mail server: its letters become files to open.
     if demo && jobs_config.mail.smtp_url.is_empty() {

@@ -381,8 +381,42 @@ pub fn default_tariffs() -> Vec<Tariff> {
         .collect()
 }
 
+/// The longest announcement printed on invoices (§10.2): a line or two, not a letter.
+pub const MAX_ANNOUNCEMENT_CHARS: usize = 300;
+
+/// An announcement for a period's invoices as typed: trimmed, on one line (line breaks become
+/// spaces), at most [`MAX_ANNOUNCEMENT_CHARS`]; empty removes it.
+pub fn check_announcement(text: &str) -> Result<String, crate::validation::FieldErrors> {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() > MAX_ANNOUNCEMENT_CHARS {
+        return Err(crate::validation::FieldErrors::single(
+            "text",
+            format!(
+                "Объявление — не длиннее {MAX_ANNOUNCEMENT_CHARS} символов (сейчас {}).",
+                one_line.chars().count()
+            ),
+        ));
+    }
+    Ok(one_line)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_invoice_announcement_is_one_short_line() {
+        assert_eq!(
+            super::check_announcement("  С 1 января\n новые тарифы.  ").unwrap(),
+            "С 1 января новые тарифы."
+        );
+        assert_eq!(super::check_announcement("   ").unwrap(), "");
+        let long = "а".repeat(super::MAX_ANNOUNCEMENT_CHARS + 1);
+        assert!(super::check_announcement(&long)
+            .unwrap_err()
+            .get("text")
+            .is_some());
+        assert!(super::check_announcement(&long[..long.len() - 2]).is_ok());
+    }
+
     use super::*;
     use jiff::civil::date;
 

@@ -120,6 +120,10 @@ pub async fn invoice_doc_on(
         String::new()
     };
     let notices = warnings(store, account_id, period, today).await?;
+    let announcement = store
+        .invoice_announcement(period)
+        .await?
+        .unwrap_or_default();
     Ok(InvoiceDoc {
         company: company.map(|c| c.short_name).unwrap_or_default(),
         company_lines,
@@ -151,6 +155,7 @@ pub async fn invoice_doc_on(
         ],
         qr_payload,
         notices,
+        announcement,
     })
 }
 

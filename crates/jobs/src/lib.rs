@@ -80,6 +80,8 @@ pub struct JobsConfig {
     /// The company's time zone (`[company] time_zone`): the day of reminders and deadlines
     /// when no branch names a zone.
     pub time_zone: jiff::tz::TimeZone,
+    /// The address citizens reach the site at (`public_url`), for links in letters.
+    pub public_url: String,
 }
 
 impl Default for JobsConfig {
@@ -88,6 +90,7 @@ impl Default for JobsConfig {
             mail: MailConfig::default(),
             sms: outbox::SmsConfig::default(),
             time_zone: abonent_domain::org::default_time_zone(),
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }
@@ -212,7 +215,7 @@ async fn run_job_until(store: &Store, cfg: &JobsConfig, job: &Job, stop: &Stop) 
         }
         JobKind::AppealConfirm => {
             let p: abonent_store::jobs::AppealConfirm = payload(job)?;
-            mail::send_confirmation(store, &cfg.mail, p.appeal_id).await?
+            mail::send_confirmation(store, cfg, &p).await?
         }
         JobKind::AppealDeliverAnswer => {
             let p: DeliverAnswer = payload(job)?;

@@ -138,9 +138,15 @@ pub async fn deliver_answer(store: &Store, cfg: &MailConfig, reply_id: i64) -> R
     Ok(format!("answer {reply_id} sent"))
 }
 
-/// Sends the applicant the confirmation of registration: number, date and deadline (APL-02).
-#[tracing::instrument(skip_all, fields(appeal = appeal_id))]
-pub async fn send_confirmation(store: &Store, cfg: &MailConfig, appeal_id: i64) -> Result<String> {
+/// Sends the applicant the confirmation of registration (APL-02): number, topic and deadline,
+/// and, for an appeal filed with a tracking code, the code and the status page's address.
+#[tracing::instrument(skip_all, fields(appeal = p.appeal_id))]
+pub async fn send_confirmation(
+    store: &Store,
+    jobs: &crate::JobsConfig,
+    p: &abonent_store::jobs::AppealConfirm,
+) -> Result<String> {
+    let (cfg, appeal_id) = (&jobs.mail, p.appeal_id);
     let a = store.appeal(appeal_id).await?;
     let Some(to) = a.applicant_email.clone() else {
         return Ok("no e-mail address".into());
@@ -150,10 +156,17 @@ pub async fn send_confirmation(store: &Store, cfg: &MailConfig, appeal_id: i64) 
         .parse::<jiff::civil::Date>()
         .map(|d| d.strftime("%d.%m.%Y").to_string())
         .unwrap_or_else(|_| a.deadline.clone());
+    let tracking = p.tracking_code.as_deref().map_or_else(String::new, |code| {
+        format!(
+            "Код для проверки статуса: {code}\nСтатус обращения: {}/reception/status \
+             (введите номер и код)\n",
+            jobs.public_url.trim_end_matches('/')
+        )
+    });
     let body = format!(
         "Ваше обращение зарегистрировано.\n\nРегистрационный номер: {}\nТематика: {}\n\
-         Срок ответа: не позднее {deadline}.\n\nОтветить можно на это письмо: ответ будет приложен \
-         к обращению.\n",
+         Срок ответа: не позднее {deadline}.\n{tracking}\nОтветить можно на это письмо: ответ \
+         будет приложен к обращению.\n",
         a.number, a.topic_name
     );
     send(
@@ -692,6 +705,7 @@ async fn register_letter(store: &Store, inbox_id: i64, letter: Letter) -> Result
         deadline: norms.deadline(&cal, today).date,
         repeat_window_days: norms.repeat_window_days,
         tracking_hash: None,
+        tracking_code: None,
         attachments: files,
     };
     let actor = Actor {

@@ -45,6 +45,8 @@ pub struct InvoiceDoc {
     pub qr_payload: String,
     /// Notices printed in bold under the summary (a restriction warning).
     pub notices: Vec<String>,
+    /// The company's announcement to every client of the period (§10.2); empty: none.
+    pub announcement: String,
 }
 
 const LEFT: f32 = 15.0;
@@ -221,6 +223,12 @@ fn draw(doc: &InvoiceDoc, mut page: Page<'_>) -> Result<(), String> {
         page.y -= 1.0;
         for l in page.wrap(n, 9.0, true, width) {
             page.line(&l, 9.0, true);
+        }
+    }
+    if !doc.announcement.is_empty() {
+        page.y -= 1.0;
+        for l in page.wrap(&doc.announcement, 9.0, false, width) {
+            page.line(&l, 9.0, false);
         }
     }
 

@@ -106,6 +106,38 @@ impl Metrics {
     }
 }
 
+/// Whether an answer's text opens with its own greeting («Уважаемый Иван Иванович!»).
+pub fn starts_with_greeting(body: &str) -> bool {
+    let first = body.trim_start().to_lowercase();
+    ["уважаем", "здравствуйте", "добрый день"]
+        .iter()
+        .any(|g| first.starts_with(g))
+}
+
+/// Punctuation doubled where texts were joined (initials «И. И.» before a full stop: «И. И..»;
+/// «,,») made single; an ellipsis «...» stays, «мкр., д.» is untouched.
+pub fn tidy(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '.' && chars.get(i + 1) == Some(&'.') {
+            let run = chars[i..].iter().take_while(|&&x| x == '.').count();
+            out.push_str(if run >= 3 { "..." } else { "." });
+            i += run;
+            continue;
+        }
+        if c == ',' && out.ends_with(',') {
+            i += 1;
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
 /// Where a line may break: ordinary white space, not the no-break ones.
 fn is_break(c: char) -> bool {
     c.is_whitespace() && !matches!(c, '\u{a0}' | '\u{202f}' | '\u{2007}' | '\u{2060}')
@@ -153,9 +185,24 @@ struct Writer<'a> {
     regular: IndirectFontRef,
     bold: IndirectFontRef,
     metrics: Metrics,
+    metrics_bold: Metrics,
 }
 
 impl Writer<'_> {
+    /// A line of text from `x`, wrapped (with the metrics of its font) so that nothing passes
+    /// the right margin.
+    fn wrapped(&mut self, text: &str, size: f32, bold: bool, x: f32) {
+        let width = PAGE_W - RIGHT - x;
+        let lines = if bold {
+            self.metrics_bold.wrap(text, size, width)
+        } else {
+            self.metrics.wrap(text, size, width)
+        };
+        for l in lines {
+            self.line(&l, size, bold, x);
+        }
+    }
+
     fn line(&mut self, text: &str, size: f32, bold: bool, x: f32) {
         let step = size * PT_TO_MM * 1.45;
         if self.y - step < BOTTOM {
@@ -199,29 +246,35 @@ pub fn answer_letter(l: &AnswerLetter) -> Result<Vec<u8>, String> {
         regular,
         bold,
         metrics: Metrics::new(REGULAR)?,
+        metrics_bold: Metrics::new(BOLD)?,
     };
-    w.line(&l.company, 13.0, true, LEFT);
+    w.wrapped(&tidy(&l.company), 13.0, true, LEFT);
     for c in &l.company_lines {
-        w.line(c, 9.0, false, LEFT);
+        w.wrapped(&tidy(c), 9.0, false, LEFT);
     }
     w.gap(8.0);
     let right = PAGE_W / 2.0 + 5.0;
-    w.line(&l.recipient_name, 11.0, false, right);
+    w.wrapped(&tidy(&l.recipient_name), 11.0, false, right);
     for a in l.recipient_address.split('\n') {
-        w.line(a, 11.0, false, right);
+        w.wrapped(&tidy(a), 11.0, false, right);
     }
     w.gap(6.0);
-    w.line(&l.reference, 10.0, false, LEFT);
+    w.wrapped(&tidy(&l.reference), 10.0, false, LEFT);
     w.gap(6.0);
-    w.line(&l.greeting, 11.0, true, LEFT);
-    w.gap(2.0);
-    w.paragraph(&l.body, 11.0);
+    // One greeting: ours is left out when the answer's text begins with its own.
+    let doubled = starts_with_greeting(&l.greeting) && starts_with_greeting(&l.body);
+    if !l.greeting.trim().is_empty() && !doubled {
+        w.wrapped(&tidy(&l.greeting), 11.0, true, LEFT);
+        w.gap(2.0);
+    }
+    w.paragraph(&tidy(&l.body), 11.0);
     w.gap(10.0);
-    w.line(&l.signatory_position, 11.0, false, LEFT);
-    let name_w = w.metrics.width_mm(&l.signatory_name, 11.0);
-    w.line(&l.signatory_name, 11.0, false, PAGE_W - RIGHT - name_w);
+    w.wrapped(&tidy(&l.signatory_position), 11.0, false, LEFT);
+    let name = tidy(&l.signatory_name);
+    let name_w = w.metrics.width_mm(&name, 11.0);
+    w.line(&name, 11.0, false, (PAGE_W - RIGHT - name_w).max(LEFT));
     w.gap(12.0);
-    w.line(&l.executor, 9.0, false, LEFT);
+    w.wrapped(&tidy(&l.executor), 9.0, false, LEFT);
     drop(w);
     let bytes = doc.save_to_bytes().map_err(|e| e.to_string())?;
     with_title(bytes, &format!("{} — {}", l.company, l.reference))
@@ -282,6 +335,19 @@ mod tests {
     use super::*;
 
     const WARNING: &str = "ПРЕДУПРЕЖДЕНИЕ. Задолженность 12\u{a0}345,67\u{a0}₽ превышает сумму двух месячных начислений по нормативу. Если её не погасить до 21 декабря 2026 г. включительно, предоставление коммунальной услуги по электроснабжению будет ограничено, а затем приостановлено (ПП РФ № 354, пп. 117–119). Ставка 9,5 % за 143 кВт·ч.";
+
+    #[test]
+    fn doubled_punctuation_is_made_single_and_one_greeting_is_kept() {
+        assert_eq!(tidy("Смирнов П. А.."), "Смирнов П. А.");
+        assert_eq!(tidy("Иванова И.И., тел. 8,, 9"), "Иванова И.И., тел. 8, 9");
+        assert_eq!(
+            tidy("г. Радужный, 7 мкр., д. 34"),
+            "г. Радужный, 7 мкр., д. 34"
+        );
+        assert_eq!(tidy("Итак..."), "Итак...");
+        assert!(starts_with_greeting("  Уважаемый Иван Иванович!\nСообщаем"));
+        assert!(!starts_with_greeting("Сообщаем, что"));
+    }
 
     #[test]
     fn a_bold_paragraph_wrapped_with_the_bold_metrics_stays_inside_the_margin() {

@@ -70,6 +70,9 @@ fn doc(account: &str) -> InvoiceDoc {
         requisites: vec!["Получатель: АО «ЮТЭК», ИНН 8601000000".into()],
         qr_payload: payload,
         notices: vec![WARNING.into()],
+        announcement:
+            "С 1 января 2027 г. меняются тарифы: подробности на сайте и в центрах обслуживания."
+                .into(),
     }
 }
 
@@ -197,6 +200,7 @@ fn the_qr_code_decodes_to_the_payload_and_the_text_is_there() {
         "Оплатить до 15.12.2026",
         "8-800-350-20-88",
         "ПРЕДУПРЕЖДЕНИЕ. Задолженность 12 345,67 ₽",
+        "С 1 января 2027 г. меняются тарифы",
     ] {
         assert!(text.contains(part), "{part} missing in:\n{text}");
     }

@@ -79,3 +79,68 @@ fn tempfile_dir() -> std::path::PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+#[test]
+fn one_greeting_long_company_lines_wrap_and_doubled_stops_are_single() {
+    let pdf = answer_letter(&AnswerLetter {
+        company: "Акционерное общество «Югорская территориальная энергетическая компания» (АО «ЮТЭК»)"
+            .into(),
+        company_lines: vec![
+            "Радужнинское отделение, 628462, Ханты-Мансийский автономный округ — Югра, г. Радужный, 1 мкр., д. 20, каб. 101".into(),
+        ],
+        recipient_name: "Петровой Анне Сергеевне".into(),
+        recipient_address: "628462, г. Радужный, 7 мкр., д. 34, кв. 118".into(),
+        reference: "На № 2026-000124 от 27.11.2026".into(),
+        greeting: "Уважаемый(ая) заявитель!".into(),
+        body: "Уважаемая Анна Сергеевна!\nСообщаем, что перерасчёт выполнен.".into(),
+        signatory_position: "Руководитель отделения".into(),
+        signatory_name: "П. А. Смирнов.".into(),
+        executor: "Исполнитель: Егорова М. И., тел. 8 (34668) 4-12-34".into(),
+    })
+    .unwrap();
+    let dir = tempfile_dir();
+    let path = dir.join("letter-greeting.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let out = Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.matches("Уважаем").count(), 1, "one greeting:\n{text}");
+    assert!(
+        text.contains("каб. 101"),
+        "the long line is all there:\n{text}"
+    );
+    assert!(text.contains("8 (34668) 4-12-34"), "the phone as typed");
+    assert!(!text.contains("Смирнов.."), "{text}");
+    // Nothing is drawn past the right margin: every glyph box of the page lies inside it.
+    let bbox = Command::new("pdftotext")
+        .args(["-bbox"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext -bbox");
+    let html = String::from_utf8(bbox.stdout).unwrap();
+    let page_width: f32 = html
+        .split("<page width=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    for word in html.split("<word ").skip(1) {
+        let x_max: f32 = word
+            .split("xMax=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            x_max <= page_width - 15.0 * 72.0 / 25.4 + 1.0,
+            "a word ends at {x_max} pt, past the 15 mm right margin of a {page_width} pt page"
+        );
+    }
+}

@@ -29,6 +29,15 @@ pub struct Topic {
     pub name: String,
 }
 
+/// How many open appeals each tab of the registry holds ([`Store::appeal_counts`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ViewCounts {
+    pub new: i64,
+    pub mine: i64,
+    pub due_soon: i64,
+    pub overdue: i64,
+}
+
 /// Everything needed to write a new appeal; the web layer has decided the branch and deadline.
 #[derive(Debug, Clone)]
 pub struct NewAppeal {
@@ -39,6 +48,9 @@ pub struct NewAppeal {
     pub deadline: Date,
     pub repeat_window_days: i32,
     pub tracking_hash: Option<String>,
+    /// The tracking code itself, only to be mailed to the applicant with the confirmation
+    /// (the appeal keeps its hash).
+    pub tracking_code: Option<String>,
     pub attachments: Vec<NewAttachment>,
 }
 
@@ -1014,9 +1026,9 @@ async fn notify_branch_heads(tx: &mut sqlx::AnyConnection, b: &Batch<'_, '_>) ->
 
 /// The applicant with an e-mail address gets the number and the deadline (APL-02).
 async fn queue_confirmations(tx: &mut sqlx::AnyConnection, b: &Batch<'_, '_>) -> Result<()> {
-    let confirm: Vec<i64> = (0..b.items.len())
+    let confirm: Vec<(i64, Option<String>)> = (0..b.items.len())
         .filter(|&i| b.items[i].0.data.email.is_some())
-        .map(|i| b.first_id + i as i64)
+        .map(|i| (b.first_id + i as i64, b.items[i].0.tracking_code.clone()))
         .collect();
     if !confirm.is_empty() {
         use crate::jobs::{AppealConfirm, JobPayload};
@@ -1026,10 +1038,16 @@ async fn queue_confirmations(tx: &mut sqlx::AnyConnection, b: &Batch<'_, '_>) ->
             values_clause(b.backend, confirm.len(), 5)
         );
         let mut q = sqlx::query(&sql);
-        for id in confirm {
+        for (id, tracking_code) in confirm {
             q = q
                 .bind(AppealConfirm::KIND.as_str().to_owned())
-                .bind(AppealConfirm { appeal_id: id }.to_payload())
+                .bind(
+                    AppealConfirm {
+                        appeal_id: id,
+                        tracking_code,
+                    }
+                    .to_payload(),
+                )
                 .bind(format!("confirm:{id}"))
                 .bind(b.now)
                 .bind(b.now);
@@ -1647,6 +1665,41 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// How many open appeals each tab of the registry holds for one person (APL-09): new ones of
+    /// the branch (`branch_id`, all branches when `None`), the person's own, those due by
+    /// `due_soon_until` and those overdue on `today`.
+    #[tracing::instrument(level = "debug", skip_all, fields(executor_id = executor_id))]
+    pub async fn appeal_counts(
+        &self,
+        branch_id: Option<i64>,
+        executor_id: i64,
+        today: Date,
+        due_soon_until: Date,
+    ) -> Result<ViewCounts> {
+        let (new, mine, due_soon, overdue): (i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT
+               CAST(COALESCE(SUM(CASE WHEN status = 'registered' AND ($1 < 0 OR branch_id = $1)
+                    THEN 1 ELSE 0 END), 0) AS BIGINT),
+               CAST(COALESCE(SUM(CASE WHEN executor_id = $2 THEN 1 ELSE 0 END), 0) AS BIGINT),
+               CAST(COALESCE(SUM(CASE WHEN deadline >= $3 AND deadline <= $4 THEN 1 ELSE 0 END), 0)
+                    AS BIGINT),
+               CAST(COALESCE(SUM(CASE WHEN deadline < $3 THEN 1 ELSE 0 END), 0) AS BIGINT)
+             FROM appeals WHERE closed_at IS NULL",
+        )
+        .bind(branch_id.unwrap_or(-1))
+        .bind(executor_id)
+        .bind(today.to_string())
+        .bind(due_soon_until.to_string())
+        .fetch_one(self.pool())
+        .await?;
+        Ok(ViewCounts {
+            new,
+            mine,
+            due_soon,
+            overdue,
+        })
     }
 
     /// The registry list with its view and filters (APL-09); keyset-friendly orders on indexes.

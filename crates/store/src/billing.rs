@@ -329,6 +329,63 @@ impl Store {
         .ok_or(StoreError::NotFound)
     }
 
+    /// The announcement printed on the invoices of `period` (§10.2), if staff wrote one.
+    #[tracing::instrument(level = "debug", skip_all, fields(%period))]
+    pub async fn invoice_announcement(&self, period: Period) -> Result<Option<String>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT text FROM invoice_announcements WHERE period = $1")
+                .bind(period.to_string())
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(row.map(|(t,)| t))
+    }
+
+    /// The announcements of the latest periods, newest first: (period, text).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn invoice_announcements(&self, limit: i64) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT period, text FROM invoice_announcements ORDER BY period DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Sets the announcement of a period's invoices (an empty text removes it); audited.
+    #[tracing::instrument(level = "debug", skip_all, fields(%period))]
+    pub async fn set_invoice_announcement(
+        &self,
+        period: Period,
+        text: &str,
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM invoice_announcements WHERE period = $1")
+            .bind(period.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if !text.is_empty() {
+            sqlx::query(
+                "INSERT INTO invoice_announcements (period, text, updated_at, updated_by)
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(period.to_string())
+            .bind(text)
+            .bind(now_micros())
+            .bind(actor.staff_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let action = if text.is_empty() {
+            "billing.announcement_removed"
+        } else {
+            "billing.announcement"
+        };
+        audit_in(&mut tx, actor, action, "period", &period.to_string(), "").await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Saves the settings; requisites an invoice cannot be paid by are refused (the web form
     /// names each field first, this is the last guard).
     #[tracing::instrument(level = "debug", skip_all)]

@@ -132,11 +132,45 @@ impl JobPayload for StaffMail {
     const KIND: JobKind = JobKind::StaffMail;
 }
 
-/// Payload of [`JobKind::AppealConfirm`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+/// Payload of [`JobKind::AppealConfirm`]: the appeal, and the tracking code to tell the
+/// applicant (an appeal registered by a citizen). Payloads queued before the code was carried
+/// are the bare id and still read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "AppealConfirmWire")]
 pub struct AppealConfirm {
     pub appeal_id: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_code: Option<String>,
+}
+
+/// How an [`AppealConfirm`] was written: the bare id (before) or the object (now).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum AppealConfirmWire {
+    Id(i64),
+    Full {
+        appeal_id: i64,
+        #[serde(default)]
+        tracking_code: Option<String>,
+    },
+}
+
+impl From<AppealConfirmWire> for AppealConfirm {
+    fn from(w: AppealConfirmWire) -> Self {
+        match w {
+            AppealConfirmWire::Id(appeal_id) => Self {
+                appeal_id,
+                tracking_code: None,
+            },
+            AppealConfirmWire::Full {
+                appeal_id,
+                tracking_code,
+            } => Self {
+                appeal_id,
+                tracking_code,
+            },
+        }
+    }
 }
 
 impl JobPayload for AppealConfirm {

@@ -62,6 +62,7 @@ fn new_appeal(branch: i64, client: Option<i64>, topic: &str, text: &str, on: Dat
         deadline: on.checked_add(jiff::Span::new().days(15)).unwrap(),
         repeat_window_days: 30,
         tracking_hash: None,
+        tracking_code: None,
         attachments: vec![],
     }
 }

@@ -571,6 +571,72 @@ async fn cashier_registry_invoice_and_balance() {
             .await;
         assert!(r.body.contains("ST00012|"), "{}", r.body);
         assert!(r.body.contains("PersAcc=") && r.body.contains("ПП 354"));
+        // §10.2: an announcement on every invoice of the period, written by the head of sales;
+        // a cashier may not write one; too long is refused with the text kept.
+        let r = app
+            .page(Method::GET, "/billing/announcements", &cookie, None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(
+            !r.body.contains("name=\"text\""),
+            "a cashier sees, does not edit"
+        );
+        let csrf = hidden(&r.body, "_csrf");
+        let r = app
+            .page(
+                Method::POST,
+                "/billing/announcements",
+                &cookie,
+                Some(&format!("_csrf={csrf}&period=2026-10&text=x")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let (sales, sales_csrf) = app.browser_login("sales").await;
+        let long = "я".repeat(301);
+        let r = app
+            .page(
+                Method::POST,
+                "/billing/announcements",
+                &sales,
+                Some(&format!(
+                    "_csrf={sales_csrf}&period=2026-10&text={}",
+                    enc(&long)
+                )),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("не длиннее 300 символов") && r.body.contains(&long));
+        let text = "С 1 января 2027 г. меняются тарифы: подробности на сайте.";
+        let r = app
+            .page(
+                Method::POST,
+                "/billing/announcements",
+                &sales,
+                Some(&format!(
+                    "_csrf={sales_csrf}&period=2026-10&text={}",
+                    enc(text)
+                )),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = app
+            .page(
+                Method::GET,
+                &format!("/accounts/{}/invoices/2026-10", a1.id),
+                &cookie,
+                None,
+            )
+            .await;
+        assert!(r.body.contains(text), "printed on the period's invoice");
+        let r = app
+            .page(
+                Method::GET,
+                &format!("/accounts/{}/invoices/2026-09", a1.id),
+                &cookie,
+                None,
+            )
+            .await;
+        assert!(!r.body.contains(text), "not on another period's");
         let r = app
             .page(
                 Method::GET,

@@ -431,3 +431,203 @@ async fn the_frameworks_own_refusals_answer_with_the_json_error_body() {
         app.db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn the_reception_names_the_files_to_attach_again_when_the_form_comes_back() {
+    for app in apps().await {
+        let l = app.label();
+        let form = app.page(Method::GET, "/reception", "", None).await;
+        let jar = format!(
+            "abonent_reception_csrf={}",
+            set_cookie(&form, "abonent_reception_csrf")
+        );
+        let csrf = hidden(&form.body, "_csrf");
+        // No consent: the form comes back with the text kept and the file named.
+        let (ct, body) = multipart(
+            &[
+                ("_csrf", csrf.as_str()),
+                ("kind", "complaint"),
+                ("topic", "meter"),
+                ("text", "Счётчик не работает, фото прилагаю."),
+                ("applicant_name", "Петров Пётр"),
+                ("email", "p@example.test"),
+                ("answer_channel", "email"),
+            ],
+            &[("files", "счётчик.pdf", b"%PDF-1.4 test")],
+        );
+        let r = app.post_multipart("/reception", &jar, &ct, body).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{l}: {}",
+            r.body
+        );
+        assert!(
+            r.body.contains("Счётчик не работает, фото прилагаю."),
+            "{l}: text kept"
+        );
+        assert!(
+            r.body.contains("Прикреплённые файлы не сохранены")
+                && r.body.contains("счётчик.pdf")
+                && r.body.contains("Прикрепите их снова"),
+            "{l}: {}",
+            r.body
+        );
+        app.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn the_appeal_form_from_a_clients_card_shows_whose_appeal_and_follows_the_context() {
+    for app in apps().await {
+        let l = app.label();
+        let account = app.db.store.account(5).await.unwrap();
+        let client = app.db.store.client(account.client_id).await.unwrap();
+        let (cookie, _) = app.browser_login("clerk").await;
+        let r = app
+            .page(
+                Method::GET,
+                &format!("/appeals/new?client_id={}", client.id),
+                &cookie,
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{l}");
+        assert!(
+            r.body
+                .contains(&format!("Обращение клиента: {}", client.full_name)),
+            "{l}"
+        );
+        assert!(
+            r.body.contains(&account.number.to_string()),
+            "{l}: the account"
+        );
+        assert!(r.body.contains(&account.address()), "{l}: the address");
+        let kind = r
+            .body
+            .split("name=\"kind\"")
+            .nth(1)
+            .unwrap()
+            .split("</select>")
+            .next()
+            .unwrap();
+        assert!(!kind.contains(" selected"), "{l}: no kind preselected");
+        let channel = r
+            .body
+            .split("name=\"channel\"")
+            .nth(1)
+            .unwrap()
+            .split("</select>")
+            .next()
+            .unwrap();
+        assert!(
+            channel.contains("value=\"in_person_written\" selected"),
+            "{l}"
+        );
+        // Opened for a phone call: «по телефону».
+        let r = app
+            .page(Method::GET, "/appeals/new?channel=phone", &cookie, None)
+            .await;
+        let channel = r
+            .body
+            .split("name=\"channel\"")
+            .nth(1)
+            .unwrap()
+            .split("</select>")
+            .next()
+            .unwrap();
+        assert!(
+            channel.contains("value=\"phone\" selected"),
+            "{l}: {channel}"
+        );
+        assert!(!r.body.contains("Обращение клиента:"), "{l}");
+        app.db.cleanup().await;
+    }
+}
+
+/// The number on a tab of the registry («Новые 3»).
+fn tab_count(html: &str, label: &str) -> i64 {
+    html.split(&format!("{label} <span class=\"count\">"))
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap_or_else(|| panic!("no counter on «{label}»"))
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_registry_tabs_count_new_mine_due_soon_and_overdue() {
+    for app in apps().await {
+        let l = app.label();
+        let (head, _) = app.browser_login("head").await;
+        let r = app.page(Method::GET, "/appeals", &head, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{l}");
+        let new_before = tab_count(&r.body, "Новые");
+        let overdue = tab_count(&r.body, "Просроченные");
+        assert!(
+            overdue >= 0 && tab_count(&r.body, "Срок истекает") >= 0,
+            "{l}"
+        );
+        let clerk = app.token("clerk").await;
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/appeals",
+                Some(&clerk),
+                Some(json!({
+                    "channel": "post", "kind": "complaint", "topic": "meter",
+                    "text": "Прошу заменить счётчик.", "applicant_name": "Иванов Иван",
+                    "postal_address": "628462, г. Радужный, 1 мкр., д. 5, кв. 3",
+                    "answer_channel": "post"
+                })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{l}: {}", r.body);
+        let r = app.page(Method::GET, "/appeals", &head, None).await;
+        assert_eq!(
+            tab_count(&r.body, "Новые"),
+            new_before + 1,
+            "{l}: one more new"
+        );
+        assert_eq!(tab_count(&r.body, "Мои"), 0, "{l}: the head executes none");
+        app.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn the_personal_accounts_appeal_form_takes_files() {
+    for app in apps().await {
+        let l = app.label();
+        let account = app.db.store.account(7).await.unwrap();
+        let (me, _) = app.portal_user(account.id, "files@example.test").await;
+        let page = app.page(Method::GET, "/my/appeals/new", &me, None).await;
+        assert!(page.body.contains("enctype=\"multipart/form-data\""), "{l}");
+        assert!(page.body.contains("name=\"files\""), "{l}");
+        let csrf = hidden(&page.body, "_csrf");
+        let once = hidden(&page.body, "_once");
+        let number = account.number.to_string();
+        let (ct, body) = multipart(
+            &[
+                ("_csrf", csrf.as_str()),
+                ("_once", once.as_str()),
+                ("account", number.as_str()),
+                ("kind", "complaint"),
+                ("topic", "meter"),
+                (
+                    "text",
+                    "Счётчик показывает больше, чем я потребляю. Фото прилагаю.",
+                ),
+                ("answer_channel", "portal"),
+            ],
+            &[("files", "фото-счётчика.pdf", b"%PDF-1.4 photo")],
+        );
+        let r = app.post_multipart("/my/appeals/new", &me, &ct, body).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{l}: {}", r.body);
+        let registered = r.location().split("registered=").nth(1).unwrap().to_owned();
+        let a = app.db.store.appeal_by_number(&registered).await.unwrap();
+        let files = app.db.store.appeal_attachments(a.id).await.unwrap();
+        assert_eq!(files.len(), 1, "{l}");
+        assert_eq!(files[0].file_name, "фото-счётчика.pdf", "{l}");
+        app.db.cleanup().await;
+    }
+}

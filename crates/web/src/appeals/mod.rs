@@ -245,6 +245,7 @@ pub async fn register(
         deadline: deadline.date,
         repeat_window_days: norms.repeat_window_days,
         tracking_hash: Some(crate::common::tokens::token_hash(&code)),
+        tracking_code: Some(code.clone()),
         attachments,
     };
     let registered = state
@@ -685,6 +686,23 @@ pub async fn list(
     Ok(state.store.list_appeals(&f).await?)
 }
 
+/// The counters on the registry's tabs for the signed-in person: new appeals of their branch,
+/// their own, due soon and overdue (open appeals only).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn counts(
+    state: &AppState,
+    me: &CurrentStaff,
+) -> Result<abonent_store::appeals::ViewCounts, WebError> {
+    Rights::view(me)?;
+    let rules = state.rules.get(&state.store).await?;
+    let today = rules.today_in(me.staff.branch_id.unwrap_or(0));
+    let soon = today.saturating_add(jiff::Span::new().days(rules.remind_days()));
+    Ok(state
+        .store
+        .appeal_counts(me.staff.branch_id, me.staff.id, today, soon)
+        .await?)
+}
+
 /// Parses `YYYY-MM-DD` for a period filter.
 pub fn parse_day(field: &str, v: &str, e: &mut FieldErrors) -> Option<Date> {
     let v = v.trim();
@@ -946,6 +964,42 @@ pub fn default_view(me: &CurrentStaff) -> View {
     } else {
         View::All
     }
+}
+
+/// Whose appeal is being registered from a client's card: the client's name, phones and
+/// accounts (number and address). The view of personal data is audited (ORG-05).
+pub struct Applicant {
+    pub client: abonent_store::clients::ClientRecord,
+    pub accounts: Vec<abonent_store::accounts::AccountView>,
+}
+
+/// The client an appeal is registered for, when the form was opened from their card.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn applicant(
+    state: &AppState,
+    me: &CurrentStaff,
+    client_id: i64,
+) -> Result<Option<Applicant>, WebError> {
+    Rights::register(me)?;
+    let client = match state.store.client(client_id).await {
+        Ok(c) => c,
+        Err(abonent_store::StoreError::NotFound) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    state
+        .store
+        .audit(
+            &me.actor(),
+            "appeal.new_for_client",
+            "client",
+            &client_id.to_string(),
+            "",
+        )
+        .await?;
+    Ok(Some(Applicant {
+        accounts: state.store.accounts_of_client(client_id).await?,
+        client,
+    }))
 }
 
 /// The rules in force (calendar, norms, topics, branches), from the short-lived cache.

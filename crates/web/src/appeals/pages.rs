@@ -25,7 +25,7 @@ use crate::common::download::enc;
 use crate::common::forms::{opts, Opt};
 use crate::common::layout::{render, ru_date, Chrome};
 use crate::common::tokens::random_token;
-use crate::common::uploads::{read_multipart, MAX_TOTAL_BYTES};
+use crate::common::uploads::{files_to_attach_again, read_multipart, MAX_TOTAL_BYTES};
 use crate::{AppState, PageError, WebError};
 
 pub fn routes() -> Router<AppState> {
@@ -72,7 +72,8 @@ pub struct Line {
 struct ListPage {
     chrome: Chrome,
     view: &'static str,
-    tabs: Vec<(&'static str, &'static str)>,
+    /// Code, label and how many open appeals the tab holds (none for «Все»).
+    tabs: Vec<(&'static str, &'static str, Option<i64>)>,
     q: String,
     kind: String,
     topic: String,
@@ -155,6 +156,7 @@ async fn list_page(
         Err(e) => errors = e,
     }
     let notices = super::my_notices(&state, &me, 10).await?;
+    let counts = super::counts(&state, &me).await?;
     let unread = notices.iter().filter(|n| n.read_at.is_none()).count();
     let s = |v: &Option<String>| v.clone().unwrap_or_default();
     let offset = params.offset.unwrap_or(0).max(0);
@@ -163,11 +165,11 @@ async fn list_page(
         chrome: Chrome::for_staff("Обращения", &me, "appeals"),
         view: view_code(view),
         tabs: vec![
-            ("new", "Новые"),
-            ("mine", "Мои"),
-            ("due_soon", "Срок истекает"),
-            ("overdue", "Просроченные"),
-            ("all", "Все"),
+            ("new", "Новые", Some(counts.new)),
+            ("mine", "Мои", Some(counts.mine)),
+            ("due_soon", "Срок истекает", Some(counts.due_soon)),
+            ("overdue", "Просроченные", Some(counts.overdue)),
+            ("all", "Все", None),
         ],
         q: s(&params.q),
         kind: s(&params.kind),
@@ -260,6 +262,15 @@ struct NewPage {
     answer_channels: Vec<Opt>,
     branches: Vec<abonent_store::org::Branch>,
     errors: FieldErrors,
+    /// Whose appeal it is, when the form was opened from a client's card.
+    applicant: Option<ApplicantLine>,
+}
+
+/// The client an appeal is registered for, as the form shows it.
+struct ApplicantLine {
+    name: String,
+    phones: String,
+    accounts: Vec<(String, String)>,
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -270,7 +281,28 @@ async fn new_page(
     errors: FieldErrors,
 ) -> Result<NewPage, WebError> {
     let rules = super::rules(state).await?;
+    let applicant = match form.client_id.trim().parse::<i64>() {
+        Ok(id) => super::applicant(state, me, id)
+            .await?
+            .map(|a| ApplicantLine {
+                name: a.client.full_name.clone(),
+                phones: a
+                    .client
+                    .phones
+                    .iter()
+                    .map(|p| abonent_domain::clients::format_phone(p))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                accounts: a
+                    .accounts
+                    .iter()
+                    .map(|acc| (acc.number.to_string(), acc.address()))
+                    .collect(),
+            }),
+        Err(_) => None,
+    };
     Ok(NewPage {
+        applicant,
         chrome: Chrome::for_staff("Регистрация обращения", me, "appeals"),
         form,
         once: random_token(),
@@ -299,6 +331,10 @@ async fn new_page(
 pub struct NewParams {
     #[serde(default)]
     client_id: String,
+    /// How the appeal came, when the form is opened from where it arrives (`phone` from the
+    /// phone menu); otherwise in person, in writing.
+    #[serde(default)]
+    channel: String,
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -308,9 +344,12 @@ async fn new_form(
     Query(p): Query<NewParams>,
 ) -> Result<Response, PageError> {
     Rights::register(&me)?;
+    // No kind is preselected: the person registering decides it from the text.
+    let channel = IntakeChannel::parse(p.channel.trim())
+        .filter(|c| *c != IntakeChannel::OnlineReception && *c != IntakeChannel::Email)
+        .unwrap_or(IntakeChannel::InPersonWritten);
     let form = AppealDraft {
-        channel: IntakeChannel::InPersonWritten.code().into(),
-        kind: AppealKind::Complaint.code().into(),
+        channel: channel.code().into(),
         client_id: p.client_id,
         ..Default::default()
     };
@@ -336,6 +375,11 @@ async fn create(
     let draft = draft_from(&fields);
     let once = fields.get("_once").cloned().unwrap_or_default();
     let idem = (!once.is_empty()).then(|| IdemKey::new(format!("form:{}", me.staff.id), once));
+    let attached: Vec<String> = files
+        .iter()
+        .filter(|f| !f.content.is_empty())
+        .map(|f| f.file_name.clone())
+        .collect();
     match super::register(&state, Registrar::Staff(&me), draft.clone(), files, idem).await {
         Ok(r) => {
             let mut to = format!("/appeals/{}/confirmation", r.registered.id);
@@ -344,11 +388,11 @@ async fn create(
             }
             Ok(Redirect::to(&to).into_response())
         }
-        Err(WebError::Invalid(e)) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            render(&new_page(&state, &me, draft, e).await?)?,
-        )
-            .into_response()),
+        Err(WebError::Invalid(e)) => {
+            let e = files_to_attach_again(e, &attached);
+            let page = new_page(&state, &me, draft, e).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -1021,10 +1065,11 @@ async fn letter_pdf(
         executor: if r.executor_name.is_empty() {
             String::new()
         } else {
+            // The phone as the executor typed it («8 (34668) 4-12-34»), not reformatted.
             format!(
                 "Исполнитель: {}, тел. {}",
                 r.executor_name,
-                abonent_domain::clients::format_phone(&r.executor_phone)
+                r.executor_phone.trim()
             )
         },
     };

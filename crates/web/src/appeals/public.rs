@@ -19,7 +19,7 @@ use crate::auth::ClientIp;
 use crate::common::forms::{opts, Opt};
 use crate::common::layout::{render, ru_date, Chrome};
 use crate::common::tokens::{random_token, same_secret};
-use crate::common::uploads::{read_multipart, MAX_TOTAL_BYTES};
+use crate::common::uploads::{files_to_attach_again, read_multipart, MAX_TOTAL_BYTES};
 use crate::{AppState, PageError, WebError};
 
 const PUBLIC_CSRF_COOKIE: &str = "abonent_reception_csrf";
@@ -125,10 +125,16 @@ async fn submit(
     let draft = draft_from(&fields);
     let consent = fields.get("consent").is_some_and(|v| v == "yes");
     let token = random_token();
+    let attached: Vec<String> = files
+        .iter()
+        .filter(|f| !f.content.is_empty())
+        .map(|f| f.file_name.clone())
+        .collect();
     let again = |errors: FieldErrors, status: StatusCode| {
         let state = state.clone();
         let draft = draft.clone();
         let token = token.clone();
+        let errors = files_to_attach_again(errors, &attached);
         async move {
             let page = reception_page(&state, &token, draft, errors, consent).await?;
             Ok::<_, PageError>((status, render(&page)?))

@@ -506,6 +506,45 @@ pub async fn case_view(state: &AppState, me: &CurrentStaff, id: i64) -> Result<C
     })
 }
 
+/// The announcements printed on invoices (§10.2), newest period first: (period, text).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn announcements(
+    state: &AppState,
+    me: &CurrentStaff,
+) -> Result<Vec<(String, String)>, WebError> {
+    Rights::view(me)?;
+    Ok(state.store.invoice_announcements(24).await?)
+}
+
+/// Checks and saves the announcement of a period's invoices; an empty text removes it.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn save_announcement(
+    state: &AppState,
+    me: &CurrentStaff,
+    period: &str,
+    text: &str,
+) -> Result<(), WebError> {
+    Rights::configure(me)?;
+    let mut e = FieldErrors::new();
+    let p = Period::parse(period.trim());
+    if p.is_none() {
+        e.add("period", "Укажите период в виде ГГГГ-ММ, например 2026-12.");
+    }
+    let text = match abonent_domain::tariffs::check_announcement(text) {
+        Ok(t) => Some(t),
+        Err(te) => {
+            e.0.extend(te.0);
+            None
+        }
+    };
+    let (p, text) = e.into_checked(p.zip(text), "period")?;
+    state
+        .store
+        .set_invoice_announcement(p, &text, &me.actor())
+        .await?;
+    Ok(())
+}
+
 pub fn parse_period(s: &str) -> Result<Period, WebError> {
     Period::parse(s).ok_or_else(|| {
         FieldErrors::single("period", "Укажите период в виде ГГГГ-ММ, например 2026-11.").into()

@@ -33,6 +33,10 @@ pub fn routes() -> Router<AppState> {
         .route("/billing/tariffs", get(tariffs_page).post(tariff_save))
         .route("/billing/norms/{category}", post(norms_save))
         .route("/billing/settings", post(settings_save))
+        .route(
+            "/billing/announcements",
+            get(announcements_page).post(announcement_save),
+        )
         .route("/billing/restrictions", get(restrictions_page))
         .route(
             "/billing/restrictions/delivery-list",
@@ -1360,6 +1364,91 @@ async fn case_step(
         Err(WebError::Conflict(m)) => {
             let page = case_view(&state, &me, id, FieldErrors::single("step", m), f.note).await?;
             Ok((StatusCode::CONFLICT, render(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "billing/announcements.html")]
+struct AnnouncementsPage {
+    chrome: Chrome,
+    list: Vec<(String, String)>,
+    period: String,
+    text: String,
+    errors: FieldErrors,
+    can_edit: bool,
+    saved: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct AnnouncementForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    period: String,
+    #[serde(default)]
+    text: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct SavedParam {
+    #[serde(default)]
+    saved: String,
+}
+
+/// The page of the announcements printed on a period's invoices (§10.2).
+#[tracing::instrument(level = "debug", skip_all)]
+async fn announcements_view(
+    state: &AppState,
+    me: &CurrentStaff,
+    form: (String, String),
+    errors: FieldErrors,
+    saved: bool,
+) -> Result<AnnouncementsPage, WebError> {
+    let list = super::announcements(state, me).await?;
+    Ok(AnnouncementsPage {
+        chrome: Chrome::for_staff("Объявление в счетах", me, "billing"),
+        list,
+        period: form.0,
+        text: form.1,
+        errors,
+        can_edit: super::Rights::may_configure(me),
+        saved,
+    })
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+async fn announcements_page(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Query(q): Query<SavedParam>,
+) -> Result<Response, PageError> {
+    let next = crate::common::clock::today_in(&me.zone).first_of_month();
+    let period = format!("{:04}-{:02}", next.year(), next.month());
+    let page = announcements_view(
+        &state,
+        &me,
+        (period, String::new()),
+        FieldErrors::new(),
+        !q.saved.is_empty(),
+    )
+    .await?;
+    Ok(render(&page)?.into_response())
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+async fn announcement_save(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Form(f): Form<AnnouncementForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    match super::save_announcement(&state, &me, &f.period, &f.text).await {
+        Ok(()) => Ok(Redirect::to("/billing/announcements?saved=1").into_response()),
+        Err(WebError::Invalid(errors)) => {
+            let page = announcements_view(&state, &me, (f.period, f.text), errors, false).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
         Err(e) => Err(e.into()),
     }

@@ -112,6 +112,22 @@ pub async fn read_multipart(
     Ok((fields, files))
 }
 
+/// A browser cannot be given files back: when the form returns with an error, the citizen is
+/// told which files were not kept and must be attached again (unless the files themselves were
+/// the error, which says so already).
+pub fn files_to_attach_again(mut errors: FieldErrors, attached: &[String]) -> FieldErrors {
+    if !attached.is_empty() && !errors.0.iter().any(|e| e.field == "files") {
+        errors.add(
+            "files",
+            format!(
+                "Прикреплённые файлы не сохранены, потому что форма вернулась с ошибкой: {}. Прикрепите их снова.",
+                attached.join(", ")
+            ),
+        );
+    }
+    errors
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@ use abonent_domain::appeals::AppealKind;
 use abonent_domain::validation::FieldErrors;
 use abonent_store::idempotency::IdemKey;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -22,12 +22,14 @@ use crate::common::clock::format_time;
 use crate::common::forms::Opt;
 use crate::common::layout::{render, ru_date};
 use crate::common::portal_chrome::PortalChrome;
+use crate::common::uploads::{files_to_attach_again, read_multipart, Upload, MAX_TOTAL_BYTES};
 use crate::{AppState, PageError, WebError};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/my/appeals", get(list))
         .route("/my/appeals/new", get(form).post(submit))
+        .layer(DefaultBodyLimit::max(MAX_TOTAL_BYTES + 1024 * 1024))
 }
 
 struct ReplyLine {
@@ -196,6 +198,29 @@ pub struct AppealForm {
     draft: ClientAppealDraft,
 }
 
+/// The appeal form as sent: with files (multipart, from the page) or without (a plain form).
+async fn read_appeal_form(req: Request) -> Result<(AppealForm, Vec<Upload>), WebError> {
+    let multipart = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let Form(f) = Form::<AppealForm>::from_request(req, &())
+            .await
+            .map_err(|e| WebError::BadRequest(format!("Форма не разобрана: {e}")))?;
+        return Ok((f, Vec::new()));
+    }
+    let mp = Multipart::from_request(req, &())
+        .await
+        .map_err(|e| WebError::BadRequest(format!("Форма не разобрана: {e}")))?;
+    let (fields, files) = read_multipart(mp).await?;
+    let f = serde_json::to_value(fields)
+        .and_then(serde_json::from_value::<AppealForm>)
+        .map_err(|e| WebError::BadRequest(format!("Форма не разобрана: {e}")))?;
+    Ok((f, files))
+}
+
 /// What an appeal typed before the session ended carries through signing in.
 pub(crate) fn kept_appeal(d: &ClientAppealDraft) -> super::views::Kept {
     super::views::Kept {
@@ -239,8 +264,14 @@ async fn submit(
     me: Result<CurrentClient, crate::auth::client::PortalRejection>,
     ClientIp(ip): ClientIp,
     jar: CookieJar,
-    Form(f): Form<AppealForm>,
+    req: Request,
 ) -> Result<Response, PageError> {
+    let (f, files) = read_appeal_form(req).await?;
+    let attached: Vec<String> = files
+        .iter()
+        .filter(|f| !f.content.is_empty())
+        .map(|f| f.file_name.clone())
+        .collect();
     let Ok(me) = me else {
         return super::views::sign_in_again(
             &state,
@@ -310,12 +341,13 @@ async fn submit(
     };
     let key = (!f.once.trim().is_empty())
         .then(|| IdemKey::new(format!("portal-appeal:{}", me.user.id), f.once.trim()));
-    match register(&state, Registrar::Client(&me), draft, Vec::new(), key).await {
+    match register(&state, Registrar::Client(&me), draft, files, key).await {
         Ok(r) => Ok(
             Redirect::to(&format!("/my/appeals?registered={}", r.registered.number))
                 .into_response(),
         ),
         Err(WebError::Invalid(errors)) => {
+            let errors = files_to_attach_again(errors, &attached);
             let page = form_view(&state, &me, f.draft.clone(), errors).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
