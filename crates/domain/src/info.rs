@@ -247,6 +247,41 @@ pub const SUBSECTIONS: &[Subsection] = &[
     },
 ];
 
+/// What a page added by staff (besides the shipped subsections) answers to.
+pub const ADDED_PAGE_CLAUSE: &str = "PRT-01: страница, добавленная сотрудниками";
+
+/// A new page's address and title as typed: the address 2–40 lowercase Latin letters, digits
+/// and hyphens, not one of the shipped subsections; the title 1–200 characters.
+pub fn check_new_page(
+    slug: &str,
+    title: &str,
+) -> Result<(String, String), crate::validation::FieldErrors> {
+    let mut e = crate::validation::FieldErrors::new();
+    let slug = slug.trim().to_lowercase();
+    let title = title.trim().to_owned();
+    let well_formed = (2..=40).contains(&slug.len())
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-');
+    if !well_formed {
+        e.add(
+            "slug",
+            "Адрес страницы — от 2 до 40 латинских строчных букв, цифр и дефисов, например «vyvoz-schetchikov».",
+        );
+    } else if subsection(&slug).is_some() {
+        e.add(
+            "slug",
+            "Такая страница уже есть в разделе: выберите другой адрес.",
+        );
+    }
+    if title.is_empty() || title.chars().count() > 200 {
+        e.add("title", "Укажите заголовок (до 200 символов).");
+    }
+    e.into_result((slug, title))
+}
+
 pub fn subsection(slug: &str) -> Option<&'static Subsection> {
     SUBSECTIONS.iter().find(|s| s.slug == slug)
 }
@@ -372,6 +407,24 @@ mod tests {
             "trimmed; hours not needed online"
         );
         assert!(SUBSECTIONS.iter().any(|s| s.slug == "payment-points"));
+    }
+
+    #[test]
+    fn a_new_page_needs_a_plain_address_of_its_own_and_a_title() {
+        assert_eq!(
+            check_new_page(" Holiday-Hours ", " Часы работы в праздники ").unwrap(),
+            ("holiday-hours".into(), "Часы работы в праздники".into())
+        );
+        for bad in ["a", "-x", "x-", "страница", "two words", "faq"] {
+            assert!(
+                check_new_page(bad, "Т").unwrap_err().get("slug").is_some(),
+                "{bad}"
+            );
+        }
+        assert!(check_new_page("ok-page", " ")
+            .unwrap_err()
+            .get("title")
+            .is_some());
     }
 
     #[test]

@@ -145,6 +145,28 @@ impl Store {
         .await?)
     }
 
+    /// Adds a page of staff's own to the section (no text yet: the editor writes it); `false`
+    /// when a page with that address exists. Audited.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn create_info_page(&self, slug: &str, title: &str, actor: &Actor) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "INSERT INTO info_pages (slug, title, published_version) VALUES ($1, $2, NULL)
+             ON CONFLICT (slug) DO NOTHING",
+        )
+        .bind(slug)
+        .bind(title)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if done {
+            audit_in(&mut tx, actor, "info.create", "info_page", slug, "").await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
     /// Saves a new version of a page and, with `publish`, makes it the public one.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn save_info_page(

@@ -631,3 +631,100 @@ async fn the_personal_accounts_appeal_form_takes_files() {
         app.db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn staff_add_public_pages_of_their_own_and_the_standards_pages_are_published() {
+    for app in apps().await {
+        let l = app.label();
+        let r = app.page(Method::GET, "/info", "", None).await;
+        for title in [
+            "Кто ведёт приём клиентов и в какие часы",
+            "Образцы заявлений",
+            "Как обжаловать решение компании",
+            "Типовые договоры по категориям клиентов",
+        ] {
+            assert!(r.body.contains(title), "{l}: «{title}» in the section");
+        }
+        let (cashier, cashier_csrf) = app.browser_login("cashier").await;
+        let r = app
+            .page(
+                Method::POST,
+                "/info/admin",
+                &cashier,
+                Some(&format!("_csrf={cashier_csrf}&slug=x-page&title=X")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{l}");
+        let (sales, csrf) = app.browser_login("sales").await;
+        let r = app
+            .page(
+                Method::POST,
+                "/info/admin",
+                &sales,
+                Some(&format!(
+                    "_csrf={csrf}&slug={}&title={}",
+                    enc("Праздники!"),
+                    enc("Часы работы в праздники")
+                )),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{l}");
+        assert!(r.body.contains("Часы работы в праздники"), "{l}: kept");
+        let r = app
+            .page(
+                Method::POST,
+                "/info/admin",
+                &sales,
+                Some(&format!(
+                    "_csrf={csrf}&slug=holiday-hours&title={}",
+                    enc("Часы работы в праздники")
+                )),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.location()),
+            (StatusCode::SEE_OTHER, "/info/admin/holiday-hours"),
+            "{l}: {}",
+            r.body
+        );
+        let r = app
+            .page(Method::GET, "/info/admin/holiday-hours", &sales, None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{l}");
+        let r = app
+            .page(
+                Method::POST,
+                "/info/admin/holiday-hours",
+                &sales,
+                Some(&format!(
+                    "_csrf={csrf}&title={}&body={}&action=publish",
+                    enc("Часы работы в праздники"),
+                    enc("31 декабря центры работают **до 14:00**.")
+                )),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{l}: {}", r.body);
+        let r = app.page(Method::GET, "/info", "", None).await;
+        assert!(r.body.contains("/info/page/holiday-hours"), "{l}: listed");
+        let r = app
+            .page(Method::GET, "/info/page/holiday-hours", "", None)
+            .await;
+        assert!(
+            r.body.contains("<strong>до 14:00</strong>"),
+            "{l}: {}",
+            r.body
+        );
+        // The same address again: refused on its field.
+        let r = app
+            .page(
+                Method::POST,
+                "/info/admin",
+                &sales,
+                Some(&format!("_csrf={csrf}&slug=holiday-hours&title=X")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{l}");
+        assert!(r.body.contains("уже есть"), "{l}");
+        app.db.cleanup().await;
+    }
+}

@@ -7,8 +7,9 @@ pub mod pages;
 
 use std::sync::Arc;
 
-use abonent_domain::info::{subsection, Source, Subsection};
+use abonent_domain::info::{subsection, Source};
 use abonent_domain::org::Permission;
+use abonent_domain::validation::FieldErrors;
 use abonent_store::billing::BillingSettings;
 use abonent_store::info::{InfoPage, InfoVersion};
 use abonent_store::org::{Centre, Company};
@@ -170,7 +171,9 @@ pub async fn admin_pages(state: &AppState, me: &CurrentStaff) -> Result<Vec<Info
 
 /// What the editor of a page starts from.
 pub struct Draft {
-    pub subsection: &'static Subsection,
+    /// The page's title in the section, and the item of the standard it answers.
+    pub title: String,
+    pub clause: String,
     /// Every version, newest first.
     pub versions: Vec<InfoVersion>,
     /// The version on the site.
@@ -181,16 +184,53 @@ pub struct Draft {
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn draft(state: &AppState, me: &CurrentStaff, slug: &str) -> Result<Draft, WebError> {
     Rights::edit(me)?;
-    let subsection = subsection(slug)
-        .filter(|s| matches!(s.source, Source::Edited(_)))
-        .ok_or_else(|| WebError::NotFound("Такой страницы нет.".into()))?;
+    let (title, clause) = match subsection(slug) {
+        Some(s) if matches!(s.source, Source::Edited(_)) => {
+            (s.title.to_owned(), s.clause.to_owned())
+        }
+        Some(_) => return Err(WebError::NotFound("Такой страницы нет.".into())),
+        // A page staff added: its title as created.
+        None => state
+            .store
+            .info_pages()
+            .await?
+            .into_iter()
+            .find(|p| p.slug == slug)
+            .map(|p| (p.title, abonent_domain::info::ADDED_PAGE_CLAUSE.to_owned()))
+            .ok_or_else(|| WebError::NotFound("Такой страницы нет.".into()))?,
+    };
     let versions: Vec<InfoVersion> = state.store.info_versions(slug).await?;
     let published = state.store.info_published(slug).await?.map(|v| v.id);
     Ok(Draft {
-        subsection,
+        title,
+        clause,
         versions,
         published,
     })
+}
+
+/// Adds a page of staff's own to the section; returns its address (the editor opens there).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn create_page(
+    state: &AppState,
+    me: &CurrentStaff,
+    slug: &str,
+    title: &str,
+) -> Result<String, WebError> {
+    Rights::edit(me)?;
+    let (slug, title) = abonent_domain::info::check_new_page(slug, title)?;
+    if !state
+        .store
+        .create_info_page(&slug, &title, &me.actor())
+        .await?
+    {
+        return Err(FieldErrors::single(
+            "slug",
+            "Страница с таким адресом уже есть: выберите другой.",
+        )
+        .into());
+    }
+    Ok(slug)
 }
 
 /// Saves a checked page as a draft, or publishes it.

@@ -26,7 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/info/requisites", get(requisites))
         .route("/info/page/{slug}", get(page))
         .route("/info/page/{slug}/editions/{id}", get(edition))
-        .route("/info/admin", get(admin))
+        .route("/info/admin", get(admin).post(create))
         .route("/info/admin/{slug}", get(editor).post(save))
 }
 
@@ -60,6 +60,17 @@ async fn index(State(state): State<AppState>) -> Result<Response, PageError> {
                     href: format!("/info/page/{}", s.slug),
                 }),
         })
+        // Pages staff added, after the standard's list.
+        .chain(
+            pages
+                .iter()
+                .filter(|p| p.published_version.is_some())
+                .filter(|p| abonent_domain::info::subsection(&p.slug).is_none())
+                .map(|p| IndexItem {
+                    title: p.title.clone(),
+                    href: format!("/info/page/{}", p.slug),
+                }),
+        )
         .collect();
     Ok(render(&IndexPage {
         chrome: PortalChrome::public("Клиентам"),
@@ -187,11 +198,54 @@ struct AdminRow {
 struct AdminPage {
     chrome: Chrome,
     rows: Vec<AdminRow>,
+    /// The new page's form as typed, and its errors.
+    new_slug: String,
+    new_title: String,
+    errors: FieldErrors,
+}
+
+#[derive(Deserialize)]
+pub struct NewPageForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    slug: String,
+    #[serde(default)]
+    title: String,
+}
+
+/// Adds a page of staff's own and opens its editor; a wrong address is explained, kept.
+#[tracing::instrument(level = "debug", skip_all)]
+async fn create(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Form(f): Form<NewPageForm>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&f.csrf)?;
+    match super::create_page(&state, &me, &f.slug, &f.title).await {
+        Ok(slug) => Ok(Redirect::to(&format!("/info/admin/{slug}")).into_response()),
+        Err(WebError::Invalid(errors)) => {
+            let page = admin_view(&state, &me, (f.slug, f.title), errors).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
 async fn admin(State(state): State<AppState>, me: CurrentStaff) -> Result<Response, PageError> {
-    let rows = super::admin_pages(&state, &me)
+    let page = admin_view(&state, &me, Default::default(), FieldErrors::new()).await?;
+    Ok(render(&page)?.into_response())
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+async fn admin_view(
+    state: &AppState,
+    me: &CurrentStaff,
+    typed: (String, String),
+    errors: FieldErrors,
+) -> Result<AdminPage, WebError> {
+    let rows = super::admin_pages(state, me)
         .await?
         .into_iter()
         .map(|p| AdminRow {
@@ -201,11 +255,13 @@ async fn admin(State(state): State<AppState>, me: CurrentStaff) -> Result<Respon
             title: p.title,
         })
         .collect();
-    Ok(render(&AdminPage {
-        chrome: Chrome::for_staff("Раздел «Клиентам»", &me, "info"),
+    Ok(AdminPage {
+        chrome: Chrome::for_staff("Раздел «Клиентам»", me, "info"),
         rows,
-    })?
-    .into_response())
+        new_slug: typed.0,
+        new_title: typed.1,
+        errors,
+    })
 }
 
 struct VersionLine {
@@ -221,7 +277,7 @@ struct VersionLine {
 struct EditorPage {
     chrome: Chrome,
     slug: String,
-    clause: &'static str,
+    clause: String,
     title: String,
     body: String,
     preview: Option<String>,
@@ -249,7 +305,8 @@ async fn editor_view(
     q: &EditorQuery,
 ) -> Result<EditorPage, WebError> {
     let super::Draft {
-        subsection: s,
+        title: page_title,
+        clause,
         versions,
         published,
     } = super::draft(state, me, slug).await?;
@@ -261,14 +318,14 @@ async fn editor_view(
                 .and_then(|id| versions.iter().find(|v| v.id == id))
                 .or(versions.first());
             pick.map(|v| (v.title.clone(), v.body.clone()))
-                .unwrap_or_else(|| (s.title.to_owned(), String::new()))
+                .unwrap_or_else(|| (page_title.clone(), String::new()))
         }
     };
     let tz = me.zone.clone();
     Ok(EditorPage {
-        chrome: Chrome::for_staff(&format!("Редактирование: {}", s.title), me, "info"),
+        chrome: Chrome::for_staff(&format!("Редактирование: {page_title}"), me, "info"),
         slug: slug.to_owned(),
-        clause: s.clause,
+        clause,
         preview: preview.then(|| markdown(&body)),
         title,
         body,
