@@ -170,10 +170,20 @@ impl IntoResponse for PageError {
             return Redirect::to("/login").into_response();
         }
         let status = self.0.status();
+        // Bad input that reaches an error page (no form to show it on) says what was wrong.
+        let message = match &self.0 {
+            WebError::Invalid(fe) if !fe.0.is_empty() => fe
+                .0
+                .iter()
+                .map(|e| e.detail.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            other => other.public_message(),
+        };
         let page = ErrorPage {
             chrome: crate::common::layout::Chrome::anonymous("Ошибка"),
             status: status.as_u16(),
-            message: self.0.public_message(),
+            message,
         };
         match page.render() {
             Ok(html) => (status, Html(html)).into_response(),
