@@ -1089,6 +1089,7 @@ struct SettingsPage {
     new_code: String,
     new_name: String,
     done: bool,
+    back: (&'static str, &'static str),
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -1138,6 +1139,7 @@ async fn settings_view(
         new_code: new_topic.0,
         new_name: new_topic.1,
         done,
+        back: super::settings_back_link(me),
     })
 }
 
