@@ -406,6 +406,221 @@ pub fn ru_date(iso: &str) -> String {
     }
 }
 
+/// What a date is, as the month grid of the calendar shows it and as a click sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayMark {
+    Working,
+    Weekend,
+    Holiday,
+    Short,
+}
+
+impl DayMark {
+    pub const ALL: [DayMark; 4] = [
+        DayMark::Working,
+        DayMark::Weekend,
+        DayMark::Holiday,
+        DayMark::Short,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            DayMark::Working => "working",
+            DayMark::Weekend => "weekend",
+            DayMark::Holiday => "holiday",
+            DayMark::Short => "short",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.code() == code)
+    }
+
+    pub fn label_ru(self) -> &'static str {
+        match self {
+            DayMark::Working => "рабочий день",
+            DayMark::Weekend => "выходной",
+            DayMark::Holiday => "праздничный день",
+            DayMark::Short => "сокращённый день",
+        }
+    }
+
+    /// What a click on a day of this mark makes it: рабочий → выходной → праздничный →
+    /// сокращённый → рабочий.
+    pub fn next(self) -> Self {
+        match self {
+            DayMark::Working => DayMark::Weekend,
+            DayMark::Weekend => DayMark::Holiday,
+            DayMark::Holiday => DayMark::Short,
+            DayMark::Short => DayMark::Working,
+        }
+    }
+
+    /// The mark of `date` given a year's special days.
+    pub fn of(days: &[SpecialDay], date: Date) -> Self {
+        match days.iter().find(|d| d.date == date).map(|d| d.kind) {
+            Some(DayKind::Holiday) => DayMark::Holiday,
+            Some(DayKind::DayOff) => DayMark::Weekend,
+            Some(DayKind::WorkingWeekend) => DayMark::Working,
+            Some(DayKind::Short) => DayMark::Short,
+            None if is_weekend(date) => DayMark::Weekend,
+            None => DayMark::Working,
+        }
+    }
+
+    /// The special day that gives `date` this mark, or `None` when an ordinary week already
+    /// does (a working Monday, a Saturday off).
+    fn special_kind(self, date: Date) -> Option<DayKind> {
+        match (self, is_weekend(date)) {
+            (DayMark::Working, false) | (DayMark::Weekend, true) => None,
+            (DayMark::Working, true) => Some(DayKind::WorkingWeekend),
+            (DayMark::Weekend, false) => Some(DayKind::DayOff),
+            (DayMark::Holiday, _) => Some(DayKind::Holiday),
+            (DayMark::Short, _) => Some(DayKind::Short),
+        }
+    }
+}
+
+/// A year's special days with `date` set to `mark`, sorted by date.
+pub fn with_day_marked(days: &[SpecialDay], date: Date, mark: DayMark) -> Vec<SpecialDay> {
+    let mut out: Vec<SpecialDay> = days.iter().filter(|d| d.date != date).cloned().collect();
+    if let Some(kind) = mark.special_kind(date) {
+        out.push(SpecialDay { date, kind });
+    }
+    out.sort_by_key(|d| d.date);
+    out
+}
+
+/// The weeks of a month, Monday first; days of other months are `None`. Empty for a month that
+/// does not exist.
+pub fn month_weeks(year: i16, month: i8) -> Vec<[Option<Date>; 7]> {
+    let Ok(first) = Date::new(year, month, 1) else {
+        return Vec::new();
+    };
+    let mut weeks = Vec::new();
+    let mut week: [Option<Date>; 7] = [None; 7];
+    let mut d = first;
+    while d.month() == month && d.year() == year {
+        let col = usize::try_from(d.weekday().to_monday_zero_offset()).unwrap_or(0);
+        week[col] = Some(d);
+        if col == 6 {
+            weeks.push(week);
+            week = [None; 7];
+        }
+        match d.tomorrow() {
+            Ok(next) => d = next,
+            Err(_) => break,
+        }
+    }
+    if week.iter().any(Option::is_some) {
+        weeks.push(week);
+    }
+    weeks
+}
+
+/// Month names for the calendar grid.
+pub const MONTHS_RU: [&str; 12] = [
+    "Январь",
+    "Февраль",
+    "Март",
+    "Апрель",
+    "Май",
+    "Июнь",
+    "Июль",
+    "Август",
+    "Сентябрь",
+    "Октябрь",
+    "Ноябрь",
+    "Декабрь",
+];
+
+#[cfg(test)]
+mod grid_tests {
+    use super::*;
+
+    fn date(y: i16, m: i8, d: i8) -> Date {
+        Date::new(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn months_start_on_monday_columns() {
+        // 1 January 2026 is a Thursday.
+        let w = month_weeks(2026, 1);
+        assert_eq!(w.len(), 5);
+        assert_eq!(w[0][..3], [None, None, None]);
+        assert_eq!(w[0][3], Some(date(2026, 1, 1)));
+        assert_eq!(w[4][5], Some(date(2026, 1, 31)));
+        assert_eq!(w[4][6], None);
+        // February 2027 starts on a Monday and fills four weeks exactly.
+        assert_eq!(month_weeks(2027, 2).len(), 4);
+        assert!(month_weeks(2026, 13).is_empty());
+    }
+
+    #[test]
+    fn marks_follow_the_week_and_the_special_days() {
+        let days = vec![
+            SpecialDay {
+                date: date(2026, 1, 1),
+                kind: DayKind::Holiday,
+            },
+            SpecialDay {
+                date: date(2026, 1, 9),
+                kind: DayKind::DayOff,
+            },
+            SpecialDay {
+                date: date(2026, 1, 10),
+                kind: DayKind::WorkingWeekend,
+            },
+            SpecialDay {
+                date: date(2026, 4, 30),
+                kind: DayKind::Short,
+            },
+        ];
+        assert_eq!(DayMark::of(&days, date(2026, 1, 1)), DayMark::Holiday);
+        assert_eq!(DayMark::of(&days, date(2026, 1, 9)), DayMark::Weekend);
+        assert_eq!(DayMark::of(&days, date(2026, 1, 10)), DayMark::Working);
+        assert_eq!(DayMark::of(&days, date(2026, 1, 11)), DayMark::Weekend);
+        assert_eq!(DayMark::of(&days, date(2026, 1, 12)), DayMark::Working);
+        assert_eq!(DayMark::of(&days, date(2026, 4, 30)), DayMark::Short);
+    }
+
+    #[test]
+    fn a_click_cycles_the_mark_and_keeps_the_list_minimal() {
+        let monday = date(2026, 1, 12);
+        let saturday = date(2026, 1, 17);
+        let mut days = Vec::new();
+        let mut seen = Vec::new();
+        for _ in 0..4 {
+            let next = DayMark::of(&days, monday).next();
+            days = with_day_marked(&days, monday, next);
+            assert_eq!(DayMark::of(&days, monday), next);
+            seen.push(next);
+        }
+        assert_eq!(
+            seen,
+            [
+                DayMark::Weekend,
+                DayMark::Holiday,
+                DayMark::Short,
+                DayMark::Working
+            ]
+        );
+        // Back to an ordinary working Monday: nothing special is stored.
+        assert!(days.is_empty());
+        let days = with_day_marked(&days, saturday, DayMark::Working);
+        assert_eq!(
+            days,
+            [SpecialDay {
+                date: saturday,
+                kind: DayKind::WorkingWeekend
+            }]
+        );
+        assert!(with_day_marked(&days, saturday, DayMark::Weekend).is_empty());
+        assert_eq!(DayMark::parse("short"), Some(DayMark::Short));
+        assert_eq!(DayMark::parse("x"), None);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

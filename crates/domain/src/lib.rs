@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod appeals;
+pub mod audit;
 pub mod billing;
 pub mod calendar;
 pub mod clients;

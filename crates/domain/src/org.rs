@@ -58,6 +58,57 @@ pub enum Permission {
     EditPublicPages,
 }
 
+impl Permission {
+    /// Every permission, in the order of the declaration.
+    pub const ALL: [Permission; 17] = [
+        Permission::ViewClients,
+        Permission::EditClients,
+        Permission::AdministerOrganisation,
+        Permission::ViewAudit,
+        Permission::ViewAppeals,
+        Permission::RegisterAppeals,
+        Permission::AssignAppeals,
+        Permission::HandleAppeals,
+        Permission::ConfigureAppeals,
+        Permission::ViewBilling,
+        Permission::TakePayments,
+        Permission::ImportPayments,
+        Permission::ConfigureBilling,
+        Permission::ManageRestriction,
+        Permission::RecordWarningDelivery,
+        Permission::ConfigureNotices,
+        Permission::EditPublicPages,
+    ];
+
+    /// The right as a person reads it.
+    pub fn label_ru(self) -> &'static str {
+        match self {
+            Permission::ViewClients => "просмотр клиентов",
+            Permission::EditClients => "изменение клиентов и лицевых счетов",
+            Permission::AdministerOrganisation => "администрирование организации",
+            Permission::ViewAudit => "просмотр журнала доступа",
+            Permission::ViewAppeals => "просмотр обращений",
+            Permission::RegisterAppeals => "регистрация обращений",
+            Permission::AssignAppeals => "назначение исполнителей",
+            Permission::HandleAppeals => "рассмотрение обращений",
+            Permission::ConfigureAppeals => "настройка норм и тематики обращений",
+            Permission::ViewBilling => "просмотр расчётов",
+            Permission::TakePayments => "приём платежей",
+            Permission::ImportPayments => "загрузка реестров платежей",
+            Permission::ConfigureBilling => "настройка тарифов и расчётов",
+            Permission::ManageRestriction => "ограничение за долг",
+            Permission::RecordWarningDelivery => "отметки о вручении предупреждений",
+            Permission::ConfigureNotices => "настройка шаблонов уведомлений",
+            Permission::EditPublicPages => "страницы раздела «Клиентам»",
+        }
+    }
+
+    /// The permission by the name the audit log records (`ViewClients`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| format!("{p:?}") == name)
+    }
+}
+
 impl Role {
     /// Where a person of this role starts after signing in: the screen of their daily work.
     /// Executors their own appeals, the branch head the new ones to assign, the cashier the
@@ -133,6 +184,20 @@ pub fn default_time_zone() -> jiff::tz::TimeZone {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn permissions_have_russian_labels_and_parse_from_the_log() {
+        use super::Permission;
+        let mut labels: Vec<&str> = Permission::ALL.iter().map(|p| p.label_ru()).collect();
+        labels.sort_unstable();
+        labels.dedup();
+        assert_eq!(labels.len(), Permission::ALL.len());
+        assert_eq!(
+            Permission::from_name("ViewClients"),
+            Some(Permission::ViewClients)
+        );
+        assert_eq!(Permission::from_name("Nothing"), None);
+    }
+
     #[test]
     fn each_role_starts_where_it_works_and_may_open_its_start_page() {
         use super::Permission::*;

@@ -1192,7 +1192,11 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn appeal_events(&self, id: i64) -> Result<Vec<AppealEvent>> {
         Ok(sqlx::query_as(
-            "SELECT at, actor_name, action, details FROM appeal_events WHERE appeal_id = $1 ORDER BY at, id",
+            // The staff member's name as it is now; the name written with the event (a login
+            // before, «Интернет-приемная» for the public) when there is no staff member.
+            "SELECT e.at, COALESCE(s.full_name, e.actor_name) AS actor_name, e.action, e.details
+             FROM appeal_events e LEFT JOIN staff s ON s.id = e.actor_id
+             WHERE e.appeal_id = $1 ORDER BY e.at, e.id",
         )
         .bind(id)
         .fetch_all(self.pool())

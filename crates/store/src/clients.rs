@@ -5,7 +5,7 @@
 
 use abonent_domain::clients::{full_name, Channel, ClientData, ConsentKind};
 use abonent_domain::refusal::ClientsRefusal;
-use abonent_domain::search::{prefix_upper_bound, SearchQuery};
+use abonent_domain::search::{prefix_upper_bound, AddressQuery, SearchQuery};
 use serde::Serialize;
 use sqlx::FromRow;
 
@@ -426,21 +426,10 @@ impl Store {
                 .bind(limit)
                 .fetch_all(self.pool())
                 .await?;
-                let addr = abonent_domain::search::address_key(t);
-                if (hits.len() as i64) < limit && !addr.is_empty() {
-                    let more: Vec<SearchHit> = sqlx::query_as(&format!(
-                        "{HIT_SELECT} FROM (SELECT id, address_key FROM premises
-                                            WHERE address_key >= $1 AND address_key < $2
-                                            ORDER BY address_key LIMIT $3) m
-                         JOIN accounts a ON a.premises_id = m.id
-                         JOIN clients c ON c.id = a.client_id
-                         ORDER BY m.address_key, a.number LIMIT $3"
-                    ))
-                    .bind(&addr)
-                    .bind(prefix_upper_bound(&addr))
-                    .bind(limit - hits.len() as i64)
-                    .fetch_all(self.pool())
-                    .await?;
+                if (hits.len() as i64) < limit {
+                    let more = self
+                        .search_addresses(&AddressQuery::parse(t), limit - hits.len() as i64)
+                        .await?;
                     for h in more {
                         if !hits.contains(&h) {
                             hits.push(h);
@@ -451,6 +440,44 @@ impl Store {
             }
         };
         Ok(hits)
+    }
+
+    /// Accounts whose premises match an address query: the key as a prefix of
+    /// `premises.address_key`, then without a leading settlement's name, or the flat alone.
+    async fn search_addresses(&self, q: &AddressQuery, limit: i64) -> Result<Vec<SearchHit>> {
+        if let Some(flat) = &q.flat_only {
+            return Ok(sqlx::query_as(&format!(
+                "{HIT_SELECT} FROM (SELECT id, address_key FROM premises WHERE apartment = $1
+                                    ORDER BY address_key LIMIT $2) m
+                 JOIN accounts a ON a.premises_id = m.id
+                 JOIN clients c ON c.id = a.client_id
+                 ORDER BY m.address_key, a.number LIMIT $2"
+            ))
+            .bind(flat)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?);
+        }
+        let keys = std::iter::once(&q.key).chain(q.without_settlement.as_ref());
+        for key in keys.filter(|k| !k.is_empty()) {
+            let hits: Vec<SearchHit> = sqlx::query_as(&format!(
+                "{HIT_SELECT} FROM (SELECT id, address_key FROM premises
+                                    WHERE address_key >= $1 AND address_key < $2
+                                    ORDER BY address_key LIMIT $3) m
+                 JOIN accounts a ON a.premises_id = m.id
+                 JOIN clients c ON c.id = a.client_id
+                 ORDER BY m.address_key, a.number LIMIT $3"
+            ))
+            .bind(key)
+            .bind(prefix_upper_bound(key))
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+            if !hits.is_empty() {
+                return Ok(hits);
+            }
+        }
+        Ok(Vec::new())
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

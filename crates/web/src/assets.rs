@@ -9,12 +9,17 @@ use crate::AppState;
 
 const APP_CSS: &str = include_str!("../assets/app.css");
 const FAVICON: &str = include_str!("../assets/favicon.svg");
+const PRINT_JS: &str = include_str!("../assets/print.js");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
             "/assets/app.css",
             get(|| async { asset("text/css; charset=utf-8", APP_CSS) }),
+        )
+        .route(
+            "/assets/print.js",
+            get(|| async { asset("text/javascript; charset=utf-8", PRINT_JS) }),
         )
         .route(
             "/assets/favicon.svg",

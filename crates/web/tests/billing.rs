@@ -559,6 +559,7 @@ async fn cashier_registry_invoice_and_balance() {
         assert_eq!(again.location(), receipt);
         let r = app.page(Method::GET, &receipt, &cookie, None).await;
         assert!(r.body.contains("321,50"), "{}", r.body);
+        assert!(r.body.contains(">Печать</button>") && r.body.contains("/assets/print.js"));
         assert!(r.body.contains(&a1.number));
         assert_eq!(s.payments_of_account(a1.id, 10).await.unwrap().len(), 3);
         let r = app
@@ -570,6 +571,10 @@ async fn cashier_registry_invoice_and_balance() {
             )
             .await;
         assert!(r.body.contains("ST00012|"), "{}", r.body);
+        assert!(
+            r.body.contains(">Печать</button>"),
+            "the invoice page prints"
+        );
         assert!(r.body.contains("PersAcc=") && r.body.contains("ПП 354"));
         // §10.2: an announcement on every invoice of the period, written by the head of sales;
         // a cashier may not write one; too long is refused with the text kept.

@@ -955,6 +955,18 @@ impl Rights {
     }
 }
 
+/// Where the norms page leads back to: the registry for who may see it, otherwise the
+/// administration page (an administrator configures appeals but does not read them).
+pub fn settings_back_link(me: &CurrentStaff) -> (&'static str, &'static str) {
+    if me.can(Permission::ViewAppeals) {
+        ("/appeals", "К обращениям")
+    } else if crate::org::Rights::may_administer(me) {
+        ("/admin", "К администрированию")
+    } else {
+        ("/", "На главную")
+    }
+}
+
 /// The registry's first tab: new appeals for who assigns, one's own for who handles them.
 pub fn default_view(me: &CurrentStaff) -> View {
     if Rights::may_assign(me) {

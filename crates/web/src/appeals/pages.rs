@@ -1134,6 +1134,7 @@ struct SettingsPage {
     new_code: String,
     new_name: String,
     done: bool,
+    back: (&'static str, &'static str),
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -1183,6 +1184,7 @@ async fn settings_view(
         new_code: new_topic.0,
         new_name: new_topic.1,
         done,
+        back: super::settings_back_link(me),
     })
 }
 

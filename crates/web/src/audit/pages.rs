@@ -1,13 +1,12 @@
 //! Audit log page.
 
-use abonent_store::audit::AuditEntry;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use super::AuditParams;
+use super::{AuditLine, AuditParams};
 use crate::auth::CurrentStaff;
 use crate::common::clock::format_time;
 use crate::common::layout::{render, Chrome};
@@ -24,7 +23,7 @@ struct AuditPage {
     object_kind: String,
     object_id: String,
     actor_login: String,
-    rows: Vec<(String, AuditEntry)>,
+    rows: Vec<(String, AuditLine)>,
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -38,7 +37,7 @@ async fn page(
         p.object_id.clone().unwrap_or_default(),
         p.actor_login.clone().unwrap_or_default(),
     );
-    let rows = super::entries(&state, &me, p.filter()).await?;
+    let rows = super::lines(&state, &me, p.filter()).await?;
     Ok(render(&AuditPage {
         chrome: Chrome::for_staff("Журнал доступа к персональным данным", &me, "audit"),
         object_kind,

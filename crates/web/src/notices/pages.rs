@@ -40,6 +40,8 @@ struct KindBox {
     when: &'static str,
     placeholders: String,
     forms: Vec<ChannelForm>,
+    /// The group is shown open when one of its forms was just saved or has errors.
+    open: bool,
 }
 
 #[derive(Template)]
@@ -99,7 +101,9 @@ async fn view(
                 saved: saved == format!("{}-{c}", k.code),
             });
         }
+        let open = forms.iter().any(|f| f.saved || !f.errors.is_empty());
         kinds.push(KindBox {
+            open,
             code: k.code,
             label: k.label,
             when: k.when,

@@ -6,7 +6,8 @@ pub mod api;
 pub mod pages;
 
 use abonent_domain::calendar::{
-    labour_code_year, parse_year_text, CalendarYear, DayKind, Deadline, WorkingCalendar,
+    labour_code_year, month_weeks, parse_year_text, with_day_marked, CalendarYear, DayKind,
+    DayMark, Deadline, WorkingCalendar, MONTHS_RU,
 };
 use abonent_domain::clients::valid_email;
 use abonent_domain::hours::WeeklyHours;
@@ -31,6 +32,10 @@ impl Rights {
     }
     pub fn may_administer(me: &CurrentStaff) -> bool {
         me.can(Permission::AdministerOrganisation)
+    }
+    /// The link to the norms and topics of appeals on the administration page.
+    pub fn may_configure_appeals(me: &CurrentStaff) -> bool {
+        crate::appeals::Rights::may_configure(me)
     }
 }
 
@@ -487,4 +492,80 @@ pub async fn calendar_edit(
         year: y,
         calendar: WorkingCalendar::new(&years),
     })
+}
+
+/// One day of the month grid: its mark and what a click makes it.
+pub struct GridDay {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    pub day: i8,
+    /// `working`, `weekend`, `holiday` or `short`: the cell's style.
+    pub mark: &'static str,
+    pub label: &'static str,
+    /// The mark a click sets, and its words.
+    pub next: &'static str,
+    pub next_label: &'static str,
+}
+
+/// A month of the grid: weeks Monday to Sunday, empty cells outside the month.
+pub struct GridMonth {
+    pub name: &'static str,
+    pub weeks: Vec<Vec<Option<GridDay>>>,
+}
+
+/// The twelve months of a calendar year with each day's mark.
+pub fn year_grid(y: &CalendarYear) -> Vec<GridMonth> {
+    (1..=12i8)
+        .map(|m| GridMonth {
+            name: MONTHS_RU[usize::try_from(m - 1).unwrap_or(0)],
+            weeks: month_weeks(y.year, m)
+                .into_iter()
+                .map(|w| {
+                    w.into_iter()
+                        .map(|d| {
+                            d.map(|date| {
+                                let mark = DayMark::of(&y.days, date);
+                                GridDay {
+                                    date: date.to_string(),
+                                    day: date.day(),
+                                    mark: mark.code(),
+                                    label: mark.label_ru(),
+                                    next: mark.next().code(),
+                                    next_label: mark.next().label_ru(),
+                                }
+                            })
+                        })
+                        .collect()
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Sets one day of a year from the month grid (`2026-01-09:weekend`): the rest of the year
+/// and its decree stay as they are. Audited like saving the year.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn set_calendar_day(
+    state: &AppState,
+    me: &CurrentStaff,
+    year: i16,
+    day: &str,
+) -> Result<(), WebError> {
+    admin(me)?;
+    let parsed = day.split_once(':').and_then(|(d, m)| {
+        let date = d.parse::<jiff::civil::Date>().ok()?;
+        Some((date, DayMark::parse(m)?))
+    });
+    let Some((date, mark)) = parsed.filter(|(d, _)| d.year() == year) else {
+        return Err(FieldErrors::single("day", "Выберите день этого года в календаре.").into());
+    };
+    let edit = calendar_edit(state, me, year).await?;
+    let mut y = edit.year;
+    y.days = with_day_marked(&y.days, date, mark);
+    state
+        .store
+        .save_calendar_year(&y, Some(me.staff.id))
+        .await?;
+    state.rules.invalidate().await;
+    audit(state, me, "calendar.save", "calendar_year", i64::from(year)).await
 }

@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
             "/admin/calendar/{year}",
             get(calendar_page).post(calendar_save),
         )
+        .route("/admin/calendar/{year}/day", post(calendar_day))
 }
 
 fn admin(me: &CurrentStaff) -> Result<(), PageError> {
@@ -54,6 +55,7 @@ struct IndexPage {
     centres: Vec<Centre>,
     staff: Vec<Staff>,
     years: Vec<i16>,
+    may_configure_appeals: bool,
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -67,6 +69,7 @@ async fn index(State(state): State<AppState>, me: CurrentStaff) -> Result<Respon
         centres: o.centres,
         staff: o.staff,
         years: o.years,
+        may_configure_appeals: Rights::may_configure_appeals(&me),
     })?
     .into_response())
 }
@@ -594,6 +597,7 @@ struct CalendarPage {
     deadline_days: String,
     deadline: Option<String>,
     deadline_error: Option<String>,
+    grid: Vec<super::GridMonth>,
 }
 
 #[derive(Deserialize, Default)]
@@ -649,6 +653,7 @@ async fn calendar_page(
     }
     Ok(render(&CalendarPage {
         chrome: Chrome::for_staff(&format!("Производственный календарь {year}"), &me, "admin"),
+        grid: super::year_grid(y),
         source: y.source.clone(),
         days_text: format_year_text(&y.days),
         view: edit.view,
@@ -686,6 +691,7 @@ async fn calendar_save(
         Ok(()) => Ok(Redirect::to(&format!("/admin/calendar/{year}")).into_response()),
         Err(WebError::Invalid(errors)) => {
             let view = year_view(&state, year).await?;
+            let grid = super::year_grid(&super::calendar_edit(&state, &me, year).await?.year);
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
                 render(&CalendarPage {
@@ -702,10 +708,34 @@ async fn calendar_save(
                     deadline_days: "15".into(),
                     deadline: None,
                     deadline_error: None,
+                    grid,
                 })?,
             )
                 .into_response())
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Deserialize)]
+pub struct CalendarDayForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    /// `2026-01-09:weekend`: the day and the mark the click sets.
+    #[serde(default)]
+    day: String,
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+async fn calendar_day(
+    State(state): State<AppState>,
+    me: CurrentStaff,
+    Path(year): Path<i16>,
+    Form(f): Form<CalendarDayForm>,
+) -> Result<Response, PageError> {
+    admin(&me)?;
+    me.check_csrf(&f.csrf)?;
+    super::set_calendar_day(&state, &me, year, &f.day).await?;
+    let month = f.day.get(5..7).unwrap_or("01");
+    Ok(Redirect::to(&format!("/admin/calendar/{year}#month-{month}")).into_response())
 }
