@@ -7,6 +7,10 @@ const ACTIONS: &[(&str, &str)] = &[
     ("access.denied", "Отказ в доступе"),
     ("account.create", "Открытие лицевого счёта"),
     ("appeal.attachment", "Просмотр вложения обращения"),
+    (
+        "appeal.new_for_client",
+        "Регистрация обращения из карточки клиента",
+    ),
     ("appeal.view", "Просмотр обращения"),
     (
         "appeal_norms.update",
@@ -15,6 +19,11 @@ const ACTIONS: &[(&str, &str)] = &[
     ("appeal_topic.save", "Изменение тематики обращений"),
     ("audit.view", "Просмотр журнала доступа"),
     ("balance.view", "Просмотр баланса лицевого счёта"),
+    ("billing.announcement", "Объявление в счетах периода"),
+    (
+        "billing.announcement_removed",
+        "Снятие объявления в счетах периода",
+    ),
     ("billing.settings", "Изменение условий расчётов"),
     ("billing.view", "Просмотр расчётов лицевого счёта"),
     ("branch.save", "Изменение отделения"),
@@ -33,6 +42,7 @@ const ACTIONS: &[(&str, &str)] = &[
     ("contract.refuse", "Отказ в заключении договора"),
     ("contract.view", "Просмотр заявления на договор"),
     ("info.draft", "Черновик страницы «Клиентам»"),
+    ("info.create", "Новая страница «Клиентам»"),
     ("info.publish", "Публикация страницы «Клиентам»"),
     ("invoice.pdf", "Выгрузка счёта в PDF"),
     ("invoice.print_batch", "Пакетная печать счетов"),

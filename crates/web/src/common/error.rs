@@ -172,12 +172,12 @@ impl IntoResponse for PageError {
         let status = self.0.status();
         // Bad input that reaches an error page (no form to show it on) says what was wrong.
         let message = match &self.0 {
-            WebError::Invalid(fe) if !fe.0.is_empty() => fe
-                .0
-                .iter()
-                .map(|e| e.detail.as_str())
-                .collect::<Vec<_>>()
-                .join(" "),
+            WebError::Invalid(fe) if !fe.0.is_empty() => {
+                fe.0.iter()
+                    .map(|e| e.detail.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }
             other => other.public_message(),
         };
         let page = ErrorPage {
