@@ -93,11 +93,11 @@ impl From<AccountNumber> for String {
 }
 
 macro_rules! coded_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $code:literal / $label:literal),+ $(,)? }) => {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $code:literal / $label:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[$vm])* $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -356,6 +356,14 @@ mod tests {
             crate::restriction::DeliveryWay::ALL,
             crate::restriction::DeliveryWay::code,
         );
+        assert_codes_round_trip(
+            crate::appeals::StaffNoticeKind::ALL,
+            crate::appeals::StaffNoticeKind::code,
+        );
+        use crate::clients::{Channel, ConsentKind, VulnerableCategory};
+        assert_codes_round_trip(Channel::ALL, Channel::code);
+        assert_codes_round_trip(ConsentKind::ALL, ConsentKind::code);
+        assert_codes_round_trip(VulnerableCategory::ALL, VulnerableCategory::code);
         let e = AppealStatus::try_from("closed".to_owned()).unwrap_err();
         assert_eq!(e.to_string(), "unknown AppealStatus code \"closed\"");
     }

@@ -65,6 +65,17 @@ coded_enum! {
     }
 }
 
+coded_enum! {
+    /// What a workspace notice to a staff member is about (APL-03, APL-09).
+    StaffNoticeKind {
+        NewAppeal = "new_appeal" / "новое обращение",
+        Assigned = "assigned" / "поручено обращение",
+        Reminder = "reminder" / "напоминание о сроке",
+        Escalation = "escalation" / "просрочено обращение",
+        Letter = "letter" / "письмо заявителя",
+    }
+}
+
 impl AppealStatus {
     /// Still waiting for an answer: counts for "mine", "due soon" and "overdue".
     pub fn is_open(self) -> bool {

@@ -25,6 +25,8 @@ coded_enum! {
         Veteran = "veteran" / "ветеран",
         Elderly = "elderly" / "пожилой, одиноко проживающий",
         LargeFamily = "large_family" / "многодетная семья",
+        /// Serialised as its stored code `other`, as the client card's JSON has always shown it.
+        #[serde(rename = "other")]
         OtherVulnerable = "other" / "иная социально уязвимая категория",
     }
 }
@@ -234,6 +236,24 @@ impl ClientDraft {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vulnerable_categories_serialise_as_their_stored_codes() {
+        // The client card's JSON has always shown the stored codes: `other`, not the variant's
+        // snake-case name.
+        let all = serde_json::to_string(VulnerableCategory::ALL).unwrap();
+        assert_eq!(
+            all,
+            r#"["disabled","veteran","elderly","large_family","other"]"#
+        );
+        let back: Vec<VulnerableCategory> = serde_json::from_str(&all).unwrap();
+        assert_eq!(back, VulnerableCategory::ALL);
+        assert_eq!(
+            VulnerableCategory::try_from("other".to_owned()),
+            Ok(VulnerableCategory::OtherVulnerable)
+        );
+        assert!(VulnerableCategory::try_from("other_vulnerable".to_owned()).is_err());
+    }
 
     fn draft() -> ClientDraft {
         ClientDraft {

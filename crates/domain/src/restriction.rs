@@ -27,6 +27,18 @@ coded_enum! {
     }
 }
 
+coded_enum! {
+    /// Where a restriction case stands (PAY-04): its last step. The labels are the steps' own
+    /// ([`step_label`]).
+    CaseStatus {
+        Warning = "warning" / "предупреждение направлено",
+        Restricted = "restricted" / "режим потребления ограничен",
+        Suspended = "suspended" / "подача приостановлена",
+        Reconnected = "reconnected" / "подача возобновлена",
+        Closed = "closed" / "закрыто: задолженность погашена",
+    }
+}
+
 impl DeliveryWay {
     /// The ways a person records; the others are recorded by the outbox when a message is sent.
     pub const ENTERED: [DeliveryWay; 4] = [
@@ -393,6 +405,19 @@ pub fn ru_date(d: Date) -> String {
 mod tests {
     use super::*;
     use jiff::civil::date;
+
+    #[test]
+    fn case_statuses_are_steps() {
+        for &s in CaseStatus::ALL {
+            assert_eq!(CaseStatus::try_from(s.code().to_owned()), Ok(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.code());
+            assert_eq!(step_label(s.code()), s.label_ru());
+            for next in next_steps(s.code()) {
+                assert!(CaseStatus::parse(next).is_some(), "{next}");
+            }
+        }
+        assert!(CaseStatus::try_from("warning_delivered".to_owned()).is_err());
+    }
 
     fn draft(way: &str) -> DeliveryDraft {
         DeliveryDraft {

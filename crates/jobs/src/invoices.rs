@@ -5,6 +5,7 @@ use abonent_domain::calendar::ru_date;
 use abonent_domain::money::{Kopecks, Wh};
 use abonent_domain::payment_qr::PaymentDetails;
 use abonent_domain::refusal::BillingRefusal;
+use abonent_domain::restriction::CaseStatus;
 use abonent_domain::tariffs::Period;
 use abonent_render::{InvoiceDoc, InvoiceLineDoc};
 use abonent_store::billing::{InvoiceRow, LineRow};
@@ -47,7 +48,7 @@ pub fn rule_label(rule: &str) -> &'static str {
 /// while a debt is overdue (a paid-off debt has no warning left to give).
 pub fn warning_is_current(case: &RestrictionCase, period: Period, overdue: i64) -> bool {
     case.open != 0
-        && case.status == "warning"
+        && case.status == CaseStatus::Warning
         && Period::parse(&case.period).is_some_and(|p| p <= period)
         && overdue > 0
 }
@@ -249,7 +250,10 @@ async fn warnings(
 ) -> Result<Vec<String>> {
     let mut notices = Vec::new();
     let cases = store.restriction_cases_of_account(account_id).await?;
-    if cases.iter().any(|c| c.open != 0 && c.status == "warning") {
+    if cases
+        .iter()
+        .any(|c| c.open != 0 && c.status == CaseStatus::Warning)
+    {
         let overdue = store.balance_at(account_id, today).await?.overdue;
         for c in cases
             .iter()

@@ -84,7 +84,7 @@ async fn the_sweep_runs_as_a_job_once_per_slot() {
         assert!(sweeps[0].done_at.is_some());
         let notices = s.staff_notices(head, 10).await.unwrap();
         assert!(
-            notices.iter().any(|n| n.kind == "escalation"),
+            notices.iter().any(|n| n.kind.code() == "escalation"),
             "{notices:?}"
         );
         // Nothing more is due until the next slot.

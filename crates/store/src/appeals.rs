@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use abonent_domain::appeals::{
     AnswerChannel, AnswerData, AppealData, AppealKind, AppealNorms, AppealStatus, Ground,
-    IntakeChannel,
+    IntakeChannel, StaffNoticeKind,
 };
 use abonent_domain::refusal::AppealsRefusal;
 use jiff::civil::Date;
@@ -148,7 +148,9 @@ pub struct AppealRecord {
     pub repeat_of_number: Option<String>,
     pub closed_at: Option<i64>,
     pub on_time: Option<i64>,
-    pub ground: Option<String>,
+    #[sqlx(try_from = "crate::codes::NullableCode")]
+    #[schema(value_type = Option<String>)]
+    pub ground: Option<Ground>,
     pub version: i64,
     #[serde(skip)]
     pub tracking_hash: Option<String>,
@@ -319,7 +321,7 @@ pub(crate) async fn event_in(
 pub(crate) async fn notice_in(
     tx: &mut sqlx::AnyConnection,
     staff_id: i64,
-    kind: &str,
+    kind: StaffNoticeKind,
     appeal_id: i64,
     text: &str,
 ) -> Result<()> {
@@ -330,7 +332,7 @@ pub(crate) async fn notice_in(
     )
     .bind(staff_id)
     .bind(now)
-    .bind(kind)
+    .bind(kind.code())
     .bind(appeal_id)
     .bind(text)
     .fetch_one(&mut *tx)
@@ -1015,7 +1017,7 @@ async fn notify_branch_heads(tx: &mut sqlx::AnyConnection, b: &Batch<'_, '_>) ->
             q = q
                 .bind(staff)
                 .bind(b.now)
-                .bind("new_appeal")
+                .bind(StaffNoticeKind::NewAppeal.code())
                 .bind(id)
                 .bind(text);
         }
@@ -1321,7 +1323,7 @@ impl Store {
         notice_in(
             &mut tx,
             executor_id,
-            "assigned",
+            StaffNoticeKind::Assigned,
             id,
             &format!("Вам поручено обращение № {number}."),
         )
@@ -1875,14 +1877,14 @@ impl Store {
         let (column, kind, action, text, details) = match step {
             Sweep::Remind => (
                 "reminded_for",
-                "reminder",
+                StaffNoticeKind::Reminder,
                 "reminded",
                 format!("Срок ответа по обращению № {number} — {deadline}."),
                 format!("напоминание о сроке {deadline}"),
             ),
             Sweep::Escalate => (
                 "escalated_for",
-                "escalation",
+                StaffNoticeKind::Escalation,
                 "escalated",
                 format!("Просрочено обращение № {number}: срок истёк {deadline}."),
                 format!("срок {deadline} истёк; сообщено руководителю отделения"),
@@ -1975,7 +1977,9 @@ impl Store {
 pub struct StaffNotice {
     pub id: i64,
     pub at: i64,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub kind: StaffNoticeKind,
     pub appeal_id: Option<i64>,
     pub text: String,
     pub read_at: Option<i64>,

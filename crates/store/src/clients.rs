@@ -3,7 +3,7 @@
 //! Every write goes with its audit entry in one transaction. Searches are index range scans on
 //! normalised keys (`domain::search`), the same SQL on both engines.
 
-use abonent_domain::clients::{full_name, Channel, ClientData, ConsentKind};
+use abonent_domain::clients::{full_name, Channel, ClientData, ConsentKind, VulnerableCategory};
 use abonent_domain::refusal::ClientsRefusal;
 use abonent_domain::search::{prefix_upper_bound, AddressQuery, SearchQuery};
 use serde::Serialize;
@@ -15,7 +15,9 @@ use crate::{now_micros, refused, Result, Store, StoreError};
 /// A consent as recorded, with its history.
 #[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
 pub struct ConsentRecord {
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub kind: ConsentKind,
     pub given_at: i64,
     pub withdrawn_at: Option<i64>,
 }
@@ -28,7 +30,8 @@ struct ClientRow {
     patronymic: Option<String>,
     email: Option<String>,
     postal_address: Option<String>,
-    preferred_channel: String,
+    #[sqlx(try_from = "String")]
+    preferred_channel: Channel,
     vulnerable: String,
     vulnerable_note: Option<String>,
     version: i64,
@@ -48,8 +51,10 @@ pub struct ClientRecord {
     pub phones: Vec<String>,
     pub email: Option<String>,
     pub postal_address: Option<String>,
-    pub preferred_channel: String,
-    pub vulnerable: Vec<String>,
+    #[schema(value_type = String)]
+    pub preferred_channel: Channel,
+    #[schema(value_type = Vec<String>)]
+    pub vulnerable: Vec<VulnerableCategory>,
     pub vulnerable_note: Option<String>,
     /// Consent history, newest first.
     pub consents: Vec<ConsentRecord>,
@@ -61,11 +66,11 @@ pub struct ClientRecord {
 
 impl ClientRecord {
     /// Consents in force now.
-    pub fn active_consents(&self) -> Vec<&str> {
+    pub fn active_consents(&self) -> Vec<ConsentKind> {
         self.consents
             .iter()
             .filter(|c| c.withdrawn_at.is_none())
-            .map(|c| c.kind.as_str())
+            .map(|c| c.kind)
             .collect()
     }
 }
@@ -81,6 +86,22 @@ pub struct SearchHit {
     /// Vulnerable-category codes, comma-separated (empty when none): staff see at once that
     /// the client needs individual handling (§5.1).
     pub vulnerable: String,
+}
+
+/// The stored comma-separated vulnerable-category codes; an unknown one is a decode error.
+fn decode_vulnerable(codes: &str) -> Result<Vec<VulnerableCategory>> {
+    codes
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            VulnerableCategory::try_from(s.to_owned()).map_err(|e| {
+                StoreError::Db(sqlx::Error::ColumnDecode {
+                    index: "vulnerable".into(),
+                    source: Box::new(e),
+                })
+            })
+        })
+        .collect()
 }
 
 fn join_codes<T: Copy>(items: &[T], code: impl Fn(T) -> &'static str) -> String {
@@ -118,13 +139,13 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        let active: Vec<&str> = existing_consents
+        let active: Vec<ConsentKind> = existing_consents
             .iter()
             .filter(|c| c.withdrawn_at.is_none())
-            .map(|c| c.kind.as_str())
+            .map(|c| c.kind)
             .collect();
         for k in &c.consents {
-            if !active.contains(&k.code()) {
+            if !active.contains(k) {
                 sqlx::query(
                     "INSERT INTO client_consents (client_id, kind, given_at, recorded_by) VALUES ($1, $2, $3, $4)",
                 )
@@ -137,13 +158,13 @@ impl Store {
             }
         }
         for k in active {
-            if !c.consents.iter().any(|c| c.code() == k) {
+            if !c.consents.contains(&k) {
                 sqlx::query(
                     "UPDATE client_consents SET withdrawn_at = $1 WHERE client_id = $2 AND kind = $3 AND withdrawn_at IS NULL",
                 )
                 .bind(now)
                 .bind(id)
-                .bind(k)
+                .bind(k.code())
                 .execute(&mut *tx)
                 .await?;
             }
@@ -286,7 +307,7 @@ impl Store {
             let active = before
                 .consents
                 .iter()
-                .any(|c| c.kind == k.code() && c.withdrawn_at.is_none());
+                .any(|c| c.kind == k && c.withdrawn_at.is_none());
             if !active {
                 sqlx::query(
                     "INSERT INTO client_consents (client_id, kind, given_at, recorded_by)
@@ -304,7 +325,7 @@ impl Store {
             (Channel::Email, ConsentKind::EmailNotices),
             (Channel::Sms, ConsentKind::SmsNotices),
         ] {
-            if ch != channel && before.preferred_channel == ch.code() {
+            if ch != channel && before.preferred_channel == ch {
                 sqlx::query(
                     "UPDATE client_consents SET withdrawn_at = $1
                      WHERE client_id = $2 AND kind = $3 AND withdrawn_at IS NULL",
@@ -317,7 +338,7 @@ impl Store {
             }
         }
         let mut changed = vec![];
-        if before.preferred_channel != channel.code() {
+        if before.preferred_channel != channel {
             changed.push("preferred_channel");
         }
         if email.is_some_and(|e| before.email.as_deref() != Some(e)) {
@@ -372,12 +393,7 @@ impl Store {
             email: row.email,
             postal_address: row.postal_address,
             preferred_channel: row.preferred_channel,
-            vulnerable: row
-                .vulnerable
-                .split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            vulnerable: decode_vulnerable(&row.vulnerable)?,
             vulnerable_note: row.vulnerable_note,
             consents,
             version: row.version,
@@ -506,15 +522,14 @@ fn changed_fields(before: &ClientRecord, c: &ClientData) -> Vec<&'static str> {
     if before.postal_address != c.postal_address {
         f.push("postal_address");
     }
-    if before.preferred_channel != c.preferred_channel.code() {
+    if before.preferred_channel != c.preferred_channel {
         f.push("preferred_channel");
     }
-    let v: Vec<String> = c.vulnerable.iter().map(|v| v.code().to_owned()).collect();
-    if before.vulnerable != v || before.vulnerable_note != c.vulnerable_note {
+    if before.vulnerable != c.vulnerable || before.vulnerable_note != c.vulnerable_note {
         f.push("vulnerable");
     }
-    let mut now: Vec<&str> = c.consents.iter().map(|k: &ConsentKind| k.code()).collect();
-    let mut was = before.active_consents();
+    let mut now: Vec<&str> = c.consents.iter().map(|k| k.code()).collect();
+    let mut was: Vec<&str> = before.active_consents().iter().map(|k| k.code()).collect();
     now.sort_unstable();
     was.sort_unstable();
     if now != was {

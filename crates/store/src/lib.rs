@@ -11,6 +11,7 @@ pub mod auth;
 pub mod backup;
 pub mod billing;
 pub mod clients;
+pub mod codes;
 pub mod contracts;
 pub mod demo;
 pub mod demo_appeals;

@@ -224,7 +224,7 @@ impl Store {
             crate::appeals::notice_in(
                 &mut tx,
                 t,
-                "letter",
+                abonent_domain::appeals::StaffNoticeKind::Letter,
                 appeal_id,
                 &format!("Заявитель прислал письмо по обращению № {number}."),
             )

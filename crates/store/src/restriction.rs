@@ -3,7 +3,9 @@
 
 use abonent_domain::money::Kopecks;
 use abonent_domain::refusal::RestrictionCaseRefusal;
-use abonent_domain::restriction::{check_restriction, pay_by, DeliveryWay, NewDelivery};
+use abonent_domain::restriction::{
+    check_restriction, pay_by, CaseStatus, DeliveryWay, NewDelivery,
+};
 use jiff::civil::Date;
 use serde::Serialize;
 use sqlx::FromRow;
@@ -18,7 +20,9 @@ pub struct RestrictionCase {
     pub account_number: String,
     pub period: String,
     pub debt: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub status: CaseStatus,
     /// The last day to pay: the first delivery + the warning's term once a delivery is
     /// recorded; until then the day printed in the warning (the month after the period + term).
     pub pay_by: String,
@@ -108,9 +112,9 @@ impl Store {
         if case.version != version {
             return Err(refused(RestrictionCaseRefusal::CaseChanged));
         }
-        if !next_steps(&case.status).contains(&step) {
+        if !next_steps(case.status.code()).contains(&step) {
             return Err(refused(RestrictionCaseRefusal::StepNotNext {
-                status: case.status.clone(),
+                status: case.status.code().to_owned(),
                 step: step.to_owned(),
             }));
         }

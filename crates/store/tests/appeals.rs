@@ -327,7 +327,7 @@ async fn lifecycle_views_extension_answer_and_sweep() {
             .await
             .unwrap()
             .iter()
-            .any(|n| n.kind == "escalation"));
+            .any(|n| n.kind.code() == "escalation"));
 
         // Extension only after an interim reply (the store guards it too).
         let v = s.appeal(r.id).await.unwrap().version;

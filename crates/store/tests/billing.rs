@@ -548,10 +548,7 @@ async fn penalties_accrue_and_a_debtor_goes_through_restriction() {
         let cases = s.restriction_cases_of_account(a).await.unwrap();
         assert_eq!(cases.len(), 1, "one open case, not one per period");
         let c = &cases[0];
-        assert_eq!(
-            (c.period.as_str(), c.status.as_str()),
-            ("2026-11", "warning")
-        );
+        assert_eq!((c.period.as_str(), c.status.code()), ("2026-11", "warning"));
         assert_eq!(c.pay_by, "2026-12-21");
         let actor = Actor::default();
         // The warning's term runs from its delivery (ПП 354 п. 119): handed over on 01.12.
@@ -637,7 +634,7 @@ async fn penalties_accrue_and_a_debtor_goes_through_restriction() {
         .unwrap();
         let (c, steps) = s.restriction_case(c.id).await.unwrap();
         assert_eq!(
-            (c.status.as_str(), c.open, steps.len()),
+            (c.status.code(), c.open, steps.len()),
             ("reconnected", 0, 3)
         );
         assert!(s.restriction_cases(true, 10).await.unwrap().is_empty());

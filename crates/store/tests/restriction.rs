@@ -285,7 +285,7 @@ async fn restriction_waits_for_a_delivery_and_twenty_days_after_it() {
         }
         restrict(s, c.id, date(2026, 12, 26)).await.unwrap();
         let (case, _) = s.restriction_case(c.id).await.unwrap();
-        assert_eq!(case.status, "restricted", "{l}");
+        assert_eq!(case.status.code(), "restricted", "{l}");
         db.cleanup().await;
     }
 }

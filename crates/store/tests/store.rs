@@ -3,7 +3,7 @@
 
 use abonent_domain::accounts::{AccountCategory, AccountNumber};
 use abonent_domain::calendar::{DayKind, SpecialDay};
-use abonent_domain::clients::ClientDraft;
+use abonent_domain::clients::{ClientDraft, ConsentKind, VulnerableCategory};
 use abonent_domain::org::{Role, StaffData};
 use abonent_domain::search::SearchQuery;
 use abonent_store::accounts::{AccountData, PremisesData};
@@ -214,9 +214,9 @@ async fn client_create_update_and_audit() {
         let c = s.client(id).await.unwrap();
         assert_eq!(c.full_name, "Ёлкина Алёна Петровна");
         assert_eq!(c.phones, vec!["9123456789"]);
-        assert_eq!(c.vulnerable, vec!["disabled"]);
-        let mut active = c.active_consents();
-        active.sort();
+        assert_eq!(c.vulnerable, vec![VulnerableCategory::Disabled]);
+        let mut active: Vec<&str> = c.active_consents().iter().map(|k| k.code()).collect();
+        active.sort_unstable();
         assert_eq!(active, vec!["email_notices", "personal_data"]);
 
         // Withdraw e-mail notices, change the phone.
@@ -230,11 +230,11 @@ async fn client_create_update_and_audit() {
         assert_eq!(v, c.version + 1);
         let c2 = s.client(id).await.unwrap();
         assert_eq!(c2.phones, vec!["9001112233"]);
-        assert_eq!(c2.active_consents(), vec!["personal_data"]);
+        assert_eq!(c2.active_consents(), vec![ConsentKind::PersonalData]);
         assert!(c2
             .consents
             .iter()
-            .any(|k| k.kind == "email_notices" && k.withdrawn_at.is_some()));
+            .any(|k| k.kind == ConsentKind::EmailNotices && k.withdrawn_at.is_some()));
 
         // An edit based on the old version is refused and changes nothing.
         let stale = s

@@ -664,7 +664,10 @@ async fn staff_search_open_card_and_edit_through_pages() {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let c = app.db.store.client(id).await.unwrap();
         assert_eq!(c.surname, "Новофамильный");
-        assert_eq!(c.vulnerable, vec!["veteran"]);
+        assert_eq!(
+            c.vulnerable,
+            vec![abonent_domain::clients::VulnerableCategory::Veteran]
+        );
         let card = app.page(Method::GET, r.location(), &cookie, None).await;
         assert!(card.body.contains("Изменения сохранены"));
         assert!(card.body.contains("ветеран"));

@@ -604,7 +604,10 @@ async fn a_client_chooses_how_answers_and_notices_reach_them() {
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{l}");
         assert!(r.body.contains("Вашего телефона нет в наших данных"), "{l}");
-        assert_eq!(s.client(client).await.unwrap().preferred_channel, "portal");
+        assert_eq!(
+            s.client(client).await.unwrap().preferred_channel.code(),
+            "portal"
+        );
         // A forged form: refused.
         let r = app
             .page(
@@ -626,12 +629,12 @@ async fn a_client_chooses_how_answers_and_notices_reach_them() {
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{l}: {}", r.body);
         let c = s.client(client).await.unwrap();
-        assert_eq!(c.preferred_channel, "email", "{l}");
+        assert_eq!(c.preferred_channel.code(), "email", "{l}");
         assert_eq!(c.email.as_deref(), Some("settings@example.test"), "{l}");
         assert!(c
             .consents
             .iter()
-            .any(|k| k.kind == "email_notices" && k.withdrawn_at.is_none()));
+            .any(|k| k.kind.code() == "email_notices" && k.withdrawn_at.is_none()));
         // Notices now go there too.
         let news = abonent_domain::news::NewsDraft {
             kind: "news".into(),
@@ -671,11 +674,11 @@ async fn a_client_chooses_how_answers_and_notices_reach_them() {
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{l}");
         let c = s.client(client).await.unwrap();
-        assert_eq!(c.preferred_channel, "portal", "{l}");
+        assert_eq!(c.preferred_channel.code(), "portal", "{l}");
         assert!(c
             .consents
             .iter()
-            .filter(|k| k.kind == "email_notices")
+            .filter(|k| k.kind.code() == "email_notices")
             .all(|k| k.withdrawn_at.is_some()));
         let page = app
             .page(Method::GET, "/my/settings?saved=1", &cookie, None)
@@ -1123,7 +1126,7 @@ async fn a_client_signs_up_with_a_phone_confirmed_by_a_code_sent_by_sms() {
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{l}: {}", r.body);
         let card = s.client(a.client_id).await.unwrap();
-        assert_eq!(card.preferred_channel, "sms", "{l}");
+        assert_eq!(card.preferred_channel.code(), "sms", "{l}");
         assert_eq!(card.phones, vec!["9125550102".to_owned()], "{l}");
 
         // A forgotten password: the link comes by SMS.
@@ -1295,7 +1298,7 @@ async fn a_channel_chosen_when_the_session_ended_is_kept_through_signing_in() {
         let client = s.account(account).await.unwrap().client_id;
         let before = s.client(client).await.unwrap().preferred_channel;
         let _ = app.portal_user(account, "kanal@example.test").await;
-        let chosen = if before == "portal" {
+        let chosen = if before.code() == "portal" {
             "email"
         } else {
             "portal"

@@ -732,9 +732,6 @@ pub fn kind_label(code: &str) -> &'static str {
 pub fn channel_label(code: &str) -> &'static str {
     IntakeChannel::parse(code).map_or("—", |k| k.label_ru())
 }
-pub fn ground_label(code: &str) -> &'static str {
-    Ground::parse(code).map_or("—", |k| k.label_ru())
-}
 
 #[cfg(test)]
 mod tests {

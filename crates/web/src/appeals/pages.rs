@@ -629,7 +629,7 @@ async fn card_view(
         channel: a.channel.label_ru(),
         status: a.status.label_ru(),
         answer_channel: a.answer_channel.label_ru(),
-        ground: a.ground.as_deref().map_or("", super::ground_label),
+        ground: a.ground.map_or("", Ground::label_ru),
         deadline: ru_date(&a.deadline),
         original_deadline: ru_date(&a.original_deadline),
         overdue: open && is_overdue_on(&a.deadline, today),

@@ -111,9 +111,6 @@ pub async fn track(
         status: a.status.label_ru().to_owned(),
         deadline: ru_date(&a.deadline),
         replies,
-        ground: a
-            .ground
-            .as_deref()
-            .map(|g| super::ground_label(g).to_owned()),
+        ground: a.ground.map(|g| g.label_ru().to_owned()),
     })
 }

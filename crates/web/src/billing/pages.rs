@@ -2,6 +2,7 @@
 
 use abonent_domain::accounts::AccountCategory;
 use abonent_domain::money::Wh;
+use abonent_domain::restriction::CaseStatus;
 use abonent_domain::tariffs::{Norm, Tariff, TariffDraft, NORM_RESIDENTS, NORM_ROOMS};
 use abonent_domain::validation::FieldErrors;
 use abonent_store::billing::{BillingSettings, PeriodRow};
@@ -919,14 +920,11 @@ fn case_line(case: RestrictionCase) -> CaseLine {
         .as_deref()
         .map(ru_date)
         .unwrap_or_default();
-    let possible_from = match (
-        case.status.as_str(),
-        case.pay_by.parse::<jiff::civil::Date>(),
-    ) {
-        ("warning", Ok(p)) if !delivered.is_empty() => {
+    let possible_from = match (case.status, case.pay_by.parse::<jiff::civil::Date>()) {
+        (CaseStatus::Warning, Ok(p)) if !delivered.is_empty() => {
             ru_date(&abonent_domain::restriction::restriction_from(p).to_string())
         }
-        ("warning", _) => "после вручения + срок".into(),
+        (CaseStatus::Warning, _) => "после вручения + срок".into(),
         _ => "—".into(),
     };
     CaseLine {
@@ -1241,8 +1239,8 @@ async fn case_view_with(
             me,
             "billing",
         ),
-        status: step_label(&case.status),
-        options: next_steps(&case.status)
+        status: case.status.label_ru(),
+        options: next_steps(case.status.code())
             .iter()
             .map(|c| StepOption {
                 code: c,

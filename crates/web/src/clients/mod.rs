@@ -293,13 +293,13 @@ pub fn draft_of(c: &ClientRecord) -> ClientDraft {
             .join(", "),
         email: c.email.clone().unwrap_or_default(),
         postal_address: c.postal_address.clone().unwrap_or_default(),
-        preferred_channel: c.preferred_channel.clone(),
-        vulnerable: c.vulnerable.clone(),
+        preferred_channel: c.preferred_channel.code().to_owned(),
+        vulnerable: c.vulnerable.iter().map(|v| v.code().to_owned()).collect(),
         vulnerable_note: c.vulnerable_note.clone().unwrap_or_default(),
         consents: c
             .active_consents()
             .iter()
-            .map(|s| (*s).to_owned())
+            .map(|k| k.code().to_owned())
             .collect(),
     }
 }

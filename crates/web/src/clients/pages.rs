@@ -146,7 +146,7 @@ async fn card_page(
         .consents
         .iter()
         .map(|k| Labelled {
-            label: ConsentKind::parse(&k.kind).map_or(k.kind.clone(), |x| x.label_ru().to_owned()),
+            label: k.kind.label_ru().to_owned(),
             detail: match k.withdrawn_at {
                 None => format!("дано {}", format_time(k.given_at, tz)),
                 Some(w) => format!(
@@ -164,13 +164,11 @@ async fn card_page(
         phones: c.phones.iter().map(|p| format_phone(p)).collect(),
         email: c.email.clone().unwrap_or_default(),
         postal_address: c.postal_address.clone().unwrap_or_default(),
-        channel: Channel::parse(&c.preferred_channel)
-            .map_or("—", |x| x.label_ru())
-            .to_owned(),
+        channel: c.preferred_channel.label_ru().to_owned(),
         vulnerable: c
             .vulnerable
             .iter()
-            .map(|v| VulnerableCategory::parse(v).map_or(v.clone(), |x| x.label_ru().to_owned()))
+            .map(|v| v.label_ru().to_owned())
             .collect(),
         vulnerable_note: c.vulnerable_note.clone().unwrap_or_default(),
         consents,

@@ -110,7 +110,7 @@ async fn view(
         },
         choices,
         kept: selected.is_some() && errors.is_empty() && !saved,
-        selected: selected.unwrap_or(c.preferred_channel),
+        selected: selected.unwrap_or_else(|| c.preferred_channel.code().to_owned()),
         errors,
         saved,
     })
