@@ -74,6 +74,8 @@ test('a client signs up with the code from the invoice, sends a reading and gets
   // A technician registers a meter on the account; the code is printed on its invoice.
   const tech = await context.newPage();
   await signIn(tech, 'tech');
+  // A technician starts at their appeals (Role::start_page); the client search is a click away.
+  await tech.goto(`${server.url}/clients`);
   await tech.getByLabel('Номер лицевого счёта, фамилия, адрес или телефон').fill('Петров');
   await tech.getByRole('button', { name: 'Найти' }).click();
   await tech.locator('tbody tr').first().locator('a').first().click();
@@ -267,6 +269,8 @@ test('the head of retail sales edits a reminder template with a preview', async 
   await page.getByRole('heading', { name: 'Уведомления клиентам' }).waitFor();
   assert.deepEqual(await accessibilityProblems(page), []);
   const form = page.locator('#debt-sms');
+  // The templates are grouped by kind, each group folded: open the one with the debt SMS.
+  await page.locator('details', { has: form }).locator('summary').first().click();
   await form.getByLabel('Текст').fill('Долг {account}: {summa}');
   await form.getByRole('button', { name: 'Сохранить шаблон' }).click();
   await page.locator('#error-summary').waitFor();

@@ -69,7 +69,7 @@ test('the home page leads a citizen to what they came for', async () => {
   for (const [tile, url] of [
     ['Передать показания', /\/readings$/],
     ['Оплатить / реквизиты', /\/info\/requisites$/],
-    ['Личный кабинет', /\/my(\/login)?$/],
+    ['Личный кабинет', /\/my(\/login)?(\?.*)?$/],
     ['Обращение онлайн', /\/reception$/],
   ]) {
     await page.goto(server.url);
