@@ -31,7 +31,6 @@ async fn the_site_address_is_a_public_home_with_the_outages_in_force() {
         );
         for (text, what) in [
             (company.name.as_str(), "the company"),
-            (company.hotline_phones.as_str(), "the hotline"),
             ("href=\"/readings\"", "readings"),
             ("Оплатить / реквизиты", "payment"),
             ("href=\"/my\"", "the personal account"),
@@ -41,6 +40,13 @@ async fn the_site_address_is_a_public_home_with_the_outages_in_force() {
             ("href=\"/login\"", "the staff sign-in"),
         ] {
             assert!(r.body.contains(text), "{l}: the home page names {what}");
+        }
+        for phone in company.hotline_phones.split(',') {
+            assert!(
+                r.body
+                    .contains(&format!("<strong>{}</strong>", phone.trim())),
+                "{l}: the hotline {phone}"
+            );
         }
         assert!(
             !r.body.contains("Отключения электроэнергии"),

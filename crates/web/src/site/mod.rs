@@ -21,6 +21,8 @@ pub struct Home {
     pub outages: Vec<News>,
     /// The latest announcements of other kinds.
     pub news: Vec<News>,
+    /// The norm of an answer to a complaint, in days (15 unless changed).
+    pub answer_days: i32,
 }
 
 /// The company, its service centres, the outages not yet over and the latest news.
@@ -36,7 +38,11 @@ pub async fn home(state: &AppState) -> Result<Home, WebError> {
         .filter(|n| !outages.iter().any(|o| o.id == n.id))
         .take(HOME_NEWS as usize)
         .collect();
+    let rules = crate::appeals::rules(state).await?;
     Ok(Home {
+        answer_days: rules
+            .norms(abonent_domain::appeals::AppealKind::Complaint)
+            .answer_days,
         company: state.store.company().await?,
         centres: state.store.centres().await?,
         outages,

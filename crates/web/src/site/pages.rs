@@ -22,10 +22,10 @@ pub fn routes() -> Router<AppState> {
 struct HomePage {
     chrome: PortalChrome,
     company: String,
-    hotline: String,
-    /// The first hotline number for a `tel:` link: digits and a leading `+`.
-    hotline_tel: String,
+    /// Each hotline number as printed, with its `tel:` form.
+    hotline: Vec<(String, String)>,
     hotline_hours: String,
+    answer_days: i32,
     centres: Vec<abonent_store::org::Centre>,
     outages: Vec<NewsLine>,
     news: Vec<NewsLine>,
@@ -49,9 +49,14 @@ async fn home(
     Ok(render(&HomePage {
         chrome: PortalChrome::public("Главная"),
         company,
-        hotline_tel: tel(&hotline),
-        hotline,
+        hotline: hotline
+            .split([',', ';'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| (p.to_owned(), tel(p)))
+            .collect(),
         hotline_hours,
+        answer_days: h.answer_days,
         centres: h.centres,
         outages: h.outages.iter().map(|n| NewsLine::of(n, tz)).collect(),
         news: h.news.iter().map(|n| NewsLine::of(n, tz)).collect(),
