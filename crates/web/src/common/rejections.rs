@@ -35,7 +35,7 @@ pub fn explain(status: StatusCode, text: &str) -> ErrorItem {
             Some(f) => format!("Поле «{f}» неверного вида ({text})."),
             None => format!("Данные запроса неверного вида ({text})."),
         },
-        _ if text.contains("JSON") => format!("Тело запроса — не правильный JSON ({text})."),
+        _ if text.contains("JSON") => format!("Тело запроса — неправильный JSON ({text})."),
         _ => format!("Запрос не разобран ({text})."),
     };
     ErrorItem { field, detail }
@@ -97,7 +97,7 @@ mod tests {
             "Failed to parse the request body as JSON: EOF while parsing",
         );
         assert!(
-            e.detail.starts_with("Тело запроса — не правильный JSON"),
+            e.detail.starts_with("Тело запроса — неправильный JSON"),
             "{}",
             e.detail
         );
