@@ -7,6 +7,7 @@ pub mod audit;
 pub mod billing;
 pub mod calendar;
 pub mod clients;
+pub mod frontoffice;
 pub mod hours;
 pub mod info;
 pub mod metering;

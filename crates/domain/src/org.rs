@@ -56,11 +56,23 @@ pub enum Permission {
     ConfigureNotices,
     /// Edit and publish the pages of the public section «Клиентам» (PRT-01).
     EditPublicPages,
+    /// Serve visitors at a window of the hall: call tickets, transfer, record visits (CHN-01).
+    ServeVisitors,
+    /// See the queue's journal of visits and how the service-time norms are kept (CHN-01).
+    ViewVisits,
+    /// Set the queue's services and their norms, and enrol the hall's kiosks and displays.
+    ConfigureFrontOffice,
+    /// Record an incident: aggression, threats, detention of staff (CHN-05, §6.4).
+    RecordIncidents,
+    /// Read the register of incidents (CHN-05): the supervisors and the general director.
+    ViewIncidents,
+    /// Edit the directory of who decides which questions (CHN-07, §6.2.3.3).
+    EditCompetences,
 }
 
 impl Permission {
     /// Every permission, in the order of the declaration.
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 23] = [
         Permission::ViewClients,
         Permission::EditClients,
         Permission::AdministerOrganisation,
@@ -78,6 +90,12 @@ impl Permission {
         Permission::RecordWarningDelivery,
         Permission::ConfigureNotices,
         Permission::EditPublicPages,
+        Permission::ServeVisitors,
+        Permission::ViewVisits,
+        Permission::ConfigureFrontOffice,
+        Permission::RecordIncidents,
+        Permission::ViewIncidents,
+        Permission::EditCompetences,
     ];
 
     /// The right as a person reads it.
@@ -100,6 +118,12 @@ impl Permission {
             Permission::RecordWarningDelivery => "отметки о вручении предупреждений",
             Permission::ConfigureNotices => "настройка шаблонов уведомлений",
             Permission::EditPublicPages => "страницы раздела «Клиентам»",
+            Permission::ServeVisitors => "приём посетителей в зале",
+            Permission::ViewVisits => "журнал визитов и нормы приёма",
+            Permission::ConfigureFrontOffice => "настройка очереди, киосков и табло",
+            Permission::RecordIncidents => "запись инцидентов",
+            Permission::ViewIncidents => "журнал инцидентов",
+            Permission::EditCompetences => "справочник компетенций",
         }
     }
 
@@ -153,6 +177,17 @@ impl Role {
             ConfigureNotices | EditPublicPages => {
                 matches!(self, HeadOfRetailSales | GeneralDirector | Administrator)
             }
+            ServeVisitors => matches!(
+                self,
+                Technician | CashierTechnician | HeadOfRetailSales | BranchHead
+            ),
+            ViewVisits | RecordIncidents => !matches!(self, Administrator),
+            ConfigureFrontOffice => matches!(self, Administrator | GeneralDirector | BranchHead),
+            ViewIncidents => matches!(self, HeadOfRetailSales | BranchHead | GeneralDirector),
+            EditCompetences => matches!(
+                self,
+                HeadOfRetailSales | BranchHead | GeneralDirector | Administrator
+            ),
         }
     }
 }
