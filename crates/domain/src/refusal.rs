@@ -35,7 +35,29 @@ pub enum Refusal {
     #[error(transparent)]
     Portal(#[from] PortalRefusal),
     #[error(transparent)]
+    Queue(#[from] QueueRefusal),
+    #[error(transparent)]
     Restriction(#[from] RestrictionCaseRefusal),
+}
+
+/// The hall's queue (CHN-01).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueueRefusal {
+    /// Another window called it, or it was served, since the page was shown.
+    #[error("Талон уже вызван другим окном или обслужен; обновите страницу.")]
+    TicketChanged,
+    /// A window serves one visitor at a time.
+    #[error("Сначала завершите приём талона {0}.")]
+    AlreadyServing(String),
+    #[error("Услуга не найдена или не ведётся в этом центре.")]
+    UnknownService,
+    /// A transfer to the service the ticket is in already.
+    #[error("Талон уже в очереди этой услуги.")]
+    SameService,
+    #[error("Буква «{0}» уже занята другой услугой центра.")]
+    LetterTaken(String),
+    #[error("Выберите окно и хотя бы одну услугу рабочего места.")]
+    NoSeat,
 }
 
 /// Personal accounts.

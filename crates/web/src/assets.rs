@@ -10,6 +10,8 @@ use crate::AppState;
 const APP_CSS: &str = include_str!("../assets/app.css");
 const FAVICON: &str = include_str!("../assets/favicon.svg");
 const PRINT_JS: &str = include_str!("../assets/print.js");
+const HALL_CSS: &str = include_str!("../assets/hall.css");
+const HALL_JS: &str = include_str!("../assets/hall.js");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -20,6 +22,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/assets/print.js",
             get(|| async { asset("text/javascript; charset=utf-8", PRINT_JS) }),
+        )
+        .route(
+            "/assets/hall.css",
+            get(|| async { asset("text/css; charset=utf-8", HALL_CSS) }),
+        )
+        .route(
+            "/assets/hall.js",
+            get(|| async { asset("text/javascript; charset=utf-8", HALL_JS) }),
         )
         .route(
             "/assets/favicon.svg",

@@ -10,6 +10,7 @@ pub mod billing;
 pub mod clients;
 pub mod common;
 pub mod contracts;
+pub mod frontoffice;
 pub mod health;
 pub mod info;
 pub mod info_points;
@@ -87,6 +88,8 @@ pub struct AppState {
     pub rules: Arc<appeals::RulesCache>,
     /// Public pages generated from rarely changing data.
     pub pages: Arc<common::page_cache::PageCache>,
+    /// The live hall displays of this instance (CHN-01).
+    pub boards: Arc<frontoffice::boards::Boards>,
 }
 
 impl AppState {
@@ -97,6 +100,7 @@ impl AppState {
             config: Arc::new(config),
             metrics: Arc::new(health::Metrics::new()),
             pages: Arc::new(common::page_cache::PageCache::default()),
+            boards: Arc::new(frontoffice::boards::Boards::default()),
         }
     }
 }
@@ -123,6 +127,7 @@ pub fn router(state: AppState) -> Router {
         .merge(info::pages::routes())
         .merge(info_points::pages::routes())
         .merge(news::pages::routes())
+        .merge(frontoffice::pages::routes())
         .nest(
             "/api/v1",
             Router::new()
@@ -136,6 +141,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(payments::api::routes())
                 .merge(notices::api::routes())
                 .merge(news::api::routes())
+                .merge(frontoffice::api::routes())
                 .fallback(api_not_found),
         )
         .merge(openapi::routes())

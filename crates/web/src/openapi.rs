@@ -89,6 +89,24 @@ use crate::AppState;
         crate::news::api::api_public,
         crate::news::api::api_publish,
         crate::news::api::api_withdraw,
+        crate::frontoffice::api::kiosk_services,
+        crate::frontoffice::api::take_ticket,
+        crate::frontoffice::api::board,
+        crate::frontoffice::api::window,
+        crate::frontoffice::api::seat,
+        crate::frontoffice::api::call_next,
+        crate::frontoffice::api::recall,
+        crate::frontoffice::api::no_show,
+        crate::frontoffice::api::return_ticket,
+        crate::frontoffice::api::transfer,
+        crate::frontoffice::api::finish,
+        crate::frontoffice::api::journal,
+        crate::frontoffice::api::services,
+        crate::frontoffice::api::add_service,
+        crate::frontoffice::api::update_service,
+        crate::frontoffice::api::devices,
+        crate::frontoffice::api::enrol,
+        crate::frontoffice::api::revoke,
     ),
     tags(
         (name = "auth", description = "Staff sign-in (ORG-04)"),
@@ -100,6 +118,7 @@ use crate::AppState;
         (name = "appeals", description = "Appeals registry and the online reception (APL-01…APL-10, CHN-02)"),
         (name = "notices", description = "Templates of notices to clients (NTF-03)"),
         (name = "news", description = "News and mass informing, to everyone or a district (§10.2, NTF-02)"),
+        (name = "frontoffice", description = "The hall: electronic queue, kiosks, displays, windows, visits and their norms (CHN-01, §6.3)"),
     )
 )]
 pub struct ApiDoc;

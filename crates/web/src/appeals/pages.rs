@@ -335,6 +335,10 @@ pub struct NewParams {
     /// phone menu); otherwise in person, in writing.
     #[serde(default)]
     channel: String,
+    /// The kind, when the context decides it: a consultation in the hall whose answer needs
+    /// time is an information request (§6.3.3).
+    #[serde(default)]
+    kind: String,
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -348,9 +352,13 @@ async fn new_form(
     let channel = IntakeChannel::parse(p.channel.trim())
         .filter(|c| *c != IntakeChannel::OnlineReception && *c != IntakeChannel::Email)
         .unwrap_or(IntakeChannel::InPersonWritten);
+    let kind = abonent_domain::appeals::AppealKind::parse(p.kind.trim())
+        .map(|k| k.code().to_owned())
+        .unwrap_or_default();
     let form = AppealDraft {
         channel: channel.code().into(),
         client_id: p.client_id,
+        kind,
         ..Default::default()
     };
     Ok(render(&new_page(&state, &me, form, FieldErrors::new()).await?)?.into_response())

@@ -429,6 +429,7 @@ impl crate::common::layout::Chrome {
                 can_billing: s.can(Permission::ViewBilling),
                 can_notices: s.can(Permission::ConfigureNotices),
                 can_info: s.can(Permission::EditPublicPages),
+                can_queue: s.can(Permission::ServeVisitors) || s.can(Permission::ViewVisits),
             }),
             csrf: s.csrf_token.clone(),
             section,

@@ -17,6 +17,8 @@ pub struct ChromeUser {
     pub can_billing: bool,
     pub can_notices: bool,
     pub can_info: bool,
+    /// The hall: the window (serving visitors) or the journal of visits.
+    pub can_queue: bool,
 }
 
 /// Data of the layout: title, navigation, the CSRF token for forms.

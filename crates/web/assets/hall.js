@@ -1,0 +1,126 @@
+// The hall's devices (an external file: the Content Security Policy allows no inline scripts).
+// Kiosk: an on-screen keypad types the account number, so no keyboard is needed; a tapped
+// service button is disabled at once (the server also gives one ticket per form). Ticket: a
+// «Печать» button and the way back. Display: live updates by server-sent events, with a
+// page refresh as the fallback, and an optional sound when a ticket is called.
+(function () {
+  "use strict";
+
+  function keypad() {
+    var input = document.getElementById("k-account");
+    var pad = document.querySelector(".keypad");
+    if (!input || !pad) return;
+    pad.hidden = false;
+    input.setAttribute("inputmode", "none");
+    pad.addEventListener("click", function (e) {
+      var b = e.target.closest("button[data-key]");
+      if (!b) return;
+      var k = b.getAttribute("data-key");
+      if (k === "back") input.value = input.value.slice(0, -1);
+      else if (k === "clear") input.value = "";
+      else if (input.value.replace(/\D/g, "").length < 10) input.value += k;
+    });
+    var form = document.getElementById("kiosk-form");
+    if (form) {
+      form.addEventListener("submit", function () {
+        setTimeout(function () {
+          form.querySelectorAll("button.kiosk-service").forEach(function (b) { b.disabled = true; });
+        }, 0);
+      });
+    }
+  }
+
+  function beep() {
+    try {
+      var Ctx = window.AudioContext || window.webkitAudioContext;
+      if (!Ctx) return;
+      var ctx = beep.ctx || (beep.ctx = new Ctx());
+      var o = ctx.createOscillator();
+      var g = ctx.createGain();
+      o.frequency.value = 880;
+      g.gain.setValueAtTime(0.25, ctx.currentTime);
+      g.gain.exponentialRampToValueAtTime(0.001, ctx.currentTime + 0.8);
+      o.connect(g);
+      g.connect(ctx.destination);
+      o.start();
+      o.stop(ctx.currentTime + 0.8);
+    } catch (err) { /* no sound on this device */ }
+  }
+
+  function cell(tr, text) {
+    var td = document.createElement("td");
+    td.textContent = text;
+    tr.appendChild(td);
+  }
+
+  function display() {
+    var root = document.getElementById("board");
+    if (!root || !window.EventSource) return;
+    var url = root.getAttribute("data-events");
+    var called = document.getElementById("called-body");
+    var waiting = document.getElementById("waiting-body");
+    var empty = document.getElementById("called-empty");
+    var status = document.getElementById("board-status");
+    var sound = document.getElementById("sound");
+    var seen = {};
+    document.querySelectorAll("#called-body tr[data-key]").forEach(function (tr) {
+      seen[tr.getAttribute("data-key")] = true;
+    });
+    var refresh = document.getElementById("fallback-refresh");
+    if (refresh) refresh.parentNode.removeChild(refresh);
+    var es = new EventSource(url);
+    es.addEventListener("board", function (e) {
+      var b = JSON.parse(e.data);
+      var fresh = false;
+      var next = {};
+      called.textContent = "";
+      b.called.forEach(function (c) {
+        var key = c.ticket_id + ":" + c.calls;
+        next[key] = true;
+        var tr = document.createElement("tr");
+        tr.setAttribute("data-key", key);
+        if (!seen[key]) { tr.className = "fresh"; fresh = true; }
+        cell(tr, c.label);
+        cell(tr, c.window_label);
+        called.appendChild(tr);
+      });
+      seen = next;
+      empty.hidden = b.called.length > 0;
+      waiting.textContent = "";
+      b.waiting.forEach(function (w) {
+        var tr = document.createElement("tr");
+        cell(tr, w.letter + " — " + w.name);
+        cell(tr, String(w.waiting));
+        waiting.appendChild(tr);
+      });
+      root.setAttribute("data-version", String(b.version));
+      status.textContent = "Обновлено: " + new Date().toLocaleTimeString("ru-RU");
+      if (fresh && sound && sound.checked) beep();
+    });
+    es.onerror = function () {
+      status.textContent = "Нет связи с сервером, переподключение…";
+    };
+    if (sound) sound.addEventListener("change", function () { if (sound.checked) beep(); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    keypad();
+    display();
+    document.querySelectorAll("button[data-print]").forEach(function (b) {
+      b.hidden = false;
+      b.addEventListener("click", function () { window.print(); });
+    });
+    var timer = document.querySelector("[data-since]");
+    if (timer) {
+      var since = Number(timer.getAttribute("data-since"));
+      var norm = Number(timer.getAttribute("data-norm")) * 60;
+      var tick = function () {
+        var s = Math.max(0, Math.floor((Date.now() - since) / 1000));
+        timer.textContent = Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+        timer.classList.toggle("over-norm", s > norm);
+      };
+      tick();
+      setInterval(tick, 1000);
+    }
+  });
+})();
