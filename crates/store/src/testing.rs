@@ -8,6 +8,8 @@ use crate::{Backend, Store};
 pub struct TestDb {
     pub store: Store,
     pub label: &'static str,
+    /// The URL the store was opened with: a second store on it is the service restarted.
+    pub url: String,
     _dir: Option<tempfile::TempDir>,
     pg: Option<(String, String)>,
 }
@@ -63,6 +65,7 @@ pub async fn sqlite() -> TestDb {
     TestDb {
         store,
         label: "sqlite",
+        url,
         _dir: Some(dir),
         pg: None,
     }
@@ -83,6 +86,7 @@ pub async fn postgres(url: &str) -> TestDb {
     TestDb {
         store,
         label: "postgres",
+        url: scoped,
         _dir: None,
         pg: Some((url.to_owned(), schema)),
     }

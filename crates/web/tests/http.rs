@@ -191,8 +191,20 @@ async fn every_protected_route_checks_the_role() {
             .json()["id"]
             .as_i64()
             .unwrap();
+        let centre = app.db.store.centres().await.unwrap()[0].id;
+        let servers: &[&str] = &["head", "sales", "tech", "cashier"];
+        let hall_admins: &[&str] = &["admin", "director", "head"];
         let cases: Vec<Case> = vec![
             (Method::GET, "/api/v1/me".into(), None, all_staff),
+            (Method::GET, "/api/v1/queue/window".into(), None, servers),
+            (Method::GET, "/api/v1/queue/journal".into(), None, viewers),
+            (
+                Method::GET,
+                format!("/api/v1/queue/centres/{centre}/services"),
+                None,
+                hall_admins,
+            ),
+            (Method::GET, "/api/v1/devices".into(), None, hall_admins),
             (
                 Method::GET,
                 "/api/v1/clients?q=%D0%B8%D0%B2".into(),
