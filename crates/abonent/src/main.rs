@@ -711,6 +711,30 @@ async fn worker(cfg: Config, once: bool) -> Result<()> {
     Ok(())
 }
 
+/// The demo's hall: a month of visits (once), and a kiosk and a display of the first centre
+/// enrolled anew; returns the centre's name and the two tokens to print.
+async fn demo_hall(store: &Store, cfg: &Config) -> Result<Option<(String, String, String)>> {
+    let today = jiff::Zoned::now()
+        .with_time_zone(cfg.company.time_zone.clone())
+        .date();
+    store.demo_queue(today, &cfg.company.time_zone).await?;
+    let Some(centre) = store.centres().await?.into_iter().next() else {
+        return Ok(None);
+    };
+    let (kiosk, display) = (
+        abonent_web::common::tokens::random_token(),
+        abonent_web::common::tokens::random_token(),
+    );
+    store
+        .demo_hall_devices(
+            centre.id,
+            &abonent_web::common::tokens::token_hash(&kiosk),
+            &abonent_web::common::tokens::token_hash(&display),
+        )
+        .await?;
+    Ok(Some((centre.name, kiosk, display)))
+}
+
 /// How long a stopping process waits for the message or request in hand before it gives up on
 /// it (its lease then ends by itself, see `abonent_jobs::LEASE`).
 const GRACE: Duration = Duration::from_secs(10);
@@ -747,6 +771,11 @@ async fn serve(
             store.seed_demo_staff(&hash).await?;
         }
     }
+    let hall = if demo {
+        demo_hall(&store, &cfg).await?
+    } else {
+        None
+    };
     let addr = listen.unwrap_or(cfg.listen);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -803,6 +832,11 @@ async fn serve(
         println!("  интернет-приёмная:          {site}/reception");
         println!("  статус обращения:           {site}/reception/status");
         println!("  личный кабинет:             {site}/my (регистрация: {site}/my/signup)");
+        if let Some((centre, kiosk, display)) = &hall {
+            println!("Зал обслуживания ({centre}), откройте на устройстве зала один раз:");
+            println!("  киоск выдачи талонов:       {site}/devices/enrol?token={kiosk}");
+            println!("  табло зала:                 {site}/devices/enrol?token={display}");
+        }
         println!("Вход для сотрудников: {url}/login");
         println!("  логины: admin (администратор), head (руководитель отделения), sales (начальник отдела),");
         println!("          tech и tech2 (техники), cashier (техник-кассир), clerk (канцелярия), director");
