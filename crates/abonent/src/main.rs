@@ -322,6 +322,7 @@ async fn seed_demo(store: &Store, accounts: u32, progress: bool) -> Result<()> {
     store.seed_demo_staff(&hash).await?;
     let have = store.max_account_serial().await?;
     if have >= accounts {
+        store.demo_incidents().await?;
         println!("Демо-данные уже есть: {have} лицевых счетов.");
         return Ok(());
     }
@@ -343,6 +344,10 @@ async fn seed_demo(store: &Store, accounts: u32, progress: bool) -> Result<()> {
         "Добавлено {added} клиентов с лицевыми счетами за {:.1} с.",
         started.elapsed().as_secs_f64()
     );
+    let incidents = store.demo_incidents().await?;
+    if incidents > 0 {
+        println!("Добавлено {incidents} записей в журнал инцидентов.");
+    }
     Ok(())
 }
 
@@ -745,6 +750,7 @@ async fn serve(
                 tokio::task::spawn_blocking(|| abonent_domain::password::try_hash(DEMO_PASSWORD))
                     .await??;
             store.seed_demo_staff(&hash).await?;
+            store.demo_incidents().await?;
         }
     }
     let addr = listen.unwrap_or(cfg.listen);

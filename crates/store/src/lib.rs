@@ -16,6 +16,8 @@ pub mod contracts;
 pub mod demo;
 pub mod demo_appeals;
 pub mod demo_billing;
+pub mod demo_frontoffice;
+pub mod frontoffice;
 mod group;
 pub mod idempotency;
 pub mod info;

@@ -10,6 +10,7 @@ pub mod billing;
 pub mod clients;
 pub mod common;
 pub mod contracts;
+pub mod frontoffice;
 pub mod health;
 pub mod info;
 pub mod info_points;
@@ -123,6 +124,8 @@ pub fn router(state: AppState) -> Router {
         .merge(info::pages::routes())
         .merge(info_points::pages::routes())
         .merge(news::pages::routes())
+        .merge(frontoffice::incidents::pages::routes())
+        .merge(frontoffice::competences::pages::routes())
         .nest(
             "/api/v1",
             Router::new()
@@ -136,6 +139,8 @@ pub fn router(state: AppState) -> Router {
                 .merge(payments::api::routes())
                 .merge(notices::api::routes())
                 .merge(news::api::routes())
+                .merge(frontoffice::incidents::api::routes())
+                .merge(frontoffice::competences::api::routes())
                 .fallback(api_not_found),
         )
         .merge(openapi::routes())

@@ -89,6 +89,13 @@ use crate::AppState;
         crate::news::api::api_public,
         crate::news::api::api_publish,
         crate::news::api::api_withdraw,
+        crate::frontoffice::incidents::api::list,
+        crate::frontoffice::incidents::api::record,
+        crate::frontoffice::incidents::api::card,
+        crate::frontoffice::competences::api::list,
+        crate::frontoffice::competences::api::create,
+        crate::frontoffice::competences::api::update,
+        crate::frontoffice::competences::api::remove,
     ),
     tags(
         (name = "auth", description = "Staff sign-in (ORG-04)"),
@@ -100,6 +107,7 @@ use crate::AppState;
         (name = "appeals", description = "Appeals registry and the online reception (APL-01…APL-10, CHN-02)"),
         (name = "notices", description = "Templates of notices to clients (NTF-03)"),
         (name = "news", description = "News and mass informing, to everyone or a district (§10.2, NTF-02)"),
+        (name = "frontoffice", description = "Front office: the register of incidents and the directory of competences (CHN-05, CHN-07)"),
     )
 )]
 pub struct ApiDoc;

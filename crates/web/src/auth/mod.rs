@@ -429,6 +429,13 @@ impl crate::common::layout::Chrome {
                 can_billing: s.can(Permission::ViewBilling),
                 can_notices: s.can(Permission::ConfigureNotices),
                 can_info: s.can(Permission::EditPublicPages),
+                incidents_href: if s.can(Permission::ViewIncidents) {
+                    Some("/incidents")
+                } else if s.can(Permission::RecordIncidents) {
+                    Some("/incidents/new")
+                } else {
+                    None
+                },
             }),
             csrf: s.csrf_token.clone(),
             section,

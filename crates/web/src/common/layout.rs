@@ -17,6 +17,8 @@ pub struct ChromeUser {
     pub can_billing: bool,
     pub can_notices: bool,
     pub can_info: bool,
+    /// The incidents' entry: the register, or the form for who only records (CHN-05).
+    pub incidents_href: Option<&'static str>,
 }
 
 /// Data of the layout: title, navigation, the CSRF token for forms.
