@@ -322,6 +322,7 @@ async fn seed_demo(store: &Store, accounts: u32, progress: bool) -> Result<()> {
     store.seed_demo_staff(&hash).await?;
     let have = store.max_account_serial().await?;
     if have >= accounts {
+        store.demo_incidents().await?;
         println!("Демо-данные уже есть: {have} лицевых счетов.");
         return Ok(());
     }
@@ -343,6 +344,10 @@ async fn seed_demo(store: &Store, accounts: u32, progress: bool) -> Result<()> {
         "Добавлено {added} клиентов с лицевыми счетами за {:.1} с.",
         started.elapsed().as_secs_f64()
     );
+    let incidents = store.demo_incidents().await?;
+    if incidents > 0 {
+        println!("Добавлено {incidents} записей в журнал инцидентов.");
+    }
     Ok(())
 }
 
@@ -751,6 +756,23 @@ async fn finish_worker(mut jobs: tokio::task::JoinHandle<()>) {
     }
 }
 
+/// `serve --demo`: demo data on a new database (staff again on an old one, whose passwords
+/// may have been changed), and the hall's demo devices; returns what [`demo_hall`] returns.
+async fn prepare_demo(store: &Store, cfg: &Config) -> Result<Option<(String, String, String)>> {
+    if store.account_count().await? == 0 {
+        println!("Загружаю демо-данные…");
+        seed_demo(store, cfg.demo_accounts, true).await?;
+        seed_demo_billing(store, 3, previous_month(), false, true).await?;
+    } else {
+        let hash =
+            tokio::task::spawn_blocking(|| abonent_domain::password::try_hash(DEMO_PASSWORD))
+                .await??;
+        store.seed_demo_staff(&hash).await?;
+        store.demo_incidents().await?;
+    }
+    demo_hall(store, cfg).await
+}
+
 async fn serve(
     cfg: Config,
     listen: Option<SocketAddr>,
@@ -759,20 +781,8 @@ async fn serve(
 ) -> Result<()> {
     let started = std::time::Instant::now();
     let store = open(&cfg).await?;
-    if demo {
-        if store.account_count().await? == 0 {
-            println!("Загружаю демо-данные…");
-            seed_demo(&store, cfg.demo_accounts, true).await?;
-            seed_demo_billing(&store, 3, previous_month(), false, true).await?;
-        } else {
-            let hash =
-                tokio::task::spawn_blocking(|| abonent_domain::password::try_hash(DEMO_PASSWORD))
-                    .await??;
-            store.seed_demo_staff(&hash).await?;
-        }
-    }
     let hall = if demo {
-        demo_hall(&store, &cfg).await?
+        prepare_demo(&store, &cfg).await?
     } else {
         None
     };

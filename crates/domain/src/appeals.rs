@@ -66,13 +66,14 @@ coded_enum! {
 }
 
 coded_enum! {
-    /// What a workspace notice to a staff member is about (APL-03, APL-09).
+    /// What a workspace notice to a staff member is about (APL-03, APL-09; incidents, CHN-05).
     StaffNoticeKind {
         NewAppeal = "new_appeal" / "новое обращение",
         Assigned = "assigned" / "поручено обращение",
         Reminder = "reminder" / "напоминание о сроке",
         Escalation = "escalation" / "просрочено обращение",
         Letter = "letter" / "письмо заявителя",
+        Incident = "incident" / "инцидент с клиентом",
     }
 }
 

@@ -178,6 +178,12 @@ pub const SUBSECTIONS: &[Subsection] = &[
         ),
     },
     Subsection {
+        slug: "competences",
+        title: "Кто решает какие вопросы",
+        clause: "CHN-07, §6.2.3.3, §6.3.3: должностные лица и их компетенции",
+        source: Source::Generated("/info/competences"),
+    },
+    Subsection {
         slug: "document-samples",
         title: "Образцы заявлений",
         clause: "PRT-01, §5.2.2: образцы документов",

@@ -193,7 +193,15 @@ pub async fn send_staff_notice(store: &Store, cfg: &MailConfig, notice_id: i64) 
         email.trim(),
         &format!("Абонент: {}", n.text),
         &format!("<notice-{notice_id}@abonent.invalid>"),
-        format!("{}\n\nОткройте раздел «Обращения» в Абоненте.\n", n.text),
+        format!(
+            "{}\n\nОткройте раздел «{}» в Абоненте.\n",
+            n.text,
+            if n.incident_id.is_some() {
+                "Инциденты"
+            } else {
+                "Обращения"
+            }
+        ),
     )
     .await?;
     Ok(format!("notice {notice_id} mailed"))

@@ -1931,7 +1931,7 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all, fields(staff_id = staff_id))]
     pub async fn staff_notices(&self, staff_id: i64, limit: i64) -> Result<Vec<StaffNotice>> {
         Ok(sqlx::query_as(
-            "SELECT id, at, kind, appeal_id, text, read_at FROM staff_notices
+            "SELECT id, at, kind, appeal_id, incident_id, text, read_at FROM staff_notices
              WHERE staff_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
         )
         .bind(staff_id)
@@ -1944,7 +1944,7 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn notice_for_mail(&self, id: i64) -> Result<(StaffNotice, String)> {
         let n: StaffNotice = sqlx::query_as(
-            "SELECT id, at, kind, appeal_id, text, read_at FROM staff_notices WHERE id = $1",
+            "SELECT id, at, kind, appeal_id, incident_id, text, read_at FROM staff_notices WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(self.pool())
@@ -1981,6 +1981,8 @@ pub struct StaffNotice {
     #[schema(value_type = String)]
     pub kind: StaffNoticeKind,
     pub appeal_id: Option<i64>,
+    /// The incident a notice of an incident is about (CHN-05).
+    pub incident_id: Option<i64>,
     pub text: String,
     pub read_at: Option<i64>,
 }

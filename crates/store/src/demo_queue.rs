@@ -327,6 +327,19 @@ async fn write_demo_visit(
     if no_show {
         return Ok(());
     }
+    write_demo_outcome(conn, id, v.day, last_staff, client, rng, final_end).await
+}
+
+/// What a past visit came to.
+async fn write_demo_outcome(
+    conn: &mut AnyConnection,
+    id: i64,
+    day: Date,
+    staff_id: i64,
+    client: Option<&(i64, String)>,
+    rng: &mut Rng,
+    finished_at: i64,
+) -> Result<()> {
     let result = match rng.below(100) {
         0..=74 => VisitResult::Resolved,
         75..=84 => VisitResult::AppealRegistered,
@@ -334,7 +347,7 @@ async fn write_demo_visit(
         _ => VisitResult::Redirected,
     };
     let promised = (result == VisitResult::Consultation)
-        .then(|| v.day.checked_add(jiff::Span::new().days(10)).ok())
+        .then(|| day.checked_add(jiff::Span::new().days(10)).ok())
         .flatten()
         .map(|d| d.to_string());
     let redirected = (result == VisitResult::Redirected)
@@ -345,14 +358,14 @@ async fn write_demo_visit(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(id)
-    .bind(last_staff)
+    .bind(staff_id)
     .bind(client.map(|c| c.0))
     .bind(client.map(|c| c.1.clone()))
     .bind(TOPICS[rng.below(TOPICS.len() as u64) as usize])
     .bind(result.code())
     .bind(promised)
     .bind(redirected)
-    .bind(final_end)
+    .bind(finished_at)
     .execute(&mut *conn)
     .await?;
     Ok(())

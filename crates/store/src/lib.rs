@@ -16,6 +16,7 @@ pub mod contracts;
 pub mod demo;
 pub mod demo_appeals;
 pub mod demo_billing;
+pub mod demo_frontoffice;
 pub mod demo_queue;
 pub mod frontoffice;
 mod group;

@@ -107,6 +107,13 @@ use crate::AppState;
         crate::frontoffice::api::devices,
         crate::frontoffice::api::enrol,
         crate::frontoffice::api::revoke,
+        crate::frontoffice::incidents::api::list,
+        crate::frontoffice::incidents::api::record,
+        crate::frontoffice::incidents::api::card,
+        crate::frontoffice::competences::api::list,
+        crate::frontoffice::competences::api::create,
+        crate::frontoffice::competences::api::update,
+        crate::frontoffice::competences::api::remove,
     ),
     tags(
         (name = "auth", description = "Staff sign-in (ORG-04)"),
@@ -118,7 +125,7 @@ use crate::AppState;
         (name = "appeals", description = "Appeals registry and the online reception (APL-01…APL-10, CHN-02)"),
         (name = "notices", description = "Templates of notices to clients (NTF-03)"),
         (name = "news", description = "News and mass informing, to everyone or a district (§10.2, NTF-02)"),
-        (name = "frontoffice", description = "The hall: electronic queue, kiosks, displays, windows, visits and their norms (CHN-01, §6.3)"),
+        (name = "frontoffice", description = "Front office: the hall's electronic queue, kiosks, displays, windows and visits with their norms (CHN-01, §6.3), the register of incidents (CHN-05), the directory of competences (CHN-07)"),
     )
 )]
 pub struct ApiDoc;

@@ -170,6 +170,30 @@ async fn every_protected_route_checks_the_role() {
         let cashiers: &[&str] = &["head", "sales", "cashier"];
         let importers: &[&str] = &["head", "sales"];
         let economists: &[&str] = &["director", "sales"];
+        let recorders: &[&str] = &["director", "head", "sales", "clerk", "tech", "cashier"];
+        let incident_readers: &[&str] = &["director", "head", "sales"];
+        let competence_editors: &[&str] = &["admin", "director", "head", "sales"];
+        let centre_id = app.db.store.centres().await.unwrap()[0].id;
+        let an_hour_ago = jiff::Timestamp::now()
+            .checked_sub(jiff::SignedDuration::from_hours(1))
+            .unwrap()
+            .to_zoned(abonent_domain::org::default_time_zone())
+            .strftime("%Y-%m-%dT%H:%M")
+            .to_string();
+        let incident_body = json!({"occurred_at": an_hour_ago, "kind": "threats", "place": "centre",
+            "centre_id": centre_id, "description": "Проверка прав"});
+        let incident_id = app
+            .api(
+                Method::POST,
+                "/api/v1/incidents",
+                Some(&app.token("director").await),
+                Some(incident_body.clone()),
+            )
+            .await
+            .json()["id"]
+            .as_i64()
+            .unwrap();
+        let competence_body = json!({"topic": "Проверка прав", "position": "техник"});
         let account_id = app
             .db
             .store
@@ -340,6 +364,43 @@ async fn every_protected_route_checks_the_role() {
             ),
             (Method::GET, "/api/v1/restrictions".into(), None, viewers),
             (Method::GET, "/api/v1/readings/held".into(), None, editors),
+            (
+                Method::GET,
+                "/api/v1/incidents".into(),
+                None,
+                incident_readers,
+            ),
+            (
+                Method::GET,
+                "/api/v1/incidents?mine=true".into(),
+                None,
+                recorders,
+            ),
+            (
+                Method::POST,
+                "/api/v1/incidents".into(),
+                Some(incident_body.clone()),
+                recorders,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/incidents/{incident_id}"),
+                None,
+                incident_readers,
+            ),
+            (Method::GET, "/api/v1/competences".into(), None, all_staff),
+            (
+                Method::POST,
+                "/api/v1/competences".into(),
+                Some(competence_body.clone()),
+                competence_editors,
+            ),
+            (
+                Method::PUT,
+                "/api/v1/competences/1".into(),
+                Some(competence_body.clone()),
+                competence_editors,
+            ),
         ];
         for (method, path, body, allowed) in &cases {
             for role in all_staff {
@@ -401,6 +462,35 @@ async fn every_protected_route_checks_the_role() {
             };
             assert_eq!(r.status, expected, "{role}: {}", r.body);
         }
+        // DELETE /competences/{id}: an entry of its own for each role.
+        for role in all_staff {
+            let id = app
+                .api(
+                    Method::POST,
+                    "/api/v1/competences",
+                    Some(&app.token("sales").await),
+                    Some(competence_body.clone()),
+                )
+                .await
+                .json()["id"]
+                .as_i64()
+                .unwrap();
+            let path = format!("/api/v1/competences/{id}");
+            let r = app
+                .api(Method::DELETE, &path, Some(&app.token(role).await), None)
+                .await;
+            let expected = if competence_editors.contains(role) {
+                StatusCode::NO_CONTENT
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(r.status, expected, "{role} DELETE {path}: {}", r.body);
+            let r = app.api(Method::DELETE, &path, None, None).await;
+            assert!(
+                r.status == StatusCode::UNAUTHORIZED,
+                "DELETE {path} without a session"
+            );
+        }
         // Refused attempts on personal data are audited.
         let denied = app
             .db
@@ -456,6 +546,22 @@ async fn every_protected_route_checks_the_role() {
                 &format!("/accounts/{account_id}/billing"),
                 StatusCode::FORBIDDEN,
             ),
+            ("tech", "/incidents", StatusCode::FORBIDDEN),
+            ("head", "/incidents", StatusCode::OK),
+            ("tech", "/incidents/new", StatusCode::OK),
+            ("admin", "/incidents/new", StatusCode::FORBIDDEN),
+            (
+                "tech",
+                &format!("/incidents/{incident_id}"),
+                StatusCode::FORBIDDEN,
+            ),
+            (
+                "sales",
+                &format!("/incidents/{incident_id}"),
+                StatusCode::OK,
+            ),
+            ("admin", "/competences", StatusCode::OK),
+            ("cashier", "/competences", StatusCode::OK),
         ] {
             let (cookie, _) = app.browser_login(login).await;
             let r = app.page(Method::GET, path, &cookie, None).await;

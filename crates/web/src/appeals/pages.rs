@@ -87,7 +87,8 @@ struct ListPage {
     statuses: Vec<Opt>,
     lines: Vec<Line>,
     errors: FieldErrors,
-    notices: Vec<(String, String, Option<i64>, bool)>,
+    /// (when, text, where it links, unread)
+    notices: Vec<(String, String, Option<String>, bool)>,
     unread: usize,
     can_register: bool,
     can_configure: bool,
@@ -197,7 +198,9 @@ async fn list_page(
                 (
                     format_time(n.at, &tz),
                     n.text,
-                    n.appeal_id,
+                    n.appeal_id
+                        .map(|id| format!("/appeals/{id}"))
+                        .or(n.incident_id.map(|id| format!("/incidents/{id}"))),
                     n.read_at.is_none(),
                 )
             })

@@ -430,6 +430,13 @@ impl crate::common::layout::Chrome {
                 can_notices: s.can(Permission::ConfigureNotices),
                 can_info: s.can(Permission::EditPublicPages),
                 can_queue: s.can(Permission::ServeVisitors) || s.can(Permission::ViewVisits),
+                incidents_href: if s.can(Permission::ViewIncidents) {
+                    Some("/incidents")
+                } else if s.can(Permission::RecordIncidents) {
+                    Some("/incidents/new")
+                } else {
+                    None
+                },
             }),
             csrf: s.csrf_token.clone(),
             section,

@@ -19,6 +19,8 @@ pub struct ChromeUser {
     pub can_info: bool,
     /// The hall: the window (serving visitors) or the journal of visits.
     pub can_queue: bool,
+    /// The incidents' entry: the register, or the form for who only records (CHN-05).
+    pub incidents_href: Option<&'static str>,
 }
 
 /// Data of the layout: title, navigation, the CSRF token for forms.

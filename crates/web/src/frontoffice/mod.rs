@@ -2,11 +2,14 @@
 //! gives tickets, the hall display, the staff's windows, the journal of visits measured against
 //! the norms of reception time, and the hall's enrolled devices. The one place where the
 //! capability's rights are checked: its adapters (`api`, `pages`) ask [`Rights`] and call the
-//! functions here.
+//! functions here. The register of incidents (CHN-05) and the directory of competences
+//! (CHN-07) are sub-capabilities with their own entries and adapters.
 
 pub mod api;
 pub mod boards;
+pub mod competences;
 pub mod devices;
+pub mod incidents;
 pub mod pages;
 
 use abonent_domain::frontoffice::queue::{
