@@ -58,6 +58,16 @@ pub enum QueueRefusal {
     LetterTaken(String),
     #[error("Выберите окно и хотя бы одну услугу рабочего места.")]
     NoSeat,
+    /// Every seat of the slot was booked, by another client a moment earlier too.
+    #[error("Это время уже занято: выберите другое.")]
+    SlotTaken,
+    #[error(
+        "Запись не найдена: проверьте код. Запись действует только в день приёма в этом центре."
+    )]
+    BookingNotFound,
+    /// Cancelled already, or the visitor has come.
+    #[error("Запись уже отменена или по ней выдан талон.")]
+    BookingClosed,
 }
 
 /// Personal accounts.

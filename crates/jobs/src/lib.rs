@@ -233,7 +233,13 @@ async fn run_job_until(store: &Store, cfg: &JobsConfig, job: &Job, stop: &Stop) 
         JobKind::NewsNotify => notify_news(store, payload(job)?).await?,
         JobKind::RemindersDaily => {
             let p: RemindersDaily = payload(job)?;
-            queue_reminders(store, p.day).await?
+            let done = queue_reminders(store, p.day).await?;
+            // Visits booked for tomorrow are reminded of the day before (CHN-01).
+            let tomorrow = p.day.saturating_add(jiff::Span::new().days(1));
+            let booked = store
+                .queue_booking_reminders(tomorrow, &cfg.time_zone)
+                .await?;
+            format!("{done}; booked visits of tomorrow: {booked}")
         }
         JobKind::AppealsSweep => return sweep_appeals(store, cfg, stop).await,
         JobKind::MaintenancePurge => purge(store).await?,

@@ -263,3 +263,120 @@ async fn a_called_ticket_survives_a_restart_and_returns_to_its_place() {
         again.close().await;
     }
 }
+
+fn new_booking(
+    centre: i64,
+    service: i64,
+    slot_start: i64,
+    name: &str,
+) -> abonent_store::frontoffice::booking::NewBooking {
+    abonent_store::frontoffice::booking::NewBooking {
+        centre_id: centre,
+        service_id: service,
+        day: date(2026, 12, 3),
+        slot_start,
+        slot_minutes: 15,
+        channel: abonent_domain::frontoffice::booking::BookingChannel::Phone,
+        name: name.into(),
+        phone: Some("+7 912 000-00-01".into()),
+        email: None,
+        account: None,
+        client_id: None,
+        portal_user_id: None,
+        random: 42,
+    }
+}
+
+/// Two clients booking the last seat of a slot at once: exactly one gets it; a cancellation
+/// frees it; the booked visitor checks in with the code and, once the time has come, is
+/// called before walk-ins who came earlier; the reminder is queued once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_last_slot_goes_to_exactly_one_client_and_a_booked_visitor_is_called_at_the_time() {
+    for db in testing::all().await {
+        let s = &db.store;
+        let (centre, services) = setup(s).await;
+        let r = service(&services, "Р").id;
+        let slot = 1_000_000_000_000; // long past: the booked ticket's time has come
+        let actor = Actor::default();
+        let mut handles = Vec::new();
+        for i in 0..6 {
+            let (s, b, a) = (
+                s.clone(),
+                new_booking(centre, r, slot, &format!("Клиент {i}")),
+                actor.clone(),
+            );
+            handles.push(tokio::spawn(async move { s.book_visit(&b, &a).await }));
+        }
+        let mut won = Vec::new();
+        for h in handles {
+            match h.await.unwrap() {
+                Ok(b) => won.push(b),
+                Err(StoreError::Refused(Refusal::Queue(QueueRefusal::SlotTaken))) => {}
+                Err(e) => panic!("{}: {e:?}", db.label),
+            }
+        }
+        assert_eq!(won.len(), 1, "{}: one booking of the one seat", db.label);
+        let first = won.remove(0);
+        // Cancelled: the seat is free again, and a cancelled booking cannot be cancelled twice.
+        s.cancel_booking(first.id, &actor).await.unwrap();
+        assert!(s.cancel_booking(first.id, &actor).await.is_err());
+        let b = s
+            .book_visit(&new_booking(centre, r, slot, "Иванова"), &actor)
+            .await
+            .unwrap();
+        assert_ne!(b.code, first.code, "codes differ within a day");
+        // A walk-in took a ticket before the booked visitor checks in.
+        let day = date(2026, 12, 3);
+        let walk_in = s
+            .take_ticket(centre, r, None, None, day)
+            .await
+            .unwrap()
+            .ticket;
+        assert!(matches!(
+            s.check_in(centre, "000", day, None).await,
+            Err(StoreError::Refused(Refusal::Queue(
+                QueueRefusal::BookingNotFound
+            )))
+        ));
+        let booked = s.check_in(centre, &b.code, day, None).await.unwrap().ticket;
+        assert_eq!(booked.booking_id, Some(b.id));
+        // The code works once.
+        assert!(s.check_in(centre, &b.code, day, None).await.is_err());
+        let tech = staff_id(s, "tech").await;
+        let seat = Seat {
+            centre_id: centre,
+            window_label: "1".into(),
+            services: vec![r],
+        };
+        let called = s.call_next(tech, &seat).await.unwrap().unwrap();
+        assert_eq!(
+            called.id, booked.id,
+            "{}: the booked visitor first",
+            db.label
+        );
+        s.release_ticket(called.id, tech, CallOutcome::NoShow)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.call_next(tech, &seat).await.unwrap().unwrap().id,
+            walk_in.id
+        );
+        // Reminders: a booking of the day with a phone gets one SMS, however often it runs.
+        let later = s
+            .book_visit(
+                &new_booking(centre, r, slot + 900_000_000, "Петров"),
+                &actor,
+            )
+            .await
+            .unwrap();
+        let tz = jiff::tz::TimeZone::UTC;
+        assert_eq!(
+            s.queue_booking_reminders(day, &tz).await.unwrap(),
+            1,
+            "{}",
+            db.label
+        );
+        assert_eq!(s.queue_booking_reminders(day, &tz).await.unwrap(), 0);
+        assert_eq!(s.booking(later.id).await.unwrap().status.code(), "booked");
+    }
+}

@@ -7,18 +7,23 @@
   "use strict";
 
   function keypad() {
-    var input = document.getElementById("k-account");
+    var inputs = document.querySelectorAll("input[data-keypad]");
     var pad = document.querySelector(".keypad");
-    if (!input || !pad) return;
+    if (!inputs.length || !pad) return;
+    var input = inputs[0];
     pad.hidden = false;
-    input.setAttribute("inputmode", "none");
+    inputs.forEach(function (i) {
+      i.setAttribute("inputmode", "none");
+      i.addEventListener("focus", function () { input = i; });
+    });
     pad.addEventListener("click", function (e) {
       var b = e.target.closest("button[data-key]");
       if (!b) return;
       var k = b.getAttribute("data-key");
+      var max = Number(input.getAttribute("maxlength")) || 14;
       if (k === "back") input.value = input.value.slice(0, -1);
       else if (k === "clear") input.value = "";
-      else if (input.value.replace(/\D/g, "").length < 10) input.value += k;
+      else if (input.value.length < max) input.value += k;
     });
     var form = document.getElementById("kiosk-form");
     if (form) {
@@ -94,7 +99,7 @@
         waiting.appendChild(tr);
       });
       root.setAttribute("data-version", String(b.version));
-      status.textContent = "Обновлено: " + new Date().toLocaleTimeString("ru-RU");
+      status.textContent = "Табло на связи";
       if (fresh && sound && sound.checked) beep();
     });
     es.onerror = function () {
@@ -110,6 +115,30 @@
       b.hidden = false;
       b.addEventListener("click", function () { window.print(); });
     });
+    // The ticket page goes back to the kiosk's start a minute after the last touch.
+    var back = document.querySelector("[data-return]");
+    if (back) {
+      var wait = Number(back.getAttribute("data-seconds")) * 1000 || 60000;
+      var t = setTimeout(function go() { window.location.href = back.getAttribute("data-return"); }, wait);
+      ["pointerdown", "keydown"].forEach(function (ev) {
+        document.addEventListener(ev, function () {
+          clearTimeout(t);
+          t = setTimeout(function () { window.location.href = back.getAttribute("data-return"); }, wait);
+        });
+      });
+    }
+    // The finish form shows the promised date and «к кому» only for the results that need them.
+    var result = document.getElementById("f-result");
+    if (result) {
+      var sync = function () {
+        document.querySelectorAll("[data-for-result]").forEach(function (el) {
+          var needed = el.getAttribute("data-for-result") === result.value;
+          el.hidden = !needed && !el.querySelector(".field-error");
+        });
+      };
+      result.addEventListener("change", sync);
+      sync();
+    }
     var timer = document.querySelector("[data-since]");
     if (timer) {
       var since = Number(timer.getAttribute("data-since"));

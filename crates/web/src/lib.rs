@@ -128,6 +128,7 @@ pub fn router(state: AppState) -> Router {
         .merge(info_points::pages::routes())
         .merge(news::pages::routes())
         .merge(frontoffice::pages::routes())
+        .merge(frontoffice::booking::pages::routes())
         .merge(frontoffice::incidents::pages::routes())
         .merge(frontoffice::competences::pages::routes())
         .nest(
@@ -144,6 +145,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(notices::api::routes())
                 .merge(news::api::routes())
                 .merge(frontoffice::api::routes())
+                .merge(frontoffice::booking::api::routes())
                 .merge(frontoffice::incidents::api::routes())
                 .merge(frontoffice::competences::api::routes())
                 .fallback(api_not_found),

@@ -637,3 +637,236 @@ async fn kiosk_and_window_pages() {
         app.db.cleanup().await;
     }
 }
+
+/// Booking a visit: by staff over the phone (the API) and by the client in the personal
+/// account; the last seat of a slot is refused to the second caller; the code checks the
+/// visitor in at the kiosk.
+#[tokio::test]
+async fn a_visit_is_booked_by_phone_and_online_and_checked_in_at_the_kiosk() {
+    for app in apps().await {
+        let centre = app.db.store.centres().await.unwrap()[0].id;
+        let services = app.db.store.queue_services(centre).await.unwrap();
+        let p_id = services.iter().find(|s| s.letter == "П").unwrap().id;
+        let tech = app.token("tech").await;
+        // The first day ahead with free time.
+        let mut found = None;
+        for d in 1..=14 {
+            let day = jiff::Zoned::now()
+                .date()
+                .checked_add(jiff::Span::new().days(d))
+                .unwrap();
+            let r = app
+                .api(
+                    Method::GET,
+                    &format!("/api/v1/queue/centres/{centre}/slots?service_id={p_id}&day={day}"),
+                    Some(&tech),
+                    None,
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            let slots = r.json();
+            if let Some(first) = slots.as_array().unwrap().first() {
+                found = Some((
+                    day,
+                    first["start"].as_str().unwrap().to_owned(),
+                    slots.as_array().unwrap().len(),
+                ));
+                break;
+            }
+        }
+        let (day, slot, n) = found.expect("free time within two weeks");
+        assert!(n > 4, "{}: a day has many slots", app.label());
+        let body = json!({"centre_id": centre, "service_id": p_id, "slot": slot, "name": "Сидорова Анна", "phone": "+7 912 111-22-33"});
+        let call = |key: &'static str| {
+            let mut b = Request::builder()
+                .method(Method::POST)
+                .uri("/api/v1/queue/bookings")
+                .header(header::AUTHORIZATION, format!("Bearer {tech}"))
+                .header(header::CONTENT_TYPE, "application/json");
+            if !key.is_empty() {
+                b = b.header("idempotency-key", key);
+            }
+            b.body(Body::from(body.to_string())).unwrap()
+        };
+        let a = app.send(call("book-1")).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}: {}", app.label(), a.body);
+        let again = app.send(call("book-1")).await;
+        assert_eq!(
+            a.json()["id"],
+            again.json()["id"],
+            "a retry books nothing twice"
+        );
+        let second = app.send(call("")).await;
+        assert_eq!(second.status, StatusCode::CONFLICT);
+        assert_eq!(
+            second.json()["errors"][0]["detail"],
+            "Это время уже занято: выберите другое."
+        );
+        // The slot is no longer offered; cancelled, it is offered again.
+        let left = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/queue/centres/{centre}/slots?service_id={p_id}&day={day}"),
+                Some(&tech),
+                None,
+            )
+            .await
+            .json();
+        assert!(!left
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["start"] == slot.as_str()));
+        let id = a.json()["id"].as_i64().unwrap();
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/queue/bookings/{id}/cancel"),
+                Some(&tech),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        // A slot in the past or off the grid is refused with the field named.
+        let bad = app
+            .api(Method::POST, "/api/v1/queue/bookings", Some(&tech), Some(json!({"centre_id": centre, "service_id": p_id, "slot": format!("{day}T03:07"), "name": "Х", "phone": "+7 912 111-22-33"})))
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bad.json()["errors"][0]["field"], "slot");
+
+        // The client in the personal account books the same slot.
+        let account = app
+            .db
+            .store
+            .account_by_number(&abonent_domain::accounts::AccountNumber::from_serial(2))
+            .await
+            .unwrap();
+        let (cookie, csrf) = app.portal_user(account.id, "visit@example.org").await;
+        let page = app
+            .page(
+                Method::GET,
+                &format!("/my/visits?centre_id={centre}&service_id={p_id}&day={day}"),
+                &cookie,
+                None,
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(
+            page.body.contains(&format!("value=\"{slot}\"")),
+            "the slot is offered again"
+        );
+        let form = format!(
+            "_csrf={csrf}&centre_id={centre}&service_id={p_id}&day={day}&slot={}&name={}&email=visit%40example.org",
+            enc(&slot),
+            enc("Петрова Ольга")
+        );
+        let r = app
+            .page(Method::POST, "/my/visits", &cookie, Some(&form))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let done = app.page(Method::GET, r.location(), &cookie, None).await;
+        assert!(done.body.contains("Код для киоска"), "{}", done.body);
+        let code = done
+            .body
+            .split("id=\"booking-code\">")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_owned();
+        // Someone else's booking cannot be cancelled from another personal account.
+        let mine = app
+            .db
+            .store
+            .bookings_of_day(Some(centre), day)
+            .await
+            .unwrap();
+        let b = mine.iter().find(|b| b.code == code).unwrap();
+        assert_eq!(b.client_id, Some(account.client_id), "linked to the client");
+        let other = app
+            .db
+            .store
+            .account_by_number(&abonent_domain::accounts::AccountNumber::from_serial(3))
+            .await
+            .unwrap();
+        let (oc, ocsrf) = app.portal_user(other.id, "other@example.org").await;
+        let r = app
+            .page(
+                Method::POST,
+                &format!("/my/visits/{}/cancel", b.id),
+                &oc,
+                Some(&format!("_csrf={ocsrf}")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+        // At the kiosk on the day: a booking of today checks in by its code.
+        let today = jiff::Zoned::now()
+            .with_time_zone(jiff::tz::TimeZone::get("Asia/Yekaterinburg").unwrap())
+            .date();
+        let mut nb = abonent_store::frontoffice::booking::NewBooking {
+            centre_id: centre,
+            service_id: p_id,
+            day: today,
+            slot_start: 1_000_000,
+            slot_minutes: 15,
+            channel: abonent_domain::frontoffice::booking::BookingChannel::Phone,
+            name: "Кузнецов".into(),
+            phone: Some("+7 912 000-00-09".into()),
+            email: None,
+            account: None,
+            client_id: None,
+            portal_user_id: None,
+            random: 7,
+        };
+        let todays = app
+            .db
+            .store
+            .book_visit(&nb, &abonent_store::audit::Actor::default())
+            .await
+            .unwrap();
+        nb.random = 8;
+        let admin = app.token("admin").await;
+        let kiosk = enrol(&app, &admin, centre, "kiosk").await;
+        let kc = format!("abonent_device={kiosk}");
+        let wrong = app
+            .page(
+                Method::POST,
+                &format!("/kiosk/{centre}/check-in"),
+                &kc,
+                Some("code=999999"),
+            )
+            .await;
+        assert_eq!(wrong.location(), format!("/kiosk/{centre}?code_error=1"));
+        let page = app.page(Method::GET, wrong.location(), &kc, None).await;
+        assert!(
+            page.body.contains("Запись не найдена"),
+            "{} {}",
+            page.status,
+            page.body
+        );
+        let ok = app
+            .page(
+                Method::POST,
+                &format!("/kiosk/{centre}/check-in"),
+                &kc,
+                Some(&format!("code={}", todays.code)),
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER);
+        assert!(
+            ok.location()
+                .starts_with(&format!("/kiosk/{centre}/tickets/")),
+            "{}",
+            ok.location()
+        );
+        let t = app.page(Method::GET, ok.location(), &kc, None).await;
+        assert!(t.body.contains("П-0"), "{}", t.body);
+        assert_eq!(
+            app.db.store.booking(todays.id).await.unwrap().status.code(),
+            "checked_in"
+        );
+        app.db.cleanup().await;
+    }
+}

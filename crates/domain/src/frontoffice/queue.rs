@@ -234,7 +234,7 @@ pub fn kiosk_account(text: &str) -> Result<Option<AccountNumber>, FieldErrors> {
     }
     AccountNumber::parse(&t)
         .map(Some)
-        .map_err(|m| FieldErrors::single("account", m))
+        .map_err(|m| FieldErrors::single("account", format!("{m} Номер можно не указывать.")))
 }
 
 /// How a staff member ends a visit, as typed.

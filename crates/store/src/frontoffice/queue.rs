@@ -30,6 +30,8 @@ pub struct QueueService {
     pub priority: i64,
     pub norm_minutes: i64,
     pub active: i64,
+    /// Bookings a slot of this service takes (pre-booked visits).
+    pub booking_seats: i64,
 }
 
 /// A ticket as windows, kiosks and the journal see it.
@@ -46,6 +48,9 @@ pub struct Ticket {
     pub status: TicketStatus,
     pub taken_at: i64,
     pub queued_at: i64,
+    /// Its place in the queue: when it was first taken, or a booked visitor's slot.
+    pub rank_at: i64,
+    pub booking_id: Option<i64>,
     pub called_at: Option<i64>,
     pub staff_id: Option<i64>,
     pub window_label: Option<String>,
@@ -143,6 +148,15 @@ pub struct NormRow {
     pub norm_minutes: i64,
 }
 
+/// The call that passed a ticket on to its current service.
+#[derive(Debug, Clone, FromRow, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Transferred {
+    pub service_name: String,
+    pub staff_name: String,
+    pub window_label: String,
+    pub ended_at: i64,
+}
+
 /// An enrolled kiosk or display.
 #[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
 pub struct Device {
@@ -157,10 +171,10 @@ pub struct Device {
 }
 
 const TICKET_COLUMNS: &str = "t.id, t.centre_id, t.service_id, s.name AS service_name, t.label,
-    t.account_number, t.status, t.taken_at, t.queued_at, t.called_at, t.staff_id, t.window_label,
+    t.account_number, t.status, t.taken_at, t.queued_at, t.rank_at, t.booking_id, t.called_at, t.staff_id, t.window_label,
     t.calls, t.version";
 
-async fn bump_board(conn: &mut AnyConnection, centre_id: i64, now: i64) -> Result<()> {
+pub(crate) async fn bump_board(conn: &mut AnyConnection, centre_id: i64, now: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO queue_boards (centre_id, version, changed_at) VALUES ($1, 1, $2)
          ON CONFLICT (centre_id) DO UPDATE SET version = queue_boards.version + 1, changed_at = $2",
@@ -172,7 +186,7 @@ async fn bump_board(conn: &mut AnyConnection, centre_id: i64, now: i64) -> Resul
     Ok(())
 }
 
-async fn ticket_in(conn: &mut AnyConnection, id: i64) -> Result<Ticket> {
+pub(crate) async fn ticket_in(conn: &mut AnyConnection, id: i64) -> Result<Ticket> {
     sqlx::query_as(&format!(
         "SELECT {TICKET_COLUMNS} FROM queue_tickets t JOIN queue_services s ON s.id = t.service_id
          WHERE t.id = $1"
@@ -255,8 +269,8 @@ impl Store {
 
     async fn queue_services_of(&self, centre_id: i64) -> Result<Vec<QueueService>> {
         Ok(sqlx::query_as(
-            "SELECT id, centre_id, letter, name, level, priority, norm_minutes, active
-             FROM queue_services WHERE centre_id = $1 ORDER BY priority DESC, letter",
+            "SELECT id, centre_id, letter, name, level, priority, norm_minutes, active, booking_seats
+             FROM queue_services WHERE centre_id = $1 ORDER BY id",
         )
         .bind(centre_id)
         .fetch_all(self.pool())
@@ -357,30 +371,19 @@ impl Store {
         let Some((letter, norm_minutes)) = service else {
             return Err(refused(QueueRefusal::UnknownService));
         };
-        let (number,): (i64,) = sqlx::query_as(
-            "INSERT INTO queue_counters (centre_id, day, letter, last) VALUES ($1, $2, $3, 1)
-             ON CONFLICT (centre_id, day, letter) DO UPDATE SET last = queue_counters.last + 1
-             RETURNING last",
+        let id = insert_ticket_in(
+            &mut tx,
+            &NewTicket {
+                centre_id,
+                service_id,
+                letter: &letter,
+                day,
+                account,
+                device_id,
+                booking: None,
+            },
+            now,
         )
-        .bind(centre_id)
-        .bind(day.to_string())
-        .bind(&letter)
-        .fetch_one(&mut *tx)
-        .await?;
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO queue_tickets (centre_id, service_id, day, number, label, account_number,
-                 status, taken_at, queued_at, rank_at, device_id)
-             VALUES ($1, $2, $3, $4, $5, $6, 'waiting', $7, $7, $7, $8) RETURNING id",
-        )
-        .bind(centre_id)
-        .bind(service_id)
-        .bind(day.to_string())
-        .bind(number)
-        .bind(ticket_label(&letter, number))
-        .bind(account.map(|a| a.as_str().to_owned()))
-        .bind(now)
-        .bind(device_id)
-        .fetch_one(&mut *tx)
         .await?;
         bump_board(&mut tx, centre_id, now).await?;
         let ticket = ticket_in(&mut tx, id).await?;
@@ -507,7 +510,8 @@ impl Store {
              WHERE status = 'waiting' AND id = (
                  SELECT t.id FROM queue_tickets t JOIN queue_services s ON s.id = t.service_id
                  WHERE t.centre_id = $4 AND t.status = 'waiting' AND t.service_id IN ({})
-                 ORDER BY s.priority, t.rank_at, t.id LIMIT 1{lock})
+                 ORDER BY CASE WHEN t.booking_id IS NOT NULL AND t.rank_at <= $3 THEN 0 ELSE 1 END,
+                          s.priority, t.rank_at, t.id LIMIT 1{lock})
              RETURNING id",
             placeholders(5, seat.services.len())
         );
@@ -694,6 +698,21 @@ impl Store {
         Ok(t)
     }
 
+    /// Who transferred the ticket to its current service (the last transfer), if anyone.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
+    pub async fn transferred_from(&self, id: i64) -> Result<Option<Transferred>> {
+        Ok(sqlx::query_as(
+            "SELECT s.name AS service_name, st.full_name AS staff_name, c.window_label, c.ended_at
+             FROM queue_calls c JOIN queue_services s ON s.id = c.service_id
+             JOIN staff st ON st.id = c.staff_id
+             WHERE c.ticket_id = $1 AND c.outcome = 'transferred'
+             ORDER BY c.ended_at DESC LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
     /// The board's version: displays reload the board when it moves.
     #[tracing::instrument(level = "debug", skip_all, fields(centre_id = centre_id))]
     pub async fn queue_board_version(&self, centre_id: i64) -> Result<i64> {
@@ -731,7 +750,7 @@ impl Store {
              FROM queue_services s
              LEFT JOIN queue_tickets t ON t.service_id = s.id AND t.status = 'waiting'
              WHERE s.centre_id = $1 AND s.active = 1
-             GROUP BY s.id, s.letter, s.name, s.priority ORDER BY s.priority DESC, s.letter",
+             GROUP BY s.id, s.letter, s.name ORDER BY s.id",
         )
         .bind(centre_id)
         .fetch_all(&mut *conn)
@@ -900,6 +919,55 @@ impl Store {
     }
 }
 
+/// A ticket to insert: walk-in, or a booked visitor checking in (its place is the slot's start).
+pub(crate) struct NewTicket<'a> {
+    pub centre_id: i64,
+    pub service_id: i64,
+    pub letter: &'a str,
+    pub day: Date,
+    pub account: Option<&'a AccountNumber>,
+    pub device_id: Option<i64>,
+    /// The booking and its slot's start.
+    pub booking: Option<(i64, i64)>,
+}
+
+/// Inserts a ticket with the day's next number of its letter (the counter's upsert comes first,
+/// so SQLite takes the write lock at once).
+pub(crate) async fn insert_ticket_in(
+    conn: &mut AnyConnection,
+    t: &NewTicket<'_>,
+    now: i64,
+) -> Result<i64> {
+    let (number,): (i64,) = sqlx::query_as(
+        "INSERT INTO queue_counters (centre_id, day, letter, last) VALUES ($1, $2, $3, 1)
+         ON CONFLICT (centre_id, day, letter) DO UPDATE SET last = queue_counters.last + 1
+         RETURNING last",
+    )
+    .bind(t.centre_id)
+    .bind(t.day.to_string())
+    .bind(t.letter)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO queue_tickets (centre_id, service_id, day, number, label, account_number,
+             status, taken_at, queued_at, rank_at, device_id, booking_id)
+         VALUES ($1, $2, $3, $4, $5, $6, 'waiting', $7, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(t.centre_id)
+    .bind(t.service_id)
+    .bind(t.day.to_string())
+    .bind(number)
+    .bind(ticket_label(t.letter, number))
+    .bind(t.account.map(|a| a.as_str().to_owned()))
+    .bind(now)
+    .bind(t.booking.map_or(now, |b| b.1))
+    .bind(t.device_id)
+    .bind(t.booking.map(|b| b.0))
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
 /// The ticket, if the staff member has it called; otherwise the ticket changed under them.
 async fn own_called(conn: &mut AnyConnection, id: i64, staff_id: i64) -> Result<Ticket> {
     let t = ticket_in(conn, id).await?;
@@ -913,13 +981,14 @@ async fn own_called(conn: &mut AnyConnection, id: i64, staff_id: i64) -> Result<
 const SEAT_HOURS: i64 = 12;
 
 /// Tickets of the same service waiting before `t`, and the windows whose seat calls it.
-async fn ahead_and_windows(conn: &mut AnyConnection, t: &Ticket) -> Result<(i64, i64)> {
+pub(crate) async fn ahead_and_windows(conn: &mut AnyConnection, t: &Ticket) -> Result<(i64, i64)> {
     let (ahead,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM queue_tickets
-         WHERE service_id = $1 AND status = 'waiting' AND (rank_at < $2 OR (rank_at = $2 AND id < $3))",
+         WHERE service_id = $1 AND status = 'waiting'
+           AND (rank_at < $2 OR (rank_at = $2 AND id < $3))",
     )
     .bind(t.service_id)
-    .bind(t.taken_at)
+    .bind(t.rank_at)
     .bind(t.id)
     .fetch_one(&mut *conn)
     .await?;

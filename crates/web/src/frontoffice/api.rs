@@ -107,7 +107,7 @@ pub async fn window(
     State(state): State<AppState>,
     me: CurrentStaff,
 ) -> Result<Json<WindowState>, ApiError> {
-    let w = super::window(&state, &me).await?;
+    let w = super::window(&state, &me, None).await?;
     Ok(Json(WindowState {
         seat: w.seat,
         current: w.current,

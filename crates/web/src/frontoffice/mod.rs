@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod boards;
+pub mod booking;
 pub mod competences;
 pub mod devices;
 pub mod incidents;
@@ -19,7 +20,7 @@ use abonent_domain::org::Permission;
 use abonent_domain::validation::FieldErrors;
 use abonent_store::clients::SearchHit;
 use abonent_store::frontoffice::queue::{
-    Board, Device, NormRow, QueueService, Seat, TakenTicket, Ticket, VisitRow,
+    Board, Device, NormRow, QueueService, Seat, TakenTicket, Ticket, Transferred, VisitRow,
 };
 use abonent_store::idempotency::IdemKey;
 use abonent_store::org::Centre;
@@ -169,16 +170,31 @@ pub struct Window {
     pub services: Vec<QueueService>,
     pub board: Option<Board>,
     pub centres: Vec<Centre>,
+    /// The centre whose services are offered.
+    pub centre: Option<i64>,
     /// The staff member's level of reception (technician, head of sales, branch head).
     pub level: Option<ServiceLevel>,
+    /// Who passed the current ticket on, if it was transferred.
+    pub transferred_from: Option<Transferred>,
 }
 
-/// The staff member's window: seat, the ticket at it, the queue of the centre.
-pub async fn window(state: &AppState, me: &CurrentStaff) -> Result<Window, WebError> {
+/// The staff member's window: seat, the ticket at it, the queue of the centre. `centre` is the
+/// centre chosen in the seat form (its services are offered); otherwise the seat's, the staff
+/// member's, or the first centre.
+pub async fn window(
+    state: &AppState,
+    me: &CurrentStaff,
+    centre: Option<i64>,
+) -> Result<Window, WebError> {
     Rights::serve(me)?;
     let seat = state.store.queue_seat(me.staff.id).await?;
     let current = state.store.current_ticket(me.staff.id).await?;
-    let centre = seat.as_ref().map(|s| s.centre_id).or(me.staff.centre_id);
+    let centres = state.store.centres().await?;
+    let centre = centre
+        .filter(|c| centres.iter().any(|x| x.id == *c))
+        .or(seat.as_ref().map(|s| s.centre_id))
+        .or(me.staff.centre_id)
+        .or_else(|| centres.first().map(|c| c.id));
     let (services, board) = match centre {
         Some(c) => (
             state.store.queue_services(c).await?,
@@ -186,13 +202,19 @@ pub async fn window(state: &AppState, me: &CurrentStaff) -> Result<Window, WebEr
         ),
         None => (Vec::new(), None),
     };
+    let transferred_from = match &current {
+        Some(t) => state.store.transferred_from(t.id).await?,
+        None => None,
+    };
     Ok(Window {
         seat,
         current,
         services,
         board,
-        centres: state.store.centres().await?,
+        centre,
+        centres,
         level: ServiceLevel::of_role(me.role),
+        transferred_from,
     })
 }
 

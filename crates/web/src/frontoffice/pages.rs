@@ -66,6 +66,8 @@ struct KioskPage {
     once: String,
     errors: FieldErrors,
     account: String,
+    /// A check-in code named no booking of today.
+    code_error: bool,
 }
 
 struct KioskService {
@@ -101,6 +103,7 @@ fn kiosk_view(
         once: random_token(),
         errors,
         account,
+        code_error: false,
     }
 }
 
@@ -110,16 +113,19 @@ async fn kiosk_page(
     State(state): State<AppState>,
     dev: HallDevice,
     Path(centre): Path<i64>,
+    Query(p): Query<KioskParams>,
 ) -> Result<Response, PageError> {
     let (c, services, board) = super::kiosk(&state, &dev, centre).await?;
-    Ok(render(&kiosk_view(
-        c,
-        services,
-        &board,
-        FieldErrors::new(),
-        String::new(),
-    ))?
-    .into_response())
+    let mut page = kiosk_view(c, services, &board, FieldErrors::new(), String::new());
+    page.code_error = p.code_error.is_some();
+    Ok(render(&page)?.into_response())
+}
+
+/// The kiosk's start: `code_error` after a check-in code that named no booking.
+#[derive(Deserialize, Default)]
+struct KioskParams {
+    #[serde(default)]
+    code_error: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -286,6 +292,8 @@ struct WindowPage {
     seat_window: String,
     services: Vec<ServiceRow>,
     has_seat: bool,
+    /// The services the seat calls, as people read them.
+    seat_services: Vec<String>,
     current: Option<CurrentRow>,
     waiting: Vec<(String, String, i64)>,
     results: Vec<(String, String)>,
@@ -317,6 +325,8 @@ struct CurrentRow {
     called_at: String,
     norm_minutes: i64,
     calls: i64,
+    /// Who passed it on (a transfer), or empty.
+    transferred: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -327,6 +337,18 @@ struct WindowParams {
     client: Option<i64>,
     #[serde(default)]
     notice: String,
+    #[serde(default)]
+    centre: Option<i64>,
+}
+
+/// What the window page was asked for beside the staff member's state.
+#[derive(Default)]
+struct WindowAsk {
+    q: String,
+    notice: String,
+    /// The centre chosen in the seat form, and the window typed there.
+    centre: Option<i64>,
+    window: Option<String>,
 }
 
 async fn window_view(
@@ -334,10 +356,17 @@ async fn window_view(
     me: &CurrentStaff,
     finish: FinishDraft,
     errors: FieldErrors,
-    q: String,
-    notice: String,
+    ask: WindowAsk,
 ) -> Result<WindowPage, WebError> {
-    let w = super::window(state, me).await?;
+    let WindowAsk {
+        q,
+        notice,
+        centre,
+        window,
+    } = ask;
+    let w = super::window(state, me, centre).await?;
+    let transferred = transferred_text(&w, &me.zone);
+    let seat_services = seat_service_names(&w);
     let on_seat = w.seat.as_ref().map_or_else(
         || super::default_seat_services(&w.services, w.level),
         |s| s.services.clone(),
@@ -357,6 +386,7 @@ async fn window_view(
             .find(|s| s.id == t.service_id)
             .map_or(15, |s| s.norm_minutes),
         calls: t.calls,
+        transferred: transferred.clone(),
     });
     let hits = if q.trim().chars().count() >= 2 {
         super::find_clients(state, me, &q).await.unwrap_or_default()
@@ -365,17 +395,11 @@ async fn window_view(
     };
     Ok(WindowPage {
         chrome: Chrome::for_staff("Приём посетителей", me, "queue"),
-        seat_centre: w
-            .seat
-            .as_ref()
-            .map(|s| s.centre_id)
-            .or(me.staff.centre_id)
-            .unwrap_or(0),
-        seat_window: w
-            .seat
-            .as_ref()
-            .map(|s| s.window_label.clone())
+        seat_centre: w.centre.unwrap_or(0),
+        seat_window: window
+            .or_else(|| w.seat.as_ref().map(|s| s.window_label.clone()))
             .unwrap_or_default(),
+        seat_services,
         has_seat: w.seat.is_some(),
         services: w
             .services
@@ -415,6 +439,36 @@ async fn window_view(
     })
 }
 
+/// Who passed the current ticket on, as the window shows it.
+fn transferred_text(w: &super::Window, zone: &jiff::tz::TimeZone) -> String {
+    w.transferred_from
+        .as_ref()
+        .map(|t| {
+            format!(
+                "{}, окно {} ({}), в {}",
+                t.staff_name,
+                t.window_label,
+                t.service_name,
+                format_time(t.ended_at, zone)
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// The services the seat calls, as people read them.
+fn seat_service_names(w: &super::Window) -> Vec<String> {
+    w.seat
+        .as_ref()
+        .map(|seat| {
+            w.services
+                .iter()
+                .filter(|s| seat.services.contains(&s.id))
+                .map(|s| format!("{} — {}", s.letter, s.name))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The staff member's window: take a seat, call the next visitor, serve, transfer, finish.
 #[tracing::instrument(level = "debug", skip_all)]
 async fn window_page(
@@ -431,7 +485,13 @@ async fn window_page(
         client_id: p.client,
         ..Default::default()
     };
-    let page = window_view(&state, &me, finish, FieldErrors::new(), p.q, p.notice).await?;
+    let ask = WindowAsk {
+        q: p.q,
+        notice: p.notice,
+        centre: p.centre,
+        window: None,
+    };
+    let page = window_view(&state, &me, finish, FieldErrors::new(), ask).await?;
     Ok(render(&page)?.into_response())
 }
 
@@ -447,6 +507,17 @@ async fn window_error(
     field: &str,
     finish: FinishDraft,
 ) -> Result<Response, PageError> {
+    window_error_at(state, me, e, field, finish, WindowAsk::default()).await
+}
+
+async fn window_error_at(
+    state: &AppState,
+    me: &CurrentStaff,
+    e: WebError,
+    field: &str,
+    finish: FinishDraft,
+    ask: WindowAsk,
+) -> Result<Response, PageError> {
     if matches!(
         e,
         WebError::Forbidden(_) | WebError::Unauthorized | WebError::Internal(_)
@@ -454,7 +525,7 @@ async fn window_error(
         return Err(e.into());
     }
     let (status, errors) = e.on_form(field);
-    let page = window_view(state, me, finish, errors, String::new(), String::new()).await?;
+    let page = window_view(state, me, finish, errors, ask).await?;
     Ok((status, render(&page)?).into_response())
 }
 
@@ -479,7 +550,14 @@ async fn seat(
     me.check_csrf(&f.csrf)?;
     match super::take_seat(&state, &me, f.centre_id, &f.window, &f.services).await {
         Ok(()) => Ok(back("seat")),
-        Err(e) => window_error(&state, &me, e, "window", FinishDraft::default()).await,
+        Err(e) => {
+            let ask = WindowAsk {
+                centre: Some(f.centre_id),
+                window: Some(f.window),
+                ..WindowAsk::default()
+            };
+            window_error_at(&state, &me, e, "window", FinishDraft::default(), ask).await
+        }
     }
 }
 
@@ -918,8 +996,8 @@ struct EnrolForm {
     centre_id: i64,
     #[serde(default)]
     kind: String,
-    #[serde(default)]
-    name: String,
+    #[serde(default, alias = "name")]
+    device_name: String,
 }
 
 /// Enrols a device and shows its link once.
@@ -930,7 +1008,7 @@ async fn enrol(
     Form(f): Form<EnrolForm>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&f.csrf)?;
-    match super::enrol(&state, &me, f.centre_id, &f.kind, &f.name).await {
+    match super::enrol(&state, &me, f.centre_id, &f.kind, &f.device_name).await {
         Ok(e) => {
             let page = admin_view(
                 &state,
