@@ -16,6 +16,7 @@ pub mod contracts;
 pub mod demo;
 pub mod demo_appeals;
 pub mod demo_billing;
+pub mod demo_home_visits;
 pub mod frontoffice;
 mod group;
 pub mod idempotency;

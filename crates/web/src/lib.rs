@@ -120,6 +120,7 @@ pub fn router(state: AppState) -> Router {
         .merge(payments::pages::routes())
         .merge(portal::pages::routes())
         .merge(portal::appeals::routes())
+        .merge(portal::home_visits::routes())
         .merge(portal::settings::routes())
         .merge(portal::reset::routes())
         .merge(contracts::pages::routes())
@@ -128,6 +129,7 @@ pub fn router(state: AppState) -> Router {
         .merge(info_points::pages::routes())
         .merge(news::pages::routes())
         .merge(frontoffice::pages::routes())
+        .merge(frontoffice::home_visits::pages::routes())
         .nest(
             "/api/v1",
             Router::new()
@@ -142,6 +144,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(notices::api::routes())
                 .merge(news::api::routes())
                 .merge(frontoffice::api::routes())
+                .merge(frontoffice::home_visits::api::routes())
                 .fallback(api_not_found),
         )
         .merge(openapi::routes())

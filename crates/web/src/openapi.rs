@@ -107,6 +107,12 @@ use crate::AppState;
         crate::frontoffice::api::devices,
         crate::frontoffice::api::enrol,
         crate::frontoffice::api::revoke,
+        crate::frontoffice::home_visits::api::list,
+        crate::frontoffice::home_visits::api::create,
+        crate::frontoffice::home_visits::api::card,
+        crate::frontoffice::home_visits::api::schedule,
+        crate::frontoffice::home_visits::api::cancel,
+        crate::frontoffice::home_visits::api::result,
     ),
     tags(
         (name = "auth", description = "Staff sign-in (ORG-04)"),
@@ -118,7 +124,7 @@ use crate::AppState;
         (name = "appeals", description = "Appeals registry and the online reception (APL-01…APL-10, CHN-02)"),
         (name = "notices", description = "Templates of notices to clients (NTF-03)"),
         (name = "news", description = "News and mass informing, to everyone or a district (§10.2, NTF-02)"),
-        (name = "frontoffice", description = "The hall: electronic queue, kiosks, displays, windows, visits and their norms (CHN-01, §6.3)"),
+        (name = "frontoffice", description = "The hall: electronic queue, kiosks, displays, windows, visits and their norms (CHN-01, §6.3); home visits (CHN-06, §6.1.3)"),
     )
 )]
 pub struct ApiDoc;

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod boards;
 pub mod devices;
+pub mod home_visits;
 pub mod pages;
 
 use abonent_domain::frontoffice::queue::{
