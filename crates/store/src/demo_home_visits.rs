@@ -106,8 +106,12 @@ impl Store {
                 .await?;
             if let Some(outcome) = outcome {
                 let note = match outcome {
-                    HomeVisitOutcome::Done => Some("Показания сняты, вопрос клиента решён на месте.".into()),
-                    HomeVisitOutcome::ClientAbsent => Some("Дверь не открыли, по телефону не ответили.".into()),
+                    HomeVisitOutcome::Done => {
+                        Some("Показания сняты, вопрос клиента решён на месте.".into())
+                    }
+                    HomeVisitOutcome::ClientAbsent => {
+                        Some("Дверь не открыли, по телефону не ответили.".into())
+                    }
                     HomeVisitOutcome::Refused => None,
                 };
                 let me = Actor {

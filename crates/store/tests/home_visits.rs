@@ -132,7 +132,10 @@ async fn a_visit_is_requested_scheduled_moved_and_done_with_a_stale_page_refused
             HomeVisitRefusal::Changed
         );
         assert_eq!(
-            refusal(s.cancel_home_visit(v.id, 1, "клиент передумал", &head).await),
+            refusal(
+                s.cancel_home_visit(v.id, 1, "клиент передумал", &head)
+                    .await
+            ),
             HomeVisitRefusal::Changed
         );
         let v = s.schedule_home_visit(v.id, 2, &moved, &head).await.unwrap();
@@ -183,7 +186,10 @@ async fn a_visit_is_requested_scheduled_moved_and_done_with_a_stale_page_refused
             .await
             .unwrap();
         assert_eq!(
-            refusal(s.record_home_visit_result(w.id, 1, &done, true, &head).await),
+            refusal(
+                s.record_home_visit_result(w.id, 1, &done, true, &head)
+                    .await
+            ),
             HomeVisitRefusal::NotScheduled
         );
         let before = notices(s).await;
@@ -240,10 +246,7 @@ async fn the_norm_is_a_setting_and_the_demo_month_is_written_once() {
         let n = s.demo_home_visits(today).await.unwrap();
         assert!(n >= 10, "{}: {n} demo visits", db.label);
         assert_eq!(s.demo_home_visits(today).await.unwrap(), 0);
-        let all = s
-            .home_visits(&HomeVisitFilter::default())
-            .await
-            .unwrap();
+        let all = s.home_visits(&HomeVisitFilter::default()).await.unwrap();
         assert_eq!(all.len(), n);
         assert!(all.iter().all(|v| v.vulnerable == 1));
         for st in HomeVisitStatus::ALL {

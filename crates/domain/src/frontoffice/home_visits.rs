@@ -27,7 +27,10 @@ coded_enum! {
 impl HomeVisitStatus {
     /// Whether the visit may still be scheduled, rescheduled or cancelled.
     pub fn is_open(self) -> bool {
-        matches!(self, HomeVisitStatus::Requested | HomeVisitStatus::Scheduled)
+        matches!(
+            self,
+            HomeVisitStatus::Requested | HomeVisitStatus::Scheduled
+        )
     }
 }
 
@@ -126,9 +129,7 @@ pub fn overdue(
             let by = add_working_days(cal, requested_on, schedule_days);
             (today > by).then_some(Overdue::NotScheduled { by })
         }
-        (HomeVisitStatus::Scheduled, Some(on)) => {
-            (today > on).then_some(Overdue::NoResult { on })
-        }
+        (HomeVisitStatus::Scheduled, Some(on)) => (today > on).then_some(Overdue::NoResult { on }),
         _ => None,
     }
 }
@@ -181,7 +182,8 @@ fn parse_day(text: &str) -> Option<Date> {
         return Some(d);
     }
     let mut parts = t.split('.');
-    let (Some(d), Some(m), Some(y), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(d), Some(m), Some(y), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return None;
     };
@@ -362,7 +364,10 @@ impl ScheduleDraft {
         }
         let reason = optional_text(&mut e, "reason", &self.reason, 500);
         if rescheduling && reason.is_none() {
-            e.add("reason", "Укажите причину переноса: клиент получит уведомление.");
+            e.add(
+                "reason",
+                "Укажите причину переноса: клиент получит уведомление.",
+            );
         }
         match (day, from, to, self.staff_id, e.is_empty()) {
             (Some(visit_on), Some(time_from), Some(time_to), Some(staff_id), true) => {
@@ -457,7 +462,9 @@ pub fn notice_event(
             hh_mm(b)
         )
     });
-    let because = reason.map(|r| format!(" Причина: {r}.")).unwrap_or_default();
+    let because = reason
+        .map(|r| format!(" Причина: {r}."))
+        .unwrap_or_default();
     match (event, when) {
         (HomeVisitEvent::Scheduled, Some(w)) => format!("назначен на {w}."),
         (HomeVisitEvent::Rescheduled, Some(w)) => format!("перенесён на {w}.{because}"),
@@ -568,7 +575,10 @@ mod tests {
         let e = d.check(today, false).unwrap_err();
         assert!(e.get("reason").unwrap().starts_with("Укажите, зачем"));
         assert!(e.get("channel").is_some());
-        assert_eq!(e.get("preferred_from"), Some("Дата не может быть в прошлом."));
+        assert_eq!(
+            e.get("preferred_from"),
+            Some("Дата не может быть в прошлом.")
+        );
         assert_eq!(e.get("preferred_to"), Some("Конец периода раньше начала."));
         assert!(e.get("contact_phone").is_some());
         let mut d = draft();
@@ -578,7 +588,11 @@ mod tests {
         assert_eq!(ok.preferred_from, Some(date(2026, 3, 18)));
         assert_eq!(ok.contact_phone.as_deref(), Some("9123456789"));
         d.preferred_to = "2026-12-31".into();
-        assert!(d.check(today, false).unwrap_err().get("preferred_to").is_some());
+        assert!(d
+            .check(today, false)
+            .unwrap_err()
+            .get("preferred_to")
+            .is_some());
     }
 
     #[test]
@@ -630,7 +644,11 @@ mod tests {
         }
         .check()
         .is_ok());
-        assert!(ResultDraft::default().check().unwrap_err().get("outcome").is_some());
+        assert!(ResultDraft::default()
+            .check()
+            .unwrap_err()
+            .get("outcome")
+            .is_some());
         assert!(CancelDraft::default().check().is_err());
         assert_eq!(
             CancelDraft {

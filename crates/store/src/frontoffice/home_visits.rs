@@ -299,12 +299,11 @@ impl Store {
     ) -> Result<HomeVisit> {
         let mut tx = self.begin_write().await?;
         let v = open_at(&mut tx, id, version).await?;
-        let staff: Option<(String, Option<i64>, i64, String)> = sqlx::query_as(
-            "SELECT role, branch_id, active, full_name FROM staff WHERE id = $1",
-        )
-        .bind(s.staff_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let staff: Option<(String, Option<i64>, i64, String)> =
+            sqlx::query_as("SELECT role, branch_id, active, full_name FROM staff WHERE id = $1")
+                .bind(s.staff_id)
+                .fetch_optional(&mut *tx)
+                .await?;
         let name = match staff {
             Some((role, branch, 1, name))
                 if branch == Some(v.branch_id)

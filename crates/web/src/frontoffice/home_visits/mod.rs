@@ -15,10 +15,9 @@ use abonent_domain::frontoffice::home_visits::{
     ResultDraft, ScheduleDraft,
 };
 use abonent_domain::org::Permission;
+use abonent_domain::refusal::HomeVisitRefusal;
 use abonent_domain::validation::FieldErrors;
-use abonent_store::frontoffice::home_visits::{
-    HomeVisit, HomeVisitFilter, HomeVisitStep, Visitor,
-};
+use abonent_store::frontoffice::home_visits::{HomeVisit, HomeVisitFilter, HomeVisitStep, Visitor};
 use abonent_store::idempotency::IdemKey;
 use abonent_store::StoreError;
 use serde::{Deserialize, Serialize};
@@ -271,17 +270,19 @@ pub async fn list(
     Rights::view(me)?;
     let day = match p.date.trim() {
         "" => None,
-        d => Some(d.parse::<jiff::civil::Date>().map_err(|_| {
-            FieldErrors::single("date", "Дата в виде ГГГГ-ММ-ДД.")
-        })?),
+        d => Some(
+            d.parse::<jiff::civil::Date>()
+                .map_err(|_| FieldErrors::single("date", "Дата в виде ГГГГ-ММ-ДД."))?,
+        ),
     };
     let status_text = p.status.trim();
     let only_overdue = status_text == "overdue";
     let status = match status_text {
         "" | "overdue" | "open" => None,
-        s => Some(HomeVisitStatus::parse(s).ok_or_else(|| {
-            FieldErrors::single("status", "Выберите состояние из списка.")
-        })?),
+        s => Some(
+            HomeVisitStatus::parse(s)
+                .ok_or_else(|| FieldErrors::single("status", "Выберите состояние из списка."))?,
+        ),
     };
     let mine = p.mine.as_deref().is_some_and(|m| !m.is_empty() && m != "0");
     let f = HomeVisitFilter {
@@ -327,7 +328,13 @@ pub async fn card(state: &AppState, me: &CurrentStaff, id: i64) -> Result<VisitC
     let visit = state.store.home_visit(id).await.map_err(not_found)?;
     state
         .store
-        .audit(&me.actor(), "home_visit.view", "home_visit", &id.to_string(), "")
+        .audit(
+            &me.actor(),
+            "home_visit.view",
+            "home_visit",
+            &id.to_string(),
+            "",
+        )
         .await?;
     let norms = Norms::load(state).await?;
     let visitors = if Rights::may_schedule(me) {
@@ -354,6 +361,13 @@ pub async fn schedule(
 ) -> Result<HomeVisit, WebError> {
     Rights::schedule(me)?;
     let current = state.store.home_visit(id).await.map_err(not_found)?;
+    // A page shown before another change is told so before its fields are checked.
+    if !current.status.is_open() {
+        return Err(WebError::Conflict(HomeVisitRefusal::Closed.to_string()));
+    }
+    if current.version != d.version {
+        return Err(WebError::Conflict(HomeVisitRefusal::Changed.to_string()));
+    }
     let s = d.check(
         today_in(&me.zone),
         current.status == HomeVisitStatus::Scheduled,

@@ -147,7 +147,11 @@ async fn list_view(
     };
     Ok(ListPage {
         chrome: Chrome::for_staff(
-            if mine { "Мои выезды" } else { "Выезды на дом" },
+            if mine {
+                "Мои выезды"
+            } else {
+                "Выезды на дом"
+            },
             me,
             "queue",
         ),
@@ -195,8 +199,14 @@ async fn save_settings(
     match super::save_schedule_days(&state, &me, &f.schedule_days).await {
         Ok(_) => Ok(Redirect::to("/home-visits").into_response()),
         Err(WebError::Invalid(e)) => {
-            let page =
-                list_view(&state, &me, &ListParams::default(), e, Some(f.schedule_days)).await?;
+            let page = list_view(
+                &state,
+                &me,
+                &ListParams::default(),
+                e,
+                Some(f.schedule_days),
+            )
+            .await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
         Err(e) => Err(e.into()),
@@ -253,7 +263,11 @@ async fn new_view(
                 Some(Chosen {
                     id: c.id,
                     name: c.full_name.clone(),
-                    vulnerable: c.vulnerable.iter().map(|v| v.label_ru().to_owned()).collect(),
+                    vulnerable: c
+                        .vulnerable
+                        .iter()
+                        .map(|v| v.label_ru().to_owned())
+                        .collect(),
                 }),
                 card.accounts
                     .iter()
@@ -354,8 +368,7 @@ async fn create(
         contact_phone: f.contact_phone,
         channel: f.channel,
     };
-    let key = (!f.once.trim().is_empty())
-        .then(|| IdemKey::new(super::scope(&me), f.once.trim()));
+    let key = (!f.once.trim().is_empty()).then(|| IdemKey::new(super::scope(&me), f.once.trim()));
     let r = super::request(&state, Requester::Staff(&me), &d, key).await;
     let page = match &r {
         Err(WebError::Invalid(_) | WebError::Conflict(_)) => {
@@ -454,7 +467,11 @@ async fn card_view(
         channel: v.channel.label_ru(),
         when: when(&v),
         requested_at: format_time(v.requested_at, &me.zone),
-        phone: v.contact_phone.as_deref().map(format_phone).unwrap_or_default(),
+        phone: v
+            .contact_phone
+            .as_deref()
+            .map(format_phone)
+            .unwrap_or_default(),
         overdue: c.overdue.unwrap_or_default(),
         outcome: v
             .outcome
@@ -469,7 +486,8 @@ async fn card_view(
                 (
                     format_time(h.at, &me.zone),
                     h.event.label_ru(),
-                    h.staff_name.unwrap_or_else(|| "клиент (личный кабинет)".into()),
+                    h.staff_name
+                        .unwrap_or_else(|| "клиент (личный кабинет)".into()),
                     h.detail,
                 )
             })
