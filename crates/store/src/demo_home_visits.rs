@@ -130,27 +130,40 @@ impl Store {
             }
         }
         if let Some((client, account, _)) = clients.get(PLANS.len()) {
-            let r = HomeVisitRequest {
-                reason: "Проверить прибор учёта после замены проводки.".into(),
-                preferred_from: None,
-                preferred_to: None,
-                preferred_time: None,
-                contact_phone: None,
-                channel: HomeVisitChannel::Phone,
-            };
-            let requested_on = today.checked_sub(6.days()).unwrap_or(today);
-            let v = self
-                .request_home_visit(*client, *account, &r, requested_on, &scheduler)
+            self.demo_cancelled_visit(*client, *account, today, &scheduler)
                 .await?;
-            self.cancel_home_visit(
-                v.id,
-                v.version,
-                "Клиент пришёл в центр обслуживания сам.",
-                &scheduler,
-            )
-            .await?;
             added += 1;
         }
         Ok(added)
+    }
+
+    /// A request by phone cancelled: the client came to the centre after all.
+    async fn demo_cancelled_visit(
+        &self,
+        client: i64,
+        account: i64,
+        today: Date,
+        scheduler: &Actor,
+    ) -> Result<()> {
+        let r = HomeVisitRequest {
+            reason: "Проверить прибор учёта после замены проводки.".into(),
+            preferred_from: None,
+            preferred_to: None,
+            preferred_time: None,
+            contact_phone: None,
+            channel: HomeVisitChannel::Phone,
+        };
+        let requested_on = today.checked_sub(6.days()).unwrap_or(today);
+        let v = self
+            .request_home_visit(client, account, &r, requested_on, scheduler)
+            .await?;
+        self.cancel_home_visit(
+            v.id,
+            v.version,
+            "Клиент пришёл в центр обслуживания сам.",
+            scheduler,
+        )
+        .await?;
+        Ok(())
     }
 }

@@ -372,11 +372,11 @@ pub async fn schedule(
         today_in(&me.zone),
         current.status == HomeVisitStatus::Scheduled,
     )?;
-    Ok(state
+    state
         .store
         .schedule_home_visit(id, d.version, &s, &me.actor())
         .await
-        .map_err(not_found)?)
+        .map_err(not_found)
 }
 
 /// Cancels a visit with the reason.
@@ -388,11 +388,11 @@ pub async fn cancel(
 ) -> Result<HomeVisit, WebError> {
     Rights::schedule(me)?;
     let reason = d.check()?;
-    Ok(state
+    state
         .store
         .cancel_home_visit(id, d.version, &reason, &me.actor())
         .await
-        .map_err(not_found)?)
+        .map_err(not_found)
 }
 
 /// Records the result of a visit: the staff member sent on it, or one who schedules visits.
@@ -404,11 +404,11 @@ pub async fn record_result(
 ) -> Result<HomeVisit, WebError> {
     Rights::serve(me)?;
     let r = d.check()?;
-    Ok(state
+    state
         .store
         .record_home_visit_result(id, d.version, &r, Rights::may_schedule(me), &me.actor())
         .await
-        .map_err(not_found)?)
+        .map_err(not_found)
 }
 
 /// The scheduling norm in working days.
@@ -471,6 +471,6 @@ pub async fn my_visits(state: &AppState, me: &CurrentClient) -> Result<Vec<HomeV
                 .filter(|v| me.accounts.contains(&v.account_id)),
         );
     }
-    out.sort_by(|a, b| b.requested_at.cmp(&a.requested_at));
+    out.sort_by_key(|v| std::cmp::Reverse(v.requested_at));
     Ok(out)
 }
