@@ -402,6 +402,18 @@ async fn seed_demo_appeals(store: &Store, target: u64) -> Result<()> {
     Ok(())
 }
 
+/// A month of home visits to the demo clients with a vulnerable category (once).
+async fn seed_demo_home_visits(store: &Store, cfg: &Config) -> Result<()> {
+    let today = jiff::Zoned::now()
+        .with_time_zone(cfg.company.time_zone.clone())
+        .date();
+    let added = store.demo_home_visits(today).await?;
+    if added > 0 {
+        println!("Добавлено {added} выездов на дом.");
+    }
+    Ok(())
+}
+
 /// `abonent demo`: demo accounts, appeals and billed months.
 async fn demo(
     cfg: &Config,
@@ -430,6 +442,7 @@ async fn demo(
         }
     }
     seed_demo(&store, accounts, true).await?;
+    seed_demo_home_visits(&store, cfg).await?;
     if appeals > 0 {
         seed_demo_appeals(&store, appeals).await?;
     }
@@ -770,6 +783,7 @@ async fn prepare_demo(store: &Store, cfg: &Config) -> Result<Option<(String, Str
         store.seed_demo_staff(&hash).await?;
         store.demo_incidents().await?;
     }
+    seed_demo_home_visits(store, cfg).await?;
     demo_hall(store, cfg).await
 }
 

@@ -36,6 +36,16 @@ const URL: (&str, &str, &str) = (
 );
 const WHEN: (&str, &str, &str) = ("when", "время отключения", "01.12.2026 09:00 — 17:00");
 const PLACE: (&str, &str, &str) = ("place", "где", "г. Радужный");
+const VISIT: (&str, &str, &str) = (
+    "event",
+    "что с выездом",
+    "назначен на 19.03.2026, с 10:00 до 12:00.",
+);
+const ADDRESS: (&str, &str, &str) = (
+    "address",
+    "адрес выезда",
+    "г. Радужный, мкр. 1, д. 43, кв. 12",
+);
 
 pub const KINDS: &[NoticeKind] = &[
     NoticeKind {
@@ -86,6 +96,13 @@ pub const KINDS: &[NoticeKind] = &[
         when: "когда публикуется объявление об отключении с рассылкой — клиентам района",
         daily: false,
         placeholders: &[TITLE, TEXT, WHEN, URL, PLACE, PHONE],
+    },
+    NoticeKind {
+        code: "home_visit",
+        label: "Выезд специалиста на дом",
+        when: "когда выезд на дом назначают, переносят или отменяют (п. 6.1.3 стандарта)",
+        daily: false,
+        placeholders: &[ACCOUNT, VISIT, ADDRESS, PHONE],
     },
 ];
 
@@ -284,6 +301,15 @@ pub fn default_template(kind_code: &str, channel: &str) -> (&'static str, &'stat
             "Отключение электроэнергии {when}",
             "Здравствуйте!\n\n{title}: {place}, {when}.\n\n{text}\n\nОбъявление на сайте: {url}\n\
              Горячая линия: {hotline}",
+        ),
+        ("home_visit", "sms") => (
+            "",
+            "Выезд специалиста по л/с {account} {event} Тел. {hotline}",
+        ),
+        ("home_visit", _) => (
+            "Выезд специалиста на дом, л/с {account}",
+            "Здравствуйте!\n\nВыезд нашего специалиста по адресу {address} (лицевой счёт {account}) \
+             {event}\n\nЕсли время не подходит, позвоните нам: {hotline}",
         ),
         ("readings", "sms") => (
             "",

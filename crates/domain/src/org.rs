@@ -68,11 +68,14 @@ pub enum Permission {
     ViewIncidents,
     /// Edit the directory of who decides which questions (CHN-07, §6.2.3.3).
     EditCompetences,
+    /// Assign, move and cancel home visits to clients who cannot reach a centre (CHN-06,
+    /// §6.1.3): the branch head and the head of retail sales.
+    ScheduleHomeVisits,
 }
 
 impl Permission {
     /// Every permission, in the order of the declaration.
-    pub const ALL: [Permission; 23] = [
+    pub const ALL: [Permission; 24] = [
         Permission::ViewClients,
         Permission::EditClients,
         Permission::AdministerOrganisation,
@@ -96,6 +99,7 @@ impl Permission {
         Permission::RecordIncidents,
         Permission::ViewIncidents,
         Permission::EditCompetences,
+        Permission::ScheduleHomeVisits,
     ];
 
     /// The right as a person reads it.
@@ -124,6 +128,7 @@ impl Permission {
             Permission::RecordIncidents => "запись инцидентов",
             Permission::ViewIncidents => "журнал инцидентов",
             Permission::EditCompetences => "справочник компетенций",
+            Permission::ScheduleHomeVisits => "назначение выездов на дом",
         }
     }
 
@@ -188,6 +193,7 @@ impl Role {
                 self,
                 HeadOfRetailSales | BranchHead | GeneralDirector | Administrator
             ),
+            ScheduleHomeVisits => matches!(self, HeadOfRetailSales | BranchHead),
         }
     }
 }

@@ -25,6 +25,8 @@ pub enum Refusal {
     #[error(transparent)]
     Mail(#[from] MailRefusal),
     #[error(transparent)]
+    HomeVisit(#[from] HomeVisitRefusal),
+    #[error(transparent)]
     Metering(#[from] MeteringRefusal),
     #[error(transparent)]
     News(#[from] NewsRefusal),
@@ -68,6 +70,29 @@ pub enum QueueRefusal {
     /// Cancelled already, or the visitor has come.
     #[error("Запись уже отменена или по ней выдан талон.")]
     BookingClosed,
+}
+
+/// Home visits (CHN-06).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HomeVisitRefusal {
+    /// Another staff member changed the visit since the page was shown (its version moved on).
+    #[error("Выезд уже изменил другой сотрудник; обновите страницу.")]
+    Changed,
+    /// A completed or cancelled visit changes no more.
+    #[error("Выезд уже завершён или отменён.")]
+    Closed,
+    /// A result is recorded for a scheduled visit only.
+    #[error("Сначала назначьте день и сотрудника выезда.")]
+    NotScheduled,
+    /// The staff member chosen does not serve visitors, is inactive or of another branch.
+    #[error("Этот сотрудник не может выехать к клиенту: нужен действующий сотрудник отделения клиента, который принимает посетителей.")]
+    NotAVisitor,
+    /// The account is not the client's.
+    #[error("Лицевой счёт не найден среди счетов клиента.")]
+    NotClientsAccount,
+    /// The result is recorded by the staff member who visits (or one who schedules visits).
+    #[error("Результат записывает сотрудник, назначенный на выезд.")]
+    NotYourVisit,
 }
 
 /// Personal accounts.

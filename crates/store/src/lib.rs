@@ -17,6 +17,7 @@ pub mod demo;
 pub mod demo_appeals;
 pub mod demo_billing;
 pub mod demo_frontoffice;
+pub mod demo_home_visits;
 pub mod demo_queue;
 pub mod frontoffice;
 mod group;

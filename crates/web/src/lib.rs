@@ -120,6 +120,7 @@ pub fn router(state: AppState) -> Router {
         .merge(payments::pages::routes())
         .merge(portal::pages::routes())
         .merge(portal::appeals::routes())
+        .merge(portal::home_visits::routes())
         .merge(portal::settings::routes())
         .merge(portal::reset::routes())
         .merge(contracts::pages::routes())
@@ -131,6 +132,7 @@ pub fn router(state: AppState) -> Router {
         .merge(frontoffice::booking::pages::routes())
         .merge(frontoffice::incidents::pages::routes())
         .merge(frontoffice::competences::pages::routes())
+        .merge(frontoffice::home_visits::pages::routes())
         .nest(
             "/api/v1",
             Router::new()
@@ -148,6 +150,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(frontoffice::booking::api::routes())
                 .merge(frontoffice::incidents::api::routes())
                 .merge(frontoffice::competences::api::routes())
+                .merge(frontoffice::home_visits::api::routes())
                 .fallback(api_not_found),
         )
         .merge(openapi::routes())

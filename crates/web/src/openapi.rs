@@ -118,6 +118,12 @@ use crate::AppState;
         crate::frontoffice::competences::api::create,
         crate::frontoffice::competences::api::update,
         crate::frontoffice::competences::api::remove,
+        crate::frontoffice::home_visits::api::list,
+        crate::frontoffice::home_visits::api::create,
+        crate::frontoffice::home_visits::api::card,
+        crate::frontoffice::home_visits::api::schedule,
+        crate::frontoffice::home_visits::api::cancel,
+        crate::frontoffice::home_visits::api::result,
     ),
     tags(
         (name = "auth", description = "Staff sign-in (ORG-04)"),
@@ -129,7 +135,7 @@ use crate::AppState;
         (name = "appeals", description = "Appeals registry and the online reception (APL-01…APL-10, CHN-02)"),
         (name = "notices", description = "Templates of notices to clients (NTF-03)"),
         (name = "news", description = "News and mass informing, to everyone or a district (§10.2, NTF-02)"),
-        (name = "frontoffice", description = "Front office: the hall's electronic queue, kiosks, displays, windows and visits with their norms (CHN-01, §6.3), the register of incidents (CHN-05), the directory of competences (CHN-07)"),
+        (name = "frontoffice", description = "Front office: the hall's electronic queue, bookings, kiosks, displays, windows and visits with their norms (CHN-01, §6.3), home visits (CHN-06, §6.1.3), the register of incidents (CHN-05), the directory of competences (CHN-07)"),
     )
 )]
 pub struct ApiDoc;

@@ -218,8 +218,35 @@ async fn every_protected_route_checks_the_role() {
         let centre = app.db.store.centres().await.unwrap()[0].id;
         let servers: &[&str] = &["head", "sales", "tech", "cashier"];
         let hall_admins: &[&str] = &["admin", "director", "head"];
+        let home_visit = app
+            .db
+            .store
+            .request_home_visit(
+                client_id,
+                account_id,
+                &abonent_domain::frontoffice::home_visits::HomeVisitRequest {
+                    reason: "Выезд для проверки прав".into(),
+                    preferred_from: None,
+                    preferred_to: None,
+                    preferred_time: None,
+                    contact_phone: None,
+                    channel: abonent_domain::frontoffice::home_visits::HomeVisitChannel::Phone,
+                },
+                jiff::civil::date(2026, 3, 17),
+                &abonent_store::audit::Actor::default(),
+            )
+            .await
+            .unwrap()
+            .id;
         let cases: Vec<Case> = vec![
             (Method::GET, "/api/v1/me".into(), None, all_staff),
+            (Method::GET, "/api/v1/home-visits".into(), None, viewers),
+            (
+                Method::GET,
+                format!("/api/v1/home-visits/{home_visit}"),
+                None,
+                viewers,
+            ),
             (Method::GET, "/api/v1/queue/window".into(), None, servers),
             (Method::GET, "/api/v1/queue/journal".into(), None, viewers),
             (

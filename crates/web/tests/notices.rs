@@ -98,8 +98,8 @@ async fn templates_are_edited_with_checks_and_reminders_reach_the_inbox() {
         );
         assert_eq!(
             list.as_array().unwrap().len(),
-            21,
-            "seven kinds by three channels"
+            24,
+            "eight kinds by three channels"
         );
 
         // A client with a personal account gets the debt reminder in the inbox.

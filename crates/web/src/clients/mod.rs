@@ -63,6 +63,14 @@ impl Rights {
     pub fn may_view_billing(me: &CurrentStaff) -> bool {
         me.can(Permission::ViewBilling)
     }
+    /// The button to request a home visit from the card (CHN-06): those who serve visitors.
+    pub fn may_request_home_visit(me: &CurrentStaff) -> bool {
+        me.can(Permission::ServeVisitors)
+    }
+    /// The link to the client's home visits.
+    pub fn may_view_home_visits(me: &CurrentStaff) -> bool {
+        me.can(Permission::ViewVisits)
+    }
 }
 
 /// A client's card: personal data with accounts, premises and contracts.

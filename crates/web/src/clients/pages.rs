@@ -111,6 +111,9 @@ struct CardPage {
     /// Meters of all the client's accounts (MTR-01), with the last accepted readings.
     meters: Vec<abonent_store::metering::MeterView>,
     can_billing: bool,
+    /// Home visits (CHN-06): request one, see the client's.
+    can_request_home_visit: bool,
+    can_view_home_visits: bool,
 }
 
 /// One of the client's appeals on the card.
@@ -189,6 +192,8 @@ async fn card_page(
         can_register_appeal: Rights::may_register_appeals(&me),
         meters,
         can_billing: Rights::may_view_billing(&me),
+        can_request_home_visit: Rights::may_request_home_visit(&me),
+        can_view_home_visits: Rights::may_view_home_visits(&me),
     };
     Ok(render(&page)?.into_response())
 }

@@ -10,6 +10,7 @@ pub mod boards;
 pub mod booking;
 pub mod competences;
 pub mod devices;
+pub mod home_visits;
 pub mod incidents;
 pub mod pages;
 

@@ -5,6 +5,7 @@
 
 pub mod appeals;
 pub mod chart;
+pub mod home_visits;
 pub mod pages;
 mod recovery;
 pub mod reset;
