@@ -23,6 +23,14 @@ const TOPICS: &[&str] = &[
     "Льготы и субсидии",
 ];
 
+const DEMO_BOOKERS: &[&str] = &[
+    "Смирнова Ольга Петровна",
+    "Кузнецов Иван Сергеевич",
+    "Попова Мария Андреевна",
+    "Васильев Дмитрий Олегович",
+    "Новикова Елена Викторовна",
+];
+
 /// A small deterministic generator: the same demo every time.
 struct Rng(u64);
 
@@ -119,8 +127,64 @@ impl Store {
             written += self
                 .demo_queue_today(centre.id, today, &services, tz)
                 .await?;
+            written += self
+                .demo_bookings(centre.id, today, &services, &clients, tz)
+                .await?;
         }
         Ok(written)
+    }
+
+    /// A few visits booked for the next working days (by phone and in the personal account).
+    async fn demo_bookings(
+        &self,
+        centre_id: i64,
+        today: Date,
+        services: &[QueueService],
+        clients: &[(i64, String)],
+        tz: &TimeZone,
+    ) -> Result<u64> {
+        use abonent_domain::frontoffice::booking::BookingChannel;
+        let mut n = 0u64;
+        let mut day = today;
+        let mut days = 0;
+        while days < 3 {
+            day = day
+                .tomorrow()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if matches!(day.weekday(), Weekday::Saturday | Weekday::Sunday) {
+                continue;
+            }
+            days += 1;
+            for (k, letter) in ["П", "Р", "Н"].iter().enumerate() {
+                let Some(s) = services.iter().find(|s| s.letter == *letter) else {
+                    continue;
+                };
+                let client = clients.get((n as usize * 7 + k) % clients.len().max(1));
+                let minute = 10 * 60 + i64::try_from(k).unwrap_or(0) * 30 + days * 15;
+                let b = crate::frontoffice::booking::NewBooking {
+                    centre_id,
+                    service_id: s.id,
+                    day,
+                    slot_start: micros(day, minute, tz)?,
+                    slot_minutes: s.norm_minutes,
+                    channel: if k % 2 == 0 {
+                        BookingChannel::Phone
+                    } else {
+                        BookingChannel::Portal
+                    },
+                    name: DEMO_BOOKERS[(n as usize) % DEMO_BOOKERS.len()].into(),
+                    phone: Some(format!("+7 912 555-{:02}-{:02}", n % 100, (n * 7) % 100)),
+                    email: None,
+                    account: None,
+                    client_id: client.map(|c| c.0),
+                    portal_user_id: None,
+                    random: u32::try_from(n * 137 % 1000).unwrap_or(0),
+                };
+                self.book_visit(&b, &crate::audit::Actor::default()).await?;
+                n += 1;
+            }
+        }
+        Ok(n)
     }
 
     async fn demo_hall_staff(&self) -> Result<DemoStaff> {

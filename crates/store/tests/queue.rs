@@ -380,3 +380,59 @@ async fn the_last_slot_goes_to_exactly_one_client_and_a_booked_visitor_is_called
         assert_eq!(s.booking(later.id).await.unwrap().status.code(), "booked");
     }
 }
+
+/// The demo's hall: a month of visits with norms to measure, visitors waiting today and
+/// bookings ahead; written once.
+#[tokio::test]
+async fn the_demo_hall_has_a_month_to_show_and_is_written_once() {
+    for db in testing::all().await {
+        let s = &db.store;
+        let (centre, _) = setup(s).await;
+        s.demo_accounts(20, |_| {}).await.unwrap();
+        let tz = jiff::tz::TimeZone::get("Asia/Yekaterinburg").unwrap();
+        let today = date(2026, 12, 2);
+        let n = s.demo_queue(today, &tz).await.unwrap();
+        assert!(n > 300, "{}: {n}", db.label);
+        assert_eq!(s.demo_queue(today, &tz).await.unwrap(), 0, "written once");
+        let norms = s.queue_norms(Some(centre), 0, i64::MAX).await.unwrap();
+        let levels: HashSet<_> = norms.iter().map(|n| n.level).collect();
+        assert!(
+            levels.contains(&ServiceLevel::Technician)
+                && levels.contains(&ServiceLevel::HeadOfSales)
+        );
+        let tech = norms
+            .iter()
+            .find(|n| n.level == ServiceLevel::Technician)
+            .unwrap();
+        assert!(
+            tech.within < tech.receptions,
+            "some receptions over the norm"
+        );
+        assert!(tech.within * 2 > tech.receptions, "most within it");
+        let board = s.queue_board(centre).await.unwrap();
+        assert_eq!(
+            board.waiting.iter().map(|w| w.waiting).sum::<i64>(),
+            6,
+            "{}",
+            db.label
+        );
+        let ahead = s
+            .bookings_of_day(Some(centre), date(2026, 12, 3))
+            .await
+            .unwrap();
+        assert_eq!(ahead.len(), 3);
+        // Today's numbers continue after the demo's.
+        let r = s
+            .queue_services(centre)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|x| x.letter == "Р")
+            .unwrap();
+        let t = s
+            .take_ticket(centre, r.id, None, None, today)
+            .await
+            .unwrap();
+        assert_eq!(t.ticket.label, "Р-004");
+    }
+}
