@@ -1,11 +1,13 @@
 // The electronic queue of a service centre's hall, walked by the people who use it: an
 // administrator enrols a kiosk and a display; a visitor types an account number on the kiosk's
-// keypad and takes a ticket for «Оплата и расчёты»; the display shows the ticket called to the
-// technician's window; the technician transfers the visitor to the head of retail sales, whose
-// window the display then shows; the head of sales finishes the visit with a topic and «вопрос
-// решён», and the journal lists it. The kiosk, the ticket, the display, the window with a
-// current ticket and the journal pass the accessibility scan; the kiosk, the window and the
-// journal fit a 375 px screen. Screenshots at 1366 and 375 px go to e2e/artifacts/queue-*.png.
+// keypad and takes a ticket for «Оплата и расчёты»; the ticket page returns to the kiosk a minute
+// after the last touch; the display shows the ticket called to the technician's window; the
+// technician transfers the visitor to the head of retail sales, who has no centre of their own,
+// chooses one for the seat, and sees who passed the visitor on; the head of sales finishes the
+// visit with a topic and «вопрос решён», and the journal lists it. A technician takes a seat at
+// the other centre. The kiosk, the ticket, the display, the window with a current ticket and the
+// journal pass the accessibility scan; the kiosk, the ticket, the window and the journal fit a
+// 375 px screen. Screenshots at 1366 and 375 px go to e2e/artifacts/queue-*.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -100,9 +102,8 @@ async function look(page, name, problems, { fits = false } = {}) {
 async function enrol(admin, centreId, kind, name) {
   await admin.goto(`${server.url}/admin/frontoffice?centre=${centreId}`);
   const form = admin.locator('#enrol-form');
-  await form.getByLabel('Устройство').selectOption(kind);
-  // By name, not by label: see the test of the enrolment form's labels below.
-  await form.locator('input[name=name]').fill(name);
+  await form.getByLabel('Устройство', { exact: true }).selectOption(kind);
+  await form.getByLabel('Название устройства').fill(name);
   await form.getByRole('button', { name: 'Подключить устройство' }).click();
   await admin.getByRole('heading', { name: 'Устройство подключено' }).waitFor();
   const link = (await admin.locator('#enrol-link').innerText()).trim();
@@ -121,15 +122,24 @@ async function seatServices(page) {
   return out;
 }
 
+/** Opens the seat section (folded once a seat is taken) and shows `centreId`'s services. */
+async function chooseCentre(page, centreId) {
+  await page.goto(`${server.url}/queue`);
+  if (!(await page.locator('#centre-form').isVisible())) await page.getByText('Рабочее место: окно и услуги').click();
+  await page.locator('#centre-form').getByLabel('Центр обслуживания').selectOption(String(centreId));
+  await page.locator('#centre-form').getByRole('button', { name: 'Показать услуги центра' }).click();
+  await page.waitForURL((u) => u.searchParams.get('centre') === String(centreId));
+  if (!(await page.locator('#seat-form').isVisible())) await page.getByText('Рабочее место: окно и услуги').click();
+  assert.equal(await page.locator('#seat-form input[name=centre_id]').inputValue(), String(centreId));
+}
+
 /**
- * Fills the seat form as a staff member would: the centre, the window, only the service
- * `letter` ticked. Returns false when the form does not offer that service.
+ * Fills the seat form as a staff member would: the centre (chosen in its own form), the window,
+ * only the service `letter` ticked. Returns false when the form does not offer that service.
  */
 async function fillSeat(page, centreId, window, letter) {
-  await page.goto(`${server.url}/queue`);
+  await chooseCentre(page, centreId);
   const form = page.locator('#seat-form');
-  if (!(await form.isVisible())) await page.getByText('Рабочее место: окно и услуги').click();
-  await form.getByLabel('Центр обслуживания').selectOption(String(centreId));
   await form.getByLabel('Окно', { exact: true }).fill(window);
   let offered = false;
   for (const [l, box] of await seatServices(page)) {
@@ -176,12 +186,11 @@ test('a visitor takes a ticket, a technician transfers it to the head of sales, 
   // account number, as a visitor would bring it on a receipt.
   const tech = await staffPage('tech');
   await tech.page.goto(`${server.url}/queue`);
-  const centreId = Number(await tech.page.locator('#seat-form select[name=centre_id]').inputValue());
+  const centreId = Number(await tech.page.locator('#f-centre').inputValue());
   assert.ok(centreId > 0);
-  // The centre's services as the technician's form shows them (for the workaround below).
-  const serviceIds = Object.fromEntries(await Promise.all((await seatServices(tech.page))
-    .map(async ([l, box]) => [l, await box.getAttribute('value')])));
-  assert.deepEqual(Object.keys(serviceIds).sort(), ['Д', 'К', 'Н', 'П', 'Р']);
+  assert.equal(await tech.page.locator('#seat-form input[name=centre_id]').inputValue(), String(centreId));
+  const letters = (await seatServices(tech.page)).map(([l]) => l);
+  assert.deepEqual([...letters].sort(), ['Д', 'К', 'Н', 'П', 'Р']);
   await tech.page.goto(`${server.url}/clients?q=${encodeURIComponent('Иванов')}`);
   const number = (await tech.page.locator('tbody tr').first().locator('td').nth(1).innerText()).trim();
   assert.match(number, /^\d{10}$/);
@@ -197,15 +206,27 @@ test('a visitor takes a ticket, a technician transfers it to the head of sales, 
   const display = await newPage({ viewport: { width: 1366, height: 768 } });
   await display.page.goto(`${server.url}${displayLink}`);
   await display.page.waitForURL(`${server.url}/display/${centreId}`);
-  await display.page.locator('#board-status').filter({ hasText: 'Обновлено' }).waitFor();
+  await display.page.locator('#board-status').filter({ hasText: 'Табло на связи' }).waitFor();
 
   // The kiosk: a touch screen.
   const kiosk = await newPage({ hasTouch: true });
   await kiosk.page.goto(`${server.url}${kioskLink}`);
   await kiosk.page.waitForURL(`${server.url}/kiosk/${centreId}`);
   await kiosk.page.getByRole('heading', { name: 'Электронная очередь' }).waitFor();
+  assert.match(await kiosk.page.locator('.sub').first().innerText(), /Коснитесь услуги, чтобы получить талон\.$/);
+  // The services come first, payments first of all; the account and its keypad beside them.
+  assert.deepEqual(await kiosk.page.locator('.kiosk-service').evaluateAll((bs) => bs.map((b) => b.id)),
+    ['service-Р', 'service-П', 'service-Д', 'service-Н', 'service-К']);
   const pay = kiosk.page.locator('#service-Р');
   assert.match(await pay.innerText(), /Оплата и расчёты/);
+  const grid = kiosk.page.locator('.kiosk-grid');
+  const panel = kiosk.page.locator('#kiosk-form .kiosk-account');
+  let [g, a] = [await grid.boundingBox(), await panel.boundingBox()];
+  assert.ok(a.x >= g.x + g.width && a.y < g.y + g.height, `the account panel beside the services at 1366 px: ${JSON.stringify({ g, a })}`);
+  await kiosk.page.setViewportSize(NARROW);
+  [g, a] = [await grid.boundingBox(), await panel.boundingBox()];
+  assert.ok(a.y >= g.y + g.height, `the account panel below the services at 375 px: ${JSON.stringify({ g, a })}`);
+  await kiosk.page.setViewportSize(WIDE);
   const before = Number((await pay.locator('.waiting').innerText()).match(/В очереди: (\d+)/)[1]);
   await look(kiosk.page, 'kiosk', problems, { fits: true });
   // Big targets for fingers: service buttons and keypad keys.
@@ -218,12 +239,20 @@ test('a visitor takes a ticket, a technician transfers it to the head of sales, 
   for (const digit of '123') await keypad.locator(`button[data-key="${digit}"]`).tap();
   await pay.tap();
   await kiosk.page.locator('#k-account-error').waitFor();
-  assert.match(await kiosk.page.locator('#k-account-error').innerText(), /[А-Яа-яЁё]/);
+  assert.match(await kiosk.page.locator('#k-account-error').innerText(), /[А-Яа-яЁё].*Номер можно не указывать\.$/s);
   assert.equal(new URL(kiosk.page.url()).pathname.includes('/tickets/'), false);
   problems.push(...(await accessibilityProblems(kiosk.page)).map((p) => `kiosk with an error: ${p}`));
   await kiosk.page.screenshot({ path: join(artifacts, 'queue-kiosk-error-1366.png'), fullPage: true });
-  await keypad.getByRole('button', { name: 'Очистить' }).tap();
+  await keypad.getByRole('button', { name: 'Сброс' }).tap();
   assert.equal(await kiosk.page.locator('#k-account').inputValue(), '');
+  // The keypad types into the field touched last: the booking code, then the account again.
+  await kiosk.page.locator('#k-code').tap();
+  for (const digit of '42') await keypad.locator(`button[data-key="${digit}"]`).tap();
+  assert.equal(await kiosk.page.locator('#k-code').inputValue(), '42');
+  assert.equal(await kiosk.page.locator('#k-account').inputValue(), '');
+  await keypad.getByRole('button', { name: 'Сброс' }).tap();
+  assert.equal(await kiosk.page.locator('#k-code').inputValue(), '');
+  await kiosk.page.locator('#k-account').tap();
   // The account typed on the on-screen keypad: an eleventh digit is not taken, one erased.
   for (const digit of number) await keypad.locator(`button[data-key="${digit}"]`).tap();
   assert.equal(await kiosk.page.locator('#k-account').inputValue(), number);
@@ -240,7 +269,10 @@ test('a visitor takes a ticket, a technician transfers it to the head of sales, 
   await kiosk.page.getByText('Оплата и расчёты').waitFor();
   assert.equal((await kiosk.page.locator('#ticket-ahead').innerText()).trim(), `Перед вами: ${before}`);
   await kiosk.page.getByRole('button', { name: 'Напечатать талон' }).waitFor();
-  await kiosk.page.getByRole('link', { name: 'Готово' }).waitFor();
+  const done = kiosk.page.getByRole('link', { name: 'Готово' });
+  assert.equal(await done.getAttribute('href'), `/kiosk/${centreId}`);
+  assert.equal(await done.getAttribute('data-return'), `/kiosk/${centreId}`);
+  assert.equal(await kiosk.page.locator('meta[http-equiv=refresh i]').count(), 0, 'no timed refresh on the ticket');
   await look(kiosk.page, 'ticket', problems, { fits: true });
   // The ticket as the 80 mm receipt printer prints it.
   await kiosk.page.emulateMedia({ media: 'print' });
@@ -249,8 +281,21 @@ test('a visitor takes a ticket, a technician transfers it to the head of sales, 
   await kiosk.page.screenshot({ path: join(artifacts, 'queue-ticket-print.png'), fullPage: true });
   await kiosk.page.emulateMedia({ media: 'screen' });
   await kiosk.page.setViewportSize(WIDE);
-  // «Готово» returns the kiosk to the services, with one more waiting for payments.
-  await kiosk.page.getByRole('link', { name: 'Готово' }).click();
+  // Untouched for a minute, the ticket page returns to the kiosk's services by itself; a touch
+  // starts the minute again.
+  const ticketUrl = kiosk.page.url();
+  await kiosk.page.clock.install();
+  await kiosk.page.reload();
+  await kiosk.page.locator('#ticket-number').waitFor();
+  await kiosk.page.clock.fastForward(50_000);
+  await kiosk.page.locator('#ticket-number').tap();
+  await kiosk.page.clock.fastForward(50_000);
+  assert.equal(kiosk.page.url(), ticketUrl, 'a touch keeps the ticket on screen');
+  await kiosk.page.clock.fastForward(11_000);
+  await kiosk.page.waitForURL(`${server.url}/kiosk/${centreId}`);
+  // «Готово» does the same at once, with one more waiting for payments.
+  await kiosk.page.goto(ticketUrl);
+  await done.click();
   await kiosk.page.waitForURL(`${server.url}/kiosk/${centreId}`);
   assert.match(await kiosk.page.locator('#service-Р .waiting').innerText(), new RegExp(`В очереди: ${before + 1}$`));
   assert.equal(await kiosk.page.locator('#k-account').inputValue(), '', 'the next visitor starts clean');
@@ -270,6 +315,9 @@ test('a visitor takes a ticket, a technician transfers it to the head of sales, 
   await card.getByText('Лицевой счёт с киоска').waitFor();
   await card.getByText(number, { exact: true }).waitFor();
   await displayShows(display.page, label, '3');
+  // Called tickets in type read across the hall.
+  const size = await display.page.locator('#called-body td').first().evaluate((td) => parseFloat(getComputedStyle(td).fontSize));
+  assert.ok(size >= 48, `called tickets at ${size} px`);
   await look(display.page, 'display-tech', problems);
   await look(tech.page, 'window-tech', problems, { fits: true });
 
@@ -281,7 +329,7 @@ test('a visitor takes a ticket, a technician transfers it to the head of sales, 
 
   // The question is beyond the technician: the escalation (the head of sales) is preselected.
   const transfer = tech.page.locator('#transfer-form');
-  const chosen = await transfer.getByLabel('Перевести к').evaluate((s) => s.selectedOptions[0].textContent);
+  const chosen = await transfer.getByLabel('Перевести на услугу').evaluate((s) => s.selectedOptions[0].textContent);
   assert.match(chosen, /^Н — Консультация начальника отдела/);
   await transfer.getByRole('button', { name: 'Перевести' }).click();
   await tech.page.getByText('Посетитель переведён: он ждёт вызова по новой услуге.').waitFor();
@@ -295,30 +343,37 @@ test('a visitor takes a ticket, a technician transfers it to the head of sales, 
   // The head of sales, who has no centre of their own, chooses the centre and window 7; the
   // form offers the centre's services with their own, «Н», ticked.
   const sales = await staffPage('sales');
-  await sales.page.goto(`${server.url}/queue`);
-  await sales.page.locator('#seat-form').getByLabel('Центр обслуживания').selectOption(String(centreId));
+  await chooseCentre(sales.page, centreId);
   const ticked = [];
   for (const [l, box] of await seatServices(sales.page)) if (await box.isChecked()) ticked.push(l);
   if (ticked.length && ticked.join() !== 'Н') problems.push(`window-sales: the seat form ticks [${ticked}] by default, not «Н»`);
-  await sales.page.screenshot({ path: join(artifacts, 'queue-seat-sales-1366.png'), fullPage: true });
-  if (!(await fillSeat(sales.page, centreId, '7', 'Н'))) {
-    problems.push('window-sales: the head of sales is offered no service to call in the seat form, so cannot take a seat');
-    // Workaround so that the rest of the walk still runs: the centre's «Н», as the form should offer it.
-    await sales.page.locator('#seat-form').evaluate((f, id) => {
-      const i = document.createElement('input');
-      Object.assign(i, { type: 'hidden', name: 'services', value: id });
-      f.appendChild(i);
-    }, serviceIds['Н']);
-  }
+  await look(sales.page, 'seat-sales', problems, { fits: true });
+  assert.ok(await fillSeat(sales.page, centreId, '7', 'Н'), 'the head of sales is offered «Н»');
   await saveSeat(sales.page);
   const salesHeading = await callUntil(sales.page, label);
   assert.match(salesHeading, new RegExp(`^Талон ${label} — Консультация начальника отдела`));
+  // Who passed the visitor on, from which window and service, and when.
+  assert.match((await sales.page.locator('#transferred-from').innerText()).trim(),
+    /^Егорова Мария Ивановна, окно 3 \(Оплата и расчёты\), в \d{1,2}:\d{2}$/);
   await displayShows(display.page, label, '7');
   await look(sales.page, 'window-sales', problems, { fits: true });
   await look(display.page, 'display-sales', problems);
 
-  // The finish form: a missing result is refused in Russian and the typed text is kept.
+  // The finish form asks for the promised date only after a consultation and for «к кому»
+  // only after a redirection.
   const finish = sales.page.locator('#finish-form');
+  const promised = finish.getByLabel('Срок ответа (для консультации)');
+  const whom = finish.getByLabel('К кому направлен (для перенаправления)');
+  const shown = async () => [await promised.isVisible(), await whom.isVisible()];
+  assert.deepEqual(await shown(), [false, false], 'no result chosen');
+  const resultOptions = await finish.getByLabel('Чем закончился приём').locator('option')
+    .evaluateAll((os) => os.map((o) => [o.value, o.textContent.trim()]));
+  for (const [value, text] of resultOptions.filter(([v]) => v)) {
+    await finish.getByLabel('Чем закончился приём').selectOption(value);
+    assert.deepEqual(await shown(), [value === 'consultation', value === 'redirected'], `result «${text}»`);
+  }
+  await finish.getByLabel('Чем закончился приём').selectOption('');
+  // A missing result is refused in Russian and the typed text is kept.
   await finish.getByLabel('С чем обратился').fill('Перерасчёт за период отсутствия');
   await finish.getByRole('button', { name: 'Завершить приём' }).click();
   await sales.page.locator('#f-result-error').waitFor();

@@ -139,6 +139,7 @@ const ACTIONS: &[(&str, &str)] = &[
     ),
     ("queue.booking", "Запись на приём"),
     ("queue.booking_cancel", "Отмена записи на приём"),
+    ("queue.bookings_view", "Просмотр записей на приём"),
     ("queue.device_enrol", "Подключение киоска или табло"),
     ("queue.device_revoke", "Отзыв киоска или табло"),
     ("queue.service", "Изменение услуги очереди и нормы приёма"),

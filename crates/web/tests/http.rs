@@ -217,6 +217,7 @@ async fn every_protected_route_checks_the_role() {
             .unwrap();
         let centre = app.db.store.centres().await.unwrap()[0].id;
         let servers: &[&str] = &["head", "sales", "tech", "cashier"];
+        let first_service = app.db.store.queue_services(centre).await.unwrap()[0].id;
         let hall_admins: &[&str] = &["admin", "director", "head"];
         let home_visit = app
             .db
@@ -248,6 +249,12 @@ async fn every_protected_route_checks_the_role() {
                 viewers,
             ),
             (Method::GET, "/api/v1/queue/window".into(), None, servers),
+            (
+                Method::GET,
+                format!("/api/v1/queue/centres/{centre}/slots?service_id={first_service}&day=2026-12-03"),
+                None,
+                servers,
+            ),
             (Method::GET, "/api/v1/queue/journal".into(), None, viewers),
             (
                 Method::GET,

@@ -249,7 +249,19 @@ pub async fn day_bookings(
     day: Date,
 ) -> Result<Vec<Booking>, WebError> {
     Rights::serve(me)?;
-    Ok(state.store.bookings_of_day(centre_id, day).await?)
+    let list = state.store.bookings_of_day(centre_id, day).await?;
+    // Names and phones of the people booked: a view of personal data.
+    state
+        .store
+        .audit(
+            &me.actor(),
+            "queue.bookings_view",
+            "booking",
+            &day.to_string(),
+            &format!("centre {}: {} bookings", centre_id.unwrap_or(0), list.len()),
+        )
+        .await?;
+    Ok(list)
 }
 
 /// A booked visitor checks in at the kiosk with the code: a ticket placed at the slot's time.
