@@ -443,6 +443,10 @@ async fn demo(
     }
     seed_demo(&store, accounts, true).await?;
     seed_demo_home_visits(&store, cfg).await?;
+    let today = jiff::Zoned::now()
+        .with_time_zone(cfg.company.time_zone.clone())
+        .date();
+    store.demo_queue(today, &cfg.company.time_zone).await?;
     if appeals > 0 {
         seed_demo_appeals(&store, appeals).await?;
     }
