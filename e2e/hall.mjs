@@ -117,9 +117,13 @@ export async function brokenSummaryLinks(page) {
     .map((a) => `«${a.textContent.trim()}» → ${a.getAttribute('href')}`));
 }
 
-/** Lists whose chosen option is cut off: the person cannot read what is chosen. */
-export async function cutSelects(page) {
-  return page.evaluate(() => {
+/**
+ * Lists whose chosen option is cut off. With `ambiguous`, only those whose visible part is the
+ * beginning of another option too, so that the person cannot tell what is chosen (on a phone a
+ * long option is cut anyway; it is a problem only when the cut hides the difference).
+ */
+export async function cutSelects(page, { ambiguous = false } = {}) {
+  return page.evaluate((onlyAmbiguous) => {
     const ctx = document.createElement('canvas').getContext('2d');
     return [...document.querySelectorAll('select')].filter((s) => s.offsetParent !== null && s.selectedOptions[0])
       .map((s) => {
@@ -128,11 +132,18 @@ export async function cutSelects(page) {
         const text = s.selectedOptions[0].textContent.trim();
         // The room for the text: the box less its padding and the arrow (about 20 px).
         const room = s.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 20;
-        return [s, text, Math.ceil(ctx.measureText(text).width), Math.floor(room)];
+        let shown = text;
+        while (shown && ctx.measureText(shown).width > room) shown = shown.slice(0, -1);
+        const others = [...s.options].filter((o) => o !== s.selectedOptions[0]).map((o) => o.textContent.trim());
+        return {
+          s, text, shown, need: Math.ceil(ctx.measureText(text).width), room: Math.floor(room),
+          same: others.some((o) => o.startsWith(shown)),
+        };
       })
-      .filter(([, , need, room]) => need > room)
-      .map(([s, text, need, room]) => `select#${s.id || s.name} «${text}» needs ${need} px, has ${room} px`);
-  });
+      .filter((x) => x.shown !== x.text && (!onlyAmbiguous || x.same))
+      .map((x) => `select#${x.s.id || x.s.name} «${x.text}» needs ${x.need} px, has ${x.room} px`
+        + `${x.same ? `: shows «${x.shown}», as other options begin` : ''}`);
+  }, ambiguous);
 }
 
 /**
@@ -159,7 +170,7 @@ export async function look(page, dir, prefix, problems) {
     problems.push(`${prefix} at 375 px scrolls sideways by ${overflow} px (${wide.join(', ')})`);
   }
   note(await accessibilityProblems(page), 'at 375 px');
-  note(await cutSelects(page), 'cut off at 375 px');
+  note(await cutSelects(page, { ambiguous: true }), 'cut off at 375 px');
   await page.screenshot({ path: join(dir, `${prefix}-375.png`), fullPage: true });
   await page.setViewportSize(WIDE);
 }
