@@ -118,6 +118,9 @@ pub struct Store {
     group: std::sync::Arc<std::sync::OnceLock<appeals::GroupWriter>>,
     /// SQLite's group-commit writer for readings, started on first use.
     readings_group: std::sync::Arc<std::sync::OnceLock<group::GroupCommit<(i64, String)>>>,
+    /// On SQLite, the hall's writers (kiosks and windows) wait their turn here, in order,
+    /// instead of in SQLite's busy handler, which sleeps in growing steps.
+    hall_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 static MIGRATOR_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -228,6 +231,7 @@ impl Store {
             backend,
             group: Default::default(),
             readings_group: Default::default(),
+            hall_gate: Default::default(),
         })
     }
 
@@ -251,6 +255,15 @@ impl Store {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         })
+    }
+
+    /// The hall's write turn on SQLite (see `hall_gate`); nothing on PostgreSQL, whose row locks
+    /// let writers proceed together.
+    pub(crate) async fn hall_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.hall_gate.lock().await),
+            Backend::Postgres => None,
+        }
     }
 
     pub fn backend(&self) -> Backend {

@@ -119,6 +119,7 @@ impl Store {
     /// PostgreSQL transaction).
     async fn book_seat(&self, b: &NewBooking, seat: i64, actor: &Actor) -> Result<i64> {
         let now = now_micros();
+        let _turn = self.hall_turn().await;
         let mut tx = self.begin_write().await?;
         let (number,): (i64,) = sqlx::query_as(
             "INSERT INTO queue_counters (centre_id, day, letter, last) VALUES ($1, $2, '#', 1)
@@ -204,6 +205,7 @@ impl Store {
     /// Cancels a booking that still waits for its visitor; its seat is free again.
     #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn cancel_booking(&self, id: i64, actor: &Actor) -> Result<()> {
+        let _turn = self.hall_turn().await;
         let mut tx = self.begin_write().await?;
         let r = sqlx::query(
             "UPDATE queue_bookings SET status = 'cancelled', cancelled_at = $1, version = version + 1
@@ -240,6 +242,7 @@ impl Store {
         device_id: Option<i64>,
     ) -> Result<TakenTicket> {
         let now = now_micros();
+        let _turn = self.hall_turn().await;
         let mut tx = self.begin_write().await?;
         let found: Option<(i64, i64, i64, String, i64, Option<String>)> = sqlx::query_as(
             "SELECT b.id, b.service_id, b.slot_start, s.letter, s.norm_minutes, b.account_number
@@ -314,6 +317,7 @@ impl Store {
                 b.service_name,
                 b.code
             );
+            let _turn = self.hall_turn().await;
             let mut tx = self.begin_write().await?;
             let r = sqlx::query(
                 "INSERT INTO outbox (channel, recipient, client_id, kind, subject, body, attachment,

@@ -245,6 +245,7 @@ impl Store {
         }
         self.centre(centre_id).await?;
         let now = now_micros();
+        let _turn = self.hall_turn().await;
         let mut tx = self.begin_write().await?;
         for s in default_services() {
             sqlx::query(
@@ -287,6 +288,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<i64> {
         let now = now_micros();
+        let _turn = self.hall_turn().await;
         let mut tx = self.begin_write().await?;
         let r: std::result::Result<Option<(i64,)>, sqlx::Error> = match id {
             Some(id) => {
@@ -359,6 +361,7 @@ impl Store {
         day: Date,
     ) -> Result<TakenTicket> {
         let now = now_micros();
+        let _turn = self.hall_turn().await;
         let mut tx = self.begin_write().await?;
         let service: Option<(String, i64)> = sqlx::query_as(
             "SELECT letter, norm_minutes FROM queue_services
@@ -495,7 +498,25 @@ impl Store {
         if seat.services.is_empty() {
             return Err(refused(QueueRefusal::NoSeat));
         }
+        // Nobody waiting: answered by a read, without taking SQLite's write lock (windows ask
+        // often; the write is for when there is someone to call).
+        let probe = format!(
+            "SELECT id FROM queue_tickets WHERE centre_id = $1 AND status = 'waiting'
+               AND service_id IN ({}) LIMIT 1",
+            placeholders(2, seat.services.len())
+        );
+        let mut q = sqlx::query_as::<_, (i64,)>(&probe).bind(seat.centre_id);
+        for s in &seat.services {
+            q = q.bind(*s);
+        }
+        if q.fetch_optional(self.pool()).await?.is_none() {
+            if let Some(t) = self.current_ticket(staff_id).await? {
+                return Err(refused(QueueRefusal::AlreadyServing(t.label)));
+            }
+            return Ok(None);
+        }
         let now = now_micros();
+        let _turn = self.hall_turn().await;
         let mut tx = self.begin_write().await?;
         if let Some(t) = current_in(&mut tx, staff_id).await? {
             return Err(refused(QueueRefusal::AlreadyServing(t.label)));
@@ -548,6 +569,7 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn recall_ticket(&self, id: i64, staff_id: i64) -> Result<Ticket> {
         let now = now_micros();
+        let _turn = self.hall_turn().await;
         let mut tx = self.begin_write().await?;
         let t = own_called(&mut tx, id, staff_id).await?;
         sqlx::query(
@@ -574,6 +596,7 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn release_ticket(&self, id: i64, staff_id: i64, outcome: CallOutcome) -> Result<()> {
         let now = now_micros();
+        let _turn = self.hall_turn().await;
         let mut tx = self.begin_write().await?;
         let t = own_called(&mut tx, id, staff_id).await?;
         let (status, finished) = match outcome {
@@ -602,6 +625,7 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all, fields(id = id, to = to_service))]
     pub async fn transfer_ticket(&self, id: i64, staff_id: i64, to_service: i64) -> Result<()> {
         let now = now_micros();
+        let _turn = self.hall_turn().await;
         let mut tx = self.begin_write().await?;
         let t = own_called(&mut tx, id, staff_id).await?;
         if t.service_id == to_service {
@@ -638,6 +662,7 @@ impl Store {
     pub async fn finish_ticket(&self, id: i64, f: &Finish, actor: &Actor) -> Result<Ticket> {
         let staff_id = actor.staff_id.ok_or(StoreError::NotFound)?;
         let now = now_micros();
+        let _turn = self.hall_turn().await;
         let mut tx = self.begin_write().await?;
         let t = own_called(&mut tx, id, staff_id).await?;
         sqlx::query(
@@ -831,6 +856,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<i64> {
         self.centre(centre_id).await?;
+        let _turn = self.hall_turn().await;
         let mut tx = self.begin_write().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO queue_devices (centre_id, kind, name, token_hash, created_at, created_by)
@@ -860,6 +886,7 @@ impl Store {
     /// Revokes a device: its token opens nothing from now on.
     #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn revoke_device(&self, id: i64, actor: &Actor) -> Result<()> {
+        let _turn = self.hall_turn().await;
         let mut tx = self.begin_write().await?;
         let r = sqlx::query(
             "UPDATE queue_devices SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
