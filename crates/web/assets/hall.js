@@ -11,6 +11,7 @@
     var pad = document.querySelector(".keypad");
     if (!inputs.length || !pad) return;
     var input = inputs[0];
+    inputs.forEach(function (i) { if (i === document.activeElement || i.hasAttribute("autofocus")) input = i; });
     pad.hidden = false;
     inputs.forEach(function (i) {
       i.setAttribute("inputmode", "none");
@@ -20,10 +21,10 @@
       var b = e.target.closest("button[data-key]");
       if (!b) return;
       var k = b.getAttribute("data-key");
-      var max = Number(input.getAttribute("maxlength")) || 14;
+      var max = Number(input.getAttribute("data-max")) || Number(input.getAttribute("maxlength")) || 14;
       if (k === "back") input.value = input.value.slice(0, -1);
       else if (k === "clear") input.value = "";
-      else if (input.value.length < max) input.value += k;
+      else if (input.value.replace(/\D/g, "").length < max) input.value += k;
     });
     var form = document.getElementById("kiosk-form");
     if (form) {

@@ -502,7 +502,7 @@ pub async fn enrol(
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(FieldErrors::single(
-            "name",
+            "device_name",
             "Назовите устройство (до 100 символов): например, «Киоск у входа».",
         )
         .into());

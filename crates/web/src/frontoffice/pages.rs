@@ -172,6 +172,8 @@ struct TicketPage {
     wait_minutes: u32,
     taken_at: String,
     company: String,
+    /// A booked visitor's time (they are called then), or empty.
+    booked_at: String,
 }
 
 /// The ticket to print on the kiosk's 80 mm receipt printer; back to the start after a while.
@@ -194,6 +196,17 @@ async fn kiosk_ticket(
         ahead: t.ahead,
         taken_at: format_time(t.ticket.taken_at, &state.config.time_zone),
         company,
+        booked_at: if t.ticket.booking_id.is_some() {
+            jiff::Timestamp::from_microsecond(t.ticket.rank_at)
+                .map(|ts| {
+                    ts.to_zoned(state.config.time_zone.clone())
+                        .strftime("%H:%M")
+                        .to_string()
+                })
+                .unwrap_or_default()
+        } else {
+            String::new()
+        },
     };
     Ok(render(&page)?.into_response())
 }

@@ -206,8 +206,8 @@ pub async fn book(
     Ok(state.store.book_visit(&b, &actor).await?)
 }
 
-/// Cancels a booking: the client their own, staff any.
-pub async fn cancel(state: &AppState, who: Booker<'_>, id: i64) -> Result<(), WebError> {
+/// Cancels a booking: the client their own, staff any; returns the booking as it was.
+pub async fn cancel(state: &AppState, who: Booker<'_>, id: i64) -> Result<Booking, WebError> {
     let b = state.store.booking(id).await.map_err(|e| match e {
         StoreError::NotFound => WebError::NotFound("Запись не найдена.".into()),
         e => e.into(),
@@ -230,7 +230,8 @@ pub async fn cancel(state: &AppState, who: Booker<'_>, id: i64) -> Result<(), We
             me.actor()
         }
     };
-    Ok(state.store.cancel_booking(id, &actor).await?)
+    state.store.cancel_booking(id, &actor).await?;
+    Ok(b)
 }
 
 /// The client's bookings from today on.

@@ -33,10 +33,11 @@ pub fn routes() -> Router<AppState> {
 /// The booking form's state (a GET chooses the centre, service and day; a POST books).
 #[derive(Deserialize, Default, Clone)]
 struct FormState {
+    /// Ids as typed: an empty choice («— выберите —») is no choice, not a malformed request.
     #[serde(default)]
-    centre_id: Option<i64>,
+    centre_id: String,
     #[serde(default)]
-    service_id: Option<i64>,
+    service_id: String,
     #[serde(default)]
     day: String,
     #[serde(default)]
@@ -50,9 +51,18 @@ struct FormState {
     #[serde(default)]
     account: String,
     #[serde(default)]
-    booked: Option<i64>,
+    booked: String,
     #[serde(default, rename = "_csrf")]
     csrf: String,
+}
+
+impl FormState {
+    fn centre(&self) -> Option<i64> {
+        self.centre_id.trim().parse().ok()
+    }
+    fn service(&self) -> Option<i64> {
+        self.service_id.trim().parse().ok()
+    }
 }
 
 struct Choice {
@@ -84,6 +94,10 @@ struct BookingView {
     done: Option<Line>,
     action: &'static str,
     base: &'static str,
+    /// Staff booking for a caller (the confirmation speaks of the client, not «вы»).
+    for_staff: bool,
+    /// The day shown in the staff's list, as people read it.
+    day_label: String,
 }
 
 fn line(state: &AppState, b: &Booking) -> Line {
@@ -109,10 +123,10 @@ async fn view(
 ) -> Result<BookingView, WebError> {
     let choices = super::choices(state).await?;
     let centre = form
-        .centre_id
+        .centre()
         .or_else(|| choices.first().map(|c| c.0.id))
         .unwrap_or(0);
-    form.centre_id = Some(centre);
+    form.centre_id = centre.to_string();
     let services: Vec<Choice> = choices
         .iter()
         .find(|c| c.0.id == centre)
@@ -131,7 +145,7 @@ async fn view(
         .parse::<jiff::civil::Date>()
         .ok()
         .filter(|d| days.contains(d));
-    let slots = match (form.service_id, day) {
+    let slots = match (form.service(), day) {
         (Some(s), Some(d)) if services.iter().any(|x| x.id == s) => {
             super::free_slots(state, centre, s, d).await?
         }
@@ -162,6 +176,8 @@ async fn view(
         slots,
         done: form
             .booked
+            .parse::<i64>()
+            .ok()
             .and_then(|id| bookings.iter().find(|b| b.id == id))
             .map(|b| line(state, b)),
         lines: bookings.iter().map(|b| line(state, b)).collect(),
@@ -169,6 +185,8 @@ async fn view(
         errors,
         action,
         base,
+        for_staff: action == "/queue/bookings",
+        day_label: String::new(),
     })
 }
 
@@ -187,8 +205,8 @@ fn weekday(d: jiff::civil::Date) -> &'static str {
 
 fn draft(f: &FormState) -> BookingDraft {
     BookingDraft {
-        centre_id: f.centre_id.unwrap_or(0),
-        service_id: f.service_id.unwrap_or(0),
+        centre_id: f.centre().unwrap_or(0),
+        service_id: f.service().unwrap_or(0),
         slot: f.slot.clone(),
         name: f.name.clone(),
         phone: f.phone.clone(),
@@ -216,7 +234,13 @@ async fn staff_view(
         .day
         .parse::<jiff::civil::Date>()
         .unwrap_or_else(|_| crate::common::clock::today_in(&me.zone));
-    let bookings = super::day_bookings(state, me, form.centre_id, day).await?;
+    let mut form = form;
+    if form.centre().is_none() {
+        if let Some(c) = me.staff.centre_id {
+            form.centre_id = c.to_string();
+        }
+    }
+    let bookings = super::day_bookings(state, me, form.centre(), day).await?;
     Ok(StaffPage {
         chrome: Chrome::for_staff("Запись на приём", me, "queue"),
         v: view(
@@ -268,8 +292,12 @@ async fn staff_cancel(
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&f.csrf)?;
-    super::cancel(&state, Booker::Staff(&me), id).await?;
-    Ok(Redirect::to("/queue/bookings").into_response())
+    let b = super::cancel(&state, Booker::Staff(&me), id).await?;
+    Ok(Redirect::to(&format!(
+        "/queue/bookings?centre_id={}&day={}",
+        b.centre_id, b.day
+    ))
+    .into_response())
 }
 
 // ---------------------------------------------------------------- personal account
