@@ -249,7 +249,7 @@ test('a visitor takes a ticket, a technician transfers it to the head of sales, 
     problems.push(...clipped.map((c) => `kiosk at ${vp.width} px: key label cut off ${c}`));
   }
   await kiosk.page.setViewportSize(WIDE);
-  const keypad = kiosk.page.getByRole('group', { name: 'Цифры номера лицевого счёта' });
+  const keypad = kiosk.page.getByRole('group', { name: 'Цифры: номер лицевого счёта или код записи' });
   // Too few digits: the kiosk explains in Russian and gives no ticket.
   for (const digit of '123') await keypad.locator(`button[data-key="${digit}"]`).tap();
   await pay.tap();

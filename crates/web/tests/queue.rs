@@ -863,7 +863,10 @@ async fn a_visit_is_booked_by_phone_and_online_and_checked_in_at_the_kiosk() {
         );
         let t = app.page(Method::GET, ok.location(), &kc, None).await;
         assert!(t.body.contains("П-0"), "{}", t.body);
-        assert!(t.body.contains("По записи на"), "a booked ticket names its time");
+        assert!(
+            t.body.contains("По записи на"),
+            "a booked ticket names its time"
+        );
         assert_eq!(
             app.db.store.booking(todays.id).await.unwrap().status.code(),
             "checked_in"

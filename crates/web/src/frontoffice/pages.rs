@@ -362,6 +362,8 @@ struct WindowAsk {
     /// The centre chosen in the seat form, and the window typed there.
     centre: Option<i64>,
     window: Option<String>,
+    /// The services ticked in the seat form that came back.
+    services: Option<Vec<i64>>,
 }
 
 async fn window_view(
@@ -376,14 +378,17 @@ async fn window_view(
         notice,
         centre,
         window,
+        services: ticked,
     } = ask;
     let w = super::window(state, me, centre).await?;
     let transferred = transferred_text(&w, &me.zone);
     let seat_services = seat_service_names(&w);
-    let on_seat = w.seat.as_ref().map_or_else(
-        || super::default_seat_services(&w.services, w.level),
-        |s| s.services.clone(),
-    );
+    let on_seat = ticked.unwrap_or_else(|| {
+        w.seat.as_ref().map_or_else(
+            || super::default_seat_services(&w.services, w.level),
+            |s| s.services.clone(),
+        )
+    });
     let next_level = w.level.and_then(ServiceLevel::escalation);
     let current = w.current.as_ref().map(|t: &Ticket| CurrentRow {
         id: t.id,
@@ -503,6 +508,7 @@ async fn window_page(
         notice: p.notice,
         centre: p.centre,
         window: None,
+        services: None,
     };
     let page = window_view(&state, &me, finish, FieldErrors::new(), ask).await?;
     Ok(render(&page)?.into_response())
@@ -567,6 +573,7 @@ async fn seat(
             let ask = WindowAsk {
                 centre: Some(f.centre_id),
                 window: Some(f.window),
+                services: Some(f.services),
                 ..WindowAsk::default()
             };
             window_error_at(&state, &me, e, "window", FinishDraft::default(), ask).await
