@@ -70,6 +70,9 @@ pub enum QueueRefusal {
     /// Cancelled already, or the visitor has come.
     #[error("Запись уже отменена или по ней выдан талон.")]
     BookingClosed,
+    /// One booking a person, centre and day: the same client, phone or e-mail.
+    #[error("На этот день в этом центре уже есть запись на это имя, телефон или почту: отмените её, чтобы записаться на другое время.")]
+    AlreadyBooked,
 }
 
 /// Home visits (CHN-06).

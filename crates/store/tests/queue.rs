@@ -300,11 +300,9 @@ async fn the_last_slot_goes_to_exactly_one_client_and_a_booked_visitor_is_called
         let actor = Actor::default();
         let mut handles = Vec::new();
         for i in 0..6 {
-            let (s, b, a) = (
-                s.clone(),
-                new_booking(centre, r, slot, &format!("Клиент {i}")),
-                actor.clone(),
-            );
+            let mut b = new_booking(centre, r, slot, &format!("Клиент {i}"));
+            b.phone = Some(format!("+7 (912) 000-10-{i:02}"));
+            let (s, a) = (s.clone(), actor.clone());
             handles.push(tokio::spawn(async move { s.book_visit(&b, &a).await }));
         }
         let mut won = Vec::new();
@@ -325,6 +323,18 @@ async fn the_last_slot_goes_to_exactly_one_client_and_a_booked_visitor_is_called
             .await
             .unwrap();
         assert_ne!(b.code, first.code, "codes differ within a day");
+        // One booking a person, centre and day: the same phone is the same person.
+        let again = new_booking(centre, r, slot + 900_000_000, "Иванова М.");
+        assert!(
+            matches!(
+                s.book_visit(&again, &actor).await,
+                Err(StoreError::Refused(Refusal::Queue(
+                    QueueRefusal::AlreadyBooked
+                )))
+            ),
+            "{}",
+            db.label
+        );
         // A walk-in took a ticket before the booked visitor checks in.
         let day = date(2026, 12, 3);
         let walk_in = s

@@ -696,10 +696,25 @@ async fn a_visit_is_booked_by_phone_and_online_and_checked_in_at_the_kiosk() {
             again.json()["id"],
             "a retry books nothing twice"
         );
+        // The same caller again: one booking a person, centre and day.
         let second = app.send(call("")).await;
         assert_eq!(second.status, StatusCode::CONFLICT);
+        assert!(second.json()["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("На этот день в этом центре уже есть запись"));
+        // Another caller (the phone typed otherwise) for the same slot: taken.
+        let other = app
+            .api(
+                Method::POST,
+                "/api/v1/queue/bookings",
+                Some(&tech),
+                Some(json!({"centre_id": centre, "service_id": p_id, "slot": slot, "name": "Орлова Инна", "phone": "8 (912) 999-88-77"})),
+            )
+            .await;
+        assert_eq!(other.status, StatusCode::CONFLICT, "{}", other.body);
         assert_eq!(
-            second.json()["errors"][0]["detail"],
+            other.json()["errors"][0]["detail"],
             "Это время уже занято: выберите другое."
         );
         // The slot is no longer offered; cancelled, it is offered again.

@@ -120,13 +120,17 @@ impl BookingDraft {
             e.add("slot", "Выберите свободное время.");
         }
         let name = required_text(&mut e, "name", &self.name, 200);
-        let phone = optional_text(&mut e, "phone", &self.phone, 40);
-        if let Some(p) = &phone {
-            if crate::search::phone_key(p).len() != 10 {
+        // Kept in one form, so the same phone typed otherwise is the same person.
+        let phone = optional_text(&mut e, "phone", &self.phone, 40).map(|p| {
+            let key = crate::search::phone_key(&p);
+            if key.len() == 10 {
+                crate::clients::format_phone(&key)
+            } else {
                 e.add("phone", "Телефон: 10 цифр, например +7 912 345-67-89.");
+                p
             }
-        }
-        let email = optional_text(&mut e, "email", &self.email, 200);
+        });
+        let email = optional_text(&mut e, "email", &self.email, 200).map(|m| m.to_lowercase());
         if let Some(m) = &email {
             if !crate::clients::valid_email(m) {
                 e.add("email", "Адрес электронной почты записан с ошибкой.");

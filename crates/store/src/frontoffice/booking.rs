@@ -105,6 +105,21 @@ impl Store {
         let Some((seats,)) = seats else {
             return Err(refused(QueueRefusal::UnknownService));
         };
+        let (same,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM queue_bookings
+             WHERE centre_id = $1 AND day = $2 AND status = 'booked'
+               AND (client_id = $3 OR phone = $4 OR email = $5)",
+        )
+        .bind(b.centre_id)
+        .bind(b.day.to_string())
+        .bind(b.client_id)
+        .bind(b.phone.as_deref())
+        .bind(b.email.as_deref())
+        .fetch_one(self.pool())
+        .await?;
+        if same > 0 {
+            return Err(refused(QueueRefusal::AlreadyBooked));
+        }
         for seat in 1..=seats.max(1) {
             match self.book_seat(b, seat, actor).await {
                 Ok(id) => return self.booking(id).await,
