@@ -625,6 +625,10 @@ async fn kiosk_and_window_pages() {
         );
         let form = app.page(Method::GET, r.location(), &tc, None).await;
         assert!(
+            form.body.contains("Счёт за декабрь"),
+            "the appeal starts from the visit's topic"
+        );
+        assert!(
             form.body.contains("value=\"information_request\" selected")
                 || form.body.contains("value=\"information_request\" checked"),
             "the kind is chosen"

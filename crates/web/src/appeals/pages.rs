@@ -342,6 +342,10 @@ pub struct NewParams {
     /// time is an information request (§6.3.3).
     #[serde(default)]
     kind: String,
+    /// What the visitor came with, when the form is opened from a visit in the hall: the start
+    /// of the appeal's text, which the person registering completes.
+    #[serde(default)]
+    text: String,
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -362,6 +366,7 @@ async fn new_form(
         channel: channel.code().into(),
         client_id: p.client_id,
         kind,
+        text: p.text.chars().take(2000).collect(),
         ..Default::default()
     };
     Ok(render(&new_page(&state, &me, form, FieldErrors::new()).await?)?.into_response())

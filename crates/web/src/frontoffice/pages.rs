@@ -708,6 +708,11 @@ async fn finish(
                 .client_id
                 .map(|c| format!("&client_id={c}"))
                 .unwrap_or_default();
+            // The appeal starts from what the visitor came with.
+            let client = format!(
+                "{client}&text={}",
+                crate::common::download::enc(&done.topic)
+            );
             Ok(match done.result {
                 // The appeal form, prefilled: in person, orally; a consultation whose answer
                 // needs time is an information request with the appeals' deadline (§6.3.3).
